@@ -1,0 +1,37 @@
+# The two commands of the README: `make run` and `make test`. Both install what is missing first.
+# System packages come from Debian's apt (root only); Node.js 24 and every npm package come from npm ci,
+# so the system Node.js (20 on Debian 12) is only used to run npm itself.
+
+SYSTEM_PACKAGES := nmap prometheus iproute2
+# The command each package provides, checked before calling apt so repeat runs stay offline and fast.
+SYSTEM_COMMANDS := nmap promtool ip
+ARGS ?=
+
+.PHONY: run test build deps system-deps clean
+
+run: build
+	npm start --silent -- $(ARGS)
+
+test: deps
+	npm test
+
+build: deps
+	npm run build --silent
+
+deps: system-deps node_modules/.package-lock.json
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+system-deps:
+	@missing=""; for cmd in $(SYSTEM_COMMANDS); do command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$cmd"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+	  echo "missing commands:$$missing. Install them as root with: apt-get install -y $(SYSTEM_PACKAGES)" >&2; exit 1; \
+	fi; \
+	echo "installing$$missing from Debian packages: $(SYSTEM_PACKAGES)"; \
+	DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES) >/dev/null
+
+clean:
+	rm -rf dist node_modules

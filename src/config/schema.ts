@@ -1,0 +1,476 @@
+/**
+ * The config file's shape, its defaults and its validation. Pure: parseConfig takes the value YAML produced
+ * and returns a Config or the full list of problems, each naming its YAML path and the bad value, so one
+ * `--config.check` run shows everything that is wrong (blackbox_exporter's strictness, all errors at once).
+ */
+import { SEVERITIES, buildSeverityTable, builtinRiskyTcpPorts, portKey } from '../core/severity.ts';
+import type { Severity, SeverityTable } from '../core/severity.ts';
+import { ALL_PORTS, mergePortIntervals, parsePortSpec, renderPortSpec } from '../scan/port-spec.ts';
+import { NMAP_TOP_1000_TCP } from '../scan/nmap-top-ports.ts';
+import { buildTargetSet, parseTargetSpec } from '../scan/targets.ts';
+import type { AddressRange, NmapTuning, Protocol, TargetSet } from '../scan/types.ts';
+import { formatDuration, parseDuration } from './duration.ts';
+
+export type ScanTypeSetting = 'auto' | 'syn' | 'connect';
+export type OpenStackInterface = 'public' | 'internal' | 'admin';
+
+export interface ExceptionMatch {
+  readonly tenant?: string;
+  readonly vmName?: string;
+  readonly ip?: AddressRange;
+  readonly ports?: readonly string[];
+}
+
+export interface PortException {
+  readonly name: string;
+  readonly match: ExceptionMatch;
+  readonly reason: string;
+  readonly expiresAt: Date;
+}
+
+export interface OpenStackConfig {
+  readonly cloud: string | undefined;
+  readonly cloudsFile: string | undefined;
+  readonly regionName: string | undefined;
+  readonly interface: OpenStackInterface;
+  readonly refreshIntervalMs: number;
+  readonly requestTimeoutMs: number;
+}
+
+export interface ScanConfig {
+  /** The target specs as written, for the landing page and the report. */
+  readonly targetSpecs: readonly string[];
+  readonly excludeSpecs: readonly string[];
+  readonly targets: TargetSet;
+  /** The nmap port list actually scanned (the `default` keyword already expanded). */
+  readonly ports: string;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly maxTargets: number;
+  readonly nmapPath: string;
+  readonly scanType: ScanTypeSetting;
+  readonly hostDiscovery: boolean;
+  readonly tuning: NmapTuning;
+}
+
+export interface Config {
+  readonly scan: ScanConfig;
+  /** `port/protocol` keys of the ports that are never exposures. */
+  readonly standardPorts: ReadonlySet<string>;
+  readonly severities: SeverityTable;
+  readonly exceptions: readonly PortException[];
+  readonly openstack: OpenStackConfig | undefined;
+  readonly statePath: string;
+}
+
+/** Every default in one place, written as a config file would write it. */
+export const DEFAULTS = {
+  scan: {
+    targets: ['127.0.0.1'],
+    exclude: [] as string[],
+    ports: 'default',
+    interval: '1h',
+    timeout: '50m',
+    max_targets: 65536,
+    nmap: {
+      path: 'nmap',
+      scan_type: 'auto',
+      host_discovery: true,
+      timing_template: 4,
+      max_rtt_timeout: '500ms',
+      max_retries: 2,
+      min_rate: 0,
+      host_timeout: '10m',
+    },
+  },
+  standard_ports: ['22/tcp', '80/tcp', '443/tcp'],
+  openstack: {
+    interface: 'public',
+    refresh_interval: '10m',
+    request_timeout: '30s',
+  },
+  state: {
+    path: 'data/state.json',
+  },
+} as const;
+
+export type ParseResult = { ok: true; config: Config } | { ok: false; problems: string[] };
+
+export function parseConfig(raw: unknown): ParseResult {
+  const reader = new Reader();
+  const config = readConfig(reader, raw ?? {});
+  return reader.problems.length === 0 && config ? { ok: true, config } : { ok: false, problems: reader.problems };
+}
+
+/** The config used when no file is given: every default, scanning 127.0.0.1 only. */
+export function defaultConfig(): Config {
+  const result = parseConfig({});
+  if (!result.ok) throw new Error(`built-in defaults are invalid: ${result.problems.join('; ')}`);
+  return result.config;
+}
+
+/** Collects problems while reading; each read returns undefined for a bad value so reading can go on. */
+class Reader {
+  readonly problems: string[] = [];
+
+  report(path: string, message: string): undefined {
+    this.problems.push(`${path}: ${message}`);
+    return undefined;
+  }
+
+  mapping(value: unknown, path: string, allowed: readonly string[]): Record<string, unknown> | undefined {
+    if (!isPlainObject(value)) return this.report(path, `must be a mapping, got ${describeType(value)}`);
+    for (const key of Object.keys(value)) {
+      if (!allowed.includes(key)) this.report(childPath(path, key), `unknown key (expected one of ${allowed.join(', ')})`);
+    }
+    return value;
+  }
+
+  string(value: unknown, path: string): string | undefined {
+    if (typeof value !== 'string') return this.report(path, `must be a string, got ${describeType(value)}`);
+    return value;
+  }
+
+  nonEmptyString(value: unknown, path: string): string | undefined {
+    const text = this.string(value, path);
+    if (text === '') return this.report(path, 'must not be empty');
+    return text;
+  }
+
+  stringList(value: unknown, path: string): string[] | undefined {
+    if (!Array.isArray(value)) return this.report(path, `must be a list of strings, got ${describeType(value)}`);
+    const items: string[] = [];
+    value.forEach((item, index) => {
+      const text = this.string(item, `${path}[${index}]`);
+      if (text !== undefined) items.push(text);
+    });
+    return items.length === value.length ? items : undefined;
+  }
+
+  boolean(value: unknown, path: string): boolean | undefined {
+    if (typeof value !== 'boolean') return this.report(path, `${render(value)} must be true or false`);
+    return value;
+  }
+
+  integer(value: unknown, path: string, min: number, max: number): number | undefined {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      return this.report(path, `${render(value)} must be an integer from ${min} to ${max}`);
+    }
+    return value;
+  }
+
+  duration(value: unknown, path: string): number | undefined {
+    const ms = typeof value === 'string' ? parseDuration(value) : undefined;
+    if (ms === undefined) {
+      return this.report(path, `${render(value)} is not a valid duration (use Prometheus syntax such as 30s, 10m, 1h)`);
+    }
+    return ms;
+  }
+
+  oneOf<T extends string>(value: unknown, path: string, choices: readonly T[]): T | undefined {
+    if (typeof value !== 'string' || !(choices as readonly string[]).includes(value)) {
+      return this.report(path, `${render(value)} must be one of ${choices.join(', ')}`);
+    }
+    return value as T;
+  }
+}
+
+const TOP_KEYS = ['scan', 'standard_ports', 'severity_overrides', 'exceptions', 'openstack', 'state'];
+const SCAN_KEYS = ['targets', 'exclude', 'ports', 'interval', 'timeout', 'max_targets', 'nmap'];
+const NMAP_KEYS = ['path', 'scan_type', 'host_discovery', 'timing_template', 'max_rtt_timeout', 'max_retries', 'min_rate', 'host_timeout'];
+const EXCEPTION_KEYS = ['name', 'match', 'reason', 'expires'];
+const MATCH_KEYS = ['tenant', 'vm_name', 'ip', 'ports'];
+const OPENSTACK_KEYS = ['cloud', 'clouds_file', 'region_name', 'interface', 'refresh_interval', 'request_timeout'];
+const STATE_KEYS = ['path'];
+const PORT_PROTOCOL = /^(\d{1,5})\/(tcp|udp|sctp)$/;
+
+function readConfig(reader: Reader, raw: unknown): Config | undefined {
+  const top = reader.mapping(raw, '(root)', TOP_KEYS);
+  if (!top) return undefined;
+  const scan = readScan(reader, top['scan'] ?? {});
+  const standardPorts = readStandardPorts(reader, top['standard_ports'] ?? DEFAULTS.standard_ports);
+  const overrides = readSeverityOverrides(reader, top['severity_overrides'] ?? {});
+  const exceptions = readExceptions(reader, top['exceptions'] ?? []);
+  const openstack = top['openstack'] === undefined ? undefined : readOpenStack(reader, top['openstack']);
+  const state = reader.mapping(top['state'] ?? {}, 'state', STATE_KEYS);
+  const statePath = reader.nonEmptyString(state?.['path'] ?? DEFAULTS.state.path, 'state.path');
+  if (!scan || !standardPorts || !overrides || !exceptions || statePath === undefined) return undefined;
+  if (top['openstack'] !== undefined && !openstack) return undefined;
+  return {
+    scan,
+    standardPorts,
+    severities: buildSeverityTable(overrides),
+    exceptions,
+    openstack,
+    statePath,
+  };
+}
+
+function readScan(reader: Reader, raw: unknown): ScanConfig | undefined {
+  const scan = reader.mapping(raw, 'scan', SCAN_KEYS);
+  if (!scan) return undefined;
+  const targetSpecs = reader.stringList(scan['targets'] ?? DEFAULTS.scan.targets, 'scan.targets');
+  const excludeSpecs = reader.stringList(scan['exclude'] ?? DEFAULTS.scan.exclude, 'scan.exclude');
+  const targetRanges = targetSpecs && readRanges(reader, targetSpecs, 'scan.targets');
+  const excludeRanges = excludeSpecs && readRanges(reader, excludeSpecs, 'scan.exclude');
+  const maxTargets = reader.integer(scan['max_targets'] ?? DEFAULTS.scan.max_targets, 'scan.max_targets', 1, 16_777_216);
+  const ports = readPorts(reader, scan['ports'] ?? DEFAULTS.scan.ports);
+  const intervalMs = reader.duration(scan['interval'] ?? DEFAULTS.scan.interval, 'scan.interval');
+  const timeoutMs = reader.duration(scan['timeout'] ?? DEFAULTS.scan.timeout, 'scan.timeout');
+  const nmap = readNmap(reader, scan['nmap'] ?? {});
+  if (targetSpecs?.length === 0) reader.report('scan.targets', 'must list at least one target');
+  if (intervalMs === 0) reader.report('scan.interval', 'must be longer than 0s');
+  if (intervalMs !== undefined && timeoutMs !== undefined && (timeoutMs >= intervalMs || timeoutMs === 0)) {
+    reader.report(
+      'scan.timeout',
+      `${formatDuration(timeoutMs)} must be longer than 0s and shorter than scan.interval (${formatDuration(intervalMs)})`,
+    );
+  }
+  const targets = targetRanges && excludeRanges && maxTargets !== undefined
+    ? readTargetSet(reader, targetRanges, excludeRanges, maxTargets)
+    : undefined;
+  if (
+    !targetSpecs || !excludeSpecs || !targets || maxTargets === undefined || ports === undefined ||
+    intervalMs === undefined || timeoutMs === undefined || !nmap
+  ) {
+    return undefined;
+  }
+  return { targetSpecs, excludeSpecs, targets, ports, intervalMs, timeoutMs, maxTargets, ...nmap };
+}
+
+function readRanges(reader: Reader, specs: readonly string[], path: string): AddressRange[] | undefined {
+  const ranges: AddressRange[] = [];
+  specs.forEach((spec, index) => {
+    const parsed = parseTargetSpec(spec);
+    if (parsed.ok) ranges.push(parsed.range);
+    else reader.report(`${path}[${index}]`, `${JSON.stringify(spec)} ${parsed.reason}`);
+  });
+  return ranges.length === specs.length ? ranges : undefined;
+}
+
+function readTargetSet(
+  reader: Reader,
+  targets: readonly AddressRange[],
+  exclude: readonly AddressRange[],
+  maxTargets: number,
+): TargetSet | undefined {
+  // Ranges are bigint intervals, so a mistyped /8 or an IPv6 /64 is refused without enumerating anything.
+  const set = buildTargetSet(targets, exclude);
+  if (set.count > maxTargets) {
+    return reader.report(
+      'scan.targets',
+      `expands to ${set.count} addresses after exclusion, more than scan.max_targets (${maxTargets})`,
+    );
+  }
+  if (set.count === 0 && targets.length > 0) return reader.report('scan.exclude', 'excludes every address of scan.targets');
+  return set;
+}
+
+function readPorts(reader: Reader, raw: unknown): string | undefined {
+  // YAML reads `ports: 8080` as a number; it is still a port list.
+  const text = typeof raw === 'number' ? String(raw) : reader.string(raw, 'scan.ports');
+  if (text === undefined) return undefined;
+  if (text === 'all') return renderPortSpec(ALL_PORTS);
+  if (text === 'default') {
+    const top = parsePortSpec(NMAP_TOP_1000_TCP);
+    if (!top.ok) throw new Error(`the recorded nmap top ports are invalid: ${top.reason}`);
+    const risky = builtinRiskyTcpPorts().map((port) => ({ first: port, last: port }));
+    return renderPortSpec(mergePortIntervals([...top.ports, ...risky]));
+  }
+  const parsed = parsePortSpec(text);
+  if (!parsed.ok) return reader.report('scan.ports', `${JSON.stringify(text)} ${parsed.reason} (or use default or all)`);
+  return renderPortSpec(parsed.ports);
+}
+
+function readNmap(reader: Reader, raw: unknown): Pick<ScanConfig, 'nmapPath' | 'scanType' | 'hostDiscovery' | 'tuning'> | undefined {
+  const nmap = reader.mapping(raw, 'scan.nmap', NMAP_KEYS);
+  if (!nmap) return undefined;
+  const d = DEFAULTS.scan.nmap;
+  const nmapPath = reader.nonEmptyString(nmap['path'] ?? d.path, 'scan.nmap.path');
+  if (nmapPath?.startsWith('-')) reader.report('scan.nmap.path', `${JSON.stringify(nmapPath)} must not start with "-"`);
+  const scanType = reader.oneOf(nmap['scan_type'] ?? d.scan_type, 'scan.nmap.scan_type', ['auto', 'syn', 'connect'] as const);
+  const hostDiscovery = reader.boolean(nmap['host_discovery'] ?? d.host_discovery, 'scan.nmap.host_discovery');
+  const timingTemplate = reader.integer(nmap['timing_template'] ?? d.timing_template, 'scan.nmap.timing_template', 0, 5);
+  const maxRttTimeoutMs = reader.duration(nmap['max_rtt_timeout'] ?? d.max_rtt_timeout, 'scan.nmap.max_rtt_timeout');
+  const maxRetries = reader.integer(nmap['max_retries'] ?? d.max_retries, 'scan.nmap.max_retries', 0, 50);
+  const minRate = reader.integer(nmap['min_rate'] ?? d.min_rate, 'scan.nmap.min_rate', 0, 1_000_000);
+  const hostTimeoutMs = reader.duration(nmap['host_timeout'] ?? d.host_timeout, 'scan.nmap.host_timeout');
+  if (
+    nmapPath === undefined || scanType === undefined || hostDiscovery === undefined || timingTemplate === undefined || maxRttTimeoutMs === undefined ||
+    maxRetries === undefined || minRate === undefined || hostTimeoutMs === undefined
+  ) {
+    return undefined;
+  }
+  return { nmapPath, scanType, hostDiscovery, tuning: { timingTemplate, maxRttTimeoutMs, maxRetries, minRate, hostTimeoutMs } };
+}
+
+function readPortProtocol(reader: Reader, value: unknown, path: string): string | undefined {
+  const text = reader.string(value, path);
+  if (text === undefined) return undefined;
+  const match = PORT_PROTOCOL.exec(text);
+  const port = Number(match?.[1]);
+  if (!match || port < 1 || port > 65535) {
+    return reader.report(path, `${JSON.stringify(text)} is not a port/protocol such as 22/tcp`);
+  }
+  return portKey(port, match[2] as Protocol);
+}
+
+function readStandardPorts(reader: Reader, raw: unknown): ReadonlySet<string> | undefined {
+  if (!Array.isArray(raw)) return reader.report('standard_ports', `must be a list of strings, got ${describeType(raw)}`);
+  const keys = raw.map((item, index) => readPortProtocol(reader, item, `standard_ports[${index}]`));
+  return keys.every((key) => key !== undefined) ? new Set(keys as string[]) : undefined;
+}
+
+function readSeverityOverrides(reader: Reader, raw: unknown): ReadonlyMap<string, Severity> | undefined {
+  if (!isPlainObject(raw)) return reader.report('severity_overrides', `must be a mapping, got ${describeType(raw)}`);
+  const overrides = new Map<string, Severity>();
+  let valid = true;
+  for (const [key, value] of Object.entries(raw)) {
+    const path = childPath('severity_overrides', key);
+    const port = readPortProtocol(reader, key, path);
+    const severity = reader.oneOf(value, path, SEVERITIES);
+    if (port === undefined || severity === undefined) valid = false;
+    else overrides.set(port, severity);
+  }
+  return valid ? overrides : undefined;
+}
+
+function readExceptions(reader: Reader, raw: unknown): PortException[] | undefined {
+  if (!Array.isArray(raw)) return reader.report('exceptions', `must be a list, got ${describeType(raw)}`);
+  const exceptions: PortException[] = [];
+  const firstIndexByName = new Map<string, number>();
+  raw.forEach((item, index) => {
+    const path = `exceptions[${index}]`;
+    const exception = readException(reader, item, path);
+    if (!exception) return;
+    const earlier = firstIndexByName.get(exception.name);
+    if (earlier !== undefined) {
+      reader.report(`${path}.name`, `${JSON.stringify(exception.name)} is already used by exceptions[${earlier}]`);
+      return;
+    }
+    firstIndexByName.set(exception.name, index);
+    exceptions.push(exception);
+  });
+  return exceptions.length === raw.length ? exceptions : undefined;
+}
+
+function readException(reader: Reader, raw: unknown, path: string): PortException | undefined {
+  const entry = reader.mapping(raw, path, EXCEPTION_KEYS);
+  if (!entry) return undefined;
+  for (const key of EXCEPTION_KEYS) {
+    if (entry[key] === undefined) reader.report(`${path}.${key}`, 'is required');
+  }
+  const name = entry['name'] === undefined ? undefined : reader.nonEmptyString(entry['name'], `${path}.name`);
+  const reason = entry['reason'] === undefined ? undefined : reader.nonEmptyString(entry['reason'], `${path}.reason`);
+  const expiresAt = entry['expires'] === undefined ? undefined : readExpiry(reader, entry['expires'], `${path}.expires`);
+  const match = entry['match'] === undefined ? undefined : readMatch(reader, entry['match'], `${path}.match`);
+  if (name === undefined || reason === undefined || expiresAt === undefined || !match) return undefined;
+  return { name, match, reason, expiresAt };
+}
+
+function readMatch(reader: Reader, raw: unknown, path: string): ExceptionMatch | undefined {
+  const entry = reader.mapping(raw, path, MATCH_KEYS);
+  if (!entry) return undefined;
+  // An empty match would except every open port of the cloud; that is never what anyone means.
+  if (MATCH_KEYS.every((key) => entry[key] === undefined)) {
+    return reader.report(path, `must name at least one of ${MATCH_KEYS.join(', ')}`);
+  }
+  let valid = true;
+  const match: { -readonly [K in keyof ExceptionMatch]: ExceptionMatch[K] } = {};
+  if (entry['tenant'] !== undefined) {
+    const tenant = reader.nonEmptyString(entry['tenant'], `${path}.tenant`);
+    if (tenant === undefined) valid = false;
+    else match.tenant = tenant;
+  }
+  if (entry['vm_name'] !== undefined) {
+    const vmName = reader.nonEmptyString(entry['vm_name'], `${path}.vm_name`);
+    if (vmName === undefined) valid = false;
+    else match.vmName = vmName;
+  }
+  if (entry['ip'] !== undefined) {
+    const ip = reader.string(entry['ip'], `${path}.ip`);
+    const parsed = ip === undefined ? undefined : parseTargetSpec(ip);
+    if (parsed?.ok) match.ip = parsed.range;
+    else {
+      valid = false;
+      if (parsed) reader.report(`${path}.ip`, `${JSON.stringify(ip)} ${parsed.reason}`);
+    }
+  }
+  if (entry['ports'] !== undefined) {
+    const ports = Array.isArray(entry['ports'])
+      ? entry['ports'].map((item, index) => readPortProtocol(reader, item, `${path}.ports[${index}]`))
+      : reader.report(`${path}.ports`, `must be a list of strings, got ${describeType(entry['ports'])}`);
+    if (!ports || ports.some((port) => port === undefined)) valid = false;
+    else match.ports = ports as string[];
+  }
+  return valid ? match : undefined;
+}
+
+const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
+
+/**
+ * A date means the exception holds through that whole day (UTC): `expires: 2027-01-31` still covers the
+ * 31st, which is how people read such a line. A full RFC 3339 time is taken exactly.
+ */
+function readExpiry(reader: Reader, raw: unknown, path: string): Date | undefined {
+  // YAML may hand over a Date when the file uses a timestamp-typed schema; accept it as the exact time.
+  if (raw instanceof Date && !Number.isNaN(raw.getTime())) return raw;
+  const text = typeof raw === 'string' ? raw : undefined;
+  const dateOnly = text === undefined ? null : DATE_ONLY.exec(text);
+  if (dateOnly) {
+    const [year, month, day] = [Number(dateOnly[1]), Number(dateOnly[2]), Number(dateOnly[3])];
+    const start = new Date(Date.UTC(year, month - 1, day));
+    if (start.getUTCFullYear() === year && start.getUTCMonth() === month - 1 && start.getUTCDate() === day) {
+      return new Date(start.getTime() + 24 * 3600 * 1000);
+    }
+  } else if (text !== undefined && RFC3339.test(text) && !Number.isNaN(Date.parse(text))) {
+    return new Date(Date.parse(text));
+  }
+  return reader.report(path, `${render(raw)} is not a date (YYYY-MM-DD) or an RFC 3339 time`);
+}
+
+function readOpenStack(reader: Reader, raw: unknown): OpenStackConfig | undefined {
+  const entry = reader.mapping(raw ?? {}, 'openstack', OPENSTACK_KEYS);
+  if (!entry) return undefined;
+  const d = DEFAULTS.openstack;
+  const optional = (key: string): string | undefined =>
+    entry[key] === undefined ? undefined : reader.nonEmptyString(entry[key], `openstack.${key}`);
+  const cloud = optional('cloud');
+  const cloudsFile = optional('clouds_file');
+  const regionName = optional('region_name');
+  const iface = reader.oneOf(entry['interface'] ?? d.interface, 'openstack.interface', ['public', 'internal', 'admin'] as const);
+  const refreshIntervalMs = reader.duration(entry['refresh_interval'] ?? d.refresh_interval, 'openstack.refresh_interval');
+  const requestTimeoutMs = reader.duration(entry['request_timeout'] ?? d.request_timeout, 'openstack.request_timeout');
+  if (refreshIntervalMs === 0) reader.report('openstack.refresh_interval', 'must be longer than 0s');
+  if (requestTimeoutMs === 0) reader.report('openstack.request_timeout', 'must be longer than 0s');
+  const optionalOk = ['cloud', 'clouds_file', 'region_name'].every((key, i) =>
+    entry[key] === undefined || [cloud, cloudsFile, regionName][i] !== undefined,
+  );
+  if (!optionalOk || !iface || !refreshIntervalMs || !requestTimeoutMs) return undefined;
+  return { cloud, cloudsFile, regionName, interface: iface, refreshIntervalMs, requestTimeoutMs };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
+}
+
+function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (isPlainObject(value)) return 'a mapping';
+  if (typeof value === 'string') return `a string (${JSON.stringify(value)})`;
+  return `${typeof value === 'number' ? 'a number' : typeof value} (${String(value)})`;
+}
+
+function render(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : describeType(value);
+}
+
+const SIMPLE_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function childPath(parent: string, key: string): string {
+  const prefix = parent === '(root)' ? '' : parent;
+  if (SIMPLE_KEY.test(key)) return prefix === '' ? key : `${prefix}.${key}`;
+  return `${prefix}[${JSON.stringify(key)}]`;
+}

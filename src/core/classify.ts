@@ -1,0 +1,60 @@
+/**
+ * Sorting open ports into standard, excepted and nonstandard (SPEC §6). Pure: the time is a parameter, so
+ * an exception that has expired stops matching at exactly its expiry.
+ */
+import type { PortException } from '../config/schema.ts';
+import { parseAddress } from '../scan/targets.ts';
+import type { ObservedPort } from '../scan/types.ts';
+import type { AddressOwner } from './inventory.ts';
+import { portKey, severityOf } from './severity.ts';
+import type { Severity, SeverityTable } from './severity.ts';
+
+export type PortClass = 'standard' | 'excepted' | 'nonstandard';
+
+export interface ClassificationRules {
+  readonly standardPorts: ReadonlySet<string>;
+  readonly severities: SeverityTable;
+  readonly exceptions: readonly PortException[];
+}
+
+export interface Classification {
+  readonly class: PortClass;
+  /** Set for nonstandard ports only. */
+  readonly severity: Severity | null;
+  /** The matching exception's name, for excepted ports only. */
+  readonly exception: string | null;
+}
+
+export function classifyPort(
+  rules: ClassificationRules,
+  target: { ip: string; owner: AddressOwner; port: ObservedPort },
+  now: Date,
+): Classification {
+  const key = portKey(target.port.port, target.port.protocol);
+  if (rules.standardPorts.has(key)) return { class: 'standard', severity: null, exception: null };
+  const exception = rules.exceptions.find((candidate) => exceptionApplies(candidate, target.ip, target.owner, key, now));
+  if (exception) return { class: 'excepted', severity: null, exception: exception.name };
+  return { class: 'nonstandard', severity: severityOf(rules.severities, target.port.port, target.port.protocol), exception: null };
+}
+
+/** Every condition an exception gives must hold; an expired exception holds for nothing. */
+export function exceptionApplies(exception: PortException, ip: string, owner: AddressOwner, key: string, now: Date): boolean {
+  const { match } = exception;
+  if (now.getTime() >= exception.expiresAt.getTime()) return false;
+  if (match.tenant !== undefined && match.tenant !== owner.tenant && match.tenant !== owner.tenantId) return false;
+  if (match.vmName !== undefined && !matchesGlob(match.vmName, owner.vmName)) return false;
+  if (match.ports !== undefined && !match.ports.includes(key)) return false;
+  if (match.ip !== undefined) {
+    const address = parseAddress(ip);
+    const range = match.ip;
+    const inside = address?.family === range.family && address.value >= range.first && address.value <= range.last;
+    if (!inside) return false;
+  }
+  return true;
+}
+
+/** Shell-style `*` and `?` over the whole name, as operators write VM name patterns. */
+export function matchesGlob(pattern: string, text: string): boolean {
+  const regex = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${regex}$`, 's').test(text);
+}

@@ -1,0 +1,130 @@
+/**
+ * Everything the outputs read: the current config, the last completed snapshot and the health of the
+ * cycles. Only the scheduler and the reload path write it; /metrics, /report and the landing page read it
+ * synchronously, so what they show is always one consistent cycle.
+ */
+import type { Config } from '../config/schema.ts';
+import type { Snapshot } from './snapshot.ts';
+
+export interface CycleAttempt {
+  readonly cycle: number;
+  readonly startedAt: Date;
+  readonly finishedAt: Date;
+  readonly success: boolean;
+  /** The error's code and message when the cycle failed. */
+  readonly error: { readonly code: string; readonly message: string } | null;
+}
+
+export interface ReloadStatus {
+  readonly successful: boolean;
+  readonly at: Date;
+}
+
+export class ExporterState {
+  #config: Config;
+  #snapshot: Snapshot | undefined;
+  #restored = false;
+  #lastAttempt: CycleAttempt | undefined;
+  #inProgress = false;
+  #progress = 0;
+  #results = { success: 0, failure: 0 };
+  #changes = { opened: 0, closed: 0 };
+  #reload: ReloadStatus;
+
+  constructor(options: { config: Config; startedAt: Date }) {
+    this.#config = options.config;
+    this.#reload = { successful: true, at: options.startedAt };
+  }
+
+  get config(): Config {
+    return this.#config;
+  }
+
+  get snapshot(): Snapshot | undefined {
+    return this.#snapshot;
+  }
+
+  /** Ready once a cycle completed or a saved state was restored. */
+  get ready(): boolean {
+    return this.#snapshot !== undefined;
+  }
+
+  get restored(): boolean {
+    return this.#restored;
+  }
+
+  get lastAttempt(): CycleAttempt | undefined {
+    return this.#lastAttempt;
+  }
+
+  get inProgress(): boolean {
+    return this.#inProgress;
+  }
+
+  get progress(): number {
+    return this.#progress;
+  }
+
+  get results(): Readonly<{ success: number; failure: number }> {
+    return this.#results;
+  }
+
+  get changes(): Readonly<{ opened: number; closed: number }> {
+    return this.#changes;
+  }
+
+  get reload(): ReloadStatus {
+    return this.#reload;
+  }
+
+  restore(snapshot: Snapshot): void {
+    this.#snapshot = snapshot;
+    this.#restored = true;
+  }
+
+  beginCycle(): void {
+    this.#inProgress = true;
+    this.#progress = 0;
+  }
+
+  reportProgress(ratio: number): void {
+    this.#progress = ratio;
+  }
+
+  /** Swaps the whole snapshot in at once and counts its changes. */
+  completeCycle(attempt: CycleAttempt, snapshot: Snapshot): void {
+    this.#snapshot = snapshot;
+    this.#changes = {
+      opened: this.#changes.opened + snapshot.changes.opened.length,
+      closed: this.#changes.closed + snapshot.changes.closed.length,
+    };
+    this.#finish(attempt);
+  }
+
+  /** A failed cycle leaves the previous snapshot served. */
+  failCycle(attempt: CycleAttempt): void {
+    this.#finish(attempt);
+  }
+
+  applyConfig(config: Config, snapshot: Snapshot | undefined, at: Date): void {
+    this.#config = config;
+    this.#snapshot = snapshot;
+    this.#reload = { successful: true, at };
+  }
+
+  /** The old config stays; `at` keeps the time of the last successful load, as Prometheus reports it. */
+  rejectConfig(): void {
+    this.#reload = { successful: false, at: this.#reload.at };
+  }
+
+  #finish(attempt: CycleAttempt): void {
+    this.#lastAttempt = attempt;
+    this.#inProgress = false;
+    if (attempt.success) {
+      this.#progress = 1;
+      this.#results.success += 1;
+    } else {
+      this.#results.failure += 1;
+    }
+  }
+}

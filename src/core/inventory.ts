@@ -1,0 +1,48 @@
+/**
+ * What the scan is joined with: who owns each address. The OpenStack implementation lives in cloud/; the
+ * core only sees this interface, so it runs the same with no cloud configured.
+ */
+
+/** The owner of one address. Every field is text, empty when unknown, so metric labels never go missing. */
+export interface AddressOwner {
+  readonly vmId: string;
+  readonly vmName: string;
+  readonly vmStatus: string;
+  /** compute, router, load_balancer, … (the Neutron device_owner family); empty when unknown. */
+  readonly ownerKind: string;
+  readonly userId: string;
+  readonly user: string;
+  readonly tenantId: string;
+  readonly tenant: string;
+}
+
+export interface InventorySnapshot {
+  readonly source: 'none' | 'openstack';
+  readonly up: boolean;
+  readonly syncedAt: Date | undefined;
+  readonly servers: number;
+  readonly owners: ReadonlyMap<string, AddressOwner>;
+}
+
+export interface Inventory {
+  load(options: { signal: AbortSignal }): Promise<InventorySnapshot>;
+}
+
+export const NO_INVENTORY: InventorySnapshot = {
+  source: 'none',
+  up: true,
+  syncedAt: undefined,
+  servers: 0,
+  owners: new Map(),
+};
+
+export const UNKNOWN_OWNER: AddressOwner = {
+  vmId: '',
+  vmName: '',
+  vmStatus: '',
+  ownerKind: '',
+  userId: '',
+  user: '',
+  tenantId: '',
+  tenant: '',
+};

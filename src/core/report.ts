@@ -1,0 +1,142 @@
+/**
+ * The JSON report (SPEC §8), served on /report and printed by --once. Built from one snapshot, so it is as
+ * consistent as the metrics; the `scan` block describes the last attempt, which may have failed while the
+ * hosts still come from the last cycle that succeeded.
+ */
+import type { ExporterState } from './exporter-state.ts';
+import { SEVERITIES } from './severity.ts';
+import type { Severity } from './severity.ts';
+import { summarizeHosts } from './snapshot.ts';
+import type { Snapshot, SnapshotHost } from './snapshot.ts';
+
+export interface ReportFilter {
+  readonly suspicious?: boolean;
+  readonly tenant?: string;
+  readonly severities?: readonly Severity[];
+}
+
+export type FilterParse = { ok: true; filter: ReportFilter } | { ok: false; message: string };
+
+const FILTER_KEYS = ['suspicious', 'tenant', 'severity'];
+
+/** Query parameters as URLSearchParams gives them; a repeated or comma-separated severity means any of them. */
+export function parseReportFilter(query: URLSearchParams): FilterParse {
+  const filter: { suspicious?: boolean; tenant?: string; severities?: Severity[] } = {};
+  for (const key of new Set(query.keys())) {
+    if (!FILTER_KEYS.includes(key)) {
+      return { ok: false, message: `unknown filter ${JSON.stringify(key)} (expected one of ${FILTER_KEYS.join(', ')})` };
+    }
+  }
+  const suspicious = query.get('suspicious');
+  if (suspicious !== null) {
+    if (suspicious !== 'true' && suspicious !== 'false') {
+      return { ok: false, message: `suspicious=${JSON.stringify(suspicious)} must be true or false` };
+    }
+    filter.suspicious = suspicious === 'true';
+  }
+  const tenant = query.get('tenant');
+  if (tenant !== null) filter.tenant = tenant;
+  const severities = query.getAll('severity').flatMap((value) => value.split(','));
+  if (severities.length > 0) {
+    const unknown = severities.find((value) => !(SEVERITIES as readonly string[]).includes(value));
+    if (unknown !== undefined) {
+      return { ok: false, message: `severity=${JSON.stringify(unknown)} must be one of ${SEVERITIES.join(', ')}` };
+    }
+    filter.severities = severities as Severity[];
+  }
+  return { ok: true, filter };
+}
+
+export function buildReport(state: ExporterState, filter: ReportFilter, generatedAt: Date): object {
+  const snapshot = state.snapshot;
+  const hosts = snapshot ? filterHosts(snapshot.hosts, filter) : [];
+  const summary = summarizeHosts(hosts);
+  return {
+    schema_version: 1,
+    generated_at: generatedAt.toISOString(),
+    scan: renderScan(state, snapshot),
+    inventory: snapshot
+      ? {
+          source: snapshot.inventory.source,
+          up: snapshot.inventory.up,
+          synced_at: snapshot.inventory.syncedAt?.toISOString() ?? null,
+          servers: snapshot.inventory.servers,
+          addresses: snapshot.inventory.addresses,
+        }
+      : null,
+    summary: {
+      open_ports: summary.openPorts,
+      nonstandard_ports: summary.nonstandardPorts,
+      excepted_ports: summary.exceptedPorts,
+      suspicious_vms: summary.suspiciousHosts,
+      by_severity: summary.bySeverity,
+    },
+    hosts: hosts.map(renderHost),
+    changes: snapshot?.changes ?? { opened: [], closed: [] },
+  };
+}
+
+/** Whether the report has at least one nonstandard port: what --fail-on-findings exits 3 for. */
+export function hasFindings(state: ExporterState): boolean {
+  return state.snapshot?.hosts.some((host) => host.suspicious) ?? false;
+}
+
+function filterHosts(hosts: readonly SnapshotHost[], filter: ReportFilter): SnapshotHost[] {
+  return hosts.flatMap((host) => {
+    if (filter.suspicious !== undefined && host.suspicious !== filter.suspicious) return [];
+    if (filter.tenant !== undefined && host.owner.tenant !== filter.tenant && host.owner.tenantId !== filter.tenant) return [];
+    const wanted = filter.severities;
+    if (wanted === undefined) return [host];
+    // A severity filter keeps only the matching ports, and the hosts that still have one.
+    const ports = host.ports.filter((port) => port.severity !== null && wanted.includes(port.severity));
+    return ports.length > 0 ? [{ ...host, ports }] : [];
+  });
+}
+
+function renderScan(state: ExporterState, snapshot: Snapshot | undefined): object | null {
+  const attempt = state.lastAttempt;
+  const startedAt = attempt?.startedAt ?? snapshot?.scan.startedAt;
+  const finishedAt = attempt?.finishedAt ?? snapshot?.scan.finishedAt;
+  if (!startedAt || !finishedAt) return null;
+  return {
+    started_at: startedAt.toISOString(),
+    finished_at: finishedAt.toISOString(),
+    duration_seconds: (finishedAt.getTime() - startedAt.getTime()) / 1000,
+    success: attempt?.success ?? true,
+    error: attempt?.error ?? null,
+    last_success_at: snapshot?.scan.finishedAt.toISOString() ?? null,
+    targets: state.config.scan.targets.count,
+    hosts_up: snapshot?.scan.hostsUp ?? 0,
+    nmap: { version: snapshot?.scan.nmapVersion ?? '', args: snapshot?.scan.nmapArgs.flat() ?? [] },
+  };
+}
+
+function renderHost(host: SnapshotHost): object {
+  const { owner } = host;
+  const known = owner.vmId !== '' || owner.ownerKind !== '';
+  return {
+    ip: host.ip,
+    vm: known
+      ? {
+          id: owner.vmId,
+          name: owner.vmName,
+          status: owner.vmStatus,
+          owner_kind: owner.ownerKind,
+          user_id: owner.userId,
+          user: owner.user,
+          tenant_id: owner.tenantId,
+          tenant: owner.tenant,
+        }
+      : null,
+    suspicious: host.suspicious,
+    ports: host.ports.map((port) => ({
+      port: port.port,
+      protocol: port.protocol,
+      service: port.service,
+      class: port.class,
+      severity: port.severity,
+      first_seen: port.firstSeen.toISOString(),
+      exception: port.exception,
+    })),
+  };
+}

@@ -1,0 +1,45 @@
+/**
+ * Severity of a nonstandard open port, keyed by port number and protocol. Never by nmap's service name:
+ * without -sV nmap only guesses the name from its services table (it calls Elasticsearch's 9200 "wap-wsp"),
+ * so the name says nothing about what actually listens there.
+ */
+import type { Protocol } from '../scan/types.ts';
+
+export const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export type SeverityTable = ReadonlyMap<string, Severity>;
+
+export function portKey(port: number, protocol: Protocol): string {
+  return `${port}/${protocol}`;
+}
+
+function tcpEntries(severity: Severity, ports: readonly number[]): [string, Severity][] {
+  return ports.map((port) => [portKey(port, 'tcp'), severity]);
+}
+
+/** The built-in table (SPEC §6). Every port here is also added to the default scan set. */
+export const BUILTIN_SEVERITIES: SeverityTable = new Map([
+  // Remote code execution or cluster takeover when reachable: container and orchestration APIs, device
+  // management and industrial control protocols that have no authentication.
+  ...tcpEntries('critical', [2375, 2376, 6443, 2379, 4786, 5555, 502, 102, 20000, 44818]),
+  // Data stores and caches, remote desktops and shells, Windows and directory services, Erlang's port mapper.
+  ...tcpEntries('high', [
+    3306, 5432, 1433, 1521, 6379, 27017, 27018, 9200, 9300, 5601, 11211, 5984, 9042, 9092, 3389, 5900, 23, 445, 139,
+    135, 389, 4369,
+  ]),
+  ...tcpEntries('medium', [21, 873, 111, 1080, 1883, 5672, 88]),
+]);
+
+export function buildSeverityTable(overrides: ReadonlyMap<string, Severity>): SeverityTable {
+  return new Map([...BUILTIN_SEVERITIES, ...overrides]);
+}
+
+export function severityOf(table: SeverityTable, port: number, protocol: Protocol): Severity {
+  return table.get(portKey(port, protocol)) ?? 'low';
+}
+
+/** TCP ports named in the built-in table, which the default port set must always include. */
+export function builtinRiskyTcpPorts(): number[] {
+  return [...BUILTIN_SEVERITIES.keys()].filter((key) => key.endsWith('/tcp')).map((key) => Number.parseInt(key, 10));
+}

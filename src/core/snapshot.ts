@@ -1,0 +1,180 @@
+/**
+ * The immutable result of one completed cycle. A cycle builds a whole new snapshot and the exporter swaps it
+ * in at once, so a scrape or a report always sees one complete cycle, never half of one.
+ */
+import { parseAddress } from '../scan/targets.ts';
+import type { ObservedPort, Protocol, ScanResult } from '../scan/types.ts';
+import { classifyPort } from './classify.ts';
+import type { Classification, ClassificationRules } from './classify.ts';
+import { UNKNOWN_OWNER } from './inventory.ts';
+import type { AddressOwner, InventorySnapshot } from './inventory.ts';
+import { SEVERITIES } from './severity.ts';
+import type { Severity } from './severity.ts';
+
+export interface SnapshotPort extends ObservedPort, Classification {
+  /** When this port was first seen open in the unbroken run of cycles that saw it open. */
+  readonly firstSeen: Date;
+}
+
+export interface SnapshotHost {
+  readonly ip: string;
+  readonly owner: AddressOwner;
+  readonly ports: readonly SnapshotPort[];
+  /** At least one nonstandard port. */
+  readonly suspicious: boolean;
+}
+
+export interface PortRef {
+  readonly ip: string;
+  readonly port: number;
+  readonly protocol: Protocol;
+}
+
+export interface ScanInfo {
+  readonly startedAt: Date;
+  readonly finishedAt: Date;
+  readonly targets: number;
+  readonly hostsUp: number;
+  readonly nmapVersion: string;
+  readonly nmapArgs: readonly (readonly string[])[];
+}
+
+export interface InventoryInfo {
+  readonly source: InventorySnapshot['source'];
+  readonly up: boolean;
+  readonly syncedAt: Date | undefined;
+  readonly servers: number;
+  readonly addresses: number;
+}
+
+export interface Snapshot {
+  readonly scan: ScanInfo;
+  readonly inventory: InventoryInfo;
+  readonly hosts: readonly SnapshotHost[];
+  /** Against the previous snapshot; empty for the very first one, which is a baseline, not a change. */
+  readonly changes: { readonly opened: readonly PortRef[]; readonly closed: readonly PortRef[] };
+}
+
+export interface SnapshotSummary {
+  readonly openPorts: number;
+  readonly standardPorts: number;
+  readonly nonstandardPorts: number;
+  readonly exceptedPorts: number;
+  readonly suspiciousHosts: number;
+  readonly bySeverity: Readonly<Record<Severity, number>>;
+}
+
+export function buildSnapshot(input: {
+  readonly result: ScanResult;
+  readonly inventory: InventorySnapshot;
+  readonly rules: ClassificationRules;
+  readonly previous: Snapshot | undefined;
+}): Snapshot {
+  const { result, inventory, rules, previous } = input;
+  const now = result.finishedAt;
+  const earlier = new Map(previous?.hosts.flatMap((host) => host.ports.map((port) => [refKey(host.ip, port), port.firstSeen])));
+  const hosts = result.hosts
+    .filter((host) => host.openPorts.length > 0)
+    .map((host) => {
+      const owner = inventory.owners.get(host.ip) ?? UNKNOWN_OWNER;
+      const ports = host.openPorts.map((port) => ({
+        ...port,
+        ...classifyPort(rules, { ip: host.ip, owner, port }, now),
+        firstSeen: earlier.get(refKey(host.ip, port)) ?? now,
+      }));
+      return buildHost(host.ip, owner, ports);
+    })
+    .sort(compareHosts);
+  const snapshot: Snapshot = {
+    scan: {
+      startedAt: result.startedAt,
+      finishedAt: result.finishedAt,
+      targets: result.targets,
+      hostsUp: result.hostsUp,
+      nmapVersion: result.nmapVersion,
+      nmapArgs: result.nmapArgs,
+    },
+    inventory: {
+      source: inventory.source,
+      up: inventory.up,
+      syncedAt: inventory.syncedAt,
+      servers: inventory.servers,
+      addresses: inventory.owners.size,
+    },
+    hosts,
+    changes: { opened: [], closed: [] },
+  };
+  return previous ? { ...snapshot, changes: diffSnapshots(previous, snapshot) } : snapshot;
+}
+
+/**
+ * The same scan under new rules: a reload that adds an exception or changes a severity takes effect at
+ * once instead of an interval later. First-seen times and changes stay as they were.
+ */
+export function reclassifySnapshot(snapshot: Snapshot, rules: ClassificationRules, now: Date): Snapshot {
+  const hosts = snapshot.hosts.map((host) =>
+    buildHost(
+      host.ip,
+      host.owner,
+      host.ports.map((port) => ({ ...port, ...classifyPort(rules, { ip: host.ip, owner: host.owner, port }, now) })),
+    ),
+  );
+  return { ...snapshot, hosts };
+}
+
+/** Ports open now that were not open before, and the reverse, over every class of port. */
+export function diffSnapshots(previous: Snapshot, next: Snapshot): Snapshot['changes'] {
+  const before = indexPorts(previous);
+  const after = indexPorts(next);
+  return {
+    opened: [...after].filter(([key]) => !before.has(key)).map(([, ref]) => ref),
+    closed: [...before].filter(([key]) => !after.has(key)).map(([, ref]) => ref),
+  };
+}
+
+export function summarizeHosts(hosts: readonly SnapshotHost[]): SnapshotSummary {
+  const bySeverity = Object.fromEntries(SEVERITIES.map((severity) => [severity, 0])) as Record<Severity, number>;
+  let openPorts = 0;
+  let standardPorts = 0;
+  let exceptedPorts = 0;
+  for (const port of hosts.flatMap((host) => host.ports)) {
+    openPorts += 1;
+    if (port.class === 'standard') standardPorts += 1;
+    else if (port.class === 'excepted') exceptedPorts += 1;
+    else if (port.severity) bySeverity[port.severity] += 1;
+  }
+  return {
+    openPorts,
+    standardPorts,
+    nonstandardPorts: openPorts - standardPorts - exceptedPorts,
+    exceptedPorts,
+    suspiciousHosts: hosts.filter((host) => host.suspicious).length,
+    bySeverity,
+  };
+}
+
+function buildHost(ip: string, owner: AddressOwner, ports: SnapshotPort[]): SnapshotHost {
+  ports.sort((a, b) => a.protocol.localeCompare(b.protocol) || a.port - b.port);
+  return { ip, owner, ports, suspicious: ports.some((port) => port.class === 'nonstandard') };
+}
+
+function indexPorts(snapshot: Snapshot): Map<string, PortRef> {
+  return new Map(
+    snapshot.hosts.flatMap((host) =>
+      host.ports.map((port) => [refKey(host.ip, port), { ip: host.ip, port: port.port, protocol: port.protocol }]),
+    ),
+  );
+}
+
+function refKey(ip: string, port: { port: number; protocol: Protocol }): string {
+  return `${ip} ${port.port}/${port.protocol}`;
+}
+
+/** Numeric address order (IPv4 before IPv6), so 10.0.0.9 sorts before 10.0.0.10. */
+export function compareHosts(a: { ip: string }, b: { ip: string }): number {
+  const left = parseAddress(a.ip);
+  const right = parseAddress(b.ip);
+  if (!left || !right) return a.ip.localeCompare(b.ip);
+  if (left.family !== right.family) return left.family - right.family;
+  return left.value < right.value ? -1 : left.value > right.value ? 1 : 0;
+}

@@ -1,0 +1,44 @@
+/**
+ * One error type for the whole exporter. `code` is a literal so callers branch on it, never on message text;
+ * adapters (scan/, cloud/) translate library errors into these and keep the original as `cause`.
+ */
+export type ErrorCode =
+  | 'CONFIG_INVALID'
+  | 'FLAGS_INVALID'
+  | 'NMAP_NOT_FOUND'
+  | 'NMAP_TIMEOUT'
+  | 'NMAP_ABORTED'
+  | 'NMAP_FAILED'
+  | 'NMAP_OUTPUT_INVALID'
+  | 'STATE_INVALID'
+  | 'STATE_WRITE_FAILED'
+  | 'OPENSTACK_AUTH'
+  | 'OPENSTACK_HTTP'
+  | 'OPENSTACK_TIMEOUT';
+
+export class ExporterError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ExporterError';
+    this.code = code;
+  }
+}
+
+/** Every problem found in one config source, each already prefixed with its YAML path. */
+export class ConfigError extends ExporterError {
+  readonly problems: readonly string[];
+
+  constructor(source: string, problems: readonly string[]) {
+    super('CONFIG_INVALID', problems.map((p) => `${source}: ${p}`).join('\n'));
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** A message fit for a user: our own errors as written, anything else reduced to its message. */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

@@ -1,0 +1,49 @@
+/**
+ * The nmap command line, built from validated data only. Every flag comes from this allow-list; targets go
+ * to nmap on stdin (`-iL -`), so no text from a config file ever sits where nmap could read it as a flag.
+ */
+import type { IpFamily, NmapTuning, ScanType } from './types.ts';
+
+/** How much the exporter may do with raw sockets, detected once at start. */
+export type Privilege = 'root' | 'net_raw' | 'none';
+
+export interface NmapInvocation {
+  readonly family: IpFamily;
+  readonly ports: string;
+  readonly scanType: ScanType;
+  readonly privilege: Privilege;
+  readonly hostDiscovery: boolean;
+  readonly tuning: NmapTuning;
+  /** How often nmap reports progress; drives exposure_scan_progress_ratio. */
+  readonly statsEveryMs: number;
+}
+
+/** `auto` is a SYN scan when raw sockets are allowed (faster, leaves no half-open logs), else a connect scan. */
+export function resolveScanType(setting: 'auto' | ScanType, privilege: Privilege): ScanType {
+  if (setting !== 'auto') return setting;
+  return privilege === 'none' ? 'connect' : 'syn';
+}
+
+export function buildNmapArgs(invocation: NmapInvocation): string[] {
+  const { tuning } = invocation;
+  return [
+    ...(invocation.family === 6 ? ['-6'] : []),
+    invocation.scanType === 'syn' ? '-sS' : '-sT',
+    // nmap only trusts raw sockets without root when told so; the capability itself comes from setcap or
+    // systemd's AmbientCapabilities.
+    ...(invocation.scanType === 'syn' && invocation.privilege === 'net_raw' ? ['--privileged'] : []),
+    ...(invocation.hostDiscovery ? [] : ['-Pn']),
+    '-n',
+    '--open',
+    '-p', invocation.ports,
+    `-T${tuning.timingTemplate}`,
+    '--max-rtt-timeout', `${tuning.maxRttTimeoutMs}ms`,
+    '--max-retries', String(tuning.maxRetries),
+    '--host-timeout', `${tuning.hostTimeoutMs}ms`,
+    ...(tuning.minRate > 0 ? ['--min-rate', String(tuning.minRate)] : []),
+    '--stats-every', `${invocation.statsEveryMs}ms`,
+    '--noninteractive',
+    '-oX', '-',
+    '-iL', '-',
+  ];
+}

@@ -1,0 +1,207 @@
+/**
+ * The one place that runs nmap. Spawns it without a shell, feeds targets on stdin, parses its XML from
+ * stdout while it runs, and kills it when the cycle's signal aborts (timeout or shutdown). execa's errors
+ * end here: callers only ever see an ExporterError.
+ */
+import { execa } from 'execa';
+import { ExporterError } from '../errors.ts';
+import { buildNmapArgs, resolveScanType } from './nmap-args.ts';
+import type { Privilege } from './nmap-args.ts';
+import { NmapXmlStream } from './nmap-xml.ts';
+import type { NmapXmlEvent } from './nmap-xml.ts';
+import { renderCidrBlocks } from './targets.ts';
+import type { IpFamily, ObservedHost, ScanJob, ScanOptions, ScanResult, Scanner } from './types.ts';
+
+export interface NmapScannerOptions {
+  readonly privilege: Privilege;
+  /** How often nmap reports progress. */
+  readonly statsEveryMs?: number;
+  /** Between SIGTERM and SIGKILL when a scan is cancelled. */
+  readonly killGraceMs?: number;
+}
+
+const STDERR_TAIL_CHARS = 2048;
+
+export class NmapScanner implements Scanner {
+  readonly #privilege: Privilege;
+  readonly #statsEveryMs: number;
+  readonly #killGraceMs: number;
+
+  constructor(options: NmapScannerOptions) {
+    this.#privilege = options.privilege;
+    this.#statsEveryMs = options.statsEveryMs ?? 5000;
+    this.#killGraceMs = options.killGraceMs ?? 2000;
+  }
+
+  async scan(job: ScanJob, options: ScanOptions): Promise<ScanResult> {
+    const startedAt = new Date();
+    // nmap cannot mix IPv4 and IPv6 targets in one run, so each family gets its own.
+    const families = ([4, 6] as const).filter((family) => renderCidrBlocks(job.targets, family).length > 0);
+    const hosts: ObservedHost[] = [];
+    const nmapArgs: string[][] = [];
+    let hostsUp = 0;
+    let nmapVersion = '';
+    let done = 0;
+    for (const family of families) {
+      const blocks = renderCidrBlocks(job.targets, family);
+      const share = countFamily(job, family) / Math.max(job.targets.count, 1);
+      const base = done;
+      const run = await this.#scanFamily(job, family, blocks, {
+        signal: options.signal,
+        onProgress: (ratio) => options.onProgress?.(base + share * ratio),
+      });
+      done += share;
+      hosts.push(...run.hosts);
+      nmapArgs.push(run.args);
+      hostsUp += run.hostsUp;
+      nmapVersion ||= run.version;
+    }
+    return { startedAt, finishedAt: new Date(), nmapVersion, nmapArgs, targets: job.targets.count, hostsUp, hosts };
+  }
+
+  async #scanFamily(
+    job: ScanJob,
+    family: IpFamily,
+    blocks: readonly string[],
+    options: ScanOptions,
+  ): Promise<{ args: string[]; hosts: ObservedHost[]; hostsUp: number; version: string }> {
+    const args = buildNmapArgs({
+      family,
+      ports: job.ports,
+      scanType: resolveScanType(job.scanType, this.#privilege),
+      privilege: this.#privilege,
+      hostDiscovery: job.hostDiscovery,
+      tuning: job.tuning,
+      statsEveryMs: this.#statsEveryMs,
+    });
+    options.signal.throwIfAborted();
+    const subprocess = execa(job.nmapPath, args, {
+      input: `${blocks.join('\n')}\n`,
+      cancelSignal: options.signal,
+      forceKillAfterDelay: this.#killGraceMs,
+      buffer: false,
+      reject: false,
+      stripFinalNewline: false,
+      encoding: 'utf8',
+    });
+    const stderr = collectTail(subprocess.stderr);
+    const parsed = {
+      hosts: [] as ObservedHost[],
+      hostsUp: 0,
+      version: '',
+      progress: 0,
+      finished: undefined as FinishedEvent | undefined,
+    };
+    let parseError: unknown;
+    try {
+      const stream = new NmapXmlStream();
+      subprocess.stdout.setEncoding('utf8');
+      for await (const chunk of subprocess.stdout as AsyncIterable<string>) {
+        applyEvents(stream.push(chunk), parsed, options);
+      }
+      applyEvents(stream.end(), parsed, options);
+    } catch (err) {
+      parseError = err;
+      // Output we cannot read makes the whole run worthless; stop nmap instead of letting it scan on.
+      subprocess.kill();
+    }
+    const result = await subprocess;
+    const failure = describeFailure(job, result, stderr.text(), options.signal);
+    if (failure) throw failure;
+    if (parseError) throw parseError;
+    if (parsed.finished?.exit === 'error') {
+      throw new ExporterError('NMAP_FAILED', `nmap reported an error: ${parsed.finished.errorMessage ?? 'no message'}`);
+    }
+    return { args, hosts: parsed.hosts, hostsUp: parsed.finished?.hostsUp ?? parsed.hostsUp, version: parsed.version };
+  }
+}
+
+type FinishedEvent = Extract<NmapXmlEvent, { kind: 'finished' }>;
+
+function applyEvents(
+  events: readonly NmapXmlEvent[],
+  into: { hosts: ObservedHost[]; hostsUp: number; version: string; progress: number; finished: FinishedEvent | undefined },
+  options: ScanOptions,
+): void {
+  for (const event of events) {
+    if (event.kind === 'run') into.version = event.version;
+    else if (event.kind === 'progress') {
+      into.progress = Math.max(into.progress, estimateProgress(event.task, event.percent));
+      options.onProgress?.(into.progress);
+    }
+    else if (event.kind === 'finished') into.finished = event;
+    else if (event.host.state === 'up') {
+      into.hostsUp += 1;
+      const openPorts = event.host.ports
+        .filter((port) => port.state === 'open')
+        .map((port) => ({ port: port.port, protocol: port.protocol, service: port.service }));
+      if (openPorts.length > 0) into.hosts.push({ ip: event.host.ip, openPorts });
+    }
+  }
+}
+
+/**
+ * nmap reports a percentage per task, and the tasks restart for every host group. Host discovery is quick
+ * next to the port scan, so it fills the first tenth; the caller keeps the maximum so the ratio never goes
+ * backwards when the next group starts.
+ */
+function estimateProgress(task: string, percent: number): number {
+  const ratio = Math.min(Math.max(percent / 100, 0), 1);
+  return /ping/i.test(task) ? 0.1 * ratio : 0.1 + 0.9 * ratio;
+}
+
+function countFamily(job: ScanJob, family: IpFamily): number {
+  return job.targets.ranges
+    .filter((range) => range.family === family)
+    .reduce((sum, range) => sum + Number(range.last - range.first + 1n), 0);
+}
+
+/** Keeps the end of nmap's stderr: enough to explain a failure, never the whole output. */
+function collectTail(stderr: NodeJS.ReadableStream): { text: () => string } {
+  let tail = '';
+  stderr.setEncoding('utf8');
+  stderr.on('data', (chunk: string) => {
+    tail = (tail + chunk).slice(-STDERR_TAIL_CHARS);
+  });
+  return { text: () => tail.trim() };
+}
+
+interface SubprocessOutcome {
+  readonly exitCode?: number | undefined;
+  readonly signal?: string | undefined;
+  readonly code?: string | undefined;
+  readonly isCanceled: boolean;
+  readonly failed: boolean;
+}
+
+function describeFailure(job: ScanJob, result: SubprocessOutcome, stderr: string, signal: AbortSignal): ExporterError | undefined {
+  if (result.isCanceled || signal.aborted) {
+    const timedOut = (signal.reason as Error | undefined)?.name === 'TimeoutError';
+    return timedOut
+      ? new ExporterError('NMAP_TIMEOUT', 'nmap did not finish within scan.timeout and was stopped')
+      : new ExporterError('NMAP_ABORTED', 'the scan was stopped before nmap finished');
+  }
+  if (result.code === 'ENOENT') {
+    return new ExporterError('NMAP_NOT_FOUND', `nmap was not found at ${JSON.stringify(job.nmapPath)} (scan.nmap.path)`);
+  }
+  if (result.code === 'EACCES') {
+    return new ExporterError('NMAP_NOT_FOUND', `nmap at ${JSON.stringify(job.nmapPath)} is not executable (scan.nmap.path)`);
+  }
+  if (result.failed) {
+    const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.exitCode ?? 'unknown'}`;
+    const detail = lastLines(stderr);
+    return new ExporterError('NMAP_FAILED', `nmap ${how}${detail ? `: ${detail}` : ''}`);
+  }
+  return undefined;
+}
+
+function lastLines(text: string): string {
+  return text.split('\n').filter((line) => line.trim() !== '').slice(-3).join(' / ');
+}
+
+/** nmap's version, for exposure_build_info; "unknown" when nmap cannot tell, which must not stop the exporter. */
+export async function probeNmapVersion(nmapPath: string, options: { signal: AbortSignal }): Promise<string> {
+  const result = await execa(nmapPath, ['--version'], { cancelSignal: options.signal, reject: false, timeout: 10_000 });
+  const match = /Nmap version (\S+)/.exec(typeof result.stdout === 'string' ? result.stdout : '');
+  return match?.[1] ?? 'unknown';
+}

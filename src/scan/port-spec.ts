@@ -1,0 +1,60 @@
+/**
+ * TCP port lists in nmap's `-p` syntax ("1-1024,3306"). Only digits, commas and dashes are accepted, so a
+ * port spec can never smuggle an nmap flag or a protocol switch into the command line.
+ */
+
+export type PortSpecParse = { ok: true; ports: readonly PortInterval[] } | { ok: false; reason: string };
+
+/** An inclusive interval of port numbers. */
+export interface PortInterval {
+  readonly first: number;
+  readonly last: number;
+}
+
+const MAX_PORT = 65535;
+const ITEM = /^(\d{1,5})(?:-(\d{1,5}))?$/;
+
+export function parsePortSpec(text: string): PortSpecParse {
+  if (text === '') return { ok: false, reason: 'is empty' };
+  if (text.startsWith('-')) return { ok: false, reason: 'must not start with "-"' };
+  const intervals: PortInterval[] = [];
+  for (const item of text.split(',')) {
+    const match = ITEM.exec(item);
+    if (!match) return { ok: false, reason: `is not a valid port list: "${item}" is not a port or a range` };
+    const first = Number(match[1]);
+    const last = match[2] === undefined ? first : Number(match[2]);
+    for (const port of [first, last]) {
+      if (port < 1 || port > MAX_PORT) {
+        return { ok: false, reason: `is not a valid port list: ${port} is outside 1-${MAX_PORT}` };
+      }
+    }
+    if (first > last) return { ok: false, reason: `is not a valid port list: "${item}" starts after it ends` };
+    intervals.push({ first, last });
+  }
+  return { ok: true, ports: mergePortIntervals(intervals) };
+}
+
+/** Sorts and merges overlapping or adjacent intervals. */
+export function mergePortIntervals(intervals: readonly PortInterval[]): PortInterval[] {
+  const sorted = [...intervals].sort((a, b) => a.first - b.first);
+  const merged: PortInterval[] = [];
+  for (const interval of sorted) {
+    const previous = merged.at(-1);
+    if (previous && interval.first <= previous.last + 1) {
+      merged[merged.length - 1] = { first: previous.first, last: Math.max(previous.last, interval.last) };
+    } else {
+      merged.push(interval);
+    }
+  }
+  return merged;
+}
+
+export function renderPortSpec(intervals: readonly PortInterval[]): string {
+  return intervals.map((i) => (i.first === i.last ? `${i.first}` : `${i.first}-${i.last}`)).join(',');
+}
+
+export function countPorts(intervals: readonly PortInterval[]): number {
+  return intervals.reduce((sum, i) => sum + i.last - i.first + 1, 0);
+}
+
+export const ALL_PORTS: readonly PortInterval[] = [{ first: 1, last: MAX_PORT }];

@@ -1,0 +1,70 @@
+/** The data that crosses the scanner boundary: what to scan, and what nmap found. */
+
+export type IpFamily = 4 | 6;
+export type Protocol = 'tcp' | 'udp' | 'sctp';
+export type ScanType = 'syn' | 'connect';
+
+/** An inclusive range of addresses of one family, as integers. */
+export interface AddressRange {
+  readonly family: IpFamily;
+  readonly first: bigint;
+  readonly last: bigint;
+}
+
+/** Sorted, merged, non-overlapping ranges after exclusion; `count` is the number of addresses. */
+export interface TargetSet {
+  readonly ranges: readonly AddressRange[];
+  readonly count: number;
+}
+
+export interface NmapTuning {
+  readonly timingTemplate: number;
+  readonly maxRttTimeoutMs: number;
+  readonly maxRetries: number;
+  readonly minRate: number;
+  readonly hostTimeoutMs: number;
+}
+
+export interface ScanJob {
+  readonly nmapPath: string;
+  readonly targets: TargetSet;
+  /** A validated nmap TCP port list such as "1-1024,3306,6379". */
+  readonly ports: string;
+  readonly scanType: 'auto' | ScanType;
+  /** false skips nmap's host discovery (-Pn): every address is port-scanned even if it answers no ping. */
+  readonly hostDiscovery: boolean;
+  readonly tuning: NmapTuning;
+}
+
+export interface ObservedPort {
+  readonly port: number;
+  readonly protocol: Protocol;
+  /** nmap's name from its services table; informative only, never used to classify. */
+  readonly service: string;
+}
+
+export interface ObservedHost {
+  readonly ip: string;
+  readonly openPorts: readonly ObservedPort[];
+}
+
+export interface ScanResult {
+  readonly startedAt: Date;
+  readonly finishedAt: Date;
+  readonly nmapVersion: string;
+  /** The argument lists nmap ran with, one per address family scanned. */
+  readonly nmapArgs: readonly (readonly string[])[];
+  readonly targets: number;
+  readonly hostsUp: number;
+  /** Hosts that were up and had at least one open port. */
+  readonly hosts: readonly ObservedHost[];
+}
+
+export interface ScanOptions {
+  readonly signal: AbortSignal;
+  readonly onProgress?: (ratio: number) => void;
+}
+
+export interface Scanner {
+  scan(job: ScanJob, options: ScanOptions): Promise<ScanResult>;
+}
