@@ -122,7 +122,8 @@ function readHost(raw: Record<string, unknown>, path: string): SnapshotHost {
 }
 
 function readPort(raw: Record<string, unknown>, path: string): SnapshotPort {
-  const ref = readRef(raw, path);
+  // A host's ports carry no ip of their own (the host has it), so they are read without readRef's ip.
+  const ref = readPortNumber(raw, path);
   const portClass = raw['class'];
   if (portClass !== 'standard' && portClass !== 'excepted' && portClass !== 'nonstandard') throw invalid(`${path}.class`);
   const severity = raw['severity'];
@@ -141,11 +142,16 @@ function readPort(raw: Record<string, unknown>, path: string): SnapshotPort {
 
 function readRef(raw: unknown, path: string): PortRef {
   const ref = record(raw, path);
-  const protocol = ref['protocol'];
-  if (protocol !== 'tcp' && protocol !== 'udp' && protocol !== 'sctp') throw invalid(`${path}.protocol`);
-  const port = count(ref['port'], `${path}.port`);
-  if (port < 1 || port > 65535) throw invalid(`${path}.port`);
+  const { port, protocol } = readPortNumber(ref, path);
   return { ip: text(ref['ip'], `${path}.ip`), port, protocol };
+}
+
+function readPortNumber(raw: Record<string, unknown>, path: string): Omit<PortRef, 'ip'> {
+  const protocol = raw['protocol'];
+  if (protocol !== 'tcp' && protocol !== 'udp' && protocol !== 'sctp') throw invalid(`${path}.protocol`);
+  const port = count(raw['port'], `${path}.port`);
+  if (port < 1 || port > 65535) throw invalid(`${path}.port`);
+  return { port, protocol };
 }
 
 function invalid(path: string): Error {

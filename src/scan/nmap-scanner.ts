@@ -106,9 +106,10 @@ export class NmapScanner implements Scanner {
       subprocess.kill();
     }
     const result = await subprocess;
+    // Unreadable output is the real story even though we killed nmap for it, unless the cycle was cancelled.
+    if (parseError && !options.signal.aborted) throw parseError;
     const failure = describeFailure(job, result, stderr.text(), options.signal);
     if (failure) throw failure;
-    if (parseError) throw parseError;
     if (parsed.finished?.exit === 'error') {
       throw new ExporterError('NMAP_FAILED', `nmap reported an error: ${parsed.finished.errorMessage ?? 'no message'}`);
     }

@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { Registry } from 'prom-client';
+import { ExporterState } from '../../src/core/exporter-state.ts';
+import { ConfigError } from '../../src/errors.ts';
+import { createApp } from '../../src/http/app.ts';
+import { silentLogger } from '../../src/log.ts';
+import { registerExporterMetrics } from '../../src/metrics/collectors.ts';
+import { assertGolden } from '../support/golden.ts';
+import { testConfig, twoCycleState } from '../support/snapshots.ts';
+
+const BUILD = { version: '0.1.0', revision: 'abc123', nodejsVersion: 'v24.21.0', nmapVersion: '7.93' };
+const NOW = new Date('2026-11-26T02:05:00Z');
+
+async function serve(state: ExporterState, reload: () => Promise<void> = async () => {}) {
+  const registry = new Registry();
+  registerExporterMetrics(registry, { state, build: BUILD });
+  const server = createServer(createApp({ state, registry, build: BUILD, log: silentLogger, reload, now: () => NOW }));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { base, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+describe('HTTP endpoints with results', () => {
+  let base = '';
+  let close = async () => {};
+  let reloads = 0;
+  let failNextReload = false;
+
+  before(async () => {
+    ({ base, close } = await serve(twoCycleState().state, async () => {
+      reloads += 1;
+      if (failNextReload) throw new ConfigError('c.yml', ['scan.interval: "1hour" is not a valid duration']);
+    }));
+  });
+  after(() => close());
+
+  it('serves the full report exactly as the golden file', async () => {
+    const response = await fetch(`${base}/report`);
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-type') ?? '', /^application\/json/);
+    await assertGolden('report-two-cycles.json', `${JSON.stringify(await response.json(), null, 2)}\n`);
+  });
+
+  it('filters the report to suspicious hosts', async () => {
+    const report = (await (await fetch(`${base}/report?suspicious=true`)).json()) as { hosts: { ip: string }[] };
+    assert.deepEqual(report.hosts.map((host) => host.ip), ['203.0.113.7', '203.0.113.9', '203.0.113.10']);
+    const clean = (await (await fetch(`${base}/report?suspicious=false`)).json()) as { hosts: unknown[] };
+    assert.deepEqual(clean.hosts, []);
+  });
+
+  it('filters the report by severity, keeping only matching ports', async () => {
+    const report = (await (await fetch(`${base}/report?severity=critical`)).json()) as {
+      hosts: { ip: string; ports: { port: number }[] }[];
+      summary: { nonstandard_ports: number };
+    };
+    assert.deepEqual(report.hosts.map((host) => [host.ip, host.ports.map((port) => port.port)]), [['203.0.113.9', [2375]]]);
+    assert.equal(report.summary.nonstandard_ports, 1);
+  });
+
+  it('answers a bad filter with 400 and a JSON error naming it', async () => {
+    const response = await fetch(`${base}/report?severity=urgent`);
+    assert.equal(response.status, 400);
+    assert.deepEqual(await response.json(), {
+      error: { code: 'BAD_FILTER', message: 'severity="urgent" must be one of critical, high, medium, low' },
+    });
+  });
+
+  it('is healthy and ready', async () => {
+    assert.equal((await fetch(`${base}/-/healthy`)).status, 200);
+    assert.equal((await fetch(`${base}/-/ready`)).status, 200);
+  });
+
+  it('serves metrics in the Prometheus text format', async () => {
+    const response = await fetch(`${base}/metrics`);
+    assert.match(response.headers.get('content-type') ?? '', /^text\/plain; version=0.0.4/);
+    assert.match(await response.text(), /^exposure_port_open\{ip="203.0.113.9",port="2375",.*severity="critical".*\} 1$/m);
+  });
+
+  it('shows the last cycle on the landing page', async () => {
+    const html = await (await fetch(`${base}/`)).text();
+    assert.match(html, /<h1>exposure-exporter<\/h1>/);
+    assert.match(html, /#2 succeeded/);
+    assert.match(html, /6 \(3 nonstandard, 1 excepted\)/);
+  });
+
+  it('reloads on POST and reports a rejected config as a JSON error', async () => {
+    const ok = await fetch(`${base}/-/reload`, { method: 'POST' });
+    assert.equal(ok.status, 200);
+    failNextReload = true;
+    const rejected = await fetch(`${base}/-/reload`, { method: 'POST' });
+    assert.equal(rejected.status, 500);
+    assert.deepEqual(await rejected.json(), {
+      error: { code: 'CONFIG_INVALID', message: 'c.yml: scan.interval: "1hour" is not a valid duration' },
+    });
+    assert.equal(reloads, 2);
+    assert.equal((await fetch(`${base}/-/reload`)).status, 405);
+  });
+
+  it('answers unknown paths with a JSON 404', async () => {
+    const response = await fetch(`${base}/nope`);
+    assert.equal(response.status, 404);
+    assert.deepEqual(await response.json(), { error: { code: 'NOT_FOUND', message: 'no such path: /nope' } });
+  });
+});
+
+describe('HTTP endpoints before the first cycle', () => {
+  it('is healthy but not ready, and reports no hosts', async () => {
+    const { base, close } = await serve(new ExporterState({ config: testConfig(), startedAt: NOW }));
+    try {
+      assert.equal((await fetch(`${base}/-/healthy`)).status, 200);
+      assert.equal((await fetch(`${base}/-/ready`)).status, 503);
+      const report = (await (await fetch(`${base}/report`)).json()) as { hosts: unknown[]; scan: unknown };
+      assert.deepEqual(report.hosts, []);
+      assert.equal(report.scan, null);
+    } finally {
+      await close();
+    }
+  });
+});

@@ -1,0 +1,77 @@
+/** Realistic scan results and exporter states shared by the metrics, report and HTTP tests. */
+import { parseConfigText } from '../../src/config/load.ts';
+import type { Config } from '../../src/config/schema.ts';
+import { ExporterState } from '../../src/core/exporter-state.ts';
+import { NO_INVENTORY } from '../../src/core/inventory.ts';
+import { buildSnapshot } from '../../src/core/snapshot.ts';
+import type { Snapshot } from '../../src/core/snapshot.ts';
+import type { ObservedHost, ScanResult } from '../../src/scan/types.ts';
+
+export const TEST_CONFIG_YAML = `
+scan:
+  targets: ["203.0.113.0/28"]
+exceptions:
+  - name: backup-rsync
+    match: {ip: "203.0.113.9", ports: ["873/tcp"]}
+    reason: approved in SEC-7
+    expires: 2099-01-31
+`;
+
+export function testConfig(yaml = TEST_CONFIG_YAML): Config {
+  return parseConfigText(yaml, 'test.yml');
+}
+
+export function scanResult(hosts: ObservedHost[], finishedAt: string): ScanResult {
+  const finished = new Date(finishedAt);
+  return {
+    startedAt: new Date(finished.getTime() - 41_200),
+    finishedAt: finished,
+    nmapVersion: '7.93',
+    nmapArgs: [['-sS', '-n', '--open']],
+    targets: 16,
+    hostsUp: hosts.length + 1,
+    hosts,
+  };
+}
+
+export const FIRST_HOSTS: ObservedHost[] = [
+  {
+    ip: '203.0.113.7',
+    openPorts: [
+      { port: 22, protocol: 'tcp', service: 'ssh' },
+      { port: 6379, protocol: 'tcp', service: 'redis' },
+      { port: 9200, protocol: 'tcp', service: 'wap-wsp' },
+    ],
+  },
+  { ip: '203.0.113.9', openPorts: [{ port: 873, protocol: 'tcp', service: 'rsync' }, { port: 2375, protocol: 'tcp', service: 'docker' }] },
+  { ip: '203.0.113.10', openPorts: [{ port: 443, protocol: 'tcp', service: 'https' }] },
+];
+
+/** An exporter state after two cycles: the second closed 9200 on .7 and opened 27017 on .10. */
+export function twoCycleState(config: Config = testConfig()): { state: ExporterState; first: Snapshot; second: Snapshot } {
+  const state = new ExporterState({ config, startedAt: new Date('2026-11-26T01:00:00Z') });
+  const first = buildSnapshot({
+    result: scanResult(FIRST_HOSTS, '2026-11-26T01:00:41.200Z'),
+    inventory: NO_INVENTORY,
+    rules: config,
+    previous: undefined,
+  });
+  state.completeCycle(attemptFor(1, first), first);
+  const secondHosts: ObservedHost[] = [
+    { ip: '203.0.113.7', openPorts: FIRST_HOSTS[0]!.openPorts.filter((port) => port.port !== 9200) },
+    FIRST_HOSTS[1]!,
+    { ip: '203.0.113.10', openPorts: [...FIRST_HOSTS[2]!.openPorts, { port: 27017, protocol: 'tcp', service: 'mongod' }] },
+  ];
+  const second = buildSnapshot({
+    result: scanResult(secondHosts, '2026-11-26T02:00:41.200Z'),
+    inventory: NO_INVENTORY,
+    rules: config,
+    previous: first,
+  });
+  state.completeCycle(attemptFor(2, second), second);
+  return { state, first, second };
+}
+
+function attemptFor(cycle: number, snapshot: Snapshot) {
+  return { cycle, startedAt: snapshot.scan.startedAt, finishedAt: snapshot.scan.finishedAt, success: true, error: null };
+}

@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { describe, it } from 'node:test';
+import { Registry } from 'prom-client';
+import { NO_INVENTORY } from '../../src/core/inventory.ts';
+import { buildSnapshot } from '../../src/core/snapshot.ts';
+import { registerExporterMetrics } from '../../src/metrics/collectors.ts';
+import { assertGolden } from '../support/golden.ts';
+import { scanResult, testConfig, twoCycleState } from '../support/snapshots.ts';
+
+const BUILD = { version: '0.1.0', revision: 'abc123', nodejsVersion: 'v24.21.0', nmapVersion: '7.93' };
+
+async function render(state: ReturnType<typeof twoCycleState>['state']): Promise<string> {
+  const registry = new Registry();
+  registerExporterMetrics(registry, { state, build: BUILD });
+  return registry.metrics();
+}
+
+describe('exporter metrics', () => {
+  it('renders the exposition of two cycles exactly as the golden file', async () => {
+    const { state } = twoCycleState();
+    await assertGolden('metrics-two-cycles.prom', await render(state));
+  });
+
+  it('renders a failed cycle after a good one: results kept, scan_success 0', async () => {
+    const { state } = twoCycleState();
+    state.failCycle({
+      cycle: 3,
+      startedAt: new Date('2026-11-26T03:00:00Z'),
+      finishedAt: new Date('2026-11-26T03:50:00Z'),
+      success: false,
+      error: { code: 'NMAP_TIMEOUT', message: 'nmap did not finish within scan.timeout and was stopped' },
+    });
+    const text = await render(state);
+    assert.match(text, /^exposure_scan_success 0$/m);
+    assert.match(text, /^exposure_scan_duration_seconds 3000$/m);
+    assert.match(text, /^exposure_scans_total\{result="failure"\} 1$/m);
+    assert.match(text, /^exposure_port_open\{ip="203.0.113.10",port="27017",.*\} 1$/m);
+  });
+
+  it('drops the series of a port once a cycle sees it closed', async () => {
+    const { state, second } = twoCycleState();
+    const config = state.config;
+    const third = buildSnapshot({
+      result: scanResult([{ ip: '203.0.113.7', openPorts: [{ port: 22, protocol: 'tcp', service: 'ssh' }] }], '2026-11-26T03:00:41.200Z'),
+      inventory: NO_INVENTORY,
+      rules: config,
+      previous: second,
+    });
+    state.completeCycle({ cycle: 3, startedAt: third.scan.startedAt, finishedAt: third.scan.finishedAt, success: true, error: null }, third);
+    const text = await render(state);
+    assert.doesNotMatch(text, /^exposure_port_open\{/m);
+    assert.doesNotMatch(text, /^exposure_port_first_seen_timestamp_seconds\{/m);
+    // One closed by the second cycle, five more by the third.
+    assert.match(text, /^exposure_port_changes_total\{change="closed"\} 6$/m);
+    assert.match(text, /^exposure_open_ports\{class="nonstandard"\} 0$/m);
+  });
+
+  it('produces an exposition that promtool check metrics accepts', async () => {
+    const { state } = twoCycleState();
+    const text = await render(state);
+    const child = execFile('promtool', ['check', 'metrics']);
+    const result = new Promise<{ code: number | null; output: string }>((resolve) => {
+      let output = '';
+      child.stdout?.on('data', (chunk: Buffer) => (output += chunk));
+      child.stderr?.on('data', (chunk: Buffer) => (output += chunk));
+      child.on('close', (code) => resolve({ code, output }));
+    });
+    child.stdin?.end(text);
+    const { code, output } = await result;
+    assert.equal(output.trim(), '');
+    assert.equal(code, 0);
+  });
+
+  it('labels no exposure series with job or instance', async () => {
+    const { state } = twoCycleState(testConfig());
+    const text = await render(state);
+    assert.doesNotMatch(text, /[{,](job|instance)="/);
+  });
+});
+

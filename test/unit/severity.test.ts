@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  BUILTIN_SEVERITIES,
+  SEVERITIES,
+  buildSeverityTable,
+  builtinRiskyTcpPorts,
+  portKey,
+  severityOf,
+} from '../../src/core/severity.ts';
+import type { Severity } from '../../src/core/severity.ts';
+
+/** SPEC §6, written out port by port so a change to the table is a visible change to this list. */
+const SPEC_TABLE: Record<Exclude<Severity, 'low'>, number[]> = {
+  critical: [2375, 2376, 6443, 2379, 4786, 5555, 502, 102, 20000, 44818],
+  high: [3306, 5432, 1433, 1521, 6379, 27017, 27018, 9200, 9300, 5601, 11211, 5984, 9042, 9092, 3389, 5900, 23, 445, 139, 135, 389, 4369],
+  medium: [21, 873, 111, 1080, 1883, 5672, 88],
+};
+
+describe('the built-in severity table', () => {
+  for (const [severity, ports] of Object.entries(SPEC_TABLE)) {
+    for (const port of ports) {
+      it(`rates ${port}/tcp ${severity}`, () => {
+        assert.equal(severityOf(BUILTIN_SEVERITIES, port, 'tcp'), severity);
+      });
+    }
+  }
+
+  it('rates ports outside the table low', () => {
+    for (const port of [1, 8080, 8443, 9201, 27019, 65535]) {
+      assert.equal(severityOf(BUILTIN_SEVERITIES, port, 'tcp'), 'low', `${port}/tcp`);
+    }
+  });
+
+  it('keys entries by protocol too, so 6379/udp is low', () => {
+    assert.equal(severityOf(BUILTIN_SEVERITIES, 6379, 'udp'), 'low');
+    assert.equal(severityOf(BUILTIN_SEVERITIES, 2375, 'sctp'), 'low');
+  });
+
+  it('holds exactly the ports of the specification, all TCP', () => {
+    const expected = Object.entries(SPEC_TABLE)
+      .flatMap(([severity, ports]) => ports.map((port) => `${port}/tcp=${severity}`))
+      .sort();
+    const actual = [...BUILTIN_SEVERITIES].map(([key, severity]) => `${key}=${severity}`).sort();
+    assert.deepEqual(actual, expected);
+    assert.equal(BUILTIN_SEVERITIES.size, 39);
+  });
+
+  it('orders severities from worst to least', () => {
+    assert.deepEqual(SEVERITIES, ['critical', 'high', 'medium', 'low']);
+  });
+});
+
+describe('portKey', () => {
+  it('joins port and protocol with a slash', () => {
+    assert.equal(portKey(6379, 'tcp'), '6379/tcp');
+    assert.equal(portKey(53, 'udp'), '53/udp');
+  });
+});
+
+describe('buildSeverityTable', () => {
+  it('adds unlisted ports and replaces built-in entries', () => {
+    const table = buildSeverityTable(new Map<string, Severity>([['8080/tcp', 'medium'], ['6379/tcp', 'critical']]));
+    assert.equal(severityOf(table, 8080, 'tcp'), 'medium');
+    assert.equal(severityOf(table, 6379, 'tcp'), 'critical');
+    assert.equal(severityOf(table, 27017, 'tcp'), 'high');
+    assert.equal(table.size, 40);
+  });
+
+  it('can lower a built-in entry to low', () => {
+    const table = buildSeverityTable(new Map<string, Severity>([['2375/tcp', 'low']]));
+    assert.equal(severityOf(table, 2375, 'tcp'), 'low');
+  });
+
+  it('leaves the built-in table unchanged', () => {
+    buildSeverityTable(new Map<string, Severity>([['6379/tcp', 'low'], ['8080/tcp', 'critical']]));
+    assert.equal(BUILTIN_SEVERITIES.get('6379/tcp'), 'high');
+    assert.equal(BUILTIN_SEVERITIES.has('8080/tcp'), false);
+  });
+});
+
+describe('builtinRiskyTcpPorts', () => {
+  it('lists every port of the built-in table once', () => {
+    const expected = Object.values(SPEC_TABLE).flat().sort((a, b) => a - b);
+    assert.deepEqual([...builtinRiskyTcpPorts()].sort((a, b) => a - b), expected);
+  });
+
+  it('includes the risky ports outside nmap top 1000 that SPEC §6 names', () => {
+    const ports = new Set(builtinRiskyTcpPorts());
+    for (const port of [6379, 27017, 11211, 2375, 2379, 6443, 5601, 9092]) {
+      assert.ok(ports.has(port), `${port} missing`);
+    }
+  });
+
+  it('returns port numbers, not keys', () => {
+    assert.ok(builtinRiskyTcpPorts().every((port) => Number.isInteger(port) && port >= 1 && port <= 65535));
+  });
+});

@@ -1,0 +1,298 @@
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { parseConfigText } from '../../src/config/load.ts';
+import type { AddressOwner, InventorySnapshot } from '../../src/core/inventory.ts';
+import { buildSnapshot } from '../../src/core/snapshot.ts';
+import type { Snapshot } from '../../src/core/snapshot.ts';
+import { loadState, parseState, renderState, saveState } from '../../src/core/state.ts';
+import { ExporterError } from '../../src/errors.ts';
+import type { ObservedHost, ScanResult } from '../../src/scan/types.ts';
+
+const SAVED_AT = new Date('2026-11-26T02:00:41.950Z');
+const LOADED_AT = new Date('2026-11-26T02:05:00.000Z');
+/** LOADED_AT as loadState writes it into the name of a file it moves aside. */
+const ASIDE_SUFFIX = '.invalid-2026-11-26T020500000Z';
+
+const SHOP_DB: AddressOwner = {
+  vmId: '8a2f6c1e-3b7d-4e59-9c1a-5d0e7f3b2a61',
+  vmName: 'db-1',
+  vmStatus: 'ACTIVE',
+  ownerKind: 'compute',
+  userId: 'c0ffee1234567890abcdef1234567890',
+  user: 'alice',
+  tenantId: '4b1d2e3f5a6b7c8d9e0f1a2b3c4d5e6f',
+  tenant: 'shop',
+};
+
+const RULES = parseConfigText(
+  `
+exceptions:
+  - name: blog-mysql
+    match: {ip: "203.0.113.12", ports: ["3306/tcp"]}
+    reason: "SEC-200"
+    expires: 2027-01-31
+`,
+  'test.yml',
+);
+
+const INVENTORY: InventorySnapshot = {
+  source: 'openstack',
+  up: true,
+  syncedAt: new Date('2026-11-26T01:55:00.123Z'),
+  servers: 240,
+  owners: new Map([
+    ['203.0.113.7', SHOP_DB],
+    ['2001:db8::5', { ...SHOP_DB, vmId: '0d9c8b7a-6f5e-4d3c-2b1a-0f9e8d7c6b5a', vmName: 'db-2', vmStatus: 'SHUTOFF' }],
+  ]),
+};
+
+function scan(startedAt: string, finishedAt: string, hosts: readonly ObservedHost[]): ScanResult {
+  return {
+    startedAt: new Date(startedAt),
+    finishedAt: new Date(finishedAt),
+    nmapVersion: '7.93',
+    nmapArgs: [
+      ['-sT', '-n', '--open', '-p', '22,3306,6379,27017', '-T4', '-oX', '-', '-iL', '-'],
+      ['-6', '-sT', '-n', '--open', '-p', '22,3306,6379,27017', '-T4', '-oX', '-', '-iL', '-'],
+    ],
+    targets: 257,
+    hostsUp: 9,
+    hosts,
+  };
+}
+
+/** Two cycles, so the snapshot has carried-over first-seen times and both kinds of change. */
+function realisticSnapshot(): Snapshot {
+  const first = buildSnapshot({
+    result: scan('2026-11-26T01:00:00.017Z', '2026-11-26T01:00:41.237Z', [
+      { ip: '203.0.113.7', openPorts: [{ port: 22, protocol: 'tcp', service: 'ssh' }, { port: 6379, protocol: 'tcp', service: 'redis' }] },
+      { ip: '203.0.113.12', openPorts: [{ port: 8080, protocol: 'tcp', service: 'http-proxy' }] },
+    ]),
+    inventory: INVENTORY,
+    rules: RULES,
+    previous: undefined,
+  });
+  return buildSnapshot({
+    result: scan('2026-11-26T02:00:00.004Z', '2026-11-26T02:00:39.512Z', [
+      {
+        ip: '203.0.113.7',
+        openPorts: [
+          { port: 22, protocol: 'tcp', service: 'ssh' },
+          { port: 6379, protocol: 'tcp', service: 'redis' },
+          { port: 27017, protocol: 'tcp', service: 'mongod' },
+        ],
+      },
+      { ip: '203.0.113.12', openPorts: [{ port: 3306, protocol: 'tcp', service: 'mysql' }] },
+      { ip: '2001:db8::5', openPorts: [{ port: 5432, protocol: 'tcp', service: 'postgresql' }] },
+    ]),
+    inventory: INVENTORY,
+    rules: RULES,
+    previous: first,
+  });
+}
+
+const tempDirs: string[] = [];
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'ee-state-'));
+  tempDirs.push(dir);
+  return dir;
+}
+
+after(async () => {
+  await Promise.all(tempDirs.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+/** The rendered state of the realistic snapshot, changed by `mutate` as a damaged file would be. */
+function corrupted(mutate: (root: { schema_version: unknown; snapshot: any }) => void): string {
+  const root = JSON.parse(renderState(realisticSnapshot(), SAVED_AT));
+  mutate(root);
+  return JSON.stringify(root);
+}
+
+describe('renderState and parseState', () => {
+  it('the snapshot fixture has carried-over first-seen times, changes and every class of port', () => {
+    const snapshot = realisticSnapshot();
+    assert.deepEqual(
+      snapshot.hosts.flatMap((h) => h.ports.map((p) => `${h.ip} ${p.port} ${p.class} ${p.firstSeen.toISOString()}`)),
+      [
+        '203.0.113.7 22 standard 2026-11-26T01:00:41.237Z',
+        '203.0.113.7 6379 nonstandard 2026-11-26T01:00:41.237Z',
+        '203.0.113.7 27017 nonstandard 2026-11-26T02:00:39.512Z',
+        '203.0.113.12 3306 excepted 2026-11-26T02:00:39.512Z',
+        '2001:db8::5 5432 nonstandard 2026-11-26T02:00:39.512Z',
+      ],
+    );
+    assert.equal(snapshot.changes.opened.length, 3);
+    assert.equal(snapshot.changes.closed.length, 1);
+  });
+
+  it('reads back exactly the snapshot it wrote, dates to the millisecond', () => {
+    const snapshot = realisticSnapshot();
+    const restored = parseState(renderState(snapshot, SAVED_AT));
+    assert.deepEqual(restored, snapshot);
+    assert.equal(restored.hosts[0]?.ports[1]?.firstSeen.getTime(), Date.parse('2026-11-26T01:00:41.237Z'));
+    assert.equal(restored.scan.startedAt.getTime(), Date.parse('2026-11-26T02:00:00.004Z'));
+    assert.equal(restored.inventory.syncedAt?.getTime(), Date.parse('2026-11-26T01:55:00.123Z'));
+  });
+
+  it('reads back a snapshot with no inventory sync time', () => {
+    const snapshot: Snapshot = { ...realisticSnapshot(), inventory: { source: 'none', up: true, syncedAt: undefined, servers: 0, addresses: 0 } };
+    assert.deepEqual(parseState(renderState(snapshot, SAVED_AT)), snapshot);
+  });
+
+  it('writes one JSON line with the schema version and the save time', () => {
+    const text = renderState(realisticSnapshot(), SAVED_AT);
+    assert.ok(text.endsWith('}\n'));
+    assert.equal(text.split('\n').length, 2);
+    const root = JSON.parse(text);
+    assert.equal(root.schema_version, 1);
+    assert.equal(root.saved_at, '2026-11-26T02:00:41.950Z');
+    assert.equal(root.snapshot.hosts[0].ports[1].firstSeen, '2026-11-26T01:00:41.237Z');
+  });
+});
+
+describe('saveState', () => {
+  it('creates the missing directory and writes the rendered state', async () => {
+    const path = join(await tempDir(), 'var', 'lib', 'exposure-exporter', 'state.json');
+    const snapshot = realisticSnapshot();
+    await saveState({ path }, snapshot, SAVED_AT);
+    assert.equal(await readFile(path, 'utf8'), renderState(snapshot, SAVED_AT));
+  });
+
+  it('leaves no temporary file behind', async () => {
+    const dir = await tempDir();
+    const path = join(dir, 'state.json');
+    await saveState({ path }, realisticSnapshot(), SAVED_AT);
+    await saveState({ path }, realisticSnapshot(), new Date(SAVED_AT.getTime() + 3_600_000));
+    assert.deepEqual(await readdir(dir), ['state.json']);
+  });
+
+  it('makes the file readable by its owner only', async () => {
+    const path = join(await tempDir(), 'state.json');
+    await saveState({ path }, realisticSnapshot(), SAVED_AT);
+    assert.equal((await stat(path)).mode & 0o777, 0o600);
+  });
+
+  it('replaces an earlier state whole', async () => {
+    const path = join(await tempDir(), 'state.json');
+    await saveState({ path }, realisticSnapshot(), SAVED_AT);
+    const later = new Date('2026-11-26T03:00:40.000Z');
+    await saveState({ path }, realisticSnapshot(), later);
+    assert.equal(JSON.parse(await readFile(path, 'utf8')).saved_at, '2026-11-26T03:00:40.000Z');
+  });
+
+  it('reports STATE_WRITE_FAILED naming the path and cleans up when the file cannot be replaced', async () => {
+    const dir = await tempDir();
+    const path = join(dir, 'state.json');
+    // A directory where the file should be: the temp file is written, the rename onto it fails.
+    await mkdir(path);
+    await assert.rejects(saveState({ path }, realisticSnapshot(), SAVED_AT), (err: unknown) => {
+      assert.ok(err instanceof ExporterError);
+      assert.equal(err.code, 'STATE_WRITE_FAILED');
+      assert.ok(err.message.startsWith(`cannot write the state file ${path}: `), err.message);
+      return true;
+    });
+    assert.deepEqual(await readdir(dir), ['state.json']);
+  });
+});
+
+describe('loadState', () => {
+  it('returns undefined when there is no state file yet', async () => {
+    const path = join(await tempDir(), 'state.json');
+    assert.equal(await loadState({ path }, LOADED_AT), undefined);
+  });
+
+  it('returns the snapshot saveState wrote', async () => {
+    const path = join(await tempDir(), 'state.json');
+    const snapshot = realisticSnapshot();
+    await saveState({ path }, snapshot, SAVED_AT);
+    assert.deepEqual(await loadState({ path }, LOADED_AT), snapshot);
+  });
+
+  const corruptions: [what: string, text: () => string, problem: string][] = [
+    ['is not JSON', () => '{"schema_version": 1, "snapshot": {', 'the state file is not JSON'],
+    ['is empty', () => '', 'the state file is not JSON'],
+    [
+      'has another schema_version',
+      () => corrupted((root) => { root.schema_version = 2; }),
+      'the state file has schema_version 2, expected 1',
+    ],
+    [
+      'has no schema_version',
+      () => corrupted((root) => { delete root.schema_version; }),
+      'the state file has schema_version undefined, expected 1',
+    ],
+    [
+      'has a port of 70000',
+      () => corrupted((root) => { root.snapshot.hosts[0].ports[1].port = 70000; }),
+      'the state file has an invalid snapshot.hosts[0].ports[1].port',
+    ],
+    [
+      'has a changed port of 0',
+      () => corrupted((root) => { root.snapshot.changes.opened[0].port = 0; }),
+      'the state file has an invalid snapshot.changes.opened[0].port',
+    ],
+    [
+      'has a first-seen time that is not a date',
+      () => corrupted((root) => { root.snapshot.hosts[1].ports[0].firstSeen = 'yesterday'; }),
+      'the state file has an invalid snapshot.hosts[1].ports[0].firstSeen',
+    ],
+    [
+      'has a scan time that is a number',
+      () => corrupted((root) => { root.snapshot.scan.finishedAt = 1795658439512; }),
+      'the state file has an invalid snapshot.scan.finishedAt',
+    ],
+    [
+      'has an unknown severity',
+      () => corrupted((root) => { root.snapshot.hosts[0].ports[1].severity = 'urgent'; }),
+      'the state file has an invalid snapshot.hosts[0].ports[1].severity',
+    ],
+    [
+      'has a host without an owner',
+      () => corrupted((root) => { delete root.snapshot.hosts[2].owner; }),
+      'the state file has an invalid snapshot.hosts[2].owner',
+    ],
+  ];
+
+  for (const [what, text, problem] of corruptions) {
+    it(`moves aside a file that ${what} and reports STATE_INVALID naming the problem and the new path`, async () => {
+      const dir = await tempDir();
+      const path = join(dir, 'state.json');
+      const content = text();
+      await writeFile(path, content);
+      const aside = `${path}${ASIDE_SUFFIX}`;
+      await assert.rejects(loadState({ path }, LOADED_AT), (err: unknown) => {
+        assert.ok(err instanceof ExporterError);
+        assert.equal(err.code, 'STATE_INVALID');
+        assert.equal(err.message, `${problem}; moved it to ${aside}`);
+        return true;
+      });
+      assert.deepEqual(await readdir(dir), [`state.json${ASIDE_SUFFIX}`]);
+      assert.equal(await readFile(aside, 'utf8'), content);
+    });
+  }
+
+  it('starts afresh after moving a corrupt file aside', async () => {
+    const path = join(await tempDir(), 'state.json');
+    await writeFile(path, 'not json at all');
+    await assert.rejects(loadState({ path }, LOADED_AT), { code: 'STATE_INVALID' });
+    assert.equal(await loadState({ path }, LOADED_AT), undefined);
+  });
+
+  it('reports STATE_INVALID and leaves the path alone when it cannot be read', async () => {
+    const dir = await tempDir();
+    const path = join(dir, 'state.json');
+    await mkdir(path);
+    await assert.rejects(loadState({ path }, LOADED_AT), (err: unknown) => {
+      assert.ok(err instanceof ExporterError);
+      assert.equal(err.code, 'STATE_INVALID');
+      assert.ok(err.message.startsWith(`cannot read the state file ${path}: `), err.message);
+      return true;
+    });
+    assert.deepEqual(await readdir(dir), ['state.json']);
+  });
+});
