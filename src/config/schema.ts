@@ -160,7 +160,8 @@ class Reader {
   }
 
   duration(value: unknown, path: string): number | undefined {
-    const ms = typeof value === 'string' ? parseDuration(value) : undefined;
+    // A bare 0 is the one number Prometheus reads as a duration, and YAML hands it over as a number.
+    const ms = typeof value === 'string' ? parseDuration(value) : value === 0 ? 0 : undefined;
     if (ms === undefined) {
       return this.report(path, `${render(value)} is not a valid duration (use Prometheus syntax such as 30s, 10m, 1h)`);
     }
@@ -292,6 +293,10 @@ function readNmap(reader: Reader, raw: unknown): Pick<ScanConfig, 'nmapPath' | '
   const hostDiscovery = reader.boolean(nmap['host_discovery'] ?? d.host_discovery, 'scan.nmap.host_discovery');
   const timingTemplate = reader.integer(nmap['timing_template'] ?? d.timing_template, 'scan.nmap.timing_template', 0, 5);
   const maxRttTimeoutMs = reader.duration(nmap['max_rtt_timeout'] ?? d.max_rtt_timeout, 'scan.nmap.max_rtt_timeout');
+  // nmap refuses anything shorter ("must be at least 5ms"); catch it here rather than in every cycle.
+  if (maxRttTimeoutMs !== undefined && maxRttTimeoutMs < 5) {
+    reader.report('scan.nmap.max_rtt_timeout', `${formatDuration(maxRttTimeoutMs)} is shorter than nmap's minimum of 5ms`);
+  }
   const maxRetries = reader.integer(nmap['max_retries'] ?? d.max_retries, 'scan.nmap.max_retries', 0, 50);
   const minRate = reader.integer(nmap['min_rate'] ?? d.min_rate, 'scan.nmap.min_rate', 0, 1_000_000);
   const hostTimeoutMs = reader.duration(nmap['host_timeout'] ?? d.host_timeout, 'scan.nmap.host_timeout');

@@ -106,6 +106,13 @@ export class CycleScheduler {
         opened: snapshot.changes.opened.length,
         closed: snapshot.changes.closed.length,
       });
+      if (result.timedOutHosts.length > 0) {
+        log.warn('nmap gave up on hosts; keeping their previous ports', {
+          hosts: result.timedOutHosts.length,
+          first: result.timedOutHosts[0],
+        });
+      }
+      if (result.skippedTargets > 0) log.warn('nmap could not route to some targets', { targets: result.skippedTargets });
       await this.#persist(snapshot, log);
       return { ran: true, success: true };
     } catch (err) {

@@ -3,7 +3,7 @@
  * in at once, so a scrape or a report always sees one complete cycle, never half of one.
  */
 import { parseAddress } from '../scan/targets.ts';
-import type { ObservedPort, Protocol, ScanResult } from '../scan/types.ts';
+import type { ObservedHost, ObservedPort, Protocol, ScanResult } from '../scan/types.ts';
 import { classifyPort } from './classify.ts';
 import type { Classification, ClassificationRules } from './classify.ts';
 import { UNKNOWN_OWNER } from './inventory.ts';
@@ -75,6 +75,7 @@ export function buildSnapshot(input: {
   const earlier = new Map(previous?.hosts.flatMap((host) => host.ports.map((port) => [refKey(host.ip, port), port.firstSeen])));
   const hosts = result.hosts
     .filter((host) => host.openPorts.length > 0)
+    .concat(carryOverTimedOut(result, previous))
     .map((host) => {
       const owner = inventory.owners.get(host.ip) ?? UNKNOWN_OWNER;
       const ports = host.openPorts.map((port) => ({
@@ -105,6 +106,18 @@ export function buildSnapshot(input: {
     changes: { opened: [], closed: [] },
   };
   return previous ? { ...snapshot, changes: diffSnapshots(previous, snapshot) } : snapshot;
+}
+
+/**
+ * A host nmap gave up on (host_timeout) has unknown ports, not closed ones: it keeps what the previous
+ * snapshot saw, so a slow host neither closes its exposures nor reopens them with a new first-seen.
+ */
+function carryOverTimedOut(result: ScanResult, previous: Snapshot | undefined): ObservedHost[] {
+  if (!previous || result.timedOutHosts.length === 0) return [];
+  const timedOut = new Set(result.timedOutHosts);
+  return previous.hosts
+    .filter((host) => timedOut.has(host.ip))
+    .map((host) => ({ ip: host.ip, openPorts: host.ports.map(({ port, protocol, service }) => ({ port, protocol, service })) }));
 }
 
 /**

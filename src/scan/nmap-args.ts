@@ -41,8 +41,9 @@ export function buildNmapArgs(invocation: NmapInvocation): string[] {
     '--max-retries', String(tuning.maxRetries),
     '--host-timeout', `${tuning.hostTimeoutMs}ms`,
     ...(tuning.minRate > 0 ? ['--min-rate', String(tuning.minRate)] : []),
+    // Not --noninteractive: nmap 7.93 then stops writing <taskprogress>, and stdin is the target list, so
+    // there is no keyboard to read anyway.
     '--stats-every', `${invocation.statsEveryMs}ms`,
-    '--noninteractive',
     '-oX', '-',
     '-iL', '-',
   ];

@@ -38,6 +38,8 @@ export class NmapScanner implements Scanner {
     // nmap cannot mix IPv4 and IPv6 targets in one run, so each family gets its own.
     const families = ([4, 6] as const).filter((family) => renderCidrBlocks(job.targets, family).length > 0);
     const hosts: ObservedHost[] = [];
+    const timedOutHosts: string[] = [];
+    let skippedTargets = 0;
     const nmapArgs: string[][] = [];
     let hostsUp = 0;
     let nmapVersion = '';
@@ -52,11 +54,23 @@ export class NmapScanner implements Scanner {
       });
       done += share;
       hosts.push(...run.hosts);
+      timedOutHosts.push(...run.timedOutHosts);
+      skippedTargets += run.skippedTargets;
       nmapArgs.push(run.args);
       hostsUp += run.hostsUp;
       nmapVersion ||= run.version;
     }
-    return { startedAt, finishedAt: new Date(), nmapVersion, nmapArgs, targets: job.targets.count, hostsUp, hosts };
+    return {
+      startedAt,
+      finishedAt: new Date(),
+      nmapVersion,
+      nmapArgs,
+      targets: job.targets.count,
+      hostsUp,
+      hosts,
+      timedOutHosts,
+      skippedTargets,
+    };
   }
 
   async #scanFamily(
@@ -64,7 +78,7 @@ export class NmapScanner implements Scanner {
     family: IpFamily,
     blocks: readonly string[],
     options: ScanOptions,
-  ): Promise<{ args: string[]; hosts: ObservedHost[]; hostsUp: number; version: string }> {
+  ): Promise<FamilyRun> {
     const args = buildNmapArgs({
       family,
       ports: job.ports,
@@ -85,13 +99,7 @@ export class NmapScanner implements Scanner {
       encoding: 'utf8',
     });
     const stderr = collectTail(subprocess.stderr);
-    const parsed = {
-      hosts: [] as ObservedHost[],
-      hostsUp: 0,
-      version: '',
-      progress: 0,
-      finished: undefined as FinishedEvent | undefined,
-    };
+    const parsed: ParsedRun = { hosts: [], timedOutHosts: [], hostsUp: 0, version: '', progress: 0, finished: undefined };
     let parseError: unknown;
     try {
       const stream = new NmapXmlStream();
@@ -106,22 +114,49 @@ export class NmapScanner implements Scanner {
       subprocess.kill();
     }
     const result = await subprocess;
-    // Unreadable output is the real story even though we killed nmap for it, unless the cycle was cancelled.
-    if (parseError && !options.signal.aborted) throw parseError;
-    const failure = describeFailure(job, result, stderr.text(), options.signal);
-    if (failure) throw failure;
+    throwIfNotRun(job, result, options.signal);
+    // When we stopped nmap for unreadable output, that output is the story; when nmap failed on its own,
+    // its exit and stderr say more than the half-written XML does.
+    if (parseError && (result.exitCode === 0 || result.isTerminated)) throw parseError;
+    if (result.failed) throw describeExitFailure(result, stderr.text());
+    if (parseError) throw parseError;
     if (parsed.finished?.exit === 'error') {
       throw new ExporterError('NMAP_FAILED', `nmap reported an error: ${parsed.finished.errorMessage ?? 'no message'}`);
     }
-    return { args, hosts: parsed.hosts, hostsUp: parsed.finished?.hostsUp ?? parsed.hostsUp, version: parsed.version };
+    return {
+      args,
+      hosts: parsed.hosts,
+      timedOutHosts: parsed.timedOutHosts,
+      hostsUp: parsed.finished?.hostsUp ?? parsed.hostsUp,
+      skippedTargets: parsed.finished?.targetsSkipped ?? 0,
+      version: parsed.version,
+    };
   }
 }
 
 type FinishedEvent = Extract<NmapXmlEvent, { kind: 'finished' }>;
 
+interface ParsedRun {
+  hosts: ObservedHost[];
+  timedOutHosts: string[];
+  hostsUp: number;
+  version: string;
+  progress: number;
+  finished: FinishedEvent | undefined;
+}
+
+interface FamilyRun {
+  readonly args: string[];
+  readonly hosts: ObservedHost[];
+  readonly timedOutHosts: string[];
+  readonly hostsUp: number;
+  readonly skippedTargets: number;
+  readonly version: string;
+}
+
 function applyEvents(
   events: readonly NmapXmlEvent[],
-  into: { hosts: ObservedHost[]; hostsUp: number; version: string; progress: number; finished: FinishedEvent | undefined },
+  into: ParsedRun,
   options: ScanOptions,
 ): void {
   for (const event of events) {
@@ -131,6 +166,7 @@ function applyEvents(
       options.onProgress?.(into.progress);
     }
     else if (event.kind === 'finished') into.finished = event;
+    else if (event.host.timedOut) into.timedOutHosts.push(event.host.ip);
     else if (event.host.state === 'up') {
       into.hostsUp += 1;
       const openPorts = event.host.ports
@@ -172,28 +208,30 @@ interface SubprocessOutcome {
   readonly signal?: string | undefined;
   readonly code?: string | undefined;
   readonly isCanceled: boolean;
+  readonly isTerminated: boolean;
   readonly failed: boolean;
 }
 
-function describeFailure(job: ScanJob, result: SubprocessOutcome, stderr: string, signal: AbortSignal): ExporterError | undefined {
+/** Throws when nmap never ran to an end of its own: cancelled (timeout or shutdown), or not startable. */
+function throwIfNotRun(job: ScanJob, result: SubprocessOutcome, signal: AbortSignal): void {
   if (result.isCanceled || signal.aborted) {
     const timedOut = (signal.reason as Error | undefined)?.name === 'TimeoutError';
-    return timedOut
+    throw timedOut
       ? new ExporterError('NMAP_TIMEOUT', 'nmap did not finish within scan.timeout and was stopped')
       : new ExporterError('NMAP_ABORTED', 'the scan was stopped before nmap finished');
   }
   if (result.code === 'ENOENT') {
-    return new ExporterError('NMAP_NOT_FOUND', `nmap was not found at ${JSON.stringify(job.nmapPath)} (scan.nmap.path)`);
+    throw new ExporterError('NMAP_NOT_FOUND', `nmap was not found at ${JSON.stringify(job.nmapPath)} (scan.nmap.path)`);
   }
   if (result.code === 'EACCES') {
-    return new ExporterError('NMAP_NOT_FOUND', `nmap at ${JSON.stringify(job.nmapPath)} is not executable (scan.nmap.path)`);
+    throw new ExporterError('NMAP_NOT_FOUND', `nmap at ${JSON.stringify(job.nmapPath)} is not executable (scan.nmap.path)`);
   }
-  if (result.failed) {
-    const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.exitCode ?? 'unknown'}`;
-    const detail = lastLines(stderr);
-    return new ExporterError('NMAP_FAILED', `nmap ${how}${detail ? `: ${detail}` : ''}`);
-  }
-  return undefined;
+}
+
+function describeExitFailure(result: SubprocessOutcome, stderr: string): ExporterError {
+  const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.exitCode ?? 'unknown'}`;
+  const detail = lastLines(stderr);
+  return new ExporterError('NMAP_FAILED', `nmap ${how}${detail ? `: ${detail}` : ''}`);
 }
 
 function lastLines(text: string): string {

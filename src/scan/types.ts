@@ -58,6 +58,10 @@ export interface ScanResult {
   readonly hostsUp: number;
   /** Hosts that were up and had at least one open port. */
   readonly hosts: readonly ObservedHost[];
+  /** Hosts nmap gave up on (host_timeout): their ports are unknown, not closed. */
+  readonly timedOutHosts: readonly string[];
+  /** Targets nmap could not scan at all (no route), which it otherwise reports as success. */
+  readonly skippedTargets: number;
 }
 
 export interface ScanOptions {

@@ -21,7 +21,12 @@ export function testConfig(yaml = TEST_CONFIG_YAML): Config {
   return parseConfigText(yaml, 'test.yml');
 }
 
-export function scanResult(hosts: ObservedHost[], finishedAt: string): ScanResult {
+/** A scan result that took 41.2 s and finished at `finishedAt`; any field can be overridden. */
+export function scanResult(
+  hosts: readonly ObservedHost[],
+  finishedAt: string | Date,
+  overrides: Partial<ScanResult> = {},
+): ScanResult {
   const finished = new Date(finishedAt);
   return {
     startedAt: new Date(finished.getTime() - 41_200),
@@ -31,6 +36,9 @@ export function scanResult(hosts: ObservedHost[], finishedAt: string): ScanResul
     targets: 16,
     hostsUp: hosts.length + 1,
     hosts,
+    timedOutHosts: [],
+    skippedTargets: 0,
+    ...overrides,
   };
 }
 

@@ -43,7 +43,6 @@ function tail(tuning = { maxRtt: '500ms', retries: '2', hostTimeout: '600000ms' 
     '--max-retries', tuning.retries,
     '--host-timeout', tuning.hostTimeout,
     '--stats-every', '5000ms',
-    '--noninteractive',
     '-oX', '-',
     '-iL', '-',
   ];
@@ -101,7 +100,7 @@ describe('buildNmapArgs', () => {
       '-sT', '-n', '--open', '-p', '22,6379,27017',
       '-T4', '--max-rtt-timeout', '500ms', '--max-retries', '2', '--host-timeout', '600000ms',
       '--min-rate', '300',
-      '--stats-every', '5000ms', '--noninteractive', '-oX', '-', '-iL', '-',
+      '--stats-every', '5000ms', '-oX', '-', '-iL', '-',
     ]);
     assert.equal(buildNmapArgs(invocationFrom(configWith(SMALL))).includes('--min-rate'), false);
   });
@@ -111,7 +110,7 @@ describe('buildNmapArgs', () => {
     assert.deepEqual(buildNmapArgs(invocationFrom(config, { statsEveryMs: 2500 })), [
       '-sT', '-n', '--open', '-p', '22,6379,27017',
       '-T3', '--max-rtt-timeout', '1000ms', '--max-retries', '0', '--host-timeout', '5400000ms',
-      '--stats-every', '2500ms', '--noninteractive', '-oX', '-', '-iL', '-',
+      '--stats-every', '2500ms', '-oX', '-', '-iL', '-',
     ]);
   });
 
@@ -142,7 +141,7 @@ scan:
 describe('arguments built from a validated config', () => {
   const FLAGS = new Set([
     '-6', '-sS', '-sT', '--privileged', '-Pn', '-n', '--open', '-p', '-T0', '-T1', '-T2', '-T3', '-T4', '-T5',
-    '--max-rtt-timeout', '--max-retries', '--host-timeout', '--min-rate', '--stats-every', '--noninteractive', '-oX', '-iL',
+    '--max-rtt-timeout', '--max-retries', '--host-timeout', '--min-rate', '--stats-every', '-oX', '-iL',
   ]);
   /** Flags whose next argument is nmap's "-" for stdin or stdout. */
   const DASH_VALUE = new Set(['-oX', '-iL']);

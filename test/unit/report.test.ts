@@ -9,6 +9,7 @@ import type { ReportFilter } from '../../src/core/report.ts';
 import { buildSnapshot } from '../../src/core/snapshot.ts';
 import type { Snapshot } from '../../src/core/snapshot.ts';
 import type { ObservedHost } from '../../src/scan/types.ts';
+import { scanResult } from '../support/snapshots.ts';
 
 const CONFIG = parseConfigText(
   `
@@ -88,15 +89,7 @@ const NMAP_ARGS = ['-sT', '-n', '--open', '-p', '21,22,80,443,2375,3306,6379,808
 /** A scan that took 41.2 s and finished at `finishedAt`. */
 function snapshotAt(finishedAt: Date, hosts: readonly ObservedHost[], previous: Snapshot | undefined): Snapshot {
   return buildSnapshot({
-    result: {
-      startedAt: new Date(finishedAt.getTime() - 41_200),
-      finishedAt,
-      nmapVersion: '7.93',
-      nmapArgs: [NMAP_ARGS],
-      targets: 256,
-      hostsUp: 97,
-      hosts,
-    },
+    result: scanResult(hosts, finishedAt, { nmapArgs: [NMAP_ARGS], targets: 256, hostsUp: 97 }),
     inventory: INVENTORY,
     rules: CONFIG,
     previous,
@@ -441,7 +434,9 @@ describe('buildReport', () => {
     state.completeCycle(
       attempt(1, T1),
       buildSnapshot({
-        result: { ...SNAPSHOT_1.scan, nmapArgs: [NMAP_ARGS], hosts: [host('203.0.113.1', [8080]), host('203.0.113.99', [8080])] },
+        result: scanResult([host('203.0.113.1', [8080]), host('203.0.113.99', [8080])], SNAPSHOT_1.scan.finishedAt, {
+          nmapArgs: [NMAP_ARGS],
+        }),
         inventory: { ...INVENTORY, owners: new Map([['203.0.113.1', gateway]]) },
         rules: CONFIG,
         previous: undefined,

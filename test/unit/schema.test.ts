@@ -113,6 +113,11 @@ const INVALID: readonly { name: string; yaml: string; message: string }[] = [
     message: 'c.yml: scan.nmap.timing_template: a number (7) must be an integer from 0 to 5',
   },
   {
+    name: 'an RTT timeout nmap would refuse',
+    yaml: 'scan:\n  nmap:\n    max_rtt_timeout: 3ms\n',
+    message: "c.yml: scan.nmap.max_rtt_timeout: 3ms is shorter than nmap's minimum of 5ms",
+  },
+  {
     name: 'an nmap path that is a flag',
     yaml: 'scan:\n  nmap:\n    path: "--script=evil"\n',
     message: 'c.yml: scan.nmap.path: "--script=evil" must not start with "-"',

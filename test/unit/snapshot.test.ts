@@ -8,6 +8,7 @@ import type { AddressOwner, InventorySnapshot } from '../../src/core/inventory.t
 import { buildSnapshot, compareHosts, diffSnapshots, reclassifySnapshot, summarizeHosts } from '../../src/core/snapshot.ts';
 import type { Snapshot } from '../../src/core/snapshot.ts';
 import type { ObservedHost, ObservedPort, ScanResult } from '../../src/scan/types.ts';
+import { scanResult } from '../support/snapshots.ts';
 
 const T1 = new Date('2026-11-26T01:00:41.237Z');
 const T2 = new Date('2026-11-26T02:00:39.512Z');
@@ -35,16 +36,13 @@ function host(ip: string, ports: readonly number[]): ObservedHost {
 }
 
 /** A scan that took 40 seconds and finished at `finishedAt`. */
-function scanResult(finishedAt: Date, hosts: readonly ObservedHost[]): ScanResult {
-  return {
+function scanAt(finishedAt: Date, hosts: readonly ObservedHost[]): ScanResult {
+  return scanResult(hosts, finishedAt, {
     startedAt: new Date(finishedAt.getTime() - 40_000),
-    finishedAt,
-    nmapVersion: '7.93',
     nmapArgs: [['-sT', '-n', '--open', '-p', '22,80,443,6379,27017', '-oX', '-', '-iL', '-']],
     targets: 256,
     hostsUp: hosts.length + 3,
-    hosts,
-  };
+  });
 }
 
 function inventoryOf(owners: Record<string, AddressOwner>): InventorySnapshot {
@@ -63,7 +61,7 @@ function snapshotOf(
   options: { previous?: Snapshot; config?: Config; inventory?: InventorySnapshot } = {},
 ): Snapshot {
   return buildSnapshot({
-    result: scanResult(finishedAt, hosts),
+    result: scanAt(finishedAt, hosts),
     inventory: options.inventory ?? NO_INVENTORY,
     rules: options.config ?? defaultConfig(),
     previous: options.previous,
@@ -76,6 +74,34 @@ function firstSeenTable(snapshot: Snapshot): string[] {
 }
 
 describe('buildSnapshot', () => {
+  describe('hosts nmap gave up on', () => {
+    it('keep their previous ports and first-seen times instead of counting as closed', () => {
+      const first = snapshotOf(T1, [host('203.0.113.7', [22, 6379]), host('203.0.113.8', [27017])]);
+      const second = buildSnapshot({
+        result: scanResult([host('203.0.113.8', [27017])], T2, { timedOutHosts: ['203.0.113.7'] }),
+        inventory: NO_INVENTORY,
+        rules: defaultConfig(),
+        previous: first,
+      });
+      assert.deepEqual(firstSeenTable(second), [
+        `203.0.113.7 22/tcp ${T1.toISOString()}`,
+        `203.0.113.7 6379/tcp ${T1.toISOString()}`,
+        `203.0.113.8 27017/tcp ${T1.toISOString()}`,
+      ]);
+      assert.deepEqual(second.changes, { opened: [], closed: [] });
+    });
+
+    it('contribute nothing when there is no previous snapshot', () => {
+      const snapshot = buildSnapshot({
+        result: scanResult([], T1, { timedOutHosts: ['203.0.113.7'] }),
+        inventory: NO_INVENTORY,
+        rules: defaultConfig(),
+        previous: undefined,
+      });
+      assert.deepEqual(snapshot.hosts, []);
+    });
+  });
+
   describe('first-seen times', () => {
     it('the first snapshot marks every open port first seen when the scan finished', () => {
       const snapshot = snapshotOf(T1, [host('203.0.113.7', [22, 6379])]);

@@ -10,6 +10,7 @@ import type { Snapshot } from '../../src/core/snapshot.ts';
 import { loadState, parseState, renderState, saveState } from '../../src/core/state.ts';
 import { ExporterError } from '../../src/errors.ts';
 import type { ObservedHost, ScanResult } from '../../src/scan/types.ts';
+import { scanResult } from '../support/snapshots.ts';
 
 const SAVED_AT = new Date('2026-11-26T02:00:41.950Z');
 const LOADED_AT = new Date('2026-11-26T02:05:00.000Z');
@@ -50,18 +51,15 @@ const INVENTORY: InventorySnapshot = {
 };
 
 function scan(startedAt: string, finishedAt: string, hosts: readonly ObservedHost[]): ScanResult {
-  return {
+  return scanResult(hosts, finishedAt, {
     startedAt: new Date(startedAt),
-    finishedAt: new Date(finishedAt),
-    nmapVersion: '7.93',
     nmapArgs: [
       ['-sT', '-n', '--open', '-p', '22,3306,6379,27017', '-T4', '-oX', '-', '-iL', '-'],
       ['-6', '-sT', '-n', '--open', '-p', '22,3306,6379,27017', '-T4', '-oX', '-', '-iL', '-'],
     ],
     targets: 257,
     hostsUp: 9,
-    hosts,
-  };
+  });
 }
 
 /** Two cycles, so the snapshot has carried-over first-seen times and both kinds of change. */
