@@ -1,0 +1,44 @@
+/** SIGTERM while nmap runs: the exporter kills nmap and exits 0 within 10 s. Uses the hanging fake nmap. */
+import assert from 'node:assert/strict';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { startExporter } from '../support/exporter-process.ts';
+import { valueOf } from '../support/exposition.ts';
+
+const HANG = new URL('../fixtures/fake-nmap/hang', import.meta.url).pathname;
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('shutdown', () => {
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    it(`${signal} during a scan kills nmap and exits 0 within 10 s`, async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'ee-shutdown-'));
+      try {
+        // The wrapper records nmap's pid, then becomes the hanging fake (exec keeps the pid).
+        const wrapper = join(dir, 'nmap');
+        await writeFile(wrapper, `#!/bin/sh\necho $$ > ${join(dir, 'nmap.pid')}\nexec ${HANG} "$@"\n`);
+        await chmod(wrapper, 0o755);
+        const config = join(dir, 'config.yml');
+        await writeFile(config, `scan:\n  nmap: {path: ${JSON.stringify(wrapper)}}\nstate: {path: ${JSON.stringify(join(dir, 'state.json'))}}\n`);
+        const exporter = await startExporter([`--config.file=${config}`]);
+        await exporter.waitForMetrics((samples) => valueOf(samples, 'exposure_scan_in_progress') === 1, 'the scan to start');
+        const pid = Number((await readFile(join(dir, 'nmap.pid'), 'utf8')).trim());
+        assert.ok(isAlive(pid), 'nmap is running before the signal');
+        assert.equal(await exporter.stop(signal, 10_000), 0);
+        assert.equal(isAlive(pid), false, 'nmap was killed');
+        assert.ok(exporter.logs().some((entry) => entry['msg'] === 'shutting down' && entry['signal'] === signal));
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  }
+});
