@@ -8,30 +8,9 @@ import type { Classification } from '../../src/core/classify.ts';
 import { UNKNOWN_OWNER } from '../../src/core/inventory.ts';
 import type { AddressOwner } from '../../src/core/inventory.ts';
 import type { Protocol } from '../../src/scan/types.ts';
+import { SHOP_DB, BLOG_WEB } from '../support/owners.ts';
 
 const NOW = new Date('2026-11-26T02:00:00.000Z');
-
-const SHOP_DB: AddressOwner = {
-  vmId: '8a2f6c1e-3b7d-4e59-9c1a-5d0e7f3b2a61',
-  vmName: 'db-1',
-  vmStatus: 'ACTIVE',
-  ownerKind: 'compute',
-  userId: 'c0ffee1234567890abcdef1234567890',
-  user: 'alice',
-  tenantId: '4b1d2e3f5a6b7c8d9e0f1a2b3c4d5e6f',
-  tenant: 'shop',
-};
-
-const BLOG_WEB: AddressOwner = {
-  vmId: '1f0e9d8c-7b6a-4594-8372-6150f4e3d2c1',
-  vmName: 'web-1',
-  vmStatus: 'ACTIVE',
-  ownerKind: 'compute',
-  userId: 'b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0',
-  user: 'bob',
-  tenantId: '9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b',
-  tenant: 'blog',
-};
 
 function configWith(yaml: string): Config {
   return parseConfigText(yaml, 'test.yml');

@@ -9,21 +9,11 @@ import { buildSnapshot, compareHosts, diffSnapshots, reclassifySnapshot, summari
 import type { Snapshot } from '../../src/core/snapshot.ts';
 import type { ObservedHost, ObservedPort, ScanResult } from '../../src/scan/types.ts';
 import { scanResult } from '../support/snapshots.ts';
+import { SHOP_DB } from '../support/owners.ts';
 
 const T1 = new Date('2026-11-26T01:00:41.237Z');
 const T2 = new Date('2026-11-26T02:00:39.512Z');
 const T3 = new Date('2026-11-26T03:00:40.008Z');
-
-const SHOP_DB: AddressOwner = {
-  vmId: '8a2f6c1e-3b7d-4e59-9c1a-5d0e7f3b2a61',
-  vmName: 'db-1',
-  vmStatus: 'ACTIVE',
-  ownerKind: 'compute',
-  userId: 'c0ffee1234567890abcdef1234567890',
-  user: 'alice',
-  tenantId: '4b1d2e3f5a6b7c8d9e0f1a2b3c4d5e6f',
-  tenant: 'shop',
-};
 
 const TCP: Record<number, string> = { 22: 'ssh', 80: 'http', 443: 'https', 6379: 'redis', 27017: 'mongod', 9200: 'wap-wsp' };
 

@@ -4,29 +4,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parseConfigText } from '../../src/config/load.ts';
-import type { AddressOwner, InventorySnapshot } from '../../src/core/inventory.ts';
+import type { InventorySnapshot } from '../../src/core/inventory.ts';
 import { buildSnapshot } from '../../src/core/snapshot.ts';
 import type { Snapshot } from '../../src/core/snapshot.ts';
 import { loadState, parseState, renderState, saveState } from '../../src/core/state.ts';
 import { ExporterError } from '../../src/errors.ts';
 import type { ObservedHost, ScanResult } from '../../src/scan/types.ts';
 import { scanResult } from '../support/snapshots.ts';
+import { SHOP_DB } from '../support/owners.ts';
 
 const SAVED_AT = new Date('2026-11-26T02:00:41.950Z');
 const LOADED_AT = new Date('2026-11-26T02:05:00.000Z');
 /** LOADED_AT as loadState writes it into the name of a file it moves aside. */
 const ASIDE_SUFFIX = '.invalid-2026-11-26T020500000Z';
-
-const SHOP_DB: AddressOwner = {
-  vmId: '8a2f6c1e-3b7d-4e59-9c1a-5d0e7f3b2a61',
-  vmName: 'db-1',
-  vmStatus: 'ACTIVE',
-  ownerKind: 'compute',
-  userId: 'c0ffee1234567890abcdef1234567890',
-  user: 'alice',
-  tenantId: '4b1d2e3f5a6b7c8d9e0f1a2b3c4d5e6f',
-  tenant: 'shop',
-};
 
 const RULES = parseConfigText(
   `
