@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { listLabNamespaces, startLab, type Lab, type LabHost } from '../lab/netns-lab.ts';
+import { isProcessAlive, listLabNamespaces, startLab, type Lab, type LabHost } from '../lab/netns-lab.ts';
 
 const HOSTS: readonly LabHost[] = [
   { ip: '198.51.100.10', ports: [22, 80, 6379] },
@@ -107,14 +107,6 @@ async function listNamespacePids(netns: string): Promise<number[]> {
   return (await run('ip', ['netns', 'pids', netns])).split('\n').filter((line) => line !== '').map(Number);
 }
 
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** A prefix the root namespace routes somewhere real (eth0's subnet), other than loopback and default. */
 async function findRoutedPrefix(): Promise<string | undefined> {

@@ -4,19 +4,12 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { isProcessAlive } from '../lab/netns-lab.ts';
 import { startExporter } from '../support/exporter-process.ts';
 import { valueOf } from '../support/exposition.ts';
 
 const HANG = new URL('../fixtures/fake-nmap/hang', import.meta.url).pathname;
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('shutdown', () => {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
@@ -32,9 +25,9 @@ describe('shutdown', () => {
         const exporter = await startExporter([`--config.file=${config}`]);
         await exporter.waitForMetrics((samples) => valueOf(samples, 'exposure_scan_in_progress') === 1, 'the scan to start');
         const pid = Number((await readFile(join(dir, 'nmap.pid'), 'utf8')).trim());
-        assert.ok(isAlive(pid), 'nmap is running before the signal');
+        assert.ok(isProcessAlive(pid), 'nmap is running before the signal');
         assert.equal(await exporter.stop(signal, 10_000), 0);
-        assert.equal(isAlive(pid), false, 'nmap was killed');
+        assert.equal(isProcessAlive(pid), false, 'nmap was killed');
         assert.ok(exporter.logs().some((entry) => entry['msg'] === 'shutting down' && entry['signal'] === signal));
       } finally {
         await rm(dir, { recursive: true, force: true });

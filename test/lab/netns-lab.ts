@@ -151,7 +151,7 @@ async function listNamespaces(): Promise<string[]> {
     .filter((name) => name !== '');
 }
 
-function isProcessAlive(pid: number): boolean {
+export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -9,6 +9,7 @@ import {
   parseNmapXml,
 } from '../../src/scan/nmap-xml.ts';
 import type { NmapHost, NmapPort, NmapXmlEvent } from '../../src/scan/nmap-xml.ts';
+import { createRandom } from '../support/random.ts';
 
 /** Recorded with nmap 7.93; test/fixtures/nmap/README.md has the command behind each file. */
 const COMPLETE_FIXTURES = [
@@ -57,18 +58,6 @@ function feedUntilError(text: string, size: number): { events: NmapXmlEvent[]; e
     return { events, error };
   }
   assert.fail('expected the stream to throw');
-}
-
-/** A small seeded generator (mulberry32) so a failing random split is the same on every run. */
-function createRandom(seed: number): (limit: number) => number {
-  let state = seed >>> 0;
-  return (limit) => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * limit);
-  };
 }
 
 function pickSplits(random: (limit: number) => number, length: number, count: number): number[] {

@@ -13,6 +13,7 @@ import {
   setContainsAddress,
 } from '../../src/scan/targets.ts';
 import type { AddressRange, IpFamily, TargetSet } from '../../src/scan/types.ts';
+import { createRandom } from '../support/random.ts';
 
 function rangeOf(spec: string): AddressRange {
   const result = parseTargetSpec(spec);
@@ -33,18 +34,6 @@ function valueOf(text: string): bigint {
   const address = parseAddress(text);
   assert.ok(address !== undefined, `expected ${JSON.stringify(text)} to parse`);
   return address.value;
-}
-
-/** A small seeded generator (mulberry32) so a failing random case is the same on every run. */
-function createRandom(seed: number): (limit: number) => number {
-  let state = seed >>> 0;
-  return (limit) => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * limit);
-  };
 }
 
 describe('parseAddress', () => {
