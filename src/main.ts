@@ -6,7 +6,6 @@
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
-import { Registry } from 'prom-client';
 import { loadConfig } from './config/load.ts';
 import type { Config } from './config/schema.ts';
 import { ExporterState } from './core/exporter-state.ts';
@@ -20,7 +19,7 @@ import type { Flags } from './flags.ts';
 import { createApp } from './http/app.ts';
 import { createLogger } from './log.ts';
 import type { Logger } from './log.ts';
-import { registerExporterMetrics, registerProcessMetrics } from './metrics/collectors.ts';
+import { createMetricsEndpoint } from './metrics/collectors.ts';
 import type { BuildInfo } from './metrics/collectors.ts';
 import { NmapScanner, probeNmapVersion } from './scan/nmap-scanner.ts';
 import { detectPrivilege } from './scan/privilege.ts';
@@ -88,6 +87,13 @@ async function main(argv: readonly string[]): Promise<number> {
   const build: BuildInfo = { ...version, nodejsVersion: process.version, nmapVersion };
   log.info('starting exposure-exporter', { version: build.version, nmap_version: nmapVersion, privilege, targets: config.scan.targets.count });
 
+  if (config.openstack) {
+    // The block is validated so configs written now keep working; reading the inventory comes next.
+    log.warn('the OpenStack inventory is not implemented in this version; owner labels stay empty', {
+      cloud: config.openstack.cloud,
+    });
+  }
+
   const scheduler = new CycleScheduler({
     scanner: new NmapScanner({ privilege }),
     state,
@@ -117,10 +123,8 @@ async function main(argv: readonly string[]): Promise<number> {
     }
   };
 
-  const registry = new Registry();
-  registerExporterMetrics(registry, { state, build });
-  registerProcessMetrics(registry);
-  const server = createServer(createApp({ state, registry, build, log, reload }));
+  const metrics = createMetricsEndpoint({ state, build, processMetrics: true });
+  const server = createServer(createApp({ state, metrics, build, log, reload }));
   try {
     await listen(server, flags.listen.host, flags.listen.port);
   } catch (err) {
@@ -128,7 +132,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return EXIT_FAILURE;
   }
   const address = server.address();
-  log.info('listening', { address: typeof address === 'object' && address ? `${address.address}:${address.port}` : String(address) });
+  log.info('listening', { address: typeof address === 'object' && address ? formatHostPort(address.address, address.port) : String(address) });
   scheduler.start();
 
   process.on('SIGHUP', () => {
@@ -160,6 +164,10 @@ async function restoreState(state: ExporterState, log: Logger): Promise<void> {
     // A state file we cannot use costs first-seen history, not the exporter: start empty and say why.
     log.warn('cannot restore state; starting without it', { path: state.config.statePath, err });
   }
+}
+
+function formatHostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 function listen(server: Server, host: string | undefined, port: number): Promise<void> {

@@ -5,17 +5,16 @@
  */
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
-import type { Registry } from 'prom-client';
 import type { ExporterState } from '../core/exporter-state.ts';
 import { buildReport, parseReportFilter } from '../core/report.ts';
 import { ExporterError, describeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { BuildInfo } from '../metrics/collectors.ts';
+import type { BuildInfo, MetricsEndpoint } from '../metrics/collectors.ts';
 import { renderLandingPage } from './landing-page.ts';
 
 export interface AppOptions {
   readonly state: ExporterState;
-  readonly registry: Registry;
+  readonly metrics: MetricsEndpoint;
   readonly build: BuildInfo;
   readonly log: Logger;
   /** Re-reads the config file; rejects with a ConfigError when the new file is invalid. */
@@ -24,7 +23,7 @@ export interface AppOptions {
 }
 
 export function createApp(options: AppOptions): express.Express {
-  const { state, registry, log } = options;
+  const { state, metrics, log } = options;
   const now = options.now ?? (() => new Date());
   const app = express();
   app.disable('x-powered-by');
@@ -34,8 +33,8 @@ export function createApp(options: AppOptions): express.Express {
   });
 
   app.get('/metrics', async (_req, res) => {
-    const body = await registry.metrics();
-    res.type(registry.contentType).send(body);
+    const body = await metrics.render();
+    res.type(metrics.contentType).send(body);
   });
 
   app.get('/report', (req, res) => {

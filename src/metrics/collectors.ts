@@ -3,8 +3,7 @@
  * snapshot, resetting each metric first, so a closed port's series disappears with the cycle that saw it
  * closed and no scrape ever mixes two cycles (prom-client's collect callback, writing_exporters.md).
  */
-import { Counter, Gauge, collectDefaultMetrics } from 'prom-client';
-import type { Registry } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ExporterState } from '../core/exporter-state.ts';
 import { summarizeHosts } from '../core/snapshot.ts';
 
@@ -18,7 +17,7 @@ export interface BuildInfo {
 const FROM_LAST_CYCLE = 'As of the last completed scan cycle.';
 
 /** Registers the exporter's metrics on a registry the caller owns (no global registry). */
-export function registerExporterMetrics(registry: Registry, options: { state: ExporterState; build: BuildInfo }): void {
+function registerExporterMetrics(registry: Registry, options: { state: ExporterState; build: BuildInfo }): void {
   const { state, build } = options;
   const registers = [registry];
 
@@ -262,6 +261,27 @@ function registerHealthMetrics(registry: Registry, state: ExporterState): void {
     },
   });
   new Gauge({
+    name: 'exposure_openstack_up',
+    help: 'Whether the last OpenStack inventory read succeeded (1) or not (0); absent when no openstack block is configured.',
+    registers,
+    collect() {
+      this.reset();
+      if (!state.config.openstack) return;
+      const inventory = state.snapshot?.inventory;
+      this.set(inventory?.source === 'openstack' && inventory.up ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'exposure_openstack_last_sync_timestamp_seconds',
+    help: 'When the OpenStack inventory was last read successfully, in seconds since the epoch.',
+    registers,
+    collect() {
+      this.reset();
+      const syncedAt = state.snapshot?.inventory.syncedAt;
+      if (syncedAt) this.set(syncedAt.getTime() / 1000);
+    },
+  });
+  new Gauge({
     name: 'exposure_config_last_reload_successful',
     help: 'Whether the last config reload succeeded (1) or was rejected and the previous config kept (0).',
     registers,
@@ -281,8 +301,25 @@ function registerHealthMetrics(registry: Registry, state: ExporterState): void {
   });
 }
 
-/** Node.js process metrics (CPU, memory, event loop lag), registered separately so golden files stay stable. */
-export function registerProcessMetrics(registry: Registry): void {
+/** What /metrics serves; the HTTP layer sees this, never prom-client. */
+export interface MetricsEndpoint {
+  readonly contentType: string;
+  render(): Promise<string>;
+}
+
+/**
+ * A registry of its own (never prom-client's global one) with the exporter's metrics, plus Node.js process
+ * metrics unless left out, which keeps golden files stable.
+ */
+export function createMetricsEndpoint(options: { state: ExporterState; build: BuildInfo; processMetrics: boolean }): MetricsEndpoint {
+  const registry = new Registry();
+  registerExporterMetrics(registry, options);
+  if (options.processMetrics) registerProcessMetrics(registry);
+  return { contentType: registry.contentType, render: () => registry.metrics() };
+}
+
+/** Node.js process metrics: CPU, memory, event loop lag. */
+function registerProcessMetrics(registry: Registry): void {
   collectDefaultMetrics({ register: registry });
   // prom-client exports these sums as gauges named _total, which promtool's lint rejects; the per-type
   // nodejs_active_* gauges it also exports carry the same numbers.

@@ -2,12 +2,11 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { Registry } from 'prom-client';
 import { ExporterState } from '../../src/core/exporter-state.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { createApp } from '../../src/http/app.ts';
 import { silentLogger } from '../../src/log.ts';
-import { registerExporterMetrics } from '../../src/metrics/collectors.ts';
+import { createMetricsEndpoint } from '../../src/metrics/collectors.ts';
 import { assertGolden } from '../support/golden.ts';
 import { testConfig, twoCycleState } from '../support/snapshots.ts';
 
@@ -15,9 +14,8 @@ const BUILD = { version: '0.1.0', revision: 'abc123', nodejsVersion: 'v24.21.0',
 const NOW = new Date('2026-11-26T02:05:00Z');
 
 async function serve(state: ExporterState, reload: () => Promise<void> = async () => {}) {
-  const registry = new Registry();
-  registerExporterMetrics(registry, { state, build: BUILD });
-  const server = createServer(createApp({ state, registry, build: BUILD, log: silentLogger, reload, now: () => NOW }));
+  const metrics = createMetricsEndpoint({ state, build: BUILD, processMetrics: true });
+  const server = createServer(createApp({ state, metrics, build: BUILD, log: silentLogger, reload, now: () => NOW }));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return { base, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };

@@ -1,19 +1,16 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { Registry } from 'prom-client';
 import { NO_INVENTORY } from '../../src/core/inventory.ts';
 import { buildSnapshot } from '../../src/core/snapshot.ts';
-import { registerExporterMetrics } from '../../src/metrics/collectors.ts';
+import { createMetricsEndpoint } from '../../src/metrics/collectors.ts';
 import { assertGolden } from '../support/golden.ts';
 import { scanResult, testConfig, twoCycleState } from '../support/snapshots.ts';
 
 const BUILD = { version: '0.1.0', revision: 'abc123', nodejsVersion: 'v24.21.0', nmapVersion: '7.93' };
 
 async function render(state: ReturnType<typeof twoCycleState>['state']): Promise<string> {
-  const registry = new Registry();
-  registerExporterMetrics(registry, { state, build: BUILD });
-  return registry.metrics();
+  return createMetricsEndpoint({ state, build: BUILD, processMetrics: false }).render();
 }
 
 describe('exporter metrics', () => {
@@ -70,6 +67,12 @@ describe('exporter metrics', () => {
     const { code, output } = await result;
     assert.equal(output.trim(), '');
     assert.equal(code, 0);
+  });
+
+  it('reports the inventory down while an openstack block is configured but not read, and omits it otherwise', async () => {
+    const withCloud = twoCycleState(testConfig('openstack:\n  cloud: mycloud\n')).state;
+    assert.match(await render(withCloud), /^exposure_openstack_up 0$/m);
+    assert.doesNotMatch(await render(twoCycleState().state), /^exposure_openstack_up /m);
   });
 
   it('labels no exposure series with job or instance', async () => {
