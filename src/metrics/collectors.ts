@@ -185,42 +185,50 @@ function registerExporterMetrics(registry: Registry, options: { state: ExporterS
 
 function registerHealthMetrics(registry: Registry, state: ExporterState): void {
   const registers = [registry];
-  const lastAttemptGauge = (name: string, help: string, read: (attempt: NonNullable<ExporterState['lastAttempt']>) => number) =>
+  /**
+   * A gauge without labels that is absent, not 0, while there is nothing to report (before the first
+   * cycle, without an inventory): prom-client's reset() leaves an unlabelled gauge at 0, remove() drops it.
+   */
+  const optionalGauge = (name: string, help: string, read: () => number | undefined) =>
     new Gauge({
       name,
       help,
       registers,
       collect() {
         this.reset();
-        const attempt = state.lastAttempt;
-        if (attempt) this.set(read(attempt));
+        this.remove();
+        const value = read();
+        if (value !== undefined) this.set(value);
       },
     });
-
-  lastAttemptGauge('exposure_scan_success', 'Whether the last scan cycle succeeded (1) or failed (0).', (a) => (a.success ? 1 : 0));
-  lastAttemptGauge(
-    'exposure_scan_duration_seconds',
-    'How long the last scan cycle took, successful or not.',
-    (a) => (a.finishedAt.getTime() - a.startedAt.getTime()) / 1000,
-  );
-
-  const snapshotGauge = (name: string, help: string, read: (snapshot: NonNullable<ExporterState['snapshot']>) => number) =>
-    new Gauge({
-      name,
-      help,
-      registers,
-      collect() {
-        this.reset();
-        if (state.snapshot) this.set(read(state.snapshot));
-      },
-    });
-
-  snapshotGauge(
+  optionalGauge('exposure_scan_success', 'Whether the last scan cycle succeeded (1) or failed (0).', () => {
+    const attempt = state.lastAttempt;
+    return attempt && (attempt.success ? 1 : 0);
+  });
+  optionalGauge('exposure_scan_duration_seconds', 'How long the last scan cycle took, successful or not.', () => {
+    const attempt = state.lastAttempt;
+    return attempt && (attempt.finishedAt.getTime() - attempt.startedAt.getTime()) / 1000;
+  });
+  optionalGauge(
     'exposure_scan_last_success_timestamp_seconds',
     'When the last successful scan cycle finished, in seconds since the epoch (restored from the state file at start).',
-    (s) => s.scan.finishedAt.getTime() / 1000,
+    () => state.snapshot && state.snapshot.scan.finishedAt.getTime() / 1000,
   );
-  snapshotGauge('exposure_scan_hosts_up', `Hosts that answered. ${FROM_LAST_CYCLE}`, (s) => s.scan.hostsUp);
+  optionalGauge('exposure_scan_hosts_up', `Hosts that answered. ${FROM_LAST_CYCLE}`, () => state.snapshot?.scan.hostsUp);
+  optionalGauge(
+    'exposure_openstack_up',
+    'Whether the last OpenStack inventory read succeeded (1) or not (0); absent when no openstack block is configured.',
+    () => {
+      if (!state.config.openstack) return undefined;
+      const inventory = state.snapshot?.inventory;
+      return inventory?.source === 'openstack' && inventory.up ? 1 : 0;
+    },
+  );
+  optionalGauge(
+    'exposure_openstack_last_sync_timestamp_seconds',
+    'When the OpenStack inventory was last read successfully, in seconds since the epoch.',
+    () => state.snapshot?.inventory.syncedAt && state.snapshot.inventory.syncedAt.getTime() / 1000,
+  );
 
   new Gauge({
     name: 'exposure_scan_targets',
@@ -258,27 +266,6 @@ function registerHealthMetrics(registry: Registry, state: ExporterState): void {
       this.reset();
       this.inc({ result: 'success' }, state.results.success);
       this.inc({ result: 'failure' }, state.results.failure);
-    },
-  });
-  new Gauge({
-    name: 'exposure_openstack_up',
-    help: 'Whether the last OpenStack inventory read succeeded (1) or not (0); absent when no openstack block is configured.',
-    registers,
-    collect() {
-      this.reset();
-      if (!state.config.openstack) return;
-      const inventory = state.snapshot?.inventory;
-      this.set(inventory?.source === 'openstack' && inventory.up ? 1 : 0);
-    },
-  });
-  new Gauge({
-    name: 'exposure_openstack_last_sync_timestamp_seconds',
-    help: 'When the OpenStack inventory was last read successfully, in seconds since the epoch.',
-    registers,
-    collect() {
-      this.reset();
-      const syncedAt = state.snapshot?.inventory.syncedAt;
-      if (syncedAt) this.set(syncedAt.getTime() / 1000);
     },
   });
   new Gauge({

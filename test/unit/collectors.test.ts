@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { describe, it } from 'node:test';
+import { ExporterState } from '../../src/core/exporter-state.ts';
 import { NO_INVENTORY } from '../../src/core/inventory.ts';
 import { buildSnapshot } from '../../src/core/snapshot.ts';
 import { createMetricsEndpoint } from '../../src/metrics/collectors.ts';
@@ -73,6 +74,15 @@ describe('exporter metrics', () => {
     const withCloud = twoCycleState(testConfig('openstack:\n  cloud: mycloud\n')).state;
     assert.match(await render(withCloud), /^exposure_openstack_up 0$/m);
     assert.doesNotMatch(await render(twoCycleState().state), /^exposure_openstack_up /m);
+  });
+
+  it('leaves per-cycle gauges absent, not 0, before the first cycle', async () => {
+    const text = await render(new ExporterState({ config: testConfig(), startedAt: new Date('2026-11-26T00:00:00Z') }));
+    for (const name of ['exposure_scan_success', 'exposure_scan_duration_seconds', 'exposure_scan_last_success_timestamp_seconds', 'exposure_scan_hosts_up']) {
+      assert.doesNotMatch(text, new RegExp(`^${name} `, 'm'), `${name} is absent`);
+    }
+    assert.match(text, /^exposure_scan_in_progress 0$/m);
+    assert.match(text, /^exposure_scan_targets 16$/m);
   });
 
   it('labels no exposure series with job or instance', async () => {
