@@ -7,7 +7,7 @@ import { SEVERITIES, buildSeverityTable, builtinRiskyTcpPorts, portKey } from '.
 import type { Severity, SeverityTable } from '../core/severity.ts';
 import { ALL_PORTS, mergePortIntervals, parsePortSpec, renderPortSpec } from '../scan/port-spec.ts';
 import { NMAP_TOP_1000_TCP } from '../scan/nmap-top-ports.ts';
-import { buildTargetSet, parseTargetSpec } from '../scan/targets.ts';
+import { buildTargetSet, countAddresses, parseTargetSpec } from '../scan/targets.ts';
 import type { AddressRange, NmapTuning, Protocol, TargetSet } from '../scan/types.ts';
 import { formatDuration, parseDuration } from './duration.ts';
 
@@ -257,11 +257,10 @@ function readTargetSet(
 ): TargetSet | undefined {
   // Ranges are bigint intervals, so a mistyped /8 or an IPv6 /64 is refused without enumerating anything.
   const set = buildTargetSet(targets, exclude);
-  if (set.count > maxTargets) {
-    return reader.report(
-      'scan.targets',
-      `expands to ${set.count} addresses after exclusion, more than scan.max_targets (${maxTargets})`,
-    );
+  // The exact bigint count: set.count is clamped to what a JS number holds exactly.
+  const count = countAddresses(set.ranges);
+  if (count > BigInt(maxTargets)) {
+    return reader.report('scan.targets', `expands to ${count} addresses after exclusion, more than scan.max_targets (${maxTargets})`);
   }
   if (set.count === 0 && targets.length > 0) return reader.report('scan.exclude', 'excludes every address of scan.targets');
   return set;

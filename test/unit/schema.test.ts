@@ -60,7 +60,7 @@ const INVALID: readonly { name: string; yaml: string; message: string }[] = [
   {
     name: 'an IPv6 /64 past max_targets',
     yaml: 'scan:\n  targets: ["2001:db8::/64"]\n  max_targets: 1000\n',
-    message: 'c.yml: scan.targets: expands to 9007199254740991 addresses after exclusion, more than scan.max_targets (1000)',
+    message: 'c.yml: scan.targets: expands to 18446744073709551616 addresses after exclusion, more than scan.max_targets (1000)',
   },
   {
     name: 'an exclusion that removes everything',
