@@ -4,6 +4,8 @@
  * synchronously, so what they show is always one consistent cycle.
  */
 import type { Config } from '../config/schema.ts';
+import { NO_INVENTORY } from './inventory.ts';
+import type { InventorySnapshot } from './inventory.ts';
 import type { Snapshot } from './snapshot.ts';
 
 export interface CycleAttempt {
@@ -30,6 +32,9 @@ export class ExporterState {
   #results = { success: 0, failure: 0 };
   #changes = { opened: 0, closed: 0 };
   #reload: ReloadStatus;
+  #inventory: InventorySnapshot = NO_INVENTORY;
+  /** undefined until the first read of a configured inventory. */
+  #inventoryUp: boolean | undefined;
 
   constructor(options: { config: Config; startedAt: Date }) {
     this.#config = options.config;
@@ -75,6 +80,26 @@ export class ExporterState {
 
   get reload(): ReloadStatus {
     return this.#reload;
+  }
+
+  /** The last inventory read that succeeded (kept when a later read fails), or NO_INVENTORY. */
+  get inventory(): InventorySnapshot {
+    return this.#inventory;
+  }
+
+  /** Whether the last inventory read succeeded; undefined before the first one or without an inventory. */
+  get inventoryUp(): boolean | undefined {
+    return this.#inventoryUp;
+  }
+
+  recordInventory(inventory: InventorySnapshot): void {
+    this.#inventory = inventory;
+    this.#inventoryUp = true;
+  }
+
+  /** The last good inventory stays in use; only its health changes. */
+  recordInventoryFailure(): void {
+    this.#inventoryUp = false;
   }
 
   restore(snapshot: Snapshot): void {

@@ -22,6 +22,10 @@ export interface InventorySnapshot {
   readonly syncedAt: Date | undefined;
   readonly servers: number;
   readonly owners: ReadonlyMap<string, AddressOwner>;
+  /** Floating IPs and addresses on external or shared networks: the ones scan.targets should cover. */
+  readonly publicAddresses: readonly string[];
+  /** Problems that cost detail but not the inventory, such as names Keystone would not list. */
+  readonly warnings: readonly string[];
 }
 
 export interface Inventory {
@@ -34,6 +38,8 @@ export const NO_INVENTORY: InventorySnapshot = {
   syncedAt: undefined,
   servers: 0,
   owners: new Map(),
+  publicAddresses: [],
+  warnings: [],
 };
 
 export const UNKNOWN_OWNER: AddressOwner = {

@@ -8,7 +8,7 @@ import { ExporterError, describeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { ScanJob, Scanner } from '../scan/types.ts';
 import type { ExporterState } from './exporter-state.ts';
-import { NO_INVENTORY } from './inventory.ts';
+import type { InventoryRefresher } from './inventory-refresher.ts';
 import { buildSnapshot } from './snapshot.ts';
 import type { Snapshot } from './snapshot.ts';
 
@@ -18,6 +18,8 @@ export interface SchedulerOptions {
   readonly log: Logger;
   /** Persists each new snapshot; a failure is logged, the cycle's results are still served. */
   readonly persist: (snapshot: Snapshot) => Promise<void>;
+  /** Absent without an openstack block: exposures then carry empty owner labels. */
+  readonly inventory?: InventoryRefresher;
   readonly now?: () => Date;
 }
 
@@ -93,11 +95,14 @@ export class CycleScheduler {
     log.info('scan cycle started', { targets: config.scan.targets.count });
     const signal = AbortSignal.any([this.#stopping.signal, AbortSignal.timeout(config.scan.timeoutMs)]);
     try {
+      await this.#options.inventory?.ensureFresh();
       const result = await this.#options.scanner.scan(buildScanJob(config), {
         signal,
         onProgress: (ratio) => state.reportProgress(ratio),
       });
-      const snapshot = buildSnapshot({ result, inventory: NO_INVENTORY, rules: config, previous: state.snapshot });
+      // Joined with the inventory as it is when the scan ends: a read that finished meanwhile is used.
+      const inventory = { ...state.inventory, up: state.inventoryUp ?? state.inventory.up };
+      const snapshot = buildSnapshot({ result, inventory, rules: config, previous: state.snapshot });
       const finishedAt = this.#now();
       state.completeCycle({ cycle, startedAt, finishedAt, success: true, error: null }, snapshot);
       log.info('scan cycle finished', {

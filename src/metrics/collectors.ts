@@ -3,8 +3,9 @@
  * snapshot, resetting each metric first, so a closed port's series disappears with the cycle that saw it
  * closed and no scrape ever mixes two cycles (prom-client's collect callback, writing_exporters.md).
  */
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ExporterState } from '../core/exporter-state.ts';
+import { listAddressesOutsideTargets } from '../core/inventory-refresher.ts';
 import { summarizeHosts } from '../core/snapshot.ts';
 
 export interface BuildInfo {
@@ -217,17 +218,21 @@ function registerHealthMetrics(registry: Registry, state: ExporterState): void {
   optionalGauge('exposure_scan_hosts_up', `Hosts that answered. ${FROM_LAST_CYCLE}`, () => state.snapshot?.scan.hostsUp);
   optionalGauge(
     'exposure_openstack_up',
-    'Whether the last OpenStack inventory read succeeded (1) or not (0); absent when no openstack block is configured.',
+    'Whether the last OpenStack inventory read succeeded (1) or failed (0); absent without an openstack block.',
     () => {
-      if (!state.config.openstack) return undefined;
-      const inventory = state.snapshot?.inventory;
-      return inventory?.source === 'openstack' && inventory.up ? 1 : 0;
+      if (!state.config.openstack || state.inventoryUp === undefined) return undefined;
+      return state.inventoryUp ? 1 : 0;
     },
   );
   optionalGauge(
     'exposure_openstack_last_sync_timestamp_seconds',
     'When the OpenStack inventory was last read successfully, in seconds since the epoch.',
-    () => state.snapshot?.inventory.syncedAt && state.snapshot.inventory.syncedAt.getTime() / 1000,
+    () => state.inventory.syncedAt && state.inventory.syncedAt.getTime() / 1000,
+  );
+  optionalGauge(
+    'exposure_inventory_addresses_outside_targets',
+    'Public addresses the inventory knows (floating IPs, external and shared networks) that scan.targets does not cover.',
+    () => (state.config.openstack ? listAddressesOutsideTargets(state).length : undefined),
   );
 
   new Gauge({
@@ -292,6 +297,8 @@ function registerHealthMetrics(registry: Registry, state: ExporterState): void {
 export interface MetricsEndpoint {
   readonly contentType: string;
   render(): Promise<string>;
+  /** Records one OpenStack API request, for exposure_openstack_request_duration_seconds. */
+  observeOpenStackRequest(service: string, seconds: number): void;
 }
 
 /**
@@ -301,8 +308,20 @@ export interface MetricsEndpoint {
 export function createMetricsEndpoint(options: { state: ExporterState; build: BuildInfo; processMetrics: boolean }): MetricsEndpoint {
   const registry = new Registry();
   registerExporterMetrics(registry, options);
+  // Observed as requests happen, unlike everything else here: latency is a stream, not a state.
+  const requestDuration = new Histogram({
+    name: 'exposure_openstack_request_duration_seconds',
+    help: 'Duration of OpenStack API requests, by service type.',
+    labelNames: ['service'],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
   if (options.processMetrics) registerProcessMetrics(registry);
-  return { contentType: registry.contentType, render: () => registry.metrics() };
+  return {
+    contentType: registry.contentType,
+    render: () => registry.metrics(),
+    observeOpenStackRequest: (service, seconds) => requestDuration.observe({ service }, seconds),
+  };
 }
 
 /** Node.js process metrics: CPU, memory, event loop lag. */

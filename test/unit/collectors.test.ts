@@ -70,9 +70,23 @@ describe('exporter metrics', () => {
     assert.equal(code, 0);
   });
 
-  it('reports the inventory down while an openstack block is configured but not read, and omits it otherwise', async () => {
-    const withCloud = twoCycleState(testConfig('openstack:\n  cloud: mycloud\n')).state;
-    assert.match(await render(withCloud), /^exposure_openstack_up 0$/m);
+  it('reports the inventory up or down once read, keeps the last good one, and omits it without an openstack block', async () => {
+    const { state } = twoCycleState(testConfig('scan:\n  targets: ["203.0.113.0/28"]\nopenstack:\n  cloud: mycloud\n'));
+    assert.doesNotMatch(await render(state), /^exposure_openstack_up /m, 'absent before the first read');
+    state.recordInventory({
+      ...NO_INVENTORY,
+      source: 'openstack',
+      syncedAt: new Date('2026-11-26T01:30:00Z'),
+      publicAddresses: ['203.0.113.7', '198.51.100.4', '198.51.100.5'],
+    });
+    let text = await render(state);
+    assert.match(text, /^exposure_openstack_up 1$/m);
+    assert.match(text, /^exposure_openstack_last_sync_timestamp_seconds 1795656600$/m);
+    assert.match(text, /^exposure_inventory_addresses_outside_targets 2$/m);
+    state.recordInventoryFailure();
+    text = await render(state);
+    assert.match(text, /^exposure_openstack_up 0$/m);
+    assert.match(text, /^exposure_openstack_last_sync_timestamp_seconds 1795656600$/m, 'the last good read stays');
     assert.doesNotMatch(await render(twoCycleState().state), /^exposure_openstack_up /m);
   });
 

@@ -36,6 +36,8 @@ const INVENTORY: InventorySnapshot = {
   up: true,
   syncedAt: new Date('2026-11-26T00:55:00.000Z'),
   servers: 240,
+  publicAddresses: [],
+  warnings: [],
   owners: new Map([
     ['203.0.113.7', SHOP_DB],
     ['203.0.113.12', BLOG_WEB],

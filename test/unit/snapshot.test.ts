@@ -41,6 +41,8 @@ function inventoryOf(owners: Record<string, AddressOwner>): InventorySnapshot {
     up: true,
     syncedAt: new Date('2026-11-26T00:55:00.000Z'),
     servers: 240,
+    publicAddresses: [],
+    warnings: [],
     owners: new Map(Object.entries(owners)),
   };
 }
