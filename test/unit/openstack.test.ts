@@ -1,0 +1,155 @@
+/**
+ * OpenStackInventory over recorded responses of the lab cloud (test/fixtures/openstack, recorded from a
+ * real Keystone, Nova and Neutron; see its README). The client replays them by path, as the real session
+ * would answer; the real cloud is exercised in test/integration.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { OpenStackInventory } from '../../src/cloud/openstack.ts';
+import type { OpenStackClient } from '../../src/cloud/openstack.ts';
+import type { AddressOwner } from '../../src/core/inventory.ts';
+import { ExporterError } from '../../src/errors.ts';
+
+function fixture(name: string): unknown {
+  return JSON.parse(readFileSync(new URL(`../fixtures/openstack/${name}`, import.meta.url), 'utf8'));
+}
+
+const SYNCED_AT = new Date('2026-11-26T13:20:00Z');
+
+/** Answers each listing with its recording; pages of servers come from the limit=1 recordings. */
+class RecordedClient implements OpenStackClient {
+  readonly requests: string[] = [];
+  readonly #refuse: ReadonlySet<string>;
+
+  constructor(options: { refuse?: readonly string[] } = {}) {
+    this.#refuse = new Set(options.refuse ?? []);
+  }
+
+  async getJson(service: string, path: string): Promise<unknown> {
+    this.requests.push(`${service} ${path}`);
+    const resource = path.split('?')[0] ?? '';
+    if (this.#refuse.has(resource)) {
+      throw Object.assign(new ExporterError('OPENSTACK_HTTP', `GET ${service} ${resource} returned 403`), { status: 403 });
+    }
+    const files: Record<string, string> = {
+      'servers/detail': 'nova_servers_detail_all_tenants.json',
+      'v2.0/floatingips': 'neutron_floatingips.json',
+      'v2.0/ports': 'neutron_ports.json',
+      'v2.0/networks': 'neutron_networks.json',
+      'v2.0/routers': 'neutron_routers.json',
+      projects: 'keystone_projects.json',
+      users: 'keystone_users.json',
+    };
+    const file = files[resource];
+    if (!file) throw new Error(`no recording for ${service} ${path}`);
+    return fixture(file);
+  }
+}
+
+function ownerTable(owners: ReadonlyMap<string, AddressOwner>, ips: readonly string[]): string[] {
+  return ips.map((ip) => {
+    const o = owners.get(ip);
+    return o ? `${ip} ${o.ownerKind} vm=${o.vmName || '-'} status=${o.vmStatus || '-'} user=${o.user || '-'} tenant=${o.tenant || '-'}` : `${ip} unknown`;
+  });
+}
+
+describe('OpenStackInventory', () => {
+  it('names the VM, user and tenant behind floating IPs, provider addresses and fixed IPs', async () => {
+    const inventory = await new OpenStackInventory({ client: new RecordedClient(), now: () => SYNCED_AT }).load({
+      signal: AbortSignal.timeout(5000),
+    });
+    assert.equal(inventory.source, 'openstack');
+    assert.equal(inventory.servers, 4);
+    assert.equal(inventory.syncedAt, SYNCED_AT);
+    assert.deepEqual(inventory.warnings, []);
+    assert.deepEqual(
+      ownerTable(inventory.owners, ['127.42.0.11', '127.42.0.21', '127.43.0.37', '10.10.1.78', '127.42.0.12', '127.42.0.141', '127.42.0.247']),
+      [
+        '127.42.0.11 compute vm=alpha-web-1 status=ACTIVE user=alice tenant=alpha',
+        '127.42.0.21 compute vm=beta-app-1 status=ACTIVE user=bob tenant=beta',
+        '127.43.0.37 compute vm=gamma-edge-1 status=ACTIVE user=carol tenant=gamma',
+        '10.10.1.78 compute vm=alpha-db-1 status=ACTIVE user=alice tenant=alpha',
+        // Allocated to alpha, bound to nothing.
+        '127.42.0.12 floating_ip vm=- status=- user=- tenant=alpha',
+        // The gateway port has no project; its router belongs to alpha and gamma.
+        '127.42.0.141 router_gateway vm=- status=- user=- tenant=alpha',
+        '127.42.0.247 router_gateway vm=- status=- user=- tenant=gamma',
+      ],
+    );
+    const web = inventory.owners.get('127.42.0.11');
+    assert.match(web?.vmId ?? '', /^[0-9a-f-]{36}$/);
+    assert.match(web?.userId ?? '', /^[0-9a-f]{32}$/);
+    assert.match(web?.tenantId ?? '', /^[0-9a-f]{32}$/);
+  });
+
+  it('lists as public only floating IPs and addresses on external or shared networks', async () => {
+    const inventory = await new OpenStackInventory({ client: new RecordedClient() }).load({ signal: AbortSignal.timeout(5000) });
+    assert.deepEqual([...inventory.publicAddresses].sort(), [
+      '127.42.0.11',
+      '127.42.0.12',
+      '127.42.0.141',
+      '127.42.0.145',
+      '127.42.0.21',
+      '127.42.0.247',
+      '127.43.0.37',
+    ]);
+  });
+
+  it('falls back to ids for users and tenants when Keystone answers 403, with one warning each', async () => {
+    const inventory = await new OpenStackInventory({ client: new RecordedClient({ refuse: ['users', 'projects'] }) }).load({
+      signal: AbortSignal.timeout(5000),
+    });
+    const web = inventory.owners.get('127.42.0.11');
+    assert.equal(web?.vmName, 'alpha-web-1');
+    assert.equal(web?.user, web?.userId);
+    assert.equal(web?.tenant, web?.tenantId);
+    assert.deepEqual(inventory.warnings, [
+      'Keystone refused to list projects (403); tenant labels show ids instead of names',
+      'Keystone refused to list users (403); user labels show ids instead of names',
+    ]);
+  });
+
+  it('fails on a 403 from Nova instead of pretending the cloud has no servers', async () => {
+    await assert.rejects(
+      new OpenStackInventory({ client: new RecordedClient({ refuse: ['servers/detail'] }) }).load({ signal: AbortSignal.timeout(5000) }),
+      { code: 'OPENSTACK_HTTP', message: 'GET compute servers/detail returned 403' },
+    );
+  });
+
+  it('follows Nova pagination by marker against the catalog endpoint, never the link host', async () => {
+    const pages = [fixture('nova_servers_detail_all_tenants_limit1.json'), fixture('nova_servers_detail_all_tenants_limit1_page2.json')];
+    const requests: string[] = [];
+    const paging: OpenStackClient = {
+      async getJson(service, path) {
+        requests.push(path);
+        if (service === 'compute') {
+          // Two recorded pages, then an empty one as Nova answers past the last server.
+          return pages[requests.filter((p) => p.startsWith('servers')).length - 1] ?? { servers: [] };
+        }
+        return new RecordedClient().getJson(service, path);
+      },
+    };
+    const inventory = await new OpenStackInventory({ client: paging, pageSize: 1 }).load({ signal: AbortSignal.timeout(5000) });
+    const serverRequests = requests.filter((p) => p.startsWith('servers'));
+    const firstMarker = new URL(
+      ((pages[0] as { servers_links: { href: string }[] }).servers_links[0]?.href) ?? '',
+    ).searchParams.get('marker');
+    assert.equal(serverRequests[0], 'servers/detail?all_tenants=1&limit=1');
+    assert.equal(serverRequests[1], `servers/detail?all_tenants=1&limit=1&marker=${firstMarker}`);
+    // Page 2 links on to a third request, which comes back empty and ends the listing.
+    assert.equal(serverRequests.length, 3);
+    assert.equal(serverRequests[2], 'servers/detail?all_tenants=1&limit=1&marker=3290d25e-d3b7-4a73-a44e-0a103f495214');
+    assert.equal(inventory.servers, 2);
+    assert.equal(inventory.owners.get('127.43.0.37')?.vmName, 'gamma-edge-1');
+    assert.ok(requests.every((path) => !path.startsWith('http')), 'paths only, never absolute links');
+  });
+
+  it('rejects a listing without its list as an unexpected response', async () => {
+    const broken: OpenStackClient = { getJson: async () => ({ error: 'nope' }) };
+    await assert.rejects(new OpenStackInventory({ client: broken }).load({ signal: AbortSignal.timeout(5000) }), {
+      code: 'OPENSTACK_HTTP',
+      message: 'unexpected response from compute servers/detail?all_tenants=1: no "servers" list',
+    });
+  });
+});
