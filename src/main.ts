@@ -6,8 +6,13 @@
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
-import { loadConfig } from './config/load.ts';
-import type { Config } from './config/schema.ts';
+import { homedir } from 'node:os';
+import type { CloudCredentials } from './cloud/clouds-config.ts';
+import { KeystoneSession } from './cloud/keystone.ts';
+import { OpenStackInventory } from './cloud/openstack.ts';
+import { loadCloudCredentials, loadConfig } from './config/load.ts';
+import type { Config, OpenStackConfig } from './config/schema.ts';
+import { InventoryRefresher } from './core/inventory-refresher.ts';
 import { ExporterState } from './core/exporter-state.ts';
 import { buildReport, hasFindings } from './core/report.ts';
 import { CycleScheduler } from './core/scheduler.ts';
@@ -66,15 +71,18 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 
   let config: Config;
+  let cloud: CloudAccess | undefined;
   try {
     config = await loadConfig(flags.configFile);
+    cloud = config.openstack && (await loadCloudAccess(config.openstack));
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`${err.message}\n`);
     return flags.configCheck ? EXIT_FAILURE : EXIT_INVALID;
   }
   if (flags.configCheck) {
-    process.stdout.write(`${flags.configFile ?? 'built-in defaults'}: config is valid (${config.scan.targets.count} targets)\n`);
+    const cloudNote = cloud ? `, OpenStack credentials from ${describeCredentialSource(cloud.credentials)}` : '';
+    process.stdout.write(`${flags.configFile ?? 'built-in defaults'}: config is valid (${config.scan.targets.count} targets${cloudNote})\n`);
     return EXIT_OK;
   }
 
@@ -87,12 +95,23 @@ async function main(argv: readonly string[]): Promise<number> {
   const build: BuildInfo = { ...version, nodejsVersion: process.version, nmapVersion };
   log.info('starting exposure-exporter', { version: build.version, nmap_version: nmapVersion, privilege, targets: config.scan.targets.count });
 
-  if (config.openstack) {
-    // The block is validated so configs written now keep working; reading the inventory comes next.
-    log.warn('the OpenStack inventory is not implemented in this version; owner labels stay empty', {
-      cloud: config.openstack.cloud,
+  const metrics = createMetricsEndpoint({ state, build, processMetrics: true });
+  const session =
+    cloud &&
+    new KeystoneSession({
+      credentials: cloud.credentials,
+      requestTimeoutMs: config.openstack?.requestTimeoutMs ?? 30_000,
+      ...(cloud.caCertificates === undefined ? {} : { caCertificates: cloud.caCertificates }),
+      onRequest: (service, seconds) => metrics.observeOpenStackRequest(service, seconds),
     });
-  }
+  const inventory =
+    session &&
+    new InventoryRefresher({
+      inventory: new OpenStackInventory({ client: { getJson: (service, path, options) => session.get(service, path, options) } }),
+      state,
+      log,
+    });
+  if (cloud) log.info('reading the OpenStack inventory', { credentials: describeCredentialSource(cloud.credentials) });
 
   const scheduler = new CycleScheduler({
     scanner: new NmapScanner({ privilege }),
@@ -100,10 +119,14 @@ async function main(argv: readonly string[]): Promise<number> {
     log,
     // The path is read from the current config each time, so a reload that moves the state file takes effect.
     persist: (snapshot) => saveState({ path: state.config.statePath }, snapshot, new Date()),
+    ...(inventory ? { inventory } : {}),
   });
 
   if (flags.once) {
+    // cron wants names in its report: wait for the whole first read (each request has its own deadline).
+    await inventory?.refresh();
     const outcome = await scheduler.runCycle();
+    session?.close();
     process.stdout.write(`${JSON.stringify(buildReport(state, {}, new Date()), null, 2)}\n`);
     if (outcome.ran && !outcome.success) return EXIT_FAILURE;
     return flags.failOnFindings && hasFindings(state) ? EXIT_FINDINGS : EXIT_OK;
@@ -112,6 +135,10 @@ async function main(argv: readonly string[]): Promise<number> {
   const reload = async (): Promise<void> => {
     try {
       const next = await loadConfig(flags.configFile);
+      if (JSON.stringify(next.openstack) !== JSON.stringify(state.config.openstack)) {
+        // The Keystone session and its credentials are built once; swapping them mid-read is not worth the risk.
+        log.warn('changes to the openstack block take effect at the next restart');
+      }
       const snapshot = state.snapshot && reclassifySnapshot(state.snapshot, next, new Date());
       state.applyConfig(next, snapshot, new Date());
       scheduler.reschedule();
@@ -123,7 +150,6 @@ async function main(argv: readonly string[]): Promise<number> {
     }
   };
 
-  const metrics = createMetricsEndpoint({ state, build, processMetrics: true });
   const server = createServer(createApp({ state, metrics, build, log, reload }));
   try {
     await listen(server, flags.listen.host, flags.listen.port);
@@ -133,13 +159,17 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const address = server.address();
   log.info('listening', { address: typeof address === 'object' && address ? formatHostPort(address.address, address.port) : String(address) });
+  inventory?.start();
   scheduler.start();
 
   process.on('SIGHUP', () => {
     reload().catch(() => {});
   });
   return await new Promise<number>((resolve) => {
+    let stopping = false;
     const shutdown = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
       log.info('shutting down', { signal });
       setTimeout(() => {
         log.error('shutdown took too long; exiting');
@@ -147,11 +177,38 @@ async function main(argv: readonly string[]): Promise<number> {
       }, SHUTDOWN_DEADLINE_MS).unref();
       server.closeAllConnections();
       server.close();
+      inventory?.stop();
+      session?.close();
       scheduler.stop().then(() => resolve(EXIT_OK), () => resolve(EXIT_FAILURE));
     };
-    process.once('SIGTERM', shutdown);
-    process.once('SIGINT', shutdown);
+    // `on`, not `once`: execa's exit hook re-raises a signal that no other listener is left to handle,
+    // which would kill us before nmap is stopped and the shutdown finished.
+    process.on('SIGTERM', shutdown);
+    process.on('SIGINT', shutdown);
   });
+}
+
+interface CloudAccess {
+  readonly credentials: CloudCredentials;
+  /** The PEM text of credentials.cacert, read here because only the composition root reads user-named files. */
+  readonly caCertificates: string | undefined;
+}
+
+async function loadCloudAccess(openstack: OpenStackConfig): Promise<CloudAccess> {
+  const credentials = await loadCloudCredentials(openstack, process.env, homedir());
+  if (credentials.cacert === undefined || !credentials.verify) return { credentials, caCertificates: undefined };
+  try {
+    return { credentials, caCertificates: await readFile(credentials.cacert, 'utf8') };
+  } catch (err) {
+    const where = credentials.origins['cacert'] ?? 'cacert';
+    throw new ConfigError(where, [`cannot read the CA bundle ${credentials.cacert}: ${(err as Error).message}`]);
+  }
+}
+
+/** Where the credentials came from, never what they are: safe for logs and --config.check. */
+function describeCredentialSource(credentials: CloudCredentials): string {
+  const { source } = credentials;
+  return source.kind === 'environment' ? 'OS_* environment variables' : `cloud ${JSON.stringify(source.cloud)} in ${source.path}`;
 }
 
 async function restoreState(state: ExporterState, log: Logger): Promise<void> {

@@ -1,9 +1,11 @@
 /** Reads a config file named by the user: YAML syntax errors and schema problems become one ConfigError. */
 import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
+import { listCloudConfigCandidates, resolveCloudCredentials } from '../cloud/clouds-config.ts';
+import type { CloudCredentials, ParsedCloudFile } from '../cloud/clouds-config.ts';
 import { ConfigError, describeError } from '../errors.ts';
 import { defaultConfig, parseConfig } from './schema.ts';
-import type { Config } from './schema.ts';
+import type { Config, OpenStackConfig } from './schema.ts';
 
 /** No path means the built-in defaults (scan 127.0.0.1 only), so the exporter runs with no file at all. */
 export async function loadConfig(path: string | undefined): Promise<Config> {
@@ -18,6 +20,49 @@ export async function loadConfig(path: string | undefined): Promise<Config> {
 }
 
 export function parseConfigText(text: string, source: string): Config {
+  const result = parseConfig(parseYaml(text, source));
+  if (!result.ok) throw new ConfigError(source, result.problems);
+  return result.config;
+}
+
+/**
+ * The OpenStack credentials for the `openstack` block: reads the first clouds.yaml and the first secure.yaml
+ * that exist in the standard search order (or `openstack.clouds_file`) and resolves them with the environment.
+ * A missing file is skipped, one that exists but cannot be read or parsed is an error naming it.
+ */
+export async function loadCloudCredentials(
+  openstack: OpenStackConfig,
+  env: NodeJS.ProcessEnv,
+  homeDir: string,
+): Promise<CloudCredentials> {
+  const cwd = process.cwd();
+  const candidates = listCloudConfigCandidates({ openstack, env, homeDir, cwd });
+  const files: ParsedCloudFile[] = [];
+  // Only the first file of each list is read: a broken file further down the search order never matters.
+  for (const paths of [candidates.clouds, candidates.secure]) {
+    for (const path of paths) {
+      const text = await readOptionalFile(path);
+      if (text === undefined) continue;
+      files.push({ path, value: parseYaml(text, path) });
+      break;
+    }
+  }
+  return resolveCloudCredentials({ openstack, env, homeDir, cwd, files });
+}
+
+/** The file's text, or undefined when there is no such file. */
+async function readOptionalFile(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw new ConfigError(path, [`cannot read the file: ${describeReadError(err)}`]);
+  }
+}
+
+/** Parses YAML strictly; syntax errors name their line and column, never quote the text (it may hold secrets). */
+function parseYaml(text: string, source: string): unknown {
   // uniqueKeys: a key written twice is a mistake YAML would otherwise resolve silently (last one wins).
   const document = parseDocument(text, { uniqueKeys: true, merge: false, prettyErrors: true });
   if (document.errors.length > 0) {
@@ -27,9 +72,12 @@ export function parseConfigText(text: string, source: string): Config {
       return `${where}: ${firstLine(err.message)}`;
     }));
   }
-  const result = parseConfig(document.toJS({ maxAliasCount: 100 }));
-  if (!result.ok) throw new ConfigError(source, result.problems);
-  return result.config;
+  try {
+    return document.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    // toJS names an unresolved alias after its colon; that name is the file's text, so only the reason is kept.
+    throw new ConfigError(source, [`YAML: ${describeError(err).split(':')[0]}`]);
+  }
 }
 
 /** prettyErrors adds " at line L, column C:" and a code excerpt; the position is already in front. */

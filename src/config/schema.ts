@@ -32,7 +32,8 @@ export interface OpenStackConfig {
   readonly cloud: string | undefined;
   readonly cloudsFile: string | undefined;
   readonly regionName: string | undefined;
-  readonly interface: OpenStackInterface;
+  /** Overrides the cloud's own interface; undefined leaves it to clouds.yaml or OS_INTERFACE (else public). */
+  readonly interface: OpenStackInterface | undefined;
   readonly refreshIntervalMs: number;
   readonly requestTimeoutMs: number;
 }
@@ -85,7 +86,6 @@ export const DEFAULTS = {
   },
   standard_ports: ['22/tcp', '80/tcp', '443/tcp'],
   openstack: {
-    interface: 'public',
     refresh_interval: '10m',
     request_timeout: '30s',
   },
@@ -443,7 +443,10 @@ function readOpenStack(reader: Reader, raw: unknown): OpenStackConfig | undefine
   const cloud = optional('cloud');
   const cloudsFile = optional('clouds_file');
   const regionName = optional('region_name');
-  const iface = reader.oneOf(entry['interface'] ?? d.interface, 'openstack.interface', ['public', 'internal', 'admin'] as const);
+  const iface =
+    entry['interface'] === undefined
+      ? undefined
+      : reader.oneOf(entry['interface'], 'openstack.interface', ['public', 'internal', 'admin'] as const);
   const refreshIntervalMs = reader.duration(entry['refresh_interval'] ?? d.refresh_interval, 'openstack.refresh_interval');
   const requestTimeoutMs = reader.duration(entry['request_timeout'] ?? d.request_timeout, 'openstack.request_timeout');
   if (refreshIntervalMs === 0) reader.report('openstack.refresh_interval', 'must be longer than 0s');
@@ -451,7 +454,7 @@ function readOpenStack(reader: Reader, raw: unknown): OpenStackConfig | undefine
   const optionalOk = ['cloud', 'clouds_file', 'region_name'].every((key, i) =>
     entry[key] === undefined || [cloud, cloudsFile, regionName][i] !== undefined,
   );
-  if (!optionalOk || !iface || !refreshIntervalMs || !requestTimeoutMs) return undefined;
+  if (!optionalOk || (entry['interface'] !== undefined && !iface) || !refreshIntervalMs || !requestTimeoutMs) return undefined;
   return { cloud, cloudsFile, regionName, interface: iface, refreshIntervalMs, requestTimeoutMs };
 }
 
