@@ -7,13 +7,20 @@ SYSTEM_PACKAGES := nmap prometheus iproute2
 SYSTEM_COMMANDS := nmap promtool ip
 ARGS ?=
 
-.PHONY: run test build deps system-deps clean
+.PHONY: run test test-cloud build deps system-deps clean openstack-up openstack-seed openstack-down
 
 run: build
 	npm start --silent -- $(ARGS)
 
 test: deps
 	npm test
+	$(MAKE) --no-print-directory test-cloud
+
+# The real-cloud tests: start and seed the OpenStack lab (installing it the first time, about 3 minutes),
+# run them, and stop the lab whatever happened; KEEP_LAB=1 leaves it running for the next run.
+test-cloud: deps
+	bash test/openstack/lab.sh up && bash test/openstack/lab.sh seed && npm run test:cloud; \
+	status=$$?; [ "$(KEEP_LAB)" = 1 ] || bash test/openstack/lab.sh down; exit $$status
 
 build: deps
 	npm run build --silent
@@ -35,3 +42,13 @@ system-deps:
 
 clean:
 	rm -rf dist node_modules
+
+# A real OpenStack control plane on 127.0.0.1 for integration tests (root; see test/openstack/README.md).
+openstack-up:
+	bash test/openstack/lab.sh up
+
+openstack-seed:
+	bash test/openstack/lab.sh seed
+
+openstack-down:
+	bash test/openstack/lab.sh down

@@ -1,0 +1,105 @@
+/**
+ * The seeded OpenStack lab (test/openstack/lab.sh) as tests see it: the facts seed.json records, and
+ * credentials written the ways operators write them (clouds.yaml, OS_* variables).
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadCloudCredentials } from '../../src/config/load.ts';
+import type { CloudCredentials } from '../../src/cloud/clouds-config.ts';
+import type { OpenStackConfig } from '../../src/config/schema.ts';
+
+export const LAB_STATE = process.env['EXPOSURE_OSLAB_STATE'] ?? '/var/lib/exposure-exporter-oslab';
+
+export interface SeedServer {
+  readonly id: string;
+  readonly name: string;
+  readonly status: string;
+  readonly project: string;
+  readonly project_id: string;
+  readonly user: string;
+  readonly user_id: string;
+  readonly addresses: readonly { addr: string; type: string; network: string }[];
+}
+
+export interface Seed {
+  readonly auth_url: string;
+  readonly region: string;
+  readonly admin: { username: string; password: string; project: string; project_id: string; user_id: string };
+  readonly projects: Readonly<Record<string, { id: string; name: string }>>;
+  readonly users: Readonly<Record<string, { id: string; name: string; password: string; role: string; project: string; project_id: string }>>;
+  readonly servers: Readonly<Record<string, SeedServer>>;
+  readonly floating_ips: Readonly<Record<string, { address: string; project: string; project_id: string; server: string | null; device_id: string | null }>>;
+  readonly routers: Readonly<Record<string, { id: string; project: string; project_id: string; gateway_ips: string[] }>>;
+  readonly provider_addresses: Readonly<Record<string, string[]>>;
+  /** `full`: no access rules; `read_only`: access rules limited to the GETs the exporter makes. */
+  readonly application_credentials: Readonly<Record<'full' | 'read_only', { id: string; name: string; secret: string }>>;
+}
+
+export async function readSeed(): Promise<Seed> {
+  const path = join(LAB_STATE, 'seed.json');
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as Seed;
+  } catch (err) {
+    throw new Error(`no seeded OpenStack lab (${path}: ${(err as Error).message}); run make openstack-up openstack-seed`);
+  }
+}
+
+export const OPENSTACK_DEFAULTS: OpenStackConfig = {
+  cloud: undefined,
+  cloudsFile: undefined,
+  regionName: undefined,
+  interface: undefined,
+  refreshIntervalMs: 600_000,
+  requestTimeoutMs: 30_000,
+};
+
+/** A clouds.yaml with one cloud per way of authenticating, as an operator would write it. */
+export function renderCloudsYaml(seed: Seed): string {
+  const plain = seed.application_credentials.full;
+  const restricted = seed.application_credentials.read_only;
+  const rita = seed.users['rita'];
+  return `clouds:
+  lab-admin:
+    auth:
+      auth_url: ${seed.auth_url}
+      username: ${seed.admin.username}
+      password: ${seed.admin.password}
+      project_name: ${seed.admin.project}
+      user_domain_name: Default
+      project_domain_name: Default
+    region_name: ${seed.region}
+    interface: public
+  lab-appcred:
+    auth_type: v3applicationcredential
+    auth:
+      auth_url: ${seed.auth_url}
+      application_credential_id: ${plain.id}
+      application_credential_secret: ${plain.secret}
+    region_name: ${seed.region}
+  lab-appcred-restricted:
+    auth_type: v3applicationcredential
+    auth:
+      auth_url: ${seed.auth_url}
+      application_credential_name: ${restricted.name}
+      username: ${seed.admin.username}
+      user_domain_name: Default
+      application_credential_secret: ${restricted.secret}
+    region_name: ${seed.region}
+  lab-reader:
+    auth:
+      auth_url: ${seed.auth_url}
+      username: rita
+      password: ${rita?.password}
+      project_name: ${rita?.project}
+      user_domain_name: Default
+      project_domain_name: Default
+    region_name: ${seed.region}
+`;
+}
+
+/** Writes clouds.yaml into dir and resolves one of its clouds through the exporter's own loader. */
+export async function credentialsFor(seed: Seed, dir: string, cloud: string): Promise<CloudCredentials> {
+  const path = join(dir, 'clouds.yaml');
+  await writeFile(path, renderCloudsYaml(seed));
+  return loadCloudCredentials({ ...OPENSTACK_DEFAULTS, cloud, cloudsFile: path }, {}, dir);
+}
