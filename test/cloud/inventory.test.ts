@@ -134,6 +134,21 @@ describe('OpenStack inventory against the lab cloud', () => {
     });
   });
 
+  it('gives an observer that may list servers but not users or projects ids for names, with a warning each', async () => {
+    const inventory = await readInventory(await credentialsFor(seed, dir, 'lab-observer'));
+    assert.equal(inventory.servers, 4);
+    assert.deepEqual(inventory.warnings, [
+      'Keystone refused to list projects (403); tenant labels show ids instead of names',
+      'Keystone refused to list users (403); user labels show ids instead of names',
+    ]);
+    // Neutron shows an observer only its own project's resources; Nova's addresses still name the VMs.
+    const beta = inventory.owners.get('127.42.0.21');
+    assert.deepEqual(
+      [beta?.vmName, beta?.user, beta?.userId, beta?.tenant, beta?.tenantId],
+      ['beta-app-1', seed.users['bob']?.id, seed.users['bob']?.id, seed.projects['beta']?.id, seed.projects['beta']?.id],
+    );
+  });
+
   it('issues a new token once the old one is about to expire, and reuses it before', async () => {
     let now = Date.now();
     const requests: string[] = [];

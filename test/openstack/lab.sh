@@ -285,11 +285,20 @@ lock_path = $STATE/lock
 api_servers = http://127.0.0.1:9292
 [vnc]
 enabled = false
+# The least-privilege persona: role "observer" may list every project's servers, nothing more.
+[oslo_policy]
+policy_file = $ETC/nova/policy.yaml
 EOF
     keystone_authtoken nova compute
     service_client placement placement
     service_client neutron neutron
   } >"$ETC/nova/nova.conf"
+  # Zed's default for listing all projects' servers is admin only; this is the override an operator would
+  # add to give a monitoring role exactly that (oslo.policy re-reads the file when it changes).
+  cat >"$ETC/nova/policy.yaml" <<'EOF'
+"os_compute_api:servers:detail:get_all_tenants": "rule:context_is_admin or role:observer"
+"os_compute_api:servers:index:get_all_tenants": "rule:context_is_admin or role:observer"
+EOF
 
   { cat <<EOF
 [DEFAULT]

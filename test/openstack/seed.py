@@ -32,6 +32,9 @@ PROVIDER_POOL = {"start": "127.43.0.100", "end": "127.43.0.250"}
 # project, its member, tenant subnet
 TENANTS = [("alpha", "alice", "10.10.1.0/24"), ("beta", "bob", "10.20.1.0/24"), ("gamma", "carol", "10.30.1.0/24")]
 READER = ("rita", "alpha")  # role reader on alpha only: not admin anywhere, for 403 tests
+# Role observer on alpha, which lab.sh's Nova policy lets list every project's servers: Nova answers, Keystone
+# refuses the names (403) and Neutron shows only alpha's own resources, as for a least-privilege monitor.
+OBSERVER = ("otto", "alpha")
 # server, booting user, network ("tenant" = its project's vxlan net, or "provider")
 SERVERS = [("alpha-web-1", "alice", "tenant"), ("alpha-db-1", "alice", "tenant"),
            ("beta-app-1", "bob", "tenant"), ("gamma-edge-1", "carol", "provider")]
@@ -113,6 +116,14 @@ def seed_identity(cloud):
         "domain_id": "default", "password": password_of(reader), "default_project_id": projects[project]["id"],
         "description": "reader on alpha, nothing else"})
     users[reader]["lab_role"] = ("reader", project)
+    if "observer" not in roles:
+        roles["observer"] = lc.call("POST", f"{K}/roles", admin, body={"role": {"name": "observer"}},
+                                    expect=201)[2]["role"]["id"]
+    observer, project = OBSERVER
+    users[observer] = keystone_ensure(admin, "users", observer, {
+        "domain_id": "default", "password": password_of(observer), "default_project_id": projects[project]["id"],
+        "description": "observer on alpha: may list all servers (Nova policy), nothing else"})
+    users[observer]["lab_role"] = ("observer", project)
     for user in users.values():  # PUT is idempotent
         role, project = user["lab_role"]
         lc.call("PUT", f"{K}/projects/{projects[project]['id']}/users/{user['id']}/roles/{roles[role]}",

@@ -85,6 +85,15 @@ export function renderCloudsYaml(seed: Seed): string {
       user_domain_name: Default
       application_credential_secret: ${restricted.secret}
     region_name: ${seed.region}
+  lab-observer:
+    auth:
+      auth_url: ${seed.auth_url}
+      username: otto
+      password: ${seed.users['otto']?.password}
+      project_name: ${seed.users['otto']?.project}
+      user_domain_name: Default
+      project_domain_name: Default
+    region_name: ${seed.region}
   lab-reader:
     auth:
       auth_url: ${seed.auth_url}
