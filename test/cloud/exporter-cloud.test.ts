@@ -97,10 +97,14 @@ describe('exporter with the OpenStack lab', () => {
     const { code, stdout, stderr } = await runExporter([`--config.file=${join(dir, 'config.yml')}`, '--once'], { timeoutMs: 120_000 });
     assert.equal(code, 0, stderr);
     const report = JSON.parse(stdout) as {
+      scan: { targets: number };
       inventory: { source: string; up: boolean; servers: number };
       hosts: { ip: string; vm: { name: string; user: string; tenant: string; owner_kind: string } | null; ports: { port: number; severity: string | null }[] }[];
     };
     assert.deepEqual([report.inventory.source, report.inventory.up, report.inventory.servers], ['openstack', true, 4]);
+    // The inventory knows the tenants' 10.x fixed addresses; the scan never went beyond its 127.x targets.
+    assert.equal(report.scan.targets, 512);
+    assert.deepEqual(report.hosts.map((h) => h.ip).filter((ip) => !ip.startsWith('127.')), []);
     for (const exposure of planned) {
       const host = report.hosts.find((h) => h.ip === exposure.ip);
       assert.ok(host, `${exposure.ip} is in the report`);

@@ -117,8 +117,9 @@ def seed_identity(cloud):
         "description": "reader on alpha, nothing else"})
     users[reader]["lab_role"] = ("reader", project)
     if "observer" not in roles:
-        roles["observer"] = lc.call("POST", f"{K}/roles", admin, body={"role": {"name": "observer"}},
-                                    expect=201)[2]["role"]["id"]
+        # 409: a concurrent seed made it first; either way it exists now.
+        lc.call("POST", f"{K}/roles", admin, body={"role": {"name": "observer"}}, expect=(201, 409))
+        roles = {r["name"]: r["id"] for r in lc.get(f"{K}/roles", admin)["roles"]}
     observer, project = OBSERVER
     users[observer] = keystone_ensure(admin, "users", observer, {
         "domain_id": "default", "password": password_of(observer), "default_project_id": projects[project]["id"],
