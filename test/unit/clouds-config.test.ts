@@ -8,6 +8,7 @@ import type { CloudCredentials, Environment, ParsedCloudFile } from '../../src/c
 import { loadCloudCredentials } from '../../src/config/load.ts';
 import type { OpenStackConfig } from '../../src/config/schema.ts';
 import { ConfigError } from '../../src/errors.ts';
+import { OPENSTACK_DEFAULTS } from '../support/openstack-lab.ts';
 
 const HOME = '/home/op';
 const CWD = '/srv/exporter';
@@ -20,14 +21,7 @@ const ETC_SECURE = '/etc/openstack/secure.yaml';
 const PASSWORD = 'hunter2-S3CRET';
 const APP_SECRET = 'appcred-S3CRET';
 
-const OPENSTACK: OpenStackConfig = {
-  cloud: undefined,
-  cloudsFile: undefined,
-  regionName: undefined,
-  interface: undefined,
-  refreshIntervalMs: 600_000,
-  requestTimeoutMs: 30_000,
-};
+const OPENSTACK: OpenStackConfig = OPENSTACK_DEFAULTS;
 
 /** A complete password cloud, as `openstack` CLI users write it. */
 const MYCLOUD = {
