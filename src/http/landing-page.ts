@@ -10,6 +10,12 @@ export function renderLandingPage(input: { state: ExporterState; build: BuildInf
     ['Targets', `${state.config.scan.targetSpecs.join(', ')} (${state.config.scan.targets.count} addresses)`],
     ['Scan in progress', state.inProgress ? `yes, about ${Math.round(state.progress * 100)}%` : 'no'],
   ];
+  if (state.config.openstack) {
+    const { inventory } = state;
+    const health = state.inventoryUp === undefined ? 'not read yet' : state.inventoryUp ? 'up' : 'down, using the last good read';
+    const synced = inventory.syncedAt ? `, ${inventory.servers} servers, ${inventory.owners.size} addresses, read ${inventory.syncedAt.toISOString()}` : '';
+    rows.push(['OpenStack inventory', `${health}${synced}`]);
+  }
   const attempt = state.lastAttempt;
   if (attempt) {
     const outcome = attempt.success ? 'succeeded' : `failed: ${attempt.error?.message ?? 'unknown error'}`;
