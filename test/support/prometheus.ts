@@ -31,6 +31,11 @@ export interface PrometheusServer {
   queryRange(expr: string, seconds: number, step: number): Promise<QueryResult>;
   /** Polls an instant query until the predicate holds or the deadline passes. */
   waitFor(expr: string, predicate: (result: QueryResult) => boolean, what: string, timeoutMs?: number): Promise<QueryResult>;
+  /**
+   * The values of a label among the series the selectors match (/api/v1/label/<name>/values), which is how
+   * Grafana resolves a `label_values(selector, label)` template variable.
+   */
+  labelValues(label: string, selectors: readonly string[]): Promise<string[]>;
   stop(): Promise<void>;
 }
 
@@ -101,6 +106,9 @@ function buildServer(url: string, child: ChildProcess, dir: string): PrometheusS
         await new Promise((resolve) => setTimeout(resolve, 500));
       }
     },
+    labelValues(label, selectors) {
+      return fetchLabelValues(url, label, selectors);
+    },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -112,6 +120,14 @@ function buildServer(url: string, child: ChildProcess, dir: string): PrometheusS
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+async function fetchLabelValues(url: string, label: string, selectors: readonly string[]): Promise<string[]> {
+  const params = new URLSearchParams(selectors.map((selector): [string, string] => ['match[]', selector]));
+  const response = await fetch(`${url}/api/v1/label/${encodeURIComponent(label)}/values?${params}`, { signal: AbortSignal.timeout(10_000) });
+  const body = (await response.json()) as { status: string; data: string[]; error?: string };
+  if (body.status !== 'success') throw new Error(`Prometheus rejected the label query: ${body.error ?? response.status}`);
+  return body.data;
 }
 
 async function waitUntilReady(url: string, child: ChildProcess, stderr: () => string): Promise<void> {
