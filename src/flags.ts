@@ -2,6 +2,8 @@
 import { parseArgs } from 'node:util';
 import { ExporterError } from './errors.ts';
 import type { LogFormat, LogLevel } from './log.ts';
+import { parseShard } from './scan/shard.ts';
+import type { Shard } from './scan/shard.ts';
 
 export interface Flags {
   readonly configFile: string | undefined;
@@ -10,6 +12,8 @@ export interface Flags {
   readonly webConfigFile: string | undefined;
   readonly once: boolean;
   readonly failOnFindings: boolean;
+  /** Overrides scan.shard of any config file. */
+  readonly shard: Shard | undefined;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
   readonly version: boolean;
@@ -29,6 +33,7 @@ const OPTIONS = {
   'web.config.file': { type: 'string' },
   once: { type: 'boolean' },
   'fail-on-findings': { type: 'boolean' },
+  shard: { type: 'string' },
   'log.level': { type: 'string', default: 'info' },
   'log.format': { type: 'string', default: 'logfmt' },
   version: { type: 'boolean' },
@@ -46,6 +51,7 @@ flags:
   --web.config.file=PATH       TLS and basic auth (not supported yet in this version)
   --once                       run one scan cycle, print the JSON report, exit
   --fail-on-findings           with --once: exit 3 when a nonstandard port is open
+  --shard=I/N                  scan only the targets whose address hashes to I mod N (replica I of N)
   --log.level=LEVEL            debug, info, warn or error (default "info")
   --log.format=FORMAT          logfmt or json (default "logfmt")
   --version                    print the version and exit
@@ -72,6 +78,12 @@ export function parseFlags(argv: readonly string[]): Flags {
   if (values['fail-on-findings'] && !values.once) {
     throw new ExporterError('FLAGS_INVALID', '--fail-on-findings only makes sense with --once');
   }
+  let shard: Shard | undefined;
+  if (values.shard !== undefined) {
+    const parsed = parseShard(values.shard);
+    if (!parsed.ok) throw new ExporterError('FLAGS_INVALID', `--shard=${JSON.stringify(values.shard)} ${parsed.reason}`);
+    shard = parsed.shard;
+  }
   return {
     configFile: values['config.file'],
     configCheck: values['config.check'] ?? false,
@@ -79,6 +91,7 @@ export function parseFlags(argv: readonly string[]): Flags {
     webConfigFile: values['web.config.file'],
     once: values.once ?? false,
     failOnFindings: values['fail-on-findings'] ?? false,
+    shard,
     logLevel: logLevel as LogLevel,
     logFormat,
     version: values.version ?? false,

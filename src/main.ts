@@ -73,7 +73,7 @@ async function main(argv: readonly string[]): Promise<number> {
   let config: Config;
   let cloud: CloudAccess | undefined;
   try {
-    config = await loadConfig(flags.configFile);
+    config = await loadConfig(flags.configFile, flags.shard ? { shard: flags.shard } : {});
     cloud = config.openstack && (await loadCloudAccess(config.openstack));
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
@@ -134,7 +134,7 @@ async function main(argv: readonly string[]): Promise<number> {
 
   const reload = async (): Promise<void> => {
     try {
-      const next = await loadConfig(flags.configFile);
+      const next = await loadConfig(flags.configFile, flags.shard ? { shard: flags.shard } : {});
       if (JSON.stringify(next.openstack) !== JSON.stringify(state.config.openstack)) {
         // The Keystone session and its credentials are built once; swapping them mid-read is not worth the risk.
         log.warn('changes to the openstack block take effect at the next restart');

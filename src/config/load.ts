@@ -5,22 +5,22 @@ import { listCloudConfigCandidates, resolveCloudCredentials } from '../cloud/clo
 import type { CloudCredentials, ParsedCloudFile } from '../cloud/clouds-config.ts';
 import { ConfigError, describeError } from '../errors.ts';
 import { defaultConfig, parseConfig } from './schema.ts';
-import type { Config, OpenStackConfig } from './schema.ts';
+import type { Config, ConfigOverrides, OpenStackConfig } from './schema.ts';
 
 /** No path means the built-in defaults (scan 127.0.0.1 only), so the exporter runs with no file at all. */
-export async function loadConfig(path: string | undefined): Promise<Config> {
-  if (path === undefined) return defaultConfig();
+export async function loadConfig(path: string | undefined, overrides: ConfigOverrides = {}): Promise<Config> {
+  if (path === undefined) return defaultConfig(overrides);
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
     throw new ConfigError(path, [`cannot read the config file: ${describeReadError(err)}`]);
   }
-  return parseConfigText(text, path);
+  return parseConfigText(text, path, overrides);
 }
 
-export function parseConfigText(text: string, source: string): Config {
-  const result = parseConfig(parseYaml(text, source));
+export function parseConfigText(text: string, source: string, overrides: ConfigOverrides = {}): Config {
+  const result = parseConfig(parseYaml(text, source), overrides);
   if (!result.ok) throw new ConfigError(source, result.problems);
   return result.config;
 }

@@ -9,6 +9,8 @@ import { ALL_PORTS, mergePortIntervals, parsePortSpec, renderPortSpec } from '..
 import { NMAP_TOP_1000_TCP } from '../scan/nmap-top-ports.ts';
 import { buildTargetSet, countAddresses, parseTargetSpec } from '../scan/targets.ts';
 import type { AddressRange, NmapTuning, Protocol, TargetSet } from '../scan/types.ts';
+import { parseShard, selectShard } from '../scan/shard.ts';
+import type { Shard } from '../scan/shard.ts';
 import { formatDuration, parseDuration } from './duration.ts';
 
 export type ScanTypeSetting = 'auto' | 'syn' | 'connect';
@@ -42,7 +44,11 @@ export interface ScanConfig {
   /** The target specs as written, for the landing page and the report. */
   readonly targetSpecs: readonly string[];
   readonly excludeSpecs: readonly string[];
+  /** This replica's targets: the whole set minus exclusions, then only its shard. */
   readonly targets: TargetSet;
+  /** Addresses of all replicas together (the whole set minus exclusions). */
+  readonly allTargetsCount: number;
+  readonly shard: Shard;
   /** The nmap port list actually scanned (the `default` keyword already expanded). */
   readonly ports: string;
   readonly intervalMs: number;
@@ -73,6 +79,7 @@ export const DEFAULTS = {
     interval: '1h',
     timeout: '50m',
     max_targets: 65536,
+    shard: '0/1',
     nmap: {
       path: 'nmap',
       scan_type: 'auto',
@@ -96,15 +103,20 @@ export const DEFAULTS = {
 
 export type ParseResult = { ok: true; config: Config } | { ok: false; problems: string[] };
 
-export function parseConfig(raw: unknown): ParseResult {
+/** What the command line overrides in any config file: the shard (`--shard=I/N`). */
+export interface ConfigOverrides {
+  readonly shard?: Shard;
+}
+
+export function parseConfig(raw: unknown, overrides: ConfigOverrides = {}): ParseResult {
   const reader = new Reader();
-  const config = readConfig(reader, raw ?? {});
+  const config = readConfig(reader, raw ?? {}, overrides);
   return reader.problems.length === 0 && config ? { ok: true, config } : { ok: false, problems: reader.problems };
 }
 
 /** The config used when no file is given: every default, scanning 127.0.0.1 only. */
-export function defaultConfig(): Config {
-  const result = parseConfig({});
+export function defaultConfig(overrides: ConfigOverrides = {}): Config {
+  const result = parseConfig({}, overrides);
   if (!result.ok) throw new Error(`built-in defaults are invalid: ${result.problems.join('; ')}`);
   return result.config;
 }
@@ -177,7 +189,7 @@ class Reader {
 }
 
 const TOP_KEYS = ['scan', 'standard_ports', 'severity_overrides', 'exceptions', 'openstack', 'state'];
-const SCAN_KEYS = ['targets', 'exclude', 'ports', 'interval', 'timeout', 'max_targets', 'nmap'];
+const SCAN_KEYS = ['targets', 'exclude', 'ports', 'interval', 'timeout', 'max_targets', 'shard', 'nmap'];
 const NMAP_KEYS = ['path', 'scan_type', 'host_discovery', 'timing_template', 'max_rtt_timeout', 'max_retries', 'min_rate', 'host_timeout'];
 const EXCEPTION_KEYS = ['name', 'match', 'reason', 'expires'];
 const MATCH_KEYS = ['tenant', 'vm_name', 'ip', 'ports'];
@@ -185,10 +197,10 @@ const OPENSTACK_KEYS = ['cloud', 'clouds_file', 'region_name', 'interface', 'ref
 const STATE_KEYS = ['path'];
 const PORT_PROTOCOL = /^(\d{1,5})\/(tcp|udp|sctp)$/;
 
-function readConfig(reader: Reader, raw: unknown): Config | undefined {
+function readConfig(reader: Reader, raw: unknown, cli: ConfigOverrides): Config | undefined {
   const top = reader.mapping(raw, '(root)', TOP_KEYS);
   if (!top) return undefined;
-  const scan = readScan(reader, top['scan'] ?? {});
+  const scan = readScan(reader, top['scan'] ?? {}, cli);
   const standardPorts = readStandardPorts(reader, top['standard_ports'] ?? DEFAULTS.standard_ports);
   const overrides = readSeverityOverrides(reader, top['severity_overrides'] ?? {});
   const exceptions = readExceptions(reader, top['exceptions'] ?? []);
@@ -207,7 +219,7 @@ function readConfig(reader: Reader, raw: unknown): Config | undefined {
   };
 }
 
-function readScan(reader: Reader, raw: unknown): ScanConfig | undefined {
+function readScan(reader: Reader, raw: unknown, cli: ConfigOverrides): ScanConfig | undefined {
   const scan = reader.mapping(raw, 'scan', SCAN_KEYS);
   if (!scan) return undefined;
   const targetSpecs = reader.stringList(scan['targets'] ?? DEFAULTS.scan.targets, 'scan.targets');
@@ -219,6 +231,8 @@ function readScan(reader: Reader, raw: unknown): ScanConfig | undefined {
   const intervalMs = reader.duration(scan['interval'] ?? DEFAULTS.scan.interval, 'scan.interval');
   const timeoutMs = reader.duration(scan['timeout'] ?? DEFAULTS.scan.timeout, 'scan.timeout');
   const nmap = readNmap(reader, scan['nmap'] ?? {});
+  const configuredShard = readShard(reader, scan['shard'] ?? DEFAULTS.scan.shard);
+  const shard = cli.shard ?? configuredShard;
   if (targetSpecs?.length === 0) reader.report('scan.targets', 'must list at least one target');
   if (intervalMs === 0) reader.report('scan.interval', 'must be longer than 0s');
   if (intervalMs !== undefined && timeoutMs !== undefined && (timeoutMs >= intervalMs || timeoutMs === 0)) {
@@ -232,11 +246,29 @@ function readScan(reader: Reader, raw: unknown): ScanConfig | undefined {
     : undefined;
   if (
     !targetSpecs || !excludeSpecs || !targets || maxTargets === undefined || ports === undefined ||
-    intervalMs === undefined || timeoutMs === undefined || !nmap
+    intervalMs === undefined || timeoutMs === undefined || !nmap || !shard
   ) {
     return undefined;
   }
-  return { targetSpecs, excludeSpecs, targets, ports, intervalMs, timeoutMs, maxTargets, ...nmap };
+  return {
+    targetSpecs,
+    excludeSpecs,
+    targets: selectShard(targets, shard),
+    allTargetsCount: targets.count,
+    shard,
+    ports,
+    intervalMs,
+    timeoutMs,
+    maxTargets,
+    ...nmap,
+  };
+}
+
+function readShard(reader: Reader, raw: unknown): Shard | undefined {
+  const text = reader.string(raw, 'scan.shard');
+  if (text === undefined) return undefined;
+  const parsed = parseShard(text);
+  return parsed.ok ? parsed.shard : reader.report('scan.shard', `${JSON.stringify(text)} ${parsed.reason}`);
 }
 
 function readRanges(reader: Reader, specs: readonly string[], path: string): AddressRange[] | undefined {

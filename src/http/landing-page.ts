@@ -7,7 +7,7 @@ export function renderLandingPage(input: { state: ExporterState; build: BuildInf
   const { state, build } = input;
   const rows: [string, string][] = [
     ['Version', `${build.version} (revision ${build.revision}, nmap ${build.nmapVersion}, Node.js ${build.nodejsVersion})`],
-    ['Targets', `${state.config.scan.targetSpecs.join(', ')} (${state.config.scan.targets.count} addresses)`],
+    ['Targets', describeTargets(state)],
     ['Scan in progress', state.inProgress ? `yes, about ${Math.round(state.progress * 100)}%` : 'no'],
   ];
   if (state.config.openstack) {
@@ -50,6 +50,12 @@ ${table}
 </body>
 </html>
 `;
+}
+
+function describeTargets(state: ExporterState): string {
+  const { scan } = state.config;
+  const shard = scan.shard.count > 1 ? `, shard ${scan.shard.index}/${scan.shard.count} of ${scan.allTargetsCount}` : '';
+  return `${scan.targetSpecs.join(', ')} (${scan.targets.count} addresses${shard})`;
 }
 
 function escapeHtml(text: string): string {

@@ -170,6 +170,18 @@ function registerExporterMetrics(registry: Registry, options: { state: ExporterS
   registerHealthMetrics(registry, state);
 
   new Gauge({
+    name: 'exposure_shard_info',
+    help: 'Which part of the targets this replica scans (1): shard I of N; 0 of 1 when not sharded.',
+    labelNames: ['shard', 'shards'],
+    registers,
+    collect() {
+      this.reset();
+      const { shard } = state.config.scan;
+      this.set({ shard: String(shard.index), shards: String(shard.count) }, 1);
+    },
+  });
+
+  new Gauge({
     name: 'exposure_build_info',
     help: 'Build information of the exporter and the nmap it runs (1).',
     labelNames: ['version', 'revision', 'nodejs_version', 'nmap_version'],

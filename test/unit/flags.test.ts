@@ -22,10 +22,23 @@ describe('parseFlags', () => {
       webConfigFile: undefined,
       once: false,
       failOnFindings: false,
+      shard: undefined,
       logLevel: 'info',
       logFormat: 'logfmt',
       version: false,
       help: false,
+    });
+  });
+
+  it('reads --shard=I/N and names a bad one', () => {
+    assert.deepEqual(parseFlags(['--shard=2/3']).shard, { index: 2, count: 3 });
+    assert.throws(() => parseFlags(['--shard=3/3']), {
+      code: 'FLAGS_INVALID',
+      message: '--shard="3/3" has index 3, which must be below the number of replicas (3)',
+    });
+    assert.throws(() => parseFlags(['--shard=one']), {
+      code: 'FLAGS_INVALID',
+      message: "--shard=\"one\" is not I/N (this replica's index, from 0, and the number of replicas)",
     });
   });
 
@@ -47,6 +60,7 @@ describe('parseFlags', () => {
         '--web.config.file=web.yml',
         '--once',
         '--fail-on-findings',
+        '--shard=1/4',
         '--log.level=debug',
         '--log.format', 'json',
         '--version',
@@ -59,6 +73,7 @@ describe('parseFlags', () => {
         webConfigFile: 'web.yml',
         once: true,
         failOnFindings: true,
+        shard: { index: 1, count: 4 },
         logLevel: 'debug',
         logFormat: 'json',
         version: true,
