@@ -29,9 +29,10 @@ export function buildNmapArgs(invocation: NmapInvocation): string[] {
   return [
     ...(invocation.family === 6 ? ['-6'] : []),
     invocation.scanType === 'syn' ? '-sS' : '-sT',
-    // nmap only trusts raw sockets without root when told so; the capability itself comes from setcap or
-    // systemd's AmbientCapabilities.
-    ...(invocation.scanType === 'syn' && invocation.privilege === 'net_raw' ? ['--privileged'] : []),
+    // nmap only trusts raw sockets without root when told so. The capability comes from systemd's
+    // AmbientCapabilities (which the exporter sees), or from `setcap` on the nmap binary (which it cannot
+    // see): so an explicit `scan_type: syn` without root asserts it, as the container image's config does.
+    ...(invocation.scanType === 'syn' && invocation.privilege !== 'root' ? ['--privileged'] : []),
     ...(invocation.hostDiscovery ? [] : ['-Pn']),
     '-n',
     '--open',

@@ -70,6 +70,14 @@ describe('buildNmapArgs', () => {
     ]);
   });
 
+  it('adds --privileged to an explicit SYN scan without root, for nmap binaries given CAP_NET_RAW by setcap', () => {
+    const config = configWith(`${SMALL}  nmap: {scan_type: syn}\n`);
+    assert.deepEqual(buildNmapArgs(invocationFrom(config, { privilege: 'none' })), [
+      '-sS', '--privileged', '-n', '--open', '-p', '22,6379,27017',
+      ...tail(),
+    ]);
+  });
+
   it('never adds --privileged to a connect scan, even with CAP_NET_RAW', () => {
     const config = configWith(`${SMALL}  nmap: {scan_type: connect}\n`);
     assert.deepEqual(buildNmapArgs(invocationFrom(config, { privilege: 'net_raw' })), [
