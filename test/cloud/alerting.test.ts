@@ -16,8 +16,6 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -26,13 +24,14 @@ import { renderAlertmanagerConfigForTest, renderRulesForTest } from '../support/
 import { startExporter } from '../support/exporter-process.ts';
 import type { ExporterProcess } from '../support/exporter-process.ts';
 import { samplesNamed } from '../support/exposition.ts';
-import { readSeed, renderCloudsYaml } from '../support/openstack-lab.ts';
+import { readSeed, renderCloudsYaml, renderLabExporterConfig } from '../support/openstack-lab.ts';
 import type { Seed } from '../support/openstack-lab.ts';
 import { startPrometheus } from '../support/prometheus.ts';
 import { startSmtpReceiver } from '../support/smtp-receiver.ts';
 import type { ReceivedMail, SmtpReceiver } from '../support/smtp-receiver.ts';
 import { startWebhookReceiver } from '../support/webhook-receiver.ts';
 import type { WebhookReceiver } from '../support/webhook-receiver.ts';
+import { openTcpListener } from '../support/tcp-listener.ts';
 
 const PORTS = [2375, 6379];
 const DEADLINE_MS = 120_000;
@@ -56,30 +55,7 @@ function plannedExposures(seed: Seed): { high: Exposure; critical: Exposure } {
   };
 }
 
-function configYaml(dir: string): string {
-  // request_timeout long enough that the first cycle waits for the inventory and names its VMs.
-  return `scan:
-  targets: ["127.42.0.0/24", "127.43.0.0/24"]
-  ports: "${PORTS.join(',')}"
-  interval: 30s
-  timeout: 25s
-openstack:
-  cloud: lab-admin
-  clouds_file: ${JSON.stringify(join(dir, 'clouds.yaml'))}
-  refresh_interval: 10m
-  request_timeout: 20s
-state:
-  path: ${JSON.stringify(join(dir, 'state.json'))}
-`;
-}
 
-function listen(host: string, port: number): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const server = createServer((socket) => socket.destroy());
-    server.once('error', reject);
-    server.listen(port, host, () => resolve(server));
-  });
-}
 
 /** Prometheus's humanizeTimestamp: Go's time.Time String() in UTC, at millisecond precision as Prometheus keeps it. */
 function formatLikeHumanizeTimestamp(seconds: number): string {
@@ -129,10 +105,12 @@ describe('alerting end to end: exporter with the OpenStack lab, Prometheus with 
     const dir = await mkdtemp(join(tmpdir(), 'ee-alerting-e2e-'));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
     await writeFile(join(dir, 'clouds.yaml'), renderCloudsYaml(seed));
-    await writeFile(join(dir, 'config.yml'), configYaml(dir));
+    // request_timeout long enough that the first cycle waits for the inventory and names its VMs.
+    const config = { dir, ports: PORTS, interval: '30s', timeout: '25s', refreshInterval: '10m', requestTimeout: '20s' };
+    await writeFile(join(dir, 'config.yml'), renderLabExporterConfig(config));
     for (const exposure of [planned.high, planned.critical]) {
-      const server = await listen(exposure.ip, exposure.port);
-      cleanups.push(() => new Promise((resolve) => server.close(resolve)));
+      const listener = await openTcpListener(exposure.ip, exposure.port);
+      cleanups.push(() => listener.close());
     }
 
     smtp = await startSmtpReceiver();

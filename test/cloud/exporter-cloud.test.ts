@@ -6,26 +6,19 @@
  */
 import assert from 'node:assert/strict';
 import { readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runExporter, startExporter } from '../support/exporter-process.ts';
+import { openTcpListener } from '../support/tcp-listener.ts';
+import type { TcpListener } from '../support/tcp-listener.ts';
 import { samplesNamed, valueOf } from '../support/exposition.ts';
 import type { Sample } from '../support/exposition.ts';
-import { LAB_STATE, readSeed, renderCloudsYaml } from '../support/openstack-lab.ts';
+import { LAB_STATE, readSeed, renderCloudsYaml, renderLabExporterConfig } from '../support/openstack-lab.ts';
 import type { Seed } from '../support/openstack-lab.ts';
 
 const PORTS = [2375, 6379, 8080, 9200];
 
-function listen(host: string, port: number): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const server = createServer((socket) => socket.destroy());
-    server.once('error', reject);
-    server.listen(port, host, () => resolve(server));
-  });
-}
 
 /** The exposures this test opens, with the owner the lab says each has. */
 function plannedExposures(seed: Seed): { ip: string; port: number; severity: string; vm: string; user: string; tenant: string }[] {
@@ -40,20 +33,10 @@ function plannedExposures(seed: Seed): { ip: string; port: number; severity: str
   ];
 }
 
-function configYaml(dir: string, options: { interval: string; timeout: string }): string {
-  return `scan:
-  targets: ["127.42.0.0/24", "127.43.0.0/24"]
-  ports: "${PORTS.join(',')}"
-  interval: ${options.interval}
-  timeout: ${options.timeout}
-openstack:
-  cloud: lab-admin
-  clouds_file: ${JSON.stringify(join(dir, 'clouds.yaml'))}
-  refresh_interval: 3s
-  request_timeout: 2s
-state:
-  path: ${JSON.stringify(join(dir, 'state.json'))}
-`;
+
+/** Short inventory timings, so a frozen Keystone shows within seconds. */
+function labTiming(dir: string) {
+  return { dir, ports: PORTS, refreshInterval: '3s', requestTimeout: '2s' };
 }
 
 /** Our exposures as `ip port severity vm user tenant` from /metrics, ignoring anything else listening on loopback. */
@@ -78,22 +61,22 @@ describe('exporter with the OpenStack lab', () => {
   let seed: Seed;
   let dir: string;
   let planned: ReturnType<typeof plannedExposures>;
-  const listeners: Server[] = [];
+  const listeners: TcpListener[] = [];
 
   before(async () => {
     seed = await readSeed();
     planned = plannedExposures(seed);
     dir = await mkdtemp(join(tmpdir(), 'ee-cloud-e2e-'));
     await writeFile(join(dir, 'clouds.yaml'), renderCloudsYaml(seed));
-    for (const exposure of planned) listeners.push(await listen(exposure.ip, exposure.port));
+    for (const exposure of planned) listeners.push(await openTcpListener(exposure.ip, exposure.port));
   });
   after(async () => {
-    for (const server of listeners) server.close();
+    await Promise.all(listeners.map((listener) => listener.close()));
     await rm(dir, { recursive: true, force: true });
   });
 
   it('--once names each exposure by VM, user and tenant', async () => {
-    await writeFile(join(dir, 'config.yml'), configYaml(dir, { interval: '1h', timeout: '50m' }));
+    await writeFile(join(dir, 'config.yml'), renderLabExporterConfig({ ...labTiming(dir), interval: '1h', timeout: '50m' }));
     const { code, stdout, stderr } = await runExporter([`--config.file=${join(dir, 'config.yml')}`, '--once'], { timeoutMs: 120_000 });
     assert.equal(code, 0, stderr);
     const report = JSON.parse(stdout) as {
@@ -118,7 +101,7 @@ describe('exporter with the OpenStack lab', () => {
   });
 
   it('serves the names on /metrics, and keeps them with exposure_openstack_up 0 while Keystone does not answer', async () => {
-    await writeFile(join(dir, 'config.yml'), configYaml(dir, { interval: '10s', timeout: '8s' }));
+    await writeFile(join(dir, 'config.yml'), renderLabExporterConfig({ ...labTiming(dir), interval: '10s', timeout: '8s' }));
     const exporter = await startExporter([`--config.file=${join(dir, 'config.yml')}`]);
     const keystone = await keystoneGroup();
     try {

@@ -10,7 +10,6 @@ import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { chmod, chown, cp, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, posix } from 'node:path';
@@ -22,6 +21,7 @@ import { validate } from 'dockerfile-utils';
 import ts from 'typescript';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { findFreePort } from '../support/free-port.ts';
+import { openTcpListener } from '../support/tcp-listener.ts';
 
 const REPO = new URL('../../', import.meta.url).pathname;
 const execFileAsync = promisify(execFile);
@@ -244,7 +244,7 @@ describe('the image replayed on a clean copy of the repository', () => {
     const shipped = parseYaml(await readFile(join(rootOf(roots, 'runtime'), '/etc/exposure-exporter/config.yml'), 'utf8')) as {
       scan: { nmap: Record<string, unknown> } & Record<string, unknown>;
     };
-    const listener = await listenOnLoopback();
+    const listener = await openTcpListener('127.0.0.1');
     try {
       const stateDir = join(work, 'image-user-state');
       await mkdir(stateDir);
@@ -651,17 +651,6 @@ function exitCode(child: ChildProcess, timeoutMs: number): Promise<number | null
   });
 }
 
-/** A TCP port open on 127.0.0.1 for the scan to find. */
-async function listenOnLoopback(): Promise<{ port: number; close: () => Promise<void> }> {
-  const server = createServer((socket) => socket.destroy());
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  assert.ok(address && typeof address === 'object');
-  return { port: address.port, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -3,41 +3,28 @@
  * nmap's task reports, and cancellation. On loopback only the ports this test opens are asserted on.
  */
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
-import type { Server } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { parseConfigText } from '../../src/config/load.ts';
 import { buildScanJob } from '../../src/core/scheduler.ts';
 import { NmapScanner } from '../../src/scan/nmap-scanner.ts';
 import { startLab } from '../lab/netns-lab.ts';
 import type { Lab } from '../lab/netns-lab.ts';
-
-function listenOn(host: string): Promise<{ server: Server; port: number }> {
-  return new Promise((resolve, reject) => {
-    const server = createServer((socket) => socket.destroy());
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      if (typeof address !== 'object' || !address) throw new Error('no address');
-      resolve({ server, port: address.port });
-    });
-  });
-}
+import { openTcpListener } from '../support/tcp-listener.ts';
+import type { TcpListener } from '../support/tcp-listener.ts';
 
 function jobFor(yaml: string) {
   return buildScanJob(parseConfigText(yaml, 'test.yml'));
 }
 
 describe('NmapScanner on loopback', () => {
-  let v4: { server: Server; port: number };
-  let v6: { server: Server; port: number };
+  let v4: TcpListener;
+  let v6: TcpListener;
   before(async () => {
-    v4 = await listenOn('127.0.0.1');
-    v6 = await listenOn('::1');
+    v4 = await openTcpListener('127.0.0.1');
+    v6 = await openTcpListener('::1');
   });
-  after(() => {
-    v4.server.close();
-    v6.server.close();
+  after(async () => {
+    await Promise.all([v4.close(), v6.close()]);
   });
 
   it('scans IPv4 and IPv6 targets in one run per family and finds the ports this test opened', async () => {

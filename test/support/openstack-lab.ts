@@ -112,3 +112,30 @@ export async function credentialsFor(seed: Seed, dir: string, cloud: string): Pr
   await writeFile(path, renderCloudsYaml(seed));
   return loadCloudCredentials({ ...OPENSTACK_DEFAULTS, cloud, cloudsFile: path }, {}, dir);
 }
+
+/**
+ * An exporter config for the lab: the floating (127.42.0.0/24) and provider (127.43.0.0/24) ranges as
+ * targets, so nmap stays on loopback while the inventory names the owners; only the given ports.
+ */
+export function renderLabExporterConfig(options: {
+  readonly dir: string;
+  readonly ports: readonly number[];
+  readonly interval: string;
+  readonly timeout: string;
+  readonly refreshInterval: string;
+  readonly requestTimeout: string;
+}): string {
+  return `scan:
+  targets: ["127.42.0.0/24", "127.43.0.0/24"]
+  ports: "${options.ports.join(',')}"
+  interval: ${options.interval}
+  timeout: ${options.timeout}
+openstack:
+  cloud: lab-admin
+  clouds_file: ${JSON.stringify(join(options.dir, 'clouds.yaml'))}
+  refresh_interval: ${options.refreshInterval}
+  request_timeout: ${options.requestTimeout}
+state:
+  path: ${JSON.stringify(join(options.dir, 'state.json'))}
+`;
+}
