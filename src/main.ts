@@ -26,7 +26,7 @@ import { createLogger } from './log.ts';
 import type { Logger } from './log.ts';
 import { createMetricsEndpoint } from './metrics/collectors.ts';
 import type { BuildInfo } from './metrics/collectors.ts';
-import { NmapScanner, probeNmapVersion } from './scan/nmap-scanner.ts';
+import { NmapScanner, probeNmapProcStatus, probeNmapVersion } from './scan/nmap-scanner.ts';
 import { detectPrivilege } from './scan/privilege.ts';
 
 const EXIT_OK = 0;
@@ -90,7 +90,11 @@ async function main(argv: readonly string[]): Promise<number> {
   const state = new ExporterState({ config, startedAt });
   await restoreState(state, log);
 
-  const privilege = detectPrivilege({ euid: process.geteuid?.() ?? -1, procStatus: await readProcStatus() });
+  const privilege = detectPrivilege({
+    euid: process.geteuid?.() ?? -1,
+    procStatus: await readProcStatus(),
+    nmapProcStatus: await probeNmapProcStatus(config.scan.nmapPath, { signal: AbortSignal.timeout(15_000) }),
+  });
   const nmapVersion = await probeNmapVersion(config.scan.nmapPath, { signal: AbortSignal.timeout(15_000) }).catch(() => 'unknown');
   const build: BuildInfo = { ...version, nodejsVersion: process.version, nmapVersion };
   log.info('starting exposure-exporter', { version: build.version, nmap_version: nmapVersion, privilege, targets: config.scan.targets.count });

@@ -3,6 +3,7 @@
  * stdout while it runs, and kills it when the cycle's signal aborts (timeout or shutdown). execa's errors
  * end here: callers only ever see an ExporterError.
  */
+import { readFile } from 'node:fs/promises';
 import { execa } from 'execa';
 import { ExporterError } from '../errors.ts';
 import { buildNmapArgs, resolveScanType } from './nmap-args.ts';
@@ -243,4 +244,29 @@ export async function probeNmapVersion(nmapPath: string, options: { signal: Abor
   const result = await execa(nmapPath, ['--version'], { cancelSignal: options.signal, reject: false, timeout: 10_000 });
   const match = /Nmap version (\S+)/.exec(typeof result.stdout === 'string' ? result.stdout : '');
   return match?.[1] ?? 'unknown';
+}
+
+/**
+ * nmap's own /proc status, read while it waits for targets on stdin: the kernel has granted its capabilities
+ * at exec (root, ambient, or a file capability), and with no targets it scans nothing. The process is killed
+ * at once after the read. undefined when nmap could not be started or read.
+ */
+export async function probeNmapProcStatus(nmapPath: string, options: { signal: AbortSignal }): Promise<string | undefined> {
+  const subprocess = execa(nmapPath, ['-n', '-sn', '-iL', '-'], {
+    cancelSignal: options.signal,
+    reject: false,
+    stdin: 'pipe',
+    stdout: 'ignore',
+    stderr: 'ignore',
+  });
+  try {
+    // libuv reports a failed exec synchronously, so a pid means nmap itself is running now.
+    if (subprocess.pid === undefined) return undefined;
+    return await readFile(`/proc/${subprocess.pid}/status`, 'utf8');
+  } catch {
+    return undefined;
+  } finally {
+    subprocess.kill('SIGKILL');
+    await subprocess;
+  }
 }

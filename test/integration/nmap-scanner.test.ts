@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { parseConfigText } from '../../src/config/load.ts';
 import { buildScanJob } from '../../src/core/scheduler.ts';
-import { NmapScanner } from '../../src/scan/nmap-scanner.ts';
-import { startLab } from '../lab/netns-lab.ts';
+import { NmapScanner, probeNmapProcStatus } from '../../src/scan/nmap-scanner.ts';
+import { isProcessAlive, startLab } from '../lab/netns-lab.ts';
 import type { Lab } from '../lab/netns-lab.ts';
 import { openTcpListener } from '../support/tcp-listener.ts';
 import type { TcpListener } from '../support/tcp-listener.ts';
@@ -57,6 +57,22 @@ describe('NmapScanner on loopback', () => {
       code: 'NMAP_NOT_FOUND',
       message: 'nmap was not found at "/nonexistent/nmap" (scan.nmap.path)',
     });
+  });
+});
+
+describe('probeNmapProcStatus', () => {
+  it("reads the real nmap's own status, with the capabilities the kernel gave it, and leaves nothing running", async () => {
+    const status = await probeNmapProcStatus('nmap', { signal: AbortSignal.timeout(15_000) });
+    assert.match(status ?? '', /^Name:\tnmap$/m);
+    // Run as root here: nmap's effective set holds CAP_NET_RAW (bit 13).
+    const effective = /^CapEff:\s*([0-9a-f]+)$/m.exec(status ?? '')?.[1] ?? '0';
+    assert.equal((BigInt(`0x${effective}`) >> 13n) & 1n, 1n);
+    const pid = Number(/^Pid:\s*(\d+)$/m.exec(status ?? '')?.[1]);
+    assert.equal(isProcessAlive(pid), false, 'the probe killed nmap');
+  });
+
+  it('answers undefined for an nmap that does not exist', async () => {
+    assert.equal(await probeNmapProcStatus('/nonexistent/nmap', { signal: AbortSignal.timeout(15_000) }), undefined);
   });
 });
 

@@ -88,4 +88,21 @@ describe('detectPrivilege', () => {
     assert.equal(detectPrivilege({ euid: 1000, procStatus: 'Name:\tnode\nPid:\t4242\n' }), 'none');
     assert.equal(detectPrivilege({ euid: -1, procStatus: '' }), 'none');
   });
+
+  it("trusts nmap's own effective set: a file capability on nmap, absent from the exporter's own sets", () => {
+    const exporter = procStatus({ eff: NONE, amb: NONE, bnd: DOCKER_DEFAULT }, 10001);
+    const nmap = procStatus({ prm: NET_RAW, eff: NET_RAW, bnd: DOCKER_DEFAULT }, 10001);
+    assert.equal(detectPrivilege({ euid: 10001, procStatus: exporter, nmapProcStatus: nmap }), 'net_raw');
+  });
+
+  it('is none when nmap did not get CAP_NET_RAW (no-new-privileges), even if the exporter has it ambient', () => {
+    const exporter = procStatus({ eff: NET_RAW, amb: NET_RAW }, 10001);
+    const nmap = procStatus({ eff: NONE }, 10001);
+    assert.equal(detectPrivilege({ euid: 10001, procStatus: exporter, nmapProcStatus: nmap }), 'none');
+  });
+
+  it("falls back to the exporter's own sets when nmap's status could not be read", () => {
+    const exporter = procStatus({ eff: NONE, amb: NET_RAW }, 10001);
+    assert.equal(detectPrivilege({ euid: 10001, procStatus: exporter, nmapProcStatus: undefined }), 'net_raw');
+  });
 });
