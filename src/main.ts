@@ -90,12 +90,13 @@ async function main(argv: readonly string[]): Promise<number> {
   const state = new ExporterState({ config, startedAt });
   await restoreState(state, log);
 
-  const privilege = detectPrivilege({
-    euid: process.geteuid?.() ?? -1,
-    procStatus: await readProcStatus(),
-    nmapProcStatus: await probeNmapProcStatus(config.scan.nmapPath, { signal: AbortSignal.timeout(15_000) }),
-  });
-  const nmapVersion = await probeNmapVersion(config.scan.nmapPath, { signal: AbortSignal.timeout(15_000) }).catch(() => 'unknown');
+  // Both ask nmap at once: start-up waits for the slower, not for the sum.
+  const [procStatus, nmapProcStatus, nmapVersion] = await Promise.all([
+    readProcStatus(),
+    probeNmapProcStatus(config.scan.nmapPath, { signal: AbortSignal.timeout(15_000) }),
+    probeNmapVersion(config.scan.nmapPath, { signal: AbortSignal.timeout(15_000) }).catch(() => 'unknown'),
+  ]);
+  const privilege = detectPrivilege({ euid: process.geteuid?.() ?? -1, procStatus, nmapProcStatus });
   const build: BuildInfo = { ...version, nodejsVersion: process.version, nmapVersion };
   log.info('starting exposure-exporter', { version: build.version, nmap_version: nmapVersion, privilege, targets: config.scan.targets.count });
 
