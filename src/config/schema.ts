@@ -483,10 +483,8 @@ function readOpenStack(reader: Reader, raw: unknown): OpenStackConfig | undefine
   const requestTimeoutMs = reader.duration(entry['request_timeout'] ?? d.request_timeout, 'openstack.request_timeout');
   if (refreshIntervalMs === 0) reader.report('openstack.refresh_interval', 'must be longer than 0s');
   if (requestTimeoutMs === 0) reader.report('openstack.request_timeout', 'must be longer than 0s');
-  const optionalOk = ['cloud', 'clouds_file', 'region_name'].every((key, i) =>
-    entry[key] === undefined || [cloud, cloudsFile, regionName][i] !== undefined,
-  );
-  if (!optionalOk || (entry['interface'] !== undefined && !iface) || !refreshIntervalMs || !requestTimeoutMs) return undefined;
+  // A bad optional key has already been reported, which fails the whole config; only the types need this.
+  if (!refreshIntervalMs || !requestTimeoutMs) return undefined;
   return { cloud, cloudsFile, regionName, interface: iface, refreshIntervalMs, requestTimeoutMs };
 }
 

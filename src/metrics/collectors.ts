@@ -6,7 +6,9 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ExporterState } from '../core/exporter-state.ts';
 import { listAddressesOutsideTargets } from '../core/inventory-refresher.ts';
+import type { PortClass } from '../core/classify.ts';
 import { summarizeHosts } from '../core/snapshot.ts';
+import type { SnapshotHost, SnapshotPort } from '../core/snapshot.ts';
 
 export interface BuildInfo {
   readonly version: string;
@@ -29,25 +31,22 @@ function registerExporterMetrics(registry: Registry, options: { state: ExporterS
     registers,
     collect() {
       this.reset();
-      for (const host of state.snapshot?.hosts ?? []) {
+      for (const { host, port } of portsOfClass(state, 'nonstandard')) {
         const { owner } = host;
-        for (const port of host.ports) {
-          if (port.class !== 'nonstandard') continue;
-          this.set(
-            {
-              ip: host.ip,
-              port: port.port,
-              protocol: port.protocol,
-              service: port.service,
-              severity: port.severity ?? '',
-              vm_id: owner.vmId,
-              vm_name: owner.vmName,
-              user: owner.user,
-              tenant: owner.tenant,
-            },
-            1,
-          );
-        }
+        this.set(
+          {
+            ip: host.ip,
+            port: port.port,
+            protocol: port.protocol,
+            service: port.service,
+            severity: port.severity ?? '',
+            vm_id: owner.vmId,
+            vm_name: owner.vmName,
+            user: owner.user,
+            tenant: owner.tenant,
+          },
+          1,
+        );
       }
     },
   });
@@ -59,11 +58,8 @@ function registerExporterMetrics(registry: Registry, options: { state: ExporterS
     registers,
     collect() {
       this.reset();
-      for (const host of state.snapshot?.hosts ?? []) {
-        for (const port of host.ports) {
-          if (port.class !== 'nonstandard') continue;
-          this.set({ ip: host.ip, port: port.port, protocol: port.protocol }, port.firstSeen.getTime() / 1000);
-        }
+      for (const { host, port } of portsOfClass(state, 'nonstandard')) {
+        this.set({ ip: host.ip, port: port.port, protocol: port.protocol }, port.firstSeen.getTime() / 1000);
       }
     },
   });
@@ -75,11 +71,8 @@ function registerExporterMetrics(registry: Registry, options: { state: ExporterS
     registers,
     collect() {
       this.reset();
-      for (const host of state.snapshot?.hosts ?? []) {
-        for (const port of host.ports) {
-          if (port.class !== 'excepted') continue;
-          this.set({ ip: host.ip, port: port.port, protocol: port.protocol, exception: port.exception ?? '' }, 1);
-        }
+      for (const { host, port } of portsOfClass(state, 'excepted')) {
+        this.set({ ip: host.ip, port: port.port, protocol: port.protocol, exception: port.exception ?? '' }, 1);
       }
     },
   });
@@ -194,6 +187,15 @@ function registerExporterMetrics(registry: Registry, options: { state: ExporterS
       );
     },
   });
+}
+
+/** The open ports of one class in the current snapshot, each with its host. */
+function* portsOfClass(state: ExporterState, portClass: PortClass): Generator<{ host: SnapshotHost; port: SnapshotPort }> {
+  for (const host of state.snapshot?.hosts ?? []) {
+    for (const port of host.ports) {
+      if (port.class === portClass) yield { host, port };
+    }
+  }
 }
 
 function registerHealthMetrics(registry: Registry, state: ExporterState): void {

@@ -10,7 +10,7 @@ import { buildNmapArgs, resolveScanType } from './nmap-args.ts';
 import type { Privilege } from './nmap-args.ts';
 import { NmapXmlStream } from './nmap-xml.ts';
 import type { NmapXmlEvent } from './nmap-xml.ts';
-import { renderCidrBlocks } from './targets.ts';
+import { countAddresses, renderCidrBlocks } from './targets.ts';
 import type { IpFamily, ObservedHost, ScanJob, ScanOptions, ScanResult, Scanner } from './types.ts';
 
 export interface NmapScannerOptions {
@@ -189,9 +189,7 @@ function estimateProgress(task: string, percent: number): number {
 }
 
 function countFamily(job: ScanJob, family: IpFamily): number {
-  return job.targets.ranges
-    .filter((range) => range.family === family)
-    .reduce((sum, range) => sum + Number(range.last - range.first + 1n), 0);
+  return Number(countAddresses(job.targets.ranges.filter((range) => range.family === family)));
 }
 
 /** Keeps the end of nmap's stderr: enough to explain a failure, never the whole output. */
