@@ -20,7 +20,7 @@ import { renderState } from '../src/core/state.ts';
 import { createMetricsEndpoint } from '../src/metrics/collectors.ts';
 import type { MetricsEndpoint } from '../src/metrics/collectors.ts';
 import type { ObservedHost, ObservedPort, ScanResult } from '../src/scan/types.ts';
-import { scanResult } from '../test/support/snapshots.ts';
+import { recordCompletedCycle, scanResult } from '../test/support/snapshots.ts';
 import { createRandom } from '../test/support/random.ts';
 import {
   describeMachine,
@@ -192,7 +192,7 @@ function readInventory(fleet: Fleet, syncedAt: Date): InventorySnapshot {
 async function runCycle(exporter: Exporter, cycle: number, result: ScanResult, inventory: InventorySnapshot): Promise<number> {
   const { config, state, metrics } = exporter;
   const snapshot = buildSnapshot({ result, inventory, rules: config, previous: state.snapshot });
-  state.completeCycle({ cycle, startedAt: result.startedAt, finishedAt: result.finishedAt, success: true, error: null }, snapshot);
+  recordCompletedCycle(state, { cycle, startedAt: result.startedAt, finishedAt: result.finishedAt, success: true, error: null }, snapshot);
   const exposition = await metrics.render();
   const report = JSON.stringify(buildReport(state, {}, result.finishedAt));
   const saved = renderState(snapshot, result.finishedAt);
@@ -237,7 +237,7 @@ async function runCycles(
 
 /** The changes must really have happened, or a flat line would only show that nothing was done. */
 function assertChanges(exporter: Exporter): void {
-  const { opened, closed } = exporter.state.changes;
+  const { opened, closed } = exporter.state.health.scan.changes;
   if (opened < CYCLES || closed < CYCLES) {
     throw new Error(`only ${opened} ports opened and ${closed} closed over ${CYCLES} cycles`);
   }
@@ -247,7 +247,7 @@ function printFigures(hostCount: number, checkpoints: readonly Checkpoint[], exp
   const baseline = checkpoints[0];
   const last = checkpoints.at(-1);
   if (baseline === undefined || last === undefined) throw new Error('no checkpoints');
-  const { opened, closed } = exporter.state.changes;
+  const { opened, closed } = exporter.state.health.scan.changes;
   const ports = exporter.state.snapshot?.hosts.reduce((sum, host) => sum + host.ports.length, 0) ?? 0;
   console.log(
     `cycles: ${formatCount(CYCLES)} cycles of ${hostCount} hosts (${ports} open ports in the last), ` +

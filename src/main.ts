@@ -14,6 +14,7 @@ import { loadCloudCredentials, loadConfig } from './config/load.ts';
 import type { Config, OpenStackConfig } from './config/schema.ts';
 import { InventoryRefresher } from './core/inventory-refresher.ts';
 import { ExporterState } from './core/exporter-state.ts';
+import { acceptReload, rejectReload } from './core/health.ts';
 import { buildReport, hasFindings } from './core/report.ts';
 import { CycleScheduler } from './core/scheduler.ts';
 import { reclassifySnapshot } from './core/snapshot.ts';
@@ -101,11 +102,13 @@ async function main(argv: readonly string[]): Promise<number> {
   log.info('starting exposure-exporter', { version: build.version, nmap_version: nmapVersion, privilege, targets: config.scan.targets.count });
 
   const metrics = createMetricsEndpoint({ state, build, processMetrics: true });
+  const openstack = config.openstack;
   const session =
     cloud &&
+    openstack &&
     new KeystoneSession({
       credentials: cloud.credentials,
-      requestTimeoutMs: config.openstack?.requestTimeoutMs ?? 30_000,
+      requestTimeoutMs: openstack.requestTimeoutMs,
       ...(cloud.caCertificates === undefined ? {} : { caCertificates: cloud.caCertificates }),
       onRequest: (service, seconds) => metrics.observeOpenStackRequest(service, seconds),
     });
@@ -115,6 +118,7 @@ async function main(argv: readonly string[]): Promise<number> {
       inventory: new OpenStackInventory({ client: { getJson: (service, path, options) => session.get(service, path, options) } }),
       state,
       log,
+      settings: openstack,
     });
   if (cloud) log.info('reading the OpenStack inventory', { credentials: describeCredentialSource(cloud.credentials) });
 
@@ -131,7 +135,7 @@ async function main(argv: readonly string[]): Promise<number> {
     // cron wants names in its report: wait for the whole first read (each request has its own deadline).
     await inventory?.refresh();
     const outcome = await scheduler.runCycle();
-    session?.close();
+    await session?.close();
     process.stdout.write(`${JSON.stringify(buildReport(state, {}, new Date()), null, 2)}\n`);
     if (outcome.ran && !outcome.success) return EXIT_FAILURE;
     return flags.failOnFindings && hasFindings(state) ? EXIT_FINDINGS : EXIT_OK;
@@ -145,11 +149,11 @@ async function main(argv: readonly string[]): Promise<number> {
         log.warn('changes to the openstack block take effect at the next restart');
       }
       const snapshot = state.snapshot && reclassifySnapshot(state.snapshot, next, new Date());
-      state.applyConfig(next, snapshot, new Date());
+      state.recordReload(acceptReload(new Date()), { config: next, snapshot });
       scheduler.reschedule();
       log.info('config reloaded', { targets: next.scan.targets.count });
     } catch (err) {
-      state.rejectConfig();
+      state.recordReload(rejectReload(state.health.reload));
       log.error('config reload failed; keeping the previous config', { err });
       throw err;
     }
@@ -183,8 +187,11 @@ async function main(argv: readonly string[]): Promise<number> {
       server.closeAllConnections();
       server.close();
       inventory?.stop();
-      session?.close();
-      scheduler.stop().then(() => resolve(EXIT_OK), () => resolve(EXIT_FAILURE));
+      // The session goes last: the inventory read a running cycle waits on uses it.
+      scheduler
+        .stop()
+        .then(() => session?.close())
+        .then(() => resolve(EXIT_OK), () => resolve(EXIT_FAILURE));
     };
     // `on`, not `once`: execa's exit hook re-raises a signal that no other listener is left to handle,
     // which would kill us before nmap is stopped and the shutdown finished.

@@ -1,44 +1,24 @@
 /**
- * Everything the outputs read: the current config, the last completed snapshot and the health of the
- * cycles. Only the scheduler and the reload path write it; /metrics, /report and the landing page read it
- * synchronously, so what they show is always one consistent cycle.
+ * Everything the outputs read: the current config, the current snapshot and the health record. Each is an
+ * immutable value swapped whole, never edited in place, and each kind has one writer: the scheduler swaps in
+ * a cycle's snapshot with its scan health, the inventory refresher writes the inventory health, and the
+ * composition root writes the config with the reload outcome (and the snapshot restored at start).
+ * /metrics, /report and the landing page read synchronously, so what they show is always one consistent cycle.
  */
 import type { Config } from '../config/schema.ts';
-import { NO_INVENTORY } from './inventory.ts';
-import type { InventorySnapshot } from './inventory.ts';
+import { initialHealth } from './health.ts';
+import type { Health, InventoryHealth, ReloadHealth, ScanHealth } from './health.ts';
 import type { Snapshot } from './snapshot.ts';
-
-export interface CycleAttempt {
-  readonly cycle: number;
-  readonly startedAt: Date;
-  readonly finishedAt: Date;
-  readonly success: boolean;
-  /** The error's code and message when the cycle failed. */
-  readonly error: { readonly code: string; readonly message: string } | null;
-}
-
-export interface ReloadStatus {
-  readonly successful: boolean;
-  readonly at: Date;
-}
 
 export class ExporterState {
   #config: Config;
   #snapshot: Snapshot | undefined;
   #restored = false;
-  #lastAttempt: CycleAttempt | undefined;
-  #inProgress = false;
-  #progress = 0;
-  #results = { success: 0, failure: 0 };
-  #changes = { opened: 0, closed: 0 };
-  #reload: ReloadStatus;
-  #inventory: InventorySnapshot = NO_INVENTORY;
-  /** undefined until the first read of a configured inventory. */
-  #inventoryUp: boolean | undefined;
+  #health: Health;
 
   constructor(options: { config: Config; startedAt: Date }) {
     this.#config = options.config;
-    this.#reload = { successful: true, at: options.startedAt };
+    this.#health = initialHealth(options.startedAt);
   }
 
   get config(): Config {
@@ -54,102 +34,41 @@ export class ExporterState {
     return this.#snapshot !== undefined;
   }
 
+  /** Whether the snapshot came from the state file at start. */
   get restored(): boolean {
     return this.#restored;
   }
 
-  get lastAttempt(): CycleAttempt | undefined {
-    return this.#lastAttempt;
+  get health(): Health {
+    return this.#health;
   }
 
-  get inProgress(): boolean {
-    return this.#inProgress;
+  /** The scheduler's: a cycle's health, and for a completed cycle its snapshot, swapped in together. */
+  recordScan(scan: ScanHealth, snapshot?: Snapshot): void {
+    if (snapshot) this.#snapshot = snapshot;
+    this.#health = { ...this.#health, scan };
   }
 
-  get progress(): number {
-    return this.#progress;
+  /** The inventory refresher's. */
+  recordInventory(inventory: InventoryHealth): void {
+    this.#health = { ...this.#health, inventory };
   }
 
-  get results(): Readonly<{ success: number; failure: number }> {
-    return this.#results;
-  }
-
-  get changes(): Readonly<{ opened: number; closed: number }> {
-    return this.#changes;
-  }
-
-  get reload(): ReloadStatus {
-    return this.#reload;
-  }
-
-  /** The last inventory read that succeeded (kept when a later read fails), or NO_INVENTORY. */
-  get inventory(): InventorySnapshot {
-    return this.#inventory;
-  }
-
-  /** Whether the last inventory read succeeded; undefined before the first one or without an inventory. */
-  get inventoryUp(): boolean | undefined {
-    return this.#inventoryUp;
-  }
-
-  recordInventory(inventory: InventorySnapshot): void {
-    this.#inventory = inventory;
-    this.#inventoryUp = true;
-  }
-
-  /** The last good inventory stays in use; only its health changes. */
-  recordInventoryFailure(): void {
-    this.#inventoryUp = false;
-  }
-
+  /** The composition root's, once at start: the snapshot saved by the previous run. */
   restore(snapshot: Snapshot): void {
     this.#snapshot = snapshot;
     this.#restored = true;
   }
 
-  beginCycle(): void {
-    this.#inProgress = true;
-    this.#progress = 0;
-  }
-
-  reportProgress(ratio: number): void {
-    this.#progress = ratio;
-  }
-
-  /** Swaps the whole snapshot in at once and counts its changes. */
-  completeCycle(attempt: CycleAttempt, snapshot: Snapshot): void {
-    this.#snapshot = snapshot;
-    this.#changes = {
-      opened: this.#changes.opened + snapshot.changes.opened.length,
-      closed: this.#changes.closed + snapshot.changes.closed.length,
-    };
-    this.#finish(attempt);
-  }
-
-  /** A failed cycle leaves the previous snapshot served. */
-  failCycle(attempt: CycleAttempt): void {
-    this.#finish(attempt);
-  }
-
-  applyConfig(config: Config, snapshot: Snapshot | undefined, at: Date): void {
-    this.#config = config;
-    this.#snapshot = snapshot;
-    this.#reload = { successful: true, at };
-  }
-
-  /** The old config stays; `at` keeps the time of the last successful load, as Prometheus reports it. */
-  rejectConfig(): void {
-    this.#reload = { successful: false, at: this.#reload.at };
-  }
-
-  #finish(attempt: CycleAttempt): void {
-    this.#lastAttempt = attempt;
-    this.#inProgress = false;
-    if (attempt.success) {
-      this.#progress = 1;
-      this.#results.success += 1;
-    } else {
-      this.#results.failure += 1;
+  /**
+   * The composition root's: a reload's outcome, with the new config and the snapshot reclassified under it
+   * when the reload was accepted. A rejected reload keeps the old config and snapshot.
+   */
+  recordReload(reload: ReloadHealth, accepted?: { config: Config; snapshot: Snapshot | undefined }): void {
+    if (accepted) {
+      this.#config = accepted.config;
+      this.#snapshot = accepted.snapshot;
     }
+    this.#health = { ...this.#health, reload };
   }
 }

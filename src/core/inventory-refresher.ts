@@ -2,33 +2,38 @@
  * Keeps the inventory fresh: read at start, every openstack.refresh_interval, and at cycle start when stale.
  * A failed read keeps the last good inventory (exposure_openstack_up 0), and a cycle never waits on
  * OpenStack longer than openstack.request_timeout: a slow read goes on in the background and serves the
- * next cycle.
+ * next cycle. The refresher is the one writer of the inventory health.
  */
-import { ExporterError, describeError } from '../errors.ts';
+import type { OpenStackConfig } from '../config/schema.ts';
+import { ExporterError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { setContainsAddress } from '../scan/targets.ts';
+import { systemClock } from './clock.ts';
+import type { Clock, TimerHandle } from './clock.ts';
 import type { ExporterState } from './exporter-state.ts';
+import { recordInventoryFailure, recordInventoryRead } from './health.ts';
 import type { Inventory } from './inventory.ts';
 
 export interface InventoryRefresherOptions {
   readonly inventory: Inventory;
   readonly state: ExporterState;
   readonly log: Logger;
-  readonly now?: () => Date;
+  /** The openstack block the session was built from: like the session, it changes only at a restart. */
+  readonly settings: Pick<OpenStackConfig, 'refreshIntervalMs' | 'requestTimeoutMs'>;
+  readonly clock?: Clock;
 }
 
 export class InventoryRefresher {
   readonly #options: InventoryRefresherOptions;
-  readonly #now: () => Date;
+  readonly #clock: Clock;
   readonly #stopping = new AbortController();
   readonly #warned = new Set<string>();
   #inFlight: Promise<void> | undefined;
-  #lastAttempt: Date | undefined;
-  #timer: NodeJS.Timeout | undefined;
+  #timer: TimerHandle | undefined;
 
   constructor(options: InventoryRefresherOptions) {
     this.#options = options;
-    this.#now = options.now ?? (() => new Date());
+    this.#clock = options.clock ?? systemClock;
   }
 
   /** Reads now, then every refresh interval until stop(). */
@@ -36,7 +41,7 @@ export class InventoryRefresher {
     const tick = (): void => {
       void this.refresh().finally(() => {
         if (this.#stopping.signal.aborted) return;
-        this.#timer = setTimeout(tick, this.#settings().refreshIntervalMs);
+        this.#timer = this.#clock.setTimeout(tick, this.#options.settings.refreshIntervalMs);
       });
     };
     tick();
@@ -44,15 +49,16 @@ export class InventoryRefresher {
 
   /** Before a cycle: refresh when stale, waiting at most request_timeout for it. */
   async ensureFresh(): Promise<void> {
-    const { refreshIntervalMs, requestTimeoutMs } = this.#settings();
-    const stale = !this.#lastAttempt || this.#now().getTime() - this.#lastAttempt.getTime() >= refreshIntervalMs;
+    const { refreshIntervalMs, requestTimeoutMs } = this.#options.settings;
+    const { attemptedAt } = this.#options.state.health.inventory;
+    const stale = !attemptedAt || this.#clock.now().getTime() - attemptedAt.getTime() >= refreshIntervalMs;
     if (!stale && !this.#inFlight) return;
-    let timer: NodeJS.Timeout | undefined;
+    let timer: TimerHandle | undefined;
     const deadline = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, requestTimeoutMs);
+      timer = this.#clock.setTimeout(resolve, requestTimeoutMs);
     });
     await Promise.race([this.refresh(), deadline]);
-    clearTimeout(timer);
+    this.#clock.clearTimeout(timer);
   }
 
   /** One read; concurrent callers share it. Never throws: failures become health and a log line. */
@@ -64,35 +70,32 @@ export class InventoryRefresher {
   }
 
   stop(): void {
-    clearTimeout(this.#timer);
+    this.#clock.clearTimeout(this.#timer);
     this.#stopping.abort(new ExporterError('OPENSTACK_TIMEOUT', 'the exporter is shutting down'));
   }
 
   async #read(): Promise<void> {
     const { state, log } = this.#options;
-    this.#lastAttempt = this.#now();
-    const startedAt = Date.now();
+    const attemptedAt = this.#clock.now();
     try {
       const inventory = await this.#options.inventory.load({ signal: this.#stopping.signal });
-      state.recordInventory(inventory);
+      state.recordInventory(recordInventoryRead(inventory, attemptedAt));
       log.info('inventory read', {
         servers: inventory.servers,
         addresses: inventory.owners.size,
-        duration_seconds: (Date.now() - startedAt) / 1000,
+        duration_seconds: (this.#clock.now().getTime() - attemptedAt.getTime()) / 1000,
       });
       for (const warning of inventory.warnings) this.#warnOnce(warning);
       this.#reportOutsideTargets();
     } catch (err) {
-      state.recordInventoryFailure();
-      const code = err instanceof ExporterError ? err.code : 'INTERNAL';
-      log.error('cannot read the inventory; keeping the last good one', { code, err: describeError(err) });
+      state.recordInventory(recordInventoryFailure(state.health.inventory, attemptedAt));
+      log.error('cannot read the inventory; keeping the last good one', { err });
     }
   }
 
   /** Public addresses the config does not scan, logged once each: a range missing from scan.targets. */
   #reportOutsideTargets(): void {
-    const { state } = this.#options;
-    const outside = listAddressesOutsideTargets(state);
+    const outside = listAddressesOutsideTargets(this.#options.state);
     const fresh = outside.filter((ip) => !this.#warned.has(`outside ${ip}`));
     if (fresh.length === 0) return;
     for (const ip of fresh) this.#warned.add(`outside ${ip}`);
@@ -107,15 +110,10 @@ export class InventoryRefresher {
     this.#warned.add(message);
     this.#options.log.warn('inventory incomplete', { detail: message });
   }
-
-  #settings(): { refreshIntervalMs: number; requestTimeoutMs: number } {
-    const openstack = this.#options.state.config.openstack;
-    return { refreshIntervalMs: openstack?.refreshIntervalMs ?? 600_000, requestTimeoutMs: openstack?.requestTimeoutMs ?? 30_000 };
-  }
 }
 
 /** The inventory's public addresses that scan.targets leaves out (never scanned, by design). */
 export function listAddressesOutsideTargets(state: ExporterState): string[] {
   const targets = state.config.scan.targets;
-  return state.inventory.publicAddresses.filter((ip) => !setContainsAddress(targets, ip));
+  return state.health.inventory.lastGood.publicAddresses.filter((ip) => !setContainsAddress(targets, ip));
 }

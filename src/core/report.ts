@@ -1,7 +1,8 @@
 /**
- * The JSON report (SPEC §8), served on /report and printed by --once. Built from one snapshot, so it is as
- * consistent as the metrics; the `scan` block describes the last attempt, which may have failed while the
- * hosts still come from the last cycle that succeeded.
+ * The JSON report, schema_version 1: scan, inventory, summary, hosts and changes, served on /report (with its
+ * filters) and printed by --once. Built from one snapshot, so it is as consistent as the metrics; the `scan`
+ * block describes the last attempt, which may have failed while the hosts still come from the last cycle
+ * that succeeded.
  */
 import type { ExporterState } from './exporter-state.ts';
 import { SEVERITIES } from './severity.ts';
@@ -94,7 +95,7 @@ function filterHosts(hosts: readonly SnapshotHost[], filter: ReportFilter): Snap
 }
 
 function renderScan(state: ExporterState, snapshot: Snapshot | undefined): object | null {
-  const attempt = state.lastAttempt;
+  const attempt = state.health.scan.lastAttempt;
   const startedAt = attempt?.startedAt ?? snapshot?.scan.startedAt;
   const finishedAt = attempt?.finishedAt ?? snapshot?.scan.finishedAt;
   if (!startedAt || !finishedAt) return null;

@@ -1,13 +1,18 @@
 /**
- * Runs scan cycles: the first at start, then one every scan.interval, never two at once. Each cycle gets an
- * AbortSignal that fires at scan.timeout or at shutdown. The scheduler alone records health; the scanner
- * and the inventory only return results or throw (node_exporter's collector/scheduler split).
+ * Runs scan cycles: the first at start, then one every scan.interval after the previous one started, never two
+ * at once. Each cycle gets an AbortSignal that fires at scan.timeout or at shutdown. The scheduler alone
+ * records scan health; the scanner and the inventory only return results or throw (node_exporter's
+ * collector/scheduler split).
  */
 import type { Config } from '../config/schema.ts';
 import { ExporterError, describeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { ScanJob, Scanner } from '../scan/types.ts';
+import type { ScanJob, ScanResult, Scanner } from '../scan/types.ts';
+import { systemClock } from './clock.ts';
+import type { Clock, TimerHandle } from './clock.ts';
 import type { ExporterState } from './exporter-state.ts';
+import { completeCycle, failCycle, inventoryForJoin, reportProgress, startCycle } from './health.ts';
+import type { CycleAttempt, ScanHealth } from './health.ts';
 import type { InventoryRefresher } from './inventory-refresher.ts';
 import { buildSnapshot } from './snapshot.ts';
 import type { Snapshot } from './snapshot.ts';
@@ -19,24 +24,24 @@ export interface SchedulerOptions {
   /** Persists each new snapshot; a failure is logged, the cycle's results are still served. */
   readonly persist: (snapshot: Snapshot) => Promise<void>;
   /** Absent without an openstack block: exposures then carry empty owner labels. */
-  readonly inventory?: InventoryRefresher;
-  readonly now?: () => Date;
+  readonly inventory?: Pick<InventoryRefresher, 'ensureFresh'>;
+  readonly clock?: Clock;
 }
 
 export type CycleOutcome = { ran: false } | { ran: true; success: boolean };
 
 export class CycleScheduler {
   readonly #options: SchedulerOptions;
-  readonly #now: () => Date;
+  readonly #clock: Clock;
   readonly #stopping = new AbortController();
   #cycle = 0;
   #running: Promise<CycleOutcome> | undefined;
-  #timer: NodeJS.Timeout | undefined;
+  #timer: TimerHandle | undefined;
   #lastStart: Date | undefined;
 
   constructor(options: SchedulerOptions) {
     this.#options = options;
-    this.#now = options.now ?? (() => new Date());
+    this.#clock = options.clock ?? systemClock;
   }
 
   /** Starts the first cycle now and keeps scheduling until stop(). */
@@ -57,13 +62,13 @@ export class CycleScheduler {
   /** After a reload: the next cycle is due one (possibly new) interval after the last one started. */
   reschedule(): void {
     if (this.#timer === undefined) return;
-    clearTimeout(this.#timer);
+    this.#clock.clearTimeout(this.#timer);
     this.#scheduleNext();
   }
 
   /** Cancels the running cycle (nmap is killed) and waits for it to end. */
   async stop(): Promise<void> {
-    clearTimeout(this.#timer);
+    this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#stopping.abort(new ExporterError('NMAP_ABORTED', 'the exporter is shutting down'));
     await this.#running;
@@ -77,57 +82,74 @@ export class CycleScheduler {
   #scheduleNext(): void {
     const interval = this.#options.state.config.scan.intervalMs;
     const due = (this.#lastStart?.getTime() ?? 0) + interval;
-    const delay = Math.max(0, due - this.#now().getTime());
-    this.#timer = setTimeout(() => {
+    const delay = Math.max(0, due - this.#clock.now().getTime());
+    this.#timer = this.#clock.setTimeout(() => {
       this.#timer = undefined;
       void this.#runAndSchedule();
     }, delay);
   }
 
   async #runGuarded(): Promise<CycleOutcome> {
-    const { state } = this.#options;
-    const config = state.config;
+    const config = this.#options.state.config;
     const cycle = ++this.#cycle;
     const log = this.#options.log.with({ cycle });
-    const startedAt = this.#now();
+    const startedAt = this.#clock.now();
     this.#lastStart = startedAt;
-    state.beginCycle();
+    this.#recordScan(startCycle);
     log.info('scan cycle started', { targets: config.scan.targets.count });
-    const signal = AbortSignal.any([this.#stopping.signal, AbortSignal.timeout(config.scan.timeoutMs)]);
+    const deadline = this.#startDeadline(config.scan.timeoutMs);
     try {
-      await this.#options.inventory?.ensureFresh();
-      const result = await this.#options.scanner.scan(buildScanJob(config), {
-        signal,
-        onProgress: (ratio) => state.reportProgress(ratio),
-      });
-      // Joined with the inventory as it is when the scan ends: a read that finished meanwhile is used.
-      const inventory = { ...state.inventory, up: state.inventoryUp ?? state.inventory.up };
-      const snapshot = buildSnapshot({ result, inventory, rules: config, previous: state.snapshot });
-      const finishedAt = this.#now();
-      state.completeCycle({ cycle, startedAt, finishedAt, success: true, error: null }, snapshot);
+      const snapshot = await this.#scanAndJoin(config, deadline.signal, log);
+      const attempt: CycleAttempt = { cycle, startedAt, finishedAt: this.#clock.now(), success: true, error: null };
+      this.#recordScan((scan) => completeCycle(scan, attempt, snapshot), snapshot);
       log.info('scan cycle finished', {
-        duration_seconds: seconds(startedAt, finishedAt),
+        duration_seconds: seconds(attempt),
         hosts_up: snapshot.scan.hostsUp,
         opened: snapshot.changes.opened.length,
         closed: snapshot.changes.closed.length,
       });
-      if (result.timedOutHosts.length > 0) {
-        log.warn('nmap gave up on hosts; keeping their previous ports', {
-          hosts: result.timedOutHosts.length,
-          first: result.timedOutHosts[0],
-        });
-      }
-      if (result.skippedTargets > 0) log.warn('nmap could not route to some targets', { targets: result.skippedTargets });
       await this.#persist(snapshot, log);
       return { ran: true, success: true };
     } catch (err) {
       // Any error, ours or a bug, fails this cycle only: the previous snapshot stays served.
       const error = err instanceof ExporterError ? { code: err.code, message: err.message } : { code: 'INTERNAL', message: describeError(err) };
-      const finishedAt = this.#now();
-      state.failCycle({ cycle, startedAt, finishedAt, success: false, error });
-      log.error('scan cycle failed', { duration_seconds: seconds(startedAt, finishedAt), code: error.code, err: error.message });
+      const attempt: CycleAttempt = { cycle, startedAt, finishedAt: this.#clock.now(), success: false, error };
+      this.#recordScan((scan) => failCycle(scan, attempt));
+      log.error('scan cycle failed', { duration_seconds: seconds(attempt), err });
       return { ran: true, success: false };
+    } finally {
+      deadline.clear();
     }
+  }
+
+  /** The scan, joined with the inventory as it is when the scan ends: a read that finished meanwhile is used. */
+  async #scanAndJoin(config: Config, signal: AbortSignal, log: Logger): Promise<Snapshot> {
+    await this.#options.inventory?.ensureFresh();
+    const result = await this.#options.scanner.scan(buildScanJob(config), {
+      signal,
+      onProgress: (ratio) => this.#recordScan((scan) => reportProgress(scan, ratio)),
+    });
+    logIncompleteScan(result, log);
+    const { state } = this.#options;
+    return buildSnapshot({ result, inventory: inventoryForJoin(state.health.inventory), rules: config, previous: state.snapshot });
+  }
+
+  /**
+   * The cycle's signal: aborted at shutdown, or at scan.timeout with the TimeoutError that AbortSignal.timeout
+   * would give (the scanner reports that reason as NMAP_TIMEOUT). Timed by the clock, so tests need not wait.
+   */
+  #startDeadline(timeoutMs: number): { signal: AbortSignal; clear: () => void } {
+    const timeout = new AbortController();
+    const timer = this.#clock.setTimeout(
+      () => timeout.abort(new DOMException('scan.timeout has passed', 'TimeoutError')),
+      timeoutMs,
+    );
+    return { signal: AbortSignal.any([this.#stopping.signal, timeout.signal]), clear: () => this.#clock.clearTimeout(timer) };
+  }
+
+  #recordScan(change: (scan: ScanHealth) => ScanHealth, snapshot?: Snapshot): void {
+    const { state } = this.#options;
+    state.recordScan(change(state.health.scan), snapshot);
   }
 
   async #persist(snapshot: Snapshot, log: Logger): Promise<void> {
@@ -139,6 +161,7 @@ export class CycleScheduler {
   }
 }
 
+/** What one cycle asks the scanner for: built in this one place from the config current at cycle start. */
 export function buildScanJob(config: Config): ScanJob {
   const { scan } = config;
   return {
@@ -151,6 +174,13 @@ export function buildScanJob(config: Config): ScanJob {
   };
 }
 
-function seconds(from: Date, to: Date): number {
-  return (to.getTime() - from.getTime()) / 1000;
+function logIncompleteScan(result: ScanResult, log: Logger): void {
+  if (result.timedOutHosts.length > 0) {
+    log.warn('nmap gave up on hosts; keeping their previous ports', { hosts: result.timedOutHosts.length, first: result.timedOutHosts[0] });
+  }
+  if (result.skippedTargets > 0) log.warn('nmap could not route to some targets', { targets: result.skippedTargets });
+}
+
+function seconds(attempt: CycleAttempt): number {
+  return (attempt.finishedAt.getTime() - attempt.startedAt.getTime()) / 1000;
 }

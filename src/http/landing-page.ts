@@ -1,5 +1,6 @@
 /** The page on `/`: what this is, where the data is, and how the last cycle went. */
 import type { ExporterState } from '../core/exporter-state.ts';
+import type { InventoryHealth, ScanHealth } from '../core/health.ts';
 import { summarizeHosts } from '../core/snapshot.ts';
 import type { BuildInfo } from '../metrics/collectors.ts';
 
@@ -8,15 +9,12 @@ export function renderLandingPage(input: { state: ExporterState; build: BuildInf
   const rows: [string, string][] = [
     ['Version', `${build.version} (revision ${build.revision}, nmap ${build.nmapVersion}, Node.js ${build.nodejsVersion})`],
     ['Targets', describeTargets(state)],
-    ['Scan in progress', state.inProgress ? `yes, about ${Math.round(state.progress * 100)}%` : 'no'],
+    ['Scan in progress', describeProgress(state.health.scan)],
   ];
   if (state.config.openstack) {
-    const { inventory } = state;
-    const health = state.inventoryUp === undefined ? 'not read yet' : state.inventoryUp ? 'up' : 'down, using the last good read';
-    const synced = inventory.syncedAt ? `, ${inventory.servers} servers, ${inventory.owners.size} addresses, read ${inventory.syncedAt.toISOString()}` : '';
-    rows.push(['OpenStack inventory', `${health}${synced}`]);
+    rows.push(['OpenStack inventory', describeInventory(state.health.inventory)]);
   }
-  const attempt = state.lastAttempt;
+  const attempt = state.health.scan.lastAttempt;
   if (attempt) {
     const outcome = attempt.success ? 'succeeded' : `failed: ${attempt.error?.message ?? 'unknown error'}`;
     rows.push(['Last cycle', `#${attempt.cycle} ${outcome}, finished ${attempt.finishedAt.toISOString()}`]);
@@ -50,6 +48,17 @@ ${table}
 </body>
 </html>
 `;
+}
+
+function describeProgress(scan: ScanHealth): string {
+  return scan.inProgress ? `yes, about ${Math.round(scan.progress * 100)}%` : 'no';
+}
+
+function describeInventory(health: InventoryHealth): string {
+  const { lastGood: inventory, up } = health;
+  const state = up === undefined ? 'not read yet' : up ? 'up' : 'down, using the last good read';
+  const synced = inventory.syncedAt ? `, ${inventory.servers} servers, ${inventory.owners.size} addresses, read ${inventory.syncedAt.toISOString()}` : '';
+  return `${state}${synced}`;
 }
 
 function describeTargets(state: ExporterState): string {

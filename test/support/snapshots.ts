@@ -2,6 +2,8 @@
 import { parseConfigText } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { ExporterState } from '../../src/core/exporter-state.ts';
+import { completeCycle, failCycle } from '../../src/core/health.ts';
+import type { CycleAttempt } from '../../src/core/health.ts';
 import { NO_INVENTORY } from '../../src/core/inventory.ts';
 import { buildSnapshot } from '../../src/core/snapshot.ts';
 import type { Snapshot } from '../../src/core/snapshot.ts';
@@ -64,7 +66,7 @@ export function twoCycleState(config: Config = testConfig()): { state: ExporterS
     rules: config,
     previous: undefined,
   });
-  state.completeCycle(attemptFor(1, first), first);
+  recordCompletedCycle(state, attemptFor(1, first), first);
   const secondHosts: ObservedHost[] = [
     { ip: '203.0.113.7', openPorts: FIRST_HOSTS[0]!.openPorts.filter((port) => port.port !== 9200) },
     FIRST_HOSTS[1]!,
@@ -76,8 +78,18 @@ export function twoCycleState(config: Config = testConfig()): { state: ExporterS
     rules: config,
     previous: first,
   });
-  state.completeCycle(attemptFor(2, second), second);
+  recordCompletedCycle(state, attemptFor(2, second), second);
   return { state, first, second };
+}
+
+/** Records a completed cycle as the scheduler does: the snapshot swapped in with the new scan health. */
+export function recordCompletedCycle(state: ExporterState, attempt: CycleAttempt, snapshot: Snapshot): void {
+  state.recordScan(completeCycle(state.health.scan, attempt, snapshot), snapshot);
+}
+
+/** Records a failed cycle as the scheduler does: the snapshot stays. */
+export function recordFailedCycle(state: ExporterState, attempt: CycleAttempt): void {
+  state.recordScan(failCycle(state.health.scan, attempt));
 }
 
 function attemptFor(cycle: number, snapshot: Snapshot) {

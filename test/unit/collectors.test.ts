@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { ExporterState } from '../../src/core/exporter-state.ts';
+import { recordInventoryFailure, recordInventoryRead } from '../../src/core/health.ts';
 import { NO_INVENTORY } from '../../src/core/inventory.ts';
 import { buildSnapshot } from '../../src/core/snapshot.ts';
 import { createMetricsEndpoint } from '../../src/metrics/collectors.ts';
 import { assertGolden } from '../support/golden.ts';
-import { scanResult, testConfig, twoCycleState } from '../support/snapshots.ts';
+import { recordCompletedCycle, recordFailedCycle, scanResult, testConfig, twoCycleState } from '../support/snapshots.ts';
 
 const BUILD = { version: '0.1.0', revision: 'abc123', nodejsVersion: 'v24.21.0', nmapVersion: '7.93' };
 
@@ -22,7 +23,7 @@ describe('exporter metrics', () => {
 
   it('renders a failed cycle after a good one: results kept, scan_success 0', async () => {
     const { state } = twoCycleState();
-    state.failCycle({
+    recordFailedCycle(state, {
       cycle: 3,
       startedAt: new Date('2026-11-26T03:00:00Z'),
       finishedAt: new Date('2026-11-26T03:50:00Z'),
@@ -45,7 +46,7 @@ describe('exporter metrics', () => {
       rules: config,
       previous: second,
     });
-    state.completeCycle({ cycle: 3, startedAt: third.scan.startedAt, finishedAt: third.scan.finishedAt, success: true, error: null }, third);
+    recordCompletedCycle(state, { cycle: 3, startedAt: third.scan.startedAt, finishedAt: third.scan.finishedAt, success: true, error: null }, third);
     const text = await render(state);
     assert.doesNotMatch(text, /^exposure_port_open\{/m);
     assert.doesNotMatch(text, /^exposure_port_first_seen_timestamp_seconds\{/m);
@@ -73,17 +74,18 @@ describe('exporter metrics', () => {
   it('reports the inventory up or down once read, keeps the last good one, and omits it without an openstack block', async () => {
     const { state } = twoCycleState(testConfig('scan:\n  targets: ["203.0.113.0/28"]\nopenstack:\n  cloud: mycloud\n'));
     assert.doesNotMatch(await render(state), /^exposure_openstack_up /m, 'absent before the first read');
-    state.recordInventory({
-      ...NO_INVENTORY,
-      source: 'openstack',
-      syncedAt: new Date('2026-11-26T01:30:00Z'),
-      publicAddresses: ['203.0.113.7', '198.51.100.4', '198.51.100.5'],
-    });
+    const readAt = new Date('2026-11-26T01:30:00Z');
+    state.recordInventory(
+      recordInventoryRead(
+        { ...NO_INVENTORY, source: 'openstack', syncedAt: readAt, publicAddresses: ['203.0.113.7', '198.51.100.4', '198.51.100.5'] },
+        readAt,
+      ),
+    );
     let text = await render(state);
     assert.match(text, /^exposure_openstack_up 1$/m);
     assert.match(text, /^exposure_openstack_last_sync_timestamp_seconds 1795656600$/m);
     assert.match(text, /^exposure_inventory_addresses_outside_targets 2$/m);
-    state.recordInventoryFailure();
+    state.recordInventory(recordInventoryFailure(state.health.inventory, new Date('2026-11-26T01:40:00Z')));
     text = await render(state);
     assert.match(text, /^exposure_openstack_up 0$/m);
     assert.match(text, /^exposure_openstack_last_sync_timestamp_seconds 1795656600$/m, 'the last good read stays');

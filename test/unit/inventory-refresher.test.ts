@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { systemClock } from '../../src/core/clock.ts';
 import { ExporterState } from '../../src/core/exporter-state.ts';
 import { NO_INVENTORY } from '../../src/core/inventory.ts';
 import type { Inventory, InventorySnapshot } from '../../src/core/inventory.ts';
@@ -42,7 +43,8 @@ function setup(outcomes: (InventorySnapshot | Error | 'never')[], now = () => ne
   const log = createLogger({ level: 'debug', format: 'json', write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) });
   const state = new ExporterState({ config: CONFIG, startedAt: now() });
   const inventory = new ScriptedInventory(outcomes);
-  const refresher = new InventoryRefresher({ inventory, state, log, now });
+  const settings = CONFIG.openstack!;
+  const refresher = new InventoryRefresher({ inventory, state, log, settings, clock: { ...systemClock, now } });
   return { state, inventory, refresher, lines };
 }
 
@@ -51,21 +53,21 @@ describe('InventoryRefresher', () => {
     const good = inventoryOf([]);
     const { state, refresher, lines } = setup([good, new ExporterError('OPENSTACK_TIMEOUT', 'GET compute servers/detail timed out')]);
     await refresher.refresh();
-    assert.equal(state.inventory, good);
-    assert.equal(state.inventoryUp, true);
+    assert.equal(state.health.inventory.lastGood, good);
+    assert.equal(state.health.inventory.up, true);
     await refresher.refresh();
-    assert.equal(state.inventory, good);
-    assert.equal(state.inventoryUp, false);
+    assert.equal(state.health.inventory.lastGood, good);
+    assert.equal(state.health.inventory.up, false);
     const failure = lines.find((line) => line['msg'] === 'cannot read the inventory; keeping the last good one');
-    assert.deepEqual([failure?.['code'], failure?.['err']], ['OPENSTACK_TIMEOUT', 'GET compute servers/detail timed out']);
+    assert.deepEqual(failure?.['err'], { message: 'GET compute servers/detail timed out', code: 'OPENSTACK_TIMEOUT', name: 'ExporterError' });
   });
 
   it('lets a cycle wait at most request_timeout for a slow read', async () => {
     const { state, refresher } = setup(['never']);
     await refresher.ensureFresh();
     // Returned although the read never ends: the cycle goes on without an inventory.
-    assert.equal(state.inventory, NO_INVENTORY);
-    assert.equal(state.inventoryUp, undefined);
+    assert.equal(state.health.inventory.lastGood, NO_INVENTORY);
+    assert.equal(state.health.inventory.up, undefined);
   });
 
   it('reads again at cycle start only when the last read is older than refresh_interval', async () => {

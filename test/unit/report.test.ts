@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseConfigText } from '../../src/config/load.ts';
 import { ExporterState } from '../../src/core/exporter-state.ts';
-import type { CycleAttempt } from '../../src/core/exporter-state.ts';
+import type { CycleAttempt } from '../../src/core/health.ts';
 import type { AddressOwner, InventorySnapshot } from '../../src/core/inventory.ts';
 import { buildReport, hasFindings, parseReportFilter } from '../../src/core/report.ts';
 import type { ReportFilter } from '../../src/core/report.ts';
 import { buildSnapshot } from '../../src/core/snapshot.ts';
 import type { Snapshot } from '../../src/core/snapshot.ts';
 import type { ObservedHost } from '../../src/scan/types.ts';
-import { scanResult } from '../support/snapshots.ts';
+import { recordCompletedCycle, recordFailedCycle, scanResult } from '../support/snapshots.ts';
 import { SHOP_DB, BLOG_WEB, INFRA_CI } from '../support/owners.ts';
 
 const CONFIG = parseConfigText(
@@ -97,8 +97,8 @@ const SNAPSHOT_2 = snapshotAt(
 /** The exporter after two good cycles. */
 function twoCycles(): ExporterState {
   const state = new ExporterState({ config: CONFIG, startedAt: PROCESS_START });
-  state.completeCycle(attempt(1, T1), SNAPSHOT_1);
-  state.completeCycle(attempt(2, T2), SNAPSHOT_2);
+  recordCompletedCycle(state, attempt(1, T1), SNAPSHOT_1);
+  recordCompletedCycle(state, attempt(2, T2), SNAPSHOT_2);
   return state;
 }
 
@@ -324,7 +324,7 @@ describe('buildReport', () => {
   describe('the scan block', () => {
     it('shows a failed last attempt and its error while hosts still come from the last good snapshot', () => {
       const state = twoCycles();
-      state.failCycle(attempt(3, T3, { code: 'NMAP_TIMEOUT', message: 'nmap ran longer than scan.timeout (50m)' }));
+      recordFailedCycle(state, attempt(3, T3, { code: 'NMAP_TIMEOUT', message: 'nmap ran longer than scan.timeout (50m)' }));
       const json = report(state);
       assert.deepEqual(json.scan, {
         started_at: '2026-11-26T02:59:31.300Z',
@@ -362,7 +362,7 @@ describe('buildReport', () => {
 
     it('shows a first cycle that failed with no snapshot at all', () => {
       const state = new ExporterState({ config: CONFIG, startedAt: PROCESS_START });
-      state.failCycle(attempt(1, T1, { code: 'NMAP_NOT_FOUND', message: 'nmap was not found at "nmap"' }));
+      recordFailedCycle(state, attempt(1, T1, { code: 'NMAP_NOT_FOUND', message: 'nmap was not found at "nmap"' }));
       const json = report(state);
       assert.deepEqual(json.scan, {
         started_at: '2026-11-26T01:00:00.037Z',
@@ -401,7 +401,8 @@ describe('buildReport', () => {
   it('renders vm null for an unknown owner and a vm for a router gateway known by its owner kind', () => {
     const gateway: AddressOwner = { ...SHOP_DB, vmId: '', vmName: '', vmStatus: '', ownerKind: 'router', userId: '', user: '' };
     const state = new ExporterState({ config: CONFIG, startedAt: PROCESS_START });
-    state.completeCycle(
+    recordCompletedCycle(
+      state,
       attempt(1, T1),
       buildSnapshot({
         result: scanResult([host('203.0.113.1', [8080]), host('203.0.113.99', [8080])], SNAPSHOT_1.scan.finishedAt, {
@@ -430,7 +431,8 @@ describe('hasFindings', () => {
 
   it('is false when every open port is standard or excepted', () => {
     const state = new ExporterState({ config: CONFIG, startedAt: PROCESS_START });
-    state.completeCycle(
+    recordCompletedCycle(
+      state,
       attempt(1, T1),
       snapshotAt(T1, [host('203.0.113.12', [22, 80, 443]), host('203.0.113.30', [22, 3306])], undefined),
     );
@@ -439,13 +441,13 @@ describe('hasFindings', () => {
 
   it('is false before any snapshot exists', () => {
     const state = new ExporterState({ config: CONFIG, startedAt: PROCESS_START });
-    state.failCycle(attempt(1, T1, { code: 'NMAP_FAILED', message: 'nmap exited with code 1' }));
+    recordFailedCycle(state, attempt(1, T1, { code: 'NMAP_FAILED', message: 'nmap exited with code 1' }));
     assert.equal(hasFindings(state), false);
   });
 
   it('still sees the findings of the last good snapshot after a failed cycle', () => {
     const state = twoCycles();
-    state.failCycle(attempt(3, T3, { code: 'NMAP_FAILED', message: 'nmap exited with code 1' }));
+    recordFailedCycle(state, attempt(3, T3, { code: 'NMAP_FAILED', message: 'nmap exited with code 1' }));
     assert.equal(hasFindings(state), true);
   });
 });

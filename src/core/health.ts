@@ -1,0 +1,114 @@
+/**
+ * The exporter's health: how the scan cycles, the inventory reads and the config reloads went. Each part is an
+ * immutable value that its one writer replaces whole (the scheduler the scan part, the inventory refresher the
+ * inventory part, the composition root the reload part), computed by the pure transitions below, so a reader
+ * holding a value never sees it change and the rules are testable without timers.
+ */
+import { NO_INVENTORY } from './inventory.ts';
+import type { InventorySnapshot } from './inventory.ts';
+import type { Snapshot } from './snapshot.ts';
+
+export interface CycleAttempt {
+  readonly cycle: number;
+  readonly startedAt: Date;
+  readonly finishedAt: Date;
+  readonly success: boolean;
+  /** The error's code and message when the cycle failed. */
+  readonly error: { readonly code: string; readonly message: string } | null;
+}
+
+export interface ScanHealth {
+  readonly lastAttempt: CycleAttempt | undefined;
+  readonly inProgress: boolean;
+  /** The running cycle's progress from 0 to 1; 1 once a cycle completed, kept as it was by a failed one. */
+  readonly progress: number;
+  readonly results: { readonly success: number; readonly failure: number };
+  /** Ports opened and closed, summed over the completed cycles since the exporter started. */
+  readonly changes: { readonly opened: number; readonly closed: number };
+}
+
+export interface InventoryHealth {
+  /** The last read that succeeded (kept when a later read fails), or NO_INVENTORY before the first. */
+  readonly lastGood: InventorySnapshot;
+  /** Whether the latest read succeeded; undefined until a read has finished. */
+  readonly up: boolean | undefined;
+  /** When the latest finished read started: the inventory is stale one refresh interval after it. */
+  readonly attemptedAt: Date | undefined;
+}
+
+export interface ReloadHealth {
+  readonly successful: boolean;
+  /** The last successful load, as Prometheus reports it: a rejected reload keeps the time. */
+  readonly at: Date;
+}
+
+export interface Health {
+  readonly scan: ScanHealth;
+  readonly inventory: InventoryHealth;
+  readonly reload: ReloadHealth;
+}
+
+export const NO_CYCLE_YET: ScanHealth = {
+  lastAttempt: undefined,
+  inProgress: false,
+  progress: 0,
+  results: { success: 0, failure: 0 },
+  changes: { opened: 0, closed: 0 },
+};
+
+export const INVENTORY_NOT_READ: InventoryHealth = { lastGood: NO_INVENTORY, up: undefined, attemptedAt: undefined };
+
+/** The health of a process that loaded its config at `startedAt` and has done nothing else yet. */
+export function initialHealth(startedAt: Date): Health {
+  return { scan: NO_CYCLE_YET, inventory: INVENTORY_NOT_READ, reload: { successful: true, at: startedAt } };
+}
+
+export function startCycle(scan: ScanHealth): ScanHealth {
+  return { ...scan, inProgress: true, progress: 0 };
+}
+
+export function reportProgress(scan: ScanHealth, ratio: number): ScanHealth {
+  return { ...scan, progress: ratio };
+}
+
+export function completeCycle(scan: ScanHealth, attempt: CycleAttempt, snapshot: Snapshot): ScanHealth {
+  return {
+    lastAttempt: attempt,
+    inProgress: false,
+    progress: 1,
+    results: { ...scan.results, success: scan.results.success + 1 },
+    changes: {
+      opened: scan.changes.opened + snapshot.changes.opened.length,
+      closed: scan.changes.closed + snapshot.changes.closed.length,
+    },
+  };
+}
+
+export function failCycle(scan: ScanHealth, attempt: CycleAttempt): ScanHealth {
+  return { ...scan, lastAttempt: attempt, inProgress: false, results: { ...scan.results, failure: scan.results.failure + 1 } };
+}
+
+export function recordInventoryRead(inventory: InventorySnapshot, attemptedAt: Date): InventoryHealth {
+  return { lastGood: inventory, up: true, attemptedAt };
+}
+
+/** The last good inventory stays in use; only its health changes. */
+export function recordInventoryFailure(health: InventoryHealth, attemptedAt: Date): InventoryHealth {
+  return { ...health, up: false, attemptedAt };
+}
+
+/**
+ * The inventory a cycle joins its scan with: the last good read, marked down while the latest read fails, so
+ * the snapshot (and the report) say the names may be out of date.
+ */
+export function inventoryForJoin(health: InventoryHealth): InventorySnapshot {
+  return { ...health.lastGood, up: health.up ?? health.lastGood.up };
+}
+
+export function acceptReload(at: Date): ReloadHealth {
+  return { successful: true, at };
+}
+
+export function rejectReload(reload: ReloadHealth): ReloadHealth {
+  return { successful: false, at: reload.at };
+}
