@@ -1,6 +1,8 @@
 /**
  * Structured logs: a constant message plus data in fields, as logfmt (the Prometheus ecosystem's default) or
- * JSON lines. Loggers are values passed down, never a global.
+ * JSON lines. Loggers are values passed down, never a global. An error goes under `err` and is always written
+ * as an object (message, code, name and its chain of causes), never a stack trace: stacks are for developers
+ * with a debugger, not for operators' logs.
  */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFormat = 'logfmt' | 'json';
@@ -15,7 +17,18 @@ export interface Logger {
   with(fields: LogFields): Logger;
 }
 
+/** How an error is logged: `cause` repeats the shape for the error's cause, down to MAX_CAUSE_DEPTH. */
+export interface LoggedError {
+  readonly message: string;
+  readonly code?: string;
+  readonly name?: string;
+  readonly cause?: LoggedError;
+}
+
 const LEVEL_RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+
+/** Causes beyond this are left out: enough for adapter → library → system error, and safe on a cycle. */
+const MAX_CAUSE_DEPTH = 4;
 
 export interface LoggerOptions {
   readonly level: LogLevel;
@@ -49,28 +62,67 @@ export const silentLogger: Logger = {
   with: () => silentLogger,
 };
 
+/**
+ * What a thrown value becomes in a log line. Anything may be thrown, so `err` is described whatever it is:
+ * an Error by its message, code and name; a string or a number as itself; any other object by its kind only,
+ * because its contents (a response, a config value) may hold a secret.
+ */
+export function describeLoggedError(thrown: unknown, depth = 0): LoggedError {
+  if (!(thrown instanceof Error)) {
+    const message = typeof thrown === 'object' && thrown !== null ? 'a thrown object that is not an Error' : String(thrown);
+    return { message };
+  }
+  const code = (thrown as { code?: unknown }).code;
+  const cause = thrown.cause === undefined || depth >= MAX_CAUSE_DEPTH ? undefined : describeLoggedError(thrown.cause, depth + 1);
+  return {
+    message: thrown.message,
+    ...(typeof code === 'string' ? { code } : {}),
+    // "Error" says nothing the message does not; a subclass's name tells where the error came from.
+    ...(thrown.name !== 'Error' ? { name: thrown.name } : {}),
+    ...(cause ? { cause } : {}),
+  };
+}
+
+/** `err` whatever it holds (a thrown value may be anything), and an Error under any key. */
+function isErrorField(key: string, value: unknown): boolean {
+  return value !== undefined && (key === 'err' || value instanceof Error);
+}
+
 function renderJson(record: Record<string, unknown>): string {
-  return JSON.stringify(record, (_key, value: unknown) => (value instanceof Error ? errorText(value) : value));
+  const fields = Object.entries(record).map(([key, value]) => [key, isErrorField(key, value) ? describeLoggedError(value) : value]);
+  return JSON.stringify(Object.fromEntries(fields), replaceNestedErrors);
 }
 
 function renderLogfmt(record: Record<string, unknown>): string {
   return Object.entries(record)
+    .flatMap(([key, value]) => (isErrorField(key, value) ? flattenError(key, describeLoggedError(value)) : [[key, value] as const]))
     .filter(([, value]) => value !== undefined)
     .map(([key, value]) => `${key}=${quoteLogfmt(stringify(value))}`)
     .join(' ');
 }
 
-function stringify(value: unknown): string {
-  if (value instanceof Error) return errorText(value);
-  if (value instanceof Date) return value.toISOString();
-  if (typeof value === 'object' && value !== null) return JSON.stringify(value);
-  return String(value);
+/** An Error inside another field's object (a list of failures) is described the same way, never as `{}`. */
+function replaceNestedErrors(_key: string, value: unknown): unknown {
+  return value instanceof Error ? describeLoggedError(value) : value;
 }
 
-/** Only the message: a stack trace is for developers running with a debugger, not for operators' logs. */
-function errorText(err: Error): string {
-  const code = (err as { code?: unknown }).code;
-  return typeof code === 'string' ? `${code}: ${err.message}` : err.message;
+/**
+ * logfmt has no nesting, so an error is written as dotted keys (err.message=… err.code=… err.cause.message=…):
+ * each part stays greppable, where one quoted JSON value would hide the code inside escapes.
+ */
+function flattenError(prefix: string, error: LoggedError): (readonly [string, unknown])[] {
+  const own = [
+    [`${prefix}.message`, error.message],
+    [`${prefix}.code`, error.code],
+    [`${prefix}.name`, error.name],
+  ] as const;
+  return error.cause ? [...own, ...flattenError(`${prefix}.cause`, error.cause)] : [...own];
+}
+
+function stringify(value: unknown): string {
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'object' && value !== null) return JSON.stringify(value, replaceNestedErrors);
+  return String(value);
 }
 
 function quoteLogfmt(text: string): string {

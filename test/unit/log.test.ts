@@ -54,20 +54,36 @@ describe('logfmt', () => {
     ]);
   });
 
-  it('renders an ExporterError under err as CODE: message without a stack trace', () => {
+  it('renders an ExporterError under err as dotted fields, its cause included, without a stack trace', () => {
     const { log, lines } = capture();
     const cause = new Error('spawn nmap ENOENT');
     log.error('scan failed', { err: new ExporterError('NMAP_NOT_FOUND', 'nmap was not found at "nmap"', { cause }) });
     assert.deepEqual(lines, [
-      'ts=2026-11-26T02:00:00.000Z level=error msg="scan failed" err="NMAP_NOT_FOUND: nmap was not found at \\"nmap\\""',
+      'ts=2026-11-26T02:00:00.000Z level=error msg="scan failed" err.message="nmap was not found at \\"nmap\\"" err.code=NMAP_NOT_FOUND ' +
+        'err.name=ExporterError err.cause.message="spawn nmap ENOENT"',
     ]);
   });
 
-  it('renders a plain Error under err as its message alone', () => {
+  it('renders a plain Error under err as its name and message alone', () => {
     const { log, lines } = capture();
     log.warn('cycle failed', { err: new TypeError('cannot read properties of undefined') });
-    assert.equal(lines[0], 'ts=2026-11-26T02:00:00.000Z level=warn msg="cycle failed" err="cannot read properties of undefined"');
+    assert.equal(
+      lines[0],
+      'ts=2026-11-26T02:00:00.000Z level=warn msg="cycle failed" err.message="cannot read properties of undefined" err.name=TypeError',
+    );
     assert.doesNotMatch(lines[0] ?? '', /\bat /);
+  });
+
+  it('renders a thrown string under err as an error whose message is the string', () => {
+    const { log, lines } = capture();
+    log.error('request failed', { err: 'socket hang up' });
+    assert.equal(lines[0], 'ts=2026-11-26T02:00:00.000Z level=error msg="request failed" err.message="socket hang up"');
+  });
+
+  it('leaves out an err field that is undefined', () => {
+    const { log, lines } = capture();
+    log.info('m', { err: undefined });
+    assert.equal(lines[0], 'ts=2026-11-26T02:00:00.000Z level=info msg=m');
   });
 });
 
@@ -87,15 +103,65 @@ describe('JSON lines', () => {
     });
   });
 
-  it('renders an error under err as CODE: message without a stack trace', () => {
+  it('renders an error under err as an object with its code and name, without a stack trace', () => {
     const { log, lines } = capture('info', 'json');
     log.error('scan failed', { err: new ExporterError('NMAP_TIMEOUT', 'nmap ran longer than 50m') });
     assert.deepEqual(JSON.parse(lines[0] ?? ''), {
       ts: '2026-11-26T02:00:00.000Z',
       level: 'error',
       msg: 'scan failed',
-      err: 'NMAP_TIMEOUT: nmap ran longer than 50m',
+      err: { message: 'nmap ran longer than 50m', code: 'NMAP_TIMEOUT', name: 'ExporterError' },
     });
+    assert.doesNotMatch(lines[0] ?? '', /stack|\bat /);
+  });
+
+  it('renders the cause chain under err, each cause with its own code', () => {
+    const { log, lines } = capture('info', 'json');
+    const system = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5000'), { code: 'ECONNREFUSED' });
+    const library = new TypeError('fetch failed', { cause: system });
+    log.error('cannot read the inventory', { err: new ExporterError('OPENSTACK_HTTP', 'POST identity /v3/auth/tokens: fetch failed', { cause: library }) });
+    assert.deepEqual(JSON.parse(lines[0] ?? '').err, {
+      message: 'POST identity /v3/auth/tokens: fetch failed',
+      code: 'OPENSTACK_HTTP',
+      name: 'ExporterError',
+      cause: { message: 'fetch failed', name: 'TypeError', cause: { message: 'connect ECONNREFUSED 127.0.0.1:5000', code: 'ECONNREFUSED' } },
+    });
+  });
+
+  it('stops a cause chain after four causes, even one that loops', () => {
+    const { log, lines } = capture('info', 'json');
+    const looping = new Error('retry failed');
+    looping.cause = looping;
+    log.error('m', { err: looping });
+    let depth = 0;
+    for (let err = JSON.parse(lines[0] ?? '').err; err.cause; err = err.cause) depth += 1;
+    assert.equal(depth, 4);
+  });
+
+  it('renders a thrown value that is not an Error as an object, never as the bare value', () => {
+    const { log, lines } = capture('info', 'json');
+    log.error('string', { err: 'boom' });
+    log.error('number', { err: 42 });
+    log.error('object', { err: { password: 'hunter2' } });
+    log.error('cause', { err: new Error('wrapped', { cause: 'plain text cause' }) });
+    assert.deepEqual(
+      lines.map((line) => JSON.parse(line).err),
+      [
+        { message: 'boom' },
+        { message: '42' },
+        { message: 'a thrown object that is not an Error' },
+        { message: 'wrapped', cause: { message: 'plain text cause' } },
+      ],
+    );
+    assert.doesNotMatch(lines.join('\n'), /hunter2/);
+  });
+
+  it('renders an Error under another key and inside an object the same way as under err', () => {
+    const { log, lines } = capture('info', 'json');
+    log.warn('m', { reason: new RangeError('too big'), failures: [new ExporterError('NMAP_FAILED', 'nmap exited with code 1')] });
+    const record = JSON.parse(lines[0] ?? '');
+    assert.deepEqual(record.reason, { message: 'too big', name: 'RangeError' });
+    assert.deepEqual(record.failures, [{ message: 'nmap exited with code 1', code: 'NMAP_FAILED', name: 'ExporterError' }]);
   });
 
   it('keeps nested objects and renders dates as ISO times', () => {
