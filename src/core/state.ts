@@ -4,9 +4,10 @@
  */
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { ExporterError } from '../errors.ts';
+import { ExporterError, describeError } from '../errors.ts';
+import { StrictReader } from '../untyped/reader.ts';
 import type { AddressOwner } from './inventory.ts';
-import type { PortRef, Snapshot, SnapshotHost, SnapshotPort } from './snapshot.ts';
+import type { InventoryInfo, PortRef, ScanInfo, Snapshot, SnapshotHost, SnapshotPort } from './snapshot.ts';
 import { SEVERITIES } from './severity.ts';
 
 const SCHEMA_VERSION = 1;
@@ -57,134 +58,112 @@ export async function loadState(file: StateFile, now: Date): Promise<Snapshot | 
   } catch (err) {
     const aside = `${file.path}.invalid-${now.toISOString().replace(/[:.]/g, '')}`;
     await rename(file.path, aside);
-    throw new ExporterError('STATE_INVALID', `${(err as Error).message}; moved it to ${aside}`, { cause: err });
+    throw new ExporterError('STATE_INVALID', `${describeError(err)}; moved it to ${aside}`, { cause: err });
   }
 }
+
+/**
+ * The state file is written by this program, so one field of the wrong shape makes the whole file
+ * untrustworthy: the first one stops the read, named by its path (the problem itself is left out, the path
+ * is what an operator can look up in the file).
+ */
+const reader = new StrictReader((path) => invalid(`the state file has an invalid ${path}`));
 
 export function parseState(text: string): Snapshot {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch {
-    throw new Error('the state file is not JSON');
+    throw invalid('the state file is not JSON');
   }
-  const root = record(raw, 'state');
+  const root = reader.record(raw, 'state');
   if (root['schema_version'] !== SCHEMA_VERSION) {
-    throw new Error(`the state file has schema_version ${JSON.stringify(root['schema_version'])}, expected ${SCHEMA_VERSION}`);
+    throw invalid(`the state file has schema_version ${JSON.stringify(root['schema_version'])}, expected ${SCHEMA_VERSION}`);
   }
-  return readSnapshot(record(root['snapshot'], 'snapshot'));
+  return readSnapshot(reader.record(root['snapshot'], 'snapshot'));
 }
 
 function readSnapshot(raw: Record<string, unknown>): Snapshot {
-  const scan = record(raw['scan'], 'snapshot.scan');
-  const inventory = record(raw['inventory'], 'snapshot.inventory');
-  const changes = record(raw['changes'], 'snapshot.changes');
-  const source = inventory['source'];
-  if (source !== 'none' && source !== 'openstack') throw invalid('snapshot.inventory.source');
+  const changes = reader.record(raw['changes'], 'snapshot.changes');
   return {
-    scan: {
-      startedAt: date(scan['startedAt'], 'snapshot.scan.startedAt'),
-      finishedAt: date(scan['finishedAt'], 'snapshot.scan.finishedAt'),
-      targets: count(scan['targets'], 'snapshot.scan.targets'),
-      hostsUp: count(scan['hostsUp'], 'snapshot.scan.hostsUp'),
-      nmapVersion: text(scan['nmapVersion'], 'snapshot.scan.nmapVersion'),
-      nmapArgs: list(scan['nmapArgs'], 'snapshot.scan.nmapArgs').map((args, i) =>
-        list(args, `snapshot.scan.nmapArgs[${i}]`).map((arg, j) => text(arg, `snapshot.scan.nmapArgs[${i}][${j}]`)),
-      ),
-    },
-    inventory: {
-      source,
-      up: bool(inventory['up'], 'snapshot.inventory.up'),
-      syncedAt: inventory['syncedAt'] === undefined ? undefined : date(inventory['syncedAt'], 'snapshot.inventory.syncedAt'),
-      servers: count(inventory['servers'], 'snapshot.inventory.servers'),
-      addresses: count(inventory['addresses'], 'snapshot.inventory.addresses'),
-    },
-    hosts: list(raw['hosts'], 'snapshot.hosts').map((host, i) => readHost(record(host, `snapshot.hosts[${i}]`), `snapshot.hosts[${i}]`)),
+    scan: readScanInfo(reader.record(raw['scan'], 'snapshot.scan')),
+    inventory: readInventoryInfo(reader.record(raw['inventory'], 'snapshot.inventory')),
+    hosts: reader.list(raw['hosts'], 'snapshot.hosts').map((host, i) => readHost(host, `snapshot.hosts[${i}]`)),
     changes: {
-      opened: list(changes['opened'], 'snapshot.changes.opened').map((ref, i) => readRef(ref, `snapshot.changes.opened[${i}]`)),
-      closed: list(changes['closed'], 'snapshot.changes.closed').map((ref, i) => readRef(ref, `snapshot.changes.closed[${i}]`)),
+      opened: reader.list(changes['opened'], 'snapshot.changes.opened').map((ref, i) => readRef(ref, `snapshot.changes.opened[${i}]`)),
+      closed: reader.list(changes['closed'], 'snapshot.changes.closed').map((ref, i) => readRef(ref, `snapshot.changes.closed[${i}]`)),
     },
+  };
+}
+
+function readScanInfo(scan: Record<string, unknown>): ScanInfo {
+  const path = 'snapshot.scan';
+  return {
+    startedAt: reader.date(scan['startedAt'], `${path}.startedAt`),
+    finishedAt: reader.date(scan['finishedAt'], `${path}.finishedAt`),
+    targets: reader.count(scan['targets'], `${path}.targets`),
+    hostsUp: reader.count(scan['hostsUp'], `${path}.hostsUp`),
+    nmapVersion: reader.string(scan['nmapVersion'], `${path}.nmapVersion`),
+    nmapArgs: reader.list(scan['nmapArgs'], `${path}.nmapArgs`).map((args, i) =>
+      reader.list(args, `${path}.nmapArgs[${i}]`).map((arg, j) => reader.string(arg, `${path}.nmapArgs[${i}][${j}]`)),
+    ),
+  };
+}
+
+function readInventoryInfo(inventory: Record<string, unknown>): InventoryInfo {
+  const path = 'snapshot.inventory';
+  return {
+    source: reader.oneOf(inventory['source'], `${path}.source`, ['none', 'openstack'] as const),
+    up: reader.boolean(inventory['up'], `${path}.up`),
+    syncedAt: inventory['syncedAt'] === undefined ? undefined : reader.date(inventory['syncedAt'], `${path}.syncedAt`),
+    servers: reader.count(inventory['servers'], `${path}.servers`),
+    addresses: reader.count(inventory['addresses'], `${path}.addresses`),
   };
 }
 
 const OWNER_FIELDS = ['vmId', 'vmName', 'vmStatus', 'ownerKind', 'userId', 'user', 'tenantId', 'tenant'] as const;
 
-function readHost(raw: Record<string, unknown>, path: string): SnapshotHost {
-  const ownerRaw = record(raw['owner'], `${path}.owner`);
-  const owner = Object.fromEntries(OWNER_FIELDS.map((field) => [field, text(ownerRaw[field], `${path}.owner.${field}`)]));
-  const ports = list(raw['ports'], `${path}.ports`).map((port, i) => readPort(record(port, `${path}.ports[${i}]`), `${path}.ports[${i}]`));
+function readHost(value: unknown, path: string): SnapshotHost {
+  const raw = reader.record(value, path);
+  const ownerRaw = reader.record(raw['owner'], `${path}.owner`);
+  const owner = Object.fromEntries(OWNER_FIELDS.map((field) => [field, reader.string(ownerRaw[field], `${path}.owner.${field}`)]));
   return {
-    ip: text(raw['ip'], `${path}.ip`),
-    owner: owner as unknown as AddressOwner,
-    ports,
-    suspicious: bool(raw['suspicious'], `${path}.suspicious`),
+    ip: reader.string(raw['ip'], `${path}.ip`),
+    owner: owner as Record<(typeof OWNER_FIELDS)[number], string> satisfies AddressOwner,
+    ports: reader.list(raw['ports'], `${path}.ports`).map((port, i) => readPort(port, `${path}.ports[${i}]`)),
+    suspicious: reader.boolean(raw['suspicious'], `${path}.suspicious`),
   };
 }
 
-function readPort(raw: Record<string, unknown>, path: string): SnapshotPort {
+function readPort(value: unknown, path: string): SnapshotPort {
+  const raw = reader.record(value, path);
   // A host's ports carry no ip of their own (the host has it), so they are read without readRef's ip.
   const ref = readPortNumber(raw, path);
-  const portClass = raw['class'];
-  if (portClass !== 'standard' && portClass !== 'excepted' && portClass !== 'nonstandard') throw invalid(`${path}.class`);
-  const severity = raw['severity'];
-  if (severity !== null && !SEVERITIES.includes(severity as never)) throw invalid(`${path}.severity`);
-  const exception = raw['exception'];
-  if (exception !== null && typeof exception !== 'string') throw invalid(`${path}.exception`);
+  const severity = raw['severity'] === null ? null : reader.oneOf(raw['severity'], `${path}.severity`, SEVERITIES);
+  const exception = raw['exception'] === null ? null : reader.string(raw['exception'], `${path}.exception`);
   return {
     ...ref,
-    service: text(raw['service'], `${path}.service`),
-    class: portClass,
-    severity: severity as SnapshotPort['severity'],
+    service: reader.string(raw['service'], `${path}.service`),
+    class: reader.oneOf(raw['class'], `${path}.class`, ['standard', 'excepted', 'nonstandard'] as const),
+    severity,
     exception,
-    firstSeen: date(raw['firstSeen'], `${path}.firstSeen`),
+    firstSeen: reader.date(raw['firstSeen'], `${path}.firstSeen`),
   };
 }
 
-function readRef(raw: unknown, path: string): PortRef {
-  const ref = record(raw, path);
+function readRef(value: unknown, path: string): PortRef {
+  const ref = reader.record(value, path);
   const { port, protocol } = readPortNumber(ref, path);
-  return { ip: text(ref['ip'], `${path}.ip`), port, protocol };
+  return { ip: reader.string(ref['ip'], `${path}.ip`), port, protocol };
 }
 
 function readPortNumber(raw: Record<string, unknown>, path: string): Omit<PortRef, 'ip'> {
-  const protocol = raw['protocol'];
-  if (protocol !== 'tcp' && protocol !== 'udp' && protocol !== 'sctp') throw invalid(`${path}.protocol`);
-  const port = count(raw['port'], `${path}.port`);
-  if (port < 1 || port > 65535) throw invalid(`${path}.port`);
+  const protocol = reader.oneOf(raw['protocol'], `${path}.protocol`, ['tcp', 'udp', 'sctp'] as const);
+  const port = reader.count(raw['port'], `${path}.port`);
+  if (port < 1 || port > 65535) reader.fail(`${path}.port`, 'not a port from 1 to 65535');
   return { port, protocol };
 }
 
-function invalid(path: string): Error {
-  return new Error(`the state file has an invalid ${path}`);
-}
-
-function record(value: unknown, path: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(path);
-  return value as Record<string, unknown>;
-}
-
-function list(value: unknown, path: string): unknown[] {
-  if (!Array.isArray(value)) throw invalid(path);
-  return value;
-}
-
-function text(value: unknown, path: string): string {
-  if (typeof value !== 'string') throw invalid(path);
-  return value;
-}
-
-function bool(value: unknown, path: string): boolean {
-  if (typeof value !== 'boolean') throw invalid(path);
-  return value;
-}
-
-function count(value: unknown, path: string): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw invalid(path);
-  return value;
-}
-
-function date(value: unknown, path: string): Date {
-  const parsed = typeof value === 'string' ? new Date(value) : undefined;
-  if (!parsed || Number.isNaN(parsed.getTime())) throw invalid(path);
-  return parsed;
+function invalid(message: string): ExporterError {
+  return new ExporterError('STATE_INVALID', message);
 }
