@@ -1,5 +1,5 @@
 /**
- * SPEC §9: "memory and time stay flat over thousands of cycles". Runs 5,000 scan cycles in this process over a
+ * Memory and time must stay flat over thousands of cycles. Runs 5,000 scan cycles in this process over a
  * synthetic fleet whose open ports move a little every cycle, doing per cycle what the exporter does after nmap
  * returns: build the snapshot against the previous one, swap it into the ExporterState, render /metrics, the
  * /report JSON and the state file. Cycle 100 is the baseline; every 1,000 cycles after it the heap (after a full
