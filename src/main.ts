@@ -164,6 +164,7 @@ async function main(argv: readonly string[]): Promise<number> {
     await listen(server, flags.listen.host, flags.listen.port);
   } catch (err) {
     log.error('cannot listen', { address: `${flags.listen.host ?? ''}:${flags.listen.port}`, err });
+    await session?.close();
     return EXIT_FAILURE;
   }
   const address = server.address();
