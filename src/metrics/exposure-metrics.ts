@@ -2,6 +2,7 @@
 import type { Registry } from 'prom-client';
 import type { PortClass } from '../core/classify.ts';
 import type { ExporterState } from '../core/exporter-state.ts';
+import type { AddressOwner } from '../core/inventory.ts';
 import { summarizeHosts } from '../core/snapshot.ts';
 import type { SnapshotHost, SnapshotPort } from '../core/snapshot.ts';
 import { registerRenderedFamily } from './gauges.ts';
@@ -28,9 +29,8 @@ function registerPortOpen(registry: Registry, state: ExporterState): void {
   };
   registerRenderedFamily(registry, definition, (set) => {
     for (const { host, port } of portsOfClass(state, 'nonstandard')) {
-      const { owner } = host;
-      const { vmId: vm_id, vmName: vm_name, user, tenant } = owner;
-      set({ ip: host.ip, port: port.port, protocol: port.protocol, service: port.service, severity: port.severity ?? '', vm_id, vm_name, user, tenant }, 1);
+      const { protocol, service } = port;
+      set({ ip: host.ip, port: port.port, protocol, service, severity: port.severity ?? '', ...ownerLabels(host.owner) }, 1);
     }
   });
 }
@@ -71,8 +71,7 @@ function registerVmNonstandardPorts(registry: Registry, state: ExporterState): v
     for (const host of state.snapshot?.hosts ?? []) {
       const count = host.ports.filter((port) => port.class === 'nonstandard').length;
       if (count === 0) continue;
-      const { vmId: vm_id, vmName: vm_name, user, tenant } = host.owner;
-      set({ ip: host.ip, vm_id, vm_name, user, tenant }, count);
+      set({ ip: host.ip, ...ownerLabels(host.owner) }, count);
     }
   });
 }
@@ -85,8 +84,8 @@ function registerVmInfo(registry: Registry, state: ExporterState): void {
   };
   registerRenderedFamily(registry, definition, (set) => {
     for (const { ip, owner } of state.snapshot?.hosts ?? []) {
-      const { vmId: vm_id, vmName: vm_name, vmStatus: vm_status, ownerKind: owner_kind, user, userId: user_id, tenant, tenantId: tenant_id } = owner;
-      set({ ip, vm_id, vm_name, vm_status, owner_kind, user, user_id, tenant, tenant_id }, 1);
+      const { vmId: vm_id, vmName: vm_name, vmStatus: vm_status, ownerKind: owner_kind, user, userId: user_id } = owner;
+      set({ ip, vm_id, vm_name, vm_status, owner_kind, user, user_id, tenant: owner.tenant, tenant_id: owner.tenantId }, 1);
     }
   });
 }
@@ -130,6 +129,11 @@ function registerExceptionExpiry(registry: Registry, state: ExporterState): void
   registerRenderedFamily(registry, definition, (set) => {
     for (const exception of state.config.exceptions) set({ exception: exception.name }, exception.expiresAt.getTime() / 1000);
   });
+}
+
+/** The owner labels of the per-port and per-address series, in the order they are written (the golden file pins it). */
+function ownerLabels(owner: AddressOwner): { vm_id: string; vm_name: string; user: string; tenant: string } {
+  return { vm_id: owner.vmId, vm_name: owner.vmName, user: owner.user, tenant: owner.tenant };
 }
 
 /** The open ports of one class in the current snapshot, each with its host. */

@@ -102,7 +102,12 @@ function registerCycleMetrics(registry: Registry, state: ExporterState): void {
     },
     () => scan().progress,
   );
-  const scansTotal = { name: 'exposure_scans_total', help: 'Scan cycles run since the exporter started, by result.', labelNames: ['result'] as const, counter: true };
+  const scansTotal = {
+    name: 'exposure_scans_total',
+    help: 'Scan cycles run since the exporter started, by result.',
+    labelNames: ['result'] as const,
+    counter: true,
+  };
   registerRenderedFamily(registry, scansTotal, (set) => {
     set({ result: 'success' }, scan().results.success);
     set({ result: 'failure' }, scan().results.failure);
@@ -121,7 +126,10 @@ function registerReloadMetrics(registry: Registry, state: ExporterState): void {
   );
   registerGauge(
     registry,
-    { name: 'exposure_config_last_reload_success_timestamp_seconds', help: 'When the config was last loaded successfully, in seconds since the epoch.' },
+    {
+      name: 'exposure_config_last_reload_success_timestamp_seconds',
+      help: 'When the config was last loaded successfully, in seconds since the epoch.',
+    },
     () => reload().at.getTime() / 1000,
   );
 }

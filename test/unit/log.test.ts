@@ -119,12 +119,17 @@ describe('JSON lines', () => {
     const { log, lines } = capture('info', 'json');
     const system = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5000'), { code: 'ECONNREFUSED' });
     const library = new TypeError('fetch failed', { cause: system });
-    log.error('cannot read the inventory', { err: new ExporterError('OPENSTACK_HTTP', 'POST identity /v3/auth/tokens: fetch failed', { cause: library }) });
+    const err = new ExporterError('OPENSTACK_HTTP', 'POST identity /v3/auth/tokens: fetch failed', { cause: library });
+    log.error('cannot read the inventory', { err });
     assert.deepEqual(JSON.parse(lines[0] ?? '').err, {
       message: 'POST identity /v3/auth/tokens: fetch failed',
       code: 'OPENSTACK_HTTP',
       name: 'ExporterError',
-      cause: { message: 'fetch failed', name: 'TypeError', cause: { message: 'connect ECONNREFUSED 127.0.0.1:5000', code: 'ECONNREFUSED' } },
+      cause: {
+        message: 'fetch failed',
+        name: 'TypeError',
+        cause: { message: 'connect ECONNREFUSED 127.0.0.1:5000', code: 'ECONNREFUSED' },
+      },
     });
   });
 

@@ -218,7 +218,8 @@ describe('CycleScheduler', () => {
 
   it('a cycle that times out keeps the previous snapshot served and sets exposure_scan_success 0', async () => {
     const { clock, scanner, state, scheduler } = setup();
-    const metrics = createMetricsEndpoint({ state, build: { version: '', revision: '', nodejsVersion: '', nmapVersion: '' }, processMetrics: false });
+    const build = { version: '0.1.0', revision: 'abc123', nodejsVersion: 'v24.21.0', nmapVersion: '7.93' };
+    const metrics = createMetricsEndpoint({ state, build, processMetrics: false });
     scheduler.start();
     await clock.advance(MINUTE);
     scanner.finishLatest();
