@@ -1,5 +1,5 @@
 /**
- * The two shapes every exposure_ family is built from. Both render at scrape time: collect() resets the metric
+ * The builders every exposure_ family is made with. All render at scrape time: collect() resets the metric
  * and sets it again from the state, synchronously, so a series whose source is gone disappears and no scrape
  * mixes two cycles (prom-client's collect callback, writing_exporters.md).
  */
