@@ -1,17 +1,27 @@
 /**
- * Node's HTTP parser refuses some requests before any route sees them: a request line and headers over the
- * size limit (431), bytes that are not HTTP (400), a request that takes too long to arrive (408). Node answers
- * those with an empty body; this answers with the same JSON error body as every route does.
+ * Node's HTTP server refuses some requests before any route sees them: a request line and headers over the
+ * size limit (431), bytes that are not HTTP (400), a request that takes too long to arrive (408), an Expect
+ * header other than 100-continue (417). Node answers those with an empty body; this answers with the same
+ * JSON error body as every route does.
  */
 import { STATUS_CODES, maxHeaderSize } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 
-/** What a node:http or node:https server offers for this; both emit the parser's errors as `clientError`. */
+/** What a node:http or node:https server offers for this; both emit these events. */
 export interface ClientErrorSource {
   on(event: 'clientError', listener: (err: NodeJS.ErrnoException, socket: Duplex) => void): unknown;
+  on(event: 'checkExpectation', listener: (req: IncomingMessage, res: ServerResponse) => void): unknown;
 }
 
 export function answerClientErrorsInJson(server: ClientErrorSource): void {
+  server.on('checkExpectation', (req, res) => {
+    const body = JSON.stringify({
+      error: { code: 'EXPECTATION_FAILED', message: `Expect: ${JSON.stringify(req.headers.expect ?? '')} is not supported (only 100-continue is)` },
+    });
+    res.writeHead(417, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
+    res.end(body);
+  });
   server.on('clientError', (err, socket) => {
     // As Node's own handler does: write only while no response to this connection has started, since
     // anything else would corrupt it, and never to a peer that is already gone.
