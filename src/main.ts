@@ -23,6 +23,7 @@ import { ConfigError, ExporterError, describeError } from './errors.ts';
 import { USAGE, parseFlags } from './flags.ts';
 import type { Flags } from './flags.ts';
 import { createApp } from './http/app.ts';
+import { answerClientErrorsInJson } from './http/client-errors.ts';
 import { createLogger } from './log.ts';
 import type { Logger } from './log.ts';
 import { createMetricsEndpoint } from './metrics/collectors.ts';
@@ -160,6 +161,7 @@ async function main(argv: readonly string[]): Promise<number> {
   };
 
   const server = createServer(createApp({ state, metrics, build, log, reload }));
+  answerClientErrorsInJson(server);
   try {
     await listen(server, flags.listen.host, flags.listen.port);
   } catch (err) {

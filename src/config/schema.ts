@@ -7,7 +7,7 @@ import { SEVERITIES, buildSeverityTable, builtinRiskyTcpPorts, portKey } from '.
 import type { Severity, SeverityTable } from '../core/severity.ts';
 import { ALL_PORTS, mergePortIntervals, parsePortSpec, renderPortSpec } from '../scan/port-spec.ts';
 import { NMAP_TOP_1000_TCP } from '../scan/nmap-top-ports.ts';
-import { buildTargetSet, countAddresses, parseTargetSpec } from '../scan/targets.ts';
+import { buildTargetSet, countAddresses, familyBits, parseTargetSpec } from '../scan/targets.ts';
 import type { AddressRange, NmapTuning, Protocol, TargetSet } from '../scan/types.ts';
 import { parseShard, selectShard } from '../scan/shard.ts';
 import type { Shard } from '../scan/shard.ts';
@@ -177,6 +177,8 @@ class Reader {
     if (ms === undefined) {
       return this.report(path, `${render(value)} is not a valid duration (use Prometheus syntax such as 30s, 10m, 1h)`);
     }
+    // Node.js fires a longer timer after 1ms, which would turn a 30d interval into back-to-back scans.
+    if (ms > MAX_TIMER_MS) return this.report(path, `${render(value)} is longer than the longest supported duration, ${formatDuration(MAX_TIMER_MS)}`);
     return ms;
   }
 
@@ -196,6 +198,8 @@ const MATCH_KEYS = ['tenant', 'vm_name', 'ip', 'ports'];
 const OPENSTACK_KEYS = ['cloud', 'clouds_file', 'region_name', 'interface', 'refresh_interval', 'request_timeout'];
 const STATE_KEYS = ['path'];
 const PORT_PROTOCOL = /^(\d{1,5})\/(tcp|udp|sctp)$/;
+/** The longest delay setTimeout and AbortSignal.timeout honour (2^31 - 1 ms, about 24.8 days). */
+const MAX_TIMER_MS = 2_147_483_647;
 
 function readConfig(reader: Reader, raw: unknown, cli: ConfigOverrides): Config | undefined {
   const top = reader.mapping(raw, '(root)', TOP_KEYS);
@@ -426,7 +430,11 @@ function readMatch(reader: Reader, raw: unknown, path: string): ExceptionMatch |
   if (entry['ip'] !== undefined) {
     const ip = reader.string(entry['ip'], `${path}.ip`);
     const parsed = ip === undefined ? undefined : parseTargetSpec(ip);
-    if (parsed?.ok) match.ip = parsed.range;
+    if (parsed?.ok && coversWholeFamily(parsed.range)) {
+      // Like an empty match, a /0 would silently except every open port of one address family.
+      valid = false;
+      reader.report(`${path}.ip`, `${JSON.stringify(ip)} covers every IPv${parsed.range.family} address (leave ip out to match any address)`);
+    } else if (parsed?.ok) match.ip = parsed.range;
     else {
       valid = false;
       if (parsed) reader.report(`${path}.ip`, `${JSON.stringify(ip)} ${parsed.reason}`);
@@ -436,10 +444,16 @@ function readMatch(reader: Reader, raw: unknown, path: string): ExceptionMatch |
     const ports = Array.isArray(entry['ports'])
       ? entry['ports'].map((item, index) => readPortProtocol(reader, item, `${path}.ports[${index}]`))
       : reader.report(`${path}.ports`, `must be a list of strings, got ${describeType(entry['ports'])}`);
-    if (!ports || ports.some((port) => port === undefined)) valid = false;
+    // An empty list matches no port at all, so the exception would silently do nothing.
+    if (ports?.length === 0) reader.report(`${path}.ports`, 'must list at least one port/protocol (leave ports out to match any port)');
+    if (!ports || ports.length === 0 || ports.some((port) => port === undefined)) valid = false;
     else match.ports = ports as string[];
   }
   return valid ? match : undefined;
+}
+
+function coversWholeFamily(range: AddressRange): boolean {
+  return range.first === 0n && range.last === (1n << familyBits(range.family)) - 1n;
 }
 
 const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;

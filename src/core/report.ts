@@ -19,6 +19,7 @@ export interface ReportFilter {
 export type FilterParse = { ok: true; filter: ReportFilter } | { ok: false; message: string };
 
 const FILTER_KEYS = ['suspicious', 'tenant', 'severity'];
+const SINGLE_VALUE_KEYS = ['suspicious', 'tenant'];
 
 /** Query parameters as URLSearchParams gives them; a repeated or comma-separated severity means any of them. */
 export function parseReportFilter(query: URLSearchParams): FilterParse {
@@ -27,6 +28,11 @@ export function parseReportFilter(query: URLSearchParams): FilterParse {
     if (!FILTER_KEYS.includes(key)) {
       return { ok: false, message: `unknown filter ${JSON.stringify(key)} (expected one of ${FILTER_KEYS.join(', ')})` };
     }
+  }
+  // `suspicious=true&suspicious=false` has no one meaning; taking the first would hide the conflict.
+  for (const key of SINGLE_VALUE_KEYS) {
+    const count = query.getAll(key).length;
+    if (count > 1) return { ok: false, message: `${key} is given ${count} times; give it once (only severity may repeat)` };
   }
   const suspicious = query.get('suspicious');
   if (suspicious !== null) {

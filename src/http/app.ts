@@ -1,8 +1,10 @@
 /**
- * The HTTP surface (SPEC §5). Handlers only read the exporter state; the one write, POST /-/reload, goes
- * through the reload callback the composition root provides. Errors reach clients as
- * {"error": {"code", "message"}}, never as a stack trace.
+ * The HTTP surface: /, /metrics, /report, /-/healthy, /-/ready and /-/reload (see README.md). Handlers only
+ * read the exporter state; the one write, POST /-/reload, goes through the reload callback the composition
+ * root provides. Errors reach clients as {"error": {"code", "message"}}, never as a stack trace or as
+ * Express's own HTML page: a wrong method is a 405 naming the allowed ones, and a request body is refused.
  */
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import type { ExporterState } from '../core/exporter-state.ts';
@@ -22,11 +24,25 @@ export interface AppOptions {
   readonly now?: () => Date;
 }
 
-export function createApp(options: AppOptions): express.Express {
+/** The paths that answer GET (and so HEAD, which Express serves from the GET handler). */
+const READ_PATHS = ['/', '/metrics', '/report', '/-/healthy', '/-/ready'];
+
+export function createApp(options: AppOptions): RequestListener {
   const { state, metrics, log } = options;
   const now = options.now ?? (() => new Date());
   const app = express();
   app.disable('x-powered-by');
+
+  // No route reads a body, so none is accepted: a large POST to /-/reload must not be read into memory or
+  // trigger a reload. Connection: close ends the request without draining what the client still sends.
+  app.use((req, res, next) => {
+    if (!hasBody(req)) {
+      next();
+      return;
+    }
+    res.set('Connection', 'close');
+    sendError(res, 413, 'BODY_NOT_ALLOWED', `${req.method} ${req.path} takes no request body`);
+  });
 
   app.get('/', (_req, res) => {
     res.type('html').send(renderLandingPage({ state, build: options.build }));
@@ -70,6 +86,13 @@ export function createApp(options: AppOptions): express.Express {
     sendError(res, 405, 'METHOD_NOT_ALLOWED', 'use POST to reload the config');
   });
 
+  for (const path of READ_PATHS) {
+    app.all(path, (req, res) => {
+      res.set('Allow', 'GET, HEAD');
+      sendError(res, 405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${path}; use GET`);
+    });
+  }
+
   app.use((req, res) => {
     sendError(res, 404, 'NOT_FOUND', `no such path: ${req.path}`);
   });
@@ -80,9 +103,30 @@ export function createApp(options: AppOptions): express.Express {
     sendError(res, 500, 'INTERNAL', 'internal error; see the exporter log');
   });
 
-  return app;
+  // Express hands a request whose URL it cannot parse (`GET http://[::1/metrics`) straight to this callback,
+  // before any route or middleware; without one it would answer with its own HTML page.
+  // The casts only satisfy the typings' three-argument form; Express extends req and res itself on entry.
+  return (req, res) => {
+    app(req as Request, res as Response, (err?: unknown) => {
+      if (err !== undefined) log.error('request failed', { err });
+      if (res.headersSent) res.destroy();
+      else if (err !== undefined) writeJsonError(res, 500, 'INTERNAL', 'internal error; see the exporter log');
+      else writeJsonError(res, 400, 'BAD_URL', 'the request URL cannot be parsed');
+    });
+  };
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? '0') > 0;
 }
 
 function sendError(res: Response, status: number, code: string, message: string): void {
   res.status(status).json({ error: { code, message } });
+}
+
+/** The same body as sendError, for a response Express has not wrapped. */
+function writeJsonError(res: ServerResponse, status: number, code: string, message: string): void {
+  const body = JSON.stringify({ error: { code, message } });
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
 }
