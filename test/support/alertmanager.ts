@@ -3,8 +3,6 @@
  * storage, a free loopback port, clustering off (no gossip port at all), stopped by the test. Alerts are
  * read and posted through its v2 API, as Prometheus and amtool use it.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDaemon } from './daemon.ts';
 import type { Daemon } from './daemon.ts';
@@ -41,28 +39,22 @@ export interface AlertmanagerServer {
 }
 
 export async function startAlertmanager(options: AlertmanagerOptions): Promise<AlertmanagerServer> {
-  const dir = await mkdtemp(join(tmpdir(), 'ee-alertmanager-'));
-  try {
-    await writeFile(join(dir, 'alertmanager.yml'), options.config);
-    const daemon = await startDaemon({
-      command: 'prometheus-alertmanager',
-      args: (port) => [
-        `--config.file=${join(dir, 'alertmanager.yml')}`,
-        `--storage.path=${join(dir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        '--cluster.listen-address=',
-        '--log.level=warn',
-      ],
-      readyPath: '/-/ready',
-    });
-    return buildServer(daemon, dir);
-  } catch (err) {
-    await rm(dir, { recursive: true, force: true });
-    throw err;
-  }
+  const daemon = await startDaemon({
+    command: 'prometheus-alertmanager',
+    files: { 'alertmanager.yml': options.config },
+    args: (port, dir) => [
+      `--config.file=${join(dir, 'alertmanager.yml')}`,
+      `--storage.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--cluster.listen-address=',
+      '--log.level=warn',
+    ],
+    readyPath: '/-/ready',
+  });
+  return buildServer(daemon);
 }
 
-function buildServer(daemon: Daemon, dir: string): AlertmanagerServer {
+function buildServer(daemon: Daemon): AlertmanagerServer {
   const { url } = daemon;
   const alerts = async (): Promise<AlertmanagerAlert[]> => {
     const response = await fetch(`${url}/api/v2/alerts`, { signal: AbortSignal.timeout(10_000) });
@@ -84,9 +76,6 @@ function buildServer(daemon: Daemon, dir: string): AlertmanagerServer {
     waitForAlerts(predicate, what, timeoutMs = 30_000) {
       return pollUntil(alerts, predicate, { what, timeoutMs, intervalMs: 200, describe: (current) => JSON.stringify(current) });
     },
-    async stop() {
-      await daemon.stop();
-      await rm(dir, { recursive: true, force: true });
-    },
+    stop: daemon.stop,
   };
 }

@@ -2,8 +2,6 @@
  * A real Prometheus (Debian's 2.42) for end-to-end tests: its own temp dir, a free loopback port, short
  * intervals, stopped by the test. Queries go through its HTTP API, as Grafana's would.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDaemon } from './daemon.ts';
 import type { Daemon } from './daemon.ts';
@@ -40,24 +38,18 @@ export interface PrometheusServer {
 }
 
 export async function startPrometheus(options: PrometheusOptions): Promise<PrometheusServer> {
-  const dir = await mkdtemp(join(tmpdir(), 'ee-prometheus-'));
-  try {
-    await writeFile(join(dir, 'prometheus.yml'), renderConfig(options));
-    const daemon = await startDaemon({
-      command: 'prometheus',
-      args: (port) => [
-        `--config.file=${join(dir, 'prometheus.yml')}`,
-        `--storage.tsdb.path=${join(dir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        '--log.level=warn',
-      ],
-      readyPath: '/-/ready',
-    });
-    return buildServer(daemon, dir);
-  } catch (err) {
-    await rm(dir, { recursive: true, force: true });
-    throw err;
-  }
+  const daemon = await startDaemon({
+    command: 'prometheus',
+    files: { 'prometheus.yml': renderConfig(options) },
+    args: (port, dir) => [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+    ],
+    readyPath: '/-/ready',
+  });
+  return buildServer(daemon);
 }
 
 function renderConfig(options: PrometheusOptions): string {
@@ -75,7 +67,7 @@ ${rules}${alerting}scrape_configs:
 ${scrapeConfigs}`;
 }
 
-function buildServer(daemon: Daemon, dir: string): PrometheusServer {
+function buildServer(daemon: Daemon): PrometheusServer {
   const { url } = daemon;
   const api = async (path: string, params: Record<string, string>): Promise<QueryResult> => {
     const response = await fetch(`${url}${path}?${new URLSearchParams(params)}`, { signal: AbortSignal.timeout(10_000) });
@@ -102,10 +94,7 @@ function buildServer(daemon: Daemon, dir: string): PrometheusServer {
     labelValues(label, selectors) {
       return fetchLabelValues(url, label, selectors);
     },
-    async stop() {
-      await daemon.stop();
-      await rm(dir, { recursive: true, force: true });
-    },
+    stop: daemon.stop,
   };
 }
 
