@@ -173,7 +173,7 @@ describe('parseReportFilter', () => {
 });
 
 describe('buildReport', () => {
-  it('renders the whole report in the shape of SPEC §8', () => {
+  it('renders the whole report in the shape docs/report.md documents', () => {
     const opened = { ip: '203.0.113.7', port: 27017, protocol: 'tcp' };
     const closed = { ip: '203.0.113.40', port: 9200, protocol: 'tcp' };
     const port = (number: number, rest: Record<string, unknown>, firstSeen = T1) => ({
