@@ -5,9 +5,9 @@
  * /report JSON and the state file. Cycle 100 is the baseline; every 1,000 cycles after it the heap (after a full
  * collection) and the per-cycle time are printed with their ratio to the baseline.
  *
- * Run: npx node bench/cycles.ts [hosts] (re-runs itself with --expose-gc). The fleet defaults to 150 hosts: a
- * cycle costs about 0.04 ms per host on a 2-core machine, so 500 hosts take about two minutes for 5,000 cycles,
- * and this bench is meant to finish well inside one.
+ * Run: npx node bench/cycles.ts [hosts] (re-runs itself with --expose-gc). The fleet defaults to 150 hosts: a cycle
+ * costs about 0.04 ms per host on a 2-core machine, so 500 hosts take about two minutes for 5,000 cycles, and this
+ * bench is meant to finish well inside one.
  */
 import { parseConfigText } from '../src/config/load.ts';
 import type { Config } from '../src/config/schema.ts';

@@ -6,7 +6,6 @@
  * whole chain from a scan.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +14,7 @@ import { parse } from 'yaml';
 import { startAlertmanager } from '../support/alertmanager.ts';
 import type { AlertmanagerAlert, AlertmanagerServer, PostableAlert } from '../support/alertmanager.ts';
 import { ALERTMANAGER_FILE, ALERTS_DIR, RULES_FILE, readShippedRules, renderAlertmanagerConfigForTest } from '../support/alerting-config.ts';
+import { runTool } from '../support/run-tool.ts';
 import { startSmtpReceiver } from '../support/smtp-receiver.ts';
 import type { SmtpReceiver } from '../support/smtp-receiver.ts';
 import { startWebhookReceiver } from '../support/webhook-receiver.ts';
@@ -34,22 +34,6 @@ const ALERT_NAMES = [
   'ExposureOpenStackDown',
   'ExposureExceptionExpiring',
 ];
-
-interface ToolResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs promtool or amtool with a deadline; a non-zero exit is a result to assert on, not an exception. */
-function runTool(command: string, args: readonly string[], options: { cwd?: string } = {}): Promise<ToolResult> {
-  return new Promise((resolve, reject) => {
-    execFile(command, args, { cwd: options.cwd, timeout: 60_000 }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== 'number') reject(error);
-      else resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
-    });
-  });
-}
 
 async function listTestFiles(): Promise<string[]> {
   return (await readdir(TESTS_DIR)).filter((name) => name.endsWith('.test.yml')).sort();

@@ -4,7 +4,6 @@
  * tools (promtool, amtool) and by the exporter's own config parser, on the files the mounts provide.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,6 +11,7 @@ import { dirname, join, posix, relative, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { parseConfigText } from '../../src/config/load.ts';
+import { runTool } from '../support/run-tool.ts';
 
 const REPO = new URL('../../', import.meta.url).pathname;
 const COMPOSE_DIR = join(REPO, 'deploy', 'compose');
@@ -77,12 +77,6 @@ interface Mount {
   readonly bind: boolean;
 }
 
-interface ToolResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 interface PrometheusConfig {
   global?: { scrape_interval?: string };
   rule_files?: string[];
@@ -100,16 +94,6 @@ interface AlertmanagerConfig {
 
 interface DatasourceFile {
   datasources: Record<string, unknown>[];
-}
-
-/** Runs promtool or amtool with a deadline; a non-zero exit is a result to assert on, not an exception. */
-function runTool(command: string, args: readonly string[]): Promise<ToolResult> {
-  return new Promise((resolvePromise, reject) => {
-    execFile(command, args, { timeout: 60_000 }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== 'number') reject(error);
-      else resolvePromise({ code: error ? Number(error.code) : 0, stdout, stderr });
-    });
-  });
 }
 
 /** Compose's short (`SRC:DST[:MODE]`) and long volume syntax; relative sources are relative to compose.yaml. */

@@ -7,24 +7,24 @@
  * (apt-get, useradd) need an image's root file system; their text is asserted instead.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { chmod, chown, cp, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, posix } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { DockerfileParser } from 'dockerfile-ast';
 import type { Copy, Env, From, Instruction, JSONInstruction } from 'dockerfile-ast';
 import { validate } from 'dockerfile-utils';
 import ts from 'typescript';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { findFreePort } from '../support/free-port.ts';
+import { readToolOutput, runTool } from '../support/run-tool.ts';
+import type { ToolResult } from '../support/run-tool.ts';
 import { openTcpListener } from '../support/tcp-listener.ts';
 
 const REPO = new URL('../../', import.meta.url).pathname;
-const execFileAsync = promisify(execFile);
 
 interface PackageJson {
   readonly version: string;
@@ -437,7 +437,7 @@ function isIncluded(rules: readonly IgnoreRule[], path: string): boolean {
 
 /** The files a fresh clone would have: tracked ones plus new ones not ignored by git (so work in progress counts). */
 async function listCheckoutFiles(repo: string): Promise<string[]> {
-  const { stdout } = await execFileAsync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: repo, timeout: 30_000, maxBuffer: 64 << 20 });
+  const stdout = await readToolOutput('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: repo, timeoutMs: 30_000 });
   const files = stdout.split('\0').filter((file) => file !== '');
   // A file deleted in the work tree but still in the index is not in a clone of what gets committed.
   const present = await Promise.all(files.map((file) => stat(join(repo, file)).then(() => true, () => false)));
@@ -594,21 +594,10 @@ async function capableNmapCopy(runtime: Stage, copy: string): Promise<string> {
 
 // --- Processes ---------------------------------------------------------------------------------------
 
-interface CommandResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function runCommand(command: readonly string[], options: { env: NodeJS.ProcessEnv; cwd: string; timeoutMs?: number }): Promise<CommandResult> {
+function runCommand(command: readonly string[], options: { env: NodeJS.ProcessEnv; cwd: string; timeoutMs?: number }): Promise<ToolResult> {
   const [program, ...args] = command;
   assert.ok(program);
-  return new Promise((resolve) => {
-    execFile(program, args, { env: options.env, cwd: options.cwd, timeout: options.timeoutMs ?? 60_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runTool(program, args, options);
 }
 
 function spawnReplayed(command: readonly string[], options: { env: NodeJS.ProcessEnv; cwd: string }): ChildProcess {

@@ -3,14 +3,13 @@
  * nonstandard and risky ports, and silent addresses around them. Requires root (namespaces, SYN scan).
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startLab } from '../lab/netns-lab.ts';
 import type { Lab } from '../lab/netns-lab.ts';
 import { runExporter, startExporter } from '../support/exporter-process.ts';
-import { samplesNamed, valueOf } from '../support/exposition.ts';
+import { lintExposition, samplesNamed, valueOf } from '../support/exposition.ts';
 import type { Sample } from '../support/exposition.ts';
 
 const FAKE_NMAP_DIR = new URL('../fixtures/fake-nmap/', import.meta.url).pathname;
@@ -52,15 +51,6 @@ function exposuresIn(samples: readonly Sample[]): string[] {
   return samplesNamed(samples, 'exposure_port_open')
     .map((s) => `${s.labels['ip']} ${s.labels['port']}/${s.labels['protocol']} ${s.labels['severity']}`)
     .sort();
-}
-
-function promtoolCheckMetrics(text: string): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = execFile('promtool', ['check', 'metrics'], (error, stdout, stderr) =>
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, output: `${stdout}${stderr}`.trim() }),
-    );
-    child.stdin?.end(text);
-  });
 }
 
 describe('exporter against a namespace lab', () => {
@@ -124,7 +114,7 @@ describe('exporter against a namespace lab', () => {
 
       await t.test('promtool check metrics accepts the scrape', async () => {
         const text = await (await fetch(`${exporter.baseUrl}/metrics`)).text();
-        const { code, output } = await promtoolCheckMetrics(text);
+        const { code, output } = await lintExposition(text);
         assert.equal(output, '');
         assert.equal(code, 0);
       });

@@ -6,7 +6,6 @@
  * PrometheusRule as promtool sees it.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
@@ -23,6 +22,7 @@ import { resolveCloudCredentials } from '../../src/cloud/clouds-config.ts';
 import { parseConfigText } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { parseFlags } from '../../src/flags.ts';
+import { runTool } from '../support/run-tool.ts';
 
 const K8S_DIR = new URL('../../deploy/kubernetes/', import.meta.url).pathname;
 const POD_INDEX_LABEL = "metadata.labels['apps.kubernetes.io/pod-index']";
@@ -110,22 +110,6 @@ interface ServiceMonitorObject {
     selector: { matchLabels: Record<string, string> };
     endpoints: { port: string; path?: string; relabelings?: { action?: string; targetLabel?: string; replacement?: string; sourceLabels?: string[] }[] }[];
   };
-}
-
-interface ToolResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs promtool with a deadline; a non-zero exit is a result to assert on, not an exception. */
-function runTool(command: string, args: readonly string[]): Promise<ToolResult> {
-  return new Promise((resolvePromise, reject) => {
-    execFile(command, args, { timeout: 60_000 }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== 'number') reject(error);
-      else resolvePromise({ code: error ? Number(error.code) : 0, stdout, stderr });
-    });
-  });
 }
 
 function isObject(value: unknown): value is Json {

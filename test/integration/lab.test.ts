@@ -4,10 +4,10 @@
  * Needs root; skipped otherwise.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { isProcessAlive, listLabNamespaces, startLab, type Lab, type LabHost } from '../lab/netns-lab.ts';
+import { readToolOutput } from '../support/run-tool.ts';
 
 const HOSTS: readonly LabHost[] = [
   { ip: '198.51.100.10', ports: [22, 80, 6379] },
@@ -34,13 +34,7 @@ interface Listener {
 }
 
 function run(file: string, args: readonly string[], timeoutMs = 10_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const options = { timeout: timeoutMs, killSignal: 'SIGKILL', encoding: 'utf8', maxBuffer: 8 << 20 } as const;
-    execFile(file, args, options, (error, stdout, stderr) => {
-      if (error === null) resolve(stdout);
-      else reject(new Error(`${file} ${args.join(' ')}: ${stderr.trim() || error.message}`, { cause: error }));
-    });
-  });
+  return readToolOutput(file, args, { timeoutMs });
 }
 
 async function runTimedScan(lab: Lab, args: readonly string[]): Promise<{ xml: string; ms: number }> {

@@ -4,16 +4,16 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { parseConfigText } from '../../src/config/load.ts';
 import { buildScanJob } from '../../src/core/scheduler.ts';
 import { NmapScanner, probeNmapProcStatus } from '../../src/scan/nmap-scanner.ts';
 import { isProcessAlive, startLab } from '../lab/netns-lab.ts';
 import type { Lab } from '../lab/netns-lab.ts';
 import { openTcpListener } from '../support/tcp-listener.ts';
 import type { TcpListener } from '../support/tcp-listener.ts';
+import { configWith } from '../support/config.ts';
 
 function jobFor(yaml: string) {
-  return buildScanJob(parseConfigText(yaml, 'test.yml'));
+  return buildScanJob(configWith(yaml));
 }
 
 describe('NmapScanner on loopback', () => {

@@ -5,7 +5,6 @@
  * executable stand-in at each path the unit executes. What is verified is the real file, byte for byte.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -13,6 +12,8 @@ import { after, before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { buildNmapArgs, resolveScanType } from '../../src/scan/nmap-args.ts';
 import { detectPrivilege } from '../../src/scan/privilege.ts';
+import { runTool } from '../support/run-tool.ts';
+import type { ToolResult } from '../support/run-tool.ts';
 
 const REPO = new URL('../../', import.meta.url).pathname;
 const UNIT_NAME = 'exposure-exporter.service';
@@ -186,10 +187,6 @@ async function writeStandIn(path: string): Promise<void> {
   await chmod(path, 0o755);
 }
 
-function analyze(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile('systemd-analyze', args, { timeout: 60_000, env: { ...process.env, SYSTEMD_COLORS: '0', SYSTEMD_PAGER: '' } }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr });
-    });
-  });
+function analyze(args: readonly string[]): Promise<ToolResult> {
+  return runTool('systemd-analyze', args, { env: { ...process.env, SYSTEMD_COLORS: '0', SYSTEMD_PAGER: '' } });
 }

@@ -17,13 +17,14 @@
  *
  * Requires root (CAP_SYS_ADMIN for namespaces, CAP_NET_RAW for nmap -sS).
  */
-import { execFile, execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { chmod, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { readToolOutput } from '../support/run-tool.ts';
 
 export interface LabHost {
   readonly ip: string;
@@ -84,23 +85,7 @@ interface RunOptions {
 }
 
 function runCommand(file: string, args: readonly string[], options: RunOptions = {}): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      file,
-      args,
-      {
-        timeout: COMMAND_TIMEOUT_MS,
-        killSignal: 'SIGKILL',
-        maxBuffer: 1024 * 1024,
-        encoding: 'utf8',
-        ...(options.signal === undefined ? {} : { signal: options.signal }),
-      },
-      (error, stdout, stderr) => {
-        if (error === null) resolve(stdout);
-        else reject(new Error(`${file} ${args.join(' ')} failed: ${stderr.trim() || error.message}`, { cause: error }));
-      },
-    );
-  });
+  return readToolOutput(file, args, { timeoutMs: COMMAND_TIMEOUT_MS, signal: options.signal });
 }
 
 function runIp(args: readonly string[], options: RunOptions = {}): Promise<string> {

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { parseExposition } from './exposition.ts';
 import type { Sample } from './exposition.ts';
+import { pollUntil } from './poll.ts';
 
 const MAIN = new URL('../../dist/main.js', import.meta.url).pathname;
 
@@ -50,14 +51,8 @@ export async function startExporter(args: readonly string[], options: { cwd?: st
     child,
     logs: () => logs,
     scrape,
-    async waitForMetrics(predicate, what, timeoutMs = 60_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const samples = await scrape();
-        if (predicate(samples)) return samples;
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
+    waitForMetrics(predicate, what, timeoutMs = 60_000) {
+      return pollUntil(scrape, predicate, { what, timeoutMs, intervalMs: 200 });
     },
     async stop(signal = 'SIGTERM', timeoutMs = 15_000) {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;

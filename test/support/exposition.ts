@@ -1,4 +1,5 @@
-/** A small reader of the Prometheus text format, enough to assert on samples by name and labels. */
+/** A small reader of the Prometheus text format, enough to assert on samples by name and labels, and its linter. */
+import { runTool } from './run-tool.ts';
 
 export interface Sample {
   readonly name: string;
@@ -33,4 +34,10 @@ export function valueOf(samples: readonly Sample[], name: string, labels: Record
   );
   if (found.length !== 1) throw new Error(`expected one ${name}${JSON.stringify(labels)}, found ${found.length}`);
   return found[0]!.value;
+}
+
+/** What `promtool check metrics` says of an exposition (its stdout and stderr together, trimmed) and its exit code. */
+export async function lintExposition(text: string): Promise<{ code: number; output: string }> {
+  const { code, stdout, stderr } = await runTool('promtool', ['check', 'metrics'], { input: text });
+  return { code, output: `${stdout}${stderr}`.trim() };
 }

@@ -2,12 +2,10 @@
  * A real Prometheus (Debian's 2.42) for end-to-end tests: its own temp dir, a free loopback port, short
  * intervals, stopped by the test. Queries go through its HTTP API, as Grafana's would.
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findFreePort } from './free-port.ts';
+import { startDaemon } from './daemon.ts';
+import type { Daemon } from './daemon.ts';
+import { pollUntil } from './poll.ts';
 
 export interface PrometheusOptions {
   /** `job` → `host:port` of each scrape target. */
@@ -40,31 +38,18 @@ export interface PrometheusServer {
 }
 
 export async function startPrometheus(options: PrometheusOptions): Promise<PrometheusServer> {
-  const dir = await mkdtemp(join(tmpdir(), 'ee-prometheus-'));
-  const port = await findFreePort();
-  const config = renderConfig(options);
-  await writeFile(join(dir, 'prometheus.yml'), config);
-  const child = spawn(
-    'prometheus',
-    [
+  const daemon = await startDaemon({
+    command: 'prometheus',
+    files: { 'prometheus.yml': renderConfig(options) },
+    args: (port, dir) => [
       `--config.file=${join(dir, 'prometheus.yml')}`,
       `--storage.tsdb.path=${join(dir, 'data')}`,
       `--web.listen-address=127.0.0.1:${port}`,
       '--log.level=warn',
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
-  const url = `http://127.0.0.1:${port}`;
-  const server = buildServer(url, child, dir);
-  try {
-    await waitUntilReady(url, child, () => stderr);
-  } catch (err) {
-    await server.stop();
-    throw err;
-  }
-  return server;
+    readyPath: '/-/ready',
+  });
+  return buildServer(daemon);
 }
 
 function renderConfig(options: PrometheusOptions): string {
@@ -82,7 +67,8 @@ ${rules}${alerting}scrape_configs:
 ${scrapeConfigs}`;
 }
 
-function buildServer(url: string, child: ChildProcess, dir: string): PrometheusServer {
+function buildServer(daemon: Daemon): PrometheusServer {
+  const { url } = daemon;
   const api = async (path: string, params: Record<string, string>): Promise<QueryResult> => {
     const response = await fetch(`${url}${path}?${new URLSearchParams(params)}`, { signal: AbortSignal.timeout(10_000) });
     const body = (await response.json()) as { status: string; data: QueryResult; error?: string };
@@ -97,28 +83,18 @@ function buildServer(url: string, child: ChildProcess, dir: string): PrometheusS
       const end = Date.now() / 1000;
       return api('/api/v1/query_range', { query: expr, start: String(end - seconds), end: String(end), step: String(step) });
     },
-    async waitFor(expr, predicate, what, timeoutMs = 60_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const result = await query(expr);
-        if (predicate(result)) return result;
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (${expr}): ${JSON.stringify(result.result)}`);
-        await new Promise((resolve) => setTimeout(resolve, 500));
-      }
+    waitFor(expr, predicate, what, timeoutMs = 60_000) {
+      return pollUntil(() => query(expr), predicate, {
+        what: `${what} (${expr})`,
+        timeoutMs,
+        intervalMs: 500,
+        describe: (result) => JSON.stringify(result.result),
+      });
     },
     labelValues(label, selectors) {
       return fetchLabelValues(url, label, selectors);
     },
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-        await exited;
-        clearTimeout(timer);
-      }
-      await rm(dir, { recursive: true, force: true });
-    },
+    stop: daemon.stop,
   };
 }
 
@@ -128,15 +104,4 @@ async function fetchLabelValues(url: string, label: string, selectors: readonly 
   const body = (await response.json()) as { status: string; data: string[]; error?: string };
   if (body.status !== 'success') throw new Error(`Prometheus rejected the label query: ${body.error ?? response.status}`);
   return body.data;
-}
-
-async function waitUntilReady(url: string, child: ChildProcess, stderr: () => string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`prometheus exited with ${child.exitCode}: ${stderr()}`);
-    const ready = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
-    if (ready) return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`prometheus was not ready within 30 s: ${stderr()}`);
 }

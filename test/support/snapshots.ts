@@ -1,5 +1,4 @@
 /** Realistic scan results and exporter states shared by the metrics, report and HTTP tests. */
-import { parseConfigText } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { ExporterState } from '../../src/core/exporter-state.ts';
 import { completeCycle, failCycle } from '../../src/core/health.ts';
@@ -8,6 +7,7 @@ import { NO_INVENTORY } from '../../src/core/inventory.ts';
 import { buildSnapshot } from '../../src/core/snapshot.ts';
 import type { Snapshot } from '../../src/core/snapshot.ts';
 import type { ObservedHost, ScanResult } from '../../src/scan/types.ts';
+import { configWith } from './config.ts';
 
 export const TEST_CONFIG_YAML = `
 scan:
@@ -20,7 +20,7 @@ exceptions:
 `;
 
 export function testConfig(yaml = TEST_CONFIG_YAML): Config {
-  return parseConfigText(yaml, 'test.yml');
+  return configWith(yaml);
 }
 
 /** A scan result that took 41.2 s and finished at `finishedAt`; any field can be overridden. */
@@ -60,24 +60,16 @@ export const FIRST_HOSTS: ObservedHost[] = [
 /** An exporter state after two cycles: the second closed 9200 on .7 and opened 27017 on .10. */
 export function twoCycleState(config: Config = testConfig()): { state: ExporterState; first: Snapshot; second: Snapshot } {
   const state = new ExporterState({ config, startedAt: new Date('2026-11-26T01:00:00Z') });
-  const first = buildSnapshot({
-    result: scanResult(FIRST_HOSTS, '2026-11-26T01:00:41.200Z'),
-    inventory: NO_INVENTORY,
-    rules: config,
-    previous: undefined,
-  });
+  const snapshotAt = (hosts: readonly ObservedHost[], finishedAt: string, previous: Snapshot | undefined): Snapshot =>
+    buildSnapshot({ result: scanResult(hosts, finishedAt), inventory: NO_INVENTORY, rules: config, previous });
+  const first = snapshotAt(FIRST_HOSTS, '2026-11-26T01:00:41.200Z', undefined);
   recordCompletedCycle(state, attemptFor(1, first), first);
   const secondHosts: ObservedHost[] = [
     { ip: '203.0.113.7', openPorts: FIRST_HOSTS[0]!.openPorts.filter((port) => port.port !== 9200) },
     FIRST_HOSTS[1]!,
     { ip: '203.0.113.10', openPorts: [...FIRST_HOSTS[2]!.openPorts, { port: 27017, protocol: 'tcp', service: 'mongod' }] },
   ];
-  const second = buildSnapshot({
-    result: scanResult(secondHosts, '2026-11-26T02:00:41.200Z'),
-    inventory: NO_INVENTORY,
-    rules: config,
-    previous: first,
-  });
+  const second = snapshotAt(secondHosts, '2026-11-26T02:00:41.200Z', first);
   recordCompletedCycle(state, attemptFor(2, second), second);
   return { state, first, second };
 }

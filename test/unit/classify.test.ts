@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseConfigText } from '../../src/config/load.ts';
 import { defaultConfig } from '../../src/config/schema.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { classifyPort, exceptionApplies, matchesGlob } from '../../src/core/classify.ts';
@@ -9,12 +8,9 @@ import { UNKNOWN_OWNER } from '../../src/core/inventory.ts';
 import type { AddressOwner } from '../../src/core/inventory.ts';
 import type { Protocol } from '../../src/scan/types.ts';
 import { SHOP_DB, BLOG_WEB } from '../support/owners.ts';
+import { configWith } from '../support/config.ts';
 
 const NOW = new Date('2026-11-26T02:00:00.000Z');
-
-function configWith(yaml: string): Config {
-  return parseConfigText(yaml, 'test.yml');
-}
 
 /** One exception with the given match, expiring long after NOW unless told otherwise. */
 function configWithException(match: string, expires = '2027-01-31'): Config {

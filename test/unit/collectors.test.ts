@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { ExporterState } from '../../src/core/exporter-state.ts';
 import { recordInventoryFailure, recordInventoryRead } from '../../src/core/health.ts';
 import { NO_INVENTORY } from '../../src/core/inventory.ts';
 import { buildSnapshot } from '../../src/core/snapshot.ts';
 import { createMetricsEndpoint } from '../../src/metrics/collectors.ts';
+import { lintExposition } from '../support/exposition.ts';
 import { assertGolden } from '../support/golden.ts';
 import { recordCompletedCycle, recordFailedCycle, scanResult, testConfig, twoCycleState } from '../support/snapshots.ts';
 
@@ -58,16 +58,8 @@ describe('exporter metrics', () => {
   it('produces an exposition that promtool check metrics accepts', async () => {
     const { state } = twoCycleState();
     const text = await render(state);
-    const child = execFile('promtool', ['check', 'metrics']);
-    const result = new Promise<{ code: number | null; output: string }>((resolve) => {
-      let output = '';
-      child.stdout?.on('data', (chunk: Buffer) => (output += chunk));
-      child.stderr?.on('data', (chunk: Buffer) => (output += chunk));
-      child.on('close', (code) => resolve({ code, output }));
-    });
-    child.stdin?.end(text);
-    const { code, output } = await result;
-    assert.equal(output.trim(), '');
+    const { code, output } = await lintExposition(text);
+    assert.equal(output, '');
     assert.equal(code, 0);
   });
 

@@ -22,7 +22,10 @@ function fixtureText(name: string): string {
   return readFileSync(new URL(`../fixtures/openstack/${name}`, import.meta.url), 'utf8');
 }
 
-/** The X-Subject-Token Keystone sent with the recorded project-scoped token (samples/index.json). */
+/**
+ * The X-Subject-Token header Keystone sent with the recorded project-scoped token, whose body is
+ * test/fixtures/openstack/keystone_token_password_project_scoped.json.
+ */
 const RECORDED_TOKEN =
   'gAAAAABrCDGEPZVdqrWL6rDTdkwhrH2DJsuDgAHfKnAfZ7xmcnV3A_JwTWw1BLjeB6oKuFYU8kOmf5qUCHViPNIl3clvr4cUH6i7QZm8YzKyRYE9TQ0Fi_5E7TITxOp_JMOEqKjfZDicMvi6Mk5DOGcrFpUxVq2OcCSsb8C6WPliDz7MOouvxjk';
 const PROJECTS = JSON.parse(fixtureText('keystone_projects.json')) as unknown;

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseConfigText } from '../../src/config/load.ts';
 import { defaultConfig } from '../../src/config/schema.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { buildNmapArgs, resolveScanType } from '../../src/scan/nmap-args.ts';
 import type { NmapInvocation, Privilege } from '../../src/scan/nmap-args.ts';
 import type { IpFamily } from '../../src/scan/types.ts';
+import { configWith } from '../support/config.ts';
 
 /** What the scanner passes for a job from this config; `privilege` is what was detected at start. */
 function invocationFrom(
@@ -23,10 +23,6 @@ function invocationFrom(
     tuning: config.scan.tuning,
     statsEveryMs: options.statsEveryMs ?? 5000,
   };
-}
-
-function configWith(yaml: string): Config {
-  return parseConfigText(yaml, 'test.yml');
 }
 
 const SMALL = `

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseConfigText } from '../../src/config/load.ts';
 import { ExporterState } from '../../src/core/exporter-state.ts';
 import type { CycleAttempt } from '../../src/core/health.ts';
 import type { AddressOwner, InventorySnapshot } from '../../src/core/inventory.ts';
@@ -11,9 +10,9 @@ import type { Snapshot } from '../../src/core/snapshot.ts';
 import type { ObservedHost } from '../../src/scan/types.ts';
 import { recordCompletedCycle, recordFailedCycle, scanResult } from '../support/snapshots.ts';
 import { SHOP_DB, BLOG_WEB, INFRA_CI } from '../support/owners.ts';
+import { configWith } from '../support/config.ts';
 
-const CONFIG = parseConfigText(
-  `
+const CONFIG = configWith(`
 scan:
   targets: ["203.0.113.0/24"]
 exceptions:
@@ -21,9 +20,7 @@ exceptions:
     match: {tenant: infra, ports: ["3306/tcp"]}
     reason: "approved in SEC-200"
     expires: 2027-01-31
-`,
-  'test.yml',
-);
+`);
 
 const PROCESS_START = new Date('2026-11-26T00:59:00.000Z');
 const T1 = new Date('2026-11-26T01:00:41.237Z');
@@ -176,7 +173,7 @@ describe('parseReportFilter', () => {
 });
 
 describe('buildReport', () => {
-  it('renders the whole report in its schema_version 1 shape', () => {
+  it('renders the whole report in the shape docs/report.md documents', () => {
     const opened = { ip: '203.0.113.7', port: 27017, protocol: 'tcp' };
     const closed = { ip: '203.0.113.40', port: 9200, protocol: 'tcp' };
     const port = (number: number, rest: Record<string, unknown>, firstSeen = T1) => ({

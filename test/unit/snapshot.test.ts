@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseConfigText } from '../../src/config/load.ts';
 import { defaultConfig } from '../../src/config/schema.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { NO_INVENTORY, UNKNOWN_OWNER } from '../../src/core/inventory.ts';
@@ -10,6 +9,7 @@ import type { Snapshot } from '../../src/core/snapshot.ts';
 import type { ObservedHost, ObservedPort, ScanResult } from '../../src/scan/types.ts';
 import { scanResult } from '../support/snapshots.ts';
 import { SHOP_DB } from '../support/owners.ts';
+import { BLOG_MYSQL_EXCEPTION, configWith } from '../support/config.ts';
 
 const T1 = new Date('2026-11-26T01:00:41.237Z');
 const T2 = new Date('2026-11-26T02:00:39.512Z');
@@ -229,16 +229,13 @@ describe('buildSnapshot', () => {
     });
 
     it('classifies at the time the scan finished, so an exception expiring then no longer applies', () => {
-      const config = parseConfigText(
-        `
+      const config = configWith(`
 exceptions:
   - name: shop-redis
     match: {ports: ["6379/tcp"]}
     reason: "SEC-123"
     expires: "${T2.toISOString()}"
-`,
-        'test.yml',
-      );
+`);
       assert.equal(snapshotOf(T1, [host('203.0.113.7', [6379])], { config }).hosts[0]?.ports[0]?.class, 'excepted');
       assert.equal(snapshotOf(T2, [host('203.0.113.7', [6379])], { config }).hosts[0]?.ports[0]?.class, 'nonstandard');
     });
@@ -291,16 +288,13 @@ describe('reclassifySnapshot', () => {
   });
 
   it('applies a new exception and keeps first-seen times and changes', () => {
-    const rules = parseConfigText(
-      `
+    const rules = configWith(`
 exceptions:
   - name: shop-redis
     match: {tenant: shop, ports: ["6379/tcp"]}
     reason: "SEC-123"
     expires: 2027-01-31
-`,
-      'test.yml',
-    );
+`);
     const reclassified = reclassifySnapshot(second, rules, T3);
     assert.deepEqual(
       reclassified.hosts[0]?.ports.map((p) => [p.port, p.class, p.severity, p.exception]),
@@ -312,42 +306,36 @@ exceptions:
   });
 
   it('recomputes suspicious when every nonstandard port becomes excepted', () => {
-    const rules = parseConfigText(
-      `
+    const rules = configWith(`
 exceptions:
   - name: shop-all
     match: {tenant: shop}
     reason: "SEC-124"
     expires: 2027-01-31
-`,
-      'test.yml',
-    );
+`);
     assert.equal(second.hosts[0]?.suspicious, true);
     assert.equal(reclassifySnapshot(second, rules, T3).hosts[0]?.suspicious, false);
   });
 
   it('applies new severity overrides', () => {
-    const rules = parseConfigText('severity_overrides: {"27017/tcp": critical}\n', 'test.yml');
+    const rules = configWith('severity_overrides: {"27017/tcp": critical}\n');
     assert.equal(reclassifySnapshot(second, rules, T3).hosts[0]?.ports[2]?.severity, 'critical');
   });
 
   it('uses the given time for expiry, not the scan time', () => {
-    const rules = parseConfigText(
-      `
+    const rules = configWith(`
 exceptions:
   - name: shop-redis
     match: {ports: ["6379/tcp"]}
     reason: "SEC-123"
     expires: "${T3.toISOString()}"
-`,
-      'test.yml',
-    );
+`);
     assert.equal(reclassifySnapshot(second, rules, new Date(T3.getTime() - 1)).hosts[0]?.ports[1]?.class, 'excepted');
     assert.equal(reclassifySnapshot(second, rules, T3).hosts[0]?.ports[1]?.class, 'nonstandard');
   });
 
   it('leaves the original snapshot unchanged', () => {
-    const rules = parseConfigText('standard_ports: ["6379/tcp"]\n', 'test.yml');
+    const rules = configWith('standard_ports: ["6379/tcp"]\n');
     reclassifySnapshot(second, rules, T3);
     assert.deepEqual(second.hosts[0]?.ports.map((p) => p.class), ['standard', 'nonstandard', 'nonstandard']);
   });
@@ -355,16 +343,7 @@ exceptions:
 
 describe('summarizeHosts', () => {
   it('counts ports by class and nonstandard ports by severity', () => {
-    const config = parseConfigText(
-      `
-exceptions:
-  - name: blog-mysql
-    match: {ip: "203.0.113.12", ports: ["3306/tcp"]}
-    reason: "SEC-200"
-    expires: 2027-01-31
-`,
-      'test.yml',
-    );
+    const config = configWith(BLOG_MYSQL_EXCEPTION);
     const snapshot = snapshotOf(
       T1,
       [

@@ -3,7 +3,6 @@ import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { parseConfigText } from '../../src/config/load.ts';
 import type { InventorySnapshot } from '../../src/core/inventory.ts';
 import { buildSnapshot } from '../../src/core/snapshot.ts';
 import type { Snapshot } from '../../src/core/snapshot.ts';
@@ -12,22 +11,14 @@ import { ExporterError } from '../../src/errors.ts';
 import type { ObservedHost, ScanResult } from '../../src/scan/types.ts';
 import { scanResult } from '../support/snapshots.ts';
 import { SHOP_DB } from '../support/owners.ts';
+import { BLOG_MYSQL_EXCEPTION, configWith } from '../support/config.ts';
 
 const SAVED_AT = new Date('2026-11-26T02:00:41.950Z');
 const LOADED_AT = new Date('2026-11-26T02:05:00.000Z');
 /** LOADED_AT as loadState writes it into the name of a file it moves aside. */
 const ASIDE_SUFFIX = '.invalid-2026-11-26T020500000Z';
 
-const RULES = parseConfigText(
-  `
-exceptions:
-  - name: blog-mysql
-    match: {ip: "203.0.113.12", ports: ["3306/tcp"]}
-    reason: "SEC-200"
-    expires: 2027-01-31
-`,
-  'test.yml',
-);
+const RULES = configWith(BLOG_MYSQL_EXCEPTION);
 
 const INVENTORY: InventorySnapshot = {
   source: 'openstack',
