@@ -3,7 +3,7 @@
  * cycles. Only the scheduler and the reload path write it; /metrics, /report and the landing page read it
  * synchronously, so what they show is always one consistent cycle.
  */
-import type { Config } from '../config/schema.ts';
+import type { ExporterConfig } from './exporter-config.ts';
 import { NO_INVENTORY } from './inventory.ts';
 import type { InventorySnapshot } from './inventory.ts';
 import type { Snapshot } from './snapshot.ts';
@@ -23,7 +23,7 @@ export interface ReloadStatus {
 }
 
 export class ExporterState {
-  #config: Config;
+  #config: ExporterConfig;
   #snapshot: Snapshot | undefined;
   #restored = false;
   #lastAttempt: CycleAttempt | undefined;
@@ -36,12 +36,12 @@ export class ExporterState {
   /** undefined until the first read of a configured inventory. */
   #inventoryUp: boolean | undefined;
 
-  constructor(options: { config: Config; startedAt: Date }) {
+  constructor(options: { config: ExporterConfig; startedAt: Date }) {
     this.#config = options.config;
     this.#reload = { successful: true, at: options.startedAt };
   }
 
-  get config(): Config {
+  get config(): ExporterConfig {
     return this.#config;
   }
 
@@ -131,7 +131,7 @@ export class ExporterState {
     this.#finish(attempt);
   }
 
-  applyConfig(config: Config, snapshot: Snapshot | undefined, at: Date): void {
+  applyConfig(config: ExporterConfig, snapshot: Snapshot | undefined, at: Date): void {
     this.#config = config;
     this.#snapshot = snapshot;
     this.#reload = { successful: true, at };

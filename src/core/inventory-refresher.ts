@@ -6,7 +6,7 @@
  */
 import { ExporterError, describeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { setContainsAddress } from '../scan/targets.ts';
+import { setContainsAddress } from '../net/addresses.ts';
 import type { ExporterState } from './exporter-state.ts';
 import type { Inventory } from './inventory.ts';
 
@@ -109,13 +109,16 @@ export class InventoryRefresher {
   }
 
   #settings(): { refreshIntervalMs: number; requestTimeoutMs: number } {
-    const openstack = this.#options.state.config.openstack;
+    const openstack = this.#options.state.config.settings.openstack;
     return { refreshIntervalMs: openstack?.refreshIntervalMs ?? 600_000, requestTimeoutMs: openstack?.requestTimeoutMs ?? 30_000 };
   }
 }
 
-/** The inventory's public addresses that scan.targets leaves out (never scanned, by design). */
+/**
+ * The inventory's public addresses that scan.targets leaves out (never scanned, by design). Measured
+ * against the targets of all replicas: an address another shard scans is covered, not missing.
+ */
 export function listAddressesOutsideTargets(state: ExporterState): string[] {
-  const targets = state.config.scan.targets;
+  const targets = state.config.settings.scan.targets;
   return state.inventory.publicAddresses.filter((ip) => !setContainsAddress(targets, ip));
 }

@@ -1,7 +1,7 @@
 /**
- * The JSON report (SPEC §8), served on /report and printed by --once. Built from one snapshot, so it is as
- * consistent as the metrics; the `scan` block describes the last attempt, which may have failed while the
- * hosts still come from the last cycle that succeeded.
+ * The JSON report (its fields are described in README.md), served on /report and printed by --once. Built
+ * from one snapshot, so it is as consistent as the metrics; the `scan` block describes the last attempt,
+ * which may have failed while the hosts still come from the last cycle that succeeded.
  */
 import type { ExporterState } from './exporter-state.ts';
 import { SEVERITIES } from './severity.ts';
@@ -105,7 +105,7 @@ function renderScan(state: ExporterState, snapshot: Snapshot | undefined): objec
     success: attempt?.success ?? true,
     error: attempt?.error ?? null,
     last_success_at: snapshot?.scan.finishedAt.toISOString() ?? null,
-    targets: snapshot?.scan.targets ?? state.config.scan.targets.count,
+    targets: snapshot?.scan.targets ?? state.config.plan.targets.count(),
     hosts_up: snapshot?.scan.hostsUp ?? 0,
     nmap: { version: snapshot?.scan.nmapVersion ?? '', args: snapshot?.scan.nmapArgs.flat() ?? [] },
   };

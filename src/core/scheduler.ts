@@ -3,10 +3,10 @@
  * AbortSignal that fires at scan.timeout or at shutdown. The scheduler alone records health; the scanner
  * and the inventory only return results or throw (node_exporter's collector/scheduler split).
  */
-import type { Config } from '../config/schema.ts';
 import { ExporterError, describeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { ScanJob, Scanner } from '../scan/types.ts';
+import type { ExporterConfig } from './exporter-config.ts';
 import type { ExporterState } from './exporter-state.ts';
 import type { InventoryRefresher } from './inventory-refresher.ts';
 import { buildSnapshot } from './snapshot.ts';
@@ -75,7 +75,7 @@ export class CycleScheduler {
   }
 
   #scheduleNext(): void {
-    const interval = this.#options.state.config.scan.intervalMs;
+    const interval = this.#options.state.config.settings.scan.intervalMs;
     const due = (this.#lastStart?.getTime() ?? 0) + interval;
     const delay = Math.max(0, due - this.#now().getTime());
     this.#timer = setTimeout(() => {
@@ -92,8 +92,8 @@ export class CycleScheduler {
     const startedAt = this.#now();
     this.#lastStart = startedAt;
     state.beginCycle();
-    log.info('scan cycle started', { targets: config.scan.targets.count });
-    const signal = AbortSignal.any([this.#stopping.signal, AbortSignal.timeout(config.scan.timeoutMs)]);
+    log.info('scan cycle started', { targets: config.plan.targets.count() });
+    const signal = AbortSignal.any([this.#stopping.signal, AbortSignal.timeout(config.settings.scan.timeoutMs)]);
     try {
       await this.#options.inventory?.ensureFresh();
       const result = await this.#options.scanner.scan(buildScanJob(config), {
@@ -102,7 +102,7 @@ export class CycleScheduler {
       });
       // Joined with the inventory as it is when the scan ends: a read that finished meanwhile is used.
       const inventory = { ...state.inventory, up: state.inventoryUp ?? state.inventory.up };
-      const snapshot = buildSnapshot({ result, inventory, rules: config, previous: state.snapshot });
+      const snapshot = buildSnapshot({ result, inventory, rules: config.rules, previous: state.snapshot });
       const finishedAt = this.#now();
       state.completeCycle({ cycle, startedAt, finishedAt, success: true, error: null }, snapshot);
       log.info('scan cycle finished', {
@@ -139,12 +139,12 @@ export class CycleScheduler {
   }
 }
 
-export function buildScanJob(config: Config): ScanJob {
-  const { scan } = config;
+export function buildScanJob(config: ExporterConfig): ScanJob {
+  const { scan } = config.settings;
   return {
     nmapPath: scan.nmapPath,
-    targets: scan.targets,
-    ports: scan.ports,
+    targets: config.plan.targets,
+    ports: config.plan.ports,
     scanType: scan.scanType,
     hostDiscovery: scan.hostDiscovery,
     tuning: scan.tuning,

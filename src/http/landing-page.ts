@@ -10,7 +10,7 @@ export function renderLandingPage(input: { state: ExporterState; build: BuildInf
     ['Targets', describeTargets(state)],
     ['Scan in progress', state.inProgress ? `yes, about ${Math.round(state.progress * 100)}%` : 'no'],
   ];
-  if (state.config.openstack) {
+  if (state.config.settings.openstack) {
     const { inventory } = state;
     const health = state.inventoryUp === undefined ? 'not read yet' : state.inventoryUp ? 'up' : 'down, using the last good read';
     const synced = inventory.syncedAt ? `, ${inventory.servers} servers, ${inventory.owners.size} addresses, read ${inventory.syncedAt.toISOString()}` : '';
@@ -53,9 +53,9 @@ ${table}
 }
 
 function describeTargets(state: ExporterState): string {
-  const { scan } = state.config;
-  const shard = scan.shard.count > 1 ? `, shard ${scan.shard.index}/${scan.shard.count} of ${scan.allTargetsCount}` : '';
-  return `${scan.targetSpecs.join(', ')} (${scan.targets.count} addresses${shard})`;
+  const { scan } = state.config.settings;
+  const shard = scan.shard.count > 1 ? `, shard ${scan.shard.index}/${scan.shard.count} of ${scan.targets.count}` : '';
+  return `${scan.targetSpecs.join(', ')} (${state.config.plan.targets.count()} addresses${shard})`;
 }
 
 function escapeHtml(text: string): string {

@@ -154,7 +154,7 @@ function registerExporterMetrics(registry: Registry, options: { state: ExporterS
     registers,
     collect() {
       this.reset();
-      for (const exception of state.config.exceptions) {
+      for (const exception of state.config.settings.exceptions) {
         this.set({ exception: exception.name }, exception.expiresAt.getTime() / 1000);
       }
     },
@@ -169,7 +169,7 @@ function registerExporterMetrics(registry: Registry, options: { state: ExporterS
     registers,
     collect() {
       this.reset();
-      const { shard } = state.config.scan;
+      const { shard } = state.config.settings.scan;
       this.set({ shard: String(shard.index), shards: String(shard.count) }, 1);
     },
   });
@@ -234,7 +234,7 @@ function registerHealthMetrics(registry: Registry, state: ExporterState): void {
     'exposure_openstack_up',
     'Whether the last OpenStack inventory read succeeded (1) or failed (0); absent without an openstack block.',
     () => {
-      if (!state.config.openstack || state.inventoryUp === undefined) return undefined;
+      if (!state.config.settings.openstack || state.inventoryUp === undefined) return undefined;
       return state.inventoryUp ? 1 : 0;
     },
   );
@@ -246,7 +246,7 @@ function registerHealthMetrics(registry: Registry, state: ExporterState): void {
   optionalGauge(
     'exposure_inventory_addresses_outside_targets',
     'Public addresses the inventory knows (floating IPs, external and shared networks) that scan.targets does not cover.',
-    () => (state.config.openstack ? listAddressesOutsideTargets(state).length : undefined),
+    () => (state.config.settings.openstack ? listAddressesOutsideTargets(state).length : undefined),
   );
 
   new Gauge({
@@ -255,7 +255,7 @@ function registerHealthMetrics(registry: Registry, state: ExporterState): void {
     registers,
     collect() {
       this.reset();
-      this.set(state.config.scan.targets.count);
+      this.set(state.config.plan.targets.count());
     },
   });
   new Gauge({

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { parseConfigText } from '../../src/config/load.ts';
+import { buildExporterConfig } from '../../src/core/exporter-config.ts';
 import { buildScanJob } from '../../src/core/scheduler.ts';
 import { NmapScanner, probeNmapProcStatus } from '../../src/scan/nmap-scanner.ts';
 import { isProcessAlive, startLab } from '../lab/netns-lab.ts';
@@ -13,7 +14,7 @@ import { openTcpListener } from '../support/tcp-listener.ts';
 import type { TcpListener } from '../support/tcp-listener.ts';
 
 function jobFor(yaml: string) {
-  return buildScanJob(parseConfigText(yaml, 'test.yml'));
+  return buildScanJob(buildExporterConfig(parseConfigText(yaml, 'test.yml')));
 }
 
 describe('NmapScanner on loopback', () => {

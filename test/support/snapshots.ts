@@ -1,6 +1,7 @@
 /** Realistic scan results and exporter states shared by the metrics, report and HTTP tests. */
 import { parseConfigText } from '../../src/config/load.ts';
-import type { Config } from '../../src/config/schema.ts';
+import { buildExporterConfig } from '../../src/core/exporter-config.ts';
+import type { ExporterConfig } from '../../src/core/exporter-config.ts';
 import { ExporterState } from '../../src/core/exporter-state.ts';
 import { NO_INVENTORY } from '../../src/core/inventory.ts';
 import { buildSnapshot } from '../../src/core/snapshot.ts';
@@ -17,8 +18,9 @@ exceptions:
     expires: 2099-01-31
 `;
 
-export function testConfig(yaml = TEST_CONFIG_YAML): Config {
-  return parseConfigText(yaml, 'test.yml');
+/** The config as the exporter runs it (settings, scan plan, classification rules) from YAML text. */
+export function testConfig(yaml = TEST_CONFIG_YAML): ExporterConfig {
+  return buildExporterConfig(parseConfigText(yaml, 'test.yml'));
 }
 
 /** A scan result that took 41.2 s and finished at `finishedAt`; any field can be overridden. */
@@ -56,12 +58,12 @@ export const FIRST_HOSTS: ObservedHost[] = [
 ];
 
 /** An exporter state after two cycles: the second closed 9200 on .7 and opened 27017 on .10. */
-export function twoCycleState(config: Config = testConfig()): { state: ExporterState; first: Snapshot; second: Snapshot } {
+export function twoCycleState(config: ExporterConfig = testConfig()): { state: ExporterState; first: Snapshot; second: Snapshot } {
   const state = new ExporterState({ config, startedAt: new Date('2026-11-26T01:00:00Z') });
   const first = buildSnapshot({
     result: scanResult(FIRST_HOSTS, '2026-11-26T01:00:41.200Z'),
     inventory: NO_INVENTORY,
-    rules: config,
+    rules: config.rules,
     previous: undefined,
   });
   state.completeCycle(attemptFor(1, first), first);
@@ -73,7 +75,7 @@ export function twoCycleState(config: Config = testConfig()): { state: ExporterS
   const second = buildSnapshot({
     result: scanResult(secondHosts, '2026-11-26T02:00:41.200Z'),
     inventory: NO_INVENTORY,
-    rules: config,
+    rules: config.rules,
     previous: first,
   });
   state.completeCycle(attemptFor(2, second), second);

@@ -2,22 +2,26 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseConfigText } from '../../src/config/load.ts';
 import { defaultConfig } from '../../src/config/schema.ts';
-import type { Config } from '../../src/config/schema.ts';
 import { classifyPort, exceptionApplies, matchesGlob } from '../../src/core/classify.ts';
-import type { Classification } from '../../src/core/classify.ts';
+import type { Classification, ClassificationRules } from '../../src/core/classify.ts';
+import { buildClassificationRules } from '../../src/core/exporter-config.ts';
 import { UNKNOWN_OWNER } from '../../src/core/inventory.ts';
 import type { AddressOwner } from '../../src/core/inventory.ts';
-import type { Protocol } from '../../src/scan/types.ts';
+import type { Protocol } from '../../src/net/port-spec.ts';
 import { SHOP_DB, BLOG_WEB } from '../support/owners.ts';
 
 const NOW = new Date('2026-11-26T02:00:00.000Z');
 
-function configWith(yaml: string): Config {
-  return parseConfigText(yaml, 'test.yml');
+function configWith(yaml: string): ClassificationRules {
+  return buildClassificationRules(parseConfigText(yaml, 'test.yml'));
+}
+
+function defaultRules(): ClassificationRules {
+  return buildClassificationRules(defaultConfig());
 }
 
 /** One exception with the given match, expiring long after NOW unless told otherwise. */
-function configWithException(match: string, expires = '2027-01-31'): Config {
+function configWithException(match: string, expires = '2027-01-31'): ClassificationRules {
   return configWith(`
 exceptions:
   - name: approved
@@ -28,7 +32,7 @@ exceptions:
 }
 
 function classify(
-  config: Config,
+  config: ClassificationRules,
   target: { ip?: string; owner?: AddressOwner; port: number; protocol?: Protocol; service?: string },
   now: Date = NOW,
 ): Classification {
@@ -49,12 +53,12 @@ describe('classifyPort', () => {
   describe('standard ports', () => {
     for (const port of [22, 80, 443]) {
       it(`${port}/tcp is standard under the default standard_ports`, () => {
-        assert.deepEqual(classify(defaultConfig(), { port }), { class: 'standard', severity: null, exception: null });
+        assert.deepEqual(classify(defaultRules(), { port }), { class: 'standard', severity: null, exception: null });
       });
     }
 
     it('a standard port number on another protocol is not standard', () => {
-      assert.deepEqual(classify(defaultConfig(), { port: 22, protocol: 'udp' }), {
+      assert.deepEqual(classify(defaultRules(), { port: 22, protocol: 'udp' }), {
         class: 'nonstandard',
         severity: 'low',
         exception: null,
@@ -75,7 +79,7 @@ describe('classifyPort', () => {
 
   describe('nonstandard ports and severity', () => {
     it('an open redis port is nonstandard and high', () => {
-      assert.deepEqual(classify(defaultConfig(), { port: 6379, service: 'redis' }), {
+      assert.deepEqual(classify(defaultRules(), { port: 6379, service: 'redis' }), {
         class: 'nonstandard',
         severity: 'high',
         exception: null,
@@ -83,7 +87,7 @@ describe('classifyPort', () => {
     });
 
     it('9200 is high by its number although nmap names it wap-wsp', () => {
-      assert.deepEqual(classify(defaultConfig(), { port: 9200, service: 'wap-wsp' }), {
+      assert.deepEqual(classify(defaultRules(), { port: 9200, service: 'wap-wsp' }), {
         class: 'nonstandard',
         severity: 'high',
         exception: null,
@@ -91,7 +95,7 @@ describe('classifyPort', () => {
     });
 
     it('a port nmap calls ssh is not standard when its number is not', () => {
-      assert.deepEqual(classify(defaultConfig(), { port: 2222, service: 'ssh' }), {
+      assert.deepEqual(classify(defaultRules(), { port: 2222, service: 'ssh' }), {
         class: 'nonstandard',
         severity: 'low',
         exception: null,
@@ -99,11 +103,11 @@ describe('classifyPort', () => {
     });
 
     it('a port nmap calls redis on an unlisted number is low', () => {
-      assert.equal(classify(defaultConfig(), { port: 16379, service: 'redis' }).severity, 'low');
+      assert.equal(classify(defaultRules(), { port: 16379, service: 'redis' }).severity, 'low');
     });
 
     it('the Docker API is critical, rsync medium and an unlisted port low', () => {
-      const config = defaultConfig();
+      const config = defaultRules();
       assert.equal(classify(config, { port: 2375 }).severity, 'critical');
       assert.equal(classify(config, { port: 873 }).severity, 'medium');
       assert.equal(classify(config, { port: 8080 }).severity, 'low');

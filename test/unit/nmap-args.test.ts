@@ -3,10 +3,12 @@ import { describe, it } from 'node:test';
 import { parseConfigText } from '../../src/config/load.ts';
 import { defaultConfig } from '../../src/config/schema.ts';
 import type { Config } from '../../src/config/schema.ts';
+import { buildExporterConfig } from '../../src/core/exporter-config.ts';
+import { buildScanJob } from '../../src/core/scheduler.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { buildNmapArgs, resolveScanType } from '../../src/scan/nmap-args.ts';
 import type { NmapInvocation, Privilege } from '../../src/scan/nmap-args.ts';
-import type { IpFamily } from '../../src/scan/types.ts';
+import type { IpFamily } from '../../src/net/addresses.ts';
 
 /** What the scanner passes for a job from this config; `privilege` is what was detected at start. */
 function invocationFrom(
@@ -14,13 +16,14 @@ function invocationFrom(
   options: { family?: IpFamily; privilege?: Privilege; statsEveryMs?: number } = {},
 ): NmapInvocation {
   const privilege = options.privilege ?? 'none';
+  const job = buildScanJob(buildExporterConfig(config));
   return {
     family: options.family ?? 4,
-    ports: config.scan.ports,
-    scanType: resolveScanType(config.scan.scanType, privilege),
+    ports: job.ports,
+    scanType: resolveScanType(job.scanType, privilege),
     privilege,
-    hostDiscovery: config.scan.hostDiscovery,
-    tuning: config.scan.tuning,
+    hostDiscovery: job.hostDiscovery,
+    tuning: job.tuning,
     statsEveryMs: options.statsEveryMs ?? 5000,
   };
 }
@@ -125,7 +128,7 @@ describe('buildNmapArgs', () => {
   it('passes the expanded default port list as one argument', () => {
     const args = buildNmapArgs(invocationFrom(defaultConfig()));
     const ports = args[args.indexOf('-p') + 1] ?? '';
-    assert.equal(ports, defaultConfig().scan.ports);
+    assert.equal(ports, buildExporterConfig(defaultConfig()).plan.ports);
     assert.match(ports, /^[0-9,-]+$/);
     assert.ok(ports.split(',').includes('6379'));
   });

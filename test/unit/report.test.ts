@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseConfigText } from '../../src/config/load.ts';
+import { buildExporterConfig } from '../../src/core/exporter-config.ts';
 import { ExporterState } from '../../src/core/exporter-state.ts';
 import type { CycleAttempt } from '../../src/core/exporter-state.ts';
 import type { AddressOwner, InventorySnapshot } from '../../src/core/inventory.ts';
@@ -12,7 +13,7 @@ import type { ObservedHost } from '../../src/scan/types.ts';
 import { scanResult } from '../support/snapshots.ts';
 import { SHOP_DB, BLOG_WEB, INFRA_CI } from '../support/owners.ts';
 
-const CONFIG = parseConfigText(
+const CONFIG = buildExporterConfig(parseConfigText(
   `
 scan:
   targets: ["203.0.113.0/24"]
@@ -23,7 +24,7 @@ exceptions:
     expires: 2027-01-31
 `,
   'test.yml',
-);
+));
 
 const PROCESS_START = new Date('2026-11-26T00:59:00.000Z');
 const T1 = new Date('2026-11-26T01:00:41.237Z');
@@ -61,7 +62,7 @@ function snapshotAt(finishedAt: Date, hosts: readonly ObservedHost[], previous: 
   return buildSnapshot({
     result: scanResult(hosts, finishedAt, { nmapArgs: [NMAP_ARGS], targets: 256, hostsUp: 97 }),
     inventory: INVENTORY,
-    rules: CONFIG,
+    rules: CONFIG.rules,
     previous,
   });
 }
@@ -408,7 +409,7 @@ describe('buildReport', () => {
           nmapArgs: [NMAP_ARGS],
         }),
         inventory: { ...INVENTORY, owners: new Map([['203.0.113.1', gateway]]) },
-        rules: CONFIG,
+        rules: CONFIG.rules,
         previous: undefined,
       }),
     );

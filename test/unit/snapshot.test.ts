@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseConfigText } from '../../src/config/load.ts';
 import { defaultConfig } from '../../src/config/schema.ts';
-import type { Config } from '../../src/config/schema.ts';
+import type { ClassificationRules } from '../../src/core/classify.ts';
+import { buildClassificationRules } from '../../src/core/exporter-config.ts';
 import { NO_INVENTORY, UNKNOWN_OWNER } from '../../src/core/inventory.ts';
 import type { AddressOwner, InventorySnapshot } from '../../src/core/inventory.ts';
 import { buildSnapshot, compareHosts, diffSnapshots, reclassifySnapshot, summarizeHosts } from '../../src/core/snapshot.ts';
@@ -10,6 +11,14 @@ import type { Snapshot } from '../../src/core/snapshot.ts';
 import type { ObservedHost, ObservedPort, ScanResult } from '../../src/scan/types.ts';
 import { scanResult } from '../support/snapshots.ts';
 import { SHOP_DB } from '../support/owners.ts';
+
+function rulesFrom(yaml: string, source: string): ClassificationRules {
+  return buildClassificationRules(parseConfigText(yaml, source));
+}
+
+function defaultRules(): ClassificationRules {
+  return buildClassificationRules(defaultConfig());
+}
 
 const T1 = new Date('2026-11-26T01:00:41.237Z');
 const T2 = new Date('2026-11-26T02:00:39.512Z');
@@ -50,12 +59,12 @@ function inventoryOf(owners: Record<string, AddressOwner>): InventorySnapshot {
 function snapshotOf(
   finishedAt: Date,
   hosts: readonly ObservedHost[],
-  options: { previous?: Snapshot; config?: Config; inventory?: InventorySnapshot } = {},
+  options: { previous?: Snapshot; config?: ClassificationRules; inventory?: InventorySnapshot } = {},
 ): Snapshot {
   return buildSnapshot({
     result: scanAt(finishedAt, hosts),
     inventory: options.inventory ?? NO_INVENTORY,
-    rules: options.config ?? defaultConfig(),
+    rules: options.config ?? defaultRules(),
     previous: options.previous,
   });
 }
@@ -72,7 +81,7 @@ describe('buildSnapshot', () => {
       const second = buildSnapshot({
         result: scanResult([host('203.0.113.8', [27017])], T2, { timedOutHosts: ['203.0.113.7'] }),
         inventory: NO_INVENTORY,
-        rules: defaultConfig(),
+        rules: defaultRules(),
         previous: first,
       });
       assert.deepEqual(firstSeenTable(second), [
@@ -87,7 +96,7 @@ describe('buildSnapshot', () => {
       const snapshot = buildSnapshot({
         result: scanResult([], T1, { timedOutHosts: ['203.0.113.7'] }),
         inventory: NO_INVENTORY,
-        rules: defaultConfig(),
+        rules: defaultRules(),
         previous: undefined,
       });
       assert.deepEqual(snapshot.hosts, []);
@@ -229,7 +238,7 @@ describe('buildSnapshot', () => {
     });
 
     it('classifies at the time the scan finished, so an exception expiring then no longer applies', () => {
-      const config = parseConfigText(
+      const config = rulesFrom(
         `
 exceptions:
   - name: shop-redis
@@ -291,7 +300,7 @@ describe('reclassifySnapshot', () => {
   });
 
   it('applies a new exception and keeps first-seen times and changes', () => {
-    const rules = parseConfigText(
+    const rules = rulesFrom(
       `
 exceptions:
   - name: shop-redis
@@ -312,7 +321,7 @@ exceptions:
   });
 
   it('recomputes suspicious when every nonstandard port becomes excepted', () => {
-    const rules = parseConfigText(
+    const rules = rulesFrom(
       `
 exceptions:
   - name: shop-all
@@ -327,12 +336,12 @@ exceptions:
   });
 
   it('applies new severity overrides', () => {
-    const rules = parseConfigText('severity_overrides: {"27017/tcp": critical}\n', 'test.yml');
+    const rules = rulesFrom('severity_overrides: {"27017/tcp": critical}\n', 'test.yml');
     assert.equal(reclassifySnapshot(second, rules, T3).hosts[0]?.ports[2]?.severity, 'critical');
   });
 
   it('uses the given time for expiry, not the scan time', () => {
-    const rules = parseConfigText(
+    const rules = rulesFrom(
       `
 exceptions:
   - name: shop-redis
@@ -347,7 +356,7 @@ exceptions:
   });
 
   it('leaves the original snapshot unchanged', () => {
-    const rules = parseConfigText('standard_ports: ["6379/tcp"]\n', 'test.yml');
+    const rules = rulesFrom('standard_ports: ["6379/tcp"]\n', 'test.yml');
     reclassifySnapshot(second, rules, T3);
     assert.deepEqual(second.hosts[0]?.ports.map((p) => p.class), ['standard', 'nonstandard', 'nonstandard']);
   });
@@ -355,7 +364,7 @@ exceptions:
 
 describe('summarizeHosts', () => {
   it('counts ports by class and nonstandard ports by severity', () => {
-    const config = parseConfigText(
+    const config = rulesFrom(
       `
 exceptions:
   - name: blog-mysql

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parseConfigText } from '../../src/config/load.ts';
+import { buildClassificationRules } from '../../src/core/exporter-config.ts';
 import type { InventorySnapshot } from '../../src/core/inventory.ts';
 import { buildSnapshot } from '../../src/core/snapshot.ts';
 import type { Snapshot } from '../../src/core/snapshot.ts';
@@ -18,7 +19,7 @@ const LOADED_AT = new Date('2026-11-26T02:05:00.000Z');
 /** LOADED_AT as loadState writes it into the name of a file it moves aside. */
 const ASIDE_SUFFIX = '.invalid-2026-11-26T020500000Z';
 
-const RULES = parseConfigText(
+const RULES = buildClassificationRules(parseConfigText(
   `
 exceptions:
   - name: blog-mysql
@@ -27,7 +28,7 @@ exceptions:
     expires: 2027-01-31
 `,
   'test.yml',
-);
+));
 
 const INVENTORY: InventorySnapshot = {
   source: 'openstack',
