@@ -7,7 +7,7 @@
  * load) costs nothing, and the up to 16.7 M addresses are hashed only when a cycle counts or lists them.
  */
 import type { Shard } from '../config/shard-setting.ts';
-import { formatAddress } from '../net/addresses.ts';
+import { formatAddress, formatIpv4Number } from '../net/addresses.ts';
 import type { AddressRange, IpFamily, TargetSet } from '../net/addresses.ts';
 import { generateRangeBlocks } from './cidr-blocks.ts';
 import type { ScanTargets } from './types.ts';
@@ -17,54 +17,115 @@ const FNV_PRIME = 0x01000193;
 const CHAR_DOT = 0x2e;
 const CHAR_ZERO = 0x30;
 
+/**
+ * One FNV-1a step. The hash is carried as a signed 32-bit integer (the same bits), which V8 keeps in a
+ * register; it is read as unsigned only for the final modulo.
+ */
 function hashChar(hash: number, charCode: number): number {
-  return Math.imul(hash ^ charCode, FNV_PRIME) >>> 0;
+  return Math.imul(hash ^ charCode, FNV_PRIME);
+}
+
+function shardOfHash(hash: number, count: number): number {
+  return (hash >>> 0) % count;
 }
 
 /** The replica an address belongs to: 32-bit FNV-1a of its canonical text, mod the number of replicas. */
 export function shardOfAddress(canonicalAddress: string, count: number): number {
-  let hash = FNV_OFFSET_BASIS;
+  let hash = FNV_OFFSET_BASIS | 0;
   for (let i = 0; i < canonicalAddress.length; i += 1) hash = hashChar(hash, canonicalAddress.charCodeAt(i));
-  return hash % count;
+  return shardOfHash(hash, count);
 }
 
-/** An octet's decimal digits, as formatAddress writes them (no leading zeros). */
+/** Continues a hash over an octet's decimal digits, as the canonical text writes them (no leading zeros). */
 function hashOctet(hash: number, octet: number): number {
   let next = hash;
-  if (octet >= 100) next = hashChar(next, CHAR_ZERO + Math.floor(octet / 100));
-  if (octet >= 10) next = hashChar(next, CHAR_ZERO + (Math.floor(octet / 10) % 10));
+  if (octet >= 100) next = hashChar(next, CHAR_ZERO + ((octet / 100) | 0));
+  if (octet >= 10) next = hashChar(next, CHAR_ZERO + (((octet / 10) | 0) % 10));
   return hashChar(next, CHAR_ZERO + (octet % 10));
 }
 
 /**
- * shardOfAddress for IPv4 addresses taken in ascending order, without writing them out: the hash of
- * "a.b.c." is kept while only the last octet changes, so most addresses cost one to three steps.
+ * The hash of "a.b.c." for the /24 numbered `block` (the address's top 24 bits). The addresses of one
+ * /24 share it, so each address costs only its last octet's one to three digits: no text is written.
  */
-class Ipv4ShardHasher {
-  readonly #count: number;
-  #prefix = -1;
-  #prefixHash = 0;
-
-  constructor(count: number) {
-    this.#count = count;
-  }
-
-  shardOf(value: number): number {
-    const prefix = Math.floor(value / 256);
-    if (prefix !== this.#prefix) {
-      this.#prefix = prefix;
-      let hash = FNV_OFFSET_BASIS;
-      for (const shift of [16, 8, 0]) hash = hashChar(hashOctet(hash, Math.floor(prefix / 2 ** shift) % 256), CHAR_DOT);
-      this.#prefixHash = hash;
-    }
-    return hashOctet(this.#prefixHash, value % 256) % this.#count;
-  }
+function hashIpv4Prefix(block: number): number {
+  let hash = FNV_OFFSET_BASIS | 0;
+  hash = hashChar(hashOctet(hash, (block >>> 16) & 0xff), CHAR_DOT);
+  hash = hashChar(hashOctet(hash, (block >>> 8) & 0xff), CHAR_DOT);
+  return hashChar(hashOctet(hash, block & 0xff), CHAR_DOT);
 }
 
 /** The replica of an address given as a number; IPv6 is written out, its zero compression makes that simplest. */
 export function shardOfValue(family: IpFamily, value: bigint, count: number): number {
-  if (family === 4) return new Ipv4ShardHasher(count).shardOf(Number(value));
-  return shardOfAddress(formatAddress(family, value), count);
+  if (family === 6) return shardOfAddress(formatAddress(family, value), count);
+  const number = Number(value);
+  return shardOfHash(hashOctet(hashIpv4Prefix(number >>> 8), number & 0xff), count);
+}
+
+/**
+ * The addresses of an IPv4 range this shard keeps, counted. Plain numbers, one /24 at a time and no
+ * allocation per address: over 16.7 M addresses that is a fraction of a second, bigints would take many.
+ */
+function countKeptIpv4(range: AddressRange, shard: Shard): number {
+  const first = Number(range.first);
+  const last = Number(range.last);
+  let kept = 0;
+  for (let block = first >>> 8; block <= last >>> 8; block += 1) {
+    const prefixHash = hashIpv4Prefix(block);
+    const high = Math.min(last, block * 256 + 255);
+    for (let value = Math.max(first, block * 256); value <= high; value += 1) {
+      if (shardOfHash(hashOctet(prefixHash, value & 0xff), shard.count) === shard.index) kept += 1;
+    }
+  }
+  return kept;
+}
+
+/** The kept addresses of an IPv4 range as maximal runs of consecutive addresses, ascending, as numbers. */
+function* keptIpv4Runs(range: AddressRange, shard: Shard): Generator<[first: number, last: number]> {
+  const first = Number(range.first);
+  const last = Number(range.last);
+  let runFirst = -1;
+  let runLast = -2;
+  for (let block = first >>> 8; block <= last >>> 8; block += 1) {
+    const prefixHash = hashIpv4Prefix(block);
+    const high = Math.min(last, block * 256 + 255);
+    for (let value = Math.max(first, block * 256); value <= high; value += 1) {
+      if (shardOfHash(hashOctet(prefixHash, value & 0xff), shard.count) !== shard.index) continue;
+      if (value === runLast + 1) {
+        runLast = value;
+        continue;
+      }
+      if (runFirst >= 0) yield [runFirst, runLast];
+      runFirst = value;
+      runLast = value;
+    }
+  }
+  if (runFirst >= 0) yield [runFirst, runLast];
+}
+
+/** The same runs for IPv6, over bigints: IPv6 targets are rarely more than a few thousand addresses. */
+function* keptIpv6Runs(range: AddressRange, shard: Shard): Generator<AddressRange> {
+  let runFirst: bigint | undefined;
+  for (let value = range.first; value <= range.last; value++) {
+    if (shardOfValue(6, value, shard.count) === shard.index) {
+      runFirst ??= value;
+    } else if (runFirst !== undefined) {
+      yield { family: 6, first: runFirst, last: value - 1n };
+      runFirst = undefined;
+    }
+  }
+  if (runFirst !== undefined) yield { family: 6, first: runFirst, last: range.last };
+}
+
+/** The kept addresses of one range as runs; the whole range when there is one replica. */
+function* keptRuns(range: AddressRange, shard: Shard): Generator<AddressRange> {
+  if (shard.count === 1) {
+    yield range;
+  } else if (range.family === 4) {
+    for (const [first, last] of keptIpv4Runs(range, shard)) yield { family: 4, first: BigInt(first), last: BigInt(last) };
+  } else {
+    yield* keptIpv6Runs(range, shard);
+  }
 }
 
 /** This replica's part of the targets, as a filter: nothing is hashed until it is counted or listed. */
@@ -100,7 +161,15 @@ export class ShardedTargets implements ScanTargets {
   /** CIDR blocks over each run of consecutive kept addresses: the whole ranges when not sharded. */
   *nmapTargets(family: IpFamily): Generator<string> {
     for (const range of this.#rangesOf(family)) {
-      for (const run of this.#keptRuns(range)) yield* generateRangeBlocks(run);
+      if (family === 4 && this.#shard.count > 1) {
+        // Most runs of a shard are one address long: written straight from the number, not via bigint blocks.
+        for (const [first, last] of keptIpv4Runs(range, this.#shard)) {
+          if (first === last) yield formatIpv4Number(first);
+          else yield* generateRangeBlocks({ family: 4, first: BigInt(first), last: BigInt(last) });
+        }
+      } else {
+        for (const run of keptRuns(range, this.#shard)) yield* generateRangeBlocks(run);
+      }
     }
   }
 
@@ -108,7 +177,7 @@ export class ShardedTargets implements ScanTargets {
   *addresses(): Generator<string> {
     for (const family of [4, 6] as const) {
       for (const range of this.#rangesOf(family)) {
-        for (const run of this.#keptRuns(range)) {
+        for (const run of keptRuns(range, this.#shard)) {
           for (let value = run.first; value <= run.last; value++) yield formatAddress(family, value);
         }
       }
@@ -121,41 +190,9 @@ export class ShardedTargets implements ScanTargets {
 
   #countKept(range: AddressRange): number {
     if (this.#shard.count === 1) return Number(range.last - range.first + 1n);
-    const { index, count } = this.#shard;
+    if (range.family === 4) return countKeptIpv4(range, this.#shard);
     let kept = 0;
-    if (range.family === 4) {
-      // IPv4 fits in a double, and number arithmetic is many times faster than bigint over 16.7 M addresses.
-      const hasher = new Ipv4ShardHasher(count);
-      for (let value = Number(range.first), last = Number(range.last); value <= last; value += 1) {
-        if (hasher.shardOf(value) === index) kept += 1;
-      }
-      return kept;
-    }
-    for (let value = range.first; value <= range.last; value++) {
-      if (shardOfValue(6, value, count) === index) kept += 1;
-    }
+    for (const run of keptIpv6Runs(range, this.#shard)) kept += Number(run.last - run.first + 1n);
     return kept;
-  }
-
-  /** The kept addresses of one range as maximal runs of consecutive addresses, ascending. */
-  *#keptRuns(range: AddressRange): Generator<AddressRange> {
-    if (this.#shard.count === 1) {
-      yield range;
-      return;
-    }
-    const { index, count } = this.#shard;
-    const hasher = new Ipv4ShardHasher(count);
-    const isKept = (value: bigint): boolean =>
-      (range.family === 4 ? hasher.shardOf(Number(value)) : shardOfValue(6, value, count)) === index;
-    let runFirst: bigint | undefined;
-    for (let value = range.first; value <= range.last; value++) {
-      if (isKept(value)) {
-        runFirst ??= value;
-      } else if (runFirst !== undefined) {
-        yield { family: range.family, first: runFirst, last: value - 1n };
-        runFirst = undefined;
-      }
-    }
-    if (runFirst !== undefined) yield { family: range.family, first: runFirst, last: range.last };
   }
 }

@@ -97,10 +97,10 @@ describe('selectShard', () => {
     assert.equal(shard.nmapTargets(4).next().done, false);
   });
 
-  it('counts a /8 shard by hashing, once: the second count is remembered', () => {
-    const shard = selectShard(setOf('10.0.0.0/8'), { index: 1, count: 4 });
+  it('counts a /12 shard by hashing, once: the second count is remembered', () => {
+    const shard = selectShard(setOf('10.0.0.0/12'), { index: 1, count: 4 });
     const first = shard.count();
-    assert.ok(Math.abs(first - 2 ** 22) < 0.01 * 2 ** 22, `count ${first}`);
+    assert.ok(Math.abs(first - 2 ** 18) < 0.01 * 2 ** 18, `count ${first}`);
     const started = performance.now();
     assert.equal(shard.count(), first);
     assert.ok(performance.now() - started < 5, 'the second count is not recomputed');
