@@ -80,8 +80,12 @@ function countKeptIpv4(range: AddressRange, shard: Shard): number {
   return kept;
 }
 
-/** The kept addresses of an IPv4 range as maximal runs of consecutive addresses, ascending, as numbers. */
-function* keptIpv4Runs(range: AddressRange, shard: Shard): Generator<[first: number, last: number]> {
+/**
+ * The kept addresses of an IPv4 range as nmap target lines, ascending: each run of consecutive kept
+ * addresses as CIDR blocks, a lone address (most of them, with several replicas) written straight from
+ * its number. One generator from hash to text, as each layer of generators costs as much as the hashing.
+ */
+function* keptIpv4Lines(range: AddressRange, shard: Shard): Generator<string> {
   const first = Number(range.first);
   const last = Number(range.last);
   let runFirst = -1;
@@ -95,15 +99,17 @@ function* keptIpv4Runs(range: AddressRange, shard: Shard): Generator<[first: num
         runLast = value;
         continue;
       }
-      if (runFirst >= 0) yield [runFirst, runLast];
+      if (runFirst === runLast) yield formatIpv4Number(runFirst);
+      else if (runFirst >= 0) yield* generateRangeBlocks({ family: 4, first: BigInt(runFirst), last: BigInt(runLast) });
       runFirst = value;
       runLast = value;
     }
   }
-  if (runFirst >= 0) yield [runFirst, runLast];
+  if (runFirst === runLast) yield formatIpv4Number(runFirst);
+  else if (runFirst >= 0) yield* generateRangeBlocks({ family: 4, first: BigInt(runFirst), last: BigInt(runLast) });
 }
 
-/** The same runs for IPv6, over bigints: IPv6 targets are rarely more than a few thousand addresses. */
+/** The kept addresses of an IPv6 range as maximal runs, ascending, over bigints: IPv6 targets are rarely large. */
 function* keptIpv6Runs(range: AddressRange, shard: Shard): Generator<AddressRange> {
   let runFirst: bigint | undefined;
   for (let value = range.first; value <= range.last; value++) {
@@ -117,16 +123,6 @@ function* keptIpv6Runs(range: AddressRange, shard: Shard): Generator<AddressRang
   if (runFirst !== undefined) yield { family: 6, first: runFirst, last: range.last };
 }
 
-/** The kept addresses of one range as runs; the whole range when there is one replica. */
-function* keptRuns(range: AddressRange, shard: Shard): Generator<AddressRange> {
-  if (shard.count === 1) {
-    yield range;
-  } else if (range.family === 4) {
-    for (const [first, last] of keptIpv4Runs(range, shard)) yield { family: 4, first: BigInt(first), last: BigInt(last) };
-  } else {
-    yield* keptIpv6Runs(range, shard);
-  }
-}
 
 /** This replica's part of the targets, as a filter: nothing is hashed until it is counted or listed. */
 export function selectShard(targets: TargetSet, shard: Shard): ShardedTargets {
@@ -161,25 +157,21 @@ export class ShardedTargets implements ScanTargets {
   /** CIDR blocks over each run of consecutive kept addresses: the whole ranges when not sharded. */
   *nmapTargets(family: IpFamily): Generator<string> {
     for (const range of this.#rangesOf(family)) {
-      if (family === 4 && this.#shard.count > 1) {
-        // Most runs of a shard are one address long: written straight from the number, not via bigint blocks.
-        for (const [first, last] of keptIpv4Runs(range, this.#shard)) {
-          if (first === last) yield formatIpv4Number(first);
-          else yield* generateRangeBlocks({ family: 4, first: BigInt(first), last: BigInt(last) });
-        }
-      } else {
-        for (const run of keptRuns(range, this.#shard)) yield* generateRangeBlocks(run);
-      }
+      if (this.#shard.count === 1) yield* generateRangeBlocks(range);
+      else if (family === 4) yield* keptIpv4Lines(range, this.#shard);
+      else for (const run of keptIpv6Runs(range, this.#shard)) yield* generateRangeBlocks(run);
     }
   }
 
-  /** Every kept address as text, IPv4 before IPv6, ascending, produced one at a time. */
+  /**
+   * Every kept address as text, IPv4 before IPv6, ascending, one at a time. Address by address through
+   * shardOfValue, apart from the fast paths above, so the two can be checked against each other.
+   */
   *addresses(): Generator<string> {
-    for (const family of [4, 6] as const) {
-      for (const range of this.#rangesOf(family)) {
-        for (const run of keptRuns(range, this.#shard)) {
-          for (let value = run.first; value <= run.last; value++) yield formatAddress(family, value);
-        }
+    const { index, count } = this.#shard;
+    for (const range of this.#targets.ranges) {
+      for (let value = range.first; value <= range.last; value++) {
+        if (count === 1 || shardOfValue(range.family, value, count) === index) yield formatAddress(range.family, value);
       }
     }
   }
