@@ -11,7 +11,8 @@ import { StringDecoder } from 'node:string_decoder';
 import { XMLParser } from 'fast-xml-parser';
 import { NmapXmlStream } from '../src/scan/nmap-xml.ts';
 import type { NmapXmlEvent } from '../src/scan/nmap-xml.ts';
-import type { ObservedHost, ObservedPort, Protocol } from '../src/scan/types.ts';
+import type { Protocol } from '../src/net/port-spec.ts';
+import type { ObservedHost, ObservedPort } from '../src/scan/types.ts';
 import { createRandom } from '../test/support/random.ts';
 import {
   describeMachine,

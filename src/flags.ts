@@ -2,8 +2,8 @@
 import { parseArgs } from 'node:util';
 import { ExporterError } from './errors.ts';
 import type { LogFormat, LogLevel } from './log.ts';
-import { parseShard } from './scan/shard.ts';
-import type { Shard } from './scan/shard.ts';
+import { parseShard } from './config/shard-setting.ts';
+import type { Shard } from './config/shard-setting.ts';
 
 export interface Flags {
   readonly configFile: string | undefined;

@@ -11,7 +11,10 @@ import type { CloudCredentials } from './cloud/clouds-config.ts';
 import { KeystoneSession } from './cloud/keystone.ts';
 import { OpenStackInventory } from './cloud/openstack.ts';
 import { loadCloudCredentials, loadConfig } from './config/load.ts';
-import type { Config, OpenStackConfig } from './config/schema.ts';
+import type { OpenStackConfig } from './config/schema.ts';
+import type { Shard } from './config/shard-setting.ts';
+import { buildExporterConfig } from './core/exporter-config.ts';
+import type { ExporterConfig } from './core/exporter-config.ts';
 import { InventoryRefresher } from './core/inventory-refresher.ts';
 import { ExporterState } from './core/exporter-state.ts';
 import { acceptReload, rejectReload } from './core/health.ts';
@@ -72,11 +75,11 @@ async function main(argv: readonly string[]): Promise<number> {
     return EXIT_INVALID;
   }
 
-  let config: Config;
+  let config: ExporterConfig;
   let cloud: CloudAccess | undefined;
   try {
-    config = await loadConfig(flags.configFile, flags.shard ? { shard: flags.shard } : {});
-    cloud = config.openstack && (await loadCloudAccess(config.openstack));
+    config = buildExporterConfig(await loadConfig(flags.configFile, flags.shard ? { shard: flags.shard } : {}));
+    cloud = config.settings.openstack && (await loadCloudAccess(config.settings.openstack));
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`${err.message}\n`);
@@ -84,7 +87,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   if (flags.configCheck) {
     const cloudNote = cloud ? `, OpenStack credentials from ${describeCredentialSource(cloud.credentials)}` : '';
-    process.stdout.write(`${flags.configFile ?? 'built-in defaults'}: config is valid (${config.scan.targets.count} targets${cloudNote})\n`);
+    process.stdout.write(`${flags.configFile ?? 'built-in defaults'}: config is valid (${config.plan.targets.count()} targets${cloudNote})\n`);
     return EXIT_OK;
   }
 
@@ -95,15 +98,15 @@ async function main(argv: readonly string[]): Promise<number> {
   // Both ask nmap at once: start-up waits for the slower, not for the sum.
   const [procStatus, nmapProcStatus, nmapVersion] = await Promise.all([
     readProcStatus(),
-    probeNmapProcStatus(config.scan.nmapPath, { signal: AbortSignal.timeout(15_000) }),
-    probeNmapVersion(config.scan.nmapPath, { signal: AbortSignal.timeout(15_000) }).catch(() => 'unknown'),
+    probeNmapProcStatus(config.settings.scan.nmapPath, { signal: AbortSignal.timeout(15_000) }),
+    probeNmapVersion(config.settings.scan.nmapPath, { signal: AbortSignal.timeout(15_000) }).catch(() => 'unknown'),
   ]);
   const privilege = detectPrivilege({ euid: process.geteuid?.() ?? -1, procStatus, nmapProcStatus });
   const build: BuildInfo = { ...version, nodejsVersion: process.version, nmapVersion };
-  log.info('starting exposure-exporter', { version: build.version, nmap_version: nmapVersion, privilege, targets: config.scan.targets.count });
+  log.info('starting exposure-exporter', { version: build.version, nmap_version: nmapVersion, privilege, targets: config.plan.targets.count() });
 
   const metrics = createMetricsEndpoint({ state, build, processMetrics: true });
-  const openstack = config.openstack;
+  const openstack = config.settings.openstack;
   const session =
     cloud &&
     openstack &&
@@ -128,7 +131,7 @@ async function main(argv: readonly string[]): Promise<number> {
     state,
     log,
     // The path is read from the current config each time, so a reload that moves the state file takes effect.
-    persist: (snapshot) => saveState({ path: state.config.statePath }, snapshot, new Date()),
+    persist: (snapshot) => saveState({ path: state.config.settings.statePath }, snapshot, new Date()),
     ...(inventory ? { inventory } : {}),
   });
 
@@ -144,15 +147,16 @@ async function main(argv: readonly string[]): Promise<number> {
 
   const reload = async (): Promise<void> => {
     try {
-      const next = await loadConfig(flags.configFile, flags.shard ? { shard: flags.shard } : {});
-      if (JSON.stringify(next.openstack) !== JSON.stringify(state.config.openstack)) {
+      const next = buildExporterConfig(await loadConfig(flags.configFile, flags.shard ? { shard: flags.shard } : {}));
+      if (JSON.stringify(next.settings.openstack) !== JSON.stringify(state.config.settings.openstack)) {
         // The Keystone session and its credentials are built once; swapping them mid-read is not worth the risk.
         log.warn('changes to the openstack block take effect at the next restart');
       }
-      const snapshot = state.snapshot && reclassifySnapshot(state.snapshot, next, new Date());
+      const snapshot = state.snapshot && reclassifySnapshot(state.snapshot, next.rules, new Date());
       state.recordReload(acceptReload(new Date()), { config: next, snapshot });
       scheduler.reschedule();
-      log.info('config reloaded', { targets: next.scan.targets.count });
+      // The count of all shards together: this replica's share takes hashing every address, left to the next cycle.
+      log.info('config reloaded', { all_targets: next.settings.scan.targets.count, shard: formatShard(next.settings.scan.shard) });
     } catch (err) {
       state.recordReload(rejectReload(state.health.reload));
       log.error('config reload failed; keeping the previous config', { err });
@@ -228,14 +232,18 @@ function describeCredentialSource(credentials: CloudCredentials): string {
 
 async function restoreState(state: ExporterState, log: Logger): Promise<void> {
   try {
-    const saved = await loadState({ path: state.config.statePath }, new Date());
+    const saved = await loadState({ path: state.config.settings.statePath }, new Date());
     if (!saved) return;
-    state.restore(reclassifySnapshot(saved, state.config, new Date()));
-    log.info('restored state', { path: state.config.statePath, from: saved.scan.finishedAt });
+    state.restore(reclassifySnapshot(saved, state.config.rules, new Date()));
+    log.info('restored state', { path: state.config.settings.statePath, from: saved.scan.finishedAt });
   } catch (err) {
     // A state file we cannot use costs first-seen history, not the exporter: start empty and say why.
-    log.warn('cannot restore state; starting without it', { path: state.config.statePath, err });
+    log.warn('cannot restore state; starting without it', { path: state.config.settings.statePath, err });
   }
+}
+
+function formatShard(shard: Shard): string {
+  return `${shard.index}/${shard.count}`;
 }
 
 function formatHostPort(host: string, port: number): string {

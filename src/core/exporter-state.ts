@@ -5,23 +5,23 @@
  * composition root writes the config with the reload outcome (and the snapshot restored at start).
  * /metrics, /report and the landing page read synchronously, so what they show is always one consistent cycle.
  */
-import type { Config } from '../config/schema.ts';
+import type { ExporterConfig } from './exporter-config.ts';
 import { initialHealth } from './health.ts';
 import type { Health, InventoryHealth, ReloadHealth, ScanHealth } from './health.ts';
 import type { Snapshot } from './snapshot.ts';
 
 export class ExporterState {
-  #config: Config;
+  #config: ExporterConfig;
   #snapshot: Snapshot | undefined;
   #restored = false;
   #health: Health;
 
-  constructor(options: { config: Config; startedAt: Date }) {
+  constructor(options: { config: ExporterConfig; startedAt: Date }) {
     this.#config = options.config;
     this.#health = initialHealth(options.startedAt);
   }
 
-  get config(): Config {
+  get config(): ExporterConfig {
     return this.#config;
   }
 
@@ -64,7 +64,7 @@ export class ExporterState {
    * The composition root's: a reload's outcome, with the new config and the snapshot reclassified under it
    * when the reload was accepted. A rejected reload keeps the old config and snapshot.
    */
-  recordReload(reload: ReloadHealth, accepted?: { config: Config; snapshot: Snapshot | undefined }): void {
+  recordReload(reload: ReloadHealth, accepted?: { config: ExporterConfig; snapshot: Snapshot | undefined }): void {
     if (accepted) {
       this.#config = accepted.config;
       this.#snapshot = accepted.snapshot;

@@ -7,7 +7,7 @@
 import type { OpenStackConfig } from '../config/schema.ts';
 import { ExporterError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { setContainsAddress } from '../scan/targets.ts';
+import { setContainsAddress } from '../net/addresses.ts';
 import { systemClock } from './clock.ts';
 import type { Clock, TimerHandle } from './clock.ts';
 import type { ExporterState } from './exporter-state.ts';
@@ -112,8 +112,11 @@ export class InventoryRefresher {
   }
 }
 
-/** The inventory's public addresses that scan.targets leaves out (never scanned, by design). */
+/**
+ * The inventory's public addresses that scan.targets leaves out (never scanned, by design). Measured
+ * against the targets of all replicas: an address another shard scans is covered, not missing.
+ */
 export function listAddressesOutsideTargets(state: ExporterState): string[] {
-  const targets = state.config.scan.targets;
+  const targets = state.config.settings.scan.targets;
   return state.health.inventory.lastGood.publicAddresses.filter((ip) => !setContainsAddress(targets, ip));
 }

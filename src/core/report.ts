@@ -112,7 +112,7 @@ function renderScan(state: ExporterState, snapshot: Snapshot | undefined): objec
     success: attempt?.success ?? true,
     error: attempt?.error ?? null,
     last_success_at: snapshot?.scan.finishedAt.toISOString() ?? null,
-    targets: snapshot?.scan.targets ?? state.config.scan.targets.count,
+    targets: snapshot?.scan.targets ?? state.config.plan.targets.count(),
     hosts_up: snapshot?.scan.hostsUp ?? 0,
     nmap: { version: snapshot?.scan.nmapVersion ?? '', args: snapshot?.scan.nmapArgs.flat() ?? [] },
   };

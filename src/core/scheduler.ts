@@ -4,12 +4,12 @@
  * records scan health; the scanner and the inventory only return results or throw (node_exporter's
  * collector/scheduler split).
  */
-import type { Config } from '../config/schema.ts';
 import { ExporterError, describeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { ScanJob, ScanResult, Scanner } from '../scan/types.ts';
 import { systemClock } from './clock.ts';
 import type { Clock, TimerHandle } from './clock.ts';
+import type { ExporterConfig } from './exporter-config.ts';
 import type { ExporterState } from './exporter-state.ts';
 import { completeCycle, failCycle, inventoryForJoin, reportProgress, startCycle } from './health.ts';
 import type { CycleAttempt, ScanHealth } from './health.ts';
@@ -80,7 +80,7 @@ export class CycleScheduler {
   }
 
   #scheduleNext(): void {
-    const interval = this.#options.state.config.scan.intervalMs;
+    const interval = this.#options.state.config.settings.scan.intervalMs;
     const due = (this.#lastStart?.getTime() ?? 0) + interval;
     const delay = Math.max(0, due - this.#clock.now().getTime());
     this.#timer = this.#clock.setTimeout(() => {
@@ -96,8 +96,8 @@ export class CycleScheduler {
     const startedAt = this.#clock.now();
     this.#lastStart = startedAt;
     this.#recordScan(startCycle);
-    log.info('scan cycle started', { targets: config.scan.targets.count });
-    const deadline = this.#startDeadline(config.scan.timeoutMs);
+    log.info('scan cycle started', { targets: config.plan.targets.count() });
+    const deadline = this.#startDeadline(config.settings.scan.timeoutMs);
     try {
       const snapshot = await this.#scanAndJoin(config, deadline.signal, log);
       const attempt: CycleAttempt = { cycle, startedAt, finishedAt: this.#clock.now(), success: true, error: null };
@@ -123,7 +123,7 @@ export class CycleScheduler {
   }
 
   /** The scan, joined with the inventory as it is when the scan ends: a read that finished meanwhile is used. */
-  async #scanAndJoin(config: Config, signal: AbortSignal, log: Logger): Promise<Snapshot> {
+  async #scanAndJoin(config: ExporterConfig, signal: AbortSignal, log: Logger): Promise<Snapshot> {
     await this.#options.inventory?.ensureFresh();
     const result = await this.#options.scanner.scan(buildScanJob(config), {
       signal,
@@ -131,7 +131,7 @@ export class CycleScheduler {
     });
     logIncompleteScan(result, log);
     const { state } = this.#options;
-    return buildSnapshot({ result, inventory: inventoryForJoin(state.health.inventory), rules: config, previous: state.snapshot });
+    return buildSnapshot({ result, inventory: inventoryForJoin(state.health.inventory), rules: config.rules, previous: state.snapshot });
   }
 
   /**
@@ -162,12 +162,12 @@ export class CycleScheduler {
 }
 
 /** What one cycle asks the scanner for: built in this one place from the config current at cycle start. */
-export function buildScanJob(config: Config): ScanJob {
-  const { scan } = config;
+export function buildScanJob(config: ExporterConfig): ScanJob {
+  const { scan } = config.settings;
   return {
     nmapPath: scan.nmapPath,
-    targets: scan.targets,
-    ports: scan.ports,
+    targets: config.plan.targets,
+    ports: config.plan.ports,
     scanType: scan.scanType,
     hostDiscovery: scan.hostDiscovery,
     tuning: scan.tuning,

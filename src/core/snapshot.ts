@@ -2,8 +2,9 @@
  * The immutable result of one completed cycle. A cycle builds a whole new snapshot and the exporter swaps it
  * in at once, so a scrape or a report always sees one complete cycle, never half of one.
  */
-import { parseAddress } from '../scan/targets.ts';
-import type { ObservedHost, ObservedPort, Protocol, ScanResult } from '../scan/types.ts';
+import { parseAddress } from '../net/addresses.ts';
+import type { Protocol } from '../net/port-spec.ts';
+import type { ObservedHost, ObservedPort, ScanResult } from '../scan/types.ts';
 import { classifyPort } from './classify.ts';
 import type { Classification, ClassificationRules } from './classify.ts';
 import { UNKNOWN_OWNER } from './inventory.ts';

@@ -127,7 +127,7 @@ function registerExceptionExpiry(registry: Registry, state: ExporterState): void
     labelNames: ['exception'] as const,
   };
   registerRenderedFamily(registry, definition, (set) => {
-    for (const exception of state.config.exceptions) set({ exception: exception.name }, exception.expiresAt.getTime() / 1000);
+    for (const exception of state.config.settings.exceptions) set({ exception: exception.name }, exception.expiresAt.getTime() / 1000);
   });
 }
 

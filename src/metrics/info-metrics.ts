@@ -17,7 +17,7 @@ export function registerShardInfo(registry: Registry, state: ExporterState): voi
     labelNames: ['shard', 'shards'] as const,
   };
   registerRenderedFamily(registry, definition, (set) => {
-    const { shard } = state.config.scan;
+    const { shard } = state.config.settings.scan;
     set({ shard: String(shard.index), shards: String(shard.count) }, 1);
   });
 }

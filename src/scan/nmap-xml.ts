@@ -11,7 +11,8 @@
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { ExporterError } from '../errors.ts';
-import type { IpFamily, Protocol } from './types.ts';
+import type { IpFamily } from '../net/addresses.ts';
+import type { Protocol } from '../net/port-spec.ts';
 
 export interface NmapPort {
   readonly port: number;

@@ -43,7 +43,7 @@ describe('exporter metrics', () => {
     const third = buildSnapshot({
       result: scanResult([{ ip: '203.0.113.7', openPorts: [{ port: 22, protocol: 'tcp', service: 'ssh' }] }], '2026-11-26T03:00:41.200Z'),
       inventory: NO_INVENTORY,
-      rules: config,
+      rules: config.rules,
       previous: second,
     });
     recordCompletedCycle(state, { cycle: 3, startedAt: third.scan.startedAt, finishedAt: third.scan.finishedAt, success: true, error: null }, third);

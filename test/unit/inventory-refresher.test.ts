@@ -43,7 +43,7 @@ function setup(outcomes: (InventorySnapshot | Error | 'never')[], now = () => ne
   const log = createLogger({ level: 'debug', format: 'json', write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) });
   const state = new ExporterState({ config: CONFIG, startedAt: now() });
   const inventory = new ScriptedInventory(outcomes);
-  const settings = CONFIG.openstack!;
+  const settings = CONFIG.settings.openstack!;
   const refresher = new InventoryRefresher({ inventory, state, log, settings, clock: { ...systemClock, now } });
   return { state, inventory, refresher, lines };
 }

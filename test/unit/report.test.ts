@@ -58,7 +58,7 @@ function snapshotAt(finishedAt: Date, hosts: readonly ObservedHost[], previous: 
   return buildSnapshot({
     result: scanResult(hosts, finishedAt, { nmapArgs: [NMAP_ARGS], targets: 256, hostsUp: 97 }),
     inventory: INVENTORY,
-    rules: CONFIG,
+    rules: CONFIG.rules,
     previous,
   });
 }
@@ -406,7 +406,7 @@ describe('buildReport', () => {
           nmapArgs: [NMAP_ARGS],
         }),
         inventory: { ...INVENTORY, owners: new Map([['203.0.113.1', gateway]]) },
-        rules: CONFIG,
+        rules: CONFIG.rules,
         previous: undefined,
       }),
     );

@@ -134,7 +134,7 @@ describe('CycleScheduler', () => {
     scheduler.start();
     await clock.advance(0);
     assert.deepEqual(scanStarts(scanner), [0]);
-    assert.equal(scanner.calls[0]?.job.targets, CONFIG.scan.targets);
+    assert.equal(scanner.calls[0]?.job.targets, CONFIG.plan.targets);
     assert.equal(state.health.scan.inProgress, true);
     await scheduler.stop();
   });
@@ -196,7 +196,7 @@ describe('CycleScheduler', () => {
     assert.deepEqual(scanStarts(scanner), [0]);
     await clock.advance(1);
     assert.deepEqual(scanStarts(scanner), [0, 20]);
-    assert.equal(scanner.calls[1]?.job.targets, shorter.scan.targets);
+    assert.equal(scanner.calls[1]?.job.targets, shorter.plan.targets);
     await scheduler.stop();
   });
 

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defaultConfig } from '../../src/config/schema.ts';
-import type { Config } from '../../src/config/schema.ts';
+import type { ClassificationRules } from '../../src/core/classify.ts';
+import { buildClassificationRules } from '../../src/core/exporter-config.ts';
 import { NO_INVENTORY, UNKNOWN_OWNER } from '../../src/core/inventory.ts';
 import type { AddressOwner, InventorySnapshot } from '../../src/core/inventory.ts';
 import { buildSnapshot, compareHosts, diffSnapshots, reclassifySnapshot, summarizeHosts } from '../../src/core/snapshot.ts';
@@ -9,7 +10,11 @@ import type { Snapshot } from '../../src/core/snapshot.ts';
 import type { ObservedHost, ObservedPort, ScanResult } from '../../src/scan/types.ts';
 import { scanResult } from '../support/snapshots.ts';
 import { SHOP_DB } from '../support/owners.ts';
-import { BLOG_MYSQL_EXCEPTION, configWith } from '../support/config.ts';
+import { BLOG_MYSQL_EXCEPTION, rulesWith } from '../support/config.ts';
+
+function defaultRules(): ClassificationRules {
+  return buildClassificationRules(defaultConfig());
+}
 
 const T1 = new Date('2026-11-26T01:00:41.237Z');
 const T2 = new Date('2026-11-26T02:00:39.512Z');
@@ -50,12 +55,12 @@ function inventoryOf(owners: Record<string, AddressOwner>): InventorySnapshot {
 function snapshotOf(
   finishedAt: Date,
   hosts: readonly ObservedHost[],
-  options: { previous?: Snapshot; config?: Config; inventory?: InventorySnapshot } = {},
+  options: { previous?: Snapshot; config?: ClassificationRules; inventory?: InventorySnapshot } = {},
 ): Snapshot {
   return buildSnapshot({
     result: scanAt(finishedAt, hosts),
     inventory: options.inventory ?? NO_INVENTORY,
-    rules: options.config ?? defaultConfig(),
+    rules: options.config ?? defaultRules(),
     previous: options.previous,
   });
 }
@@ -72,7 +77,7 @@ describe('buildSnapshot', () => {
       const second = buildSnapshot({
         result: scanResult([host('203.0.113.8', [27017])], T2, { timedOutHosts: ['203.0.113.7'] }),
         inventory: NO_INVENTORY,
-        rules: defaultConfig(),
+        rules: defaultRules(),
         previous: first,
       });
       assert.deepEqual(firstSeenTable(second), [
@@ -87,7 +92,7 @@ describe('buildSnapshot', () => {
       const snapshot = buildSnapshot({
         result: scanResult([], T1, { timedOutHosts: ['203.0.113.7'] }),
         inventory: NO_INVENTORY,
-        rules: defaultConfig(),
+        rules: defaultRules(),
         previous: undefined,
       });
       assert.deepEqual(snapshot.hosts, []);
@@ -229,7 +234,7 @@ describe('buildSnapshot', () => {
     });
 
     it('classifies at the time the scan finished, so an exception expiring then no longer applies', () => {
-      const config = configWith(`
+      const config = rulesWith(`
 exceptions:
   - name: shop-redis
     match: {ports: ["6379/tcp"]}
@@ -288,7 +293,7 @@ describe('reclassifySnapshot', () => {
   });
 
   it('applies a new exception and keeps first-seen times and changes', () => {
-    const rules = configWith(`
+    const rules = rulesWith(`
 exceptions:
   - name: shop-redis
     match: {tenant: shop, ports: ["6379/tcp"]}
@@ -306,7 +311,7 @@ exceptions:
   });
 
   it('recomputes suspicious when every nonstandard port becomes excepted', () => {
-    const rules = configWith(`
+    const rules = rulesWith(`
 exceptions:
   - name: shop-all
     match: {tenant: shop}
@@ -318,12 +323,12 @@ exceptions:
   });
 
   it('applies new severity overrides', () => {
-    const rules = configWith('severity_overrides: {"27017/tcp": critical}\n');
+    const rules = rulesWith('severity_overrides: {"27017/tcp": critical}\n');
     assert.equal(reclassifySnapshot(second, rules, T3).hosts[0]?.ports[2]?.severity, 'critical');
   });
 
   it('uses the given time for expiry, not the scan time', () => {
-    const rules = configWith(`
+    const rules = rulesWith(`
 exceptions:
   - name: shop-redis
     match: {ports: ["6379/tcp"]}
@@ -335,7 +340,7 @@ exceptions:
   });
 
   it('leaves the original snapshot unchanged', () => {
-    const rules = configWith('standard_ports: ["6379/tcp"]\n');
+    const rules = rulesWith('standard_ports: ["6379/tcp"]\n');
     reclassifySnapshot(second, rules, T3);
     assert.deepEqual(second.hosts[0]?.ports.map((p) => p.class), ['standard', 'nonstandard', 'nonstandard']);
   });
@@ -343,7 +348,7 @@ exceptions:
 
 describe('summarizeHosts', () => {
   it('counts ports by class and nonstandard ports by severity', () => {
-    const config = configWith(BLOG_MYSQL_EXCEPTION);
+    const config = rulesWith(BLOG_MYSQL_EXCEPTION);
     const snapshot = snapshotOf(
       T1,
       [

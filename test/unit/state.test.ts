@@ -11,14 +11,14 @@ import { ExporterError } from '../../src/errors.ts';
 import type { ObservedHost, ScanResult } from '../../src/scan/types.ts';
 import { scanResult } from '../support/snapshots.ts';
 import { SHOP_DB } from '../support/owners.ts';
-import { BLOG_MYSQL_EXCEPTION, configWith } from '../support/config.ts';
+import { BLOG_MYSQL_EXCEPTION, rulesWith } from '../support/config.ts';
 
 const SAVED_AT = new Date('2026-11-26T02:00:41.950Z');
 const LOADED_AT = new Date('2026-11-26T02:05:00.000Z');
 /** LOADED_AT as loadState writes it into the name of a file it moves aside. */
 const ASIDE_SUFFIX = '.invalid-2026-11-26T020500000Z';
 
-const RULES = configWith(BLOG_MYSQL_EXCEPTION);
+const RULES = rulesWith(BLOG_MYSQL_EXCEPTION);
 
 const INVENTORY: InventorySnapshot = {
   source: 'openstack',
