@@ -102,9 +102,14 @@ export class ExporterState {
     this.#inventoryUp = false;
   }
 
+  /**
+   * The saved snapshot also stands in for the inventory until the first read after a restart succeeds: with
+   * the cloud down at start, cycles keep naming the owners saved before the restart instead of dropping them.
+   */
   restore(snapshot: Snapshot): void {
     this.#snapshot = snapshot;
     this.#restored = true;
+    if (snapshot.inventory.source === 'openstack') this.#inventory = readSavedInventory(snapshot);
   }
 
   beginCycle(): void {
@@ -152,4 +157,18 @@ export class ExporterState {
       this.#results.failure += 1;
     }
   }
+}
+
+/** The owners a snapshot saved, as an inventory: only the hosts it had, which are the ones cycles need. */
+function readSavedInventory(snapshot: Snapshot): InventorySnapshot {
+  const known = snapshot.hosts.filter((host) => Object.values(host.owner).some((field) => field !== ''));
+  return {
+    source: 'openstack',
+    up: snapshot.inventory.up,
+    syncedAt: snapshot.inventory.syncedAt,
+    servers: snapshot.inventory.servers,
+    owners: new Map(known.map((host) => [host.ip, host.owner])),
+    publicAddresses: [],
+    warnings: [],
+  };
 }
