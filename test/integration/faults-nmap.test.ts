@@ -58,6 +58,7 @@ state:
     listener = await openTcpListener('127.0.0.1');
     nmap = await createSwitchableNmap(dir);
     configPath = join(dir, 'config.yml');
+    // No openstack block: the owner labels are empty.
     exposure = `127.0.0.1 ${listener.port}/tcp   `;
     await writeConfig();
   });

@@ -42,6 +42,7 @@ describe('signal faults', () => {
     nmap = await createSwitchableNmap(dir);
     configPath = join(dir, 'config.yml');
     statePath = join(dir, 'state.json');
+    // No openstack block: the owner labels are empty.
     exposure = `127.0.0.1 ${listener.port}/tcp   `;
     goodConfig = `scan:
   targets: ["127.0.0.1"]

@@ -78,6 +78,7 @@ state:
     ).then(() => path);
   }
 
+  /** No openstack block: the owner labels are empty. */
   function exposureOn(port: number): string {
     return `127.0.0.1 ${port}/tcp   `;
   }

@@ -9,7 +9,7 @@ import type { ExporterProcess } from './exporter-process.ts';
 import { samplesNamed } from './exposition.ts';
 import type { Sample } from './exposition.ts';
 
-/** `ip port/protocol vm_name user tenant` of every nonstandard open port, sorted. */
+/** `ip port/protocol vm_name user tenant` of every nonstandard open port, sorted; without an inventory the last three are empty. */
 export function exposuresIn(samples: readonly Sample[]): string[] {
   return samplesNamed(samples, 'exposure_port_open')
     .map((s) => `${s.labels['ip']} ${s.labels['port']}/${s.labels['protocol']} ${s.labels['vm_name']} ${s.labels['user']} ${s.labels['tenant']}`)
@@ -94,7 +94,7 @@ export async function assertRestartRestores(
     assert.equal(lookup(samples, 'exposure_scans_total', { result: 'success' }), 0, 'no cycle of its own has finished');
     assert.deepEqual(exposuresIn(samples), expected.exposures);
     assert.deepEqual(firstSeenIn(samples), expected.firstSeen);
-    assert.ok(logsWith(restarted, 'restored state').length === 1, 'the log says the state was restored');
+    assert.equal(logsWith(restarted, 'restored state').length, 1, 'the log says the state was restored');
   } finally {
     assert.equal(await restarted.stop('SIGTERM', 10_000), 0);
   }
