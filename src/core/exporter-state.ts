@@ -8,6 +8,7 @@
 import type { ExporterConfig } from './exporter-config.ts';
 import { initialHealth } from './health.ts';
 import type { Health, InventoryHealth, ReloadHealth, ScanHealth } from './health.ts';
+import type { InventorySnapshot } from './inventory.ts';
 import type { Snapshot } from './snapshot.ts';
 
 export class ExporterState {
@@ -54,10 +55,17 @@ export class ExporterState {
     this.#health = { ...this.#health, inventory };
   }
 
-  /** The composition root's, once at start: the snapshot saved by the previous run. */
+  /**
+   * The composition root's, once at start: the snapshot saved by the previous run. Its owners also stand in
+   * for the inventory until the first read after the restart succeeds: with the cloud down at start, cycles
+   * keep naming the owners saved before the restart instead of dropping them.
+   */
   restore(snapshot: Snapshot): void {
     this.#snapshot = snapshot;
     this.#restored = true;
+    if (snapshot.inventory.source === 'openstack') {
+      this.#health = { ...this.#health, inventory: { ...this.#health.inventory, lastGood: readSavedInventory(snapshot) } };
+    }
   }
 
   /**
@@ -71,4 +79,18 @@ export class ExporterState {
     }
     this.#health = { ...this.#health, reload };
   }
+}
+
+/** The owners a snapshot saved, as an inventory: only the hosts it had, which are the ones cycles need. */
+function readSavedInventory(snapshot: Snapshot): InventorySnapshot {
+  const known = snapshot.hosts.filter((host) => Object.values(host.owner).some((field) => field !== ''));
+  return {
+    source: 'openstack',
+    up: snapshot.inventory.up,
+    syncedAt: snapshot.inventory.syncedAt,
+    servers: snapshot.inventory.servers,
+    owners: new Map(known.map((host) => [host.ip, host.owner])),
+    publicAddresses: [],
+    warnings: [],
+  };
 }

@@ -99,23 +99,31 @@ export class NmapScanner implements Scanner {
     const stderr = collectTail(subprocess.stderr);
     const parsed: ParsedRun = { hosts: [], timedOutHosts: [], hostsUp: 0, version: '', progress: 0, finished: undefined };
     let parseError: unknown;
+    let outputEnded = false;
+    let stoppedForOutput = false;
     try {
       const stream = new NmapXmlStream();
       subprocess.stdout.setEncoding('utf8');
       for await (const chunk of subprocess.stdout as AsyncIterable<string>) {
         applyEvents(stream.push(chunk), parsed, options);
       }
+      outputEnded = true;
       applyEvents(stream.end(), parsed, options);
     } catch (err) {
       parseError = err;
-      // Output we cannot read makes the whole run worthless; stop nmap instead of letting it scan on.
-      subprocess.kill();
+      // Output we cannot read makes the whole run worthless; stop nmap instead of letting it scan on. Output
+      // that merely ended early was ended by nmap itself: there is nothing left to stop.
+      if (!outputEnded) {
+        subprocess.kill();
+        stoppedForOutput = true;
+      }
     }
     const result = await subprocess;
     throwIfNotRun(job, result, options.signal);
-    // When we stopped nmap for unreadable output, that output is the story; when nmap failed on its own,
-    // its exit and stderr say more than the half-written XML does.
-    if (parseError && (result.exitCode === 0 || result.isTerminated)) throw parseError;
+    // When we stopped nmap for unreadable output, that output is the story; when nmap failed on its own
+    // (an exit code, or a signal we did not send, such as the OOM killer's), its exit and stderr say more
+    // than the half-written XML does.
+    if (parseError && (result.exitCode === 0 || stoppedForOutput)) throw parseError;
     if (result.failed) throw describeExitFailure(result, stderr.text());
     if (parseError) throw parseError;
     if (parsed.finished?.exit === 'error') {
