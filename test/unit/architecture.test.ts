@@ -17,6 +17,7 @@ const LIBRARY_HOMES: Readonly<Record<string, (file: string) => boolean>> = {
   express: (file) => file.startsWith('http/'),
   'prom-client': (file) => file.startsWith('metrics/'),
   yaml: (file) => file === 'config/load.ts',
+  bcryptjs: (file) => file === 'http/basic-auth.ts',
 };
 
 const IMPORT = /^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]/gm;
