@@ -3,7 +3,7 @@
  * key and client CA, each tried with OpenSSL so a bad PEM or a key that does not match its certificate is
  * refused at start (or at reload) with the key that named it, never at the first handshake.
  */
-import { createHash, X509Certificate } from 'node:crypto';
+import { X509Certificate, createHash, createPrivateKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
@@ -71,12 +71,8 @@ async function readTlsMaterial(source: string, tls: TlsServerConfig, contents: M
   const clientCa = tls.clientCaFile === undefined ? undefined : await read({ kind: 'file', path: tls.clientCaFile }, 'client_ca_file');
   if (problems.length > 0 || cert === undefined || key === undefined) throw new ConfigError(source, problems);
 
-  try {
-    createSecureContext({ cert, key });
-  } catch (err) {
-    // OpenSSL's reason ("key values mismatch", "no start line") names no secret.
-    problems.push(`tls_server_config.${certKey}: cannot use the certificate with the ${keyKey}: ${describeError(err)}`);
-  }
+  const pairProblem = checkKeyPair(cert, key, certKey, keyKey);
+  if (pairProblem !== undefined) problems.push(pairProblem);
   if (clientCa !== undefined && !hasCertificate(clientCa)) {
     problems.push(`tls_server_config.client_ca_file: ${tls.clientCaFile} holds no PEM certificate`);
   }
@@ -90,6 +86,26 @@ async function readTlsMaterial(source: string, tls: TlsServerConfig, contents: M
   }
   if (problems.length > 0) throw new ConfigError(source, problems);
   return material;
+}
+
+/**
+ * Checked here because OpenSSL, given a certificate that does not match the key, silently drops the key and
+ * fails every handshake later instead.
+ */
+function checkKeyPair(cert: string, key: string, certKey: string, keyKey: string): string | undefined {
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(cert);
+  } catch {
+    return `tls_server_config.${certKey}: holds no PEM certificate`;
+  }
+  try {
+    if (!certificate.checkPrivateKey(createPrivateKey(key))) return `tls_server_config.${keyKey}: is not the key of the certificate in ${certKey}`;
+  } catch {
+    // The reason could quote part of the key; the key's name is enough.
+    return `tls_server_config.${keyKey}: holds no PEM private key`;
+  }
+  return undefined;
 }
 
 function hasCertificate(pem: string): boolean {
