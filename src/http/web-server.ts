@@ -125,13 +125,9 @@ export function createWebServer(options: WebServerOptions): WebServer {
     auth = new BasicAuthChecker({ users: next.config.basicAuthUsers, ...(options.compare ? { compare: options.compare } : {}) });
   };
 
-  const reload = async (): Promise<void> => {
-    // One load at a time: a SIGHUP during a timer-driven check waits for it, then loads again.
-    while (reloading) await reloading.catch(() => {});
-    const attempt = apply();
-    reloading = attempt;
+  const reloadOnce = async (): Promise<void> => {
     try {
-      await attempt;
+      await apply();
       lastOk = true;
       lastSeen = current.fingerprint;
       log.info('web config reloaded', { file: current.path, tls, basic_auth_users: current.config.basicAuthUsers.size });
@@ -140,8 +136,18 @@ export function createWebServer(options: WebServerOptions): WebServer {
       lastSeen = await fingerprintFiles(current.files);
       log.error('web config reload failed; keeping the previous web config', { file: current.path, err });
       throw err;
+    }
+  };
+
+  const reload = async (): Promise<void> => {
+    // One load at a time: a SIGHUP during a timer-driven check waits for it, then loads again.
+    while (reloading) await reloading.catch(() => {});
+    const run = reloadOnce();
+    reloading = run;
+    try {
+      await run;
     } finally {
-      reloading = undefined;
+      if (reloading === run) reloading = undefined;
     }
   };
 

@@ -244,6 +244,23 @@ describe('--web.config.file', { timeout: 240_000 }, () => {
     });
   }
 
+  it('refuses a reload that would turn TLS off, and keeps serving TLS', async () => {
+    const path = await writeWebConfig(tlsConfig(), 'web-tls-off.yml');
+    const exporter = await startExporter([`--web.config.file=${path}`]);
+    try {
+      await writeFile(path, 'http_server_config:\n  headers:\n    X-Frame-Options: deny\n');
+      exporter.child.kill('SIGHUP');
+      const failed = (): Record<string, unknown> | undefined => exporter.logs().find((entry) => entry['msg'] === 'web config reload failed; keeping the previous web config');
+      await waitFor(async () => failed() !== undefined, 'the refused reload');
+      assert.equal(failed()?.['err'], `CONFIG_INVALID: ${path}: tls_server_config: turning TLS off takes a restart`);
+      const answer = await call(exporter);
+      assert.equal(answer.status, 200);
+      assert.match(answer.body, /^exposure_web_config_last_reload_successful 0$/m);
+    } finally {
+      await exporter.stop();
+    }
+  });
+
   it('applies a changed file without a signal, and keeps the previous one when the new one is bad', async () => {
     const alice = await bcrypt.hash('alice-secret', 4);
     const bob = await bcrypt.hash('bob-secret', 4);

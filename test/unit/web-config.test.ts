@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { parseWebConfig } from '../../src/http/web-config.ts';
@@ -321,5 +322,15 @@ describe('parseWebConfig', () => {
     const config = configOf(`basic_auth_users:\n  alice: '${HASH}'\n`);
     assert.equal(config.tls, undefined);
     assert.deepEqual([...config.basicAuthUsers.keys()], ['alice']);
+  });
+});
+
+describe('examples/web-config.yml', () => {
+  it('is a valid web config with TLS, a verified client certificate and basic auth', async () => {
+    const text = await readFile(new URL('../../examples/web-config.yml', import.meta.url), 'utf8');
+    const config = configOf(text);
+    assert.equal(config.tls?.clientAuthType, 'RequireAndVerifyClientCert');
+    assert.equal(config.tls?.cert.kind === 'file' && config.tls.cert.path, '/etc/exposure-exporter/tls/exporter.crt');
+    assert.deepEqual([...config.basicAuthUsers.keys()], ['prometheus']);
   });
 });
