@@ -110,7 +110,8 @@ function readTls(reader: Reader, value: unknown, baseDir: string): TlsServerConf
   const tls = value === null ? {} : reader.mapping(value, 'tls_server_config', TLS_KEYS);
   if (!tls) return null;
   const path = (key: string): string => childPath('tls_server_config', key);
-  const given = Object.keys(tls).filter((key) => tls[key] !== undefined && tls[key] !== null);
+  // A key written with no value (null) counts as given, so `cert_file:` left blank is refused, not ignored.
+  const given = Object.keys(tls).filter((key) => tls[key] !== undefined && TLS_KEYS.includes(key));
   if (!given.some((key) => TLS_ENABLING_KEYS.includes(key))) {
     if (given.length === 0) return undefined;
     // The toolkit would serve plain HTTP here; refusing says at once that the TLS settings have no certificate.

@@ -60,6 +60,11 @@ const INVALID: readonly { name: string; yaml: string; problems: readonly string[
     problems: ['tls_server_config.cert_file: must not be empty'],
   },
   {
+    name: 'certificate and key keys left blank',
+    yaml: 'tls_server_config:\n  cert_file:\n  key_file:\n',
+    problems: ['tls_server_config.cert_file: must be a string, got null', 'tls_server_config.key_file: must be a string, got null'],
+  },
+  {
     name: 'an empty inline key',
     yaml: 'tls_server_config:\n  cert_file: server.crt\n  key: "  "\n',
     problems: ['tls_server_config.key: must not be empty'],
