@@ -60,8 +60,7 @@ export function createWebServer(options: WebServerOptions): WebServer {
       options.handler(req, res);
       return;
     }
-    const checker = auth;
-    checker.check(parseBasicAuthorization(req.headers.authorization)).then(
+    auth.check(parseBasicAuthorization(req.headers.authorization)).then(
       (ok) => (ok ? options.handler(req, res) : sendUnauthorized(res)),
       (err: unknown) => {
         log.error('basic auth check failed', { err });
