@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
-import type { Server } from 'node:http';
+import type { Server } from 'node:net';
 import { homedir } from 'node:os';
 import type { CloudCredentials } from './cloud/clouds-config.ts';
 import { KeystoneSession } from './cloud/keystone.ts';
@@ -27,10 +27,15 @@ import { USAGE, parseFlags } from './flags.ts';
 import type { Flags } from './flags.ts';
 import { createApp } from './http/app.ts';
 import { answerClientErrorsInJson } from './http/client-errors.ts';
+import { loadWebConfig } from './http/web-config-load.ts';
+import type { LoadedWebConfig } from './http/web-config-load.ts';
+import { createWebServer } from './http/web-server.ts';
+import type { WebServer } from './http/web-server.ts';
 import { createLogger } from './log.ts';
 import type { Logger } from './log.ts';
 import { createMetricsEndpoint } from './metrics/collectors.ts';
 import type { BuildInfo } from './metrics/collectors.ts';
+import { withWebConfigReloadMetric } from './metrics/web-config-metrics.ts';
 import { NmapScanner, probeNmapProcStatus, probeNmapVersion } from './scan/nmap-scanner.ts';
 import { detectPrivilege } from './scan/privilege.ts';
 
@@ -68,16 +73,11 @@ async function main(argv: readonly string[]): Promise<number> {
     return EXIT_OK;
   }
   const log = createLogger({ level: flags.logLevel, format: flags.logFormat, write: (line) => process.stderr.write(`${line}\n`) });
-  if (flags.webConfigFile !== undefined) {
-    log.error('--web.config.file is not supported yet; refusing to serve without the TLS or auth it asks for', {
-      file: flags.webConfigFile,
-    });
-    return EXIT_INVALID;
-  }
-
   let config: ExporterConfig;
   let cloud: CloudAccess | undefined;
+  let webConfig: LoadedWebConfig | undefined;
   try {
+    webConfig = flags.webConfigFile === undefined ? undefined : await loadWebConfig(flags.webConfigFile);
     config = buildExporterConfig(await loadConfig(flags.configFile, flags.shard ? { shard: flags.shard } : {}));
     cloud = config.settings.openstack && (await loadCloudAccess(config.settings.openstack));
   } catch (err) {
@@ -105,7 +105,9 @@ async function main(argv: readonly string[]): Promise<number> {
   const build: BuildInfo = { ...version, nodejsVersion: process.version, nmapVersion };
   log.info('starting exposure-exporter', { version: build.version, nmap_version: nmapVersion, privilege, targets: config.plan.targets.count() });
 
-  const metrics = createMetricsEndpoint({ state, build, processMetrics: true });
+  let webServer: WebServer | undefined;
+  const exporterMetrics = createMetricsEndpoint({ state, build, processMetrics: true });
+  const metrics = webConfig ? withWebConfigReloadMetric(exporterMetrics, () => webServer?.lastReloadSuccessful() ?? true) : exporterMetrics;
   const openstack = config.settings.openstack;
   const session =
     cloud &&
@@ -164,7 +166,13 @@ async function main(argv: readonly string[]): Promise<number> {
     }
   };
 
-  const server = createServer(createApp({ state, metrics, build, log, reload }));
+  // SIGHUP and POST /-/reload re-read both files; each keeps its previous version when the new one is bad.
+  const reloadAll = async (): Promise<void> => {
+    await Promise.all([reload(), webServer?.reload()]);
+  };
+  const app = createApp({ state, metrics, build, log, reload: reloadAll });
+  webServer = webConfig && createWebServer({ handler: app, webConfig, log });
+  const server = webServer?.server ?? createServer(app);
   answerClientErrorsInJson(server);
   try {
     await listen(server, flags.listen.host, flags.listen.port);
@@ -174,12 +182,16 @@ async function main(argv: readonly string[]): Promise<number> {
     return EXIT_FAILURE;
   }
   const address = server.address();
-  log.info('listening', { address: typeof address === 'object' && address ? formatHostPort(address.address, address.port) : String(address) });
+  log.info('listening', {
+    address: typeof address === 'object' && address ? formatHostPort(address.address, address.port) : String(address),
+    tls: webServer?.tls ?? false,
+  });
+  webServer?.watch();
   inventory?.start();
   scheduler.start();
 
   process.on('SIGHUP', () => {
-    reload().catch(() => {});
+    reloadAll().catch(() => {});
   });
   return await new Promise<number>((resolve) => {
     let stopping = false;
@@ -191,6 +203,7 @@ async function main(argv: readonly string[]): Promise<number> {
         log.error('shutdown took too long; exiting');
         resolve(EXIT_FAILURE);
       }, SHUTDOWN_DEADLINE_MS).unref();
+      webServer?.stop();
       server.closeAllConnections();
       server.close();
       inventory?.stop();

@@ -19,6 +19,20 @@ export async function loadConfig(path: string | undefined, overrides: ConfigOver
   return parseConfigText(text, path, overrides);
 }
 
+/**
+ * Reads a YAML file whose schema another module owns (the web config): a missing file or a YAML syntax error
+ * becomes a ConfigError naming the file. The text comes back too, so the caller can tell when it changes.
+ */
+export async function readYamlFile(path: string): Promise<{ text: string; value: unknown }> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(path, [`cannot read the file: ${describeReadError(err)}`]);
+  }
+  return { text, value: parseYaml(text, path) };
+}
+
 export function parseConfigText(text: string, source: string, overrides: ConfigOverrides = {}): Config {
   const result = parseConfig(parseYaml(text, source), overrides);
   if (!result.ok) throw new ConfigError(source, result.problems);

@@ -18,6 +18,7 @@ const LIBRARY_HOMES: Readonly<Record<string, (file: string) => boolean>> = {
   express: (file) => file.startsWith('http/'),
   'prom-client': (file) => file.startsWith('metrics/'),
   yaml: (file) => file === 'config/load.ts',
+  bcryptjs: (file) => file === 'http/basic-auth.ts',
 };
 
 /**
