@@ -131,9 +131,8 @@ class ElementReader {
         this.#pos += 1;
         const closed = open.pop()!;
         if (closed.name !== name) {
-          const { line, column } = locate(text, closed.start);
           throw new XmlSyntaxError(
-            `Expected closing tag '${closed.name}' (opened in line ${line}, col ${column}) instead of closing tag '${name}'.`,
+            `Expected closing tag '${closed.name}' (opened ${describePlace(text, closed.start)}) instead of closing tag '${name}'.`,
           );
         }
         if (open.length === 0) return;
@@ -167,7 +166,7 @@ class ElementReader {
     } else if (text.startsWith('<![CDATA[', lessThan)) {
       this.#pos = this.#findAfter(']]>', lessThan + 9, 'CDATA section');
     } else {
-      throw new XmlSyntaxError(`Unexpected <! at position ${lessThan}.`);
+      throw new XmlSyntaxError(`Unexpected <! ${describePlace(this.#text, lessThan)}.`);
     }
   }
 
@@ -236,7 +235,7 @@ class ElementReader {
     while (at !== -1 && at < to) {
       const semicolon = text.indexOf(';', at);
       if (semicolon === -1 || semicolon >= to || !REFERENCE.test(text.slice(at + 1, semicolon))) {
-        throw new XmlSyntaxError(`Invalid entity reference at position ${at}.`);
+        throw new XmlSyntaxError(`Invalid entity reference ${describePlace(text, at)}.`);
       }
       at = text.indexOf('&', semicolon);
     }
@@ -267,7 +266,7 @@ class ElementReader {
       pos += 1;
     }
     if (pos === start) {
-      throw new XmlSyntaxError(`Invalid ${what} name at position ${start}.`);
+      throw new XmlSyntaxError(`Invalid ${what} name ${describePlace(text, start)}.`);
     }
     this.#pos = pos;
     return text.slice(start, pos);
@@ -287,13 +286,13 @@ function isNameChar(code: number): boolean {
   return isNameStart(code) || (code >= 0x30 && code <= 0x39) || code === 0x2d || code === 0x2e;
 }
 
-/** 1-based line and column of `offset`, counted the way editors count them. */
-function locate(text: string, offset: number): { line: number; column: number } {
+/** "in line L, col C" of `offset` within the element, 1-based as editors count. */
+function describePlace(text: string, offset: number): string {
   let line = 1;
   let lineStart = 0;
   for (let at = text.indexOf('\n'); at !== -1 && at < offset; at = text.indexOf('\n', at + 1)) {
     line += 1;
     lineStart = at + 1;
   }
-  return { line, column: offset - lineStart + 1 };
+  return `in line ${line}, col ${offset - lineStart + 1}`;
 }
