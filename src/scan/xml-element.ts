@@ -40,12 +40,30 @@ interface MutableElement {
   readonly children: MutableElement[];
 }
 
-/** An element open while its content is read: its name, where its `<` is, and what to keep of its children. */
+/**
+ * An element open while its content is read: where its `<` is, where its name ends (names are compared where they
+ * stand in the text, so no string is made for the many elements that are not kept), and what to keep below it.
+ */
 interface OpenElement {
-  readonly name: string;
   readonly start: number;
-  readonly shape: ElementShape | undefined;
+  readonly nameEnd: number;
+  readonly children: readonly ShapeEntry[] | undefined;
   readonly kept: MutableElement | undefined;
+}
+
+/** A shape's children as a list, for a lookup by comparing the text in place. */
+type ShapeEntry = readonly [name: string, shape: ElementShape];
+
+const CHILD_ENTRIES = new WeakMap<ElementShape, readonly ShapeEntry[]>();
+
+function listChildren(shape: ElementShape | undefined): readonly ShapeEntry[] | undefined {
+  if (shape?.children === undefined) return undefined;
+  let entries = CHILD_ENTRIES.get(shape);
+  if (entries === undefined) {
+    entries = Object.entries(shape.children);
+    CHILD_ENTRIES.set(shape, entries);
+  }
+  return entries;
 }
 
 const LESS_THAN = 0x3c;
@@ -74,8 +92,12 @@ export function readStartTagAttributes(tag: string, names: readonly string[]): R
 class ElementReader {
   readonly #text: string;
   #pos = 0;
-  /** Attribute names of the tag being read, for the repeat check; reused from tag to tag. */
-  readonly #seenNames: string[] = [];
+  /** Where the next `&` at or after the last checked range is; text.length when there is none. */
+  #nextAmpersand = -1;
+  /** The same for `<`, which no attribute value may hold. */
+  #nextLessThan = -1;
+  /** Where the names of the current tag's attributes start and end, for the repeat check; reused. */
+  readonly #seenNames: number[] = [];
 
   constructor(text: string) {
     this.#text = text;
@@ -85,14 +107,14 @@ class ElementReader {
     const text = this.#text;
     if (text.charCodeAt(0) !== LESS_THAN) throw new XmlSyntaxError('The element does not start with a tag.');
     this.#pos = 1;
-    const rootName = this.#readName('tag');
-    const root: MutableElement = { name: rootName, attributes: {}, children: [] };
-    const selfClosing = this.#readAttributes(rootName, shape.attributes, root.attributes);
+    const nameEnd = this.#readName('tag');
+    const root: MutableElement = { name: text.slice(1, nameEnd), attributes: {}, children: [] };
+    const selfClosing = this.#readAttributes(1, nameEnd, shape.attributes, root.attributes);
     if (!selfClosing) {
-      this.#readContent({ name: rootName, start: 0, shape, kept: root });
+      this.#readContent({ start: 0, nameEnd, children: listChildren(shape), kept: root });
     }
     if (this.#pos !== text.length) {
-      throw new XmlSyntaxError(`Extra text after the root element '${rootName}'.`);
+      throw new XmlSyntaxError(`Extra text after the root element '${root.name}'.`);
     }
     return root;
   }
@@ -101,10 +123,10 @@ class ElementReader {
     const text = this.#text;
     if (text.charCodeAt(0) !== LESS_THAN) throw new XmlSyntaxError('The tag does not start with <.');
     this.#pos = 1;
-    const name = this.#readName('tag');
-    const element: MutableElement = { name, attributes: {}, children: [] };
-    this.#readAttributes(name, names, element.attributes);
-    if (this.#pos !== text.length) throw new XmlSyntaxError(`Extra text after the start tag '${name}'.`);
+    const nameEnd = this.#readName('tag');
+    const element: MutableElement = { name: text.slice(1, nameEnd), attributes: {}, children: [] };
+    this.#readAttributes(1, nameEnd, names, element.attributes);
+    if (this.#pos !== text.length) throw new XmlSyntaxError(`Extra text after the start tag '${element.name}'.`);
     return element;
   }
 
@@ -116,25 +138,13 @@ class ElementReader {
       const lessThan = text.indexOf('<', this.#pos);
       if (lessThan === -1) {
         const innermost = open[open.length - 1]!;
-        throw new XmlSyntaxError(`Unclosed tag '${innermost.name}'.`);
+        throw new XmlSyntaxError(`Unclosed tag '${text.slice(innermost.start + 1, innermost.nameEnd)}'.`);
       }
       // Text between tags: the next `<` is found already, so only an `&` needs a look.
       this.#checkReferences(this.#pos, lessThan);
       const next = text.charCodeAt(lessThan + 1);
       if (next === SLASH) {
-        this.#pos = lessThan + 2;
-        const name = this.#readName('closing tag');
-        this.#skipWhitespace();
-        if (text.charCodeAt(this.#pos) !== GREATER_THAN) {
-          throw new XmlSyntaxError(`Closing tag '${name}' does not end with >.`);
-        }
-        this.#pos += 1;
-        const closed = open.pop()!;
-        if (closed.name !== name) {
-          throw new XmlSyntaxError(
-            `Expected closing tag '${closed.name}' (opened ${describePlace(text, closed.start)}) instead of closing tag '${name}'.`,
-          );
-        }
+        this.#readEndTag(lessThan, open.pop()!);
         if (open.length === 0) return;
         continue;
       }
@@ -147,15 +157,49 @@ class ElementReader {
         continue;
       }
       this.#pos = lessThan + 1;
-      const name = this.#readName('tag');
+      const nameEnd = this.#readName('tag');
       const parent = open[open.length - 1]!;
-      const shape = parent.shape?.children?.[name];
+      const entry = parent.children === undefined ? undefined : this.#findEntry(parent.children, lessThan + 1, nameEnd);
       const kept: MutableElement | undefined =
-        shape === undefined ? undefined : { name, attributes: {}, children: [] };
-      const selfClosing = this.#readAttributes(name, shape?.attributes, kept?.attributes);
+        entry === undefined ? undefined : { name: entry[0], attributes: {}, children: [] };
+      const selfClosing = this.#readAttributes(lessThan + 1, nameEnd, entry?.[1].attributes, kept?.attributes);
       if (kept !== undefined) parent.kept?.children.push(kept);
-      if (!selfClosing) open.push({ name, start: lessThan, shape, kept });
+      if (!selfClosing) open.push({ start: lessThan, nameEnd, children: listChildren(entry?.[1]), kept });
     }
+  }
+
+  /** The end tag at `lessThan`, which must close `closed`. */
+  #readEndTag(lessThan: number, closed: OpenElement): void {
+    const text = this.#text;
+    const nameStart = lessThan + 2;
+    this.#pos = nameStart;
+    const nameEnd = this.#readName('closing tag');
+    this.#skipWhitespace();
+    if (text.charCodeAt(this.#pos) !== GREATER_THAN) {
+      throw new XmlSyntaxError(`Closing tag '${text.slice(nameStart, nameEnd)}' does not end with >.`);
+    }
+    this.#pos += 1;
+    if (!this.#sameName(closed.start + 1, closed.nameEnd, nameStart, nameEnd)) {
+      const openName = text.slice(closed.start + 1, closed.nameEnd);
+      throw new XmlSyntaxError(
+        `Expected closing tag '${openName}' (opened ${describePlace(text, closed.start)}) ` +
+          `instead of closing tag '${text.slice(nameStart, nameEnd)}'.`,
+      );
+    }
+  }
+
+  #findEntry(entries: readonly ShapeEntry[], nameStart: number, nameEnd: number): ShapeEntry | undefined {
+    const length = nameEnd - nameStart;
+    return entries.find(([name]) => name.length === length && this.#text.startsWith(name, nameStart));
+  }
+
+  #sameName(aStart: number, aEnd: number, bStart: number, bEnd: number): boolean {
+    if (aEnd - aStart !== bEnd - bStart) return false;
+    const text = this.#text;
+    for (let i = 0; i < aEnd - aStart; i += 1) {
+      if (text.charCodeAt(aStart + i) !== text.charCodeAt(bStart + i)) return false;
+    }
+    return true;
   }
 
   /** Comments and CDATA sections; anything else that starts `<!` has no place inside an element. */
@@ -177,11 +221,12 @@ class ElementReader {
   }
 
   /**
-   * Reads the attributes after a tag's name up to and including its `>`; keeps the values of `wanted` in `into`.
-   * Returns whether the tag closes itself (`/>`).
+   * Reads the attributes after the tag name in [nameStart, nameEnd) up to and including the tag's `>`; keeps the
+   * values of `wanted` in `into`. Returns whether the tag closes itself (`/>`).
    */
   #readAttributes(
-    tagName: string,
+    nameStart: number,
+    nameEnd: number,
     wanted: readonly string[] | undefined,
     into: Record<string, string> | undefined,
   ): boolean {
@@ -197,47 +242,65 @@ class ElementReader {
       }
       if (code === SLASH) {
         if (text.charCodeAt(this.#pos + 1) !== GREATER_THAN) {
-          throw new XmlSyntaxError(`Tag '${tagName}' has a / that does not end it.`);
+          throw new XmlSyntaxError(`Tag '${text.slice(nameStart, nameEnd)}' has a / that does not end it.`);
         }
         this.#pos += 2;
         return true;
       }
-      if (Number.isNaN(code)) throw new XmlSyntaxError(`Tag '${tagName}' is not closed.`);
-      if (!spaced) throw new XmlSyntaxError(`Tag '${tagName}' needs a space before its attribute.`);
-      const name = this.#readName('attribute');
-      if (seen.includes(name)) throw new XmlSyntaxError(`Attribute '${name}' is repeated.`);
-      seen.push(name);
+      if (Number.isNaN(code)) throw new XmlSyntaxError(`Tag '${text.slice(nameStart, nameEnd)}' is not closed.`);
+      if (!spaced) {
+        throw new XmlSyntaxError(`Tag '${text.slice(nameStart, nameEnd)}' needs a space before its attribute.`);
+      }
+      const attributeStart = this.#pos;
+      const attributeEnd = this.#readName('attribute');
+      for (let i = 0; i < seen.length; i += 2) {
+        if (this.#sameName(seen[i]!, seen[i + 1]!, attributeStart, attributeEnd)) {
+          throw new XmlSyntaxError(`Attribute '${text.slice(attributeStart, attributeEnd)}' is repeated.`);
+        }
+      }
+      seen.push(attributeStart, attributeEnd);
       this.#skipWhitespace();
-      if (text.charCodeAt(this.#pos) !== EQUALS) throw new XmlSyntaxError(`Attribute '${name}' is without value.`);
+      const withoutValue = (): XmlSyntaxError =>
+        new XmlSyntaxError(`Attribute '${text.slice(attributeStart, attributeEnd)}' is without value.`);
+      if (text.charCodeAt(this.#pos) !== EQUALS) throw withoutValue();
       this.#pos += 1;
       this.#skipWhitespace();
       const quote = text.charCodeAt(this.#pos);
-      if (quote !== DOUBLE_QUOTE && quote !== SINGLE_QUOTE) {
-        throw new XmlSyntaxError(`Attribute '${name}' is without value.`);
-      }
+      if (quote !== DOUBLE_QUOTE && quote !== SINGLE_QUOTE) throw withoutValue();
       const valueStart = this.#pos + 1;
       const valueEnd = text.indexOf(quote === DOUBLE_QUOTE ? '"' : "'", valueStart);
-      if (valueEnd === -1) throw new XmlSyntaxError(`Attribute '${name}' has an unclosed value.`);
-      const lessThan = text.indexOf('<', valueStart);
-      if (lessThan !== -1 && lessThan < valueEnd) {
-        throw new XmlSyntaxError(`Attribute '${name}' has < in its value.`);
+      if (valueEnd === -1) {
+        throw new XmlSyntaxError(`Attribute '${text.slice(attributeStart, attributeEnd)}' has an unclosed value.`);
+      }
+      if (this.#nextLessThan < valueStart) this.#nextLessThan = findOrEnd(text, '<', valueStart);
+      if (this.#nextLessThan < valueEnd) {
+        throw new XmlSyntaxError(`Attribute '${text.slice(attributeStart, attributeEnd)}' has < in its value.`);
       }
       this.#checkReferences(valueStart, valueEnd);
-      if (into !== undefined && wanted?.includes(name) === true) into[name] = text.slice(valueStart, valueEnd);
+      if (into !== undefined && wanted !== undefined) {
+        const length = attributeEnd - attributeStart;
+        const name = wanted.find((candidate) => candidate.length === length && text.startsWith(candidate, attributeStart));
+        if (name !== undefined) into[name] = text.slice(valueStart, valueEnd);
+      }
       this.#pos = valueEnd + 1;
     }
   }
 
-  /** Each `&` in [from, to) must start `&name;`, `&#digits;` or `&#xhex;`. */
+  /**
+   * Each `&` in [from, to) must start `&name;`, `&#digits;` or `&#xhex;`. Ranges come in document order, so the
+   * next `&` is found once and kept: searching afresh from each value would scan the rest of the element (most
+   * elements have no `&` at all) once per attribute.
+   */
   #checkReferences(from: number, to: number): void {
     const text = this.#text;
-    let at = text.indexOf('&', from);
-    while (at !== -1 && at < to) {
+    if (this.#nextAmpersand < from) this.#nextAmpersand = findOrEnd(text, '&', from);
+    while (this.#nextAmpersand < to) {
+      const at = this.#nextAmpersand;
       const semicolon = text.indexOf(';', at);
       if (semicolon === -1 || semicolon >= to || !REFERENCE.test(text.slice(at + 1, semicolon))) {
         throw new XmlSyntaxError(`Invalid entity reference ${describePlace(text, at)}.`);
       }
-      at = text.indexOf('&', semicolon);
+      this.#nextAmpersand = findOrEnd(text, '&', semicolon);
     }
   }
 
@@ -255,8 +318,8 @@ class ElementReader {
     return pos !== start;
   }
 
-  /** An XML name at the current position; `what` names it in the error when there is none. */
-  #readName(what: string): string {
+  /** Steps over an XML name at the current position and returns where it ends; `what` names it in the error. */
+  #readName(what: string): number {
     const text = this.#text;
     const start = this.#pos;
     let pos = start;
@@ -269,8 +332,14 @@ class ElementReader {
       throw new XmlSyntaxError(`Invalid ${what} name ${describePlace(text, start)}.`);
     }
     this.#pos = pos;
-    return text.slice(start, pos);
+    return pos;
   }
+}
+
+/** indexOf, with the text's length instead of -1, so "before `to`" is a single comparison. */
+function findOrEnd(text: string, search: string, from: number): number {
+  const at = text.indexOf(search, from);
+  return at === -1 ? text.length : at;
 }
 
 const REFERENCE = /^(?:[A-Za-z_:][\w.:-]*|#[0-9]+|#x[0-9a-fA-F]+)$/;
