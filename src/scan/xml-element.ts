@@ -255,27 +255,23 @@ class ElementReader {
       const attributeEnd = this.#readName('attribute');
       for (let i = 0; i < seen.length; i += 2) {
         if (this.#sameName(seen[i]!, seen[i + 1]!, attributeStart, attributeEnd)) {
-          throw new XmlSyntaxError(`Attribute '${text.slice(attributeStart, attributeEnd)}' is repeated.`);
+          throw this.#attributeError(attributeStart, attributeEnd, 'is repeated');
         }
       }
       seen.push(attributeStart, attributeEnd);
       this.#skipWhitespace();
-      const withoutValue = (): XmlSyntaxError =>
-        new XmlSyntaxError(`Attribute '${text.slice(attributeStart, attributeEnd)}' is without value.`);
-      if (text.charCodeAt(this.#pos) !== EQUALS) throw withoutValue();
+      if (text.charCodeAt(this.#pos) !== EQUALS) throw this.#attributeError(attributeStart, attributeEnd, 'is without value');
       this.#pos += 1;
       this.#skipWhitespace();
       const quote = text.charCodeAt(this.#pos);
-      if (quote !== DOUBLE_QUOTE && quote !== SINGLE_QUOTE) throw withoutValue();
+      if (quote !== DOUBLE_QUOTE && quote !== SINGLE_QUOTE) {
+        throw this.#attributeError(attributeStart, attributeEnd, 'is without value');
+      }
       const valueStart = this.#pos + 1;
       const valueEnd = text.indexOf(quote === DOUBLE_QUOTE ? '"' : "'", valueStart);
-      if (valueEnd === -1) {
-        throw new XmlSyntaxError(`Attribute '${text.slice(attributeStart, attributeEnd)}' has an unclosed value.`);
-      }
+      if (valueEnd === -1) throw this.#attributeError(attributeStart, attributeEnd, 'has an unclosed value');
       if (this.#nextLessThan < valueStart) this.#nextLessThan = findOrEnd(text, '<', valueStart);
-      if (this.#nextLessThan < valueEnd) {
-        throw new XmlSyntaxError(`Attribute '${text.slice(attributeStart, attributeEnd)}' has < in its value.`);
-      }
+      if (this.#nextLessThan < valueEnd) throw this.#attributeError(attributeStart, attributeEnd, 'has < in its value');
       this.#checkReferences(valueStart, valueEnd);
       if (into !== undefined && wanted !== undefined) {
         const length = attributeEnd - attributeStart;
@@ -284,6 +280,10 @@ class ElementReader {
       }
       this.#pos = valueEnd + 1;
     }
+  }
+
+  #attributeError(nameStart: number, nameEnd: number, fault: string): XmlSyntaxError {
+    return new XmlSyntaxError(`Attribute '${this.#text.slice(nameStart, nameEnd)}' ${fault}.`);
   }
 
   /**
