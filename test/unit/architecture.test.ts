@@ -13,7 +13,6 @@ const SRC = new URL('../../src/', import.meta.url).pathname;
 /** Which files may import each outside library. */
 const LIBRARY_HOMES: Readonly<Record<string, (file: string) => boolean>> = {
   execa: (file) => file === 'scan/nmap-scanner.ts',
-  'fast-xml-parser': (file) => file === 'scan/nmap-xml.ts',
   undici: (file) => file.startsWith('cloud/'),
   express: (file) => file.startsWith('http/'),
   'prom-client': (file) => file.startsWith('metrics/'),
