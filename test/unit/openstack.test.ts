@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { OpenStackInventory } from '../../src/cloud/openstack.ts';
 import type { OpenStackClient } from '../../src/cloud/openstack.ts';
 import type { AddressOwner } from '../../src/core/inventory.ts';
-import { ExporterError } from '../../src/errors.ts';
+import { ExporterError, OpenStackHttpError } from '../../src/errors.ts';
 
 function fixture(name: string): unknown {
   return JSON.parse(readFileSync(new URL(`../fixtures/openstack/${name}`, import.meta.url), 'utf8'));
@@ -30,7 +30,7 @@ class RecordedClient implements OpenStackClient {
     this.requests.push(`${service} ${path}`);
     const resource = path.split('?')[0] ?? '';
     if (this.#refuse.has(resource)) {
-      throw Object.assign(new ExporterError('OPENSTACK_HTTP', `GET ${service} ${resource} returned 403`), { status: 403 });
+      throw new OpenStackHttpError({ code: 'OPENSTACK_HTTP', status: 403, message: `GET ${service} ${resource} returned 403` });
     }
     const files: Record<string, string> = {
       'servers/detail': 'nova_servers_detail_all_tenants.json',
@@ -108,6 +108,17 @@ describe('OpenStackInventory', () => {
       'Keystone refused to list projects (403); tenant labels show ids instead of names',
       'Keystone refused to list users (403); user labels show ids instead of names',
     ]);
+  });
+
+  it('reads a refusal by its class: an error that only looks like a 403 from Keystone fails the read', async () => {
+    const lookalike = Object.assign(new ExporterError('OPENSTACK_HTTP', 'GET identity users returned 403'), { status: 403 });
+    const client: OpenStackClient = {
+      async getJson(service, path) {
+        if (path === 'users') throw lookalike;
+        return new RecordedClient().getJson(service, path);
+      },
+    };
+    await assert.rejects(new OpenStackInventory({ client }).load({ signal: AbortSignal.timeout(5000) }), (err: unknown) => err === lookalike);
   });
 
   it('fails on a 403 from Nova instead of pretending the cloud has no servers', async () => {
