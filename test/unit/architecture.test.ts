@@ -13,7 +13,7 @@ const SRC = new URL('../../src/', import.meta.url).pathname;
 const LIBRARY_HOMES: Readonly<Record<string, (file: string) => boolean>> = {
   execa: (file) => file === 'scan/nmap-scanner.ts',
   'fast-xml-parser': (file) => file === 'scan/nmap-xml.ts',
-  undici: (file) => file.startsWith('cloud/'),
+  undici: (file) => file === 'cloud/http-client.ts',
   express: (file) => file.startsWith('http/'),
   'prom-client': (file) => file.startsWith('metrics/'),
   yaml: (file) => file === 'config/load.ts',

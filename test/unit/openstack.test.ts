@@ -156,6 +156,19 @@ describe('OpenStackInventory', () => {
     assert.ok(requests.every((path) => !path.startsWith('http')), 'paths only, never absolute links');
   });
 
+  it('rejects a listed item without its id as an unexpected response, naming the field', async () => {
+    const client: OpenStackClient = {
+      async getJson(service, path) {
+        if (path.startsWith('v2.0/ports')) return { ports: [{ network_id: 'n-1', fixed_ips: [] }] };
+        return new RecordedClient().getJson(service, path);
+      },
+    };
+    await assert.rejects(new OpenStackInventory({ client }).load({ signal: AbortSignal.timeout(5000) }), {
+      code: 'OPENSTACK_HTTP',
+      message: 'unexpected response from network port id: missing',
+    });
+  });
+
   it('rejects a listing without its list as an unexpected response', async () => {
     const broken: OpenStackClient = { getJson: async () => ({ error: 'nope' }) };
     await assert.rejects(new OpenStackInventory({ client: broken }).load({ signal: AbortSignal.timeout(5000) }), {
