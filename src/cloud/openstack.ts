@@ -21,8 +21,10 @@ export interface OpenStackInventoryOptions {
   readonly now?: () => Date;
 }
 
-/** A body of the wrong shape: the whole listing is untrustworthy, so the read fails and the last good one stays. */
-// Typed explicitly so TypeScript treats its `fail` as never returning and narrows after it.
+/**
+ * A body of the wrong shape makes the whole listing untrustworthy, so the read fails and the last good one
+ * stays. Typed explicitly so TypeScript treats its `fail` as never returning and narrows after it.
+ */
 const response: StrictReader = new StrictReader((what, problem) => new ExporterError('OPENSTACK_HTTP', `unexpected response from ${what}: ${problem}`));
 
 export class OpenStackInventory implements Inventory {
