@@ -7,10 +7,11 @@ import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { Server } from 'node:net';
 import { homedir } from 'node:os';
-import type { CloudCredentials } from './cloud/clouds-config.ts';
+import type { CloudCredentials } from './cloud/cloud-credentials.ts';
+import { loadCloudCredentials } from './cloud/clouds-config.ts';
 import { KeystoneSession } from './cloud/keystone.ts';
 import { OpenStackInventory } from './cloud/openstack.ts';
-import { loadCloudCredentials, loadConfig } from './config/load.ts';
+import { loadConfig, readOptionalYamlFile } from './config/load.ts';
 import type { OpenStackConfig } from './config/schema.ts';
 import type { Shard } from './config/shard-setting.ts';
 import { buildExporterConfig } from './core/exporter-config.ts';
@@ -226,8 +227,15 @@ interface CloudAccess {
   readonly caCertificates: string | undefined;
 }
 
+/** Config first, then the cloud: the config names the cloud, and cloud/ resolves it from files config/ reads. */
 async function loadCloudAccess(openstack: OpenStackConfig): Promise<CloudAccess> {
-  const credentials = await loadCloudCredentials(openstack, process.env, homedir());
+  const credentials = await loadCloudCredentials({
+    openstack,
+    env: process.env,
+    homeDir: homedir(),
+    cwd: process.cwd(),
+    readYamlFile: readOptionalYamlFile,
+  });
   if (credentials.cacert === undefined || !credentials.verify) return { credentials, caCertificates: undefined };
   try {
     return { credentials, caCertificates: await readFile(credentials.cacert, 'utf8') };

@@ -71,7 +71,7 @@ export class InventoryRefresher {
 
   stop(): void {
     this.#clock.clearTimeout(this.#timer);
-    this.#stopping.abort(new ExporterError('OPENSTACK_TIMEOUT', 'the exporter is shutting down'));
+    this.#stopping.abort(new ExporterError('OPENSTACK_ABORTED', 'the exporter is shutting down'));
   }
 
   async #read(): Promise<void> {
