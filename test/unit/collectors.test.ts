@@ -25,6 +25,8 @@ describe('exporter metrics', () => {
     const { state } = twoCycleState();
     recordFailedCycle(state, {
       cycle: 3,
+      scope: 'sweep',
+      addressesScanned: 16,
       startedAt: new Date('2026-11-26T03:00:00Z'),
       finishedAt: new Date('2026-11-26T03:50:00Z'),
       success: false,
@@ -46,7 +48,7 @@ describe('exporter metrics', () => {
       rules: config.rules,
       previous: second,
     });
-    recordCompletedCycle(state, { cycle: 3, startedAt: third.scan.startedAt, finishedAt: third.scan.finishedAt, success: true, error: null }, third);
+    recordCompletedCycle(state, { cycle: 3, scope: 'sweep', addressesScanned: 16, startedAt: third.scan.startedAt, finishedAt: third.scan.finishedAt, success: true, error: null }, third);
     const text = await render(state);
     assert.doesNotMatch(text, /^exposure_port_open\{/m);
     assert.doesNotMatch(text, /^exposure_port_first_seen_timestamp_seconds\{/m);

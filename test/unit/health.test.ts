@@ -22,7 +22,7 @@ const T1 = new Date('2026-11-26T01:00:00.000Z');
 const T2 = new Date('2026-11-26T02:00:00.000Z');
 
 function attempt(cycle: number, error: CycleAttempt['error'] = null): CycleAttempt {
-  return { cycle, startedAt: T1, finishedAt: new Date(T1.getTime() + 41_200), success: error === null, error };
+  return { cycle, scope: 'sweep', addressesScanned: 16, startedAt: T1, finishedAt: new Date(T1.getTime() + 41_200), success: error === null, error };
 }
 
 const READ: InventorySnapshot = { ...NO_INVENTORY, source: 'openstack', syncedAt: T1, servers: 3 };

@@ -9,7 +9,7 @@ const INVALID: readonly { name: string; yaml: string; message: string }[] = [
   {
     name: 'an unknown top-level key',
     yaml: 'scna: {}\n',
-    message: 'c.yml: scna: unknown key (expected one of scan, standard_ports, severity_overrides, exceptions, openstack, state)',
+    message: 'c.yml: scna: unknown key (expected one of scan, standard_ports, severity_overrides, exceptions, openstack, inventory_file, state)',
   },
   {
     name: 'an unknown nested key',
