@@ -135,7 +135,11 @@ async function main(argv: readonly string[]): Promise<number> {
   const inventoryFile = config.settings.inventoryFile && createFileInventory(config.settings.inventoryFile, state, log);
   // One refresh for the scheduler: with both sources, a cycle waits for both (each within its own bound).
   const inventories = [inventory, inventoryFile].filter((refresher) => refresher !== undefined);
-  const refreshInventories = { ensureFresh: async (): Promise<void> => void (await Promise.all(inventories.map((r) => r.ensureFresh()))) };
+  const refreshInventories = {
+    ensureFresh: async (): Promise<void> => {
+      await Promise.all(inventories.map((refresher) => refresher.ensureFresh()));
+    },
+  };
   logUnsweptRanges(config, undefined, log);
 
   const scheduler = new CycleScheduler({
