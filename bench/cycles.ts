@@ -193,7 +193,7 @@ function readInventory(fleet: Fleet, syncedAt: Date): InventorySnapshot {
 async function runCycle(exporter: Exporter, cycle: number, result: ScanResult, inventory: InventorySnapshot): Promise<number> {
   const { config, state, metrics } = exporter;
   const snapshot = buildSnapshot({ result, inventory, rules: config.rules, previous: state.snapshot });
-  recordCompletedCycle(state, { cycle, startedAt: result.startedAt, finishedAt: result.finishedAt, success: true, error: null }, snapshot);
+  recordCompletedCycle(state, { cycle, scope: 'sweep', addressesScanned: result.targets, startedAt: result.startedAt, finishedAt: result.finishedAt, success: true, error: null }, snapshot);
   const exposition = await metrics.render();
   const report = JSON.stringify(buildReport(state, {}, result.finishedAt));
   const saved = renderState(snapshot, result.finishedAt);

@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'NMAP_OUTPUT_INVALID'
   | 'STATE_INVALID'
   | 'STATE_WRITE_FAILED'
+  | 'INVENTORY_FILE_INVALID'
   | 'OPENSTACK_AUTH'
   | 'OPENSTACK_HTTP'
   | 'OPENSTACK_TIMEOUT'
@@ -47,6 +48,20 @@ export class CloudsConfigError extends ConfigError {
   constructor(source: string, problems: readonly string[]) {
     super(source, problems);
     this.name = 'CloudsConfigError';
+  }
+}
+
+/**
+ * An inventory_file that cannot be read or does not validate, every problem prefixed with the file name. Not a
+ * ConfigError: the file is re-read while the exporter runs, and a bad version only keeps the last good one.
+ */
+export class InventoryFileError extends ExporterError {
+  readonly problems: readonly string[];
+
+  constructor(source: string, problems: readonly string[]) {
+    super('INVENTORY_FILE_INVALID', problems.map((p) => `${source}: ${p}`).join('\n'));
+    this.name = 'InventoryFileError';
+    this.problems = problems;
   }
 }
 

@@ -11,8 +11,8 @@ import type { CloudCredentials } from './cloud/cloud-credentials.ts';
 import { loadCloudCredentials } from './cloud/clouds-config.ts';
 import { KeystoneSession } from './cloud/keystone.ts';
 import { OpenStackInventory } from './cloud/openstack.ts';
-import { loadConfig, readOptionalYamlFile } from './config/load.ts';
-import type { OpenStackConfig } from './config/schema.ts';
+import { loadConfig, readOptionalYamlFile, readYamlFile } from './config/load.ts';
+import type { InventoryFileConfig, OpenStackConfig } from './config/schema.ts';
 import type { Shard } from './config/shard-setting.ts';
 import { buildExporterConfig } from './core/exporter-config.ts';
 import type { ExporterConfig } from './core/exporter-config.ts';
@@ -32,11 +32,13 @@ import { loadWebConfig } from './http/web-config-load.ts';
 import type { LoadedWebConfig } from './http/web-config-load.ts';
 import { createWebServer } from './http/web-server.ts';
 import type { WebServer } from './http/web-server.ts';
+import { FileInventory } from './inventory/file-inventory.ts';
 import { createLogger } from './log.ts';
 import type { Logger } from './log.ts';
 import { createMetricsEndpoint } from './metrics/collectors.ts';
 import type { BuildInfo } from './metrics/collectors.ts';
 import { withWebConfigReloadMetric } from './metrics/web-config-metrics.ts';
+import { generateRangeBlocks } from './scan/cidr-blocks.ts';
 import { NmapScanner, probeNmapProcStatus, probeNmapVersion } from './scan/nmap-scanner.ts';
 import { detectPrivilege } from './scan/privilege.ts';
 
@@ -47,6 +49,8 @@ const EXIT_FINDINGS = 3;
 /** SIGTERM must end the process within 10 s; leave a margin for the runtime's own exit. */
 const SHUTDOWN_DEADLINE_MS = 9000;
 const MIN_NODE_MAJOR = 24;
+/** A local file read is quick; a cycle waits no longer than this for one that is not. */
+const INVENTORY_FILE_WAIT_MS = 5000;
 
 async function main(argv: readonly string[]): Promise<number> {
   const nodeMajor = Number(process.versions.node.split('.')[0]);
@@ -128,6 +132,15 @@ async function main(argv: readonly string[]): Promise<number> {
       settings: openstack,
     });
   if (cloud) log.info('reading the OpenStack inventory', { credentials: describeCredentialSource(cloud.credentials) });
+  const inventoryFile = config.settings.inventoryFile && createFileInventory(config.settings.inventoryFile, state, log);
+  // One refresh for the scheduler: with both sources, a cycle waits for both (each within its own bound).
+  const inventories = [inventory, inventoryFile].filter((refresher) => refresher !== undefined);
+  const refreshInventories = {
+    ensureFresh: async (): Promise<void> => {
+      await Promise.all(inventories.map((refresher) => refresher.ensureFresh()));
+    },
+  };
+  logUnsweptRanges(config, undefined, log);
 
   const scheduler = new CycleScheduler({
     scanner: new NmapScanner({ privilege }),
@@ -135,13 +148,14 @@ async function main(argv: readonly string[]): Promise<number> {
     log,
     // The path is read from the current config each time, so a reload that moves the state file takes effect.
     persist: (snapshot) => saveState({ path: state.config.settings.statePath }, snapshot, new Date()),
-    ...(inventory ? { inventory } : {}),
+    ...(inventories.length > 0 ? { inventory: refreshInventories } : {}),
   });
 
   if (flags.once) {
     // cron wants names in its report: wait for the whole first read (each request has its own deadline).
-    await inventory?.refresh();
-    const outcome = await scheduler.runCycle();
+    await Promise.all(inventories.map((refresher) => refresher.refresh()));
+    // cron gets the whole picture each run: --once always sweeps every target.
+    const outcome = await scheduler.runCycle({ scope: 'sweep' });
     await session?.close();
     process.stdout.write(`${JSON.stringify(buildReport(state, {}, new Date()), null, 2)}\n`);
     if (outcome.ran && !outcome.success) return EXIT_FAILURE;
@@ -155,6 +169,10 @@ async function main(argv: readonly string[]): Promise<number> {
         // The Keystone session and its credentials are built once; swapping them mid-read is not worth the risk.
         log.warn('changes to the openstack block take effect at the next restart');
       }
+      if (JSON.stringify(next.settings.inventoryFile) !== JSON.stringify(state.config.settings.inventoryFile)) {
+        log.warn('changes to the inventory_file block take effect at the next restart');
+      }
+      logUnsweptRanges(next, state.config, log);
       const snapshot = state.snapshot && reclassifySnapshot(state.snapshot, next.rules, new Date());
       state.recordReload(acceptReload(new Date()), { config: next, snapshot });
       scheduler.reschedule();
@@ -188,7 +206,7 @@ async function main(argv: readonly string[]): Promise<number> {
     tls: webServer?.tls ?? false,
   });
   webServer?.watch();
-  inventory?.start();
+  for (const refresher of inventories) refresher.start();
   scheduler.start();
 
   process.on('SIGHUP', () => {
@@ -207,7 +225,7 @@ async function main(argv: readonly string[]): Promise<number> {
       webServer?.stop();
       server.closeAllConnections();
       server.close();
-      inventory?.stop();
+      for (const refresher of inventories) refresher.stop();
       // The session goes last: the inventory read a running cycle waits on uses it.
       scheduler
         .stop()
@@ -243,6 +261,29 @@ async function loadCloudAccess(openstack: OpenStackConfig): Promise<CloudAccess>
     const where = credentials.origins['cacert'] ?? 'cacert';
     throw new ConfigError(where, [`cannot read the CA bundle ${credentials.cacert}: ${(err as Error).message}`]);
   }
+}
+
+/** The inventory_file's refresher; main.ts reads the file because only it reads files the user names. */
+function createFileInventory(settings: InventoryFileConfig, state: ExporterState, log: Logger): InventoryRefresher {
+  return new InventoryRefresher({
+    inventory: new FileInventory({ source: settings.path, read: () => readYamlFile(settings.path) }),
+    state,
+    log,
+    settings: { refreshIntervalMs: settings.refreshIntervalMs, requestTimeoutMs: INVENTORY_FILE_WAIT_MS },
+    kind: 'file',
+  });
+}
+
+/** Ranges too large to sweep, said once: at start, and again only when a reload changes them. */
+function logUnsweptRanges(config: ExporterConfig, previous: ExporterConfig | undefined, log: Logger): void {
+  const describe = (c: ExporterConfig): string =>
+    c.settings.scan.unsweptRanges.map((range) => [...generateRangeBlocks(range)].join('+')).join(',');
+  const ranges = describe(config);
+  if (ranges === '' || (previous && describe(previous) === ranges)) return;
+  log.warn('target ranges larger than scan.max_targets are never swept; only their known addresses are scanned', {
+    ranges,
+    max_targets: config.settings.scan.maxTargets,
+  });
 }
 
 /** Where the credentials came from, never what they are: safe for logs and --config.check. */

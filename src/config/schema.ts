@@ -54,12 +54,28 @@ export interface OpenStackConfig {
   readonly requestTimeoutMs: number;
 }
 
+/** A file of address owners for addresses outside OpenStack, re-read every refresh interval. */
+export interface InventoryFileConfig {
+  readonly path: string;
+  readonly refreshIntervalMs: number;
+}
+
 export interface ScanConfig {
   /** The target specs as written, for the landing page and the report. */
   readonly targetSpecs: readonly string[];
   readonly excludeSpecs: readonly string[];
-  /** The targets of all replicas together: scan.targets minus scan.exclude, as merged ranges. */
+  /**
+   * The targets of all replicas together: scan.targets minus scan.exclude, as merged ranges. The boundary of
+   * everything scanned, known addresses included.
+   */
   readonly targets: TargetSet;
+  /** The part of the targets a sweep scans: all of them, except the ranges left out below. */
+  readonly sweepTargets: TargetSet;
+  /**
+   * Ranges larger than scan.max_targets, accepted (with an inventory only) as a boundary for known addresses
+   * and never swept: an IPv6 /64 cannot be swept, its known addresses can be scanned.
+   */
+  readonly unsweptRanges: readonly AddressRange[];
   /** This replica's part of the targets, I of N; `0/1` scans them all. */
   readonly shard: Shard;
   /**
@@ -69,6 +85,10 @@ export interface ScanConfig {
   readonly ports: string;
   readonly intervalMs: number;
   readonly timeoutMs: number;
+  /** How often the whole targets are swept when an inventory names the addresses scanned in between. */
+  readonly sweepIntervalMs: number;
+  /** The bound of one sweep, which scans far more addresses than a cycle of known addresses. */
+  readonly sweepTimeoutMs: number;
   readonly maxTargets: number;
   readonly nmapPath: string;
   readonly scanType: ScanTypeSetting;
@@ -84,7 +104,13 @@ export interface Config {
   readonly severityOverrides: ReadonlyMap<string, SeverityLevel>;
   readonly exceptions: readonly ExceptionSetting[];
   readonly openstack: OpenStackConfig | undefined;
+  readonly inventoryFile: InventoryFileConfig | undefined;
   readonly statePath: string;
+}
+
+/** Whether the config names an inventory (OpenStack, a file or both): then cycles scan known addresses. */
+export function hasInventory(settings: Pick<Config, 'openstack' | 'inventoryFile'>): boolean {
+  return settings.openstack !== undefined || settings.inventoryFile !== undefined;
 }
 
 /** Every default in one place, written as a config file would write it. */
@@ -95,6 +121,8 @@ export const DEFAULTS = {
     ports: 'default',
     interval: '1h',
     timeout: '50m',
+    sweep_interval: '24h',
+    // sweep_timeout has no fixed default: 4 × scan.timeout, at most half of sweep_interval (see readScan).
     max_targets: 65536,
     shard: '0/1',
     nmap: {
@@ -112,6 +140,9 @@ export const DEFAULTS = {
   openstack: {
     refresh_interval: '10m',
     request_timeout: '30s',
+  },
+  inventory_file: {
+    refresh_interval: '1m',
   },
   state: {
     path: 'data/state.json',
@@ -138,8 +169,11 @@ export function defaultConfig(overrides: ConfigOverrides = {}): Config {
   return result.config;
 }
 
-const TOP_KEYS = ['scan', 'standard_ports', 'severity_overrides', 'exceptions', 'openstack', 'state'];
-const SCAN_KEYS = ['targets', 'exclude', 'ports', 'interval', 'timeout', 'max_targets', 'shard', 'nmap'];
+const TOP_KEYS = ['scan', 'standard_ports', 'severity_overrides', 'exceptions', 'openstack', 'inventory_file', 'state'];
+const SCAN_KEYS = ['targets', 'exclude', 'ports', 'interval', 'timeout', 'sweep_interval', 'sweep_timeout', 'max_targets', 'shard', 'nmap'];
+const INVENTORY_FILE_KEYS = ['path', 'refresh_interval'];
+/** A sweep scans every target, a known cycle a few: by default it gets four cycles' time. */
+const SWEEP_TIMEOUT_FACTOR = 4;
 const NMAP_KEYS = ['path', 'scan_type', 'host_discovery', 'timing_template', 'max_rtt_timeout', 'max_retries', 'min_rate', 'host_timeout'];
 const EXCEPTION_KEYS = ['name', 'match', 'reason', 'expires'];
 const MATCH_KEYS = ['tenant', 'vm_name', 'ip', 'ports'];
@@ -151,26 +185,31 @@ const MAX_TIMER_MS = 2_147_483_647;
 function readConfig(reader: Reader, raw: unknown, cli: ConfigOverrides): Config | undefined {
   const top = reader.mapping(raw, '(root)', TOP_KEYS);
   if (!top) return undefined;
-  const scan = readScan(reader, top['scan'] ?? {}, cli);
+  // The parser knows of an inventory only through these keys; with one, huge ranges become boundaries.
+  const withInventory = top['openstack'] !== undefined || top['inventory_file'] !== undefined;
+  const scan = readScan(reader, top['scan'] ?? {}, cli, withInventory);
   const standardPorts = readStandardPorts(reader, top['standard_ports'] ?? DEFAULTS.standard_ports);
   const overrides = readSeverityOverrides(reader, top['severity_overrides'] ?? {});
   const exceptions = readExceptions(reader, top['exceptions'] ?? []);
   const openstack = top['openstack'] === undefined ? undefined : readOpenStack(reader, top['openstack']);
+  const inventoryFile = top['inventory_file'] === undefined ? undefined : readInventoryFile(reader, top['inventory_file']);
   const state = reader.mapping(top['state'] ?? {}, 'state', STATE_KEYS);
   const statePath = reader.nonEmptyString(state?.['path'] ?? DEFAULTS.state.path, 'state.path');
   if (!scan || !standardPorts || !overrides || !exceptions || statePath === undefined) return undefined;
   if (top['openstack'] !== undefined && !openstack) return undefined;
+  if (top['inventory_file'] !== undefined && !inventoryFile) return undefined;
   return {
     scan,
     standardPorts,
     severityOverrides: overrides,
     exceptions,
     openstack,
+    inventoryFile,
     statePath,
   };
 }
 
-function readScan(reader: Reader, raw: unknown, cli: ConfigOverrides): ScanConfig | undefined {
+function readScan(reader: Reader, raw: unknown, cli: ConfigOverrides, withInventory: boolean): ScanConfig | undefined {
   const scan = reader.mapping(raw, 'scan', SCAN_KEYS);
   if (!scan) return undefined;
   const targetSpecs = reader.stringList(scan['targets'] ?? DEFAULTS.scan.targets, 'scan.targets');
@@ -181,6 +220,8 @@ function readScan(reader: Reader, raw: unknown, cli: ConfigOverrides): ScanConfi
   const ports = readPorts(reader, scan['ports'] ?? DEFAULTS.scan.ports);
   const intervalMs = readDuration(reader, scan['interval'] ?? DEFAULTS.scan.interval, 'scan.interval');
   const timeoutMs = readDuration(reader, scan['timeout'] ?? DEFAULTS.scan.timeout, 'scan.timeout');
+  const sweepIntervalMs = readDuration(reader, scan['sweep_interval'] ?? DEFAULTS.scan.sweep_interval, 'scan.sweep_interval');
+  const givenSweepTimeoutMs = scan['sweep_timeout'] === undefined ? undefined : readDuration(reader, scan['sweep_timeout'], 'scan.sweep_timeout');
   const nmap = readNmap(reader, scan['nmap'] ?? {});
   const configuredShard = readShard(reader, scan['shard'] ?? DEFAULTS.scan.shard);
   const shard = cli.shard ?? configuredShard;
@@ -192,23 +233,35 @@ function readScan(reader: Reader, raw: unknown, cli: ConfigOverrides): ScanConfi
       `${formatDuration(timeoutMs)} must be longer than 0s and shorter than scan.interval (${formatDuration(intervalMs)})`,
     );
   }
+  if (sweepIntervalMs === 0) reader.report('scan.sweep_interval', 'must be longer than 0s');
+  if (sweepIntervalMs !== undefined && givenSweepTimeoutMs !== undefined && (givenSweepTimeoutMs >= sweepIntervalMs || givenSweepTimeoutMs === 0)) {
+    reader.report(
+      'scan.sweep_timeout',
+      `${formatDuration(givenSweepTimeoutMs)} must be longer than 0s and shorter than scan.sweep_interval (${formatDuration(sweepIntervalMs)})`,
+    );
+  }
   const targets = targetRanges && excludeRanges && maxTargets !== undefined
-    ? readTargetSet(reader, targetRanges, excludeRanges, maxTargets)
+    ? readTargetSet(reader, targetRanges, excludeRanges, { maxTargets, withInventory })
     : undefined;
   if (
     !targetSpecs || !excludeSpecs || !targets || maxTargets === undefined || ports === undefined ||
-    intervalMs === undefined || timeoutMs === undefined || !nmap || !shard
+    intervalMs === undefined || timeoutMs === undefined || !sweepIntervalMs || !nmap || !shard ||
+    (scan['sweep_timeout'] !== undefined && givenSweepTimeoutMs === undefined)
   ) {
     return undefined;
   }
+  // Half the sweep interval at most, so a default sweep always leaves time for known cycles before the next.
+  const sweepTimeoutMs = givenSweepTimeoutMs ?? Math.min(SWEEP_TIMEOUT_FACTOR * timeoutMs, Math.floor(sweepIntervalMs / 2));
   return {
     targetSpecs,
     excludeSpecs,
-    targets,
+    ...targets,
     shard,
     ports,
     intervalMs,
     timeoutMs,
+    sweepIntervalMs,
+    sweepTimeoutMs,
     maxTargets,
     ...nmap,
   };
@@ -248,17 +301,21 @@ function readTargetSet(
   reader: Reader,
   targets: readonly AddressRange[],
   exclude: readonly AddressRange[],
-  maxTargets: number,
-): TargetSet | undefined {
+  limits: { readonly maxTargets: number; readonly withInventory: boolean },
+): Pick<ScanConfig, 'targets' | 'sweepTargets' | 'unsweptRanges'> | undefined {
+  const { maxTargets, withInventory } = limits;
   // Ranges are bigint intervals, so a mistyped /8 or an IPv6 /64 is refused without enumerating anything.
   const set = buildTargetSet(targets, exclude);
+  // With an inventory, a range too large to sweep still bounds the known addresses scanned in it.
+  const unsweptRanges = withInventory ? set.ranges.filter((range) => countAddresses([range]) > BigInt(maxTargets)) : [];
+  const sweepTargets = unsweptRanges.length === 0 ? set : buildTargetSet(set.ranges.filter((range) => !unsweptRanges.includes(range)), []);
   // The exact bigint count: set.count is clamped to what a JS number holds exactly.
-  const count = countAddresses(set.ranges);
+  const count = countAddresses(sweepTargets.ranges);
   if (count > BigInt(maxTargets)) {
     return reader.report('scan.targets', `expands to ${count} addresses after exclusion, more than scan.max_targets (${maxTargets})`);
   }
   if (set.count === 0 && targets.length > 0) return reader.report('scan.exclude', 'excludes every address of scan.targets');
-  return set;
+  return { targets: set, sweepTargets, unsweptRanges };
 }
 
 function readPorts(reader: Reader, raw: unknown): string | undefined {
@@ -452,4 +509,19 @@ function readOpenStack(reader: Reader, raw: unknown): OpenStackConfig | undefine
   // A bad optional key has already been reported, which fails the whole config; only the types need this.
   if (!refreshIntervalMs || !requestTimeoutMs) return undefined;
   return { cloud, cloudsFile, regionName, interface: iface, refreshIntervalMs, requestTimeoutMs };
+}
+
+function readInventoryFile(reader: Reader, raw: unknown): InventoryFileConfig | undefined {
+  const entry = reader.mapping(raw, 'inventory_file', INVENTORY_FILE_KEYS);
+  if (!entry) return undefined;
+  if (entry['path'] === undefined) reader.report('inventory_file.path', 'is required');
+  const path = entry['path'] === undefined ? undefined : reader.nonEmptyString(entry['path'], 'inventory_file.path');
+  const refreshIntervalMs = readDuration(
+    reader,
+    entry['refresh_interval'] ?? DEFAULTS.inventory_file.refresh_interval,
+    'inventory_file.refresh_interval',
+  );
+  if (refreshIntervalMs === 0) reader.report('inventory_file.refresh_interval', 'must be longer than 0s');
+  if (path === undefined || !refreshIntervalMs) return undefined;
+  return { path, refreshIntervalMs };
 }

@@ -55,6 +55,11 @@ export class ExporterState {
     this.#health = { ...this.#health, inventory };
   }
 
+  /** The inventory_file refresher's. */
+  recordInventoryFile(inventoryFile: InventoryHealth): void {
+    this.#health = { ...this.#health, inventoryFile };
+  }
+
   /**
    * The composition root's, once at start: the snapshot saved by the previous run. Its owners also stand in
    * for the inventory until the first read after the restart succeeds: with the cloud down at start, cycles
@@ -63,7 +68,7 @@ export class ExporterState {
   restore(snapshot: Snapshot): void {
     this.#snapshot = snapshot;
     this.#restored = true;
-    if (snapshot.inventory.source === 'openstack') {
+    if (snapshot.inventory.source === 'openstack' || snapshot.inventory.source === 'openstack+file') {
       this.#health = { ...this.#health, inventory: { ...this.#health.inventory, lastGood: readSavedInventory(snapshot) } };
     }
   }
@@ -83,7 +88,10 @@ export class ExporterState {
 
 /** The owners a snapshot saved, as an inventory: only the hosts it had, which are the ones cycles need. */
 function readSavedInventory(snapshot: Snapshot): InventorySnapshot {
-  const known = snapshot.hosts.filter((host) => Object.values(host.owner).some((field) => field !== ''));
+  // An owner marked unknown is the absence of one: restoring it would make the address look known.
+  const known = snapshot.hosts.filter(
+    (host) => host.owner.ownerKind !== 'unknown' && Object.values(host.owner).some((field) => field !== ''),
+  );
   return {
     source: 'openstack',
     up: snapshot.inventory.up,

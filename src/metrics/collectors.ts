@@ -4,10 +4,13 @@
  * closed and no scrape ever mixes two cycles. The families live by subject in the modules imported below.
  */
 import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { hasInventory } from '../config/schema.ts';
 import type { ExporterState } from '../core/exporter-state.ts';
 import { registerExposureMetrics } from './exposure-metrics.ts';
 import { registerHealthMetrics } from './health-metrics.ts';
 import { registerBuildInfo, registerShardInfo } from './info-metrics.ts';
+import { registerInventoryFileMetrics } from './inventory-file-metrics.ts';
+import { registerSweepMetrics } from './sweep-metrics.ts';
 import type { BuildInfo } from './info-metrics.ts';
 
 export type { BuildInfo } from './info-metrics.ts';
@@ -30,6 +33,9 @@ export function createMetricsEndpoint(options: { state: ExporterState; build: Bu
   // Registration order is exposition order, which the golden file pins.
   registerExposureMetrics(registry, state);
   registerHealthMetrics(registry, state);
+  // Like the inventory they describe, present only when the exporter started with one.
+  if (hasInventory(state.config.settings)) registerSweepMetrics(registry, state);
+  if (state.config.settings.inventoryFile) registerInventoryFileMetrics(registry, state);
   registerShardInfo(registry, state);
   registerBuildInfo(registry, build);
   const requestDuration = registerRequestDuration(registry);

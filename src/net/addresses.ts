@@ -184,6 +184,12 @@ function parseRange(text: string): TargetSpecResult {
   return { ok: true, range: { family: first.family, first: first.value, last: last.value } };
 }
 
+/** Address order: IPv4 before IPv6, then by value. */
+export function compareAddresses(a: ParsedAddress, b: ParsedAddress): number {
+  if (a.family !== b.family) return a.family - b.family;
+  return a.value < b.value ? -1 : a.value > b.value ? 1 : 0;
+}
+
 function compareRanges(a: AddressRange, b: AddressRange): number {
   if (a.family !== b.family) return a.family - b.family;
   if (a.first === b.first) return 0;

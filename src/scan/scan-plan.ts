@@ -4,14 +4,21 @@
  * see shard.ts), so a reload with a large target list is as quick as one with a small list.
  */
 import type { ScanConfig } from '../config/schema.ts';
+import type { Shard } from '../config/shard-setting.ts';
+import { formatAddress, parseAddress, setContains } from '../net/addresses.ts';
+import type { ParsedAddress, TargetSet } from '../net/addresses.ts';
 import { ALL_PORTS, mergePortIntervals, parsePortSpec, renderPortSpec } from '../net/port-spec.ts';
 import { NMAP_TOP_1000_TCP } from './nmap-top-ports.ts';
-import { selectShard } from './shard.ts';
+import { AddressListTargets } from './address-list.ts';
+import { selectShard, shardOfAddress } from './shard.ts';
 import type { ShardedTargets } from './shard.ts';
 
 export interface ScanPlan {
-  /** This replica's targets: the settings' targets, filtered to its shard. */
+  /** What a sweep scans: this replica's share of the targets, minus the ranges too large to sweep. */
   readonly targets: ShardedTargets;
+  /** Every target, swept or not: nothing outside it is ever scanned, known addresses included. */
+  readonly boundary: TargetSet;
+  readonly shard: Shard;
   /** The nmap TCP port list, keywords expanded. */
   readonly ports: string;
 }
@@ -25,7 +32,30 @@ export interface ScanPlanOptions {
 }
 
 export function buildScanPlan(settings: ScanConfig, options: ScanPlanOptions): ScanPlan {
-  return { targets: selectShard(settings.targets, settings.shard), ports: expandPortsSetting(settings.ports, options) };
+  return {
+    targets: selectShard(settings.sweepTargets, settings.shard),
+    boundary: settings.targets,
+    shard: settings.shard,
+    ports: expandPortsSetting(settings.ports, options),
+  };
+}
+
+/**
+ * The known addresses a cycle scans, kept only where the plan allows: inside the targets and in this
+ * replica's shard. Every address a known cycle hands nmap passes through here, so an inventory listing a
+ * tenant's private address or another replica's address cannot widen the scan.
+ */
+export function buildKnownTargets(plan: Pick<ScanPlan, 'boundary' | 'shard'>, addresses: Iterable<string>): AddressListTargets {
+  const kept: ParsedAddress[] = [];
+  for (const text of addresses) {
+    const address = parseAddress(text);
+    if (!address || !setContains(plan.boundary, address.family, address.value)) continue;
+    // The shard hashes the canonical text, as a sweep does, so both agree on which replica owns an address.
+    const canonical = formatAddress(address.family, address.value);
+    if (plan.shard.count > 1 && shardOfAddress(canonical, plan.shard.count) !== plan.shard.index) continue;
+    kept.push(address);
+  }
+  return new AddressListTargets(kept);
 }
 
 /** `default` is nmap's top 1000 TCP ports and the risky ones, `all` is 1-65535; a port list is used as it is. */

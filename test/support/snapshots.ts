@@ -85,6 +85,6 @@ export function recordFailedCycle(state: ExporterState, attempt: CycleAttempt): 
   state.recordScan(failCycle(state.health.scan, attempt));
 }
 
-function attemptFor(cycle: number, snapshot: Snapshot) {
-  return { cycle, startedAt: snapshot.scan.startedAt, finishedAt: snapshot.scan.finishedAt, success: true, error: null };
+function attemptFor(cycle: number, snapshot: Snapshot): CycleAttempt {
+  return { cycle, scope: snapshot.scan.scope, addressesScanned: snapshot.scan.addressesScanned, startedAt: snapshot.scan.startedAt, finishedAt: snapshot.scan.finishedAt, success: true, error: null };
 }

@@ -29,6 +29,7 @@ const LIBRARY_HOMES: Readonly<Record<string, (file: string) => boolean>> = {
  * - errors.ts, log.ts and untyped/ are leaves: everything may use them.
  * - net/ holds the pure value parsers (addresses, ranges, port specs) that config/, scan/ and core/ share.
  * - config/ returns plain validated settings; what is built from them lives with its users.
+ * - inventory/ holds the inventories that are not a cloud (the inventory_file): an adapter, like cloud/.
  * - scan/ reads the settings types it runs on (NmapTuning, the shard) from config/.
  * - core/ builds the scan plan and the classification rules from the settings.
  * - metrics/ renders core's snapshot and never reads untyped data, so it has no use for untyped/.
@@ -43,10 +44,11 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   scan: ['config', 'net', 'errors.ts', 'log.ts', 'untyped'],
   core: ['scan', 'config', 'net', 'errors.ts', 'log.ts', 'untyped'],
   cloud: ['core', 'config', 'net', 'errors.ts', 'log.ts', 'untyped'],
+  inventory: ['core', 'config', 'net', 'errors.ts', 'log.ts', 'untyped'],
   metrics: ['core', 'config', 'net', 'errors.ts', 'log.ts'],
   http: ['core', 'metrics', 'config', 'net', 'errors.ts', 'log.ts', 'untyped'],
   'flags.ts': ['errors.ts', 'log.ts', 'config', 'net'],
-  'main.ts': ['errors.ts', 'log.ts', 'untyped', 'net', 'config', 'scan', 'core', 'cloud', 'metrics', 'http', 'flags.ts'],
+  'main.ts': ['errors.ts', 'log.ts', 'untyped', 'net', 'config', 'scan', 'core', 'cloud', 'inventory', 'metrics', 'http', 'flags.ts'],
 };
 
 const IMPORT = /^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]/gm;

@@ -25,6 +25,8 @@ describe('exporter metrics', () => {
     const { state } = twoCycleState();
     recordFailedCycle(state, {
       cycle: 3,
+      scope: 'sweep',
+      addressesScanned: 16,
       startedAt: new Date('2026-11-26T03:00:00Z'),
       finishedAt: new Date('2026-11-26T03:50:00Z'),
       success: false,
@@ -46,7 +48,7 @@ describe('exporter metrics', () => {
       rules: config.rules,
       previous: second,
     });
-    recordCompletedCycle(state, { cycle: 3, startedAt: third.scan.startedAt, finishedAt: third.scan.finishedAt, success: true, error: null }, third);
+    recordCompletedCycle(state, { cycle: 3, scope: 'sweep', addressesScanned: 16, startedAt: third.scan.startedAt, finishedAt: third.scan.finishedAt, success: true, error: null }, third);
     const text = await render(state);
     assert.doesNotMatch(text, /^exposure_port_open\{/m);
     assert.doesNotMatch(text, /^exposure_port_first_seen_timestamp_seconds\{/m);
@@ -100,3 +102,35 @@ describe('exporter metrics', () => {
   });
 });
 
+
+describe('sweep and inventory_file metrics', () => {
+  const config = testConfig(
+    'scan:\n  targets: ["203.0.113.0/28", "2001:db8::/64"]\ninventory_file: {path: inventory.yml}\n',
+  );
+
+  it('are absent without an inventory, so the exposition without one stays as it was', async () => {
+    const text = await render(twoCycleState().state);
+    assert.doesNotMatch(text, /exposure_sweep_|exposure_inventory_file_/);
+  });
+
+  it('describe the last sweep, the ranges never swept and the file health once an inventory_file is configured', async () => {
+    const state = new ExporterState({ config, startedAt: new Date('2026-11-26T01:00:00Z') });
+    const before = await render(state);
+    assert.match(before, /^exposure_sweep_ranges_skipped 1$/m);
+    assert.doesNotMatch(before, /^exposure_sweep_last_success_timestamp_seconds /m, 'absent before the first sweep');
+    assert.doesNotMatch(before, /^exposure_inventory_file_up /m, 'absent before the first read');
+    state.recordInventoryFile(recordInventoryFailure(recordInventoryRead({ ...NO_INVENTORY, source: 'file' }, new Date()), new Date()));
+    const result = scanResult([], '2026-11-26T01:00:41.200Z', { hostsUp: 5 });
+    const snapshot = buildSnapshot({ result, inventory: { ...NO_INVENTORY, source: 'file' }, rules: config.rules, previous: undefined });
+    recordCompletedCycle(state, { cycle: 1, scope: 'sweep', addressesScanned: 16, startedAt: result.startedAt, finishedAt: result.finishedAt, success: true, error: null }, snapshot);
+    const text = await render(state);
+    assert.match(text, /^exposure_sweep_duration_seconds 41.2$/m);
+    assert.match(text, /^exposure_sweep_last_success_timestamp_seconds 1795654841.2$/m);
+    assert.match(text, /^exposure_sweep_addresses_up 5$/m);
+    assert.match(text, /^exposure_inventory_file_up 0$/m);
+    assert.match(text, /^exposure_inventory_file_addresses 0$/m);
+    const { code, output } = await lintExposition(text);
+    assert.equal(output, '');
+    assert.equal(code, 0);
+  });
+});

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseConfigText } from '../../src/config/load.ts';
-import { buildScanPlan, expandPortsSetting } from '../../src/scan/scan-plan.ts';
+import { buildKnownTargets, buildScanPlan, expandPortsSetting } from '../../src/scan/scan-plan.ts';
 
 const RISKY = { riskyPorts: [6379, 27017, 22] };
 
@@ -60,3 +60,38 @@ function expandPorts(spec: string): Set<number> {
   }
   return ports;
 }
+
+describe('buildKnownTargets', () => {
+  const WITH_INVENTORY = 'inventory_file: {path: inventory.yml}\n';
+
+  it('keeps only the known addresses inside the targets and outside the exclusions', () => {
+    const plan = planFor(`scan:\n  targets: ["10.0.0.0/29"]\n  exclude: ["10.0.0.5"]\n${WITH_INVENTORY}`);
+    const known = buildKnownTargets(plan, ['10.0.0.3', '10.0.0.5', '10.0.0.8', '192.168.1.7', '2001:db8::1']);
+    assert.deepEqual(known.addresses, ['10.0.0.3']);
+    assert.deepEqual([...known.nmapTargets(4)], ['10.0.0.3']);
+    assert.deepEqual([...known.nmapTargets(6)], []);
+  });
+
+  it("keeps only this replica's share, the same addresses a sweep of the shard would scan", () => {
+    const yaml = `scan:\n  targets: ["10.0.0.0/24"]\n  shard: "1/3"\n${WITH_INVENTORY}`;
+    const plan = planFor(yaml);
+    const all = Array.from({ length: 256 }, (_, i) => `10.0.0.${i}`);
+    const known = buildKnownTargets(plan, all);
+    assert.ok(known.count() > 0 && known.count() < 256, `count ${known.count()}`);
+    assert.deepEqual(known.addresses, [...plan.targets.addresses()]);
+  });
+
+  it('writes each address once, canonical and in address order, IPv4 before IPv6, and drops text that is no address', () => {
+    const plan = planFor(`scan:\n  targets: ["10.0.0.0/24", "2001:db8::/120"]\n${WITH_INVENTORY}`);
+    const known = buildKnownTargets(plan, ['2001:DB8::0:10', '10.0.0.10', '10.0.0.9', '10.0.0.10', 'vm-1', '10.0.0.300']);
+    assert.deepEqual(known.addresses, ['10.0.0.9', '10.0.0.10', '2001:db8::10']);
+    assert.equal(known.countFamily(4), 2);
+    assert.equal(known.countFamily(6), 1);
+  });
+
+  it('scans the known addresses of a range too large to sweep, which the sweep targets leave out', () => {
+    const plan = planFor(`scan:\n  targets: ["2001:db8::/64", "10.0.0.0/30"]\n${WITH_INVENTORY}`);
+    assert.equal(plan.targets.count(), 4, 'the /64 is not swept');
+    assert.deepEqual(buildKnownTargets(plan, ['2001:db8::abcd', '2001:db9::1']).addresses, ['2001:db8::abcd']);
+  });
+});

@@ -9,7 +9,7 @@ const INVALID: readonly { name: string; yaml: string; message: string }[] = [
   {
     name: 'an unknown top-level key',
     yaml: 'scna: {}\n',
-    message: 'c.yml: scna: unknown key (expected one of scan, standard_ports, severity_overrides, exceptions, openstack, state)',
+    message: 'c.yml: scna: unknown key (expected one of scan, standard_ports, severity_overrides, exceptions, openstack, inventory_file, state)',
   },
   {
     name: 'an unknown nested key',
@@ -61,6 +61,36 @@ const INVALID: readonly { name: string; yaml: string; message: string }[] = [
     name: 'an IPv6 /64 past max_targets',
     yaml: 'scan:\n  targets: ["2001:db8::/64"]\n  max_targets: 1000\n',
     message: 'c.yml: scan.targets: expands to 18446744073709551616 addresses after exclusion, more than scan.max_targets (1000)',
+  },
+  {
+    name: 'ranges that each fit max_targets but together do not, with an inventory',
+    yaml: 'scan:\n  targets: ["10.0.0.0/23", "10.0.4.0/23"]\n  max_targets: 1000\ninventory_file: {path: inventory.yml}\n',
+    message: 'c.yml: scan.targets: expands to 1024 addresses after exclusion, more than scan.max_targets (1000)',
+  },
+  {
+    name: 'a sweep_timeout not below sweep_interval',
+    yaml: 'scan:\n  sweep_interval: 6h\n  sweep_timeout: 6h\n',
+    message: 'c.yml: scan.sweep_timeout: 6h must be longer than 0s and shorter than scan.sweep_interval (6h)',
+  },
+  {
+    name: 'a zero sweep_interval',
+    yaml: 'scan:\n  sweep_interval: 0s\n',
+    message: 'c.yml: scan.sweep_interval: must be longer than 0s',
+  },
+  {
+    name: 'an inventory_file without a path',
+    yaml: 'inventory_file: {refresh_interval: 1m}\n',
+    message: 'c.yml: inventory_file.path: is required',
+  },
+  {
+    name: 'an unknown inventory_file key',
+    yaml: 'inventory_file: {path: inventory.yml, url: "http://cmdb"}\n',
+    message: 'c.yml: inventory_file.url: unknown key (expected one of path, refresh_interval)',
+  },
+  {
+    name: 'a zero inventory_file refresh_interval',
+    yaml: 'inventory_file: {path: inventory.yml, refresh_interval: 0s}\n',
+    message: 'c.yml: inventory_file.refresh_interval: must be longer than 0s',
   },
   {
     name: 'an exclusion that removes everything',
@@ -235,6 +265,40 @@ describe('config validation', () => {
         return true;
       },
     );
+  });
+});
+
+describe('sweeps and boundaries', () => {
+  it('accepts a range larger than max_targets with an inventory, as a boundary left out of the sweep targets', () => {
+    for (const inventory of ['inventory_file: {path: inventory.yml}\n', 'openstack: {}\n']) {
+      const config = parseConfigText(`scan:\n  targets: ["2001:db8::/64", "10.0.0.0/30"]\n${inventory}`, 'c.yml');
+      assert.equal(config.scan.unsweptRanges.length, 1);
+      assert.equal(config.scan.unsweptRanges[0]?.family, 6);
+      assert.equal(config.scan.sweepTargets.count, 4);
+      assert.equal(config.scan.targets.ranges.length, 2, 'the boundary keeps both');
+    }
+  });
+
+  it('sweeps everything that fits max_targets, leaving nothing out', () => {
+    const config = parseConfigText('scan:\n  targets: ["10.0.0.0/24"]\ninventory_file: {path: inventory.yml}\n', 'c.yml');
+    assert.deepEqual(config.scan.unsweptRanges, []);
+    assert.equal(config.scan.sweepTargets, config.scan.targets);
+  });
+
+  it('sweeps daily by default, each sweep bounded by four cycle timeouts but at most half the sweep interval', () => {
+    const defaults = defaultConfig().scan;
+    assert.equal(defaults.sweepIntervalMs, 24 * 3_600_000);
+    assert.equal(defaults.sweepTimeoutMs, 200 * 60_000, '4 × 50m');
+    const short = parseConfigText('scan:\n  interval: 2h\n  timeout: 1h\n  sweep_interval: 6h\n', 'c.yml').scan;
+    assert.equal(short.sweepTimeoutMs, 3 * 3_600_000, 'half of 6h, below 4 × 1h');
+    const given = parseConfigText('scan:\n  sweep_timeout: 5h\n', 'c.yml').scan;
+    assert.equal(given.sweepTimeoutMs, 5 * 3_600_000);
+  });
+
+  it('reads an inventory_file with its default refresh interval of one minute', () => {
+    const config = parseConfigText('inventory_file: {path: /etc/exposure-exporter/inventory.yml}\n', 'c.yml');
+    assert.deepEqual(config.inventoryFile, { path: '/etc/exposure-exporter/inventory.yml', refreshIntervalMs: 60_000 });
+    assert.equal(defaultConfig().inventoryFile, undefined);
   });
 });
 

@@ -211,13 +211,18 @@ describe('buildSnapshot', () => {
       assert.deepEqual(snapshot.hosts.map((h) => h.ip), ['203.0.113.7']);
     });
 
-    it('takes the owner from the inventory and the empty owner for an unknown address', () => {
+    it('takes the owner from the inventory and marks an address it does not list with owner_kind unknown', () => {
       const snapshot = snapshotOf(T1, [host('203.0.113.7', [6379]), host('203.0.113.8', [6379])], {
         inventory: inventoryOf({ '203.0.113.7': SHOP_DB }),
       });
       assert.deepEqual(snapshot.hosts[0]?.owner, SHOP_DB);
-      assert.deepEqual(snapshot.hosts[1]?.owner, UNKNOWN_OWNER);
+      assert.deepEqual(snapshot.hosts[1]?.owner, { ...UNKNOWN_OWNER, ownerKind: 'unknown' });
       assert.equal(snapshot.hosts[1]?.owner.tenant, '');
+    });
+
+    it('gives every address the empty owner when no inventory is configured', () => {
+      const snapshot = snapshotOf(T1, [host('203.0.113.8', [6379])], { inventory: NO_INVENTORY });
+      assert.deepEqual(snapshot.hosts[0]?.owner, UNKNOWN_OWNER);
     });
 
     it('marks a host suspicious when it has a nonstandard port, and not for standard ports alone', () => {
@@ -253,7 +258,9 @@ exceptions:
     assert.deepEqual(snapshot.scan, {
       startedAt: new Date('2026-11-26T01:00:01.237Z'),
       finishedAt: T1,
+      scope: 'sweep',
       targets: 256,
+      addressesScanned: 256,
       hostsUp: 4,
       nmapVersion: '7.93',
       nmapArgs: [['-sT', '-n', '--open', '-p', '22,80,443,6379,27017', '-oX', '-', '-iL', '-']],

@@ -125,6 +125,33 @@ describe('renderState and parseState', () => {
     assert.deepEqual(parseState(renderState(snapshot, SAVED_AT)), snapshot);
   });
 
+  it('reads back the last sweep a known cycle carries, its up addresses included', () => {
+    const swept = realisticSnapshot();
+    const known: Snapshot = { ...swept, scan: { ...swept.scan, scope: 'known', addressesScanned: 3 } };
+    const restored = parseState(renderState(known, SAVED_AT));
+    assert.equal(restored.scan.scope, 'known');
+    assert.equal(restored.scan.addressesScanned, 3);
+    assert.deepEqual(restored.sweep, swept.sweep);
+    assert.deepEqual(restored.sweep?.upAddresses, ['203.0.113.7', '203.0.113.12', '2001:db8::5']);
+  });
+
+  it('reads a state file written before sweeps existed as a sweep of its targets, with no sweep record', () => {
+    const root = JSON.parse(renderState(realisticSnapshot(), SAVED_AT));
+    delete root.snapshot.sweep;
+    delete root.snapshot.scan.scope;
+    delete root.snapshot.scan.addressesScanned;
+    const restored = parseState(JSON.stringify(root));
+    assert.equal(restored.scan.scope, 'sweep');
+    assert.equal(restored.scan.addressesScanned, restored.scan.targets);
+    assert.equal(restored.sweep, undefined);
+  });
+
+  it('refuses a sweep record of the wrong shape, naming its path', () => {
+    const root = JSON.parse(renderState(realisticSnapshot(), SAVED_AT));
+    root.snapshot.sweep.upAddresses = '203.0.113.7';
+    assert.throws(() => parseState(JSON.stringify(root)), { code: 'STATE_INVALID', message: 'the state file has an invalid snapshot.sweep.upAddresses' });
+  });
+
   it('writes one JSON line with the schema version and the save time', () => {
     const text = renderState(realisticSnapshot(), SAVED_AT);
     assert.ok(text.endsWith('}\n'));
