@@ -14,6 +14,8 @@ export interface AddressOwner {
   readonly user: string;
   readonly tenantId: string;
   readonly tenant: string;
+  /** The user's email from Keystone, empty when the user has none or is unknown. */
+  readonly userEmail: string;
 }
 
 export interface InventorySnapshot {
@@ -51,4 +53,5 @@ export const UNKNOWN_OWNER: AddressOwner = {
   user: '',
   tenantId: '',
   tenant: '',
+  userEmail: '',
 };
