@@ -56,9 +56,9 @@ export function renderLatentSection(latent: readonly LatentExposure[]): string {
   if (latent.length === 0) return `${intro}\n<p class="empty">No latent exposures match this view.</p>`;
   const ordered = [...latent].sort((a, b) => compareHosts(a, b) || comparePorts(a.port, b.port) || a.protocol.localeCompare(b.protocol));
   const rows = groupByTenant(ordered.map(latentRow)).flatMap((group) => group.items.map((row) => ({ row, group })));
-  const body = rows.map(({ row, group }) => renderRow(row, `<td>${renderTenantHeading(group)}</td>`)).join('\n');
+  const body = rows.map(({ row, group }) => renderRow(row, `<td>${renderTenantCell(group)}</td>`)).join('\n');
   return `${intro}
-<table>
+<table class="latent">
 <thead><tr>${['Tenant', ...COLUMNS].map((name) => `<th>${escapeHtml(name)}</th>`).join('')}</tr></thead>
 <tbody>
 ${body}
@@ -145,8 +145,14 @@ function renderTenantHeading(group: { tenant: string; tenantId: string }): strin
   return `${escapeHtml(group.tenant)}${id}`;
 }
 
+/** The tenant's name in a narrow column, its id on hover; the same text as the section headings otherwise. */
+function renderTenantCell(group: { tenant: string; tenantId: string }): string {
+  if (group.tenant === '' || group.tenantId === '' || group.tenant === group.tenantId) return renderTenantHeading(group);
+  return `<span title="${escapeHtml(group.tenantId)}">${escapeHtml(group.tenant)}</span>`;
+}
+
 function renderTable(rows: readonly ExposureRow[]): string {
-  return `<table>
+  return `<table class="exposures">
 <thead><tr>${COLUMNS.map((name) => `<th>${escapeHtml(name)}</th>`).join('')}</tr></thead>
 <tbody>
 ${rows.map((row) => renderRow(row, '')).join('\n')}

@@ -22,9 +22,21 @@ h1 { margin-bottom: 0.2em; }
 h2 { margin-top: 1.6em; border-bottom: 1px solid #ccc; }
 h3 { margin: 1.2em 0 0.4em; }
 table { border-collapse: collapse; width: 100%; }
-th, td { text-align: left; vertical-align: top; padding: 3px 8px; border-bottom: 1px solid #e3e3e3; }
+th, td { text-align: left; vertical-align: top; padding: 3px 8px; border-bottom: 1px solid #e3e3e3; overflow-wrap: anywhere; }
+table.exposures, table.latent { table-layout: fixed; }
+th { overflow-wrap: normal; }
+table.exposures th:nth-child(1) { width: 12%; } table.exposures th:nth-child(2) { width: 15%; }
+table.exposures th:nth-child(3) { width: 10%; } table.exposures th:nth-child(4) { width: 7%; }
+table.exposures th:nth-child(5) { width: 8%; } table.exposures th:nth-child(6) { width: 7%; }
+table.exposures th:nth-child(7) { width: 15%; } table.exposures th:nth-child(8) { width: 26%; }
+table.latent th:nth-child(1) { width: 9%; } table.latent th:nth-child(2) { width: 11%; }
+table.latent th:nth-child(3) { width: 14%; } table.latent th:nth-child(4) { width: 10%; }
+table.latent th:nth-child(5) { width: 7%; } table.latent th:nth-child(6) { width: 8%; }
+table.latent th:nth-child(7) { width: 7%; } table.latent th:nth-child(8) { width: 8%; }
+table.latent th:nth-child(9) { width: 26%; }
 thead th { background: #f2f2f2; }
 table.health { width: auto; }
+table.health td, table.health th { border-bottom: none; padding: 1px 8px; }
 table.health th { font-weight: normal; color: #555; }
 code { font: 13px ui-monospace, monospace; }
 .muted { color: #777; font-weight: normal; }
