@@ -2,9 +2,9 @@
 # System packages come from Debian's apt (root only); Node.js 24 and every npm package come from npm ci,
 # so the system Node.js (20 on Debian 12) is only used to run npm itself.
 
-SYSTEM_PACKAGES := nmap prometheus prometheus-alertmanager iproute2 libcap2-bin
+SYSTEM_PACKAGES := nmap prometheus prometheus-alertmanager iproute2 libcap2-bin chromium
 # The command each package provides, checked before calling apt so repeat runs stay offline and fast.
-SYSTEM_COMMANDS := nmap promtool amtool ip setcap
+SYSTEM_COMMANDS := nmap promtool amtool ip setcap chromium
 ARGS ?=
 
 .PHONY: run test test-cloud build deps system-deps bench-deps bench-replay bench-smoke clean openstack-up openstack-seed openstack-down

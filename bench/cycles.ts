@@ -156,6 +156,7 @@ function buildOwner(index: number): AddressOwner {
     user: `user-${index % 40}`,
     tenantId: `4b1d2e3f5a6b7c8d9e0f1a2b3c4d${(index % TENANTS.length).toString(16).padStart(4, '0')}`,
     tenant,
+    userEmail: '',
   };
 }
 

@@ -133,6 +133,7 @@ function ownerOfServer(server: ServerRecord, names: Names): AddressOwner {
     user: nameOrId(names.users, server.userId),
     tenantId: server.tenantId,
     tenant: nameOrId(names.projects, server.tenantId),
+    userEmail: '',
   };
 }
 
@@ -150,6 +151,7 @@ function nonVmOwner(ownerKind: string, projectId: string, names: Names): Address
     user: '',
     tenantId: projectId,
     tenant: nameOrId(names.projects, projectId),
+    userEmail: '',
   };
 }
 

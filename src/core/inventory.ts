@@ -14,6 +14,8 @@ export interface AddressOwner {
   readonly user: string;
   readonly tenantId: string;
   readonly tenant: string;
+  /** The user's email from Keystone, empty when the user has none or is unknown. */
+  readonly userEmail: string;
 }
 
 /** Where owners come from: `openstack+file` when both are configured (OpenStack wins where both know an address). */
@@ -56,6 +58,7 @@ export const UNKNOWN_OWNER: AddressOwner = {
   user: '',
   tenantId: '',
   tenant: '',
+  userEmail: '',
 };
 
 /** The owner of an address that an inventory is configured for but that none of its sources lists. */

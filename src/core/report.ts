@@ -88,7 +88,8 @@ export function hasFindings(state: ExporterState): boolean {
   return state.snapshot?.hosts.some((host) => host.suspicious) ?? false;
 }
 
-function filterHosts(hosts: readonly SnapshotHost[], filter: ReportFilter): SnapshotHost[] {
+/** The hosts a filter keeps, as /report and the landing page show them. */
+export function filterHosts(hosts: readonly SnapshotHost[], filter: ReportFilter): SnapshotHost[] {
   return hosts.flatMap((host) => {
     if (filter.suspicious !== undefined && host.suspicious !== filter.suspicious) return [];
     if (filter.tenant !== undefined && host.owner.tenant !== filter.tenant && host.owner.tenantId !== filter.tenant) return [];

@@ -12,9 +12,29 @@ import type { AddressOwner, InventorySnapshot } from './inventory.ts';
 import { SEVERITIES } from './severity.ts';
 import type { Severity } from './severity.ts';
 
+export interface AdmittingRule {
+  readonly securityGroupId: string;
+  readonly securityGroup: string;
+  readonly ruleId: string;
+  readonly remote: string;
+}
+
 export interface SnapshotPort extends ObservedPort, Classification {
   /** When this port was first seen open in the unbroken run of cycles that saw it open. */
   readonly firstSeen: Date;
+  readonly admittedBy: readonly AdmittingRule[];
+  readonly portSecurity: boolean | null;
+}
+
+export interface LatentExposure {
+  readonly ip: string;
+  readonly port: number | 'all';
+  readonly protocol: Protocol;
+  readonly severity: Severity;
+  readonly securityGroupId: string;
+  readonly securityGroup: string;
+  readonly ruleId: string;
+  readonly owner: AddressOwner;
 }
 
 export interface SnapshotHost {
@@ -77,6 +97,7 @@ export interface Snapshot {
   readonly hosts: readonly SnapshotHost[];
   /** Against the previous snapshot; empty for the very first one, which is a baseline, not a change. */
   readonly changes: { readonly opened: readonly PortRef[]; readonly closed: readonly PortRef[] };
+  readonly latent: readonly LatentExposure[];
 }
 
 export interface SnapshotSummary {
@@ -111,6 +132,8 @@ export function buildSnapshot(input: {
         ...port,
         ...classifyPort(rules, { ip: host.ip, owner, port }, now),
         firstSeen: earlier.get(refKey(host.ip, port)) ?? now,
+        admittedBy: [],
+        portSecurity: null,
       }));
       return buildHost(host.ip, owner, ports);
     })
@@ -136,6 +159,7 @@ export function buildSnapshot(input: {
     },
     hosts,
     changes: { opened: [], closed: [] },
+    latent: [],
   };
   return previous ? { ...snapshot, changes: diffSnapshots(previous, snapshot) } : snapshot;
 }

@@ -8,7 +8,7 @@ import { ExporterError, describeError } from '../errors.ts';
 import { StrictReader } from '../untyped/reader.ts';
 import { INVENTORY_SOURCES } from './inventory.ts';
 import type { AddressOwner } from './inventory.ts';
-import type { InventoryInfo, PortRef, ScanInfo, Snapshot, SnapshotHost, SnapshotPort, SweepInfo } from './snapshot.ts';
+import type { AdmittingRule, InventoryInfo, LatentExposure, PortRef, ScanInfo, Snapshot, SnapshotHost, SnapshotPort, SweepInfo } from './snapshot.ts';
 import { SEVERITIES } from './severity.ts';
 
 const SCHEMA_VERSION = 1;
@@ -95,6 +95,8 @@ function readSnapshot(raw: Record<string, unknown>): Snapshot {
       opened: reader.list(changes['opened'], 'snapshot.changes.opened').map((ref, i) => readRef(ref, `snapshot.changes.opened[${i}]`)),
       closed: reader.list(changes['closed'], 'snapshot.changes.closed').map((ref, i) => readRef(ref, `snapshot.changes.closed[${i}]`)),
     },
+    // Optional: state files written before latent exposures existed have none.
+    latent: raw['latent'] === undefined ? [] : reader.list(raw['latent'], 'snapshot.latent').map((entry, i) => readLatent(entry, `snapshot.latent[${i}]`)),
   };
 }
 
@@ -142,14 +144,20 @@ const OWNER_FIELDS = ['vmId', 'vmName', 'vmStatus', 'ownerKind', 'userId', 'user
 
 function readHost(value: unknown, path: string): SnapshotHost {
   const raw = reader.record(value, path);
-  const ownerRaw = reader.record(raw['owner'], `${path}.owner`);
-  const owner = Object.fromEntries(OWNER_FIELDS.map((field) => [field, reader.string(ownerRaw[field], `${path}.owner.${field}`)]));
   return {
     ip: reader.string(raw['ip'], `${path}.ip`),
-    owner: owner as Record<(typeof OWNER_FIELDS)[number], string> satisfies AddressOwner,
+    owner: readOwner(raw['owner'], `${path}.owner`),
     ports: reader.list(raw['ports'], `${path}.ports`).map((port, i) => readPort(port, `${path}.ports[${i}]`)),
     suspicious: reader.boolean(raw['suspicious'], `${path}.suspicious`),
   };
+}
+
+function readOwner(value: unknown, path: string): AddressOwner {
+  const raw = reader.record(value, path);
+  const fields = Object.fromEntries(OWNER_FIELDS.map((field) => [field, reader.string(raw[field], `${path}.${field}`)]));
+  // Optional: state files written before owners' emails were read have none.
+  const userEmail = raw['userEmail'] === undefined ? '' : reader.string(raw['userEmail'], `${path}.userEmail`);
+  return { ...(fields as Record<(typeof OWNER_FIELDS)[number], string>), userEmail };
 }
 
 function readPort(value: unknown, path: string): SnapshotPort {
@@ -165,6 +173,39 @@ function readPort(value: unknown, path: string): SnapshotPort {
     severity,
     exception,
     firstSeen: reader.date(raw['firstSeen'], `${path}.firstSeen`),
+    // Both optional: state files written before security groups were read have neither.
+    admittedBy:
+      raw['admittedBy'] === undefined
+        ? []
+        : reader.list(raw['admittedBy'], `${path}.admittedBy`).map((rule, i) => readAdmittingRule(rule, `${path}.admittedBy[${i}]`)),
+    portSecurity: raw['portSecurity'] === undefined || raw['portSecurity'] === null ? null : reader.boolean(raw['portSecurity'], `${path}.portSecurity`),
+  };
+}
+
+function readAdmittingRule(value: unknown, path: string): AdmittingRule {
+  const raw = reader.record(value, path);
+  return {
+    securityGroupId: reader.string(raw['securityGroupId'], `${path}.securityGroupId`),
+    securityGroup: reader.string(raw['securityGroup'], `${path}.securityGroup`),
+    ruleId: reader.string(raw['ruleId'], `${path}.ruleId`),
+    remote: reader.string(raw['remote'], `${path}.remote`),
+  };
+}
+
+function readLatent(value: unknown, path: string): LatentExposure {
+  const raw = reader.record(value, path);
+  const protocol = reader.oneOf(raw['protocol'], `${path}.protocol`, ['tcp', 'udp', 'sctp'] as const);
+  const port = raw['port'] === 'all' ? 'all' : reader.count(raw['port'], `${path}.port`);
+  if (port !== 'all' && (port < 1 || port > 65535)) reader.fail(`${path}.port`, 'not a port from 1 to 65535 or "all"');
+  return {
+    ip: reader.string(raw['ip'], `${path}.ip`),
+    port,
+    protocol,
+    severity: reader.oneOf(raw['severity'], `${path}.severity`, SEVERITIES),
+    securityGroupId: reader.string(raw['securityGroupId'], `${path}.securityGroupId`),
+    securityGroup: reader.string(raw['securityGroup'], `${path}.securityGroup`),
+    ruleId: reader.string(raw['ruleId'], `${path}.ruleId`),
+    owner: readOwner(raw['owner'], `${path}.owner`),
   };
 }
 

@@ -15,7 +15,7 @@ import { formatAddress, parseAddress } from '../net/addresses.ts';
 import { Reader } from '../untyped/reader.ts';
 
 /** The entry keys, in the order the owner labels are written. */
-export const ENTRY_KEYS = ['ip', 'vm_id', 'vm_name', 'vm_status', 'owner_kind', 'user', 'user_id', 'tenant', 'tenant_id'] as const;
+export const ENTRY_KEYS = ['ip', 'vm_id', 'vm_name', 'vm_status', 'owner_kind', 'user', 'user_id', 'tenant', 'tenant_id', 'user_email'] as const;
 
 /** What an entry without owner_kind is: an address the file names, whatever it is. */
 export const DEFAULT_OWNER_KIND = 'file';
@@ -64,6 +64,7 @@ function readEntry(reader: Reader, raw: unknown, path: string): { ip: string; ow
     userId: text('user_id'),
     tenant: text('tenant'),
     tenantId: text('tenant_id'),
+    userEmail: text('user_email'),
   };
   if (fields.ownerKind === '') reader.report(`${path}.owner_kind`, 'must not be empty (leave it out for "file")');
   if (!address || fields.ownerKind === '' || Object.values(fields).some((value) => value === undefined)) return undefined;

@@ -148,7 +148,7 @@ describe('Alertmanager config, with amtool', () => {
     const { code, stdout, stderr } = await runTool('amtool', ['check-config', ALERTMANAGER_FILE], { cwd: tmpdir() });
     assert.equal(code, 0, stdout + stderr);
     assert.match(stdout, /SUCCESS/);
-    for (const found of ['- route', '- 1 inhibit rules', '- 3 receivers', '- 1 templates']) assert.ok(stdout.includes(found), found);
+    for (const found of ['- route', '- 1 inhibit rules', '- 4 receivers', '- 1 templates']) assert.ok(stdout.includes(found), found);
   });
 
   it('amtool check-config fails on a broken template, so the check does read them', async () => {
@@ -171,6 +171,11 @@ describe('Alertmanager config, with amtool', () => {
     { labels: ['alertname=ExposureNewPortOpened', 'severity=warning', 'port_severity=critical', 'tenant=gamma'], receivers: 'exposure-email', why: 'a new port is mailed, not paged, whatever its rating' },
     { labels: ['alertname=ExposureScanStale', 'severity=warning', 'instance=e:9869'], receivers: 'exposure-ops-email', why: 'exporter health goes to ops' },
     { labels: ['alertname=ExposureExceptionExpiring', 'severity=info', 'exception=x'], receivers: 'exposure-ops-email', why: 'an expiring exception goes to ops' },
+    { labels: ['alertname=ExposureNonstandardPortOpen', 'severity=warning', 'tenant=alpha', 'user_email=alice@example.org'], receivers: 'exposure-owner-email,exposure-email', why: 'a standing port is mailed to its owner too' },
+    { labels: ['alertname=ExposureNewPortOpened', 'severity=warning', 'tenant=alpha', 'user_email=alice@example.org'], receivers: 'exposure-owner-email,exposure-email', why: 'a new port is mailed to its owner too' },
+    { labels: ['alertname=ExposureCriticalPortOpen', 'severity=critical', 'tenant=gamma', 'user_email=carol@example.org'], receivers: 'exposure-owner-email,exposure-pager,exposure-email', why: 'a critical port reaches its owner and still pages' },
+    { labels: ['alertname=ExposureNonstandardPortOpen', 'severity=warning', 'tenant=alpha', 'user_email=a@example.org,b@example.org'], receivers: 'exposure-email', why: 'an email that is not one plain address is left to the security team' },
+    { labels: ['alertname=ExposureScanStale', 'severity=warning', 'instance=e:9869', 'user_email=alice@example.org'], receivers: 'exposure-ops-email', why: 'only port alerts go to owners' },
   ];
   for (const { labels, receivers, why } of routing) {
     it(`routes: ${why} (${receivers})`, async () => {

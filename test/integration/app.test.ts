@@ -84,6 +84,27 @@ describe('HTTP endpoints with results', () => {
     assert.match(html, /6 \(3 nonstandard, 1 excepted\)/);
   });
 
+  it('serves the landing page with a Content-Security-Policy that allows no script', async () => {
+    const response = await fetch(`${base}/`);
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-type') ?? '', /^text\/html/);
+    assert.equal(response.headers.get('content-security-policy'), "default-src 'none'; style-src 'unsafe-inline'");
+  });
+
+  it('filters the landing page with the report filters', async () => {
+    const html = await (await fetch(`${base}/?severity=critical`)).text();
+    assert.ok(html.includes('<td><code>203.0.113.9</code></td><td>2375/tcp</td>'), html);
+    assert.doesNotMatch(html, /<td>6379\/tcp<\/td>/);
+  });
+
+  it('answers a bad landing page filter with the same 400 JSON error as the report', async () => {
+    const response = await fetch(`${base}/?tenant=a&tenant=b`);
+    assert.equal(response.status, 400);
+    assert.deepEqual(await response.json(), {
+      error: { code: 'BAD_FILTER', message: 'tenant is given 2 times; give it once (only severity may repeat)' },
+    });
+  });
+
   it('reloads on POST and reports a rejected config as a JSON error', async () => {
     const ok = await fetch(`${base}/-/reload`, { method: 'POST' });
     assert.equal(ok.status, 200);

@@ -10,6 +10,7 @@ export const SHOP_DB: AddressOwner = {
   user: 'alice',
   tenantId: '4b1d2e3f5a6b7c8d9e0f1a2b3c4d5e6f',
   tenant: 'shop',
+  userEmail: '',
 };
 
 export const BLOG_WEB: AddressOwner = {
@@ -21,6 +22,7 @@ export const BLOG_WEB: AddressOwner = {
   user: 'bob',
   tenantId: '9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b',
   tenant: 'blog',
+  userEmail: '',
 };
 
 export const INFRA_CI: AddressOwner = {
@@ -32,4 +34,5 @@ export const INFRA_CI: AddressOwner = {
   user: 'carol',
   tenantId: '0a1b2c3d4e5f60718293a4b5c6d7e8f9',
   tenant: 'infra',
+  userEmail: '',
 };

@@ -24,7 +24,7 @@ const INVALID: readonly { name: string; value: unknown; problems: string[] }[] =
   {
     name: 'an unknown key',
     value: [{ ip: '10.0.0.1', project: 'shop' }],
-    problems: ['[0].project: unknown key (expected one of ip, vm_id, vm_name, vm_status, owner_kind, user, user_id, tenant, tenant_id)'],
+    problems: ['[0].project: unknown key (expected one of ip, vm_id, vm_name, vm_status, owner_kind, user, user_id, tenant, tenant_id, user_email)'],
   },
   { name: 'a label that is not a string', value: [{ ip: '10.0.0.1', tenant: 7 }], problems: ['[0].tenant: must be a string, got a number (7)'] },
   { name: 'an empty owner_kind', value: [{ ip: '10.0.0.1', owner_kind: '' }], problems: ['[0].owner_kind: must not be empty (leave it out for "file")'] },
@@ -49,13 +49,13 @@ describe('parseInventoryFile', () => {
 
   it('reads each entry as an owner by canonical address, with owner_kind "file" when not given', () => {
     const parsed = parseInventoryFile([
-      { ip: '192.0.2.10', vm_id: 'bm-10', vm_name: 'backup-1', vm_status: 'ACTIVE', owner_kind: 'baremetal', user: 'ana', user_id: 'u1', tenant: 'ops', tenant_id: 't1' },
+      { ip: '192.0.2.10', vm_id: 'bm-10', vm_name: 'backup-1', vm_status: 'ACTIVE', owner_kind: 'baremetal', user: 'ana', user_id: 'u1', tenant: 'ops', tenant_id: 't1', user_email: 'ana@example.org' },
       { ip: '2001:DB8::0:5' },
     ]);
     assert.ok(parsed.ok);
     assert.deepEqual([...parsed.owners], [
-      ['192.0.2.10', { vmId: 'bm-10', vmName: 'backup-1', vmStatus: 'ACTIVE', ownerKind: 'baremetal', user: 'ana', userId: 'u1', tenant: 'ops', tenantId: 't1' }],
-      ['2001:db8::5', { vmId: '', vmName: '', vmStatus: '', ownerKind: 'file', user: '', userId: '', tenant: '', tenantId: '' }],
+      ['192.0.2.10', { vmId: 'bm-10', vmName: 'backup-1', vmStatus: 'ACTIVE', ownerKind: 'baremetal', user: 'ana', userId: 'u1', tenant: 'ops', tenantId: 't1', userEmail: 'ana@example.org' }],
+      ['2001:db8::5', { vmId: '', vmName: '', vmStatus: '', ownerKind: 'file', user: '', userId: '', tenant: '', tenantId: '', userEmail: '' }],
     ]);
   });
 

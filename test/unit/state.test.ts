@@ -9,6 +9,7 @@ import type { Snapshot } from '../../src/core/snapshot.ts';
 import { loadState, parseState, renderState, saveState } from '../../src/core/state.ts';
 import { ExporterError } from '../../src/errors.ts';
 import type { ObservedHost, ScanResult } from '../../src/scan/types.ts';
+import { buildPageSnapshot } from '../support/page-snapshots.ts';
 import { scanResult } from '../support/snapshots.ts';
 import { SHOP_DB } from '../support/owners.ts';
 import { BLOG_MYSQL_EXCEPTION, rulesWith } from '../support/config.ts';
@@ -152,6 +153,28 @@ describe('renderState and parseState', () => {
     assert.throws(() => parseState(JSON.stringify(root)), { code: 'STATE_INVALID', message: 'the state file has an invalid snapshot.sweep.upAddresses' });
   });
 
+  it('reads back admitting rules, port security, latent exposures and owners\' emails', () => {
+    const snapshot = buildPageSnapshot();
+    assert.ok(snapshot.latent.length > 0 && snapshot.hosts.some((host) => host.ports.some((port) => port.admittedBy.length > 0)));
+    assert.deepEqual(parseState(renderState(snapshot, SAVED_AT)), snapshot);
+  });
+
+  it('reads a state file written before those fields existed with their defaults', () => {
+    const root = JSON.parse(renderState(buildPageSnapshot(), SAVED_AT));
+    delete root.snapshot.latent;
+    for (const host of root.snapshot.hosts) {
+      delete host.owner.userEmail;
+      for (const port of host.ports) {
+        delete port.admittedBy;
+        delete port.portSecurity;
+      }
+    }
+    const restored = parseState(JSON.stringify(root));
+    assert.deepEqual(restored.latent, []);
+    assert.deepEqual(restored.hosts.map((host) => host.owner.userEmail), ['', '', '', '', '']);
+    assert.deepEqual(restored.hosts.flatMap((host) => host.ports.map((port) => [port.admittedBy, port.portSecurity])), Array(7).fill([[], null]));
+  });
+
   it('writes one JSON line with the schema version and the save time', () => {
     const text = renderState(realisticSnapshot(), SAVED_AT);
     assert.ok(text.endsWith('}\n'));
@@ -258,6 +281,16 @@ describe('loadState', () => {
       'has an unknown severity',
       () => corrupted((root) => { root.snapshot.hosts[0].ports[1].severity = 'urgent'; }),
       'the state file has an invalid snapshot.hosts[0].ports[1].severity',
+    ],
+    [
+      'has a port security that is not a boolean',
+      () => corrupted((root) => { root.snapshot.hosts[0].ports[1].portSecurity = 'yes'; }),
+      'the state file has an invalid snapshot.hosts[0].ports[1].portSecurity',
+    ],
+    [
+      'has a latent exposure on port 0',
+      () => corrupted((root) => { root.snapshot.latent = [{ ip: '203.0.113.7', port: 0, protocol: 'tcp', severity: 'high', securityGroupId: 'g', securityGroup: 'g', ruleId: 'r', owner: root.snapshot.hosts[0].owner }]; }),
+      'the state file has an invalid snapshot.latent[0].port',
     ],
     [
       'has a host without an owner',
