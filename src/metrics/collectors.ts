@@ -15,6 +15,7 @@ import { CYCLE_RESULT_FAMILIES, registerHealthMetrics } from './health-metrics.t
 import { listInfoFamilies } from './info-metrics.ts';
 import type { BuildInfo } from './info-metrics.ts';
 import { SnapshotExposition } from './snapshot-exposition.ts';
+import type { SnapshotFamily } from './snapshot-exposition.ts';
 
 export type { BuildInfo } from './info-metrics.ts';
 
@@ -42,18 +43,13 @@ export function createMetricsEndpoint(options: {
   processMetrics: boolean;
   onSnapshotRender?: () => void;
 }): MetricsEndpoint {
-  const { state, build } = options;
-  // The cached part comes first, then the live one; within each, the order below is exposition order, which the
-  // golden file pins.
+  const { state } = options;
   const cached = new SnapshotExposition({
-    families: [...EXPOSURE_FAMILIES, ...CYCLE_RESULT_FAMILIES, ...listInfoFamilies(build)],
+    families: listSnapshotFamilies(options.build),
     ...(options.onSnapshotRender && { onRender: options.onSnapshotRender }),
   });
   const registry = new Registry();
-  registerPortChanges(registry, state);
-  registerHealthMetrics(registry, state);
-  const requestDuration = registerRequestDuration(registry);
-  if (options.processMetrics) registerProcessMetrics(registry);
+  const observeOpenStackRequest = registerLiveMetrics(registry, options);
 
   const renderBody = async ({ gzip }: { gzip: boolean }): Promise<readonly Buffer[]> => {
     // Both parts are read before anything is awaited that leaves the event loop (the compression), so a cycle
@@ -67,8 +63,31 @@ export function createMetricsEndpoint(options: {
     contentType: registry.contentType,
     renderBody,
     render: async () => Buffer.concat(await renderBody({ gzip: false })).toString('utf8'),
-    observeOpenStackRequest: (service, seconds) => requestDuration.observe({ service }, seconds),
+    observeOpenStackRequest,
   };
+}
+
+/**
+ * The families of the cached part, which comes first in the exposition; their order here is exposition order,
+ * which the golden file pins.
+ */
+export function listSnapshotFamilies(build: BuildInfo): SnapshotFamily[] {
+  return [...EXPOSURE_FAMILIES, ...CYCLE_RESULT_FAMILIES, ...listInfoFamilies(build)];
+}
+
+/**
+ * The live part, which follows the cached one, in exposition order. Returns how to record an OpenStack request.
+ * Exported with listSnapshotFamilies so the bench can serve the same metrics through prom-client alone.
+ */
+export function registerLiveMetrics(
+  registry: Registry,
+  options: { state: ExporterState; processMetrics: boolean },
+): (service: string, seconds: number) => void {
+  registerPortChanges(registry, options.state);
+  registerHealthMetrics(registry, options.state);
+  const requestDuration = registerRequestDuration(registry);
+  if (options.processMetrics) registerProcessMetrics(registry);
+  return (service, seconds) => requestDuration.observe({ service }, seconds);
 }
 
 /** Observed as requests happen, unlike everything else here: latency is a stream, not a state. */
