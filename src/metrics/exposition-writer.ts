@@ -23,32 +23,44 @@ export interface GaugeFamily<L extends string, I> extends FamilyDefinition<L> {
 /**
  * One family: HELP, TYPE, its samples and the blank line that separates it from the next family, so that
  * written families followed by prom-client's `registry.metrics()` make the exposition prom-client alone would.
- * The same label set given twice keeps its first place and its last value, as prom-client's gauge does.
+ * The same label set given twice keeps its first place and its last value, as prom-client's gauge does: two
+ * samples with the same labels would make Prometheus reject the whole scrape.
  */
 export function renderGaugeFamily<L extends string, I>(family: GaugeFamily<L, I>, input: I): string {
-  const samples = new Map<string, number>();
+  const { name } = family;
+  const lines: string[] = [];
+  const lineOfLabels = new Map<string, number>();
   family.series(input, (labels, value) => {
-    samples.set(renderLabels(labels), value);
+    const rendered = renderLabels(labels);
+    const line = `${name}${rendered} ${formatSampleValue(value)}\n`;
+    const index = lineOfLabels.get(rendered);
+    if (index === undefined) {
+      lineOfLabels.set(rendered, lines.length);
+      lines.push(line);
+    } else {
+      lines[index] = line;
+    }
   });
-  let text = `# HELP ${family.name} ${escapeHelp(family.help)}\n# TYPE ${family.name} gauge\n`;
-  for (const [labels, value] of samples) text += `${family.name}${labels} ${formatSampleValue(value)}\n`;
-  return `${text}\n`;
+  return `# HELP ${name} ${escapeHelp(family.help)}\n# TYPE ${name} gauge\n${lines.join('')}\n`;
 }
 
 function renderLabels(labels: Readonly<Record<string, string | number | undefined>>): string {
   let text = '';
-  for (const [name, value] of Object.entries(labels)) {
-    text += `${text === '' ? '' : ','}${name}="${typeof value === 'string' ? escapeLabelValue(value) : String(value)}"`;
+  for (const name in labels) {
+    const value = labels[name];
+    text += `${text === '' ? '{' : ','}${name}="${typeof value === 'string' ? escapeLabelValue(value) : String(value)}"`;
   }
-  return text === '' ? '' : `{${text}}`;
+  return text === '' ? '' : `${text}}`;
 }
 
 const LABEL_ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '\n': '\\n', '"': '\\"' };
+const NEEDS_LABEL_ESCAPE = /[\\\n"]/;
 const HELP_ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '\n': '\\n' };
 
 /** Backslash, newline and double quote, as the text format requires; everything else (unicode too) is written as is. */
 export function escapeLabelValue(value: string): string {
-  return value.replace(/[\\\n"]/g, (char) => LABEL_ESCAPES[char]!);
+  // Most values need no escape; testing first spares building a copy of each.
+  return NEEDS_LABEL_ESCAPE.test(value) ? value.replace(/[\\\n"]/g, (char) => LABEL_ESCAPES[char]!) : value;
 }
 
 /** HELP text escapes only backslash and newline: a quote needs no escape outside a label value. */
