@@ -7,7 +7,7 @@ SYSTEM_PACKAGES := nmap prometheus prometheus-alertmanager iproute2 libcap2-bin
 SYSTEM_COMMANDS := nmap promtool amtool ip setcap
 ARGS ?=
 
-.PHONY: run test test-cloud build deps system-deps clean openstack-up openstack-seed openstack-down
+.PHONY: run test test-cloud build deps system-deps bench-deps bench-replay bench-smoke clean openstack-up openstack-seed openstack-down
 
 run: build
 	npm start --silent -- $(ARGS)
@@ -39,6 +39,23 @@ system-deps:
 	echo "installing$$missing from Debian packages: $(SYSTEM_PACKAGES)"; \
 	DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES) >/dev/null
+
+# What bench/replay.ts compares the exporter with: python-nmap, from Debian's python3-nmap (root). Not part of
+# `make test`: benches time things, tests never do.
+bench-deps:
+	@/usr/bin/python3 -c 'import nmap' 2>/dev/null && exit 0; \
+	if [ "$$(id -u)" != 0 ]; then echo "python3-nmap is missing. Install it as root with: apt-get install -y python3-nmap" >&2; exit 1; fi; \
+	DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-nmap >/dev/null
+
+# The exporter --once on a replayed 20,000-host scan against python-nmap (bench/README.md); a few minutes.
+bench-replay: build bench-deps
+	npx node bench/replay.ts
+
+# The same with 500 hosts and one run, and bench/scrape.ts on 500 hosts: checks that both still work, in about a minute.
+bench-smoke: build bench-deps
+	npx node bench/replay.ts --smoke
+	npx node bench/scrape.ts --smoke
 
 clean:
 	rm -rf dist node_modules

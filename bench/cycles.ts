@@ -10,7 +10,8 @@
  * bench is meant to finish well inside one.
  */
 import { parseConfigText } from '../src/config/load.ts';
-import type { Config } from '../src/config/schema.ts';
+import { buildExporterConfig } from '../src/core/exporter-config.ts';
+import type { ExporterConfig } from '../src/core/exporter-config.ts';
 import { ExporterState } from '../src/core/exporter-state.ts';
 import { NO_INVENTORY } from '../src/core/inventory.ts';
 import type { AddressOwner, InventorySnapshot } from '../src/core/inventory.ts';
@@ -102,7 +103,7 @@ interface Fleet {
 }
 
 interface Exporter {
-  readonly config: Config;
+  readonly config: ExporterConfig;
   readonly state: ExporterState;
   readonly metrics: MetricsEndpoint;
 }
@@ -115,7 +116,7 @@ interface Checkpoint {
 }
 
 function createExporter(): Exporter {
-  const config = parseConfigText(CONFIG_YAML, 'bench/cycles.ts');
+  const config = buildExporterConfig(parseConfigText(CONFIG_YAML, 'bench/cycles.ts'));
   const state = new ExporterState({ config, startedAt: new Date(FIRST_CYCLE_AT) });
   // One endpoint for the whole run, as the exporter registers its metrics once and renders them per scrape.
   return { config, state, metrics: createMetricsEndpoint({ state, build: BUILD, processMetrics: false }) };
@@ -191,8 +192,8 @@ function readInventory(fleet: Fleet, syncedAt: Date): InventorySnapshot {
 /** The exporter's work for one completed scan; returns the characters it rendered, which must never be 0. */
 async function runCycle(exporter: Exporter, cycle: number, result: ScanResult, inventory: InventorySnapshot): Promise<number> {
   const { config, state, metrics } = exporter;
-  const snapshot = buildSnapshot({ result, inventory, rules: config, previous: state.snapshot });
-  recordCompletedCycle(state, { cycle, startedAt: result.startedAt, finishedAt: result.finishedAt, success: true, error: null }, snapshot);
+  const snapshot = buildSnapshot({ result, inventory, rules: config.rules, previous: state.snapshot });
+  recordCompletedCycle(state, { cycle, scope: 'sweep', addressesScanned: result.targets, startedAt: result.startedAt, finishedAt: result.finishedAt, success: true, error: null }, snapshot);
   const exposition = await metrics.render();
   const report = JSON.stringify(buildReport(state, {}, result.finishedAt));
   const saved = renderState(snapshot, result.finishedAt);

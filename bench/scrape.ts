@@ -23,6 +23,7 @@ import { parseArgs, promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { Registry } from 'prom-client';
 import { parseConfigText } from '../src/config/load.ts';
+import { buildExporterConfig } from '../src/core/exporter-config.ts';
 import { ExporterState } from '../src/core/exporter-state.ts';
 import { NO_INVENTORY } from '../src/core/inventory.ts';
 import type { AddressOwner } from '../src/core/inventory.ts';
@@ -155,7 +156,7 @@ function readPositiveInteger(text: string | undefined, flag: string, fallback: n
 // The fleet: the same one in every process, from a seeded generator
 
 function buildState(hosts: number): ExporterState {
-  const config = parseConfigText(CONFIG_YAML, 'bench/scrape.ts');
+  const config = buildExporterConfig(parseConfigText(CONFIG_YAML, 'bench/scrape.ts'));
   const random = createRandom(SEED);
   const observed: ObservedHost[] = [];
   const owners = new Map<string, AddressOwner>();
@@ -169,12 +170,12 @@ function buildState(hosts: number): ExporterState {
   const snapshot = buildSnapshot({
     result: scanResult(observed, FINISHED_AT, { targets: 32_768, hostsUp: hosts }),
     inventory: { ...NO_INVENTORY, source: 'openstack', up: true, syncedAt: new Date(FINISHED_AT), servers: hosts, owners },
-    rules: config,
+    rules: config.rules,
     previous: undefined,
   });
   const state = new ExporterState({ config, startedAt: new Date('2026-11-26T00:00:00Z') });
   const { startedAt, finishedAt } = snapshot.scan;
-  recordCompletedCycle(state, { cycle: 1, startedAt, finishedAt, success: true, error: null }, snapshot);
+  recordCompletedCycle(state, { cycle: 1, scope: 'sweep', addressesScanned: hosts, startedAt, finishedAt, success: true, error: null }, snapshot);
   return state;
 }
 
@@ -200,7 +201,7 @@ const compress = promisify(gzip);
 /** The baseline: the same families in the same order, all on one prom-client registry rendered at each scrape. */
 function createPromClientEndpoint(state: ExporterState, processMetrics: boolean): MetricsEndpoint {
   const registry = new Registry();
-  for (const family of listSnapshotFamilies(BUILD)) {
+  for (const family of listSnapshotFamilies({ build: BUILD, config: state.config })) {
     registerGaugeFamily(registry, family, () => ({ snapshot: state.snapshot, config: state.config }));
   }
   const observeOpenStackRequest = registerLiveMetrics(registry, { state, processMetrics });

@@ -12,9 +12,11 @@ export type ErrorCode =
   | 'NMAP_OUTPUT_INVALID'
   | 'STATE_INVALID'
   | 'STATE_WRITE_FAILED'
+  | 'INVENTORY_FILE_INVALID'
   | 'OPENSTACK_AUTH'
   | 'OPENSTACK_HTTP'
-  | 'OPENSTACK_TIMEOUT';
+  | 'OPENSTACK_TIMEOUT'
+  | 'OPENSTACK_ABORTED';
 
 export class ExporterError extends Error {
   readonly code: ErrorCode;
@@ -34,6 +36,43 @@ export class ConfigError extends ExporterError {
     super('CONFIG_INVALID', problems.map((p) => `${source}: ${p}`).join('\n'));
     this.name = 'ConfigError';
     this.problems = problems;
+  }
+}
+
+/**
+ * A problem in the OpenStack credentials (clouds.yaml, secure.yaml, the OS_* variables), raised by cloud/.
+ * A ConfigError by descent: a bad clouds.yaml is as much a configuration mistake as a bad config file, so it
+ * exits the same way and reads the same (`source: problem`).
+ */
+export class CloudsConfigError extends ConfigError {
+  constructor(source: string, problems: readonly string[]) {
+    super(source, problems);
+    this.name = 'CloudsConfigError';
+  }
+}
+
+/**
+ * An inventory_file that cannot be read or does not validate, every problem prefixed with the file name. Not a
+ * ConfigError: the file is re-read while the exporter runs, and a bad version only keeps the last good one.
+ */
+export class InventoryFileError extends ExporterError {
+  readonly problems: readonly string[];
+
+  constructor(source: string, problems: readonly string[]) {
+    super('INVENTORY_FILE_INVALID', problems.map((p) => `${source}: ${p}`).join('\n'));
+    this.name = 'InventoryFileError';
+    this.problems = problems;
+  }
+}
+
+/** An answer with an HTTP status OpenStack refused the request with; `status` lets callers tell 403 apart. */
+export class OpenStackHttpError extends ExporterError {
+  readonly status: number;
+
+  constructor(options: { code: 'OPENSTACK_AUTH' | 'OPENSTACK_HTTP'; message: string; status: number }) {
+    super(options.code, options.message);
+    this.name = 'OpenStackHttpError';
+    this.status = options.status;
   }
 }
 

@@ -2,8 +2,8 @@
 import { parseArgs } from 'node:util';
 import { ExporterError } from './errors.ts';
 import type { LogFormat, LogLevel } from './log.ts';
-import { parseShard } from './scan/shard.ts';
-import type { Shard } from './scan/shard.ts';
+import { parseShard } from './config/shard-setting.ts';
+import type { Shard } from './config/shard-setting.ts';
 
 export interface Flags {
   readonly configFile: string | undefined;
@@ -48,7 +48,8 @@ flags:
   --config.file=PATH           YAML config (default: built-in, scans 127.0.0.1 only)
   --config.check               validate the config, print every problem, exit 0 (valid) or 1 (invalid)
   --web.listen-address=ADDR    where to serve /metrics and /report (default ":9869")
-  --web.config.file=PATH       TLS and basic auth (not supported yet in this version)
+  --web.config.file=PATH       TLS, client certificates, headers and basic auth, in the Prometheus exporter
+                               toolkit's web config format (node_exporter's file works); re-read on change
   --once                       run one scan cycle, print the JSON report, exit
   --fail-on-findings           with --once: exit 3 when a nonstandard port is open
   --shard=I/N                  scan only the targets whose address hashes to I mod N (replica I of N)

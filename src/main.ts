@@ -5,13 +5,17 @@
  */
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
-import type { Server } from 'node:http';
+import type { Server } from 'node:net';
 import { homedir } from 'node:os';
-import type { CloudCredentials } from './cloud/clouds-config.ts';
+import type { CloudCredentials } from './cloud/cloud-credentials.ts';
+import { loadCloudCredentials } from './cloud/clouds-config.ts';
 import { KeystoneSession } from './cloud/keystone.ts';
 import { OpenStackInventory } from './cloud/openstack.ts';
-import { loadCloudCredentials, loadConfig } from './config/load.ts';
-import type { Config, OpenStackConfig } from './config/schema.ts';
+import { loadConfig, readOptionalYamlFile, readYamlFile } from './config/load.ts';
+import type { InventoryFileConfig, OpenStackConfig } from './config/schema.ts';
+import type { Shard } from './config/shard-setting.ts';
+import { buildExporterConfig } from './core/exporter-config.ts';
+import type { ExporterConfig } from './core/exporter-config.ts';
 import { InventoryRefresher } from './core/inventory-refresher.ts';
 import { ExporterState } from './core/exporter-state.ts';
 import { acceptReload, rejectReload } from './core/health.ts';
@@ -24,10 +28,17 @@ import { USAGE, parseFlags } from './flags.ts';
 import type { Flags } from './flags.ts';
 import { createApp } from './http/app.ts';
 import { answerClientErrorsInJson } from './http/client-errors.ts';
+import { loadWebConfig } from './http/web-config-load.ts';
+import type { LoadedWebConfig } from './http/web-config-load.ts';
+import { createWebServer } from './http/web-server.ts';
+import type { WebServer } from './http/web-server.ts';
+import { FileInventory } from './inventory/file-inventory.ts';
 import { createLogger } from './log.ts';
 import type { Logger } from './log.ts';
 import { createMetricsEndpoint } from './metrics/collectors.ts';
 import type { BuildInfo } from './metrics/collectors.ts';
+import { withWebConfigReloadMetric } from './metrics/web-config-metrics.ts';
+import { generateRangeBlocks } from './scan/cidr-blocks.ts';
 import { NmapScanner, probeNmapProcStatus, probeNmapVersion } from './scan/nmap-scanner.ts';
 import { detectPrivilege } from './scan/privilege.ts';
 
@@ -38,6 +49,8 @@ const EXIT_FINDINGS = 3;
 /** SIGTERM must end the process within 10 s; leave a margin for the runtime's own exit. */
 const SHUTDOWN_DEADLINE_MS = 9000;
 const MIN_NODE_MAJOR = 24;
+/** A local file read is quick; a cycle waits no longer than this for one that is not. */
+const INVENTORY_FILE_WAIT_MS = 5000;
 
 async function main(argv: readonly string[]): Promise<number> {
   const nodeMajor = Number(process.versions.node.split('.')[0]);
@@ -65,18 +78,13 @@ async function main(argv: readonly string[]): Promise<number> {
     return EXIT_OK;
   }
   const log = createLogger({ level: flags.logLevel, format: flags.logFormat, write: (line) => process.stderr.write(`${line}\n`) });
-  if (flags.webConfigFile !== undefined) {
-    log.error('--web.config.file is not supported yet; refusing to serve without the TLS or auth it asks for', {
-      file: flags.webConfigFile,
-    });
-    return EXIT_INVALID;
-  }
-
-  let config: Config;
+  let config: ExporterConfig;
   let cloud: CloudAccess | undefined;
+  let webConfig: LoadedWebConfig | undefined;
   try {
-    config = await loadConfig(flags.configFile, flags.shard ? { shard: flags.shard } : {});
-    cloud = config.openstack && (await loadCloudAccess(config.openstack));
+    webConfig = flags.webConfigFile === undefined ? undefined : await loadWebConfig(flags.webConfigFile);
+    config = buildExporterConfig(await loadConfig(flags.configFile, flags.shard ? { shard: flags.shard } : {}));
+    cloud = config.settings.openstack && (await loadCloudAccess(config.settings.openstack));
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`${err.message}\n`);
@@ -84,7 +92,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   if (flags.configCheck) {
     const cloudNote = cloud ? `, OpenStack credentials from ${describeCredentialSource(cloud.credentials)}` : '';
-    process.stdout.write(`${flags.configFile ?? 'built-in defaults'}: config is valid (${config.scan.targets.count} targets${cloudNote})\n`);
+    process.stdout.write(`${flags.configFile ?? 'built-in defaults'}: config is valid (${config.plan.targets.count()} targets${cloudNote})\n`);
     return EXIT_OK;
   }
 
@@ -95,15 +103,17 @@ async function main(argv: readonly string[]): Promise<number> {
   // Both ask nmap at once: start-up waits for the slower, not for the sum.
   const [procStatus, nmapProcStatus, nmapVersion] = await Promise.all([
     readProcStatus(),
-    probeNmapProcStatus(config.scan.nmapPath, { signal: AbortSignal.timeout(15_000) }),
-    probeNmapVersion(config.scan.nmapPath, { signal: AbortSignal.timeout(15_000) }).catch(() => 'unknown'),
+    probeNmapProcStatus(config.settings.scan.nmapPath, { signal: AbortSignal.timeout(15_000) }),
+    probeNmapVersion(config.settings.scan.nmapPath, { signal: AbortSignal.timeout(15_000) }).catch(() => 'unknown'),
   ]);
   const privilege = detectPrivilege({ euid: process.geteuid?.() ?? -1, procStatus, nmapProcStatus });
   const build: BuildInfo = { ...version, nodejsVersion: process.version, nmapVersion };
-  log.info('starting exposure-exporter', { version: build.version, nmap_version: nmapVersion, privilege, targets: config.scan.targets.count });
+  log.info('starting exposure-exporter', { version: build.version, nmap_version: nmapVersion, privilege, targets: config.plan.targets.count() });
 
-  const metrics = createMetricsEndpoint({ state, build, processMetrics: true });
-  const openstack = config.openstack;
+  let webServer: WebServer | undefined;
+  const exporterMetrics = createMetricsEndpoint({ state, build, processMetrics: true });
+  const metrics = webConfig ? withWebConfigReloadMetric(exporterMetrics, () => webServer?.lastReloadSuccessful() ?? true) : exporterMetrics;
+  const openstack = config.settings.openstack;
   const session =
     cloud &&
     openstack &&
@@ -122,20 +132,30 @@ async function main(argv: readonly string[]): Promise<number> {
       settings: openstack,
     });
   if (cloud) log.info('reading the OpenStack inventory', { credentials: describeCredentialSource(cloud.credentials) });
+  const inventoryFile = config.settings.inventoryFile && createFileInventory(config.settings.inventoryFile, state, log);
+  // One refresh for the scheduler: with both sources, a cycle waits for both (each within its own bound).
+  const inventories = [inventory, inventoryFile].filter((refresher) => refresher !== undefined);
+  const refreshInventories = {
+    ensureFresh: async (): Promise<void> => {
+      await Promise.all(inventories.map((refresher) => refresher.ensureFresh()));
+    },
+  };
+  logUnsweptRanges(config, undefined, log);
 
   const scheduler = new CycleScheduler({
     scanner: new NmapScanner({ privilege }),
     state,
     log,
     // The path is read from the current config each time, so a reload that moves the state file takes effect.
-    persist: (snapshot) => saveState({ path: state.config.statePath }, snapshot, new Date()),
-    ...(inventory ? { inventory } : {}),
+    persist: (snapshot) => saveState({ path: state.config.settings.statePath }, snapshot, new Date()),
+    ...(inventories.length > 0 ? { inventory: refreshInventories } : {}),
   });
 
   if (flags.once) {
     // cron wants names in its report: wait for the whole first read (each request has its own deadline).
-    await inventory?.refresh();
-    const outcome = await scheduler.runCycle();
+    await Promise.all(inventories.map((refresher) => refresher.refresh()));
+    // cron gets the whole picture each run: --once always sweeps every target.
+    const outcome = await scheduler.runCycle({ scope: 'sweep' });
     await session?.close();
     process.stdout.write(`${JSON.stringify(buildReport(state, {}, new Date()), null, 2)}\n`);
     if (outcome.ran && !outcome.success) return EXIT_FAILURE;
@@ -144,15 +164,20 @@ async function main(argv: readonly string[]): Promise<number> {
 
   const reload = async (): Promise<void> => {
     try {
-      const next = await loadConfig(flags.configFile, flags.shard ? { shard: flags.shard } : {});
-      if (JSON.stringify(next.openstack) !== JSON.stringify(state.config.openstack)) {
+      const next = buildExporterConfig(await loadConfig(flags.configFile, flags.shard ? { shard: flags.shard } : {}));
+      if (JSON.stringify(next.settings.openstack) !== JSON.stringify(state.config.settings.openstack)) {
         // The Keystone session and its credentials are built once; swapping them mid-read is not worth the risk.
         log.warn('changes to the openstack block take effect at the next restart');
       }
-      const snapshot = state.snapshot && reclassifySnapshot(state.snapshot, next, new Date());
+      if (JSON.stringify(next.settings.inventoryFile) !== JSON.stringify(state.config.settings.inventoryFile)) {
+        log.warn('changes to the inventory_file block take effect at the next restart');
+      }
+      logUnsweptRanges(next, state.config, log);
+      const snapshot = state.snapshot && reclassifySnapshot(state.snapshot, next.rules, new Date());
       state.recordReload(acceptReload(new Date()), { config: next, snapshot });
       scheduler.reschedule();
-      log.info('config reloaded', { targets: next.scan.targets.count });
+      // The count of all shards together: this replica's share takes hashing every address, left to the next cycle.
+      log.info('config reloaded', { all_targets: next.settings.scan.targets.count, shard: formatShard(next.settings.scan.shard) });
     } catch (err) {
       state.recordReload(rejectReload(state.health.reload));
       log.error('config reload failed; keeping the previous config', { err });
@@ -160,7 +185,13 @@ async function main(argv: readonly string[]): Promise<number> {
     }
   };
 
-  const server = createServer(createApp({ state, metrics, build, log, reload }));
+  // SIGHUP and POST /-/reload re-read both files; each keeps its previous version when the new one is bad.
+  const reloadAll = async (): Promise<void> => {
+    await Promise.all([reload(), webServer?.reload()]);
+  };
+  const app = createApp({ state, metrics, build, log, reload: reloadAll });
+  webServer = webConfig && createWebServer({ handler: app, webConfig, log });
+  const server = webServer?.server ?? createServer(app);
   answerClientErrorsInJson(server);
   try {
     await listen(server, flags.listen.host, flags.listen.port);
@@ -170,12 +201,16 @@ async function main(argv: readonly string[]): Promise<number> {
     return EXIT_FAILURE;
   }
   const address = server.address();
-  log.info('listening', { address: typeof address === 'object' && address ? formatHostPort(address.address, address.port) : String(address) });
-  inventory?.start();
+  log.info('listening', {
+    address: typeof address === 'object' && address ? formatHostPort(address.address, address.port) : String(address),
+    tls: webServer?.tls ?? false,
+  });
+  webServer?.watch();
+  for (const refresher of inventories) refresher.start();
   scheduler.start();
 
   process.on('SIGHUP', () => {
-    reload().catch(() => {});
+    reloadAll().catch(() => {});
   });
   return await new Promise<number>((resolve) => {
     let stopping = false;
@@ -187,9 +222,10 @@ async function main(argv: readonly string[]): Promise<number> {
         log.error('shutdown took too long; exiting');
         resolve(EXIT_FAILURE);
       }, SHUTDOWN_DEADLINE_MS).unref();
+      webServer?.stop();
       server.closeAllConnections();
       server.close();
-      inventory?.stop();
+      for (const refresher of inventories) refresher.stop();
       // The session goes last: the inventory read a running cycle waits on uses it.
       scheduler
         .stop()
@@ -209,8 +245,15 @@ interface CloudAccess {
   readonly caCertificates: string | undefined;
 }
 
+/** Config first, then the cloud: the config names the cloud, and cloud/ resolves it from files config/ reads. */
 async function loadCloudAccess(openstack: OpenStackConfig): Promise<CloudAccess> {
-  const credentials = await loadCloudCredentials(openstack, process.env, homedir());
+  const credentials = await loadCloudCredentials({
+    openstack,
+    env: process.env,
+    homeDir: homedir(),
+    cwd: process.cwd(),
+    readYamlFile: readOptionalYamlFile,
+  });
   if (credentials.cacert === undefined || !credentials.verify) return { credentials, caCertificates: undefined };
   try {
     return { credentials, caCertificates: await readFile(credentials.cacert, 'utf8') };
@@ -218,6 +261,29 @@ async function loadCloudAccess(openstack: OpenStackConfig): Promise<CloudAccess>
     const where = credentials.origins['cacert'] ?? 'cacert';
     throw new ConfigError(where, [`cannot read the CA bundle ${credentials.cacert}: ${(err as Error).message}`]);
   }
+}
+
+/** The inventory_file's refresher; main.ts reads the file because only it reads files the user names. */
+function createFileInventory(settings: InventoryFileConfig, state: ExporterState, log: Logger): InventoryRefresher {
+  return new InventoryRefresher({
+    inventory: new FileInventory({ source: settings.path, read: () => readYamlFile(settings.path) }),
+    state,
+    log,
+    settings: { refreshIntervalMs: settings.refreshIntervalMs, requestTimeoutMs: INVENTORY_FILE_WAIT_MS },
+    kind: 'file',
+  });
+}
+
+/** Ranges too large to sweep, said once: at start, and again only when a reload changes them. */
+function logUnsweptRanges(config: ExporterConfig, previous: ExporterConfig | undefined, log: Logger): void {
+  const describe = (c: ExporterConfig): string =>
+    c.settings.scan.unsweptRanges.map((range) => [...generateRangeBlocks(range)].join('+')).join(',');
+  const ranges = describe(config);
+  if (ranges === '' || (previous && describe(previous) === ranges)) return;
+  log.warn('target ranges larger than scan.max_targets are never swept; only their known addresses are scanned', {
+    ranges,
+    max_targets: config.settings.scan.maxTargets,
+  });
 }
 
 /** Where the credentials came from, never what they are: safe for logs and --config.check. */
@@ -228,14 +294,18 @@ function describeCredentialSource(credentials: CloudCredentials): string {
 
 async function restoreState(state: ExporterState, log: Logger): Promise<void> {
   try {
-    const saved = await loadState({ path: state.config.statePath }, new Date());
+    const saved = await loadState({ path: state.config.settings.statePath }, new Date());
     if (!saved) return;
-    state.restore(reclassifySnapshot(saved, state.config, new Date()));
-    log.info('restored state', { path: state.config.statePath, from: saved.scan.finishedAt });
+    state.restore(reclassifySnapshot(saved, state.config.rules, new Date()));
+    log.info('restored state', { path: state.config.settings.statePath, from: saved.scan.finishedAt });
   } catch (err) {
     // A state file we cannot use costs first-seen history, not the exporter: start empty and say why.
-    log.warn('cannot restore state; starting without it', { path: state.config.statePath, err });
+    log.warn('cannot restore state; starting without it', { path: state.config.settings.statePath, err });
   }
+}
+
+function formatShard(shard: Shard): string {
+  return `${shard.index}/${shard.count}`;
 }
 
 function formatHostPort(host: string, port: number): string {

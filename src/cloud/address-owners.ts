@@ -153,7 +153,10 @@ function nonVmOwner(ownerKind: string, projectId: string, names: Names): Address
   };
 }
 
-/** User and tenant names fall back to ids when Keystone did not give names (SPEC §7). */
+/**
+ * User and tenant names fall back to ids when Keystone did not give names (a reader without identity rights):
+ * an id still tells an operator whom to ask, where an empty label would not.
+ */
 function nameOrId(names: ReadonlyMap<string, string>, id: string): string {
   return names.get(id) ?? id;
 }

@@ -4,7 +4,8 @@
  * the caller keeps the last good inventory and reports health.
  */
 import type { Inventory, InventorySnapshot } from '../core/inventory.ts';
-import { ExporterError } from '../errors.ts';
+import { ExporterError, OpenStackHttpError } from '../errors.ts';
+import { StrictReader } from '../untyped/reader.ts';
 import { buildAddressOwners } from './address-owners.ts';
 import type { FloatingIpRecord, NetworkRecord, PortRecord, RouterRecord, ServerRecord } from './address-owners.ts';
 
@@ -19,6 +20,12 @@ export interface OpenStackInventoryOptions {
   readonly pageSize?: number;
   readonly now?: () => Date;
 }
+
+/**
+ * A body of the wrong shape makes the whole listing untrustworthy, so the read fails and the last good one
+ * stays. Typed explicitly so TypeScript treats its `fail` as never returning and narrows after it.
+ */
+const response: StrictReader = new StrictReader((what, problem) => new ExporterError('OPENSTACK_HTTP', `unexpected response from ${what}: ${problem}`));
 
 export class OpenStackInventory implements Inventory {
   readonly #client: OpenStackClient;
@@ -58,9 +65,9 @@ export class OpenStackInventory implements Inventory {
       const query = new URLSearchParams({ limit: String(this.#pageSize) });
       if (marker !== undefined) query.set('marker', marker);
       const separator = path.includes('?') ? '&' : '?';
-      const body = asRecord(await this.#client.getJson(service, `${path}${separator}${query}`, { signal }), `${service} ${path}`);
+      const body = response.record(await this.#client.getJson(service, `${path}${separator}${query}`, { signal }), `${service} ${path}`);
       const pageItems = body[key];
-      if (!Array.isArray(pageItems)) throw unexpected(`${service} ${path}`, `no "${key}" list`);
+      if (!Array.isArray(pageItems)) response.fail(`${service} ${path}`, `no "${key}" list`);
       items.push(...pageItems);
       const next = nextMarker(body[`${key}_links`]);
       // A page without items ends the listing even if a link says otherwise, so a buggy link cannot loop.
@@ -72,12 +79,12 @@ export class OpenStackInventory implements Inventory {
   /** Names from Keystone; a 403 (a reader without identity rights) means ids instead of names, with a warning. */
   async #readNames(kind: 'projects' | 'users', signal: AbortSignal, warnings: string[]): Promise<Map<string, string>> {
     try {
-      const body = asRecord(await this.#client.getJson('identity', kind, { signal }), `identity ${kind}`);
+      const body = response.record(await this.#client.getJson('identity', kind, { signal }), `identity ${kind}`);
       const list = body[kind];
-      if (!Array.isArray(list)) throw unexpected(`identity ${kind}`, `no "${kind}" list`);
-      return new Map(list.map((item) => asRecord(item, `identity ${kind}`)).map((item) => [text(item['id']), text(item['name'])]));
+      if (!Array.isArray(list)) response.fail(`identity ${kind}`, `no "${kind}" list`);
+      return new Map(list.map((item) => response.record(item, `identity ${kind}`)).map((item) => [text(item['id']), text(item['name'])]));
     } catch (err) {
-      if (err instanceof ExporterError && (err as ExporterError & { status?: number }).status === 403) {
+      if (err instanceof OpenStackHttpError && err.status === 403) {
         warnings.push(`Keystone refused to list ${kind} (403); ${kind === 'users' ? 'user' : 'tenant'} labels show ids instead of names`);
         return new Map();
       }
@@ -88,18 +95,18 @@ export class OpenStackInventory implements Inventory {
 
 function nextMarker(links: unknown): string | undefined {
   if (!Array.isArray(links)) return undefined;
-  const next = links.map((link) => asRecord(link, 'links')).find((link) => link['rel'] === 'next');
+  const next = links.map((link) => response.record(link, 'links')).find((link) => link['rel'] === 'next');
   if (!next || typeof next['href'] !== 'string') return undefined;
   return new URL(next['href'], 'http://placeholder').searchParams.get('marker') ?? undefined;
 }
 
 function readServer(raw: unknown): ServerRecord {
-  const server = asRecord(raw, 'compute server');
-  const addresses = Object.values(asRecord(server['addresses'] ?? {}, 'compute server addresses')).flatMap((list) =>
-    Array.isArray(list) ? list.map((entry) => text(asRecord(entry, 'compute server address')['addr'])).filter((a) => a !== '') : [],
+  const server = response.record(raw, 'compute server');
+  const addresses = Object.values(response.record(server['addresses'] ?? {}, 'compute server addresses')).flatMap((list) =>
+    Array.isArray(list) ? list.map((entry) => text(response.record(entry, 'compute server address')['addr'])).filter((a) => a !== '') : [],
   );
   return {
-    id: required(server, 'id', 'compute server'),
+    id: response.requiredString(server['id'], 'compute server id'),
     name: text(server['name']),
     status: text(server['status']),
     tenantId: text(server['tenant_id']),
@@ -109,10 +116,10 @@ function readServer(raw: unknown): ServerRecord {
 }
 
 function readFloatingIp(raw: unknown): FloatingIpRecord {
-  const fip = asRecord(raw, 'network floating IP');
-  const details = fip['port_details'] ? asRecord(fip['port_details'], 'network floating IP port_details') : undefined;
+  const fip = response.record(raw, 'network floating IP');
+  const details = fip['port_details'] ? response.record(fip['port_details'], 'network floating IP port_details') : undefined;
   return {
-    address: required(fip, 'floating_ip_address', 'network floating IP'),
+    address: response.requiredString(fip['floating_ip_address'], 'network floating IP floating_ip_address'),
     projectId: text(fip['project_id'] ?? fip['tenant_id']),
     portId: typeof fip['port_id'] === 'string' ? fip['port_id'] : null,
     deviceId: details && typeof details['device_id'] === 'string' && details['device_id'] !== '' ? details['device_id'] : null,
@@ -121,12 +128,12 @@ function readFloatingIp(raw: unknown): FloatingIpRecord {
 }
 
 function readPort(raw: unknown): PortRecord {
-  const port = asRecord(raw, 'network port');
+  const port = response.record(raw, 'network port');
   const fixedIps = Array.isArray(port['fixed_ips'])
-    ? port['fixed_ips'].map((entry) => text(asRecord(entry, 'network port fixed_ips')['ip_address'])).filter((a) => a !== '')
+    ? port['fixed_ips'].map((entry) => text(response.record(entry, 'network port fixed_ips')['ip_address'])).filter((a) => a !== '')
     : [];
   return {
-    id: required(port, 'id', 'network port'),
+    id: response.requiredString(port['id'], 'network port id'),
     networkId: text(port['network_id']),
     projectId: text(port['project_id'] ?? port['tenant_id']),
     deviceId: text(port['device_id']),
@@ -136,30 +143,16 @@ function readPort(raw: unknown): PortRecord {
 }
 
 function readNetwork(raw: unknown): NetworkRecord {
-  const network = asRecord(raw, 'network');
-  return { id: required(network, 'id', 'network'), external: network['router:external'] === true, shared: network['shared'] === true };
+  const network = response.record(raw, 'network');
+  return { id: response.requiredString(network['id'], 'network id'), external: network['router:external'] === true, shared: network['shared'] === true };
 }
 
 function readRouter(raw: unknown): RouterRecord {
-  const router = asRecord(raw, 'network router');
-  return { id: required(router, 'id', 'network router'), projectId: text(router['project_id'] ?? router['tenant_id']) };
+  const router = response.record(raw, 'network router');
+  return { id: response.requiredString(router['id'], 'network router id'), projectId: text(router['project_id'] ?? router['tenant_id']) };
 }
 
-function asRecord(value: unknown, what: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw unexpected(what, 'not a JSON object');
-  return value as Record<string, unknown>;
-}
-
-function required(record: Record<string, unknown>, key: string, what: string): string {
-  const value = record[key];
-  if (typeof value !== 'string' || value === '') throw unexpected(what, `no "${key}"`);
-  return value;
-}
-
+/** A field we can do without: a name or status missing from a listing reads as empty. */
 function text(value: unknown): string {
   return typeof value === 'string' ? value : '';
-}
-
-function unexpected(what: string, problem: string): ExporterError {
-  return new ExporterError('OPENSTACK_HTTP', `unexpected response from ${what}: ${problem}`);
 }

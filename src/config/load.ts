@@ -1,11 +1,12 @@
-/** Reads a config file named by the user: YAML syntax errors and schema problems become one ConfigError. */
+/**
+ * Reads the YAML files the user names: the config file (YAML syntax errors and schema problems become one
+ * ConfigError) and the YAML files it points at (clouds.yaml), handed back parsed to whoever owns their format.
+ */
 import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
-import { listCloudConfigCandidates, resolveCloudCredentials } from '../cloud/clouds-config.ts';
-import type { CloudCredentials, ParsedCloudFile } from '../cloud/clouds-config.ts';
 import { ConfigError, describeError } from '../errors.ts';
 import { defaultConfig, parseConfig } from './schema.ts';
-import type { Config, ConfigOverrides, OpenStackConfig } from './schema.ts';
+import type { Config, ConfigOverrides } from './schema.ts';
 
 /** No path means the built-in defaults (scan 127.0.0.1 only), so the exporter runs with no file at all. */
 export async function loadConfig(path: string | undefined, overrides: ConfigOverrides = {}): Promise<Config> {
@@ -19,6 +20,20 @@ export async function loadConfig(path: string | undefined, overrides: ConfigOver
   return parseConfigText(text, path, overrides);
 }
 
+/**
+ * Reads a YAML file whose schema another module owns (the web config): a missing file or a YAML syntax error
+ * becomes a ConfigError naming the file. The text comes back too, so the caller can tell when it changes.
+ */
+export async function readYamlFile(path: string): Promise<{ text: string; value: unknown }> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(path, [`cannot read the file: ${describeReadError(err)}`]);
+  }
+  return { text, value: parseYaml(text, path) };
+}
+
 export function parseConfigText(text: string, source: string, overrides: ConfigOverrides = {}): Config {
   const result = parseConfig(parseYaml(text, source), overrides);
   if (!result.ok) throw new ConfigError(source, result.problems);
@@ -26,28 +41,13 @@ export function parseConfigText(text: string, source: string, overrides: ConfigO
 }
 
 /**
- * The OpenStack credentials for the `openstack` block: reads the first clouds.yaml and the first secure.yaml
- * that exist in the standard search order (or `openstack.clouds_file`) and resolves them with the environment.
- * A missing file is skipped, one that exists but cannot be read or parsed is an error naming it.
+ * A YAML file another setting points at (clouds.yaml, secure.yaml), parsed as strictly as the config file;
+ * undefined when there is no such file, so a search can go on to the next place. One that exists but cannot be
+ * read or parsed is an error naming it.
  */
-export async function loadCloudCredentials(
-  openstack: OpenStackConfig,
-  env: NodeJS.ProcessEnv,
-  homeDir: string,
-): Promise<CloudCredentials> {
-  const cwd = process.cwd();
-  const candidates = listCloudConfigCandidates({ openstack, env, homeDir, cwd });
-  const files: ParsedCloudFile[] = [];
-  // Only the first file of each list is read: a broken file further down the search order never matters.
-  for (const paths of [candidates.clouds, candidates.secure]) {
-    for (const path of paths) {
-      const text = await readOptionalFile(path);
-      if (text === undefined) continue;
-      files.push({ path, value: parseYaml(text, path) });
-      break;
-    }
-  }
-  return resolveCloudCredentials({ openstack, env, homeDir, cwd, files });
+export async function readOptionalYamlFile(path: string): Promise<{ value: unknown } | undefined> {
+  const text = await readOptionalFile(path);
+  return text === undefined ? undefined : { value: parseYaml(text, path) };
 }
 
 /** The file's text, or undefined when there is no such file. */

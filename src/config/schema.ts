@@ -1,33 +1,47 @@
 /**
  * The config file's shape, its defaults and its validation. Pure: parseConfig takes the value YAML produced
- * and returns a Config or the full list of problems, each naming its YAML path and the bad value, so one
- * `--config.check` run shows everything that is wrong (blackbox_exporter's strictness, all errors at once).
+ * and returns the validated settings or the full list of problems, each naming its YAML path and the bad
+ * value, so one `--config.check` run shows everything that is wrong (blackbox_exporter's strictness, all
+ * errors at once). Settings are plain values: what the scan plan and the classification rules are built
+ * from lives with the code that uses them (scan/scan-plan.ts, core/exporter-config.ts).
  */
-import { SEVERITIES, buildSeverityTable, builtinRiskyTcpPorts, portKey } from '../core/severity.ts';
-import type { Severity, SeverityTable } from '../core/severity.ts';
-import { ALL_PORTS, mergePortIntervals, parsePortSpec, renderPortSpec } from '../scan/port-spec.ts';
-import { NMAP_TOP_1000_TCP } from '../scan/nmap-top-ports.ts';
-import { buildTargetSet, countAddresses, familyBits, parseTargetSpec } from '../scan/targets.ts';
-import type { AddressRange, NmapTuning, Protocol, TargetSet } from '../scan/types.ts';
-import { parseShard, selectShard } from '../scan/shard.ts';
-import type { Shard } from '../scan/shard.ts';
+import { buildTargetSet, countAddresses, familyBits, parseTargetSpec } from '../net/addresses.ts';
+import type { AddressRange, TargetSet } from '../net/addresses.ts';
+import { parsePortKey, parsePortSpec, renderPortSpec } from '../net/port-spec.ts';
+import { Reader } from '../untyped/reader.ts';
+import { childPath, renderValue } from '../untyped/describe.ts';
 import { formatDuration, parseDuration } from './duration.ts';
+import { SEVERITY_LEVELS } from './severity-levels.ts';
+import type { SeverityLevel } from './severity-levels.ts';
+import { parseShard } from './shard-setting.ts';
+import type { Shard } from './shard-setting.ts';
 
 export type ScanTypeSetting = 'auto' | 'syn' | 'connect';
 export type OpenStackInterface = 'public' | 'internal' | 'admin';
 
-export interface ExceptionMatch {
+/** What an exception's `match` names; every condition given must hold. */
+export interface ExceptionMatchSetting {
   readonly tenant?: string;
   readonly vmName?: string;
   readonly ip?: AddressRange;
+  /** `port/protocol` keys. */
   readonly ports?: readonly string[];
 }
 
-export interface PortException {
+export interface ExceptionSetting {
   readonly name: string;
-  readonly match: ExceptionMatch;
+  readonly match: ExceptionMatchSetting;
   readonly reason: string;
+  /** The first moment the exception no longer holds. */
   readonly expiresAt: Date;
+}
+
+export interface NmapTuning {
+  readonly timingTemplate: number;
+  readonly maxRttTimeoutMs: number;
+  readonly maxRetries: number;
+  readonly minRate: number;
+  readonly hostTimeoutMs: number;
 }
 
 export interface OpenStackConfig {
@@ -40,19 +54,41 @@ export interface OpenStackConfig {
   readonly requestTimeoutMs: number;
 }
 
+/** A file of address owners for addresses outside OpenStack, re-read every refresh interval. */
+export interface InventoryFileConfig {
+  readonly path: string;
+  readonly refreshIntervalMs: number;
+}
+
 export interface ScanConfig {
   /** The target specs as written, for the landing page and the report. */
   readonly targetSpecs: readonly string[];
   readonly excludeSpecs: readonly string[];
-  /** This replica's targets: the whole set minus exclusions, then only its shard. */
+  /**
+   * The targets of all replicas together: scan.targets minus scan.exclude, as merged ranges. The boundary of
+   * everything scanned, known addresses included.
+   */
   readonly targets: TargetSet;
-  /** Addresses of all replicas together (the whole set minus exclusions). */
-  readonly allTargetsCount: number;
+  /** The part of the targets a sweep scans: all of them, except the ranges left out below. */
+  readonly sweepTargets: TargetSet;
+  /**
+   * Ranges larger than scan.max_targets, accepted (with an inventory only) as a boundary for known addresses
+   * and never swept: an IPv6 /64 cannot be swept, its known addresses can be scanned.
+   */
+  readonly unsweptRanges: readonly AddressRange[];
+  /** This replica's part of the targets, I of N; `0/1` scans them all. */
   readonly shard: Shard;
-  /** The nmap port list actually scanned (the `default` keyword already expanded). */
+  /**
+   * The keyword `default` (nmap's top ports and the risky ones) or `all`, else a validated nmap port list
+   * in its shortest form ("21-23,6379"). Neither keyword is a valid port list, so the three never mix up.
+   */
   readonly ports: string;
   readonly intervalMs: number;
   readonly timeoutMs: number;
+  /** How often the whole targets are swept when an inventory names the addresses scanned in between. */
+  readonly sweepIntervalMs: number;
+  /** The bound of one sweep, which scans far more addresses than a cycle of known addresses. */
+  readonly sweepTimeoutMs: number;
   readonly maxTargets: number;
   readonly nmapPath: string;
   readonly scanType: ScanTypeSetting;
@@ -64,10 +100,17 @@ export interface Config {
   readonly scan: ScanConfig;
   /** `port/protocol` keys of the ports that are never exposures. */
   readonly standardPorts: ReadonlySet<string>;
-  readonly severities: SeverityTable;
-  readonly exceptions: readonly PortException[];
+  /** `port/protocol` → level, over the built-in severity table. */
+  readonly severityOverrides: ReadonlyMap<string, SeverityLevel>;
+  readonly exceptions: readonly ExceptionSetting[];
   readonly openstack: OpenStackConfig | undefined;
+  readonly inventoryFile: InventoryFileConfig | undefined;
   readonly statePath: string;
+}
+
+/** Whether the config names an inventory (OpenStack, a file or both): then cycles scan known addresses. */
+export function hasInventory(settings: Pick<Config, 'openstack' | 'inventoryFile'>): boolean {
+  return settings.openstack !== undefined || settings.inventoryFile !== undefined;
 }
 
 /** Every default in one place, written as a config file would write it. */
@@ -78,6 +121,8 @@ export const DEFAULTS = {
     ports: 'default',
     interval: '1h',
     timeout: '50m',
+    sweep_interval: '24h',
+    // sweep_timeout has no fixed default: 4 × scan.timeout, at most half of sweep_interval (see readScan).
     max_targets: 65536,
     shard: '0/1',
     nmap: {
@@ -95,6 +140,9 @@ export const DEFAULTS = {
   openstack: {
     refresh_interval: '10m',
     request_timeout: '30s',
+  },
+  inventory_file: {
+    refresh_interval: '1m',
   },
   state: {
     path: 'data/state.json',
@@ -121,109 +169,47 @@ export function defaultConfig(overrides: ConfigOverrides = {}): Config {
   return result.config;
 }
 
-/** Collects problems while reading; each read returns undefined for a bad value so reading can go on. */
-class Reader {
-  readonly problems: string[] = [];
-
-  report(path: string, message: string): undefined {
-    this.problems.push(`${path}: ${message}`);
-    return undefined;
-  }
-
-  mapping(value: unknown, path: string, allowed: readonly string[]): Record<string, unknown> | undefined {
-    if (!isPlainObject(value)) return this.report(path, `must be a mapping, got ${describeType(value)}`);
-    for (const key of Object.keys(value)) {
-      if (!allowed.includes(key)) this.report(childPath(path, key), `unknown key (expected one of ${allowed.join(', ')})`);
-    }
-    return value;
-  }
-
-  string(value: unknown, path: string): string | undefined {
-    if (typeof value !== 'string') return this.report(path, `must be a string, got ${describeType(value)}`);
-    return value;
-  }
-
-  nonEmptyString(value: unknown, path: string): string | undefined {
-    const text = this.string(value, path);
-    if (text === '') return this.report(path, 'must not be empty');
-    return text;
-  }
-
-  stringList(value: unknown, path: string): string[] | undefined {
-    if (!Array.isArray(value)) return this.report(path, `must be a list of strings, got ${describeType(value)}`);
-    const items: string[] = [];
-    value.forEach((item, index) => {
-      const text = this.string(item, `${path}[${index}]`);
-      if (text !== undefined) items.push(text);
-    });
-    return items.length === value.length ? items : undefined;
-  }
-
-  boolean(value: unknown, path: string): boolean | undefined {
-    if (typeof value !== 'boolean') return this.report(path, `${render(value)} must be true or false`);
-    return value;
-  }
-
-  integer(value: unknown, path: string, min: number, max: number): number | undefined {
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-      return this.report(path, `${render(value)} must be an integer from ${min} to ${max}`);
-    }
-    return value;
-  }
-
-  duration(value: unknown, path: string): number | undefined {
-    // A bare 0 is the one number Prometheus reads as a duration, and YAML hands it over as a number.
-    const ms = typeof value === 'string' ? parseDuration(value) : value === 0 ? 0 : undefined;
-    if (ms === undefined) {
-      return this.report(path, `${render(value)} is not a valid duration (use Prometheus syntax such as 30s, 10m, 1h)`);
-    }
-    // Node.js fires a longer timer after 1ms, which would turn a 30d interval into back-to-back scans.
-    if (ms > MAX_TIMER_MS) return this.report(path, `${render(value)} is longer than the longest supported duration, ${formatDuration(MAX_TIMER_MS)}`);
-    return ms;
-  }
-
-  oneOf<T extends string>(value: unknown, path: string, choices: readonly T[]): T | undefined {
-    if (typeof value !== 'string' || !(choices as readonly string[]).includes(value)) {
-      return this.report(path, `${render(value)} must be one of ${choices.join(', ')}`);
-    }
-    return value as T;
-  }
-}
-
-const TOP_KEYS = ['scan', 'standard_ports', 'severity_overrides', 'exceptions', 'openstack', 'state'];
-const SCAN_KEYS = ['targets', 'exclude', 'ports', 'interval', 'timeout', 'max_targets', 'shard', 'nmap'];
+const TOP_KEYS = ['scan', 'standard_ports', 'severity_overrides', 'exceptions', 'openstack', 'inventory_file', 'state'];
+const SCAN_KEYS = ['targets', 'exclude', 'ports', 'interval', 'timeout', 'sweep_interval', 'sweep_timeout', 'max_targets', 'shard', 'nmap'];
+const INVENTORY_FILE_KEYS = ['path', 'refresh_interval'];
+/** A sweep scans every target, a known cycle a few: by default it gets four cycles' time. */
+const SWEEP_TIMEOUT_FACTOR = 4;
 const NMAP_KEYS = ['path', 'scan_type', 'host_discovery', 'timing_template', 'max_rtt_timeout', 'max_retries', 'min_rate', 'host_timeout'];
 const EXCEPTION_KEYS = ['name', 'match', 'reason', 'expires'];
 const MATCH_KEYS = ['tenant', 'vm_name', 'ip', 'ports'];
 const OPENSTACK_KEYS = ['cloud', 'clouds_file', 'region_name', 'interface', 'refresh_interval', 'request_timeout'];
 const STATE_KEYS = ['path'];
-const PORT_PROTOCOL = /^(\d{1,5})\/(tcp|udp|sctp)$/;
 /** The longest delay setTimeout and AbortSignal.timeout honour (2^31 - 1 ms, about 24.8 days). */
 const MAX_TIMER_MS = 2_147_483_647;
 
 function readConfig(reader: Reader, raw: unknown, cli: ConfigOverrides): Config | undefined {
   const top = reader.mapping(raw, '(root)', TOP_KEYS);
   if (!top) return undefined;
-  const scan = readScan(reader, top['scan'] ?? {}, cli);
+  // The parser knows of an inventory only through these keys; with one, huge ranges become boundaries.
+  const withInventory = top['openstack'] !== undefined || top['inventory_file'] !== undefined;
+  const scan = readScan(reader, top['scan'] ?? {}, cli, withInventory);
   const standardPorts = readStandardPorts(reader, top['standard_ports'] ?? DEFAULTS.standard_ports);
   const overrides = readSeverityOverrides(reader, top['severity_overrides'] ?? {});
   const exceptions = readExceptions(reader, top['exceptions'] ?? []);
   const openstack = top['openstack'] === undefined ? undefined : readOpenStack(reader, top['openstack']);
+  const inventoryFile = top['inventory_file'] === undefined ? undefined : readInventoryFile(reader, top['inventory_file']);
   const state = reader.mapping(top['state'] ?? {}, 'state', STATE_KEYS);
   const statePath = reader.nonEmptyString(state?.['path'] ?? DEFAULTS.state.path, 'state.path');
   if (!scan || !standardPorts || !overrides || !exceptions || statePath === undefined) return undefined;
   if (top['openstack'] !== undefined && !openstack) return undefined;
+  if (top['inventory_file'] !== undefined && !inventoryFile) return undefined;
   return {
     scan,
     standardPorts,
-    severities: buildSeverityTable(overrides),
+    severityOverrides: overrides,
     exceptions,
     openstack,
+    inventoryFile,
     statePath,
   };
 }
 
-function readScan(reader: Reader, raw: unknown, cli: ConfigOverrides): ScanConfig | undefined {
+function readScan(reader: Reader, raw: unknown, cli: ConfigOverrides, withInventory: boolean): ScanConfig | undefined {
   const scan = reader.mapping(raw, 'scan', SCAN_KEYS);
   if (!scan) return undefined;
   const targetSpecs = reader.stringList(scan['targets'] ?? DEFAULTS.scan.targets, 'scan.targets');
@@ -232,8 +218,10 @@ function readScan(reader: Reader, raw: unknown, cli: ConfigOverrides): ScanConfi
   const excludeRanges = excludeSpecs && readRanges(reader, excludeSpecs, 'scan.exclude');
   const maxTargets = reader.integer(scan['max_targets'] ?? DEFAULTS.scan.max_targets, 'scan.max_targets', 1, 16_777_216);
   const ports = readPorts(reader, scan['ports'] ?? DEFAULTS.scan.ports);
-  const intervalMs = reader.duration(scan['interval'] ?? DEFAULTS.scan.interval, 'scan.interval');
-  const timeoutMs = reader.duration(scan['timeout'] ?? DEFAULTS.scan.timeout, 'scan.timeout');
+  const intervalMs = readDuration(reader, scan['interval'] ?? DEFAULTS.scan.interval, 'scan.interval');
+  const timeoutMs = readDuration(reader, scan['timeout'] ?? DEFAULTS.scan.timeout, 'scan.timeout');
+  const sweepIntervalMs = readDuration(reader, scan['sweep_interval'] ?? DEFAULTS.scan.sweep_interval, 'scan.sweep_interval');
+  const givenSweepTimeoutMs = scan['sweep_timeout'] === undefined ? undefined : readDuration(reader, scan['sweep_timeout'], 'scan.sweep_timeout');
   const nmap = readNmap(reader, scan['nmap'] ?? {});
   const configuredShard = readShard(reader, scan['shard'] ?? DEFAULTS.scan.shard);
   const shard = cli.shard ?? configuredShard;
@@ -245,27 +233,51 @@ function readScan(reader: Reader, raw: unknown, cli: ConfigOverrides): ScanConfi
       `${formatDuration(timeoutMs)} must be longer than 0s and shorter than scan.interval (${formatDuration(intervalMs)})`,
     );
   }
+  if (sweepIntervalMs === 0) reader.report('scan.sweep_interval', 'must be longer than 0s');
+  if (sweepIntervalMs !== undefined && givenSweepTimeoutMs !== undefined && (givenSweepTimeoutMs >= sweepIntervalMs || givenSweepTimeoutMs === 0)) {
+    reader.report(
+      'scan.sweep_timeout',
+      `${formatDuration(givenSweepTimeoutMs)} must be longer than 0s and shorter than scan.sweep_interval (${formatDuration(sweepIntervalMs)})`,
+    );
+  }
   const targets = targetRanges && excludeRanges && maxTargets !== undefined
-    ? readTargetSet(reader, targetRanges, excludeRanges, maxTargets)
+    ? readTargetSet(reader, targetRanges, excludeRanges, { maxTargets, withInventory })
     : undefined;
   if (
     !targetSpecs || !excludeSpecs || !targets || maxTargets === undefined || ports === undefined ||
-    intervalMs === undefined || timeoutMs === undefined || !nmap || !shard
+    intervalMs === undefined || timeoutMs === undefined || !sweepIntervalMs || !nmap || !shard ||
+    (scan['sweep_timeout'] !== undefined && givenSweepTimeoutMs === undefined)
   ) {
     return undefined;
   }
+  // Half the sweep interval at most, so a default sweep always leaves time for known cycles before the next.
+  const sweepTimeoutMs = givenSweepTimeoutMs ?? Math.min(SWEEP_TIMEOUT_FACTOR * timeoutMs, Math.floor(sweepIntervalMs / 2));
   return {
     targetSpecs,
     excludeSpecs,
-    targets: selectShard(targets, shard),
-    allTargetsCount: targets.count,
+    ...targets,
     shard,
     ports,
     intervalMs,
     timeoutMs,
+    sweepIntervalMs,
+    sweepTimeoutMs,
     maxTargets,
     ...nmap,
   };
+}
+
+function readDuration(reader: Reader, value: unknown, path: string): number | undefined {
+  // A bare 0 is the one number Prometheus reads as a duration, and YAML hands it over as a number.
+  const ms = typeof value === 'string' ? parseDuration(value) : value === 0 ? 0 : undefined;
+  if (ms === undefined) {
+    return reader.report(path, `${renderValue(value)} is not a valid duration (use Prometheus syntax such as 30s, 10m, 1h)`);
+  }
+  // Node.js fires a longer timer after 1ms, which would turn a 30d interval into back-to-back scans.
+  if (ms > MAX_TIMER_MS) {
+    return reader.report(path, `${renderValue(value)} is longer than the longest supported duration, ${formatDuration(MAX_TIMER_MS)}`);
+  }
+  return ms;
 }
 
 function readShard(reader: Reader, raw: unknown): Shard | undefined {
@@ -289,30 +301,29 @@ function readTargetSet(
   reader: Reader,
   targets: readonly AddressRange[],
   exclude: readonly AddressRange[],
-  maxTargets: number,
-): TargetSet | undefined {
+  limits: { readonly maxTargets: number; readonly withInventory: boolean },
+): Pick<ScanConfig, 'targets' | 'sweepTargets' | 'unsweptRanges'> | undefined {
+  const { maxTargets, withInventory } = limits;
   // Ranges are bigint intervals, so a mistyped /8 or an IPv6 /64 is refused without enumerating anything.
   const set = buildTargetSet(targets, exclude);
+  // With an inventory, a range too large to sweep still bounds the known addresses scanned in it.
+  const unsweptRanges = withInventory ? set.ranges.filter((range) => countAddresses([range]) > BigInt(maxTargets)) : [];
+  const sweepTargets = unsweptRanges.length === 0 ? set : buildTargetSet(set.ranges.filter((range) => !unsweptRanges.includes(range)), []);
   // The exact bigint count: set.count is clamped to what a JS number holds exactly.
-  const count = countAddresses(set.ranges);
+  const count = countAddresses(sweepTargets.ranges);
   if (count > BigInt(maxTargets)) {
     return reader.report('scan.targets', `expands to ${count} addresses after exclusion, more than scan.max_targets (${maxTargets})`);
   }
   if (set.count === 0 && targets.length > 0) return reader.report('scan.exclude', 'excludes every address of scan.targets');
-  return set;
+  return { targets: set, sweepTargets, unsweptRanges };
 }
 
 function readPorts(reader: Reader, raw: unknown): string | undefined {
   // YAML reads `ports: 8080` as a number; it is still a port list.
   const text = typeof raw === 'number' ? String(raw) : reader.string(raw, 'scan.ports');
   if (text === undefined) return undefined;
-  if (text === 'all') return renderPortSpec(ALL_PORTS);
-  if (text === 'default') {
-    const top = parsePortSpec(NMAP_TOP_1000_TCP);
-    if (!top.ok) throw new Error(`the recorded nmap top ports are invalid: ${top.reason}`);
-    const risky = builtinRiskyTcpPorts().map((port) => ({ first: port, last: port }));
-    return renderPortSpec(mergePortIntervals([...top.ports, ...risky]));
-  }
+  // The keywords stay keywords: what `default` means is the scan plan's business (scan/scan-plan.ts).
+  if (text === 'all' || text === 'default') return text;
   const parsed = parsePortSpec(text);
   if (!parsed.ok) return reader.report('scan.ports', `${JSON.stringify(text)} ${parsed.reason} (or use default or all)`);
   return renderPortSpec(parsed.ports);
@@ -327,14 +338,14 @@ function readNmap(reader: Reader, raw: unknown): Pick<ScanConfig, 'nmapPath' | '
   const scanType = reader.oneOf(nmap['scan_type'] ?? d.scan_type, 'scan.nmap.scan_type', ['auto', 'syn', 'connect'] as const);
   const hostDiscovery = reader.boolean(nmap['host_discovery'] ?? d.host_discovery, 'scan.nmap.host_discovery');
   const timingTemplate = reader.integer(nmap['timing_template'] ?? d.timing_template, 'scan.nmap.timing_template', 0, 5);
-  const maxRttTimeoutMs = reader.duration(nmap['max_rtt_timeout'] ?? d.max_rtt_timeout, 'scan.nmap.max_rtt_timeout');
+  const maxRttTimeoutMs = readDuration(reader, nmap['max_rtt_timeout'] ?? d.max_rtt_timeout, 'scan.nmap.max_rtt_timeout');
   // nmap refuses anything shorter ("must be at least 5ms"); catch it here rather than in every cycle.
   if (maxRttTimeoutMs !== undefined && maxRttTimeoutMs < 5) {
     reader.report('scan.nmap.max_rtt_timeout', `${formatDuration(maxRttTimeoutMs)} is shorter than nmap's minimum of 5ms`);
   }
   const maxRetries = reader.integer(nmap['max_retries'] ?? d.max_retries, 'scan.nmap.max_retries', 0, 50);
   const minRate = reader.integer(nmap['min_rate'] ?? d.min_rate, 'scan.nmap.min_rate', 0, 1_000_000);
-  const hostTimeoutMs = reader.duration(nmap['host_timeout'] ?? d.host_timeout, 'scan.nmap.host_timeout');
+  const hostTimeoutMs = readDuration(reader, nmap['host_timeout'] ?? d.host_timeout, 'scan.nmap.host_timeout');
   if (
     nmapPath === undefined || scanType === undefined || hostDiscovery === undefined || timingTemplate === undefined || maxRttTimeoutMs === undefined ||
     maxRetries === undefined || minRate === undefined || hostTimeoutMs === undefined
@@ -347,39 +358,37 @@ function readNmap(reader: Reader, raw: unknown): Pick<ScanConfig, 'nmapPath' | '
 function readPortProtocol(reader: Reader, value: unknown, path: string): string | undefined {
   const text = reader.string(value, path);
   if (text === undefined) return undefined;
-  const match = PORT_PROTOCOL.exec(text);
-  const port = Number(match?.[1]);
-  if (!match || port < 1 || port > 65535) {
-    return reader.report(path, `${JSON.stringify(text)} is not a port/protocol such as 22/tcp`);
-  }
-  return portKey(port, match[2] as Protocol);
+  return parsePortKey(text) ?? reader.report(path, `${JSON.stringify(text)} is not a port/protocol such as 22/tcp`);
 }
 
 function readStandardPorts(reader: Reader, raw: unknown): ReadonlySet<string> | undefined {
-  if (!Array.isArray(raw)) return reader.report('standard_ports', `must be a list of strings, got ${describeType(raw)}`);
-  const keys = raw.map((item, index) => readPortProtocol(reader, item, `standard_ports[${index}]`));
+  const list = reader.list(raw, 'standard_ports', ' of strings');
+  if (!list) return undefined;
+  const keys = list.map((item, index) => readPortProtocol(reader, item, `standard_ports[${index}]`));
   return keys.every((key) => key !== undefined) ? new Set(keys as string[]) : undefined;
 }
 
-function readSeverityOverrides(reader: Reader, raw: unknown): ReadonlyMap<string, Severity> | undefined {
-  if (!isPlainObject(raw)) return reader.report('severity_overrides', `must be a mapping, got ${describeType(raw)}`);
-  const overrides = new Map<string, Severity>();
+function readSeverityOverrides(reader: Reader, raw: unknown): ReadonlyMap<string, SeverityLevel> | undefined {
+  const table = reader.anyMapping(raw, 'severity_overrides');
+  if (!table) return undefined;
+  const overrides = new Map<string, SeverityLevel>();
   let valid = true;
-  for (const [key, value] of Object.entries(raw)) {
+  for (const [key, value] of Object.entries(table)) {
     const path = childPath('severity_overrides', key);
     const port = readPortProtocol(reader, key, path);
-    const severity = reader.oneOf(value, path, SEVERITIES);
+    const severity = reader.oneOf(value, path, SEVERITY_LEVELS);
     if (port === undefined || severity === undefined) valid = false;
     else overrides.set(port, severity);
   }
   return valid ? overrides : undefined;
 }
 
-function readExceptions(reader: Reader, raw: unknown): PortException[] | undefined {
-  if (!Array.isArray(raw)) return reader.report('exceptions', `must be a list, got ${describeType(raw)}`);
-  const exceptions: PortException[] = [];
+function readExceptions(reader: Reader, raw: unknown): ExceptionSetting[] | undefined {
+  const list = reader.list(raw, 'exceptions');
+  if (!list) return undefined;
+  const exceptions: ExceptionSetting[] = [];
   const firstIndexByName = new Map<string, number>();
-  raw.forEach((item, index) => {
+  list.forEach((item, index) => {
     const path = `exceptions[${index}]`;
     const exception = readException(reader, item, path);
     if (!exception) return;
@@ -391,10 +400,10 @@ function readExceptions(reader: Reader, raw: unknown): PortException[] | undefin
     firstIndexByName.set(exception.name, index);
     exceptions.push(exception);
   });
-  return exceptions.length === raw.length ? exceptions : undefined;
+  return exceptions.length === list.length ? exceptions : undefined;
 }
 
-function readException(reader: Reader, raw: unknown, path: string): PortException | undefined {
+function readException(reader: Reader, raw: unknown, path: string): ExceptionSetting | undefined {
   const entry = reader.mapping(raw, path, EXCEPTION_KEYS);
   if (!entry) return undefined;
   for (const key of EXCEPTION_KEYS) {
@@ -408,7 +417,7 @@ function readException(reader: Reader, raw: unknown, path: string): PortExceptio
   return { name, match, reason, expiresAt };
 }
 
-function readMatch(reader: Reader, raw: unknown, path: string): ExceptionMatch | undefined {
+function readMatch(reader: Reader, raw: unknown, path: string): ExceptionMatchSetting | undefined {
   const entry = reader.mapping(raw, path, MATCH_KEYS);
   if (!entry) return undefined;
   // An empty match would except every open port of the cloud; that is never what anyone means.
@@ -416,7 +425,7 @@ function readMatch(reader: Reader, raw: unknown, path: string): ExceptionMatch |
     return reader.report(path, `must name at least one of ${MATCH_KEYS.join(', ')}`);
   }
   let valid = true;
-  const match: { -readonly [K in keyof ExceptionMatch]: ExceptionMatch[K] } = {};
+  const match: { -readonly [K in keyof ExceptionMatchSetting]: ExceptionMatchSetting[K] } = {};
   if (entry['tenant'] !== undefined) {
     const tenant = reader.nonEmptyString(entry['tenant'], `${path}.tenant`);
     if (tenant === undefined) valid = false;
@@ -441,9 +450,9 @@ function readMatch(reader: Reader, raw: unknown, path: string): ExceptionMatch |
     }
   }
   if (entry['ports'] !== undefined) {
-    const ports = Array.isArray(entry['ports'])
-      ? entry['ports'].map((item, index) => readPortProtocol(reader, item, `${path}.ports[${index}]`))
-      : reader.report(`${path}.ports`, `must be a list of strings, got ${describeType(entry['ports'])}`);
+    const ports = reader
+      .list(entry['ports'], `${path}.ports`, ' of strings')
+      ?.map((item, index) => readPortProtocol(reader, item, `${path}.ports[${index}]`));
     // An empty list matches no port at all, so the exception would silently do nothing.
     if (ports?.length === 0) reader.report(`${path}.ports`, 'must list at least one port/protocol (leave ports out to match any port)');
     if (!ports || ports.length === 0 || ports.some((port) => port === undefined)) valid = false;
@@ -477,7 +486,7 @@ function readExpiry(reader: Reader, raw: unknown, path: string): Date | undefine
   } else if (text !== undefined && RFC3339.test(text) && !Number.isNaN(Date.parse(text))) {
     return new Date(Date.parse(text));
   }
-  return reader.report(path, `${render(raw)} is not a date (YYYY-MM-DD) or an RFC 3339 time`);
+  return reader.report(path, `${renderValue(raw)} is not a date (YYYY-MM-DD) or an RFC 3339 time`);
 }
 
 function readOpenStack(reader: Reader, raw: unknown): OpenStackConfig | undefined {
@@ -493,8 +502,8 @@ function readOpenStack(reader: Reader, raw: unknown): OpenStackConfig | undefine
     entry['interface'] === undefined
       ? undefined
       : reader.oneOf(entry['interface'], 'openstack.interface', ['public', 'internal', 'admin'] as const);
-  const refreshIntervalMs = reader.duration(entry['refresh_interval'] ?? d.refresh_interval, 'openstack.refresh_interval');
-  const requestTimeoutMs = reader.duration(entry['request_timeout'] ?? d.request_timeout, 'openstack.request_timeout');
+  const refreshIntervalMs = readDuration(reader, entry['refresh_interval'] ?? d.refresh_interval, 'openstack.refresh_interval');
+  const requestTimeoutMs = readDuration(reader, entry['request_timeout'] ?? d.request_timeout, 'openstack.request_timeout');
   if (refreshIntervalMs === 0) reader.report('openstack.refresh_interval', 'must be longer than 0s');
   if (requestTimeoutMs === 0) reader.report('openstack.request_timeout', 'must be longer than 0s');
   // A bad optional key has already been reported, which fails the whole config; only the types need this.
@@ -502,26 +511,17 @@ function readOpenStack(reader: Reader, raw: unknown): OpenStackConfig | undefine
   return { cloud, cloudsFile, regionName, interface: iface, refreshIntervalMs, requestTimeoutMs };
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
-}
-
-function describeType(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  if (isPlainObject(value)) return 'a mapping';
-  if (typeof value === 'string') return `a string (${JSON.stringify(value)})`;
-  return `${typeof value === 'number' ? 'a number' : typeof value} (${String(value)})`;
-}
-
-function render(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : describeType(value);
-}
-
-const SIMPLE_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-function childPath(parent: string, key: string): string {
-  const prefix = parent === '(root)' ? '' : parent;
-  if (SIMPLE_KEY.test(key)) return prefix === '' ? key : `${prefix}.${key}`;
-  return `${prefix}[${JSON.stringify(key)}]`;
+function readInventoryFile(reader: Reader, raw: unknown): InventoryFileConfig | undefined {
+  const entry = reader.mapping(raw, 'inventory_file', INVENTORY_FILE_KEYS);
+  if (!entry) return undefined;
+  if (entry['path'] === undefined) reader.report('inventory_file.path', 'is required');
+  const path = entry['path'] === undefined ? undefined : reader.nonEmptyString(entry['path'], 'inventory_file.path');
+  const refreshIntervalMs = readDuration(
+    reader,
+    entry['refresh_interval'] ?? DEFAULTS.inventory_file.refresh_interval,
+    'inventory_file.refresh_interval',
+  );
+  if (refreshIntervalMs === 0) reader.report('inventory_file.refresh_interval', 'must be longer than 0s');
+  if (path === undefined || !refreshIntervalMs) return undefined;
+  return { path, refreshIntervalMs };
 }

@@ -1,15 +1,35 @@
 /**
- * Sorting open ports into standard, excepted and nonstandard (SPEC §6). Pure: the time is a parameter, so
- * an exception that has expired stops matching at exactly its expiry.
+ * Sorting open ports into standard (listed in standard_ports), excepted (a live exception matches) and
+ * nonstandard (everything else, with a severity). Pure: the time is a parameter, so an exception that has
+ * expired stops matching at exactly its expiry.
  */
-import type { PortException } from '../config/schema.ts';
-import { parseAddress } from '../scan/targets.ts';
+import { parseAddress } from '../net/addresses.ts';
+import type { AddressRange } from '../net/addresses.ts';
+import { portKey } from '../net/port-spec.ts';
 import type { ObservedPort } from '../scan/types.ts';
 import type { AddressOwner } from './inventory.ts';
-import { portKey, severityOf } from './severity.ts';
+import { severityOf } from './severity.ts';
 import type { Severity, SeverityTable } from './severity.ts';
 
 export type PortClass = 'standard' | 'excepted' | 'nonstandard';
+
+/** What an exception covers; every condition given must hold. */
+export interface ExceptionMatch {
+  readonly tenant?: string;
+  /** A shell-style pattern (`*`, `?`) over the whole VM name. */
+  readonly vmName?: string;
+  readonly ip?: AddressRange;
+  /** `port/protocol` keys. */
+  readonly ports?: readonly string[];
+}
+
+/** An approved exposure: matching ports are `excepted` until `expiresAt`. */
+export interface PortException {
+  readonly name: string;
+  readonly match: ExceptionMatch;
+  readonly reason: string;
+  readonly expiresAt: Date;
+}
 
 export interface ClassificationRules {
   readonly standardPorts: ReadonlySet<string>;

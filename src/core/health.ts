@@ -6,10 +6,13 @@
  */
 import { NO_INVENTORY } from './inventory.ts';
 import type { InventorySnapshot } from './inventory.ts';
-import type { Snapshot } from './snapshot.ts';
+import type { CycleScope, Snapshot } from './snapshot.ts';
 
 export interface CycleAttempt {
   readonly cycle: number;
+  readonly scope: CycleScope;
+  /** The addresses the cycle handed nmap. */
+  readonly addressesScanned: number;
   readonly startedAt: Date;
   readonly finishedAt: Date;
   readonly success: boolean;
@@ -44,7 +47,10 @@ export interface ReloadHealth {
 
 export interface Health {
   readonly scan: ScanHealth;
+  /** The OpenStack inventory. */
   readonly inventory: InventoryHealth;
+  /** The inventory_file's, read the same way by a refresher of its own. */
+  readonly inventoryFile: InventoryHealth;
   readonly reload: ReloadHealth;
 }
 
@@ -60,7 +66,7 @@ export const INVENTORY_NOT_READ: InventoryHealth = { lastGood: NO_INVENTORY, up:
 
 /** The health of a process that loaded its config at `startedAt` and has done nothing else yet. */
 export function initialHealth(startedAt: Date): Health {
-  return { scan: NO_CYCLE_YET, inventory: INVENTORY_NOT_READ, reload: { successful: true, at: startedAt } };
+  return { scan: NO_CYCLE_YET, inventory: INVENTORY_NOT_READ, inventoryFile: INVENTORY_NOT_READ, reload: { successful: true, at: startedAt } };
 }
 
 export function startCycle(scan: ScanHealth): ScanHealth {
@@ -103,6 +109,33 @@ export function recordInventoryFailure(health: InventoryHealth, attemptedAt: Dat
  */
 export function inventoryForJoin(health: InventoryHealth): InventorySnapshot {
   return { ...health.lastGood, up: health.up ?? health.lastGood.up };
+}
+
+/**
+ * The configured inventories as one: OpenStack's owners over the file's where both name an address (the
+ * cloud is the authority on its own addresses; the file is for the ones outside it). Down when either source
+ * is down. The source says what is configured even before a first read, so that an address no source knows
+ * is marked unknown from the first cycle on.
+ */
+export function mergeInventories(sources: {
+  readonly openstack?: InventoryHealth | undefined;
+  readonly file?: InventoryHealth | undefined;
+}): InventorySnapshot {
+  const openstack = sources.openstack && inventoryForJoin(sources.openstack);
+  const file = sources.file && inventoryForJoin(sources.file);
+  if (!openstack && !file) return NO_INVENTORY;
+  if (!file) return { ...openstack!, source: 'openstack' };
+  if (!openstack) return { ...file, source: 'file' };
+  const syncedAt = [openstack.syncedAt, file.syncedAt].filter((at) => at !== undefined).sort((a, b) => a.getTime() - b.getTime())[0];
+  return {
+    source: 'openstack+file',
+    up: openstack.up && file.up,
+    syncedAt,
+    servers: openstack.servers + file.servers,
+    owners: new Map([...file.owners, ...openstack.owners]),
+    publicAddresses: openstack.publicAddresses,
+    warnings: [...openstack.warnings, ...file.warnings],
+  };
 }
 
 export function acceptReload(at: Date): ReloadHealth {

@@ -7,11 +7,12 @@
 import type { OpenStackConfig } from '../config/schema.ts';
 import { ExporterError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { setContainsAddress } from '../scan/targets.ts';
+import { setContainsAddress } from '../net/addresses.ts';
 import { systemClock } from './clock.ts';
 import type { Clock, TimerHandle } from './clock.ts';
 import type { ExporterState } from './exporter-state.ts';
 import { recordInventoryFailure, recordInventoryRead } from './health.ts';
+import type { InventoryHealth } from './health.ts';
 import type { Inventory } from './inventory.ts';
 
 export interface InventoryRefresherOptions {
@@ -20,6 +21,8 @@ export interface InventoryRefresherOptions {
   readonly log: Logger;
   /** The openstack block the session was built from: like the session, it changes only at a restart. */
   readonly settings: Pick<OpenStackConfig, 'refreshIntervalMs' | 'requestTimeoutMs'>;
+  /** Which inventory this refresher keeps: OpenStack's (the default) or the inventory_file's. */
+  readonly kind?: 'openstack' | 'file';
   readonly clock?: Clock;
 }
 
@@ -50,7 +53,7 @@ export class InventoryRefresher {
   /** Before a cycle: refresh when stale, waiting at most request_timeout for it. */
   async ensureFresh(): Promise<void> {
     const { refreshIntervalMs, requestTimeoutMs } = this.#options.settings;
-    const { attemptedAt } = this.#options.state.health.inventory;
+    const { attemptedAt } = this.#health();
     const stale = !attemptedAt || this.#clock.now().getTime() - attemptedAt.getTime() >= refreshIntervalMs;
     if (!stale && !this.#inFlight) return;
     let timer: TimerHandle | undefined;
@@ -71,26 +74,41 @@ export class InventoryRefresher {
 
   stop(): void {
     this.#clock.clearTimeout(this.#timer);
-    this.#stopping.abort(new ExporterError('OPENSTACK_TIMEOUT', 'the exporter is shutting down'));
+    this.#stopping.abort(new ExporterError('OPENSTACK_ABORTED', 'the exporter is shutting down'));
   }
 
   async #read(): Promise<void> {
-    const { state, log } = this.#options;
+    const { log } = this.#options;
     const attemptedAt = this.#clock.now();
     try {
       const inventory = await this.#options.inventory.load({ signal: this.#stopping.signal });
-      state.recordInventory(recordInventoryRead(inventory, attemptedAt));
+      this.#record(recordInventoryRead(inventory, attemptedAt));
       log.info('inventory read', {
+        inventory: this.#kind,
         servers: inventory.servers,
         addresses: inventory.owners.size,
         duration_seconds: (this.#clock.now().getTime() - attemptedAt.getTime()) / 1000,
       });
       for (const warning of inventory.warnings) this.#warnOnce(warning);
-      this.#reportOutsideTargets();
+      if (this.#kind === 'openstack') this.#reportOutsideTargets();
     } catch (err) {
-      state.recordInventory(recordInventoryFailure(state.health.inventory, attemptedAt));
-      log.error('cannot read the inventory; keeping the last good one', { err });
+      this.#record(recordInventoryFailure(this.#health(), attemptedAt));
+      log.error('cannot read the inventory; keeping the last good one', { err, inventory: this.#kind });
     }
+  }
+
+  get #kind(): 'openstack' | 'file' {
+    return this.#options.kind ?? 'openstack';
+  }
+
+  #health(): InventoryHealth {
+    const { health } = this.#options.state;
+    return this.#kind === 'openstack' ? health.inventory : health.inventoryFile;
+  }
+
+  #record(health: InventoryHealth): void {
+    if (this.#kind === 'openstack') this.#options.state.recordInventory(health);
+    else this.#options.state.recordInventoryFile(health);
   }
 
   /** Public addresses the config does not scan, logged once each: a range missing from scan.targets. */
@@ -112,8 +130,11 @@ export class InventoryRefresher {
   }
 }
 
-/** The inventory's public addresses that scan.targets leaves out (never scanned, by design). */
+/**
+ * The inventory's public addresses that scan.targets leaves out (never scanned, by design). Measured
+ * against the targets of all replicas: an address another shard scans is covered, not missing.
+ */
 export function listAddressesOutsideTargets(state: ExporterState): string[] {
-  const targets = state.config.scan.targets;
+  const targets = state.config.settings.scan.targets;
   return state.health.inventory.lastGood.publicAddresses.filter((ip) => !setContainsAddress(targets, ip));
 }

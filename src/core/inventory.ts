@@ -16,8 +16,13 @@ export interface AddressOwner {
   readonly tenant: string;
 }
 
+/** Where owners come from: `openstack+file` when both are configured (OpenStack wins where both know an address). */
+export type InventorySource = 'none' | 'openstack' | 'file' | 'openstack+file';
+
+export const INVENTORY_SOURCES: readonly InventorySource[] = ['none', 'openstack', 'file', 'openstack+file'];
+
 export interface InventorySnapshot {
-  readonly source: 'none' | 'openstack';
+  readonly source: InventorySource;
   readonly up: boolean;
   readonly syncedAt: Date | undefined;
   readonly servers: number;
@@ -52,3 +57,6 @@ export const UNKNOWN_OWNER: AddressOwner = {
   tenantId: '',
   tenant: '',
 };
+
+/** The owner of an address that an inventory is configured for but that none of its sources lists. */
+export const UNLISTED_OWNER: AddressOwner = { ...UNKNOWN_OWNER, ownerKind: 'unknown' };

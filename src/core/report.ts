@@ -112,7 +112,10 @@ function renderScan(state: ExporterState, snapshot: Snapshot | undefined): objec
     success: attempt?.success ?? true,
     error: attempt?.error ?? null,
     last_success_at: snapshot?.scan.finishedAt.toISOString() ?? null,
-    targets: snapshot?.scan.targets ?? state.config.scan.targets.count,
+    // Of the last attempt, like its times: a failed sweep says it was a sweep.
+    scope: attempt?.scope ?? snapshot?.scan.scope ?? 'sweep',
+    addresses_scanned: attempt?.addressesScanned ?? snapshot?.scan.addressesScanned ?? 0,
+    targets: snapshot?.scan.targets ?? state.config.plan.targets.count(),
     hosts_up: snapshot?.scan.hostsUp ?? 0,
     nmap: { version: snapshot?.scan.nmapVersion ?? '', args: snapshot?.scan.nmapArgs.flat() ?? [] },
   };
@@ -120,7 +123,8 @@ function renderScan(state: ExporterState, snapshot: Snapshot | undefined): objec
 
 function renderHost(host: SnapshotHost): object {
   const { owner } = host;
-  const known = owner.vmId !== '' || owner.ownerKind !== '';
+  // `unknown` is what an inventory says of an address none of its sources lists: no owner to show.
+  const known = owner.vmId !== '' || (owner.ownerKind !== '' && owner.ownerKind !== 'unknown');
   return {
     ip: host.ip,
     vm: known

@@ -1,21 +1,28 @@
 /**
  * Runs scan cycles: the first at start, then one every scan.interval after the previous one started, never two
- * at once. Each cycle gets an AbortSignal that fires at scan.timeout or at shutdown. The scheduler alone
+ * at once. With an inventory a cycle scans the known addresses, or sweeps the whole targets when a sweep is due
+ * (sweep-schedule.ts); a sweep that runs past scan.interval delays the next cycle, as any long cycle does. Each
+ * cycle gets an AbortSignal that fires at its bound (scan.timeout, or scan.sweep_timeout for a sweep between
+ * known cycles) or at shutdown. The scheduler alone
  * records scan health; the scanner and the inventory only return results or throw (node_exporter's
  * collector/scheduler split).
  */
-import type { Config } from '../config/schema.ts';
+import { hasInventory } from '../config/schema.ts';
 import { ExporterError, describeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { ScanJob, ScanResult, Scanner } from '../scan/types.ts';
+import { buildKnownTargets } from '../scan/scan-plan.ts';
+import type { ScanJob, ScanResult, ScanTargets, Scanner } from '../scan/types.ts';
 import { systemClock } from './clock.ts';
 import type { Clock, TimerHandle } from './clock.ts';
+import type { ExporterConfig } from './exporter-config.ts';
 import type { ExporterState } from './exporter-state.ts';
-import { completeCycle, failCycle, inventoryForJoin, reportProgress, startCycle } from './health.ts';
+import { completeCycle, failCycle, mergeInventories, reportProgress, startCycle } from './health.ts';
 import type { CycleAttempt, ScanHealth } from './health.ts';
 import type { InventoryRefresher } from './inventory-refresher.ts';
+import type { InventorySnapshot } from './inventory.ts';
 import { buildSnapshot } from './snapshot.ts';
-import type { Snapshot } from './snapshot.ts';
+import type { CycleScope, Snapshot } from './snapshot.ts';
+import { chooseCycleScope, listKnownAddresses } from './sweep-schedule.ts';
 
 export interface SchedulerOptions {
   readonly scanner: Scanner;
@@ -23,7 +30,7 @@ export interface SchedulerOptions {
   readonly log: Logger;
   /** Persists each new snapshot; a failure is logged, the cycle's results are still served. */
   readonly persist: (snapshot: Snapshot) => Promise<void>;
-  /** Absent without an openstack block: exposures then carry empty owner labels. */
+  /** Absent without an inventory: exposures then carry empty owner labels. With both, one that refreshes both. */
   readonly inventory?: Pick<InventoryRefresher, 'ensureFresh'>;
   readonly clock?: Clock;
 }
@@ -49,11 +56,14 @@ export class CycleScheduler {
     void this.#runAndSchedule();
   }
 
-  /** Runs one cycle unless one is already running (then it reports ran: false and starts nothing). */
-  runCycle(): Promise<CycleOutcome> {
+  /**
+   * Runs one cycle unless one is already running (then it reports ran: false and starts nothing). The scope
+   * is the schedule's unless given: --once asks for a sweep.
+   */
+  runCycle(options: { scope?: CycleScope } = {}): Promise<CycleOutcome> {
     if (this.#running) return Promise.resolve({ ran: false });
     if (this.#stopping.signal.aborted) return Promise.resolve({ ran: false });
-    this.#running = this.#runGuarded().finally(() => {
+    this.#running = this.#runGuarded(options.scope).finally(() => {
       this.#running = undefined;
     });
     return this.#running;
@@ -80,7 +90,7 @@ export class CycleScheduler {
   }
 
   #scheduleNext(): void {
-    const interval = this.#options.state.config.scan.intervalMs;
+    const interval = this.#options.state.config.settings.scan.intervalMs;
     const due = (this.#lastStart?.getTime() ?? 0) + interval;
     const delay = Math.max(0, due - this.#clock.now().getTime());
     this.#timer = this.#clock.setTimeout(() => {
@@ -89,20 +99,37 @@ export class CycleScheduler {
     }, delay);
   }
 
-  async #runGuarded(): Promise<CycleOutcome> {
+  async #runGuarded(requestedScope: CycleScope | undefined): Promise<CycleOutcome> {
     const config = this.#options.state.config;
     const cycle = ++this.#cycle;
     const log = this.#options.log.with({ cycle });
     const startedAt = this.#clock.now();
+    const withInventory = hasInventory(config.settings);
+    const scope = requestedScope ?? chooseCycleScope({
+      withInventory,
+      lastSweep: this.#options.state.snapshot?.sweep,
+      previousAttempt: this.#options.state.health.scan.lastAttempt,
+      now: startedAt,
+      sweepIntervalMs: config.settings.scan.sweepIntervalMs,
+    });
     this.#lastStart = startedAt;
     this.#recordScan(startCycle);
-    log.info('scan cycle started', { targets: config.scan.targets.count });
-    const deadline = this.#startDeadline(config.scan.timeoutMs);
+    log.info('scan cycle started', { scope, targets: config.plan.targets.count() });
+    // Without an inventory every cycle is a sweep and keeps the bound it always had.
+    const bound = scope === 'sweep' && withInventory
+      ? { setting: 'scan.sweep_timeout', ms: config.settings.scan.sweepTimeoutMs }
+      : { setting: 'scan.timeout', ms: config.settings.scan.timeoutMs };
+    const deadline = this.#startDeadline(bound);
+    let addressesScanned = 0;
     try {
-      const snapshot = await this.#scanAndJoin(config, deadline.signal, log);
-      const attempt: CycleAttempt = { cycle, startedAt, finishedAt: this.#clock.now(), success: true, error: null };
+      const snapshot = await this.#scanAndJoin(config, scope, deadline.signal, log, (count) => {
+        addressesScanned = count;
+      });
+      const attempt: CycleAttempt = { cycle, scope, addressesScanned, startedAt, finishedAt: this.#clock.now(), success: true, error: null };
       this.#recordScan((scan) => completeCycle(scan, attempt, snapshot), snapshot);
       log.info('scan cycle finished', {
+        scope,
+        addresses_scanned: addressesScanned,
         duration_seconds: seconds(attempt),
         hosts_up: snapshot.scan.hostsUp,
         opened: snapshot.changes.opened.length,
@@ -110,39 +137,69 @@ export class CycleScheduler {
       });
       await this.#persist(snapshot, log);
       return { ran: true, success: true };
-    } catch (err) {
+    } catch (caught) {
+      const err = renameTimeout(caught, bound.setting);
       // Any error, ours or a bug, fails this cycle only: the previous snapshot stays served.
       const error = err instanceof ExporterError ? { code: err.code, message: err.message } : { code: 'INTERNAL', message: describeError(err) };
-      const attempt: CycleAttempt = { cycle, startedAt, finishedAt: this.#clock.now(), success: false, error };
+      const attempt: CycleAttempt = { cycle, scope, addressesScanned, startedAt, finishedAt: this.#clock.now(), success: false, error };
       this.#recordScan((scan) => failCycle(scan, attempt));
-      log.error('scan cycle failed', { duration_seconds: seconds(attempt), err });
+      log.error('scan cycle failed', { scope, duration_seconds: seconds(attempt), err });
       return { ran: true, success: false };
     } finally {
       deadline.clear();
     }
   }
 
-  /** The scan, joined with the inventory as it is when the scan ends: a read that finished meanwhile is used. */
-  async #scanAndJoin(config: Config, signal: AbortSignal, log: Logger): Promise<Snapshot> {
+  /**
+   * The scan, joined with the inventory as it is when the scan ends: a read that finished meanwhile is used.
+   * A known cycle's addresses are taken after the inventory is refreshed, so a VM created since the last
+   * read is scanned in this cycle already.
+   */
+  async #scanAndJoin(
+    config: ExporterConfig,
+    scope: CycleScope,
+    signal: AbortSignal,
+    log: Logger,
+    onTargets: (count: number) => void,
+  ): Promise<Snapshot> {
     await this.#options.inventory?.ensureFresh();
-    const result = await this.#options.scanner.scan(buildScanJob(config), {
+    const { state } = this.#options;
+    const targets: ScanTargets = scope === 'sweep'
+      ? config.plan.targets
+      : buildKnownTargets(config.plan, listKnownAddresses(this.#joinedInventory(config), state.snapshot?.sweep));
+    onTargets(targets.count());
+    const result = await this.#options.scanner.scan(buildScanJob(config, targets), {
       signal,
       onProgress: (ratio) => this.#recordScan((scan) => reportProgress(scan, ratio)),
     });
     logIncompleteScan(result, log);
-    const { state } = this.#options;
-    return buildSnapshot({ result, inventory: inventoryForJoin(state.health.inventory), rules: config, previous: state.snapshot });
+    return buildSnapshot({
+      result,
+      inventory: this.#joinedInventory(config),
+      rules: config.rules,
+      previous: state.snapshot,
+      cycle: { scope, targets: config.plan.targets.count() },
+    });
+  }
+
+  /** The configured inventories as one; a source the config does not name is left out. */
+  #joinedInventory(config: ExporterConfig): InventorySnapshot {
+    const { health } = this.#options.state;
+    return mergeInventories({
+      openstack: config.settings.openstack ? health.inventory : undefined,
+      file: config.settings.inventoryFile ? health.inventoryFile : undefined,
+    });
   }
 
   /**
    * The cycle's signal: aborted at shutdown, or at scan.timeout with the TimeoutError that AbortSignal.timeout
    * would give (the scanner reports that reason as NMAP_TIMEOUT). Timed by the clock, so tests need not wait.
    */
-  #startDeadline(timeoutMs: number): { signal: AbortSignal; clear: () => void } {
+  #startDeadline(bound: { setting: string; ms: number }): { signal: AbortSignal; clear: () => void } {
     const timeout = new AbortController();
     const timer = this.#clock.setTimeout(
-      () => timeout.abort(new DOMException('scan.timeout has passed', 'TimeoutError')),
-      timeoutMs,
+      () => timeout.abort(new DOMException(`${bound.setting} has passed`, 'TimeoutError')),
+      bound.ms,
     );
     return { signal: AbortSignal.any([this.#stopping.signal, timeout.signal]), clear: () => this.#clock.clearTimeout(timer) };
   }
@@ -161,13 +218,16 @@ export class CycleScheduler {
   }
 }
 
-/** What one cycle asks the scanner for: built in this one place from the config current at cycle start. */
-export function buildScanJob(config: Config): ScanJob {
-  const { scan } = config;
+/**
+ * What one cycle asks the scanner for: built in this one place from the config current at cycle start. The
+ * targets are the plan's sweep targets unless a known cycle passes its own (built by buildKnownTargets).
+ */
+export function buildScanJob(config: ExporterConfig, targets: ScanTargets = config.plan.targets): ScanJob {
+  const { scan } = config.settings;
   return {
     nmapPath: scan.nmapPath,
-    targets: scan.targets,
-    ports: scan.ports,
+    targets,
+    ports: config.plan.ports,
     scanType: scan.scanType,
     hostDiscovery: scan.hostDiscovery,
     tuning: scan.tuning,
@@ -179,6 +239,12 @@ function logIncompleteScan(result: ScanResult, log: Logger): void {
     log.warn('nmap gave up on hosts; keeping their previous ports', { hosts: result.timedOutHosts.length, first: result.timedOutHosts[0] });
   }
   if (result.skippedTargets > 0) log.warn('nmap could not route to some targets', { targets: result.skippedTargets });
+}
+
+/** The scanner names scan.timeout when its signal times out; a sweep's bound is another setting. */
+function renameTimeout(err: unknown, setting: string): unknown {
+  if (setting === 'scan.timeout' || !(err instanceof ExporterError) || err.code !== 'NMAP_TIMEOUT') return err;
+  return new ExporterError('NMAP_TIMEOUT', `nmap did not finish within ${setting} and was stopped`, { cause: err });
 }
 
 function seconds(attempt: CycleAttempt): number {

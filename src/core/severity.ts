@@ -3,22 +3,25 @@
  * without -sV nmap only guesses the name from its services table (it calls Elasticsearch's 9200 "wap-wsp"),
  * so the name says nothing about what actually listens there.
  */
-import type { Protocol } from '../scan/types.ts';
+import { SEVERITY_LEVELS } from '../config/severity-levels.ts';
+import type { SeverityLevel } from '../config/severity-levels.ts';
+import { portKey } from '../net/port-spec.ts';
+import type { Protocol } from '../net/port-spec.ts';
 
-export const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
-export type Severity = (typeof SEVERITIES)[number];
+/** Most severe first; the same levels the config accepts in severity_overrides. */
+export const SEVERITIES = SEVERITY_LEVELS;
+export type Severity = SeverityLevel;
 
 export type SeverityTable = ReadonlyMap<string, Severity>;
-
-export function portKey(port: number, protocol: Protocol): string {
-  return `${port}/${protocol}`;
-}
 
 function tcpEntries(severity: Severity, ports: readonly number[]): [string, Severity][] {
   return ports.map((port) => [portKey(port, 'tcp'), severity]);
 }
 
-/** The built-in table (SPEC §6). Every port here is also added to the default scan set. */
+/**
+ * The built-in table, which severity_overrides changes port by port; a port not in it is `low`. Every
+ * TCP port here is also added to the default scan set, so the ports that matter most are never missed.
+ */
 export const BUILTIN_SEVERITIES: SeverityTable = new Map([
   // Remote code execution or cluster takeover when reachable: container and orchestration APIs, device
   // management and industrial control protocols that have no authentication.

@@ -2,11 +2,12 @@
  * The immutable result of one completed cycle. A cycle builds a whole new snapshot and the exporter swaps it
  * in at once, so a scrape or a report always sees one complete cycle, never half of one.
  */
-import { parseAddress } from '../scan/targets.ts';
-import type { ObservedHost, ObservedPort, Protocol, ScanResult } from '../scan/types.ts';
+import { parseAddress } from '../net/addresses.ts';
+import type { Protocol } from '../net/port-spec.ts';
+import type { ObservedHost, ObservedPort, ScanResult } from '../scan/types.ts';
 import { classifyPort } from './classify.ts';
 import type { Classification, ClassificationRules } from './classify.ts';
-import { UNKNOWN_OWNER } from './inventory.ts';
+import { UNKNOWN_OWNER, UNLISTED_OWNER } from './inventory.ts';
 import type { AddressOwner, InventorySnapshot } from './inventory.ts';
 import { SEVERITIES } from './severity.ts';
 import type { Severity } from './severity.ts';
@@ -30,10 +31,17 @@ export interface PortRef {
   readonly protocol: Protocol;
 }
 
+/** A sweep scans the whole targets; a known cycle only the addresses an inventory or the last sweep named. */
+export type CycleScope = 'known' | 'sweep';
+
 export interface ScanInfo {
   readonly startedAt: Date;
   readonly finishedAt: Date;
+  readonly scope: CycleScope;
+  /** The addresses of this replica's targets a sweep covers (the ranges too large to sweep left out). */
   readonly targets: number;
+  /** The addresses this cycle handed nmap: the targets for a sweep, the known addresses otherwise. */
+  readonly addressesScanned: number;
   readonly hostsUp: number;
   readonly nmapVersion: string;
   readonly nmapArgs: readonly (readonly string[])[];
@@ -47,8 +55,24 @@ export interface InventoryInfo {
   readonly addresses: number;
 }
 
+/** The last completed sweep, carried from snapshot to snapshot (and in the state file) until the next one. */
+export interface SweepInfo {
+  readonly startedAt: Date;
+  readonly finishedAt: Date;
+  readonly addressesScanned: number;
+  /** Hosts nmap counted up. */
+  readonly hostsUp: number;
+  /**
+   * The addresses it found with an open port (or gave up on: up, ports unknown), which the known cycles
+   * until the next sweep scan too. nmap's --open output names no other hosts.
+   */
+  readonly upAddresses: readonly string[];
+}
+
 export interface Snapshot {
   readonly scan: ScanInfo;
+  /** Undefined until a sweep has completed (and in state files written before sweeps existed). */
+  readonly sweep?: SweepInfo | undefined;
   readonly inventory: InventoryInfo;
   readonly hosts: readonly SnapshotHost[];
   /** Against the previous snapshot; empty for the very first one, which is a baseline, not a change. */
@@ -69,15 +93,20 @@ export function buildSnapshot(input: {
   readonly inventory: InventorySnapshot;
   readonly rules: ClassificationRules;
   readonly previous: Snapshot | undefined;
+  /** What the cycle covered; by default a sweep of the scanned addresses, as every cycle without an inventory. */
+  readonly cycle?: { readonly scope: CycleScope; readonly targets: number };
 }): Snapshot {
   const { result, inventory, rules, previous } = input;
+  const cycle = input.cycle ?? { scope: 'sweep', targets: result.targets };
+  // With an inventory, an address none of its sources knows is worth saying so: that is what a sweep finds.
+  const unknownOwner = inventory.source === 'none' ? UNKNOWN_OWNER : UNLISTED_OWNER;
   const now = result.finishedAt;
   const earlier = new Map(previous?.hosts.flatMap((host) => host.ports.map((port) => [refKey(host.ip, port), port.firstSeen])));
   const hosts = result.hosts
     .filter((host) => host.openPorts.length > 0)
     .concat(carryOverTimedOut(result, previous))
     .map((host) => {
-      const owner = inventory.owners.get(host.ip) ?? UNKNOWN_OWNER;
+      const owner = inventory.owners.get(host.ip) ?? unknownOwner;
       const ports = host.openPorts.map((port) => ({
         ...port,
         ...classifyPort(rules, { ip: host.ip, owner, port }, now),
@@ -90,11 +119,14 @@ export function buildSnapshot(input: {
     scan: {
       startedAt: result.startedAt,
       finishedAt: result.finishedAt,
-      targets: result.targets,
+      scope: cycle.scope,
+      targets: cycle.targets,
+      addressesScanned: result.targets,
       hostsUp: result.hostsUp,
       nmapVersion: result.nmapVersion,
       nmapArgs: result.nmapArgs,
     },
+    sweep: cycle.scope === 'sweep' ? buildSweepInfo(result) : previous?.sweep,
     inventory: {
       source: inventory.source,
       up: inventory.up,
@@ -106,6 +138,17 @@ export function buildSnapshot(input: {
     changes: { opened: [], closed: [] },
   };
   return previous ? { ...snapshot, changes: diffSnapshots(previous, snapshot) } : snapshot;
+}
+
+function buildSweepInfo(result: ScanResult): SweepInfo {
+  const up = new Set([...result.hosts.filter((host) => host.openPorts.length > 0).map((host) => host.ip), ...result.timedOutHosts]);
+  return {
+    startedAt: result.startedAt,
+    finishedAt: result.finishedAt,
+    addressesScanned: result.targets,
+    hostsUp: result.hostsUp,
+    upAddresses: [...up].map((ip) => ({ ip })).sort(compareHosts).map(({ ip }) => ip),
+  };
 }
 
 /**

@@ -6,8 +6,9 @@ import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ExporterError, describeError } from '../errors.ts';
 import { StrictReader } from '../untyped/reader.ts';
+import { INVENTORY_SOURCES } from './inventory.ts';
 import type { AddressOwner } from './inventory.ts';
-import type { InventoryInfo, PortRef, ScanInfo, Snapshot, SnapshotHost, SnapshotPort } from './snapshot.ts';
+import type { InventoryInfo, PortRef, ScanInfo, Snapshot, SnapshotHost, SnapshotPort, SweepInfo } from './snapshot.ts';
 import { SEVERITIES } from './severity.ts';
 
 const SCHEMA_VERSION = 1;
@@ -87,6 +88,7 @@ function readSnapshot(raw: Record<string, unknown>): Snapshot {
   const changes = reader.record(raw['changes'], 'snapshot.changes');
   return {
     scan: readScanInfo(reader.record(raw['scan'], 'snapshot.scan')),
+    sweep: raw['sweep'] === undefined ? undefined : readSweepInfo(reader.record(raw['sweep'], 'snapshot.sweep')),
     inventory: readInventoryInfo(reader.record(raw['inventory'], 'snapshot.inventory')),
     hosts: reader.list(raw['hosts'], 'snapshot.hosts').map((host, i) => readHost(host, `snapshot.hosts[${i}]`)),
     changes: {
@@ -96,12 +98,16 @@ function readSnapshot(raw: Record<string, unknown>): Snapshot {
   };
 }
 
+/** A file written before sweeps existed has no scope: every cycle then scanned all its targets, a sweep. */
 function readScanInfo(scan: Record<string, unknown>): ScanInfo {
   const path = 'snapshot.scan';
+  const targets = reader.count(scan['targets'], `${path}.targets`);
   return {
     startedAt: reader.date(scan['startedAt'], `${path}.startedAt`),
     finishedAt: reader.date(scan['finishedAt'], `${path}.finishedAt`),
-    targets: reader.count(scan['targets'], `${path}.targets`),
+    scope: scan['scope'] === undefined ? 'sweep' : reader.oneOf(scan['scope'], `${path}.scope`, ['known', 'sweep'] as const),
+    targets,
+    addressesScanned: scan['addressesScanned'] === undefined ? targets : reader.count(scan['addressesScanned'], `${path}.addressesScanned`),
     hostsUp: reader.count(scan['hostsUp'], `${path}.hostsUp`),
     nmapVersion: reader.string(scan['nmapVersion'], `${path}.nmapVersion`),
     nmapArgs: reader.list(scan['nmapArgs'], `${path}.nmapArgs`).map((args, i) =>
@@ -110,10 +116,21 @@ function readScanInfo(scan: Record<string, unknown>): ScanInfo {
   };
 }
 
+function readSweepInfo(sweep: Record<string, unknown>): SweepInfo {
+  const path = 'snapshot.sweep';
+  return {
+    startedAt: reader.date(sweep['startedAt'], `${path}.startedAt`),
+    finishedAt: reader.date(sweep['finishedAt'], `${path}.finishedAt`),
+    addressesScanned: reader.count(sweep['addressesScanned'], `${path}.addressesScanned`),
+    hostsUp: reader.count(sweep['hostsUp'], `${path}.hostsUp`),
+    upAddresses: reader.list(sweep['upAddresses'], `${path}.upAddresses`).map((ip, i) => reader.string(ip, `${path}.upAddresses[${i}]`)),
+  };
+}
+
 function readInventoryInfo(inventory: Record<string, unknown>): InventoryInfo {
   const path = 'snapshot.inventory';
   return {
-    source: reader.oneOf(inventory['source'], `${path}.source`, ['none', 'openstack'] as const),
+    source: reader.oneOf(inventory['source'], `${path}.source`, INVENTORY_SOURCES),
     up: reader.boolean(inventory['up'], `${path}.up`),
     syncedAt: inventory['syncedAt'] === undefined ? undefined : reader.date(inventory['syncedAt'], `${path}.syncedAt`),
     servers: reader.count(inventory['servers'], `${path}.servers`),

@@ -11,7 +11,7 @@ export function renderLandingPage(input: { state: ExporterState; build: BuildInf
     ['Targets', describeTargets(state)],
     ['Scan in progress', describeProgress(state.health.scan)],
   ];
-  if (state.config.openstack) {
+  if (state.config.settings.openstack) {
     rows.push(['OpenStack inventory', describeInventory(state.health.inventory)]);
   }
   const attempt = state.health.scan.lastAttempt;
@@ -62,9 +62,9 @@ function describeInventory(health: InventoryHealth): string {
 }
 
 function describeTargets(state: ExporterState): string {
-  const { scan } = state.config;
-  const shard = scan.shard.count > 1 ? `, shard ${scan.shard.index}/${scan.shard.count} of ${scan.allTargetsCount}` : '';
-  return `${scan.targetSpecs.join(', ')} (${scan.targets.count} addresses${shard})`;
+  const { scan } = state.config.settings;
+  const shard = scan.shard.count > 1 ? `, shard ${scan.shard.index}/${scan.shard.count} of ${scan.targets.count}` : '';
+  return `${scan.targetSpecs.join(', ')} (${state.config.plan.targets.count()} addresses${shard})`;
 }
 
 function escapeHtml(text: string): string {

@@ -1,19 +1,23 @@
 /**
  * Every exposure_ metric, in two parts served one after the other. The families that depend only on the
- * snapshot and the config (the exposures, the last cycle's results, the shard and build info) are rendered to
- * bytes once per snapshot or config swap and served from memory (snapshot-exposition.ts); everything that
- * changes between swaps (counters, scan progress, inventory and reload health, request latencies, process
- * metrics) is on a prom-client registry of its own, rendered at scrape time by collect(). Each part reads one
- * immutable value of the state, so no scrape ever mixes two cycles. The families live by subject in the
- * modules imported below.
+ * snapshot and the config (the exposures, the last cycle's and the last sweep's results, the shard and build
+ * info) are rendered to bytes once per snapshot or config swap and served from memory (snapshot-exposition.ts);
+ * everything that changes between swaps (counters, scan progress, inventory and reload health, request
+ * latencies, process metrics) is on a prom-client registry of its own, rendered at scrape time by collect().
+ * Each part reads one immutable value of the state, so no scrape ever mixes two cycles. The families live by
+ * subject in the modules imported below.
  */
 import { gzipSync } from 'node:zlib';
 import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { hasInventory } from '../config/schema.ts';
+import type { ExporterConfig } from '../core/exporter-config.ts';
 import type { ExporterState } from '../core/exporter-state.ts';
 import { EXPOSURE_FAMILIES, registerPortChanges } from './exposure-metrics.ts';
 import { CYCLE_RESULT_FAMILIES, registerHealthMetrics } from './health-metrics.ts';
 import { listInfoFamilies } from './info-metrics.ts';
 import type { BuildInfo } from './info-metrics.ts';
+import { registerInventoryFileMetrics } from './inventory-file-metrics.ts';
+import { SWEEP_FAMILIES } from './sweep-metrics.ts';
 import { SnapshotExposition } from './snapshot-exposition.ts';
 import type { SnapshotFamily } from './snapshot-exposition.ts';
 
@@ -45,7 +49,7 @@ export function createMetricsEndpoint(options: {
 }): MetricsEndpoint {
   const { state } = options;
   const cached = new SnapshotExposition({
-    families: listSnapshotFamilies(options.build),
+    families: listSnapshotFamilies({ build: options.build, config: state.config }),
     ...(options.onSnapshotRender && { onRender: options.onSnapshotRender }),
   });
   const registry = new Registry();
@@ -69,10 +73,12 @@ export function createMetricsEndpoint(options: {
 
 /**
  * The families of the cached part, which comes first in the exposition; their order here is exposition order,
- * which the golden file pins.
+ * which the golden file pins. The sweep gauges, like the inventory they describe, are there only when the
+ * exporter started with one.
  */
-export function listSnapshotFamilies(build: BuildInfo): SnapshotFamily[] {
-  return [...EXPOSURE_FAMILIES, ...CYCLE_RESULT_FAMILIES, ...listInfoFamilies(build)];
+export function listSnapshotFamilies(options: { build: BuildInfo; config: ExporterConfig }): SnapshotFamily[] {
+  const sweeps = hasInventory(options.config.settings) ? SWEEP_FAMILIES : [];
+  return [...EXPOSURE_FAMILIES, ...CYCLE_RESULT_FAMILIES, ...sweeps, ...listInfoFamilies(options.build)];
 }
 
 /**
@@ -83,11 +89,31 @@ export function registerLiveMetrics(
   registry: Registry,
   options: { state: ExporterState; processMetrics: boolean },
 ): (service: string, seconds: number) => void {
-  registerPortChanges(registry, options.state);
-  registerHealthMetrics(registry, options.state);
+  const { state } = options;
+  registerPortChanges(registry, state);
+  registerHealthMetrics(registry, state);
+  // Like the file they describe, present only when the exporter started with one.
+  if (state.config.settings.inventoryFile) registerInventoryFileMetrics(registry, state);
   const requestDuration = registerRequestDuration(registry);
   if (options.processMetrics) registerProcessMetrics(registry);
   return (service, seconds) => requestDuration.observe({ service }, seconds);
+}
+
+/**
+ * `base` followed by more live metrics (`render` gives their text): one more chunk, and one more gzip member when
+ * compressed, so a module with metrics of its own can add them without the endpoint knowing about it.
+ */
+export function appendLiveExposition(base: MetricsEndpoint, render: () => Promise<string>): MetricsEndpoint {
+  const renderBody = async ({ gzip }: { gzip: boolean }): Promise<readonly Buffer[]> => {
+    const [chunks, text] = await Promise.all([base.renderBody({ gzip }), render()]);
+    const extra = Buffer.from(text, 'utf8');
+    return [...chunks, gzip ? gzipSync(extra) : extra];
+  };
+  return {
+    ...base,
+    renderBody,
+    render: async () => Buffer.concat(await renderBody({ gzip: false })).toString('utf8'),
+  };
 }
 
 /** Observed as requests happen, unlike everything else here: latency is a stream, not a state. */

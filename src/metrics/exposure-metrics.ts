@@ -96,7 +96,7 @@ const EXCEPTION_EXPIRY: GaugeFamily<'exception', SnapshotInput> = {
   help: 'When each configured exception expires, in seconds since the epoch.',
   labelNames: ['exception'],
   series({ config }, set) {
-    for (const exception of config.exceptions) set({ exception: exception.name }, exception.expiresAt.getTime() / 1000);
+    for (const exception of config.settings.exceptions) set({ exception: exception.name }, exception.expiresAt.getTime() / 1000);
   },
 };
 

@@ -33,7 +33,7 @@ const SCAN_TARGETS: GaugeFamily<never, SnapshotInput> = {
   name: 'exposure_scan_targets',
   help: 'Addresses the current config scans, after exclusion.',
   series({ config }, set) {
-    set({}, config.scan.targets.count);
+    set({}, config.plan.targets.count());
   },
 };
 
@@ -78,7 +78,7 @@ function registerInventoryMetrics(registry: Registry, state: ExporterState): voi
     },
     () => {
       const { up } = state.health.inventory;
-      return state.config.openstack && up !== undefined ? Number(up) : undefined;
+      return state.config.settings.openstack && up !== undefined ? Number(up) : undefined;
     },
   );
   registerOptionalGauge(
@@ -98,7 +98,7 @@ function registerInventoryMetrics(registry: Registry, state: ExporterState): voi
       name: 'exposure_inventory_addresses_outside_targets',
       help: 'Public addresses the inventory knows (floating IPs, external and shared networks) that scan.targets does not cover.',
     },
-    () => (state.config.openstack ? listAddressesOutsideTargets(state).length : undefined),
+    () => (state.config.settings.openstack ? listAddressesOutsideTargets(state).length : undefined),
   );
 }
 

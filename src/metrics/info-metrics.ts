@@ -17,7 +17,7 @@ const SHARD_INFO: GaugeFamily<'shard' | 'shards', SnapshotInput> = {
   help: 'Which part of the targets this replica scans (1): shard I of N; 0 of 1 when not sharded.',
   labelNames: ['shard', 'shards'],
   series({ config }, set) {
-    const { shard } = config.scan;
+    const { shard } = config.settings.scan;
     set({ shard: String(shard.index), shards: String(shard.count) }, 1);
   },
 };

@@ -6,7 +6,7 @@
  */
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import type { Config } from '../config/schema.ts';
+import type { ExporterConfig } from '../core/exporter-config.ts';
 import type { Snapshot } from '../core/snapshot.ts';
 import { renderGaugeFamily } from './exposition-writer.ts';
 import type { GaugeFamily } from './exposition-writer.ts';
@@ -16,7 +16,7 @@ const compress = promisify(gzip);
 /** Everything a cached family may read: typed this narrowly so that nothing live can slip into the cache. */
 export interface SnapshotInput {
   readonly snapshot: Snapshot | undefined;
-  readonly config: Config;
+  readonly config: ExporterConfig;
 }
 
 export type SnapshotFamily = GaugeFamily<string, SnapshotInput>;

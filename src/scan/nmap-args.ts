@@ -2,7 +2,9 @@
  * The nmap command line, built from validated data only. Every flag comes from this allow-list; targets go
  * to nmap on stdin (`-iL -`), so no text from a config file ever sits where nmap could read it as a flag.
  */
-import type { IpFamily, NmapTuning, ScanType } from './types.ts';
+import type { NmapTuning } from '../config/schema.ts';
+import type { IpFamily } from '../net/addresses.ts';
+import type { ScanType } from './types.ts';
 
 /** How much the exporter may do with raw sockets, detected once at start. */
 export type Privilege = 'root' | 'net_raw' | 'none';

@@ -10,8 +10,8 @@ import { buildNmapArgs, resolveScanType } from './nmap-args.ts';
 import type { Privilege } from './nmap-args.ts';
 import { NmapXmlStream } from './nmap-xml.ts';
 import type { NmapXmlEvent } from './nmap-xml.ts';
-import { countAddresses, renderCidrBlocks } from './targets.ts';
-import type { IpFamily, ObservedHost, ScanJob, ScanOptions, ScanResult, Scanner } from './types.ts';
+import type { IpFamily } from '../net/addresses.ts';
+import type { ObservedHost, ScanJob, ScanOptions, ScanResult, Scanner } from './types.ts';
 
 export interface NmapScannerOptions {
   readonly privilege: Privilege;
@@ -22,6 +22,8 @@ export interface NmapScannerOptions {
 }
 
 const STDERR_TAIL_CHARS = 2048;
+/** Target lines per stdin write: one write per line would cost more than the hashing behind them. */
+const TARGET_LINES_PER_CHUNK = 4096;
 
 export class NmapScanner implements Scanner {
   readonly #privilege: Privilege;
@@ -37,7 +39,7 @@ export class NmapScanner implements Scanner {
   async scan(job: ScanJob, options: ScanOptions): Promise<ScanResult> {
     const startedAt = new Date();
     // nmap cannot mix IPv4 and IPv6 targets in one run, so each family gets its own.
-    const families = ([4, 6] as const).filter((family) => renderCidrBlocks(job.targets, family).length > 0);
+    const families = ([4, 6] as const).filter((family) => job.targets.countFamily(family) > 0);
     const hosts: ObservedHost[] = [];
     const timedOutHosts: string[] = [];
     let skippedTargets = 0;
@@ -46,10 +48,9 @@ export class NmapScanner implements Scanner {
     let nmapVersion = '';
     let done = 0;
     for (const family of families) {
-      const blocks = renderCidrBlocks(job.targets, family);
-      const share = countFamily(job, family) / Math.max(job.targets.count, 1);
+      const share = job.targets.countFamily(family) / Math.max(job.targets.count(), 1);
       const base = done;
-      const run = await this.#scanFamily(job, family, blocks, {
+      const run = await this.#scanFamily(job, family, {
         signal: options.signal,
         onProgress: (ratio) => options.onProgress?.(base + share * ratio),
       });
@@ -66,7 +67,7 @@ export class NmapScanner implements Scanner {
       finishedAt: new Date(),
       nmapVersion,
       nmapArgs,
-      targets: job.targets.count,
+      targets: job.targets.count(),
       hostsUp,
       hosts,
       timedOutHosts,
@@ -74,12 +75,7 @@ export class NmapScanner implements Scanner {
     };
   }
 
-  async #scanFamily(
-    job: ScanJob,
-    family: IpFamily,
-    blocks: readonly string[],
-    options: ScanOptions,
-  ): Promise<FamilyRun> {
+  async #scanFamily(job: ScanJob, family: IpFamily, options: ScanOptions): Promise<FamilyRun> {
     const args = buildNmapArgs({
       family,
       ports: job.ports,
@@ -91,7 +87,8 @@ export class NmapScanner implements Scanner {
     });
     options.signal.throwIfAborted();
     const subprocess = execa(job.nmapPath, args, {
-      input: `${blocks.join('\n')}\n`,
+      // Streamed: a sharded target list is produced while nmap reads it, never held whole in memory.
+      stdin: chunkLines(job.targets.nmapTargets(family)),
       cancelSignal: options.signal,
       forceKillAfterDelay: this.#killGraceMs,
       buffer: false,
@@ -102,23 +99,31 @@ export class NmapScanner implements Scanner {
     const stderr = collectTail(subprocess.stderr);
     const parsed: ParsedRun = { hosts: [], timedOutHosts: [], hostsUp: 0, version: '', progress: 0, finished: undefined };
     let parseError: unknown;
+    let outputEnded = false;
+    let stoppedForOutput = false;
     try {
       const stream = new NmapXmlStream();
       subprocess.stdout.setEncoding('utf8');
       for await (const chunk of subprocess.stdout as AsyncIterable<string>) {
         applyEvents(stream.push(chunk), parsed, options);
       }
+      outputEnded = true;
       applyEvents(stream.end(), parsed, options);
     } catch (err) {
       parseError = err;
-      // Output we cannot read makes the whole run worthless; stop nmap instead of letting it scan on.
-      subprocess.kill();
+      // Output we cannot read makes the whole run worthless; stop nmap instead of letting it scan on. Output
+      // that merely ended early was ended by nmap itself: there is nothing left to stop.
+      if (!outputEnded) {
+        subprocess.kill();
+        stoppedForOutput = true;
+      }
     }
     const result = await subprocess;
     throwIfNotRun(job, result, options.signal);
-    // When we stopped nmap for unreadable output, that output is the story; when nmap failed on its own,
-    // its exit and stderr say more than the half-written XML does.
-    if (parseError && (result.exitCode === 0 || result.isTerminated)) throw parseError;
+    // When we stopped nmap for unreadable output, that output is the story; when nmap failed on its own
+    // (an exit code, or a signal we did not send, such as the OOM killer's), its exit and stderr say more
+    // than the half-written XML does.
+    if (parseError && (result.exitCode === 0 || stoppedForOutput)) throw parseError;
     if (result.failed) throw describeExitFailure(result, stderr.text());
     if (parseError) throw parseError;
     if (parsed.finished?.exit === 'error') {
@@ -188,8 +193,17 @@ function estimateProgress(task: string, percent: number): number {
   return /ping/i.test(task) ? 0.1 * ratio : 0.1 + 0.9 * ratio;
 }
 
-function countFamily(job: ScanJob, family: IpFamily): number {
-  return Number(countAddresses(job.targets.ranges.filter((range) => range.family === family)));
+/** Lines joined into chunks of TARGET_LINES_PER_CHUNK, each ending in a newline. */
+function* chunkLines(lines: Iterable<string>): Generator<string> {
+  let chunk: string[] = [];
+  for (const line of lines) {
+    chunk.push(line);
+    if (chunk.length === TARGET_LINES_PER_CHUNK) {
+      yield `${chunk.join('\n')}\n`;
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) yield `${chunk.join('\n')}\n`;
 }
 
 /** Keeps the end of nmap's stderr: enough to explain a failure, never the whole output. */

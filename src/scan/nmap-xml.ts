@@ -1,17 +1,18 @@
 /**
  * Streaming parser of nmap's `-oX -` output, fed stdout chunks while nmap runs.
  *
- * A 20,000-host scan writes tens of megabytes of XML over many minutes, and the exporter wants each host (and each
+ * A 20,000-host scan writes about 90 MB of XML over many minutes, and the exporter wants each host (and each
  * progress line) as soon as nmap prints it. So the document is never parsed whole: the stream scans its buffer for
  * the next top-level markup inside `<nmaprun>`, cuts out each complete `<host>`, `<runstats>`, `<taskprogress>` or
- * `<target>` element and hands only that element to fast-xml-parser (validated, so a malformed element is an
- * error), skips the elements it has no use for, and keeps only the unfinished tail in memory.
- *
- * This is the only module that imports fast-xml-parser.
+ * `<target>` element and reads only that element (xml-element.ts checks it is well-formed and keeps only the
+ * elements and attributes named below), skips the elements it has no use for unread, and keeps only the
+ * unfinished tail in memory.
  */
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { ExporterError } from '../errors.ts';
-import type { IpFamily, Protocol } from './types.ts';
+import type { IpFamily } from '../net/addresses.ts';
+import type { Protocol } from '../net/port-spec.ts';
+import { XmlSyntaxError, readStartTagAttributes, readXmlElement } from './xml-element.ts';
+import type { ElementShape, XmlElement } from './xml-element.ts';
 
 export interface NmapPort {
   readonly port: number;
@@ -72,27 +73,36 @@ const SNIPPET_CHARS = 40;
 /** nmap's `start` and `time` attributes are Unix seconds; events carry milliseconds, like `Date.now()`. */
 const MS_PER_SECOND = 1000;
 
-/** Elements that nmap repeats inside a host or runstats; parsed as arrays even when there is only one. */
-const REPEATED_ELEMENTS = new Set(['address', 'port', 'hostname', 'extraports', 'extrareasons', 'script']);
-
 /**
- * Entities stay undecoded in the parser and are decoded by `decodeXmlText`, because fast-xml-parser 5 leaves
- * numeric references (nmap writes `-&#45;` in args and `&#xa;` in error messages) undecoded unless its
- * deprecated `htmlEntities` switch is on, which would also accept HTML names that are not XML.
+ * What the exporter reads of each element; everything else in it (`<extraports>` and its `<extrareasons>` port
+ * lists, `<hostnames>`, `<times>`, `<os>`, scripts) is checked for well-formedness and stepped over.
  */
-const elementParser = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: '@',
-  parseTagValue: false,
-  parseAttributeValue: false,
-  processEntities: false,
-  isArray: (name, _path, _isLeaf, isAttribute) => !isAttribute && REPEATED_ELEMENTS.has(name),
-});
+const HOST_SHAPE: ElementShape = {
+  attributes: ['timedout'],
+  children: {
+    status: { attributes: ['state'] },
+    address: { attributes: ['addr', 'addrtype'] },
+    ports: {
+      children: {
+        port: {
+          attributes: ['protocol', 'portid'],
+          children: { state: { attributes: ['state'] }, service: { attributes: ['name'] } },
+        },
+      },
+    },
+  },
+};
+const PROGRESS_SHAPE: ElementShape = { attributes: ['task', 'percent', 'remaining'] };
+const TARGET_SHAPE: ElementShape = { attributes: ['status'] };
+const RUNSTATS_SHAPE: ElementShape = {
+  children: {
+    finished: { attributes: ['exit', 'errormsg'] },
+    hosts: { attributes: ['up', 'down', 'total'] },
+  },
+};
+const RUN_ATTRIBUTES = ['version', 'args', 'start'];
 
 type Phase = 'prolog' | 'body' | 'done';
-
-/** A JSON-like value from fast-xml-parser: element objects, text strings, arrays of repeated elements. */
-type ParsedElement = Readonly<Record<string, unknown>>;
 
 export class NmapXmlStream {
   readonly #maxBufferedChars: number;
@@ -354,32 +364,38 @@ function quoteSnippet(text: string): string {
 }
 
 function parseRunHeader(startTag: string): NmapXmlEvent | undefined {
-  // The start tag alone is not a document; closing it makes it one the validator accepts.
-  const element = parseElement(`${startTag.slice(0, -1)}/>`, 'nmaprun', '<nmaprun>');
+  const where = '<nmaprun>';
+  let attributes: Readonly<Record<string, string>>;
+  try {
+    attributes = readStartTagAttributes(startTag, RUN_ATTRIBUTES);
+  } catch (err) {
+    throw malformed(err, where);
+  }
+  const element: XmlElement = { name: 'nmaprun', attributes, children: [] };
   const version = readAttribute(element, 'version');
   if (version === undefined) return undefined;
   return {
     kind: 'run',
     version,
     args: readAttribute(element, 'args') ?? '',
-    startedAt: readNumberAttribute(element, 'start', '<nmaprun>') * MS_PER_SECOND,
+    startedAt: readNumberAttribute(element, 'start', where) * MS_PER_SECOND,
   };
 }
 
 function parseHostElement(text: string, hostsParsed: number): NmapHost {
   const where = `<host> #${hostsParsed + 1}`;
-  const element = parseElement(text, 'host', where);
+  const element = parseElement(text, HOST_SHAPE, where);
   const address = findIpAddress(element, where);
   return {
     ip: detachString(address.ip),
     family: address.family,
-    state: readAttribute(readChild(element, 'status'), 'state') ?? 'unknown',
+    state: internName(readAttribute(readChild(element, 'status'), 'state') ?? 'unknown'),
     timedOut: readAttribute(element, 'timedout') === 'true',
     ports: readChildren(readChild(element, 'ports'), 'port').map((port) => parsePortElement(port, where)),
   };
 }
 
-function findIpAddress(host: ParsedElement, where: string): { ip: string; family: IpFamily } {
+function findIpAddress(host: XmlElement, where: string): { ip: string; family: IpFamily } {
   for (const address of readChildren(host, 'address')) {
     const type = readAttribute(address, 'addrtype');
     const ip = readAttribute(address, 'addr');
@@ -390,7 +406,7 @@ function findIpAddress(host: ParsedElement, where: string): { ip: string; family
   throw invalidOutput(`nmap output has no IP address in ${where}`);
 }
 
-function parsePortElement(port: ParsedElement, where: string): NmapPort {
+function parsePortElement(port: XmlElement, where: string): NmapPort {
   const number = readNumberAttribute(port, 'portid', where);
   if (!Number.isInteger(number) || number < 0 || number > 65535) {
     throw invalidOutput(`nmap output has port number ${number} in ${where}`);
@@ -402,24 +418,39 @@ function parsePortElement(port: ParsedElement, where: string): NmapPort {
   return {
     port: number,
     protocol,
-    state: readAttribute(readChild(port, 'state'), 'state') ?? 'unknown',
-    service: detachString(readAttribute(readChild(port, 'service'), 'name') ?? ''),
+    state: internName(readAttribute(readChild(port, 'state'), 'state') ?? 'unknown'),
+    service: internName(readAttribute(readChild(port, 'service'), 'name') ?? ''),
   };
 }
 
 /**
- * A copy that does not point into the element's text. V8 keeps a substring of 13 or more characters as a
- * slice of its parent, so an address such as "198.18.100.200" would hold its whole <host> element (about
- * 800 bytes) in memory for as long as the snapshot keeps the address: 14 MiB over 20,000 hosts
- * (bench/nmap-xml.ts).
+ * A copy that does not point into nmap's stdout. V8 keeps a substring of 13 or more characters as a slice of
+ * the string it was cut from, which here is the stream's whole buffer (a 64 KiB read or more), so an address
+ * such as "198.18.100.200" would hold that buffer in memory for as long as the snapshot keeps the address.
  */
 function detachString(text: string): string {
   return Buffer.from(text, 'utf8').toString('utf8');
 }
 
+/**
+ * Port states and service names come from small sets (nmap-services has about 27,000 names, and a scan sees a
+ * few dozen), so each is kept once, detached, instead of once per port. The table stops growing at a bound so
+ * odd output cannot make it large.
+ */
+const NAMES = new Map<string, string>();
+const MAX_NAMES = 4096;
+
+function internName(text: string): string {
+  const known = NAMES.get(text);
+  if (known !== undefined) return known;
+  const copy = detachString(text);
+  if (NAMES.size < MAX_NAMES) NAMES.set(copy, copy);
+  return copy;
+}
+
 function parseProgressElement(text: string, hostsParsed: number): NmapXmlEvent {
   const where = `<taskprogress> after ${describeHostCount(hostsParsed)}`;
-  const element = parseElement(text, 'taskprogress', where);
+  const element = parseElement(text, PROGRESS_SHAPE, where);
   const remaining = readAttribute(element, 'remaining');
   return {
     kind: 'progress',
@@ -430,13 +461,13 @@ function parseProgressElement(text: string, hostsParsed: number): NmapXmlEvent {
 }
 
 function isSkippedTarget(text: string, hostsParsed: number): boolean {
-  const element = parseElement(text, 'target', `<target> after ${describeHostCount(hostsParsed)}`);
+  const element = parseElement(text, TARGET_SHAPE, `<target> after ${describeHostCount(hostsParsed)}`);
   return readAttribute(element, 'status') === 'skipped';
 }
 
 function parseRunstatsElement(text: string, targetsSkipped: number): NmapXmlEvent {
   const where = '<runstats>';
-  const element = parseElement(text, 'runstats', where);
+  const element = parseElement(text, RUNSTATS_SHAPE, where);
   const finished = readChild(element, 'finished');
   const hosts = readChild(element, 'hosts');
   if (finished === undefined || hosts === undefined) {
@@ -453,46 +484,38 @@ function parseRunstatsElement(text: string, targetsSkipped: number): NmapXmlEven
   };
 }
 
-/** Validates one complete element and returns its object; `where` names it in the error. */
-function parseElement(text: string, name: string, where: string): ParsedElement {
-  const validation = XMLValidator.validate(text);
-  if (validation !== true) {
-    throw invalidOutput(`nmap output has a malformed ${where}: ${validation.err.msg}`);
+/**
+ * Checks one complete element (cut out by the stream, so its name is known) and returns what `shape` keeps of
+ * it; `where` names it in the error.
+ */
+function parseElement(text: string, shape: ElementShape, where: string): XmlElement {
+  try {
+    return readXmlElement(text, shape);
+  } catch (err) {
+    throw malformed(err, where);
   }
-  const element = asElement((elementParser.parse(text) as ParsedElement)[name]);
-  if (element === undefined) {
-    throw invalidOutput(`nmap output has a malformed ${where}: expected <${name}>`);
-  }
-  return element;
 }
 
-function asElement(value: unknown): ParsedElement | undefined {
-  if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as ParsedElement;
-  // An element with neither attributes nor children parses as its (empty) text.
-  if (typeof value === 'string') return {};
-  return undefined;
+function malformed(err: unknown, where: string): unknown {
+  if (!(err instanceof XmlSyntaxError)) return err;
+  return new ExporterError('NMAP_OUTPUT_INVALID', `nmap output has a malformed ${where}: ${err.message}`, { cause: err });
 }
 
-function readChild(element: ParsedElement | undefined, name: string): ParsedElement | undefined {
-  return element === undefined ? undefined : asElement(element[name]);
+function readChild(element: XmlElement | undefined, name: string): XmlElement | undefined {
+  return element?.children.find((child) => child.name === name);
 }
 
-function readChildren(element: ParsedElement | undefined, name: string): ParsedElement[] {
-  const value = element?.[name];
-  if (!Array.isArray(value)) return [];
-  return value.flatMap((item: unknown): ParsedElement[] => {
-    const child = asElement(item);
-    return child === undefined ? [] : [child];
-  });
+function readChildren(element: XmlElement | undefined, name: string): XmlElement[] {
+  return element === undefined ? [] : element.children.filter((child) => child.name === name);
 }
 
-function readAttribute(element: ParsedElement | undefined, name: string): string | undefined {
-  const value = element?.[`@${name}`];
-  return typeof value === 'string' ? decodeXmlText(value) : undefined;
+function readAttribute(element: XmlElement | undefined, name: string): string | undefined {
+  const value = element?.attributes[name];
+  return value === undefined ? undefined : decodeXmlText(value);
 }
 
 /** nmap writes plain decimals (`27.29`, `1795700210`); anything else, hex or exponents included, is not its output. */
-function readNumberAttribute(element: ParsedElement, name: string, where: string): number {
+function readNumberAttribute(element: XmlElement, name: string, where: string): number {
   const raw = readAttribute(element, name);
   if (raw === undefined || !/^-?\d+(?:\.\d+)?$/.test(raw)) {
     throw invalidOutput(`nmap output has ${name}=${quoteSnippet(raw ?? '')} in ${where}, expected a number`);

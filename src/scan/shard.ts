@@ -2,51 +2,189 @@
  * Sharding the targets over replicas (`--shard=I/N`): a replica keeps the addresses whose hash is I mod N.
  * The hash is of the address's canonical text, so an address stays on its replica for as long as N stays
  * the same, whatever else changes in the target list; together the N replicas scan every address once.
+ *
+ * A shard is a filter over the target ranges, never a list of addresses: building one (at every config
+ * load) costs nothing, and the up to 16.7 M addresses are hashed only when a cycle counts or lists them.
  */
-import { buildTargetSet, enumerateAddresses, parseAddress } from './targets.ts';
-import type { AddressRange, TargetSet } from './types.ts';
+import type { Shard } from '../config/shard-setting.ts';
+import { formatAddress, formatIpv4Number } from '../net/addresses.ts';
+import type { AddressRange, IpFamily, TargetSet } from '../net/addresses.ts';
+import { generateRangeBlocks } from './cidr-blocks.ts';
+import type { ScanTargets } from './types.ts';
 
-export interface Shard {
-  readonly index: number;
-  readonly count: number;
+const FNV_OFFSET_BASIS = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+const CHAR_DOT = 0x2e;
+const CHAR_ZERO = 0x30;
+
+/**
+ * One FNV-1a step. The hash is carried as a signed 32-bit integer (the same bits), which V8 keeps in a
+ * register; it is read as unsigned only for the final modulo.
+ */
+function hashChar(hash: number, charCode: number): number {
+  return Math.imul(hash ^ charCode, FNV_PRIME);
 }
 
-export const NO_SHARDING: Shard = { index: 0, count: 1 };
-
-/** Enough for any fleet of replicas; a typo like 3/300000 is refused. */
-const MAX_SHARDS = 1024;
-
-export type ShardParse = { ok: true; shard: Shard } | { ok: false; reason: string };
-
-/** `I/N` with 0 <= I < N. */
-export function parseShard(text: string): ShardParse {
-  const match = /^(\d{1,4})\/(\d{1,4})$/.exec(text);
-  if (!match) return { ok: false, reason: 'is not I/N (this replica\'s index, from 0, and the number of replicas)' };
-  const index = Number(match[1]);
-  const count = Number(match[2]);
-  if (count < 1 || count > MAX_SHARDS) return { ok: false, reason: `has ${count} replicas; use 1 to ${MAX_SHARDS}` };
-  if (index >= count) return { ok: false, reason: `has index ${index}, which must be below the number of replicas (${count})` };
-  return { ok: true, shard: { index, count } };
+function shardOfHash(hash: number, count: number): number {
+  return (hash >>> 0) % count;
 }
 
 /** The replica an address belongs to: 32-bit FNV-1a of its canonical text, mod the number of replicas. */
 export function shardOfAddress(canonicalAddress: string, count: number): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < canonicalAddress.length; i += 1) {
-    hash ^= canonicalAddress.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash % count;
+  let hash = FNV_OFFSET_BASIS | 0;
+  for (let i = 0; i < canonicalAddress.length; i += 1) hash = hashChar(hash, canonicalAddress.charCodeAt(i));
+  return shardOfHash(hash, count);
 }
 
-/** This replica's part of the targets. One replica keeps the set as it is. */
-export function selectShard(targets: TargetSet, shard: Shard): TargetSet {
-  if (shard.count === 1) return targets;
-  const kept: AddressRange[] = [];
-  for (const address of enumerateAddresses(targets)) {
-    if (shardOfAddress(address, shard.count) !== shard.index) continue;
-    const parsed = parseAddress(address);
-    if (parsed) kept.push({ family: parsed.family, first: parsed.value, last: parsed.value });
+/** Continues a hash over an octet's decimal digits, as the canonical text writes them (no leading zeros). */
+function hashOctet(hash: number, octet: number): number {
+  let next = hash;
+  if (octet >= 100) next = hashChar(next, CHAR_ZERO + ((octet / 100) | 0));
+  if (octet >= 10) next = hashChar(next, CHAR_ZERO + (((octet / 10) | 0) % 10));
+  return hashChar(next, CHAR_ZERO + (octet % 10));
+}
+
+/**
+ * The hash of "a.b.c." for the /24 numbered `block` (the address's top 24 bits). The addresses of one
+ * /24 share it, so each address costs only its last octet's one to three digits: no text is written.
+ */
+function hashIpv4Prefix(block: number): number {
+  let hash = FNV_OFFSET_BASIS | 0;
+  hash = hashChar(hashOctet(hash, (block >>> 16) & 0xff), CHAR_DOT);
+  hash = hashChar(hashOctet(hash, (block >>> 8) & 0xff), CHAR_DOT);
+  return hashChar(hashOctet(hash, block & 0xff), CHAR_DOT);
+}
+
+/** The replica of an address given as a number; IPv6 is written out, its zero compression makes that simplest. */
+export function shardOfValue(family: IpFamily, value: bigint, count: number): number {
+  if (family === 6) return shardOfAddress(formatAddress(family, value), count);
+  const number = Number(value);
+  return shardOfHash(hashOctet(hashIpv4Prefix(number >>> 8), number & 0xff), count);
+}
+
+/**
+ * The addresses of an IPv4 range this shard keeps, counted. Plain numbers, one /24 at a time and no
+ * allocation per address: over 16.7 M addresses that is a fraction of a second, bigints would take many.
+ */
+function countKeptIpv4(range: AddressRange, shard: Shard): number {
+  const first = Number(range.first);
+  const last = Number(range.last);
+  let kept = 0;
+  for (let block = first >>> 8; block <= last >>> 8; block += 1) {
+    const prefixHash = hashIpv4Prefix(block);
+    const high = Math.min(last, block * 256 + 255);
+    for (let value = Math.max(first, block * 256); value <= high; value += 1) {
+      if (shardOfHash(hashOctet(prefixHash, value & 0xff), shard.count) === shard.index) kept += 1;
+    }
   }
-  return buildTargetSet(kept, []);
+  return kept;
+}
+
+/**
+ * The kept addresses of an IPv4 range as nmap target lines, ascending: each run of consecutive kept
+ * addresses as CIDR blocks, a lone address (most of them, with several replicas) written straight from
+ * its number. One generator from hash to text, as each layer of generators costs as much as the hashing.
+ */
+function* keptIpv4Lines(range: AddressRange, shard: Shard): Generator<string> {
+  const first = Number(range.first);
+  const last = Number(range.last);
+  let runFirst = -1;
+  let runLast = -2;
+  for (let block = first >>> 8; block <= last >>> 8; block += 1) {
+    const prefixHash = hashIpv4Prefix(block);
+    const high = Math.min(last, block * 256 + 255);
+    for (let value = Math.max(first, block * 256); value <= high; value += 1) {
+      if (shardOfHash(hashOctet(prefixHash, value & 0xff), shard.count) !== shard.index) continue;
+      if (value === runLast + 1) {
+        runLast = value;
+        continue;
+      }
+      if (runFirst === runLast) yield formatIpv4Number(runFirst);
+      else if (runFirst >= 0) yield* generateRangeBlocks({ family: 4, first: BigInt(runFirst), last: BigInt(runLast) });
+      runFirst = value;
+      runLast = value;
+    }
+  }
+  if (runFirst === runLast) yield formatIpv4Number(runFirst);
+  else if (runFirst >= 0) yield* generateRangeBlocks({ family: 4, first: BigInt(runFirst), last: BigInt(runLast) });
+}
+
+/** The kept addresses of an IPv6 range as maximal runs, ascending, over bigints: IPv6 targets are rarely large. */
+function* keptIpv6Runs(range: AddressRange, shard: Shard): Generator<AddressRange> {
+  let runFirst: bigint | undefined;
+  for (let value = range.first; value <= range.last; value++) {
+    if (shardOfValue(6, value, shard.count) === shard.index) {
+      runFirst ??= value;
+    } else if (runFirst !== undefined) {
+      yield { family: 6, first: runFirst, last: value - 1n };
+      runFirst = undefined;
+    }
+  }
+  if (runFirst !== undefined) yield { family: 6, first: runFirst, last: range.last };
+}
+
+
+/** This replica's part of the targets, as a filter: nothing is hashed until it is counted or listed. */
+export function selectShard(targets: TargetSet, shard: Shard): ShardedTargets {
+  return new ShardedTargets(targets, shard);
+}
+
+export class ShardedTargets implements ScanTargets {
+  readonly #targets: TargetSet;
+  readonly #shard: Shard;
+  /** Counting a shard hashes every address; the set never changes, so each family is counted once. */
+  readonly #counts = new Map<IpFamily, number>();
+
+  constructor(targets: TargetSet, shard: Shard) {
+    this.#targets = targets;
+    this.#shard = shard;
+  }
+
+  count(): number {
+    return this.countFamily(4) + this.countFamily(6);
+  }
+
+  countFamily(family: IpFamily): number {
+    let count = this.#counts.get(family);
+    if (count === undefined) {
+      count = 0;
+      for (const range of this.#rangesOf(family)) count += this.#countKept(range);
+      this.#counts.set(family, count);
+    }
+    return count;
+  }
+
+  /** CIDR blocks over each run of consecutive kept addresses: the whole ranges when not sharded. */
+  *nmapTargets(family: IpFamily): Generator<string> {
+    for (const range of this.#rangesOf(family)) {
+      if (this.#shard.count === 1) yield* generateRangeBlocks(range);
+      else if (family === 4) yield* keptIpv4Lines(range, this.#shard);
+      else for (const run of keptIpv6Runs(range, this.#shard)) yield* generateRangeBlocks(run);
+    }
+  }
+
+  /**
+   * Every kept address as text, IPv4 before IPv6, ascending, one at a time. Address by address through
+   * shardOfValue, apart from the fast paths above, so the two can be checked against each other.
+   */
+  *addresses(): Generator<string> {
+    const { index, count } = this.#shard;
+    for (const range of this.#targets.ranges) {
+      for (let value = range.first; value <= range.last; value++) {
+        if (count === 1 || shardOfValue(range.family, value, count) === index) yield formatAddress(range.family, value);
+      }
+    }
+  }
+
+  #rangesOf(family: IpFamily): AddressRange[] {
+    return this.#targets.ranges.filter((range) => range.family === family);
+  }
+
+  #countKept(range: AddressRange): number {
+    if (this.#shard.count === 1) return Number(range.last - range.first + 1n);
+    if (range.family === 4) return countKeptIpv4(range, this.#shard);
+    let kept = 0;
+    for (const run of keptIpv6Runs(range, this.#shard)) kept += Number(run.last - run.first + 1n);
+    return kept;
+  }
 }

@@ -1,33 +1,24 @@
 /** The data that crosses the scanner boundary: what to scan, and what nmap found. */
+import type { NmapTuning } from '../config/schema.ts';
+import type { IpFamily } from '../net/addresses.ts';
+import type { Protocol } from '../net/port-spec.ts';
 
-export type IpFamily = 4 | 6;
-export type Protocol = 'tcp' | 'udp' | 'sctp';
 export type ScanType = 'syn' | 'connect';
 
-/** An inclusive range of addresses of one family, as integers. */
-export interface AddressRange {
-  readonly family: IpFamily;
-  readonly first: bigint;
-  readonly last: bigint;
-}
-
-/** Sorted, merged, non-overlapping ranges after exclusion; `count` is the number of addresses. */
-export interface TargetSet {
-  readonly ranges: readonly AddressRange[];
-  readonly count: number;
-}
-
-export interface NmapTuning {
-  readonly timingTemplate: number;
-  readonly maxRttTimeoutMs: number;
-  readonly maxRetries: number;
-  readonly minRate: number;
-  readonly hostTimeoutMs: number;
+/**
+ * The addresses one scan covers, read on demand: with sharding, counting or listing them hashes every
+ * address, so nothing is enumerated until a cycle (or a scrape) asks.
+ */
+export interface ScanTargets {
+  count(): number;
+  countFamily(family: IpFamily): number;
+  /** nmap's stdin lines for one family (CIDR blocks or single addresses), ascending, one at a time. */
+  nmapTargets(family: IpFamily): Generator<string>;
 }
 
 export interface ScanJob {
   readonly nmapPath: string;
-  readonly targets: TargetSet;
+  readonly targets: ScanTargets;
   /** A validated nmap TCP port list such as "1-1024,3306,6379". */
   readonly ports: string;
   readonly scanType: 'auto' | ScanType;

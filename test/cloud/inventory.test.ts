@@ -9,12 +9,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { CloudCredentials } from '../../src/cloud/clouds-config.ts';
+import type { CloudCredentials } from '../../src/cloud/cloud-credentials.ts';
 import { KeystoneSession } from '../../src/cloud/keystone.ts';
 import { OpenStackInventory } from '../../src/cloud/openstack.ts';
-import { loadCloudCredentials } from '../../src/config/load.ts';
 import type { AddressOwner, InventorySnapshot } from '../../src/core/inventory.ts';
-import { OPENSTACK_DEFAULTS, credentialsFor, readSeed } from '../support/openstack-lab.ts';
+import { OPENSTACK_DEFAULTS, credentialsFor, loadCredentials, readSeed } from '../support/openstack-lab.ts';
 import type { Seed } from '../support/openstack-lab.ts';
 
 function sessionFor(credentials: CloudCredentials, options: { clock?: () => number; requests?: string[] } = {}) {
@@ -97,7 +96,7 @@ describe('OpenStack inventory against the lab cloud', () => {
 
   it('application credentials by id (OS_* variables) and by name with access rules (clouds.yaml) read the same inventory', async () => {
     const plain = seed.application_credentials.full;
-    const byEnvironment = await loadCloudCredentials(OPENSTACK_DEFAULTS, {
+    const byEnvironment = await loadCredentials(OPENSTACK_DEFAULTS, {
       OS_AUTH_TYPE: 'v3applicationcredential',
       OS_AUTH_URL: seed.auth_url,
       OS_APPLICATION_CREDENTIAL_ID: plain.id,

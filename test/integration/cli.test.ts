@@ -35,6 +35,32 @@ describe('command line', () => {
     );
   });
 
+  it('--config.check resolves the clouds.yaml the config names and says where the credentials come from', async () => {
+    const clouds = join(dir, 'clouds.yaml');
+    const config = join(dir, 'with-cloud.yml');
+    await writeFile(
+      clouds,
+      'clouds:\n  lab:\n    auth:\n      auth_url: http://127.0.0.1:5000/v3\n      application_credential_id: ac-1\n' +
+        '      application_credential_secret: S3CRET\n    auth_type: v3applicationcredential\n',
+    );
+    await writeFile(config, `openstack:\n  cloud: lab\n  clouds_file: ${clouds}\n`);
+    const { code, stdout, stderr } = await runExporter([`--config.file=${config}`, '--config.check'], { cwd: dir });
+    assert.deepEqual([code, stderr], [0, '']);
+    assert.equal(stdout, `${config}: config is valid (1 targets, OpenStack credentials from cloud "lab" in ${clouds})\n`);
+  });
+
+  it('names a bad clouds.yaml entry: --config.check exits 1, a start exits 2', async () => {
+    const clouds = join(dir, 'bad-clouds.yaml');
+    const config = join(dir, 'with-bad-cloud.yml');
+    await writeFile(clouds, 'clouds:\n  lab:\n    auth_type: v3applicationcredential\n    auth:\n      application_credential_id: ac-1\n');
+    await writeFile(config, `openstack:\n  cloud: lab\n  clouds_file: ${clouds}\n`);
+    const check = await runExporter([`--config.file=${config}`, '--config.check'], { cwd: dir });
+    const start = await runExporter([`--config.file=${config}`, '--web.listen-address=127.0.0.1:0'], { cwd: dir });
+    const expected = `${clouds}: clouds.lab.auth.auth_url is required\n${clouds}: clouds.lab.auth.application_credential_secret is required\n`;
+    assert.deepEqual([check.code, check.stdout, check.stderr], [1, '', expected]);
+    assert.deepEqual([start.code, start.stderr], [2, expected]);
+  });
+
   it('refuses to start on an invalid config with exit 2 and no stack trace', async () => {
     const { code, stderr } = await runExporter([`--config.file=${bad}`, '--web.listen-address=127.0.0.1:0']);
     assert.equal(code, 2);

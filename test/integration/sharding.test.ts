@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { chmod, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildTargetSet, enumerateAddresses, parseTargetSpec } from '../../src/scan/targets.ts';
+import { buildTargetSet, enumerateAddresses, parseTargetSpec } from '../../src/net/addresses.ts';
 import { startLab } from '../lab/netns-lab.ts';
 import type { Lab } from '../lab/netns-lab.ts';
 import { runExporter } from '../support/exporter-process.ts';

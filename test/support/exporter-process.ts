@@ -29,7 +29,7 @@ export async function startExporter(args: readonly string[], options: { cwd?: st
   const logs: Record<string, unknown>[] = [];
   let stderrText = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const listening = new Promise<string>((resolve, reject) => {
+  const listening = new Promise<Record<string, unknown>>((resolve, reject) => {
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (chunk: string) => {
       stderrText += chunk;
@@ -38,13 +38,14 @@ export async function startExporter(args: readonly string[], options: { cwd?: st
       for (const line of lines) {
         const entry = parseLogLine(line);
         logs.push(entry);
-        if (entry['msg'] === 'listening') resolve(String(entry['address']));
+        if (entry['msg'] === 'listening') resolve(entry);
       }
     });
     void exited.then((code) => reject(new Error(`exporter exited with ${code} before listening: ${JSON.stringify(logs.slice(-5))}`)));
   });
-  const address = await withDeadline(listening, 20_000, 'the exporter to listen');
-  const baseUrl = `http://${address}`;
+  const listened = await withDeadline(listening, 20_000, 'the exporter to listen');
+  // With a web config that turns TLS on, the exporter says so; fetch then needs the test's CA, see web-config.test.ts.
+  const baseUrl = `${listened['tls'] === true ? 'https' : 'http'}://${String(listened['address'])}`;
   const scrape = async (): Promise<Sample[]> => parseExposition(await (await fetch(`${baseUrl}/metrics`)).text());
   return {
     baseUrl,

@@ -4,8 +4,10 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadCloudCredentials } from '../../src/config/load.ts';
-import type { CloudCredentials } from '../../src/cloud/clouds-config.ts';
+import type { CloudCredentials } from '../../src/cloud/cloud-credentials.ts';
+import { loadCloudCredentials } from '../../src/cloud/clouds-config.ts';
+import type { Environment } from '../../src/cloud/os-environment.ts';
+import { readOptionalYamlFile } from '../../src/config/load.ts';
 import type { OpenStackConfig } from '../../src/config/schema.ts';
 
 export const LAB_STATE = process.env['EXPOSURE_OSLAB_STATE'] ?? '/var/lib/exposure-exporter-oslab';
@@ -110,7 +112,12 @@ export function renderCloudsYaml(seed: Seed): string {
 export async function credentialsFor(seed: Seed, dir: string, cloud: string): Promise<CloudCredentials> {
   const path = join(dir, 'clouds.yaml');
   await writeFile(path, renderCloudsYaml(seed));
-  return loadCloudCredentials({ ...OPENSTACK_DEFAULTS, cloud, cloudsFile: path }, {}, dir);
+  return loadCredentials({ ...OPENSTACK_DEFAULTS, cloud, cloudsFile: path }, {}, dir);
+}
+
+/** Credentials as the exporter resolves them at start, with dir as home and working directory. */
+export function loadCredentials(openstack: OpenStackConfig, env: Environment, dir: string): Promise<CloudCredentials> {
+  return loadCloudCredentials({ openstack, env, homeDir: dir, cwd: dir, readYamlFile: readOptionalYamlFile });
 }
 
 /**

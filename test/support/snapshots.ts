@@ -1,5 +1,5 @@
 /** Realistic scan results and exporter states shared by the metrics, report and HTTP tests. */
-import type { Config } from '../../src/config/schema.ts';
+import type { ExporterConfig } from '../../src/core/exporter-config.ts';
 import { ExporterState } from '../../src/core/exporter-state.ts';
 import { completeCycle, failCycle } from '../../src/core/health.ts';
 import type { CycleAttempt } from '../../src/core/health.ts';
@@ -19,7 +19,8 @@ exceptions:
     expires: 2099-01-31
 `;
 
-export function testConfig(yaml = TEST_CONFIG_YAML): Config {
+/** The config as the exporter runs it (settings, scan plan, classification rules) from YAML text. */
+export function testConfig(yaml = TEST_CONFIG_YAML): ExporterConfig {
   return configWith(yaml);
 }
 
@@ -58,10 +59,10 @@ export const FIRST_HOSTS: ObservedHost[] = [
 ];
 
 /** An exporter state after two cycles: the second closed 9200 on .7 and opened 27017 on .10. */
-export function twoCycleState(config: Config = testConfig()): { state: ExporterState; first: Snapshot; second: Snapshot } {
+export function twoCycleState(config: ExporterConfig = testConfig()): { state: ExporterState; first: Snapshot; second: Snapshot } {
   const state = new ExporterState({ config, startedAt: new Date('2026-11-26T01:00:00Z') });
   const snapshotAt = (hosts: readonly ObservedHost[], finishedAt: string, previous: Snapshot | undefined): Snapshot =>
-    buildSnapshot({ result: scanResult(hosts, finishedAt), inventory: NO_INVENTORY, rules: config, previous });
+    buildSnapshot({ result: scanResult(hosts, finishedAt), inventory: NO_INVENTORY, rules: config.rules, previous });
   const first = snapshotAt(FIRST_HOSTS, '2026-11-26T01:00:41.200Z', undefined);
   recordCompletedCycle(state, attemptFor(1, first), first);
   const secondHosts: ObservedHost[] = [
@@ -84,6 +85,6 @@ export function recordFailedCycle(state: ExporterState, attempt: CycleAttempt): 
   state.recordScan(failCycle(state.health.scan, attempt));
 }
 
-function attemptFor(cycle: number, snapshot: Snapshot) {
-  return { cycle, startedAt: snapshot.scan.startedAt, finishedAt: snapshot.scan.finishedAt, success: true, error: null };
+function attemptFor(cycle: number, snapshot: Snapshot): CycleAttempt {
+  return { cycle, scope: snapshot.scan.scope, addressesScanned: snapshot.scan.addressesScanned, startedAt: snapshot.scan.startedAt, finishedAt: snapshot.scan.finishedAt, success: true, error: null };
 }

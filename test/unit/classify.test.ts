@@ -1,20 +1,24 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defaultConfig } from '../../src/config/schema.ts';
-import type { Config } from '../../src/config/schema.ts';
 import { classifyPort, exceptionApplies, matchesGlob } from '../../src/core/classify.ts';
-import type { Classification } from '../../src/core/classify.ts';
+import type { Classification, ClassificationRules } from '../../src/core/classify.ts';
+import { buildClassificationRules } from '../../src/core/exporter-config.ts';
 import { UNKNOWN_OWNER } from '../../src/core/inventory.ts';
 import type { AddressOwner } from '../../src/core/inventory.ts';
-import type { Protocol } from '../../src/scan/types.ts';
+import type { Protocol } from '../../src/net/port-spec.ts';
 import { SHOP_DB, BLOG_WEB } from '../support/owners.ts';
-import { configWith } from '../support/config.ts';
+import { rulesWith } from '../support/config.ts';
 
 const NOW = new Date('2026-11-26T02:00:00.000Z');
 
+function defaultRules(): ClassificationRules {
+  return buildClassificationRules(defaultConfig());
+}
+
 /** One exception with the given match, expiring long after NOW unless told otherwise. */
-function configWithException(match: string, expires = '2027-01-31'): Config {
-  return configWith(`
+function configWithException(match: string, expires = '2027-01-31'): ClassificationRules {
+  return rulesWith(`
 exceptions:
   - name: approved
     match: ${match}
@@ -24,7 +28,7 @@ exceptions:
 }
 
 function classify(
-  config: Config,
+  config: ClassificationRules,
   target: { ip?: string; owner?: AddressOwner; port: number; protocol?: Protocol; service?: string },
   now: Date = NOW,
 ): Classification {
@@ -45,12 +49,12 @@ describe('classifyPort', () => {
   describe('standard ports', () => {
     for (const port of [22, 80, 443]) {
       it(`${port}/tcp is standard under the default standard_ports`, () => {
-        assert.deepEqual(classify(defaultConfig(), { port }), { class: 'standard', severity: null, exception: null });
+        assert.deepEqual(classify(defaultRules(), { port }), { class: 'standard', severity: null, exception: null });
       });
     }
 
     it('a standard port number on another protocol is not standard', () => {
-      assert.deepEqual(classify(defaultConfig(), { port: 22, protocol: 'udp' }), {
+      assert.deepEqual(classify(defaultRules(), { port: 22, protocol: 'udp' }), {
         class: 'nonstandard',
         severity: 'low',
         exception: null,
@@ -58,7 +62,7 @@ describe('classifyPort', () => {
     });
 
     it('custom standard_ports replace the defaults', () => {
-      const config = configWith('standard_ports: ["8443/tcp"]\n');
+      const config = rulesWith('standard_ports: ["8443/tcp"]\n');
       assert.equal(classify(config, { port: 8443 }).class, 'standard');
       assert.deepEqual(classify(config, { port: 22 }), { class: 'nonstandard', severity: 'low', exception: null });
     });
@@ -71,7 +75,7 @@ describe('classifyPort', () => {
 
   describe('nonstandard ports and severity', () => {
     it('an open redis port is nonstandard and high', () => {
-      assert.deepEqual(classify(defaultConfig(), { port: 6379, service: 'redis' }), {
+      assert.deepEqual(classify(defaultRules(), { port: 6379, service: 'redis' }), {
         class: 'nonstandard',
         severity: 'high',
         exception: null,
@@ -79,7 +83,7 @@ describe('classifyPort', () => {
     });
 
     it('9200 is high by its number although nmap names it wap-wsp', () => {
-      assert.deepEqual(classify(defaultConfig(), { port: 9200, service: 'wap-wsp' }), {
+      assert.deepEqual(classify(defaultRules(), { port: 9200, service: 'wap-wsp' }), {
         class: 'nonstandard',
         severity: 'high',
         exception: null,
@@ -87,7 +91,7 @@ describe('classifyPort', () => {
     });
 
     it('a port nmap calls ssh is not standard when its number is not', () => {
-      assert.deepEqual(classify(defaultConfig(), { port: 2222, service: 'ssh' }), {
+      assert.deepEqual(classify(defaultRules(), { port: 2222, service: 'ssh' }), {
         class: 'nonstandard',
         severity: 'low',
         exception: null,
@@ -95,18 +99,18 @@ describe('classifyPort', () => {
     });
 
     it('a port nmap calls redis on an unlisted number is low', () => {
-      assert.equal(classify(defaultConfig(), { port: 16379, service: 'redis' }).severity, 'low');
+      assert.equal(classify(defaultRules(), { port: 16379, service: 'redis' }).severity, 'low');
     });
 
     it('the Docker API is critical, rsync medium and an unlisted port low', () => {
-      const config = defaultConfig();
+      const config = defaultRules();
       assert.equal(classify(config, { port: 2375 }).severity, 'critical');
       assert.equal(classify(config, { port: 873 }).severity, 'medium');
       assert.equal(classify(config, { port: 8080 }).severity, 'low');
     });
 
     it('severity_overrides raise an unlisted port and change a built-in one', () => {
-      const config = configWith('severity_overrides: {"8080/tcp": medium, "6379/tcp": critical, "2375/tcp": low}\n');
+      const config = rulesWith('severity_overrides: {"8080/tcp": medium, "6379/tcp": critical, "2375/tcp": low}\n');
       assert.equal(classify(config, { port: 8080 }).severity, 'medium');
       assert.equal(classify(config, { port: 6379 }).severity, 'critical');
       assert.equal(classify(config, { port: 2375 }).severity, 'low');
@@ -114,7 +118,7 @@ describe('classifyPort', () => {
     });
 
     it('a severity override on a standard port leaves it standard', () => {
-      const config = configWith('severity_overrides: {"22/tcp": critical}\n');
+      const config = rulesWith('severity_overrides: {"22/tcp": critical}\n');
       assert.deepEqual(classify(config, { port: 22 }), { class: 'standard', severity: null, exception: null });
     });
   });
@@ -220,7 +224,7 @@ describe('classifyPort', () => {
     });
 
     it('the first matching exception names the excepted port', () => {
-      const config = configWith(`
+      const config = rulesWith(`
 exceptions:
   - name: shop-cache
     match: {tenant: shop, ports: ["6379/tcp"]}

@@ -5,7 +5,7 @@ import { ExporterState } from '../../src/core/exporter-state.ts';
 import { recordInventoryFailure, recordInventoryRead } from '../../src/core/health.ts';
 import { NO_INVENTORY } from '../../src/core/inventory.ts';
 import { buildSnapshot } from '../../src/core/snapshot.ts';
-import { createMetricsEndpoint } from '../../src/metrics/collectors.ts';
+import { appendLiveExposition, createMetricsEndpoint } from '../../src/metrics/collectors.ts';
 import { lintExposition } from '../support/exposition.ts';
 import { assertGolden } from '../support/golden.ts';
 import { recordCompletedCycle, recordFailedCycle, scanResult, testConfig, twoCycleState } from '../support/snapshots.ts';
@@ -26,6 +26,8 @@ describe('exporter metrics', () => {
     const { state } = twoCycleState();
     recordFailedCycle(state, {
       cycle: 3,
+      scope: 'sweep',
+      addressesScanned: 16,
       startedAt: new Date('2026-11-26T03:00:00Z'),
       finishedAt: new Date('2026-11-26T03:50:00Z'),
       success: false,
@@ -44,10 +46,10 @@ describe('exporter metrics', () => {
     const third = buildSnapshot({
       result: scanResult([{ ip: '203.0.113.7', openPorts: [{ port: 22, protocol: 'tcp', service: 'ssh' }] }], '2026-11-26T03:00:41.200Z'),
       inventory: NO_INVENTORY,
-      rules: config,
+      rules: config.rules,
       previous: second,
     });
-    recordCompletedCycle(state, { cycle: 3, startedAt: third.scan.startedAt, finishedAt: third.scan.finishedAt, success: true, error: null }, third);
+    recordCompletedCycle(state, { cycle: 3, scope: 'sweep', addressesScanned: 16, startedAt: third.scan.startedAt, finishedAt: third.scan.finishedAt, success: true, error: null }, third);
     const text = await render(state);
     assert.doesNotMatch(text, /^exposure_port_open\{/m);
     assert.doesNotMatch(text, /^exposure_port_first_seen_timestamp_seconds\{/m);
@@ -107,6 +109,18 @@ describe('exporter metrics', () => {
     assert.match(identity.toString('utf8'), /^exposure_scans_total\{result="success"\} 2$/m);
   });
 
+  it('appends another module\'s live metrics after the exposition, as one more gzip member', async () => {
+    const { state } = twoCycleState();
+    const base = createMetricsEndpoint({ state, build: BUILD, processMetrics: false });
+    const extra = '# HELP test_extra Extra.\n# TYPE test_extra gauge\ntest_extra 1\n';
+    const endpoint = appendLiveExposition(base, async () => extra);
+    const text = await endpoint.render();
+    assert.equal(text, `${await base.render()}${extra}`);
+    const compressed = await endpoint.renderBody({ gzip: true });
+    assert.equal(compressed.length, 3);
+    assert.equal(gunzipSync(Buffer.concat(compressed)).toString('utf8'), text);
+  });
+
   it('renders the snapshot part once per snapshot or config while the live part follows every scrape', async () => {
     const { state, second } = twoCycleState();
     let renders = 0;
@@ -115,6 +129,8 @@ describe('exporter metrics', () => {
     await endpoint.renderBody({ gzip: true });
     recordFailedCycle(state, {
       cycle: 3,
+      scope: 'sweep',
+      addressesScanned: 16,
       startedAt: new Date('2026-11-26T03:00:00Z'),
       finishedAt: new Date('2026-11-26T03:10:00Z'),
       success: false,
@@ -127,10 +143,10 @@ describe('exporter metrics', () => {
     const third = buildSnapshot({
       result: scanResult([{ ip: '203.0.113.7', openPorts: [{ port: 6379, protocol: 'tcp', service: 'redis' }] }], '2026-11-26T04:00:41.200Z'),
       inventory: NO_INVENTORY,
-      rules: state.config,
+      rules: state.config.rules,
       previous: second,
     });
-    recordCompletedCycle(state, { cycle: 4, startedAt: third.scan.startedAt, finishedAt: third.scan.finishedAt, success: true, error: null }, third);
+    recordCompletedCycle(state, { cycle: 4, scope: 'sweep', addressesScanned: 16, startedAt: third.scan.startedAt, finishedAt: third.scan.finishedAt, success: true, error: null }, third);
     const afterSwap = await endpoint.render();
     assert.equal(renders, 2);
     assert.doesNotMatch(afterSwap, /^exposure_port_open\{ip="203.0.113.9",/m);
@@ -147,3 +163,35 @@ describe('exporter metrics', () => {
   });
 });
 
+
+describe('sweep and inventory_file metrics', () => {
+  const config = testConfig(
+    'scan:\n  targets: ["203.0.113.0/28", "2001:db8::/64"]\ninventory_file: {path: inventory.yml}\n',
+  );
+
+  it('are absent without an inventory, so the exposition without one stays as it was', async () => {
+    const text = await render(twoCycleState().state);
+    assert.doesNotMatch(text, /exposure_sweep_|exposure_inventory_file_/);
+  });
+
+  it('describe the last sweep, the ranges never swept and the file health once an inventory_file is configured', async () => {
+    const state = new ExporterState({ config, startedAt: new Date('2026-11-26T01:00:00Z') });
+    const before = await render(state);
+    assert.match(before, /^exposure_sweep_ranges_skipped 1$/m);
+    assert.doesNotMatch(before, /^exposure_sweep_last_success_timestamp_seconds /m, 'absent before the first sweep');
+    assert.doesNotMatch(before, /^exposure_inventory_file_up /m, 'absent before the first read');
+    state.recordInventoryFile(recordInventoryFailure(recordInventoryRead({ ...NO_INVENTORY, source: 'file' }, new Date()), new Date()));
+    const result = scanResult([], '2026-11-26T01:00:41.200Z', { hostsUp: 5 });
+    const snapshot = buildSnapshot({ result, inventory: { ...NO_INVENTORY, source: 'file' }, rules: config.rules, previous: undefined });
+    recordCompletedCycle(state, { cycle: 1, scope: 'sweep', addressesScanned: 16, startedAt: result.startedAt, finishedAt: result.finishedAt, success: true, error: null }, snapshot);
+    const text = await render(state);
+    assert.match(text, /^exposure_sweep_duration_seconds 41.2$/m);
+    assert.match(text, /^exposure_sweep_last_success_timestamp_seconds 1795654841.2$/m);
+    assert.match(text, /^exposure_sweep_addresses_up 5$/m);
+    assert.match(text, /^exposure_inventory_file_up 0$/m);
+    assert.match(text, /^exposure_inventory_file_addresses 0$/m);
+    const { code, output } = await lintExposition(text);
+    assert.equal(output, '');
+    assert.equal(code, 0);
+  });
+});

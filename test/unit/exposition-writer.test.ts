@@ -11,6 +11,7 @@ import { registerGaugeFamily } from '../../src/metrics/gauges.ts';
 import { CYCLE_RESULT_FAMILIES } from '../../src/metrics/health-metrics.ts';
 import { listInfoFamilies } from '../../src/metrics/info-metrics.ts';
 import type { SnapshotInput } from '../../src/metrics/snapshot-exposition.ts';
+import { SWEEP_FAMILIES } from '../../src/metrics/sweep-metrics.ts';
 import { lintExposition } from '../support/exposition.ts';
 import { FIRST_HOSTS, scanResult, testConfig } from '../support/snapshots.ts';
 
@@ -110,10 +111,10 @@ describe('exposition writer', () => {
     const snapshot = buildSnapshot({
       result: scanResult(FIRST_HOSTS, '2026-11-26T01:00:41.200Z'),
       inventory: { ...NO_INVENTORY, source: 'openstack', owners },
-      rules: config,
+      rules: config.rules,
       previous: undefined,
     });
-    const families = [...EXPOSURE_FAMILIES, ...CYCLE_RESULT_FAMILIES, ...listInfoFamilies(hostileBuild())];
+    const families = [...EXPOSURE_FAMILIES, ...CYCLE_RESULT_FAMILIES, ...SWEEP_FAMILIES, ...listInfoFamilies(hostileBuild())];
     const input: SnapshotInput = { snapshot, config };
     const written = renderWithWriter(families, input);
     assert.equal(written, await renderWithPromClient(families, input));

@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  INVENTORY_NOT_READ,
   NO_CYCLE_YET,
   acceptReload,
   completeCycle,
   failCycle,
   initialHealth,
   inventoryForJoin,
+  mergeInventories,
   recordInventoryFailure,
   recordInventoryRead,
   rejectReload,
@@ -14,7 +16,7 @@ import {
   startCycle,
 } from '../../src/core/health.ts';
 import type { CycleAttempt } from '../../src/core/health.ts';
-import { NO_INVENTORY } from '../../src/core/inventory.ts';
+import { NO_INVENTORY, UNKNOWN_OWNER } from '../../src/core/inventory.ts';
 import type { InventorySnapshot } from '../../src/core/inventory.ts';
 import { twoCycleState } from '../support/snapshots.ts';
 
@@ -22,7 +24,7 @@ const T1 = new Date('2026-11-26T01:00:00.000Z');
 const T2 = new Date('2026-11-26T02:00:00.000Z');
 
 function attempt(cycle: number, error: CycleAttempt['error'] = null): CycleAttempt {
-  return { cycle, startedAt: T1, finishedAt: new Date(T1.getTime() + 41_200), success: error === null, error };
+  return { cycle, scope: 'sweep', addressesScanned: 16, startedAt: T1, finishedAt: new Date(T1.getTime() + 41_200), success: error === null, error };
 }
 
 const READ: InventorySnapshot = { ...NO_INVENTORY, source: 'openstack', syncedAt: T1, servers: 3 };
@@ -76,6 +78,40 @@ describe('inventory health', () => {
     assert.deepEqual(failed, { lastGood: READ, up: false, attemptedAt: T2 });
     assert.deepEqual(inventoryForJoin(failed), { ...READ, up: false });
     assert.equal(good.up, true, 'the earlier value is unchanged');
+  });
+});
+
+describe('mergeInventories', () => {
+  const owner = (vmName: string, ownerKind: string) => ({ ...UNKNOWN_OWNER, vmName, ownerKind });
+  const cloud = recordInventoryRead(
+    { ...READ, owners: new Map([['203.0.113.7', owner('db-1', 'compute')], ['203.0.113.8', owner('web-1', 'compute')]]) },
+    T1,
+  );
+  const file = recordInventoryRead(
+    { ...NO_INVENTORY, source: 'file', syncedAt: T2, servers: 1, owners: new Map([['203.0.113.7', owner('old-db', 'baremetal')], ['192.0.2.10', owner('backup-1', 'baremetal')]]) },
+    T2,
+  );
+
+  it('lets OpenStack win where both name an address, and keeps what only the file names', () => {
+    const merged = mergeInventories({ openstack: cloud, file });
+    assert.equal(merged.source, 'openstack+file');
+    assert.deepEqual(
+      [...merged.owners].map(([ip, o]) => [ip, o.vmName]).sort(),
+      [['192.0.2.10', 'backup-1'], ['203.0.113.7', 'db-1'], ['203.0.113.8', 'web-1']],
+    );
+    assert.equal(merged.servers, 4);
+    assert.deepEqual(merged.syncedAt, T1, 'the older of the two reads');
+  });
+
+  it('is down when either source is down', () => {
+    assert.equal(mergeInventories({ openstack: cloud, file: recordInventoryFailure(file, T2) }).up, false);
+    assert.equal(mergeInventories({ openstack: cloud, file }).up, true);
+  });
+
+  it('names the configured source even before its first read, and none without any', () => {
+    assert.equal(mergeInventories({ file: INVENTORY_NOT_READ }).source, 'file');
+    assert.equal(mergeInventories({ openstack: INVENTORY_NOT_READ }).source, 'openstack');
+    assert.equal(mergeInventories({}), NO_INVENTORY);
   });
 });
 

@@ -5,7 +5,7 @@ import { ExporterState } from '../../src/core/exporter-state.ts';
 import { NO_INVENTORY } from '../../src/core/inventory.ts';
 import type { Inventory, InventorySnapshot } from '../../src/core/inventory.ts';
 import { InventoryRefresher, listAddressesOutsideTargets } from '../../src/core/inventory-refresher.ts';
-import { ExporterError } from '../../src/errors.ts';
+import { ExporterError, InventoryFileError } from '../../src/errors.ts';
 import { createLogger } from '../../src/log.ts';
 import { SHOP_DB } from '../support/owners.ts';
 import { testConfig } from '../support/snapshots.ts';
@@ -43,7 +43,7 @@ function setup(outcomes: (InventorySnapshot | Error | 'never')[], now = () => ne
   const log = createLogger({ level: 'debug', format: 'json', write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) });
   const state = new ExporterState({ config: CONFIG, startedAt: now() });
   const inventory = new ScriptedInventory(outcomes);
-  const settings = CONFIG.openstack!;
+  const settings = CONFIG.settings.openstack!;
   const refresher = new InventoryRefresher({ inventory, state, log, settings, clock: { ...systemClock, now } });
   return { state, inventory, refresher, lines };
 }
@@ -98,5 +98,34 @@ describe('InventoryRefresher', () => {
       ['inventory incomplete', 'Keystone refused to list users (403); user labels show ids instead of names'],
       ['inventory addresses outside scan.targets are not scanned', '198.51.100.4'],
     ]);
+  });
+});
+
+describe('InventoryRefresher for the inventory_file', () => {
+  it('keeps its own health slot: an invalid file keeps the last good owners and leaves the OpenStack inventory alone', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const log = createLogger({ level: 'debug', format: 'json', write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const state = new ExporterState({ config: CONFIG, startedAt: new Date('2026-11-26T01:00:00Z') });
+    const good = { ...inventoryOf([]), source: 'file' as const };
+    const invalid = new InventoryFileError('inventory.yml', ['[3].ip: "10.0.0.300" is not a valid IP address']);
+    const refresher = new InventoryRefresher({
+      inventory: new ScriptedInventory([good, invalid]),
+      state,
+      log,
+      settings: { refreshIntervalMs: 60_000, requestTimeoutMs: 5000 },
+      kind: 'file',
+      clock: { ...systemClock, now: () => new Date('2026-11-26T01:00:00Z') },
+    });
+    await refresher.refresh();
+    await refresher.refresh();
+    assert.deepEqual(state.health.inventoryFile, { lastGood: good, up: false, attemptedAt: new Date('2026-11-26T01:00:00Z') });
+    assert.equal(state.health.inventory.up, undefined, 'the OpenStack slot is untouched');
+    const failure = lines.find((line) => line['msg'] === 'cannot read the inventory; keeping the last good one');
+    assert.equal(failure?.['inventory'], 'file');
+    assert.deepEqual(failure?.['err'], {
+      message: 'inventory.yml: [3].ip: "10.0.0.300" is not a valid IP address',
+      code: 'INVENTORY_FILE_INVALID',
+      name: 'InventoryFileError',
+    });
   });
 });

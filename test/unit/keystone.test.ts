@@ -1,121 +1,30 @@
 /**
  * KeystoneSession against a small HTTP server on loopback that replays Keystone answers recorded from the lab
- * cloud (test/fixtures/openstack, see its README). The catalog's URLs are rewritten to point at this server, so
- * every service (identity /v3, compute /v2.1, network /v2.0) is answered by it.
+ * cloud (test/support/keystone-replay.ts): token reuse and renewal, the retry on 401, refusals and scrubbing.
+ * The pure parts have their own tests (keystone-token, service-catalog, url-guard), and so has the transport
+ * (http-client).
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { createServer as createHttpServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
-import type { CloudAuth, CloudCredentials } from '../../src/cloud/clouds-config.ts';
-import { KeystoneSession, OpenStackHttpError, buildTokensUrl, findEndpoint } from '../../src/cloud/keystone.ts';
+import type { CloudAuth, CloudCredentials } from '../../src/cloud/cloud-credentials.ts';
+import { KeystoneSession } from '../../src/cloud/keystone.ts';
 import type { KeystoneSessionOptions } from '../../src/cloud/keystone.ts';
-import { ExporterError } from '../../src/errors.ts';
+import { OpenStackHttpError } from '../../src/errors.ts';
+import {
+  DAY_MS,
+  ISSUED_AT_MS,
+  PROJECTS,
+  RECORDED_TOKEN,
+  ReplayServer,
+  fixtureText,
+  issueToken,
+  rejectionOf,
+  replayKeystone,
+} from '../support/keystone-replay.ts';
+import type { Route } from '../support/keystone-replay.ts';
 
 const PASSWORD = 'hunter2-S3CRET';
 const APP_SECRET = 'appcred-S3CRET';
-
-function fixtureText(name: string): string {
-  return readFileSync(new URL(`../fixtures/openstack/${name}`, import.meta.url), 'utf8');
-}
-
-/**
- * The X-Subject-Token header Keystone sent with the recorded project-scoped token, whose body is
- * test/fixtures/openstack/keystone_token_password_project_scoped.json.
- */
-const RECORDED_TOKEN =
-  'gAAAAABrCDGEPZVdqrWL6rDTdkwhrH2DJsuDgAHfKnAfZ7xmcnV3A_JwTWw1BLjeB6oKuFYU8kOmf5qUCHViPNIl3clvr4cUH6i7QZm8YzKyRYE9TQ0Fi_5E7TITxOp_JMOEqKjfZDicMvi6Mk5DOGcrFpUxVq2OcCSsb8C6WPliDz7MOouvxjk';
-const PROJECTS = JSON.parse(fixtureText('keystone_projects.json')) as unknown;
-/** issued_at 2026-11-26T13:17:56Z, expires_at 24 h later, as recorded. */
-const ISSUED_AT_MS = Date.parse('2026-11-26T13:17:56Z');
-const DAY_MS = 24 * 3600 * 1000;
-
-interface Received {
-  readonly method: string;
-  readonly url: string;
-  readonly headers: IncomingMessage['headers'];
-  readonly body: string;
-}
-
-interface Reply {
-  readonly status: number;
-  readonly headers?: Record<string, string>;
-  readonly body?: string;
-}
-
-type Route = (req: Received, server: ReplayServer) => Reply | 'hang' | Promise<Reply>;
-
-/** Loopback HTTP(S) server: records every request and answers through the test's route. */
-class ReplayServer {
-  readonly received: Received[] = [];
-  readonly #server: Server;
-  route: Route;
-  origin = '';
-  issued = 0;
-
-  private constructor(server: Server, route: Route) {
-    this.#server = server;
-    this.route = route;
-  }
-
-  static async start(route: Route, tls?: { key: string; cert: string }): Promise<ReplayServer> {
-    let replay: ReplayServer | undefined;
-    const handle = (req: IncomingMessage, res: ServerResponse): void => {
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => {
-        const received = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
-        replay!.received.push(received);
-        void Promise.resolve(replay!.route(received, replay!)).then((reply) => {
-          if (reply === 'hang') return;
-          res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
-          res.end(reply.body ?? '');
-        });
-      });
-    };
-    const server = tls ? createHttpsServer(tls, handle) : createHttpServer(handle);
-    replay = new ReplayServer(server, route);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    replay.origin = `${tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    return replay;
-  }
-
-  get posts(): Received[] {
-    return this.received.filter((req) => req.method === 'POST');
-  }
-
-  get gets(): Received[] {
-    return this.received.filter((req) => req.method === 'GET');
-  }
-
-  async stop(): Promise<void> {
-    this.#server.closeAllConnections();
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
-  }
-}
-
-/**
- * A recorded token answer, its catalog pointed at this server. The first token carries the recorded
- * X-Subject-Token; later ones get a suffix so a test can tell them apart.
- */
-function issueToken(server: ReplayServer, options: { file?: string; edit?: (token: Record<string, unknown>) => void } = {}): Reply {
-  server.issued += 1;
-  const text = fixtureText(options.file ?? 'keystone_token_password_project_scoped.json').replaceAll(/http:\/\/127\.0\.0\.1:\d+/g, server.origin);
-  const body = JSON.parse(text) as { token: Record<string, unknown> };
-  options.edit?.(body.token);
-  const value = server.issued === 1 ? RECORDED_TOKEN : `${RECORDED_TOKEN}-${server.issued}`;
-  return { status: 201, headers: { 'x-subject-token': value }, body: JSON.stringify(body) };
-}
-
-/** Token requests get a token; GET /v3/projects gets the recorded project list. */
-const replayKeystone: Route = (req, server) => {
-  if (req.method === 'POST' && req.url === '/v3/auth/tokens') return issueToken(server);
-  if (req.method === 'GET' && req.url.startsWith('/v3/projects')) return { status: 200, body: fixtureText('keystone_projects.json') };
-  return { status: 404, body: JSON.stringify({ error: { code: 404, message: 'The resource could not be found.', title: 'Not Found' } }) };
-};
 
 const PASSWORD_AUTH: CloudAuth = {
   type: 'password',
@@ -160,17 +69,6 @@ after(async () => {
 });
 
 const signal = (): AbortSignal => new AbortController().signal;
-
-/** The rejection of a promise, which must reject with an ExporterError. */
-async function rejectionOf(promise: Promise<unknown>): Promise<ExporterError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof ExporterError, `expected an ExporterError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected a rejection');
-}
 
 describe('KeystoneSession', () => {
   it('issues a project-scoped password token with the body Keystone v3 expects and sends it as X-Auth-Token', async () => {
@@ -256,22 +154,6 @@ describe('KeystoneSession', () => {
       assert.deepEqual(JSON.parse(server.posts[0]!.body), expected);
     });
   }
-
-  it('posts to /v3/auth/tokens whether or not auth_url ends in /v3', () => {
-    assert.deepEqual(
-      ['https://k:5000', 'https://k:5000/', 'https://k:5000/v3', 'https://k:5000/v3/', 'https://k/identity/v3?x=1', 'https://k/identity'].map(
-        (url) => buildTokensUrl(url).href,
-      ),
-      [
-        'https://k:5000/v3/auth/tokens',
-        'https://k:5000/v3/auth/tokens',
-        'https://k:5000/v3/auth/tokens',
-        'https://k:5000/v3/auth/tokens',
-        'https://k/identity/v3/auth/tokens',
-        'https://k/identity/v3/auth/tokens',
-      ],
-    );
-  });
 
   it('reuses the token across requests and concurrent callers share one token request', async () => {
     const server = await startServer();
@@ -394,19 +276,13 @@ describe('KeystoneSession', () => {
     assert.deepEqual(server.gets.map((req) => req.url), ['/v2.1/servers/detail?marker=x']);
   });
 
-  it('times out a server that never answers with OPENSTACK_TIMEOUT', async () => {
-    const server = await startServer((req, srv) => (req.method === 'POST' ? issueToken(srv) : 'hang'));
-    const err = await rejectionOf(openSession(server, { requestTimeoutMs: 200 }).get('compute', 'servers/detail', { signal: signal() }));
-    assert.deepEqual([err.code, err.message], ['OPENSTACK_TIMEOUT', 'GET compute /v2.1/servers/detail: no complete answer within 0.2s']);
-  });
-
   it('times out a token request that never gets an answer', async () => {
     const server = await startServer(() => 'hang');
     const err = await rejectionOf(openSession(server, { requestTimeoutMs: 200 }).token(signal()));
     assert.deepEqual([err.code, err.message], ['OPENSTACK_TIMEOUT', 'POST identity /v3/auth/tokens: no complete answer within 0.2s']);
   });
 
-  it("stops when the caller's signal aborts", async () => {
+  it("stops when the caller's signal aborts, as OPENSTACK_ABORTED: the caller gave up, no deadline passed", async () => {
     const server = await startServer((req, srv) => (req.method === 'POST' ? issueToken(srv) : 'hang'));
     const session = openSession(server);
     await session.token(signal());
@@ -414,19 +290,25 @@ describe('KeystoneSession', () => {
     const pending = session.get('compute', 'servers/detail', { signal: controller.signal });
     setTimeout(() => controller.abort(new Error('cycle ended')), 50);
     const err = await rejectionOf(pending);
-    assert.deepEqual([err.code, err.message, (err.cause as Error).message], ['OPENSTACK_TIMEOUT', 'GET compute /v2.1/servers/detail: cancelled', 'cycle ended']);
+    assert.deepEqual([err.code, err.message, (err.cause as Error).message], ['OPENSTACK_ABORTED', 'GET compute /v2.1/servers/detail: cancelled', 'cycle ended']);
   });
 
-  it('reports a refused connection as OPENSTACK_HTTP with the cause', async () => {
-    const closed = await startServer();
-    const origin = closed.origin;
-    await closed.stop();
-    const session = new KeystoneSession({ requestTimeoutMs: 2000, credentials: { ...credentialsFor(closed), authUrl: `${origin}/v3` } });
-    sessions.push(session);
-    const err = await rejectionOf(session.token(signal()));
-    assert.equal(err.code, 'OPENSTACK_HTTP');
-    assert.match(err.message, /^POST identity \/v3\/auth\/tokens: .*ECONNREFUSED/);
-    assert.equal((err.cause as NodeJS.ErrnoException).code, 'ECONNREFUSED');
+  it('lets one caller give up waiting for a shared token while the others still get it', async () => {
+    let answerToken: (() => void) | undefined;
+    const server = await startServer((req, srv) =>
+      req.method === 'POST' ? new Promise((resolve) => (answerToken = () => resolve(issueToken(srv)))) : { status: 200, body: '{}' },
+    );
+    const session = openSession(server);
+    const controller = new AbortController();
+    const leaving = session.token(controller.signal);
+    const staying = session.token(signal());
+    while (server.posts.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    controller.abort(new Error('cycle ended'));
+    const err = await rejectionOf(leaving);
+    answerToken!();
+    assert.deepEqual([err.code, err.message, (err.cause as Error).message], ['OPENSTACK_ABORTED', 'waiting for a Keystone token: cancelled', 'cycle ended']);
+    assert.equal((await staying).value, RECORDED_TOKEN);
+    assert.equal(server.posts.length, 1);
   });
 
   it('reports refused credentials as OPENSTACK_AUTH, scrubbing a password the server echoes', async () => {
@@ -499,13 +381,6 @@ describe('KeystoneSession', () => {
     );
   });
 
-  it('looks up endpoints without a region in the first region that has the interface', () => {
-    const catalog = [
-      { type: 'network', name: 'neutron', endpoints: [{ interface: 'admin', region: 'A', url: 'http://a-admin' }, { interface: 'public', region: 'B', url: 'http://b-public' }] },
-    ];
-    assert.equal(findEndpoint(catalog, { serviceType: 'network', regionName: undefined, interface: 'public' }), 'http://b-public');
-  });
-
   it('reports each exchange to onRequest with its service and status', async () => {
     const server = await startServer((req, srv) => {
       if (req.method === 'POST') return issueToken(srv);
@@ -524,36 +399,18 @@ describe('KeystoneSession', () => {
     assert.deepEqual(calls, [['identity', 201], ['identity', 200], ['network', 404]]);
     assert.ok(durations.every((seconds) => Number.isFinite(seconds) && seconds >= 0), String(durations));
   });
-
-  it('reports a timed-out exchange to onRequest without a status', async () => {
-    const server = await startServer(() => 'hang');
-    const calls: [string, number | undefined][] = [];
-    const session = openSession(server, { requestTimeoutMs: 100, onRequest: (service, _seconds, status) => calls.push([service, status]) });
-    await rejectionOf(session.token(signal()));
-    assert.deepEqual(calls, [['identity', undefined]]);
-  });
 });
 
 describe('KeystoneSession over TLS', () => {
   const tls = { key: fixtureText('tls-key.pem'), cert: fixtureText('tls-cert.pem') };
 
-  it('refuses a certificate it cannot verify', async () => {
-    const server = await startServer(replayKeystone, tls);
-    const err = await rejectionOf(openSession(server).token(signal()));
-    assert.equal(err.code, 'OPENSTACK_HTTP');
-    assert.match(err.message, /^POST identity \/v3\/auth\/tokens: .*self[- ]signed certificate/);
-    assert.equal(server.received.length, 0);
-  });
-
-  it('trusts the CA text it is given', async () => {
-    const server = await startServer(replayKeystone, tls);
-    const projects = await openSession(server, { caCertificates: tls.cert }).get('identity', 'projects', { signal: signal() });
-    assert.deepEqual(projects, PROJECTS);
-  });
-
-  it('skips verification when verify is false', async () => {
+  it("hands the CA text and the credentials' verify to its connections", async () => {
     const server = await startServer(replayKeystone, tls);
     const token = await openSession(server, { credentials: { verify: false } }).token(signal());
+    const projects = await openSession(server, { caCertificates: tls.cert }).get('identity', 'projects', { signal: signal() });
+    const refused = await rejectionOf(openSession(server).token(signal()));
+    assert.deepEqual(projects, PROJECTS);
     assert.equal(token.value, RECORDED_TOKEN);
+    assert.match(refused.message, /^POST identity \/v3\/auth\/tokens: .*self[- ]signed certificate/);
   });
 });

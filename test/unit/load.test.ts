@@ -14,7 +14,7 @@ describe('loadConfig', () => {
     assert.equal(config.scan.targets.count, 267);
     assert.equal(config.exceptions[0]?.name, 'shop-db-approved');
     assert.deepEqual(config.exceptions[0]?.match.ports, ['3306/tcp']);
-    assert.equal(config.severities.get('8080/tcp'), 'medium');
+    assert.equal(config.severityOverrides.get('8080/tcp'), 'medium');
     assert.equal(config.statePath, '/var/lib/exposure-exporter/state.json');
   });
 

@@ -2,11 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defaultConfig } from '../../src/config/schema.ts';
 import type { Config } from '../../src/config/schema.ts';
+import { buildExporterConfig } from '../../src/core/exporter-config.ts';
+import { buildScanJob } from '../../src/core/scheduler.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { buildNmapArgs, resolveScanType } from '../../src/scan/nmap-args.ts';
 import type { NmapInvocation, Privilege } from '../../src/scan/nmap-args.ts';
-import type { IpFamily } from '../../src/scan/types.ts';
-import { configWith } from '../support/config.ts';
+import type { IpFamily } from '../../src/net/addresses.ts';
+import { settingsWith } from '../support/config.ts';
 
 /** What the scanner passes for a job from this config; `privilege` is what was detected at start. */
 function invocationFrom(
@@ -14,13 +16,14 @@ function invocationFrom(
   options: { family?: IpFamily; privilege?: Privilege; statsEveryMs?: number } = {},
 ): NmapInvocation {
   const privilege = options.privilege ?? 'none';
+  const job = buildScanJob(buildExporterConfig(config));
   return {
     family: options.family ?? 4,
-    ports: config.scan.ports,
-    scanType: resolveScanType(config.scan.scanType, privilege),
+    ports: job.ports,
+    scanType: resolveScanType(job.scanType, privilege),
     privilege,
-    hostDiscovery: config.scan.hostDiscovery,
-    tuning: config.scan.tuning,
+    hostDiscovery: job.hostDiscovery,
+    tuning: job.tuning,
     statsEveryMs: options.statsEveryMs ?? 5000,
   };
 }
@@ -46,28 +49,28 @@ function tail(tuning = { maxRtt: '500ms', retries: '2', hostTimeout: '600000ms' 
 
 describe('buildNmapArgs', () => {
   it('builds a connect scan for an unprivileged process', () => {
-    assert.deepEqual(buildNmapArgs(invocationFrom(configWith(SMALL), { privilege: 'none' })), [
+    assert.deepEqual(buildNmapArgs(invocationFrom(settingsWith(SMALL), { privilege: 'none' })), [
       '-sT', '-n', '--open', '-p', '22,6379,27017',
       ...tail(),
     ]);
   });
 
   it('builds a SYN scan as root without --privileged', () => {
-    assert.deepEqual(buildNmapArgs(invocationFrom(configWith(SMALL), { privilege: 'root' })), [
+    assert.deepEqual(buildNmapArgs(invocationFrom(settingsWith(SMALL), { privilege: 'root' })), [
       '-sS', '-n', '--open', '-p', '22,6379,27017',
       ...tail(),
     ]);
   });
 
   it('adds --privileged to a SYN scan that relies on CAP_NET_RAW', () => {
-    assert.deepEqual(buildNmapArgs(invocationFrom(configWith(SMALL), { privilege: 'net_raw' })), [
+    assert.deepEqual(buildNmapArgs(invocationFrom(settingsWith(SMALL), { privilege: 'net_raw' })), [
       '-sS', '--privileged', '-n', '--open', '-p', '22,6379,27017',
       ...tail(),
     ]);
   });
 
   it('adds --privileged to an explicit SYN scan without root, for nmap binaries given CAP_NET_RAW by setcap', () => {
-    const config = configWith(`${SMALL}  nmap: {scan_type: syn}\n`);
+    const config = settingsWith(`${SMALL}  nmap: {scan_type: syn}\n`);
     assert.deepEqual(buildNmapArgs(invocationFrom(config, { privilege: 'none' })), [
       '-sS', '--privileged', '-n', '--open', '-p', '22,6379,27017',
       ...tail(),
@@ -75,7 +78,7 @@ describe('buildNmapArgs', () => {
   });
 
   it('never adds --privileged to a connect scan, even with CAP_NET_RAW', () => {
-    const config = configWith(`${SMALL}  nmap: {scan_type: connect}\n`);
+    const config = settingsWith(`${SMALL}  nmap: {scan_type: connect}\n`);
     assert.deepEqual(buildNmapArgs(invocationFrom(config, { privilege: 'net_raw' })), [
       '-sT', '-n', '--open', '-p', '22,6379,27017',
       ...tail(),
@@ -83,34 +86,34 @@ describe('buildNmapArgs', () => {
   });
 
   it('starts an IPv6 scan with -6', () => {
-    assert.deepEqual(buildNmapArgs(invocationFrom(configWith(SMALL), { family: 6, privilege: 'none' })), [
+    assert.deepEqual(buildNmapArgs(invocationFrom(settingsWith(SMALL), { family: 6, privilege: 'none' })), [
       '-6', '-sT', '-n', '--open', '-p', '22,6379,27017',
       ...tail(),
     ]);
   });
 
   it('adds -Pn only when host discovery is off', () => {
-    const withoutDiscovery = configWith(`${SMALL}  nmap: {host_discovery: false}\n`);
+    const withoutDiscovery = settingsWith(`${SMALL}  nmap: {host_discovery: false}\n`);
     assert.deepEqual(buildNmapArgs(invocationFrom(withoutDiscovery, { privilege: 'root' })), [
       '-sS', '-Pn', '-n', '--open', '-p', '22,6379,27017',
       ...tail(),
     ]);
-    assert.equal(buildNmapArgs(invocationFrom(configWith(SMALL))).includes('-Pn'), false);
+    assert.equal(buildNmapArgs(invocationFrom(settingsWith(SMALL))).includes('-Pn'), false);
   });
 
   it('adds --min-rate only when it is above 0', () => {
-    const withRate = configWith(`${SMALL}  nmap: {min_rate: 300}\n`);
+    const withRate = settingsWith(`${SMALL}  nmap: {min_rate: 300}\n`);
     assert.deepEqual(buildNmapArgs(invocationFrom(withRate)), [
       '-sT', '-n', '--open', '-p', '22,6379,27017',
       '-T4', '--max-rtt-timeout', '500ms', '--max-retries', '2', '--host-timeout', '600000ms',
       '--min-rate', '300',
       '--stats-every', '5000ms', '-oX', '-', '-iL', '-',
     ]);
-    assert.equal(buildNmapArgs(invocationFrom(configWith(SMALL))).includes('--min-rate'), false);
+    assert.equal(buildNmapArgs(invocationFrom(settingsWith(SMALL))).includes('--min-rate'), false);
   });
 
   it('renders every duration in milliseconds', () => {
-    const config = configWith(`${SMALL}  nmap: {max_rtt_timeout: 1s, host_timeout: 1h30m, timing_template: 3, max_retries: 0}\n`);
+    const config = settingsWith(`${SMALL}  nmap: {max_rtt_timeout: 1s, host_timeout: 1h30m, timing_template: 3, max_retries: 0}\n`);
     assert.deepEqual(buildNmapArgs(invocationFrom(config, { statsEveryMs: 2500 })), [
       '-sT', '-n', '--open', '-p', '22,6379,27017',
       '-T3', '--max-rtt-timeout', '1000ms', '--max-retries', '0', '--host-timeout', '5400000ms',
@@ -121,13 +124,13 @@ describe('buildNmapArgs', () => {
   it('passes the expanded default port list as one argument', () => {
     const args = buildNmapArgs(invocationFrom(defaultConfig()));
     const ports = args[args.indexOf('-p') + 1] ?? '';
-    assert.equal(ports, defaultConfig().scan.ports);
+    assert.equal(ports, buildExporterConfig(defaultConfig()).plan.ports);
     assert.match(ports, /^[0-9,-]+$/);
     assert.ok(ports.split(',').includes('6379'));
   });
 
   it('never puts a target on the command line: they go to nmap on stdin', () => {
-    const config = configWith(`
+    const config = settingsWith(`
 scan:
   targets: ["203.0.113.0/24", "198.51.100.10-198.51.100.20", "2001:db8::5"]
   exclude: ["203.0.113.1"]
@@ -164,7 +167,7 @@ describe('arguments built from a validated config', () => {
   it('never start with "-" unless they are an allow-listed flag', () => {
     let checked = 0;
     for (const yaml of configs) {
-      const config = configWith(yaml);
+      const config = settingsWith(yaml);
       for (const family of [4, 6] as const) {
         for (const privilege of ['root', 'net_raw', 'none'] as const) {
           const args = buildNmapArgs(invocationFrom(config, { family, privilege }));
@@ -189,7 +192,7 @@ describe('arguments built from a validated config', () => {
   ];
   for (const [yaml, problem] of hostile) {
     it(`refuses ${yaml.trim()} before any argument is built`, () => {
-      assert.throws(() => configWith(yaml), (err: unknown) => {
+      assert.throws(() => settingsWith(yaml), (err: unknown) => {
         assert.ok(err instanceof ConfigError);
         assert.deepEqual(err.problems, [problem]);
         return true;

@@ -22,6 +22,7 @@ const COMPLETE_FIXTURES = [
   'error-early.xml',
   'progress.xml',
   'progress-early.xml',
+  'top-ports.xml',
 ] as const;
 
 function readFixture(name: string): string {
@@ -342,6 +343,30 @@ describe('parseNmapXml on recorded nmap 7.93 output', () => {
     ]);
   });
 
+  it('reads a default-size scan whose closed ports nmap lists in a 3.9 KB extrareasons attribute', () => {
+    const text = readFixture('top-ports.xml');
+    assert.ok(/<extrareasons reason="reset" count="996" proto="tcp" ports="[^"]{3800,}"\/>/.test(text));
+    assert.deepEqual(parseNmapXml(text), [
+      {
+        kind: 'run',
+        version: '7.93',
+        args: 'nmap -n -sS --open --top-ports 1000 -oX - 127.0.0.1',
+        startedAt: 1796159572000,
+      },
+      {
+        kind: 'host',
+        host: {
+          ip: '127.0.0.1',
+          family: 4,
+          state: 'up',
+          timedOut: false,
+          ports: [tcp(22, 'open', 'ssh'), tcp(80, 'open', 'http'), tcp(443, 'open', 'https'), tcp(873, 'open', 'rsync')],
+        },
+      },
+      finishedSuccess(1, 1),
+    ]);
+  });
+
   it('leaves remainingSeconds undefined while nmap has no estimate, and marks a timed-out host', () => {
     const events = parseNmapXml(readFixture('progress-early.xml'));
     assert.deepEqual(
@@ -529,6 +554,37 @@ describe('NmapXmlStream errors', () => {
     assert.throws(
       () => parseNmapXml(text),
       outputInvalid("nmap output has a malformed <host> #1: Attribute 'portid' is without value."),
+    );
+  });
+
+  it('rejects malformed markup inside the elements of a host it does not keep', () => {
+    const text = readFixture('top-ports.xml');
+    assert.throws(
+      () => parseNmapXml(text.replace('proto="tcp" ports="1,3-4', 'proto=tcp ports="1,3-4')),
+      outputInvalid("nmap output has a malformed <host> #1: Attribute 'proto' is without value."),
+    );
+    assert.throws(
+      () => parseNmapXml(text.replace('</extraports>', '</extrareasons>')),
+      outputInvalid(
+        "nmap output has a malformed <host> #1: Expected closing tag 'extraports' (opened in line 5, col 8) " +
+          "instead of closing tag 'extrareasons'.",
+      ),
+    );
+    assert.throws(
+      () => parseNmapXml(text.replace('<times srtt="13"', '<times srtt="1&3"')),
+      outputInvalid('nmap output has a malformed <host> #1: Invalid entity reference in line 13, col 15.'),
+    );
+  });
+
+  it('rejects a malformed <nmaprun> start tag and a malformed <runstats>', () => {
+    const text = readFixture('ipv6.xml');
+    assert.throws(
+      () => parseNmapXml(text.replace('version="7.93"', 'version="7.93" version="7.94"')),
+      outputInvalid("nmap output has a malformed <nmaprun>: Attribute 'version' is repeated."),
+    );
+    assert.throws(
+      () => parseNmapXml(text.replace('<hosts up="1"', '<hosts up=1')),
+      outputInvalid("nmap output has a malformed <runstats>: Attribute 'up' is without value."),
     );
   });
 

@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { OpenStackInventory } from '../../src/cloud/openstack.ts';
 import type { OpenStackClient } from '../../src/cloud/openstack.ts';
 import type { AddressOwner } from '../../src/core/inventory.ts';
-import { ExporterError } from '../../src/errors.ts';
+import { ExporterError, OpenStackHttpError } from '../../src/errors.ts';
 
 function fixture(name: string): unknown {
   return JSON.parse(readFileSync(new URL(`../fixtures/openstack/${name}`, import.meta.url), 'utf8'));
@@ -30,7 +30,7 @@ class RecordedClient implements OpenStackClient {
     this.requests.push(`${service} ${path}`);
     const resource = path.split('?')[0] ?? '';
     if (this.#refuse.has(resource)) {
-      throw Object.assign(new ExporterError('OPENSTACK_HTTP', `GET ${service} ${resource} returned 403`), { status: 403 });
+      throw new OpenStackHttpError({ code: 'OPENSTACK_HTTP', status: 403, message: `GET ${service} ${resource} returned 403` });
     }
     const files: Record<string, string> = {
       'servers/detail': 'nova_servers_detail_all_tenants.json',
@@ -110,6 +110,17 @@ describe('OpenStackInventory', () => {
     ]);
   });
 
+  it('reads a refusal by its class: an error that only looks like a 403 from Keystone fails the read', async () => {
+    const lookalike = Object.assign(new ExporterError('OPENSTACK_HTTP', 'GET identity users returned 403'), { status: 403 });
+    const client: OpenStackClient = {
+      async getJson(service, path) {
+        if (path === 'users') throw lookalike;
+        return new RecordedClient().getJson(service, path);
+      },
+    };
+    await assert.rejects(new OpenStackInventory({ client }).load({ signal: AbortSignal.timeout(5000) }), (err: unknown) => err === lookalike);
+  });
+
   it('fails on a 403 from Nova instead of pretending the cloud has no servers', async () => {
     await assert.rejects(
       new OpenStackInventory({ client: new RecordedClient({ refuse: ['servers/detail'] }) }).load({ signal: AbortSignal.timeout(5000) }),
@@ -143,6 +154,19 @@ describe('OpenStackInventory', () => {
     assert.equal(inventory.servers, 2);
     assert.equal(inventory.owners.get('127.43.0.37')?.vmName, 'gamma-edge-1');
     assert.ok(requests.every((path) => !path.startsWith('http')), 'paths only, never absolute links');
+  });
+
+  it('rejects a listed item without its id as an unexpected response, naming the field', async () => {
+    const client: OpenStackClient = {
+      async getJson(service, path) {
+        if (path.startsWith('v2.0/ports')) return { ports: [{ network_id: 'n-1', fixed_ips: [] }] };
+        return new RecordedClient().getJson(service, path);
+      },
+    };
+    await assert.rejects(new OpenStackInventory({ client }).load({ signal: AbortSignal.timeout(5000) }), {
+      code: 'OPENSTACK_HTTP',
+      message: 'unexpected response from network port id: missing',
+    });
   });
 
   it('rejects a listing without its list as an unexpected response', async () => {

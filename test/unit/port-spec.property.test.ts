@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { mergePortIntervals, parsePortSpec, renderPortSpec } from '../../src/scan/port-spec.ts';
-import type { PortInterval } from '../../src/scan/port-spec.ts';
+import { mergePortIntervals, parsePortSpec, renderPortSpec } from '../../src/net/port-spec.ts';
+import type { PortInterval } from '../../src/net/port-spec.ts';
 
 fc.configureGlobal({ seed: 20_261_126, numRuns: 200 });
 

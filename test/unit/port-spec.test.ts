@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ALL_PORTS, countPorts, mergePortIntervals, parsePortSpec, renderPortSpec } from '../../src/scan/port-spec.ts';
-import type { PortInterval } from '../../src/scan/port-spec.ts';
+import { ALL_PORTS, countPorts, mergePortIntervals, parsePortKey, parsePortSpec, portKey, renderPortSpec } from '../../src/net/port-spec.ts';
+import type { PortInterval } from '../../src/net/port-spec.ts';
 
 function parsed(text: string): readonly PortInterval[] {
   const result = parsePortSpec(text);
@@ -121,5 +121,26 @@ describe('countPorts', () => {
   it('counts 65535 ports in ALL_PORTS', () => {
     assert.equal(countPorts(ALL_PORTS), 65535);
     assert.equal(renderPortSpec(ALL_PORTS), '1-65535');
+  });
+});
+
+describe('portKey', () => {
+  it('joins port and protocol with a slash', () => {
+    assert.equal(portKey(6379, 'tcp'), '6379/tcp');
+    assert.equal(portKey(53, 'udp'), '53/udp');
+  });
+});
+
+describe('parsePortKey', () => {
+  it('reads a port from 1 to 65535 and tcp, udp or sctp as its key', () => {
+    assert.equal(parsePortKey('22/tcp'), '22/tcp');
+    assert.equal(parsePortKey('65535/udp'), '65535/udp');
+    assert.equal(parsePortKey('1/sctp'), '1/sctp');
+  });
+
+  it('refuses a port outside 1-65535, a missing or unknown protocol and a service name', () => {
+    for (const text of ['0/tcp', '65536/tcp', '22', '22/TCP', '22/icmp', 'ssh/tcp', ' 22/tcp', '22/tcp ']) {
+      assert.equal(parsePortKey(text), undefined, text);
+    }
   });
 });

@@ -58,13 +58,13 @@ function snapshotAt(finishedAt: Date, hosts: readonly ObservedHost[], previous: 
   return buildSnapshot({
     result: scanResult(hosts, finishedAt, { nmapArgs: [NMAP_ARGS], targets: 256, hostsUp: 97 }),
     inventory: INVENTORY,
-    rules: CONFIG,
+    rules: CONFIG.rules,
     previous,
   });
 }
 
 function attempt(cycle: number, finishedAt: Date, error: CycleAttempt['error'] = null): CycleAttempt {
-  return { cycle, startedAt: new Date(finishedAt.getTime() - 41_200), finishedAt, success: error === null, error };
+  return { cycle, scope: 'sweep', addressesScanned: 256, startedAt: new Date(finishedAt.getTime() - 41_200), finishedAt, success: error === null, error };
 }
 
 const SNAPSHOT_1 = snapshotAt(
@@ -195,6 +195,8 @@ describe('buildReport', () => {
         success: true,
         error: null,
         last_success_at: '2026-11-26T02:00:41.200Z',
+        scope: 'sweep',
+        addresses_scanned: 256,
         targets: 256,
         hosts_up: 97,
         nmap: { version: '7.93', args: NMAP_ARGS },
@@ -330,6 +332,8 @@ describe('buildReport', () => {
         success: false,
         error: { code: 'NMAP_TIMEOUT', message: 'nmap ran longer than scan.timeout (50m)' },
         last_success_at: '2026-11-26T02:00:41.200Z',
+        scope: 'sweep',
+        addresses_scanned: 256,
         targets: 256,
         hosts_up: 97,
         nmap: { version: '7.93', args: NMAP_ARGS },
@@ -350,6 +354,8 @@ describe('buildReport', () => {
         success: true,
         error: null,
         last_success_at: '2026-11-26T02:00:41.200Z',
+        scope: 'sweep',
+        addresses_scanned: 256,
         targets: 256,
         hosts_up: 97,
         nmap: { version: '7.93', args: NMAP_ARGS },
@@ -368,6 +374,8 @@ describe('buildReport', () => {
         success: false,
         error: { code: 'NMAP_NOT_FOUND', message: 'nmap was not found at "nmap"' },
         last_success_at: null,
+        scope: 'sweep',
+        addresses_scanned: 256,
         targets: 256,
         hosts_up: 0,
         nmap: { version: '', args: [] },
@@ -406,7 +414,7 @@ describe('buildReport', () => {
           nmapArgs: [NMAP_ARGS],
         }),
         inventory: { ...INVENTORY, owners: new Map([['203.0.113.1', gateway]]) },
-        rules: CONFIG,
+        rules: CONFIG.rules,
         previous: undefined,
       }),
     );

@@ -3,12 +3,15 @@ import { setImmediate as settle } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import type { Clock, TimerHandle } from '../../src/core/clock.ts';
 import { ExporterState } from '../../src/core/exporter-state.ts';
-import { acceptReload } from '../../src/core/health.ts';
+import { acceptReload, recordInventoryRead } from '../../src/core/health.ts';
+import { NO_INVENTORY, UNKNOWN_OWNER } from '../../src/core/inventory.ts';
 import { CycleScheduler } from '../../src/core/scheduler.ts';
+import { buildSnapshot } from '../../src/core/snapshot.ts';
 import type { Snapshot } from '../../src/core/snapshot.ts';
 import { ExporterError } from '../../src/errors.ts';
 import { silentLogger } from '../../src/log.ts';
 import { createMetricsEndpoint } from '../../src/metrics/collectors.ts';
+import type { AddressListTargets } from '../../src/scan/address-list.ts';
 import type { ScanJob, ScanOptions, ScanResult, Scanner } from '../../src/scan/types.ts';
 import { FIRST_HOSTS, scanResult, testConfig } from '../support/snapshots.ts';
 
@@ -134,7 +137,7 @@ describe('CycleScheduler', () => {
     scheduler.start();
     await clock.advance(0);
     assert.deepEqual(scanStarts(scanner), [0]);
-    assert.equal(scanner.calls[0]?.job.targets, CONFIG.scan.targets);
+    assert.equal(scanner.calls[0]?.job.targets, CONFIG.plan.targets);
     assert.equal(state.health.scan.inProgress, true);
     await scheduler.stop();
   });
@@ -196,7 +199,7 @@ describe('CycleScheduler', () => {
     assert.deepEqual(scanStarts(scanner), [0]);
     await clock.advance(1);
     assert.deepEqual(scanStarts(scanner), [0, 20]);
-    assert.equal(scanner.calls[1]?.job.targets, shorter.scan.targets);
+    assert.equal(scanner.calls[1]?.job.targets, shorter.plan.targets);
     await scheduler.stop();
   });
 
@@ -278,3 +281,150 @@ describe('CycleScheduler', () => {
     await scheduler.stop();
   });
 });
+
+/** The same targets with a file inventory: known cycles between sweeps every 6h, each sweep bounded by 3h. */
+const INVENTORY_CONFIG = testConfig(
+  'scan:\n  targets: ["203.0.113.0/28"]\n  interval: 1h\n  timeout: 50m\n  sweep_interval: 6h\n  sweep_timeout: 3h\n' +
+    'inventory_file: {path: inventory.yml}\n',
+);
+
+const LISTED = { ...UNKNOWN_OWNER, vmName: 'web-3', ownerKind: 'file' };
+
+/** A scheduler whose file inventory lists 203.0.113.3 and an address outside the targets. */
+function setupWithInventory(options: { restore?: Snapshot } = {}) {
+  const clock = new ManualClock();
+  const scanner = new FakeScanner(clock);
+  const state = new ExporterState({ config: INVENTORY_CONFIG, startedAt: T0 });
+  if (options.restore) state.restore(options.restore);
+  const owners = new Map([['203.0.113.3', LISTED], ['198.51.100.1', LISTED]]);
+  state.recordInventoryFile(recordInventoryRead({ ...NO_INVENTORY, source: 'file', syncedAt: T0, owners }, T0));
+  const storage = new HeldPersist();
+  const inventory = { ensureFresh: () => Promise.resolve() };
+  const scheduler = new CycleScheduler({ scanner, state, log: silentLogger, persist: storage.persist, clock, inventory });
+  return { clock, scanner, state, scheduler };
+}
+
+/** Each scan's scope as the job shows it: the plan's sweep targets, or a list of known addresses. */
+function scopes(scanner: FakeScanner): string[] {
+  return scanner.calls.map((call) => (call.job.targets === INVENTORY_CONFIG.plan.targets ? 'sweep' : 'known'));
+}
+
+/** Lets the hours pass, finishing each scan a minute after it started. */
+async function runHours(clock: ManualClock, scanner: FakeScanner, hours: number): Promise<void> {
+  for (let hour = 0; hour < hours; hour += 1) {
+    await clock.advance(MINUTE);
+    scanner.finishLatest();
+    await clock.advance(HOUR - MINUTE);
+  }
+}
+
+describe('CycleScheduler with an inventory', () => {
+  it('sweeps at start, scans the known addresses in the cycles between, and sweeps again every sweep_interval', async () => {
+    const { clock, scanner, scheduler } = setupWithInventory();
+    scheduler.start();
+    await runHours(clock, scanner, 8);
+    assert.deepEqual(scanStarts(scanner), [0, 60, 120, 180, 240, 300, 360, 420, 480]);
+    assert.deepEqual(scopes(scanner), ['sweep', 'known', 'known', 'known', 'known', 'known', 'sweep', 'known', 'known']);
+    await scheduler.stop();
+  });
+
+  it("a known cycle scans the inventory's addresses inside the targets and the addresses the last sweep found up", async () => {
+    const { clock, scanner, state, scheduler } = setupWithInventory();
+    scheduler.start();
+    await runHours(clock, scanner, 1);
+    const known = scanner.calls[1]!.job.targets as AddressListTargets;
+    assert.deepEqual(known.addresses, ['203.0.113.3', '203.0.113.7', '203.0.113.9', '203.0.113.10']);
+    await clock.advance(MINUTE);
+    scanner.finishLatest();
+    await clock.advance(0);
+    assert.equal(state.snapshot?.scan.scope, 'known');
+    assert.deepEqual(state.snapshot?.sweep?.upAddresses, ['203.0.113.7', '203.0.113.9', '203.0.113.10'], 'the sweep is carried');
+    assert.equal(state.health.scan.lastAttempt?.addressesScanned, 4);
+    await scheduler.stop();
+  });
+
+  it('marks what the sweep found on an address the inventory does not list with owner_kind unknown', async () => {
+    const { clock, scanner, state, scheduler } = setupWithInventory();
+    scheduler.start();
+    await clock.advance(MINUTE);
+    scanner.finishLatest();
+    await clock.advance(0);
+    assert.deepEqual(state.snapshot?.hosts.map((host) => [host.ip, host.owner.ownerKind]), [
+      ['203.0.113.7', 'unknown'],
+      ['203.0.113.9', 'unknown'],
+      ['203.0.113.10', 'unknown'],
+    ]);
+    await scheduler.stop();
+  });
+
+  it('runCycle with the sweep scope (--once) sweeps even while known cycles are due', async () => {
+    const { clock, scanner, scheduler } = setupWithInventory();
+    scheduler.start();
+    await runHours(clock, scanner, 1);
+    await clock.advance(MINUTE);
+    scanner.finishLatest();
+    await clock.advance(0);
+    const once = scheduler.runCycle({ scope: 'sweep' });
+    await clock.advance(0);
+    scanner.finishLatest();
+    assert.deepEqual(await once, { ran: true, success: true });
+    assert.deepEqual(scopes(scanner), ['sweep', 'known', 'sweep']);
+    await scheduler.stop();
+  });
+
+  it('skips the start sweep when the state file holds one that started less than sweep_interval ago', async () => {
+    const recent = sweptSnapshot(new Date(T0.getTime() - 5 * HOUR));
+    const { clock, scanner, scheduler } = setupWithInventory({ restore: recent });
+    scheduler.start();
+    await runHours(clock, scanner, 2);
+    assert.deepEqual(scopes(scanner), ['known', 'sweep', 'known'], 'the sweep is due an hour after start');
+    const first = scanner.calls[0]!.job.targets as AddressListTargets;
+    assert.deepEqual(first.addresses, ['203.0.113.3', '203.0.113.7', '203.0.113.9', '203.0.113.10']);
+    await scheduler.stop();
+  });
+
+  it('sweeps at start when the sweep in the state file is older than sweep_interval', async () => {
+    const { clock, scanner, scheduler } = setupWithInventory({ restore: sweptSnapshot(new Date(T0.getTime() - 7 * HOUR)) });
+    scheduler.start();
+    await clock.advance(0);
+    assert.deepEqual(scopes(scanner), ['sweep']);
+    await scheduler.stop();
+  });
+
+  it('bounds a sweep by sweep_timeout, then runs a known cycle before trying the sweep again', async () => {
+    const { clock, scanner, state, scheduler } = setupWithInventory();
+    scheduler.start();
+    await clock.advance(50 * MINUTE);
+    assert.equal(scanner.calls[0]!.signal.aborted, false, 'scan.timeout does not bound a sweep');
+    await clock.advance(130 * MINUTE);
+    assert.equal(scanner.calls[0]!.signal.aborted, true);
+    assert.deepEqual(state.health.scan.lastAttempt?.error, {
+      code: 'NMAP_TIMEOUT',
+      message: 'nmap did not finish within scan.sweep_timeout and was stopped',
+    });
+    assert.deepEqual(scanStarts(scanner), [0, 180], 'the overrun delays the next cycle, which starts at once');
+    await clock.advance(50 * MINUTE);
+    assert.equal(scanner.calls[1]!.signal.aborted, true, 'a known cycle keeps scan.timeout');
+    await clock.advance(10 * MINUTE);
+    assert.deepEqual(scopes(scanner), ['sweep', 'known', 'sweep']);
+    await scheduler.stop();
+  });
+
+  it('delays the next known cycle while a sweep runs past scan.interval, never running two scans at once', async () => {
+    const { clock, scanner, scheduler } = setupWithInventory();
+    scheduler.start();
+    await clock.advance(90 * MINUTE);
+    assert.equal(scanner.calls.length, 1, 'no known cycle while the sweep runs');
+    scanner.finishLatest();
+    await clock.advance(0);
+    assert.deepEqual(scanStarts(scanner), [0, 90]);
+    assert.deepEqual(scopes(scanner), ['sweep', 'known']);
+    await scheduler.stop();
+  });
+});
+
+/** A snapshot restored from a state file whose sweep started at `startedAt` and found FIRST_HOSTS. */
+function sweptSnapshot(startedAt: Date): Snapshot {
+  const result = scanResult(FIRST_HOSTS, new Date(startedAt.getTime() + 10 * MINUTE), { startedAt });
+  return buildSnapshot({ result, inventory: { ...NO_INVENTORY, source: 'file' }, rules: INVENTORY_CONFIG.rules, previous: undefined });
+}

@@ -9,7 +9,7 @@ const INVALID: readonly { name: string; yaml: string; message: string }[] = [
   {
     name: 'an unknown top-level key',
     yaml: 'scna: {}\n',
-    message: 'c.yml: scna: unknown key (expected one of scan, standard_ports, severity_overrides, exceptions, openstack, state)',
+    message: 'c.yml: scna: unknown key (expected one of scan, standard_ports, severity_overrides, exceptions, openstack, inventory_file, state)',
   },
   {
     name: 'an unknown nested key',
@@ -61,6 +61,36 @@ const INVALID: readonly { name: string; yaml: string; message: string }[] = [
     name: 'an IPv6 /64 past max_targets',
     yaml: 'scan:\n  targets: ["2001:db8::/64"]\n  max_targets: 1000\n',
     message: 'c.yml: scan.targets: expands to 18446744073709551616 addresses after exclusion, more than scan.max_targets (1000)',
+  },
+  {
+    name: 'ranges that each fit max_targets but together do not, with an inventory',
+    yaml: 'scan:\n  targets: ["10.0.0.0/23", "10.0.4.0/23"]\n  max_targets: 1000\ninventory_file: {path: inventory.yml}\n',
+    message: 'c.yml: scan.targets: expands to 1024 addresses after exclusion, more than scan.max_targets (1000)',
+  },
+  {
+    name: 'a sweep_timeout not below sweep_interval',
+    yaml: 'scan:\n  sweep_interval: 6h\n  sweep_timeout: 6h\n',
+    message: 'c.yml: scan.sweep_timeout: 6h must be longer than 0s and shorter than scan.sweep_interval (6h)',
+  },
+  {
+    name: 'a zero sweep_interval',
+    yaml: 'scan:\n  sweep_interval: 0s\n',
+    message: 'c.yml: scan.sweep_interval: must be longer than 0s',
+  },
+  {
+    name: 'an inventory_file without a path',
+    yaml: 'inventory_file: {refresh_interval: 1m}\n',
+    message: 'c.yml: inventory_file.path: is required',
+  },
+  {
+    name: 'an unknown inventory_file key',
+    yaml: 'inventory_file: {path: inventory.yml, url: "http://cmdb"}\n',
+    message: 'c.yml: inventory_file.url: unknown key (expected one of path, refresh_interval)',
+  },
+  {
+    name: 'a zero inventory_file refresh_interval',
+    yaml: 'inventory_file: {path: inventory.yml, refresh_interval: 0s}\n',
+    message: 'c.yml: inventory_file.refresh_interval: must be longer than 0s',
   },
   {
     name: 'an exclusion that removes everything',
@@ -238,28 +268,58 @@ describe('config validation', () => {
   });
 });
 
+describe('sweeps and boundaries', () => {
+  it('accepts a range larger than max_targets with an inventory, as a boundary left out of the sweep targets', () => {
+    for (const inventory of ['inventory_file: {path: inventory.yml}\n', 'openstack: {}\n']) {
+      const config = parseConfigText(`scan:\n  targets: ["2001:db8::/64", "10.0.0.0/30"]\n${inventory}`, 'c.yml');
+      assert.equal(config.scan.unsweptRanges.length, 1);
+      assert.equal(config.scan.unsweptRanges[0]?.family, 6);
+      assert.equal(config.scan.sweepTargets.count, 4);
+      assert.equal(config.scan.targets.ranges.length, 2, 'the boundary keeps both');
+    }
+  });
+
+  it('sweeps everything that fits max_targets, leaving nothing out', () => {
+    const config = parseConfigText('scan:\n  targets: ["10.0.0.0/24"]\ninventory_file: {path: inventory.yml}\n', 'c.yml');
+    assert.deepEqual(config.scan.unsweptRanges, []);
+    assert.equal(config.scan.sweepTargets, config.scan.targets);
+  });
+
+  it('sweeps daily by default, each sweep bounded by four cycle timeouts but at most half the sweep interval', () => {
+    const defaults = defaultConfig().scan;
+    assert.equal(defaults.sweepIntervalMs, 24 * 3_600_000);
+    assert.equal(defaults.sweepTimeoutMs, 200 * 60_000, '4 × 50m');
+    const short = parseConfigText('scan:\n  interval: 2h\n  timeout: 1h\n  sweep_interval: 6h\n', 'c.yml').scan;
+    assert.equal(short.sweepTimeoutMs, 3 * 3_600_000, 'half of 6h, below 4 × 1h');
+    const given = parseConfigText('scan:\n  sweep_timeout: 5h\n', 'c.yml').scan;
+    assert.equal(given.sweepTimeoutMs, 5 * 3_600_000);
+  });
+
+  it('reads an inventory_file with its default refresh interval of one minute', () => {
+    const config = parseConfigText('inventory_file: {path: /etc/exposure-exporter/inventory.yml}\n', 'c.yml');
+    assert.deepEqual(config.inventoryFile, { path: '/etc/exposure-exporter/inventory.yml', refreshIntervalMs: 60_000 });
+    assert.equal(defaultConfig().inventoryFile, undefined);
+  });
+});
+
 describe('config defaults', () => {
-  it('scans only 127.0.0.1 hourly with nmap top ports plus the risky ones when no file is given', () => {
+  it('scans only 127.0.0.1 hourly on the default ports when no file is given', () => {
     const config = defaultConfig();
     assert.deepEqual(config.scan.targetSpecs, ['127.0.0.1']);
     assert.equal(config.scan.targets.count, 1);
+    assert.deepEqual(config.scan.shard, { index: 0, count: 1 });
     assert.equal(config.scan.intervalMs, 3_600_000);
     assert.equal(config.scan.timeoutMs, 50 * 60_000);
     assert.equal(config.statePath, DEFAULTS.state.path);
     assert.deepEqual([...config.standardPorts], ['22/tcp', '80/tcp', '443/tcp']);
     assert.equal(config.openstack, undefined);
-    const ports = expandPorts(config.scan.ports);
-    // Outside nmap's top 1000, and exactly what an exposure monitor must never miss.
-    for (const risky of [6379, 27017, 11211, 2375, 2379, 6443, 5601, 9092, 9200, 20000, 44818]) {
-      assert.ok(ports.has(risky), `default ports include ${risky}`);
-    }
-    assert.ok(ports.has(22) && ports.has(3389) && ports.has(8080));
-    // nmap 7.93's top 1000 plus the 20 table ports outside it, as the README says.
-    assert.equal(ports.size, 1020);
+    // What `default` scans is the scan plan's to say (exporter-config.test.ts pins the 1,020 ports).
+    assert.equal(config.scan.ports, 'default');
   });
 
-  it('expands ports: all to every TCP port and keeps an explicit list as given', () => {
-    assert.equal(parseConfigText('scan: {ports: all}\n', 'c.yml').scan.ports, '1-65535');
+  it('keeps the port keywords as keywords and an explicit list in its shortest form', () => {
+    assert.equal(parseConfigText('scan: {ports: all}\n', 'c.yml').scan.ports, 'all');
+    assert.equal(parseConfigText('scan: {ports: default}\n', 'c.yml').scan.ports, 'default');
     assert.equal(parseConfigText('scan: {ports: "6379,22,21-23"}\n', 'c.yml').scan.ports, '21-23,6379');
     assert.equal(parseConfigText('scan: {ports: 8080}\n', 'c.yml').scan.ports, '8080');
   });
@@ -274,19 +334,8 @@ describe('config defaults', () => {
     assert.equal(config.exceptions[1]?.expiresAt.toISOString(), '2027-01-31T10:00:00.000Z');
   });
 
-  it('applies severity overrides over the built-in table', () => {
+  it('reads severity overrides as a map of port/protocol to level, nothing more', () => {
     const config = parseConfigText('severity_overrides: {"8080/tcp": medium, "6379/tcp": critical}\n', 'c.yml');
-    assert.equal(config.severities.get('8080/tcp'), 'medium');
-    assert.equal(config.severities.get('6379/tcp'), 'critical');
-    assert.equal(config.severities.get('27017/tcp'), 'high');
+    assert.deepEqual([...config.severityOverrides], [['8080/tcp', 'medium'], ['6379/tcp', 'critical']]);
   });
 });
-
-function expandPorts(spec: string): Set<number> {
-  const ports = new Set<number>();
-  for (const item of spec.split(',')) {
-    const [first, last] = item.split('-').map(Number);
-    for (let port = first ?? 0; port <= (last ?? first ?? 0); port += 1) ports.add(port);
-  }
-  return ports;
-}

@@ -5,7 +5,6 @@ import {
   SEVERITIES,
   buildSeverityTable,
   builtinRiskyTcpPorts,
-  portKey,
   severityOf,
 } from '../../src/core/severity.ts';
 import type { Severity } from '../../src/core/severity.ts';
@@ -48,13 +47,6 @@ describe('the built-in severity table', () => {
 
   it('orders severities from worst to least', () => {
     assert.deepEqual(SEVERITIES, ['critical', 'high', 'medium', 'low']);
-  });
-});
-
-describe('portKey', () => {
-  it('joins port and protocol with a slash', () => {
-    assert.equal(portKey(6379, 'tcp'), '6379/tcp');
-    assert.equal(portKey(53, 'udp'), '53/udp');
   });
 });
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
-import type { Config } from '../../src/config/schema.ts';
+import type { ExporterConfig } from '../../src/core/exporter-config.ts';
 import type { GaugeFamily } from '../../src/metrics/exposition-writer.ts';
 import { SnapshotExposition } from '../../src/metrics/snapshot-exposition.ts';
 import type { SnapshotInput } from '../../src/metrics/snapshot-exposition.ts';
@@ -14,7 +14,7 @@ const FAMILY: GaugeFamily<'ip' | 'exception', SnapshotInput> = {
   labelNames: ['ip', 'exception'],
   series({ snapshot, config }, set) {
     for (const host of snapshot?.hosts ?? []) set({ ip: host.ip }, host.ports.length);
-    for (const exception of config.exceptions) set({ exception: exception.name }, 1);
+    for (const exception of config.settings.exceptions) set({ exception: exception.name }, 1);
   },
 };
 
@@ -26,7 +26,7 @@ function createCounted(): { exposition: SnapshotExposition; renders: () => numbe
 
 describe('snapshot exposition cache', () => {
   const { state, first, second } = twoCycleState();
-  const config: Config = state.config;
+  const config: ExporterConfig = state.config;
 
   it('renders once for as many scrapes of the same snapshot and config as come', () => {
     const { exposition, renders } = createCounted();

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defaultConfig } from '../../src/config/schema.ts';
-import type { Config } from '../../src/config/schema.ts';
+import type { ClassificationRules } from '../../src/core/classify.ts';
+import { buildClassificationRules } from '../../src/core/exporter-config.ts';
 import { NO_INVENTORY, UNKNOWN_OWNER } from '../../src/core/inventory.ts';
 import type { AddressOwner, InventorySnapshot } from '../../src/core/inventory.ts';
 import { buildSnapshot, compareHosts, diffSnapshots, reclassifySnapshot, summarizeHosts } from '../../src/core/snapshot.ts';
@@ -9,7 +10,11 @@ import type { Snapshot } from '../../src/core/snapshot.ts';
 import type { ObservedHost, ObservedPort, ScanResult } from '../../src/scan/types.ts';
 import { scanResult } from '../support/snapshots.ts';
 import { SHOP_DB } from '../support/owners.ts';
-import { BLOG_MYSQL_EXCEPTION, configWith } from '../support/config.ts';
+import { BLOG_MYSQL_EXCEPTION, rulesWith } from '../support/config.ts';
+
+function defaultRules(): ClassificationRules {
+  return buildClassificationRules(defaultConfig());
+}
 
 const T1 = new Date('2026-11-26T01:00:41.237Z');
 const T2 = new Date('2026-11-26T02:00:39.512Z');
@@ -50,12 +55,12 @@ function inventoryOf(owners: Record<string, AddressOwner>): InventorySnapshot {
 function snapshotOf(
   finishedAt: Date,
   hosts: readonly ObservedHost[],
-  options: { previous?: Snapshot; config?: Config; inventory?: InventorySnapshot } = {},
+  options: { previous?: Snapshot; config?: ClassificationRules; inventory?: InventorySnapshot } = {},
 ): Snapshot {
   return buildSnapshot({
     result: scanAt(finishedAt, hosts),
     inventory: options.inventory ?? NO_INVENTORY,
-    rules: options.config ?? defaultConfig(),
+    rules: options.config ?? defaultRules(),
     previous: options.previous,
   });
 }
@@ -72,7 +77,7 @@ describe('buildSnapshot', () => {
       const second = buildSnapshot({
         result: scanResult([host('203.0.113.8', [27017])], T2, { timedOutHosts: ['203.0.113.7'] }),
         inventory: NO_INVENTORY,
-        rules: defaultConfig(),
+        rules: defaultRules(),
         previous: first,
       });
       assert.deepEqual(firstSeenTable(second), [
@@ -87,7 +92,7 @@ describe('buildSnapshot', () => {
       const snapshot = buildSnapshot({
         result: scanResult([], T1, { timedOutHosts: ['203.0.113.7'] }),
         inventory: NO_INVENTORY,
-        rules: defaultConfig(),
+        rules: defaultRules(),
         previous: undefined,
       });
       assert.deepEqual(snapshot.hosts, []);
@@ -206,13 +211,18 @@ describe('buildSnapshot', () => {
       assert.deepEqual(snapshot.hosts.map((h) => h.ip), ['203.0.113.7']);
     });
 
-    it('takes the owner from the inventory and the empty owner for an unknown address', () => {
+    it('takes the owner from the inventory and marks an address it does not list with owner_kind unknown', () => {
       const snapshot = snapshotOf(T1, [host('203.0.113.7', [6379]), host('203.0.113.8', [6379])], {
         inventory: inventoryOf({ '203.0.113.7': SHOP_DB }),
       });
       assert.deepEqual(snapshot.hosts[0]?.owner, SHOP_DB);
-      assert.deepEqual(snapshot.hosts[1]?.owner, UNKNOWN_OWNER);
+      assert.deepEqual(snapshot.hosts[1]?.owner, { ...UNKNOWN_OWNER, ownerKind: 'unknown' });
       assert.equal(snapshot.hosts[1]?.owner.tenant, '');
+    });
+
+    it('gives every address the empty owner when no inventory is configured', () => {
+      const snapshot = snapshotOf(T1, [host('203.0.113.8', [6379])], { inventory: NO_INVENTORY });
+      assert.deepEqual(snapshot.hosts[0]?.owner, UNKNOWN_OWNER);
     });
 
     it('marks a host suspicious when it has a nonstandard port, and not for standard ports alone', () => {
@@ -229,7 +239,7 @@ describe('buildSnapshot', () => {
     });
 
     it('classifies at the time the scan finished, so an exception expiring then no longer applies', () => {
-      const config = configWith(`
+      const config = rulesWith(`
 exceptions:
   - name: shop-redis
     match: {ports: ["6379/tcp"]}
@@ -248,7 +258,9 @@ exceptions:
     assert.deepEqual(snapshot.scan, {
       startedAt: new Date('2026-11-26T01:00:01.237Z'),
       finishedAt: T1,
+      scope: 'sweep',
       targets: 256,
+      addressesScanned: 256,
       hostsUp: 4,
       nmapVersion: '7.93',
       nmapArgs: [['-sT', '-n', '--open', '-p', '22,80,443,6379,27017', '-oX', '-', '-iL', '-']],
@@ -288,7 +300,7 @@ describe('reclassifySnapshot', () => {
   });
 
   it('applies a new exception and keeps first-seen times and changes', () => {
-    const rules = configWith(`
+    const rules = rulesWith(`
 exceptions:
   - name: shop-redis
     match: {tenant: shop, ports: ["6379/tcp"]}
@@ -306,7 +318,7 @@ exceptions:
   });
 
   it('recomputes suspicious when every nonstandard port becomes excepted', () => {
-    const rules = configWith(`
+    const rules = rulesWith(`
 exceptions:
   - name: shop-all
     match: {tenant: shop}
@@ -318,12 +330,12 @@ exceptions:
   });
 
   it('applies new severity overrides', () => {
-    const rules = configWith('severity_overrides: {"27017/tcp": critical}\n');
+    const rules = rulesWith('severity_overrides: {"27017/tcp": critical}\n');
     assert.equal(reclassifySnapshot(second, rules, T3).hosts[0]?.ports[2]?.severity, 'critical');
   });
 
   it('uses the given time for expiry, not the scan time', () => {
-    const rules = configWith(`
+    const rules = rulesWith(`
 exceptions:
   - name: shop-redis
     match: {ports: ["6379/tcp"]}
@@ -335,7 +347,7 @@ exceptions:
   });
 
   it('leaves the original snapshot unchanged', () => {
-    const rules = configWith('standard_ports: ["6379/tcp"]\n');
+    const rules = rulesWith('standard_ports: ["6379/tcp"]\n');
     reclassifySnapshot(second, rules, T3);
     assert.deepEqual(second.hosts[0]?.ports.map((p) => p.class), ['standard', 'nonstandard', 'nonstandard']);
   });
@@ -343,7 +355,7 @@ exceptions:
 
 describe('summarizeHosts', () => {
   it('counts ports by class and nonstandard ports by severity', () => {
-    const config = configWith(BLOG_MYSQL_EXCEPTION);
+    const config = rulesWith(BLOG_MYSQL_EXCEPTION);
     const snapshot = snapshotOf(
       T1,
       [

@@ -11,14 +11,14 @@ import { ExporterError } from '../../src/errors.ts';
 import type { ObservedHost, ScanResult } from '../../src/scan/types.ts';
 import { scanResult } from '../support/snapshots.ts';
 import { SHOP_DB } from '../support/owners.ts';
-import { BLOG_MYSQL_EXCEPTION, configWith } from '../support/config.ts';
+import { BLOG_MYSQL_EXCEPTION, rulesWith } from '../support/config.ts';
 
 const SAVED_AT = new Date('2026-11-26T02:00:41.950Z');
 const LOADED_AT = new Date('2026-11-26T02:05:00.000Z');
 /** LOADED_AT as loadState writes it into the name of a file it moves aside. */
 const ASIDE_SUFFIX = '.invalid-2026-11-26T020500000Z';
 
-const RULES = configWith(BLOG_MYSQL_EXCEPTION);
+const RULES = rulesWith(BLOG_MYSQL_EXCEPTION);
 
 const INVENTORY: InventorySnapshot = {
   source: 'openstack',
@@ -123,6 +123,33 @@ describe('renderState and parseState', () => {
   it('reads back a snapshot with no inventory sync time', () => {
     const snapshot: Snapshot = { ...realisticSnapshot(), inventory: { source: 'none', up: true, syncedAt: undefined, servers: 0, addresses: 0 } };
     assert.deepEqual(parseState(renderState(snapshot, SAVED_AT)), snapshot);
+  });
+
+  it('reads back the last sweep a known cycle carries, its up addresses included', () => {
+    const swept = realisticSnapshot();
+    const known: Snapshot = { ...swept, scan: { ...swept.scan, scope: 'known', addressesScanned: 3 } };
+    const restored = parseState(renderState(known, SAVED_AT));
+    assert.equal(restored.scan.scope, 'known');
+    assert.equal(restored.scan.addressesScanned, 3);
+    assert.deepEqual(restored.sweep, swept.sweep);
+    assert.deepEqual(restored.sweep?.upAddresses, ['203.0.113.7', '203.0.113.12', '2001:db8::5']);
+  });
+
+  it('reads a state file written before sweeps existed as a sweep of its targets, with no sweep record', () => {
+    const root = JSON.parse(renderState(realisticSnapshot(), SAVED_AT));
+    delete root.snapshot.sweep;
+    delete root.snapshot.scan.scope;
+    delete root.snapshot.scan.addressesScanned;
+    const restored = parseState(JSON.stringify(root));
+    assert.equal(restored.scan.scope, 'sweep');
+    assert.equal(restored.scan.addressesScanned, restored.scan.targets);
+    assert.equal(restored.sweep, undefined);
+  });
+
+  it('refuses a sweep record of the wrong shape, naming its path', () => {
+    const root = JSON.parse(renderState(realisticSnapshot(), SAVED_AT));
+    root.snapshot.sweep.upAddresses = '203.0.113.7';
+    assert.throws(() => parseState(JSON.stringify(root)), { code: 'STATE_INVALID', message: 'the state file has an invalid snapshot.sweep.upAddresses' });
   });
 
   it('writes one JSON line with the schema version and the save time', () => {

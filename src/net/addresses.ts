@@ -1,10 +1,25 @@
 /**
- * Target specs (single address, CIDR, `a-b` range) as integer ranges, and the set arithmetic on them.
+ * Addresses and target specs (single address, CIDR, `a-b` range) as integers, and the set arithmetic on
+ * them. Pure values, shared by the config (which validates specs), the scanner and classification.
  *
  * Everything works on bigint ranges and never enumerates addresses unless asked to (`enumerateAddresses`):
  * a config naming an IPv6 /64 must be counted and rejected instantly, not expanded.
  */
-import type { AddressRange, IpFamily, TargetSet } from './types.ts';
+
+export type IpFamily = 4 | 6;
+
+/** An inclusive range of addresses of one family, as integers. */
+export interface AddressRange {
+  readonly family: IpFamily;
+  readonly first: bigint;
+  readonly last: bigint;
+}
+
+/** Sorted, merged, non-overlapping ranges after exclusion; `count` is the number of addresses. */
+export interface TargetSet {
+  readonly ranges: readonly AddressRange[];
+  readonly count: number;
+}
 
 export interface ParsedAddress {
   readonly family: IpFamily;
@@ -89,7 +104,12 @@ export function formatAddress(family: IpFamily, value: bigint): string {
 }
 
 function formatIpv4(value: bigint): string {
-  return [24n, 16n, 8n, 0n].map((shift) => String((value >> shift) & 0xffn)).join('.');
+  return formatIpv4Number(Number(value));
+}
+
+/** An IPv4 address given as a plain number, for loops over millions of addresses where bigint is too slow. */
+export function formatIpv4Number(value: number): string {
+  return `${value >>> 24}.${(value >>> 16) & 0xff}.${(value >>> 8) & 0xff}.${value & 0xff}`;
 }
 
 function formatIpv6(value: bigint): string {
@@ -164,6 +184,12 @@ function parseRange(text: string): TargetSpecResult {
   return { ok: true, range: { family: first.family, first: first.value, last: last.value } };
 }
 
+/** Address order: IPv4 before IPv6, then by value. */
+export function compareAddresses(a: ParsedAddress, b: ParsedAddress): number {
+  if (a.family !== b.family) return a.family - b.family;
+  return a.value < b.value ? -1 : a.value > b.value ? 1 : 0;
+}
+
 function compareRanges(a: AddressRange, b: AddressRange): number {
   if (a.family !== b.family) return a.family - b.family;
   if (a.first === b.first) return 0;
@@ -224,33 +250,6 @@ export function buildTargetSet(targets: readonly AddressRange[], exclude: readon
   // The config refuses anything near this size long before; clamping keeps `count` an honest lower bound.
   const safeCount = count > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(count);
   return { ranges, count: safeCount };
-}
-
-/**
- * The fewest aligned CIDR blocks covering exactly the set's ranges of `family`, ascending; a block of one
- * address is written bare. This is nmap's target list, so a block never reaches outside its range.
- */
-export function renderCidrBlocks(set: TargetSet, family: IpFamily): string[] {
-  const bits = familyBits(family);
-  const blocks: string[] = [];
-  for (const range of set.ranges) {
-    if (range.family !== family) continue;
-    let start = range.first;
-    while (start <= range.last) {
-      const hostBits = findLargestBlockBits(start, range.last - start + 1n, bits);
-      const address = formatAddress(family, start);
-      blocks.push(hostBits === 0n ? address : `${address}/${bits - hostBits}`);
-      start += 1n << hostBits;
-    }
-  }
-  return blocks;
-}
-
-/** Host bits of the largest block that starts at `start`, is aligned on its size, and fits in `size`. */
-function findLargestBlockBits(start: bigint, size: bigint, bits: bigint): bigint {
-  let hostBits = 0n;
-  while (hostBits < bits && ((start >> hostBits) & 1n) === 0n && 1n << (hostBits + 1n) <= size) hostBits++;
-  return hostBits;
 }
 
 export function setContains(set: TargetSet, family: IpFamily, value: bigint): boolean {

@@ -1,7 +1,10 @@
 /**
- * TCP port lists in nmap's `-p` syntax ("1-1024,3306"). Only digits, commas and dashes are accepted, so a
- * port spec can never smuggle an nmap flag or a protocol switch into the command line.
+ * Ports as text: TCP port lists in nmap's `-p` syntax ("1-1024,3306"), and the `22/tcp` keys that name one
+ * port of one protocol in the config and in every table keyed by port. Only digits, commas and dashes are
+ * accepted in a list, so a port spec can never smuggle an nmap flag or a protocol switch into the command line.
  */
+
+export type Protocol = 'tcp' | 'udp' | 'sctp';
 
 export type PortSpecParse = { ok: true; ports: readonly PortInterval[] } | { ok: false; reason: string };
 
@@ -13,6 +16,19 @@ export interface PortInterval {
 
 const MAX_PORT = 65535;
 const ITEM = /^(\d{1,5})(?:-(\d{1,5}))?$/;
+const PORT_KEY = /^(\d{1,5})\/(tcp|udp|sctp)$/;
+
+export function portKey(port: number, protocol: Protocol): string {
+  return `${port}/${protocol}`;
+}
+
+/** `22/tcp` as its key, or undefined when the text is not a port from 1 to 65535 and a protocol. */
+export function parsePortKey(text: string): string | undefined {
+  const match = PORT_KEY.exec(text);
+  const port = Number(match?.[1]);
+  if (!match || port < 1 || port > MAX_PORT) return undefined;
+  return portKey(port, match[2] as Protocol);
+}
 
 export function parsePortSpec(text: string): PortSpecParse {
   if (text === '') return { ok: false, reason: 'is empty' };

@@ -5,8 +5,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { buildTargetSet, countAddresses, formatAddress, parseAddress, parseTargetSpec, renderCidrBlocks } from '../../src/scan/targets.ts';
-import type { AddressRange, IpFamily, TargetSet } from '../../src/scan/types.ts';
+import { buildTargetSet, countAddresses, formatAddress, parseAddress, parseTargetSpec } from '../../src/net/addresses.ts';
+import { renderCidrBlocks } from '../../src/scan/cidr-blocks.ts';
+import type { AddressRange, IpFamily, TargetSet } from '../../src/net/addresses.ts';
 
 fc.configureGlobal({ seed: 20_261_126, numRuns: 200 });
 

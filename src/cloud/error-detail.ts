@@ -1,0 +1,31 @@
+/**
+ * The message an OpenStack service put in an error body, made fit to quote: shortened, and scrubbed of
+ * secrets by the caller's scrubber. A body without one (an HTML page from a proxy) adds nothing.
+ */
+import { isPlainObject } from '../untyped/describe.ts';
+
+/** A body is quoted this far; the rest of a long stack trace or policy dump helps no one in a log line. */
+const MAX_DETAIL_CHARS = 300;
+
+/** `: <message>` for appending to ours, or empty when the body has no message. */
+export function formatErrorDetail(text: string, scrub: (text: string) => string): string {
+  const message = extractErrorMessage(text);
+  if (message === undefined) return '';
+  const short = message.length > MAX_DETAIL_CHARS ? `${message.slice(0, MAX_DETAIL_CHARS)}…` : message;
+  return `: ${scrub(short)}`;
+}
+
+/** OpenStack error bodies: `{"error": {"message"}}` (Keystone), `{"forbidden": {"message"}}` (Nova), `{"NeutronError": {"message"}}`. */
+export function extractErrorMessage(text: string): string | undefined {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!isPlainObject(body)) return undefined;
+  for (const value of Object.values(body)) {
+    if (isPlainObject(value) && typeof value['message'] === 'string' && value['message'] !== '') return value['message'];
+  }
+  return undefined;
+}

@@ -1,0 +1,280 @@
+/**
+ * The web config file (`--web.config.file`) in the Prometheus exporter toolkit's format, so the file an
+ * operator already gives node_exporter works here too: TLS, client certificates, extra response headers and
+ * basic auth. This module only reads and checks the parsed YAML; reading the files it names is
+ * web-config-load.ts's job. Every problem is reported with its key path, all of them in one run.
+ */
+import { isAbsolute, resolve } from 'node:path';
+import { childPath, renderValue } from '../untyped/describe.ts';
+import { Reader } from '../untyped/reader.ts';
+import { CIPHER_SUITE_NAMES, CURVE_NAMES, TLS_VERSION_NAMES, refuseCipherSuite } from './tls-options.ts';
+import type { CurveName, TlsVersionName } from './tls-options.ts';
+
+export const CLIENT_AUTH_TYPES = [
+  'NoClientCert',
+  'RequestClientCert',
+  'RequireAnyClientCert',
+  'VerifyClientCertIfGiven',
+  'RequireAndVerifyClientCert',
+] as const;
+export type ClientAuthType = (typeof CLIENT_AUTH_TYPES)[number];
+
+/** Where a PEM comes from: a file (path already made absolute) or the text written inline. */
+export type PemSource = { readonly kind: 'file'; readonly path: string } | { readonly kind: 'inline'; readonly text: string };
+
+export interface TlsServerConfig {
+  readonly cert: PemSource;
+  readonly key: PemSource;
+  readonly clientAuthType: ClientAuthType;
+  readonly clientCaFile: string | undefined;
+  /** undefined: no SAN check; otherwise a client certificate must carry one of these. */
+  readonly clientAllowedSans: readonly string[] | undefined;
+  readonly minVersion: TlsVersionName;
+  readonly maxVersion: TlsVersionName;
+  /** Go names, in preference order; empty means the defaults. */
+  readonly cipherSuites: readonly string[];
+  readonly curvePreferences: readonly CurveName[];
+  readonly preferServerCipherSuites: boolean;
+}
+
+export interface WebConfig {
+  /** undefined serves plain HTTP. */
+  readonly tls: TlsServerConfig | undefined;
+  readonly http2: boolean;
+  readonly headers: Readonly<Record<string, string>>;
+  /** user → bcrypt hash; empty means no basic auth. */
+  readonly basicAuthUsers: ReadonlyMap<string, string>;
+}
+
+export type WebConfigResult = { readonly ok: true; readonly config: WebConfig } | { readonly ok: false; readonly problems: readonly string[] };
+
+const TOP_KEYS = ['tls_server_config', 'http_server_config', 'basic_auth_users'];
+const TLS_KEYS = [
+  'cert',
+  'key',
+  'cert_file',
+  'key_file',
+  'client_auth_type',
+  'client_ca_file',
+  'client_allowed_sans',
+  'min_version',
+  'max_version',
+  'cipher_suites',
+  'prefer_server_cipher_suites',
+  'curve_preferences',
+];
+const HTTP_KEYS = ['http2', 'headers'];
+
+/** The keys whose presence turns TLS on, as in the toolkit; the others only tune a TLS that is on. */
+const TLS_ENABLING_KEYS = ['cert', 'key', 'cert_file', 'key_file', 'client_ca_file', 'client_auth_type'];
+
+/** The headers the toolkit lets a web config add, with the only values it accepts (none listed: any value). */
+export const ALLOWED_HEADERS: Readonly<Record<string, readonly string[] | undefined>> = {
+  'Strict-Transport-Security': undefined,
+  'X-Content-Type-Options': ['nosniff'],
+  'X-Frame-Options': ['deny', 'sameorigin'],
+  'X-XSS-Protection': undefined,
+  'Content-Security-Policy': undefined,
+};
+
+/** `$2a$`, `$2b$` or `$2y$`, a two-digit cost, then 22 characters of salt and 31 of hash in bcrypt's base64. */
+const BCRYPT_HASH = /^\$2[aby]\$(\d\d)\$[./A-Za-z0-9]{53}$/;
+const MIN_BCRYPT_COST = 4;
+const MAX_BCRYPT_COST = 31;
+
+/** The cost of a bcrypt hash this module accepted. */
+export function bcryptCost(hash: string): number {
+  return Number(BCRYPT_HASH.exec(hash)?.[1]);
+}
+
+/**
+ * Checks a parsed web config. `baseDir` is the web config file's folder: relative file names in it are
+ * relative to that folder, not to the working directory, as the toolkit reads them. An empty file (null)
+ * is valid and changes nothing: plain HTTP, no auth.
+ */
+export function parseWebConfig(raw: unknown, options: { readonly baseDir: string }): WebConfigResult {
+  const reader = new Reader();
+  const root = raw === null || raw === undefined ? {} : reader.mapping(raw, '(root)', TOP_KEYS);
+  if (!root) return { ok: false, problems: reader.problems };
+  const tls = root['tls_server_config'] === undefined ? undefined : readTls(reader, root['tls_server_config'], options.baseDir);
+  const http = root['http_server_config'] === undefined ? {} : reader.mapping(root['http_server_config'], 'http_server_config', HTTP_KEYS);
+  const http2 = http?.['http2'] === undefined ? true : reader.boolean(http['http2'], 'http_server_config.http2');
+  const headers = http?.['headers'] === undefined ? {} : readHeaders(reader, http['headers']);
+  const users = root['basic_auth_users'] === undefined ? new Map<string, string>() : readUsers(reader, root['basic_auth_users']);
+  if (reader.problems.length > 0 || tls === null) return { ok: false, problems: reader.problems };
+  return { ok: true, config: { tls, http2: http2 ?? true, headers: headers ?? {}, basicAuthUsers: users ?? new Map() } };
+}
+
+/** undefined: no TLS; null: problems were reported. */
+function readTls(reader: Reader, value: unknown, baseDir: string): TlsServerConfig | undefined | null {
+  const tls = value === null ? {} : reader.mapping(value, 'tls_server_config', TLS_KEYS);
+  if (!tls) return null;
+  const path = (key: string): string => childPath('tls_server_config', key);
+  // A key written with no value (null) counts as given, so `cert_file:` left blank is refused, not ignored.
+  const given = Object.keys(tls).filter((key) => tls[key] !== undefined && TLS_KEYS.includes(key));
+  if (!given.some((key) => TLS_ENABLING_KEYS.includes(key))) {
+    if (given.length === 0) return undefined;
+    // The toolkit would serve plain HTTP here; refusing says at once that the TLS settings have no certificate.
+    reader.report('tls_server_config', `sets ${given.join(', ')} but no cert_file or cert: TLS needs a certificate`);
+    return null;
+  }
+
+  const cert = readPem(reader, tls, 'cert', 'cert_file', baseDir);
+  const key = readPem(reader, tls, 'key', 'key_file', baseDir);
+  const clientAuthType = readClientAuthType(reader, tls['client_auth_type'], path('client_auth_type'));
+  const clientCaFile = tls['client_ca_file'] === undefined ? undefined : reader.nonEmptyString(tls['client_ca_file'], path('client_ca_file'));
+  const clientAllowedSans = tls['client_allowed_sans'] === undefined ? undefined : reader.stringList(tls['client_allowed_sans'], path('client_allowed_sans'));
+  if (clientAllowedSans?.length === 0) reader.report(path('client_allowed_sans'), 'must list at least one SAN (leave the key out to allow any)');
+  const minVersion = tls['min_version'] === undefined ? 'TLS12' : reader.oneOf(tls['min_version'], path('min_version'), TLS_VERSION_NAMES);
+  const maxVersion = tls['max_version'] === undefined ? 'TLS13' : readMaxVersion(reader, tls['max_version'], path('max_version'));
+  const cipherSuites = tls['cipher_suites'] === undefined ? [] : readCipherSuites(reader, tls['cipher_suites'], path('cipher_suites'));
+  const curvePreferences = tls['curve_preferences'] === undefined ? [] : readCurves(reader, tls['curve_preferences'], path('curve_preferences'));
+  const preferServerCipherSuites =
+    tls['prefer_server_cipher_suites'] === undefined ? true : reader.boolean(tls['prefer_server_cipher_suites'], path('prefer_server_cipher_suites'));
+
+  if (clientAuthType !== undefined) {
+    if (clientCaFile !== undefined && clientAuthType === 'NoClientCert') {
+      reader.report(path('client_ca_file'), `a client CA is set but client_auth_type is ${clientAuthType}, so no client certificate is ever asked for`);
+    }
+    if (clientCaFile === undefined && (clientAuthType === 'VerifyClientCertIfGiven' || clientAuthType === 'RequireAndVerifyClientCert')) {
+      reader.report(path('client_auth_type'), `${clientAuthType} verifies client certificates, which needs client_ca_file`);
+    }
+    if (clientAllowedSans !== undefined && clientAuthType !== 'RequireAnyClientCert' && clientAuthType !== 'RequireAndVerifyClientCert') {
+      reader.report(
+        path('client_allowed_sans'),
+        `needs client_auth_type RequireAnyClientCert or RequireAndVerifyClientCert (it is ${clientAuthType}, which lets a client connect without a certificate)`,
+      );
+    }
+  }
+  if (minVersion !== undefined && maxVersion !== undefined && TLS_VERSION_NAMES.indexOf(minVersion) > TLS_VERSION_NAMES.indexOf(maxVersion)) {
+    reader.report(path('min_version'), `${minVersion} is above max_version ${maxVersion}`);
+  }
+  if (
+    !cert ||
+    !key ||
+    !clientAuthType ||
+    !minVersion ||
+    !maxVersion ||
+    !cipherSuites ||
+    !curvePreferences ||
+    preferServerCipherSuites === undefined ||
+    (tls['client_ca_file'] !== undefined && clientCaFile === undefined)
+  ) {
+    return null;
+  }
+  return {
+    cert,
+    key,
+    clientAuthType,
+    clientCaFile: clientCaFile === undefined ? undefined : resolve(baseDir, clientCaFile),
+    clientAllowedSans,
+    minVersion,
+    maxVersion,
+    cipherSuites,
+    curvePreferences,
+    preferServerCipherSuites,
+  };
+}
+
+/** Exactly one of the inline key and the file key, neither empty. */
+function readPem(reader: Reader, tls: Record<string, unknown>, inlineKey: string, fileKey: string, baseDir: string): PemSource | undefined {
+  const inline = tls[inlineKey];
+  const file = tls[fileKey];
+  if (inline === undefined && file === undefined) {
+    return reader.report('tls_server_config', `missing one of ${inlineKey} or ${fileKey}`);
+  }
+  if (inline !== undefined && file !== undefined) {
+    return reader.report('tls_server_config', `give ${inlineKey} or ${fileKey}, not both`);
+  }
+  if (file !== undefined) {
+    const path = reader.nonEmptyString(file, `tls_server_config.${fileKey}`);
+    return path === undefined ? undefined : { kind: 'file', path: isAbsolute(path) ? path : resolve(baseDir, path) };
+  }
+  // The inline key may be a private key: its type may be named, never its text.
+  if (typeof inline !== 'string') return reader.report(`tls_server_config.${inlineKey}`, `must be a PEM string, got ${renderValue(inline, { withValue: false })}`);
+  if (inline.trim() === '') return reader.report(`tls_server_config.${inlineKey}`, 'must not be empty');
+  return { kind: 'inline', text: inline };
+}
+
+function readClientAuthType(reader: Reader, value: unknown, path: string): ClientAuthType | undefined {
+  if (value === undefined) return 'NoClientCert';
+  // The toolkit still reads the old name of RequireAnyClientCert; files written for it keep working.
+  if (value === 'RequireClientCert') return 'RequireAnyClientCert';
+  return reader.oneOf(value, path, CLIENT_AUTH_TYPES);
+}
+
+function readMaxVersion(reader: Reader, value: unknown, path: string): TlsVersionName | undefined {
+  const version = reader.oneOf(value, path, TLS_VERSION_NAMES);
+  if (version === 'TLS10' || version === 'TLS11') {
+    // OpenSSL 3, which Node.js uses, does not negotiate TLS 1.0 or 1.1 at its default security level.
+    return reader.report(path, `${JSON.stringify(version)} cannot be served: Node.js's OpenSSL refuses TLS 1.0 and 1.1; use TLS12 or TLS13`);
+  }
+  return version;
+}
+
+function readCipherSuites(reader: Reader, value: unknown, path: string): string[] | undefined {
+  const names = reader.stringList(value, path);
+  if (!names) return undefined;
+  let ok = true;
+  names.forEach((name, index) => {
+    if (CIPHER_SUITE_NAMES.includes(name)) return;
+    ok = false;
+    reader.report(`${path}[${index}]`, refuseCipherSuite(name));
+  });
+  return ok ? names : undefined;
+}
+
+function readCurves(reader: Reader, value: unknown, path: string): CurveName[] | undefined {
+  const names = reader.stringList(value, path);
+  if (!names) return undefined;
+  const curves = names.map((name, index) => reader.oneOf(name, `${path}[${index}]`, CURVE_NAMES));
+  return curves.every((curve) => curve !== undefined) ? curves : undefined;
+}
+
+function readHeaders(reader: Reader, value: unknown): Record<string, string> | undefined {
+  const headers = reader.anyMapping(value, 'http_server_config.headers');
+  if (!headers) return undefined;
+  const result: Record<string, string> = {};
+  for (const [name, headerValue] of Object.entries(headers)) {
+    const path = childPath('http_server_config.headers', name);
+    if (!Object.hasOwn(ALLOWED_HEADERS, name)) {
+      reader.report(path, `this header cannot be set (allowed: ${Object.keys(ALLOWED_HEADERS).join(', ')})`);
+      continue;
+    }
+    const text = reader.string(headerValue, path);
+    // A blank value leaves the header unset, as the toolkit documents.
+    if (text === undefined || text === '') continue;
+    const allowed = ALLOWED_HEADERS[name];
+    if (allowed && !allowed.includes(text)) {
+      reader.report(path, `${JSON.stringify(text)} must be one of ${allowed.join(', ')}`);
+      continue;
+    }
+    result[name] = text;
+  }
+  return result;
+}
+
+function readUsers(reader: Reader, value: unknown): Map<string, string> | undefined {
+  const users = value === null ? {} : reader.anyMapping(value, 'basic_auth_users');
+  if (!users) return undefined;
+  const result = new Map<string, string>();
+  for (const [user, hash] of Object.entries(users)) {
+    const path = childPath('basic_auth_users', user);
+    if (user === '' || user.includes(':')) {
+      reader.report(path, 'a user name must not be empty or contain ":" (basic auth splits user and password at the first ":")');
+      continue;
+    }
+    // Never quote the value: a plain password written here by mistake must not reach a log.
+    if (typeof hash !== 'string' || !BCRYPT_HASH.test(hash)) {
+      reader.report(path, 'must be a bcrypt hash: $2a$, $2b$ or $2y$, a two-digit cost, $ and 53 more characters (the value is not shown: it may be a password)');
+      continue;
+    }
+    const cost = bcryptCost(hash);
+    if (cost < MIN_BCRYPT_COST || cost > MAX_BCRYPT_COST) {
+      reader.report(path, `bcrypt cost ${cost} is outside ${MIN_BCRYPT_COST} to ${MAX_BCRYPT_COST}`);
+      continue;
+    }
+    result.set(user, hash);
+  }
+  return result;
+}

@@ -1,0 +1,123 @@
+/**
+ * The inventory_file: owners of addresses outside OpenStack (bare-metal hosts, another cloud's VMs), listed by
+ * hand or by a script, in the spirit of Prometheus' file_sd. A YAML or JSON list of entries, only `ip`
+ * required:
+ *
+ *   - {ip: 192.0.2.10, vm_name: backup-1, owner_kind: baremetal, tenant: ops}
+ *
+ * Validated like the config file (every problem at once, each naming its path: `[3].ip: "10.0.0.300" is not a
+ * valid IP address`), because a person writes it. The file is read through a function the composition root
+ * hands in, as only it reads files the user names; unchanged text is not parsed again.
+ */
+import type { AddressOwner, Inventory, InventorySnapshot } from '../core/inventory.ts';
+import { InventoryFileError } from '../errors.ts';
+import { formatAddress, parseAddress } from '../net/addresses.ts';
+import { Reader } from '../untyped/reader.ts';
+
+/** The entry keys, in the order the owner labels are written. */
+export const ENTRY_KEYS = ['ip', 'vm_id', 'vm_name', 'vm_status', 'owner_kind', 'user', 'user_id', 'tenant', 'tenant_id'] as const;
+
+/** What an entry without owner_kind is: an address the file names, whatever it is. */
+export const DEFAULT_OWNER_KIND = 'file';
+
+export type InventoryFileParse =
+  | { ok: true; owners: ReadonlyMap<string, AddressOwner> }
+  | { ok: false; problems: string[] };
+
+/** The parsed file (YAML or JSON) as owners by canonical address, or every problem found. */
+export function parseInventoryFile(raw: unknown): InventoryFileParse {
+  const reader = new Reader();
+  const list = reader.list(raw, '(root)', ' of entries');
+  if (!list) return { ok: false, problems: reader.problems };
+  const owners = new Map<string, AddressOwner>();
+  const firstIndex = new Map<string, number>();
+  list.forEach((item, index) => {
+    const path = `[${index}]`;
+    const entry = readEntry(reader, item, path);
+    if (!entry) return;
+    const earlier = firstIndex.get(entry.ip);
+    if (earlier !== undefined) {
+      reader.report(`${path}.ip`, `${JSON.stringify(entry.ip)} is already listed at [${earlier}]`);
+      return;
+    }
+    firstIndex.set(entry.ip, index);
+    owners.set(entry.ip, entry.owner);
+  });
+  return reader.problems.length === 0 ? { ok: true, owners } : { ok: false, problems: reader.problems };
+}
+
+function readEntry(reader: Reader, raw: unknown, path: string): { ip: string; owner: AddressOwner } | undefined {
+  const entry = reader.mapping(raw, path, ENTRY_KEYS);
+  if (!entry) return undefined;
+  if (entry['ip'] === undefined) return reader.report(`${path}.ip`, 'is required');
+  const ipText = reader.string(entry['ip'], `${path}.ip`);
+  const address = ipText === undefined ? undefined : parseAddress(ipText);
+  if (ipText !== undefined && !address) reader.report(`${path}.ip`, `${JSON.stringify(ipText)} is not a valid IP address`);
+  const text = (key: (typeof ENTRY_KEYS)[number], fallback = ''): string | undefined =>
+    entry[key] === undefined ? fallback : reader.string(entry[key], `${path}.${key}`);
+  const fields = {
+    vmId: text('vm_id'),
+    vmName: text('vm_name'),
+    vmStatus: text('vm_status'),
+    ownerKind: text('owner_kind', DEFAULT_OWNER_KIND),
+    user: text('user'),
+    userId: text('user_id'),
+    tenant: text('tenant'),
+    tenantId: text('tenant_id'),
+  };
+  if (fields.ownerKind === '') reader.report(`${path}.owner_kind`, 'must not be empty (leave it out for "file")');
+  if (!address || fields.ownerKind === '' || Object.values(fields).some((value) => value === undefined)) return undefined;
+  const owner = fields as Record<keyof typeof fields, string>;
+  // As OpenStack's inventory does: a name not given falls back to its id, so labels never lose the owner.
+  return {
+    ip: formatAddress(address.family, address.value),
+    owner: { ...owner, user: owner.user || owner.userId, tenant: owner.tenant || owner.tenantId },
+  };
+}
+
+export interface FileInventoryOptions {
+  /** The file's name, which every problem starts with. */
+  readonly source: string;
+  /** Reads the file: its text (to tell a change) and its parsed value. Throws when it cannot be read or parsed. */
+  readonly read: () => Promise<{ text: string; value: unknown }>;
+  readonly now?: () => Date;
+}
+
+/**
+ * The file as an Inventory: each load reads the file and returns its owners, or throws an InventoryFileError
+ * (the refresher keeps the last good owners and reports the file down). Parsed again only when its text
+ * changed; a read of unchanged text keeps the first read's time as the sync time.
+ */
+export class FileInventory implements Inventory {
+  readonly #options: FileInventoryOptions;
+  #last: { text: string; snapshot: InventorySnapshot } | undefined;
+
+  constructor(options: FileInventoryOptions) {
+    this.#options = options;
+  }
+
+  async load(): Promise<InventorySnapshot> {
+    const { source } = this.#options;
+    let file: { text: string; value: unknown };
+    try {
+      file = await this.#options.read();
+    } catch (err) {
+      const problems = err instanceof Error && 'problems' in err ? (err.problems as string[]) : [(err as Error).message];
+      throw new InventoryFileError(source, problems);
+    }
+    if (this.#last?.text === file.text) return this.#last.snapshot;
+    const parsed = parseInventoryFile(file.value);
+    if (!parsed.ok) throw new InventoryFileError(source, parsed.problems);
+    const snapshot: InventorySnapshot = {
+      source: 'file',
+      up: true,
+      syncedAt: (this.#options.now ?? (() => new Date()))(),
+      servers: new Set([...parsed.owners.values()].map((owner) => owner.vmId).filter((id) => id !== '')).size,
+      owners: parsed.owners,
+      publicAddresses: [],
+      warnings: [],
+    };
+    this.#last = { text: file.text, snapshot };
+    return snapshot;
+  }
+}

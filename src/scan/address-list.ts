@@ -1,0 +1,35 @@
+/**
+ * Targets given as single addresses: what a known-address cycle scans. Built only by buildKnownTargets
+ * (scan-plan.ts), which keeps nothing outside the plan's targets and shard.
+ */
+import { compareAddresses, formatAddress } from '../net/addresses.ts';
+import type { IpFamily, ParsedAddress } from '../net/addresses.ts';
+import type { ScanTargets } from './types.ts';
+
+export class AddressListTargets implements ScanTargets {
+  /** Canonical text, IPv4 before IPv6, ascending, no duplicates. */
+  readonly addresses: readonly string[];
+  readonly #byFamily: ReadonlyMap<IpFamily, readonly string[]>;
+
+  /** Takes parsed addresses in any order, with duplicates; keeps each once, in address order. */
+  constructor(parsed: readonly ParsedAddress[]) {
+    const sorted = [...parsed].sort(compareAddresses);
+    const unique = sorted.filter((address, index) => index === 0 || compareAddresses(sorted[index - 1]!, address) !== 0);
+    this.addresses = unique.map((address) => formatAddress(address.family, address.value));
+    this.#byFamily = new Map(
+      ([4, 6] as const).map((family) => [family, unique.filter((a) => a.family === family).map((a) => formatAddress(family, a.value))]),
+    );
+  }
+
+  count(): number {
+    return this.addresses.length;
+  }
+
+  countFamily(family: IpFamily): number {
+    return this.#byFamily.get(family)?.length ?? 0;
+  }
+
+  *nmapTargets(family: IpFamily): Generator<string> {
+    yield* this.#byFamily.get(family) ?? [];
+  }
+}

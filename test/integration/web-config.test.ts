@@ -1,0 +1,298 @@
+/**
+ * --web.config.file against the built CLI: real TLS on loopback with throwaway certificates from openssl,
+ * every client-certificate policy, basic auth, and re-reading a changed file.
+ */
+import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import bcrypt from 'bcryptjs';
+import { makeTestCertificates } from '../support/certificates.ts';
+import type { KeyPair, TestCertificates } from '../support/certificates.ts';
+import { runExporter, startExporter } from '../support/exporter-process.ts';
+import type { ExporterProcess } from '../support/exporter-process.ts';
+import { renderLoggedError } from '../support/logged-error.ts';
+
+interface Call {
+  readonly path?: string;
+  readonly method?: string;
+  readonly clientCert?: KeyPair;
+  readonly maxVersion?: 'TLSv1.2' | 'TLSv1.3';
+  /** `user:password` */
+  readonly auth?: string;
+}
+
+interface Answer {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: string;
+}
+
+let certs: TestCertificates;
+let fileCount = 0;
+
+/** One HTTPS request that trusts the test CA, with a deadline; a refused handshake rejects. */
+function call(exporter: ExporterProcess, options: Call = {}): Promise<Answer> {
+  const url = new URL(options.path ?? '/metrics', exporter.baseUrl);
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      url,
+      {
+        method: options.method ?? 'GET',
+        ca: certs.ca,
+        agent: false,
+        timeout: 10_000,
+        ...(options.clientCert ? { cert: options.clientCert.cert, key: options.clientCert.key } : {}),
+        ...(options.maxVersion ? { maxVersion: options.maxVersion } : {}),
+        ...(options.auth ? { auth: options.auth } : {}),
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function writeWebConfig(text: string, name = `web-${(fileCount += 1)}.yml`): Promise<string> {
+  const path = join(certs.dir, name);
+  await writeFile(path, text);
+  return path;
+}
+
+/** A web config serving the test server certificate by relative path, plus `extra` lines. */
+function tlsConfig(extra: string[] = []): string {
+  return ['tls_server_config:', '  cert_file: server.crt', '  key_file: server.key', ...extra.map((line) => `  ${line}`), ''].join('\n');
+}
+
+async function withExporter(webConfig: string, test: (exporter: ExporterProcess) => Promise<void>): Promise<void> {
+  const exporter = await startExporter([`--web.config.file=${await writeWebConfig(webConfig)}`]);
+  try {
+    await test(exporter);
+  } finally {
+    await exporter.stop();
+  }
+}
+
+/** Whether a request with this client certificate gets /-/healthy served. */
+async function admitted(exporter: ExporterProcess, clientCert?: KeyPair): Promise<boolean> {
+  try {
+    return (await call(exporter, { path: '/-/healthy', ...(clientCert ? { clientCert } : {}) })).status === 200;
+  } catch {
+    return false;
+  }
+}
+
+async function waitFor(predicate: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+describe('--web.config.file', { timeout: 240_000 }, () => {
+  before(async () => {
+    certs = await makeTestCertificates();
+  });
+  after(async () => {
+    await rm(certs.dir, { recursive: true, force: true });
+  });
+
+  it('serves /metrics over TLS with the configured headers, and refuses plain HTTP on the TLS port', async () => {
+    await withExporter(tlsConfig() + 'http_server_config:\n  headers:\n    X-Content-Type-Options: nosniff\n', async (exporter) => {
+      assert.match(exporter.baseUrl, /^https:\/\/127\.0\.0\.1:\d+$/);
+      const answer = await call(exporter);
+      assert.equal(answer.status, 200);
+      assert.equal(answer.headers['x-content-type-options'], 'nosniff');
+      assert.match(answer.body, /^exposure_build_info\{/m);
+      assert.match(answer.body, /^exposure_web_config_last_reload_successful 1$/m);
+
+      const plain = new Promise<number>((resolve, reject) => {
+        const req = httpRequest(exporter.baseUrl.replace('https:', 'http:') + '/metrics', { agent: false, timeout: 10_000 }, (res) => resolve(res.statusCode ?? 0));
+        req.on('timeout', () => req.destroy(new Error('timed out')));
+        req.on('error', reject);
+        req.end();
+      });
+      await assert.rejects(plain, (err: NodeJS.ErrnoException) => err.code === 'ECONNRESET' || /socket hang up/.test(err.message));
+    });
+  });
+
+  it('serves inline cert and key', async () => {
+    const inline = ['tls_server_config:', `  cert: ${JSON.stringify(certs.server.cert)}`, `  key: ${JSON.stringify(certs.server.key)}`, ''].join('\n');
+    await withExporter(inline, async (exporter) => {
+      assert.equal((await call(exporter)).status, 200);
+    });
+  });
+
+  const POLICIES: readonly { type: string; ca: boolean; none: boolean; trusted: boolean; stranger: boolean }[] = [
+    { type: 'NoClientCert', ca: false, none: true, trusted: true, stranger: true },
+    { type: 'RequestClientCert', ca: false, none: true, trusted: true, stranger: true },
+    { type: 'RequireAnyClientCert', ca: false, none: false, trusted: true, stranger: true },
+    { type: 'VerifyClientCertIfGiven', ca: true, none: true, trusted: true, stranger: false },
+    { type: 'RequireAndVerifyClientCert', ca: true, none: false, trusted: true, stranger: false },
+  ];
+  for (const policy of POLICIES) {
+    it(`${policy.type}: no certificate ${policy.none ? 'admitted' : 'refused'}, the CA's ${policy.trusted ? 'admitted' : 'refused'}, another CA's ${policy.stranger ? 'admitted' : 'refused'}`, async () => {
+      const lines = [`client_auth_type: ${policy.type}`, ...(policy.ca ? ['client_ca_file: ca.crt'] : [])];
+      await withExporter(tlsConfig(lines), async (exporter) => {
+        assert.deepEqual(
+          { none: await admitted(exporter), trusted: await admitted(exporter, certs.clientA), stranger: await admitted(exporter, certs.stranger) },
+          { none: policy.none, trusted: policy.trusted, stranger: policy.stranger },
+        );
+      });
+    });
+  }
+
+  it('admits only client certificates with an allowed SAN', async () => {
+    const lines = ['client_auth_type: RequireAndVerifyClientCert', 'client_ca_file: ca.crt', 'client_allowed_sans: [client-a.example]'];
+    await withExporter(tlsConfig(lines), async (exporter) => {
+      assert.equal(await admitted(exporter, certs.clientA), true);
+      assert.equal(await admitted(exporter, certs.clientB), false);
+      // The client sees the connection close before the exporter's log line reaches the test: wait for it.
+      await waitFor(
+        async () => exporter.logs().some((entry) => entry['msg'] === 'refused a TLS client' && /has client-b\.example/.test(String(entry['reason']))),
+        'the refusal in the log',
+      );
+    });
+  });
+
+  it('refuses a TLS 1.2 client when min_version is TLS13', async () => {
+    await withExporter(tlsConfig(['min_version: TLS13']), async (exporter) => {
+      await assert.rejects(call(exporter, { maxVersion: 'TLSv1.2' }));
+      assert.equal((await call(exporter, { maxVersion: 'TLSv1.3' })).status, 200);
+    });
+  });
+
+  it('serves only the cipher suites listed to a TLS 1.2 client', async () => {
+    await withExporter(tlsConfig(['max_version: TLS12', 'cipher_suites: [TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384]']), async (exporter) => {
+      const cipher = await new Promise<string>((resolve, reject) => {
+        const req = httpsRequest(new URL('/-/healthy', exporter.baseUrl), { ca: certs.ca, agent: false, timeout: 10_000 }, (res) => {
+          resolve((res.socket as import('node:tls').TLSSocket).getCipher().name);
+          res.resume();
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      assert.equal(cipher, 'ECDHE-RSA-AES256-GCM-SHA384');
+    });
+  });
+
+  it('asks for basic auth on every path but /-/healthy, POST /-/reload included', async () => {
+    const hash = await bcrypt.hash('scrape-secret', 4);
+    await withExporter(tlsConfig() + `basic_auth_users:\n  prometheus: '${hash}'\n`, async (exporter) => {
+      const anonymous = await call(exporter);
+      assert.equal(anonymous.status, 401);
+      assert.equal(anonymous.headers['www-authenticate'], 'Basic');
+      assert.deepEqual(JSON.parse(anonymous.body), {
+        error: { code: 'UNAUTHORIZED', message: 'this exporter needs basic auth credentials from the web config file' },
+      });
+      assert.equal((await call(exporter, { auth: 'prometheus:wrong' })).status, 401);
+      assert.equal((await call(exporter, { auth: 'nobody:scrape-secret' })).status, 401);
+      assert.equal((await call(exporter, { path: '/report', auth: 'prometheus:wrong' })).status, 401);
+      assert.equal((await call(exporter, { auth: 'prometheus:scrape-secret' })).status, 200);
+      assert.equal((await call(exporter, { path: '/-/healthy' })).status, 200);
+      assert.equal((await call(exporter, { path: '/-/reload', method: 'POST' })).status, 401);
+      assert.equal((await call(exporter, { path: '/-/reload', method: 'POST', auth: 'prometheus:scrape-secret' })).status, 200);
+    });
+  });
+
+  const BAD_AT_START: readonly { name: string; text: () => string; message: (path: string) => string }[] = [
+    {
+      name: 'an unknown key',
+      text: () => 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  http2: true\n',
+      message: (path) =>
+        `${path}: tls_server_config.http2: unknown key (expected one of cert, key, cert_file, key_file, client_auth_type, client_ca_file, client_allowed_sans, min_version, max_version, cipher_suites, prefer_server_cipher_suites, curve_preferences)\n`,
+    },
+    {
+      name: 'a certificate file that does not exist',
+      text: () => 'tls_server_config:\n  cert_file: missing.crt\n  key_file: server.key\n',
+      message: (path) => `${path}: tls_server_config.cert_file: cannot read ${join(certs.dir, 'missing.crt')}: no such file\n`,
+    },
+    {
+      name: 'a key that does not belong to the certificate',
+      text: () => 'tls_server_config:\n  cert_file: server.crt\n  key_file: client-a.key\n',
+      message: (path) => `${path}: tls_server_config.key_file: is not the key of the certificate in cert_file\n`,
+    },
+    {
+      name: 'a certificate file that holds a key instead',
+      text: () => 'tls_server_config:\n  cert_file: server.key\n  key_file: server.key\n',
+      message: (path) => `${path}: tls_server_config.cert_file: holds no PEM certificate\n`,
+    },
+    {
+      name: 'a client CA file that holds no certificate',
+      text: () => 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: server.key\n',
+      message: (path) => `${path}: tls_server_config.client_ca_file: ${join(certs.dir, 'server.key')} holds no PEM certificate\n`,
+    },
+    {
+      name: 'a password that is not a bcrypt hash',
+      text: () => 'basic_auth_users:\n  prometheus: hunter2\n',
+      message: (path) =>
+        `${path}: basic_auth_users.prometheus: must be a bcrypt hash: $2a$, $2b$ or $2y$, a two-digit cost, $ and 53 more characters (the value is not shown: it may be a password)\n`,
+    },
+  ];
+  for (const bad of BAD_AT_START) {
+    it(`exits 2 at start on ${bad.name}, naming the key`, async () => {
+      const path = await writeWebConfig(bad.text());
+      const result = await runExporter(['--web.listen-address=127.0.0.1:0', `--web.config.file=${path}`]);
+      assert.equal(result.code, 2);
+      assert.equal(result.stderr, bad.message(path));
+      assert.doesNotMatch(result.stderr, /hunter2/);
+    });
+  }
+
+  it('refuses a reload that would turn TLS off, and keeps serving TLS', async () => {
+    const path = await writeWebConfig(tlsConfig(), 'web-tls-off.yml');
+    const exporter = await startExporter([`--web.config.file=${path}`]);
+    try {
+      await writeFile(path, 'http_server_config:\n  headers:\n    X-Frame-Options: deny\n');
+      exporter.child.kill('SIGHUP');
+      const failed = (): Record<string, unknown> | undefined => exporter.logs().find((entry) => entry['msg'] === 'web config reload failed; keeping the previous web config');
+      await waitFor(async () => failed() !== undefined, 'the refused reload');
+      assert.equal(renderLoggedError(failed()), `CONFIG_INVALID: ${path}: tls_server_config: turning TLS off takes a restart`);
+      const answer = await call(exporter);
+      assert.equal(answer.status, 200);
+      assert.match(answer.body, /^exposure_web_config_last_reload_successful 0$/m);
+    } finally {
+      await exporter.stop();
+    }
+  });
+
+  it('applies a changed file without a signal, and keeps the previous one when the new one is bad', async () => {
+    const alice = await bcrypt.hash('alice-secret', 4);
+    const bob = await bcrypt.hash('bob-secret', 4);
+    const path = await writeWebConfig(tlsConfig() + `basic_auth_users:\n  alice: '${alice}'\n`, 'web-reload.yml');
+    const exporter = await startExporter([`--web.config.file=${path}`]);
+    try {
+      assert.equal((await call(exporter, { auth: 'alice:alice-secret' })).status, 200);
+
+      await writeFile(path, tlsConfig() + `basic_auth_users:\n  bob: '${bob}'\n`);
+      await waitFor(async () => (await call(exporter, { auth: 'bob:bob-secret' })).status === 200, 'the periodic check to apply the new users');
+      assert.equal((await call(exporter, { auth: 'alice:alice-secret' })).status, 401);
+
+      await writeFile(path, tlsConfig() + 'basic_auth_users:\n  bob: not-a-hash\n');
+      const reload = await call(exporter, { path: '/-/reload', method: 'POST', auth: 'bob:bob-secret' });
+      assert.equal(reload.status, 500);
+      assert.equal((JSON.parse(reload.body) as { error: { code: string } }).error.code, 'CONFIG_INVALID');
+      const metrics = await call(exporter, { auth: 'bob:bob-secret' });
+      assert.equal(metrics.status, 200, 'the previous users still apply');
+      assert.match(metrics.body, /^exposure_web_config_last_reload_successful 0$/m);
+      assert.ok(exporter.logs().some((entry) => entry['msg'] === 'web config reload failed; keeping the previous web config'));
+
+      await writeFile(path, tlsConfig() + `basic_auth_users:\n  alice: '${alice}'\n`);
+      exporter.child.kill('SIGHUP');
+      await waitFor(async () => (await call(exporter, { auth: 'alice:alice-secret' })).status === 200, 'SIGHUP to apply the fixed file');
+      assert.match((await call(exporter, { auth: 'alice:alice-secret' })).body, /^exposure_web_config_last_reload_successful 1$/m);
+    } finally {
+      await exporter.stop();
+    }
+  });
+});
