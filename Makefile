@@ -52,9 +52,10 @@ bench-deps:
 bench-replay: build bench-deps
 	npx node bench/replay.ts
 
-# The same with 500 hosts and one run: checks that the replay still works, in well under a minute.
+# The same with 500 hosts and one run, and bench/scrape.ts on 500 hosts: checks that both still work, in about a minute.
 bench-smoke: build bench-deps
 	npx node bench/replay.ts --smoke
+	npx node bench/scrape.ts --smoke
 
 clean:
 	rm -rf dist node_modules

@@ -58,9 +58,16 @@ export function createApp(options: AppOptions): RequestListener {
     res.type('html').send(renderLandingPage({ state, build: options.build, filter: parsed.filter }));
   });
 
-  app.get('/metrics', async (_req, res) => {
-    const body = await metrics.render();
-    res.type(metrics.contentType).send(body);
+  // Prometheus asks for gzip on every scrape. The body is written as is rather than through res.send, which
+  // would hash all of it for an ETag that no scraper sends back.
+  app.get('/metrics', async (req, res) => {
+    const gzip = req.acceptsEncodings('gzip', 'identity') === 'gzip';
+    const chunks = await metrics.renderBody({ gzip });
+    res.set({ 'Content-Type': metrics.contentType, Vary: 'Accept-Encoding' });
+    if (gzip) res.set('Content-Encoding', 'gzip');
+    res.set('Content-Length', String(chunks.reduce((length, chunk) => length + chunk.length, 0)));
+    for (const chunk of chunks) res.write(chunk);
+    res.end();
   });
 
   app.get('/report', (req, res) => {

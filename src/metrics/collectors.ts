@@ -1,49 +1,118 @@
 /**
- * Every exposure_ metric on a registry of its own, rendered at scrape time from the exporter state: collect()
- * only reads the current snapshot and health, so a closed port's series disappears with the cycle that saw it
- * closed and no scrape ever mixes two cycles. The families live by subject in the modules imported below.
+ * Every exposure_ metric, in two parts served one after the other. The families that depend only on the
+ * snapshot and the config (the exposures, the last cycle's and the last sweep's results, the shard and build
+ * info) are rendered to bytes once per snapshot or config swap and served from memory (snapshot-exposition.ts);
+ * everything that changes between swaps (counters, scan progress, inventory and reload health, request
+ * latencies, process metrics) is on a prom-client registry of its own, rendered at scrape time by collect().
+ * Each part reads one immutable value of the state, so no scrape ever mixes two cycles. The families live by
+ * subject in the modules imported below.
  */
+import { gzipSync } from 'node:zlib';
 import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { hasInventory } from '../config/schema.ts';
+import type { ExporterConfig } from '../core/exporter-config.ts';
 import type { ExporterState } from '../core/exporter-state.ts';
-import { registerExposureMetrics } from './exposure-metrics.ts';
-import { registerHealthMetrics } from './health-metrics.ts';
-import { registerBuildInfo, registerShardInfo } from './info-metrics.ts';
-import { registerInventoryFileMetrics } from './inventory-file-metrics.ts';
-import { registerSweepMetrics } from './sweep-metrics.ts';
+import { EXPOSURE_FAMILIES, registerPortChanges } from './exposure-metrics.ts';
+import { CYCLE_RESULT_FAMILIES, registerHealthMetrics } from './health-metrics.ts';
+import { listInfoFamilies } from './info-metrics.ts';
 import type { BuildInfo } from './info-metrics.ts';
+import { registerInventoryFileMetrics } from './inventory-file-metrics.ts';
+import { SWEEP_FAMILIES } from './sweep-metrics.ts';
+import { SnapshotExposition } from './snapshot-exposition.ts';
+import type { SnapshotFamily } from './snapshot-exposition.ts';
 
 export type { BuildInfo } from './info-metrics.ts';
 
 /** What /metrics serves; the HTTP layer sees this, never prom-client. */
 export interface MetricsEndpoint {
   readonly contentType: string;
+  /**
+   * The response body, in chunks to be written in order. With `gzip`, each chunk is a gzip member of its own and
+   * together they are one valid gzip stream (RFC 1952 allows a stream of several members; gunzip reads them all).
+   */
+  renderBody(options: { gzip: boolean }): Promise<readonly Buffer[]>;
+  /** The same exposition as text, for readers rather than clients: tests and the bench. */
   render(): Promise<string>;
   /** Records one OpenStack API request, for exposure_openstack_request_duration_seconds. */
   observeOpenStackRequest(service: string, seconds: number): void;
 }
 
 /**
- * A registry of its own (never prom-client's global one) with the exporter's metrics, plus Node.js process
- * metrics unless left out, which keeps golden files stable.
+ * A registry of its own (never prom-client's global one) for the live part, plus Node.js process metrics unless
+ * left out, which keeps golden files stable. `onSnapshotRender` is called each time the cached part is rendered.
  */
-export function createMetricsEndpoint(options: { state: ExporterState; build: BuildInfo; processMetrics: boolean }): MetricsEndpoint {
-  const { state, build } = options;
+export function createMetricsEndpoint(options: {
+  state: ExporterState;
+  build: BuildInfo;
+  processMetrics: boolean;
+  onSnapshotRender?: () => void;
+}): MetricsEndpoint {
+  const { state } = options;
+  const cached = new SnapshotExposition({
+    families: listSnapshotFamilies({ build: options.build, config: state.config }),
+    ...(options.onSnapshotRender && { onRender: options.onSnapshotRender }),
+  });
   const registry = new Registry();
-  // Registration order is exposition order, which the golden file pins.
-  registerExposureMetrics(registry, state);
-  registerHealthMetrics(registry, state);
-  // Like the inventory they describe, present only when the exporter started with one.
-  if (hasInventory(state.config.settings)) registerSweepMetrics(registry, state);
-  if (state.config.settings.inventoryFile) registerInventoryFileMetrics(registry, state);
-  registerShardInfo(registry, state);
-  registerBuildInfo(registry, build);
-  const requestDuration = registerRequestDuration(registry);
-  if (options.processMetrics) registerProcessMetrics(registry);
+  const observeOpenStackRequest = registerLiveMetrics(registry, options);
+
+  const renderBody = async ({ gzip }: { gzip: boolean }): Promise<readonly Buffer[]> => {
+    // Both parts are read before anything is awaited that leaves the event loop (the compression), so a cycle
+    // swapped in meanwhile cannot pair one cycle's exposures with the next one's health.
+    const part = cached.current({ snapshot: state.snapshot, config: state.config });
+    const live = Buffer.from(await registry.metrics(), 'utf8');
+    // The live part is a few KiB: compressing it on the spot costs less than handing it to the thread pool.
+    return gzip ? [await part.gzip(), gzipSync(live)] : [part.identity, live];
+  };
   return {
     contentType: registry.contentType,
-    render: () => registry.metrics(),
-    observeOpenStackRequest: (service, seconds) => requestDuration.observe({ service }, seconds),
+    renderBody,
+    render: async () => Buffer.concat(await renderBody({ gzip: false })).toString('utf8'),
+    observeOpenStackRequest,
+  };
+}
+
+/**
+ * The families of the cached part, which comes first in the exposition; their order here is exposition order,
+ * which the golden file pins. The sweep gauges, like the inventory they describe, are there only when the
+ * exporter started with one.
+ */
+export function listSnapshotFamilies(options: { build: BuildInfo; config: ExporterConfig }): SnapshotFamily[] {
+  const sweeps = hasInventory(options.config.settings) ? SWEEP_FAMILIES : [];
+  return [...EXPOSURE_FAMILIES, ...CYCLE_RESULT_FAMILIES, ...sweeps, ...listInfoFamilies(options.build)];
+}
+
+/**
+ * The live part, which follows the cached one, in exposition order. Returns how to record an OpenStack request.
+ * Exported with listSnapshotFamilies so the bench can serve the same metrics through prom-client alone.
+ */
+export function registerLiveMetrics(
+  registry: Registry,
+  options: { state: ExporterState; processMetrics: boolean },
+): (service: string, seconds: number) => void {
+  const { state } = options;
+  registerPortChanges(registry, state);
+  registerHealthMetrics(registry, state);
+  // Like the file they describe, present only when the exporter started with one.
+  if (state.config.settings.inventoryFile) registerInventoryFileMetrics(registry, state);
+  const requestDuration = registerRequestDuration(registry);
+  if (options.processMetrics) registerProcessMetrics(registry);
+  return (service, seconds) => requestDuration.observe({ service }, seconds);
+}
+
+/**
+ * `base` followed by more live metrics (`render` gives their text): one more chunk, and one more gzip member when
+ * compressed, so a module with metrics of its own can add them without the endpoint knowing about it.
+ */
+export function appendLiveExposition(base: MetricsEndpoint, render: () => Promise<string>): MetricsEndpoint {
+  const renderBody = async ({ gzip }: { gzip: boolean }): Promise<readonly Buffer[]> => {
+    const [chunks, text] = await Promise.all([base.renderBody({ gzip }), render()]);
+    const extra = Buffer.from(text, 'utf8');
+    return [...chunks, gzip ? gzipSync(extra) : extra];
+  };
+  return {
+    ...base,
+    renderBody,
+    render: async () => Buffer.concat(await renderBody({ gzip: false })).toString('utf8'),
   };
 }
 

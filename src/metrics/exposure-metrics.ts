@@ -1,112 +1,118 @@
-/** The exposures themselves: open ports and their owners, from the current snapshot. */
+/**
+ * The exposures themselves: open ports and their owners, from the current snapshot. All but the changes counter
+ * depend on the snapshot and the config alone, so they are rendered to bytes once per snapshot (see
+ * snapshot-exposition.ts); the counter counts since the process started and stays with prom-client.
+ */
 import type { Registry } from 'prom-client';
 import type { PortClass } from '../core/classify.ts';
 import type { ExporterState } from '../core/exporter-state.ts';
 import type { AddressOwner } from '../core/inventory.ts';
 import { summarizeHosts } from '../core/snapshot.ts';
-import type { SnapshotHost, SnapshotPort } from '../core/snapshot.ts';
+import type { Snapshot, SnapshotHost, SnapshotPort } from '../core/snapshot.ts';
+import type { GaugeFamily } from './exposition-writer.ts';
 import { registerRenderedFamily } from './gauges.ts';
+import type { SnapshotFamily, SnapshotInput } from './snapshot-exposition.ts';
 
 const FROM_LAST_CYCLE = 'As of the last completed scan cycle.';
 
-/** In exposition order, which the golden file pins. */
-export function registerExposureMetrics(registry: Registry, state: ExporterState): void {
-  registerPortOpen(registry, state);
-  registerPortFirstSeen(registry, state);
-  registerPortExcepted(registry, state);
-  registerVmNonstandardPorts(registry, state);
-  registerVmInfo(registry, state);
-  registerOpenPorts(registry, state);
-  registerPortChanges(registry, state);
-  registerExceptionExpiry(registry, state);
-}
+type PortOpenLabel = 'ip' | 'port' | 'protocol' | 'service' | 'severity' | 'vm_id' | 'vm_name' | 'user' | 'tenant';
 
-function registerPortOpen(registry: Registry, state: ExporterState): void {
-  const definition = {
-    name: 'exposure_port_open',
-    help: `Nonstandard open port (1), labelled with its owner. ${FROM_LAST_CYCLE}`,
-    labelNames: ['ip', 'port', 'protocol', 'service', 'severity', 'vm_id', 'vm_name', 'user', 'tenant'] as const,
-  };
-  registerRenderedFamily(registry, definition, (set) => {
-    for (const { host, port } of portsOfClass(state, 'nonstandard')) {
+const PORT_OPEN: GaugeFamily<PortOpenLabel, SnapshotInput> = {
+  name: 'exposure_port_open',
+  help: `Nonstandard open port (1), labelled with its owner. ${FROM_LAST_CYCLE}`,
+  labelNames: ['ip', 'port', 'protocol', 'service', 'severity', 'vm_id', 'vm_name', 'user', 'tenant'],
+  series({ snapshot }, set) {
+    for (const { host, port } of portsOfClass(snapshot, 'nonstandard')) {
       const { protocol, service } = port;
       set({ ip: host.ip, port: port.port, protocol, service, severity: port.severity ?? '', ...ownerLabels(host.owner) }, 1);
     }
-  });
-}
+  },
+};
 
-function registerPortFirstSeen(registry: Registry, state: ExporterState): void {
-  const definition = {
-    name: 'exposure_port_first_seen_timestamp_seconds',
-    help: `When a nonstandard open port was first seen open, in seconds since the epoch. ${FROM_LAST_CYCLE}`,
-    labelNames: ['ip', 'port', 'protocol'] as const,
-  };
-  registerRenderedFamily(registry, definition, (set) => {
-    for (const { host, port } of portsOfClass(state, 'nonstandard')) {
+const PORT_FIRST_SEEN: GaugeFamily<'ip' | 'port' | 'protocol', SnapshotInput> = {
+  name: 'exposure_port_first_seen_timestamp_seconds',
+  help: `When a nonstandard open port was first seen open, in seconds since the epoch. ${FROM_LAST_CYCLE}`,
+  labelNames: ['ip', 'port', 'protocol'],
+  series({ snapshot }, set) {
+    for (const { host, port } of portsOfClass(snapshot, 'nonstandard')) {
       set({ ip: host.ip, port: port.port, protocol: port.protocol }, port.firstSeen.getTime() / 1000);
     }
-  });
-}
+  },
+};
 
-function registerPortExcepted(registry: Registry, state: ExporterState): void {
-  const definition = {
-    name: 'exposure_port_excepted',
-    help: `Open port covered by an unexpired exception (1). ${FROM_LAST_CYCLE}`,
-    labelNames: ['ip', 'port', 'protocol', 'exception'] as const,
-  };
-  registerRenderedFamily(registry, definition, (set) => {
-    for (const { host, port } of portsOfClass(state, 'excepted')) {
+const PORT_EXCEPTED: GaugeFamily<'ip' | 'port' | 'protocol' | 'exception', SnapshotInput> = {
+  name: 'exposure_port_excepted',
+  help: `Open port covered by an unexpired exception (1). ${FROM_LAST_CYCLE}`,
+  labelNames: ['ip', 'port', 'protocol', 'exception'],
+  series({ snapshot }, set) {
+    for (const { host, port } of portsOfClass(snapshot, 'excepted')) {
       set({ ip: host.ip, port: port.port, protocol: port.protocol, exception: port.exception ?? '' }, 1);
     }
-  });
-}
+  },
+};
 
-function registerVmNonstandardPorts(registry: Registry, state: ExporterState): void {
-  const definition = {
-    name: 'exposure_vm_nonstandard_ports',
-    help: `Number of nonstandard open ports per address that has any. ${FROM_LAST_CYCLE}`,
-    labelNames: ['ip', 'vm_id', 'vm_name', 'user', 'tenant'] as const,
-  };
-  registerRenderedFamily(registry, definition, (set) => {
-    for (const host of state.snapshot?.hosts ?? []) {
+const VM_NONSTANDARD_PORTS: GaugeFamily<'ip' | 'vm_id' | 'vm_name' | 'user' | 'tenant', SnapshotInput> = {
+  name: 'exposure_vm_nonstandard_ports',
+  help: `Number of nonstandard open ports per address that has any. ${FROM_LAST_CYCLE}`,
+  labelNames: ['ip', 'vm_id', 'vm_name', 'user', 'tenant'],
+  series({ snapshot }, set) {
+    for (const host of snapshot?.hosts ?? []) {
       const count = host.ports.filter((port) => port.class === 'nonstandard').length;
       if (count === 0) continue;
       set({ ip: host.ip, ...ownerLabels(host.owner) }, count);
     }
-  });
-}
+  },
+};
 
-function registerVmInfo(registry: Registry, state: ExporterState): void {
-  const definition = {
-    name: 'exposure_vm_info',
-    help: `Owner of each address with open ports (1); labels are empty where the inventory does not know them. ${FROM_LAST_CYCLE}`,
-    labelNames: ['ip', 'vm_id', 'vm_name', 'vm_status', 'owner_kind', 'user', 'user_id', 'tenant', 'tenant_id'] as const,
-  };
-  registerRenderedFamily(registry, definition, (set) => {
-    for (const { ip, owner } of state.snapshot?.hosts ?? []) {
+type VmInfoLabel = 'ip' | 'vm_id' | 'vm_name' | 'vm_status' | 'owner_kind' | 'user' | 'user_id' | 'tenant' | 'tenant_id';
+
+const VM_INFO: GaugeFamily<VmInfoLabel, SnapshotInput> = {
+  name: 'exposure_vm_info',
+  help: `Owner of each address with open ports (1); labels are empty where the inventory does not know them. ${FROM_LAST_CYCLE}`,
+  labelNames: ['ip', 'vm_id', 'vm_name', 'vm_status', 'owner_kind', 'user', 'user_id', 'tenant', 'tenant_id'],
+  series({ snapshot }, set) {
+    for (const { ip, owner } of snapshot?.hosts ?? []) {
       const { vmId: vm_id, vmName: vm_name, vmStatus: vm_status, ownerKind: owner_kind, user, userId: user_id } = owner;
       set({ ip, vm_id, vm_name, vm_status, owner_kind, user, user_id, tenant: owner.tenant, tenant_id: owner.tenantId }, 1);
     }
-  });
-}
+  },
+};
 
-function registerOpenPorts(registry: Registry, state: ExporterState): void {
-  const definition = {
-    name: 'exposure_open_ports',
-    help: `Open ports by class: standard, nonstandard, excepted. ${FROM_LAST_CYCLE}`,
-    labelNames: ['class'] as const,
-  };
-  registerRenderedFamily(registry, definition, (set) => {
-    const { snapshot } = state;
+const OPEN_PORTS: GaugeFamily<'class', SnapshotInput> = {
+  name: 'exposure_open_ports',
+  help: `Open ports by class: standard, nonstandard, excepted. ${FROM_LAST_CYCLE}`,
+  labelNames: ['class'],
+  series({ snapshot }, set) {
     if (!snapshot) return;
     const summary = summarizeHosts(snapshot.hosts);
     set({ class: 'standard' }, summary.standardPorts);
     set({ class: 'nonstandard' }, summary.nonstandardPorts);
     set({ class: 'excepted' }, summary.exceptedPorts);
-  });
-}
+  },
+};
 
-function registerPortChanges(registry: Registry, state: ExporterState): void {
+const EXCEPTION_EXPIRY: GaugeFamily<'exception', SnapshotInput> = {
+  name: 'exposure_exception_expiry_timestamp_seconds',
+  help: 'When each configured exception expires, in seconds since the epoch.',
+  labelNames: ['exception'],
+  series({ config }, set) {
+    for (const exception of config.settings.exceptions) set({ exception: exception.name }, exception.expiresAt.getTime() / 1000);
+  },
+};
+
+/** In exposition order, which the golden file pins. */
+export const EXPOSURE_FAMILIES: readonly SnapshotFamily[] = [
+  PORT_OPEN,
+  PORT_FIRST_SEEN,
+  PORT_EXCEPTED,
+  VM_NONSTANDARD_PORTS,
+  VM_INFO,
+  OPEN_PORTS,
+  EXCEPTION_EXPIRY,
+];
+
+/** Counts since the exporter started, which no snapshot holds. */
+export function registerPortChanges(registry: Registry, state: ExporterState): void {
   const definition = {
     name: 'exposure_port_changes_total',
     help: 'Open ports that opened or closed between consecutive completed cycles, since the exporter started.',
@@ -120,25 +126,14 @@ function registerPortChanges(registry: Registry, state: ExporterState): void {
   });
 }
 
-function registerExceptionExpiry(registry: Registry, state: ExporterState): void {
-  const definition = {
-    name: 'exposure_exception_expiry_timestamp_seconds',
-    help: 'When each configured exception expires, in seconds since the epoch.',
-    labelNames: ['exception'] as const,
-  };
-  registerRenderedFamily(registry, definition, (set) => {
-    for (const exception of state.config.settings.exceptions) set({ exception: exception.name }, exception.expiresAt.getTime() / 1000);
-  });
-}
-
 /** The owner labels of the per-port and per-address series, in the order they are written (the golden file pins it). */
 function ownerLabels(owner: AddressOwner): { vm_id: string; vm_name: string; user: string; tenant: string } {
   return { vm_id: owner.vmId, vm_name: owner.vmName, user: owner.user, tenant: owner.tenant };
 }
 
-/** The open ports of one class in the current snapshot, each with its host. */
-function* portsOfClass(state: ExporterState, portClass: PortClass): Generator<{ host: SnapshotHost; port: SnapshotPort }> {
-  for (const host of state.snapshot?.hosts ?? []) {
+/** The open ports of one class in the snapshot, each with its host. */
+function* portsOfClass(snapshot: Snapshot | undefined, portClass: PortClass): Generator<{ host: SnapshotHost; port: SnapshotPort }> {
+  for (const host of snapshot?.hosts ?? []) {
     for (const port of host.ports) {
       if (port.class === portClass) yield { host, port };
     }

@@ -1,18 +1,12 @@
 /**
- * The builders every exposure_ family is made with. All render at scrape time: collect() resets the metric
- * and sets it again from the state, synchronously, so a series whose source is gone disappears and no scrape
- * mixes two cycles (prom-client's collect callback, writing_exporters.md).
+ * The builders every live exposure_ family is made with (the cached ones are written by exposition-writer.ts).
+ * All render at scrape time: collect() resets the metric and sets it again from the state, synchronously, so a
+ * series whose source is gone disappears and no scrape mixes two cycles (prom-client's collect callback,
+ * writing_exporters.md).
  */
 import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
-
-export interface FamilyDefinition<L extends string> {
-  readonly name: string;
-  readonly help: string;
-  readonly labelNames?: readonly L[];
-}
-
-type SetSeries<L extends string> = (labels: Partial<Record<L, string | number>>, value: number) => void;
+import type { FamilyDefinition, GaugeFamily, SetSeries } from './exposition-writer.ts';
 
 /** A gauge (or, with `counter: true`, a counter) whose series are all rebuilt by `render` at each scrape. */
 export function registerRenderedFamily<L extends string>(
@@ -62,4 +56,24 @@ export function registerOptionalGauge(registry: Registry, definition: FamilyDefi
 /** An unlabelled gauge that always has a value. */
 export function registerGauge(registry: Registry, definition: FamilyDefinition<never>, read: () => number): void {
   registerRenderedFamily(registry, definition, (set) => set({}, read()));
+}
+
+/**
+ * A family of the cached part rendered by prom-client at every scrape instead, as all of them were before the
+ * cache: what the bench measures the cache against, and what the tests compare the writer's bytes with. An
+ * unlabelled family that sets nothing is absent, as the writer leaves it.
+ */
+export function registerGaugeFamily<L extends string, I>(registry: Registry, family: GaugeFamily<L, I>, read: () => I): void {
+  const labelNames = [...(family.labelNames ?? [])];
+  new Gauge<L>({
+    name: family.name,
+    help: family.help,
+    labelNames,
+    registers: [registry],
+    collect() {
+      this.reset();
+      if (labelNames.length === 0) this.remove();
+      family.series(read(), (labels, value) => this.set(labels, value));
+    },
+  });
 }

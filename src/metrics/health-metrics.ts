@@ -1,13 +1,46 @@
 /**
  * The exporter's own health: scan cycles, the inventory and config reloads. All of it comes from the health
- * record the scheduler, the inventory refresher and the reload path write; nothing here measures anything.
+ * record the scheduler, the inventory refresher and the reload path write, or from the snapshot and config;
+ * nothing here measures anything. The gauges read off the snapshot or the config alone are cached with the
+ * exposure families (snapshot-exposition.ts); the rest is live and rendered by prom-client at each scrape.
  */
 import type { Registry } from 'prom-client';
 import type { ExporterState } from '../core/exporter-state.ts';
 import { listAddressesOutsideTargets } from '../core/inventory-refresher.ts';
+import type { GaugeFamily } from './exposition-writer.ts';
 import { registerGauge, registerOptionalGauge, registerRenderedFamily } from './gauges.ts';
+import type { SnapshotFamily, SnapshotInput } from './snapshot-exposition.ts';
 
-/** In exposition order, which the golden file pins. */
+/** Absent until a cycle completed or a state was restored. */
+const SCAN_LAST_SUCCESS: GaugeFamily<never, SnapshotInput> = {
+  name: 'exposure_scan_last_success_timestamp_seconds',
+  help: 'When the last successful scan cycle finished, in seconds since the epoch (restored from the state file at start).',
+  series({ snapshot }, set) {
+    if (snapshot) set({}, snapshot.scan.finishedAt.getTime() / 1000);
+  },
+};
+
+/** Absent until a cycle completed or a state was restored. */
+const SCAN_HOSTS_UP: GaugeFamily<never, SnapshotInput> = {
+  name: 'exposure_scan_hosts_up',
+  help: 'Hosts that answered. As of the last completed scan cycle.',
+  series({ snapshot }, set) {
+    if (snapshot) set({}, snapshot.scan.hostsUp);
+  },
+};
+
+const SCAN_TARGETS: GaugeFamily<never, SnapshotInput> = {
+  name: 'exposure_scan_targets',
+  help: 'Addresses the current config scans, after exclusion.',
+  series({ config }, set) {
+    set({}, config.plan.targets.count());
+  },
+};
+
+/** The cached ones, in exposition order, which the golden file pins. */
+export const CYCLE_RESULT_FAMILIES: readonly SnapshotFamily[] = [SCAN_LAST_SUCCESS, SCAN_HOSTS_UP, SCAN_TARGETS];
+
+/** The live ones, in exposition order, which the golden file pins. */
 export function registerHealthMetrics(registry: Registry, state: ExporterState): void {
   registerLastCycleMetrics(registry, state);
   registerInventoryMetrics(registry, state);
@@ -15,7 +48,7 @@ export function registerHealthMetrics(registry: Registry, state: ExporterState):
   registerReloadMetrics(registry, state);
 }
 
-/** Absent before the first cycle (and, for the snapshot's, until a cycle completed or a state was restored). */
+/** Absent before the first cycle ends. */
 function registerLastCycleMetrics(registry: Registry, state: ExporterState): void {
   registerOptionalGauge(
     registry,
@@ -32,19 +65,6 @@ function registerLastCycleMetrics(registry: Registry, state: ExporterState): voi
       const attempt = state.health.scan.lastAttempt;
       return attempt && (attempt.finishedAt.getTime() - attempt.startedAt.getTime()) / 1000;
     },
-  );
-  registerOptionalGauge(
-    registry,
-    {
-      name: 'exposure_scan_last_success_timestamp_seconds',
-      help: 'When the last successful scan cycle finished, in seconds since the epoch (restored from the state file at start).',
-    },
-    () => state.snapshot && state.snapshot.scan.finishedAt.getTime() / 1000,
-  );
-  registerOptionalGauge(
-    registry,
-    { name: 'exposure_scan_hosts_up', help: 'Hosts that answered. As of the last completed scan cycle.' },
-    () => state.snapshot?.scan.hostsUp,
   );
 }
 
@@ -84,11 +104,6 @@ function registerInventoryMetrics(registry: Registry, state: ExporterState): voi
 
 function registerCycleMetrics(registry: Registry, state: ExporterState): void {
   const scan = () => state.health.scan;
-  registerGauge(
-    registry,
-    { name: 'exposure_scan_targets', help: 'Addresses the current config scans, after exclusion.' },
-    () => state.config.plan.targets.count(),
-  );
   registerGauge(
     registry,
     { name: 'exposure_scan_in_progress', help: 'Whether a scan cycle is running (1) or not (0).' },

@@ -1,7 +1,9 @@
-/** Constant-1 metadata: which shard this replica scans and what it is built from. */
-import type { Registry } from 'prom-client';
-import type { ExporterState } from '../core/exporter-state.ts';
-import { registerRenderedFamily } from './gauges.ts';
+/**
+ * Constant-1 metadata: which shard this replica scans and what it is built from. The shard comes from the
+ * config and the build never changes, so both are cached with the exposure families (snapshot-exposition.ts).
+ */
+import type { GaugeFamily } from './exposition-writer.ts';
+import type { SnapshotFamily, SnapshotInput } from './snapshot-exposition.ts';
 
 export interface BuildInfo {
   readonly version: string;
@@ -10,25 +12,28 @@ export interface BuildInfo {
   readonly nmapVersion: string;
 }
 
-export function registerShardInfo(registry: Registry, state: ExporterState): void {
-  const definition = {
-    name: 'exposure_shard_info',
-    help: 'Which part of the targets this replica scans (1): shard I of N; 0 of 1 when not sharded.',
-    labelNames: ['shard', 'shards'] as const,
-  };
-  registerRenderedFamily(registry, definition, (set) => {
-    const { shard } = state.config.settings.scan;
+const SHARD_INFO: GaugeFamily<'shard' | 'shards', SnapshotInput> = {
+  name: 'exposure_shard_info',
+  help: 'Which part of the targets this replica scans (1): shard I of N; 0 of 1 when not sharded.',
+  labelNames: ['shard', 'shards'],
+  series({ config }, set) {
+    const { shard } = config.settings.scan;
     set({ shard: String(shard.index), shards: String(shard.count) }, 1);
-  });
-}
+  },
+};
 
-export function registerBuildInfo(registry: Registry, build: BuildInfo): void {
-  const definition = {
+function buildInfoFamily(build: BuildInfo): GaugeFamily<'version' | 'revision' | 'nodejs_version' | 'nmap_version', SnapshotInput> {
+  return {
     name: 'exposure_build_info',
     help: 'Build information of the exporter and the nmap it runs (1).',
-    labelNames: ['version', 'revision', 'nodejs_version', 'nmap_version'] as const,
+    labelNames: ['version', 'revision', 'nodejs_version', 'nmap_version'],
+    series(_input, set) {
+      set({ version: build.version, revision: build.revision, nodejs_version: build.nodejsVersion, nmap_version: build.nmapVersion }, 1);
+    },
   };
-  registerRenderedFamily(registry, definition, (set) => {
-    set({ version: build.version, revision: build.revision, nodejs_version: build.nodejsVersion, nmap_version: build.nmapVersion }, 1);
-  });
+}
+
+/** In exposition order, which the golden file pins. */
+export function listInfoFamilies(build: BuildInfo): SnapshotFamily[] {
+  return [SHARD_INFO, buildInfoFamily(build)];
 }

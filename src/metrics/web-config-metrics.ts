@@ -3,6 +3,7 @@
  * gauge exists only when a web config is in use and the main collectors need not know about web configs.
  */
 import { Gauge, Registry } from 'prom-client';
+import { appendLiveExposition } from './collectors.ts';
 import type { MetricsEndpoint } from './collectors.ts';
 
 /** `base` plus exposure_web_config_last_reload_successful, read at scrape time from `lastReloadSuccessful`. */
@@ -16,6 +17,5 @@ export function withWebConfigReloadMetric(base: MetricsEndpoint, lastReloadSucce
       this.set(lastReloadSuccessful() ? 1 : 0);
     },
   });
-  // Spread, so whatever else the endpoint offers passes through unchanged; only the exposition grows.
-  return { ...base, render: async () => `${await base.render()}${await registry.metrics()}` };
+  return appendLiveExposition(base, () => registry.metrics());
 }

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
+import { createServer, get } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { gunzipSync } from 'node:zlib';
 import { ExporterState } from '../../src/core/exporter-state.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { createApp } from '../../src/http/app.ts';
@@ -19,6 +21,19 @@ async function serve(state: ExporterState, reload: () => Promise<void> = async (
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return { base, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+/** A GET whose body is returned as the bytes sent (fetch would decompress it). */
+function getRaw(url: string, headers: Record<string, string>): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const request = get(url, { headers, signal: AbortSignal.timeout(10_000) }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }));
+      response.on('error', reject);
+    });
+    request.on('error', reject);
+  });
 }
 
 describe('HTTP endpoints with results', () => {
@@ -75,6 +90,29 @@ describe('HTTP endpoints with results', () => {
     const response = await fetch(`${base}/metrics`);
     assert.match(response.headers.get('content-type') ?? '', /^text\/plain; version=0.0.4/);
     assert.match(await response.text(), /^exposure_port_open\{ip="203.0.113.9",port="2375",.*severity="critical".*\} 1$/m);
+  });
+
+  it('compresses /metrics with gzip when the client accepts it, as Prometheus does', async () => {
+    const response = await getRaw(`${base}/metrics`, { 'Accept-Encoding': 'gzip' });
+    assert.equal(response.status, 200);
+    assert.equal(response.headers['content-encoding'], 'gzip');
+    assert.equal(response.headers['vary'], 'Accept-Encoding');
+    assert.equal(response.headers['content-length'], String(response.body.length));
+    const text = gunzipSync(response.body).toString('utf8');
+    assert.match(text, /^exposure_port_open\{ip="203.0.113.9",port="2375",.*\} 1$/m);
+    assert.match(text, /^exposure_scans_total\{result="success"\} 2$/m);
+    assert.match(text, /^process_resident_memory_bytes \d+$/m);
+  });
+
+  it('serves /metrics uncompressed without Accept-Encoding or when gzip is refused', async () => {
+    for (const headers of [{}, { 'Accept-Encoding': 'gzip;q=0, identity' }, { 'Accept-Encoding': 'br' }]) {
+      const response = await getRaw(`${base}/metrics`, headers);
+      assert.equal(response.status, 200);
+      assert.equal(response.headers['content-encoding'], undefined, JSON.stringify(headers));
+      assert.equal(response.headers['vary'], 'Accept-Encoding');
+      assert.equal(response.headers['content-length'], String(response.body.length));
+      assert.match(response.body.toString('utf8'), /^exposure_scans_total\{result="success"\} 2$/m);
+    }
   });
 
   it('shows the last cycle on the landing page', async () => {

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { gunzipSync } from 'node:zlib';
 import { ExporterState } from '../../src/core/exporter-state.ts';
 import { recordInventoryFailure, recordInventoryRead } from '../../src/core/health.ts';
 import { NO_INVENTORY } from '../../src/core/inventory.ts';
 import { buildSnapshot } from '../../src/core/snapshot.ts';
-import { createMetricsEndpoint } from '../../src/metrics/collectors.ts';
+import { appendLiveExposition, createMetricsEndpoint } from '../../src/metrics/collectors.ts';
 import { lintExposition } from '../support/exposition.ts';
 import { assertGolden } from '../support/golden.ts';
 import { recordCompletedCycle, recordFailedCycle, scanResult, testConfig, twoCycleState } from '../support/snapshots.ts';
@@ -93,6 +94,66 @@ describe('exporter metrics', () => {
     }
     assert.match(text, /^exposure_scan_in_progress 0$/m);
     assert.match(text, /^exposure_scan_targets 16$/m);
+  });
+
+  it('serves two gzip members that gunzip to the identity body, the live part included', async () => {
+    const { state } = twoCycleState();
+    // Without process metrics, which change between two scrapes.
+    const endpoint = createMetricsEndpoint({ state, build: BUILD, processMetrics: false });
+    const compressed = await endpoint.renderBody({ gzip: true });
+    const identity = Buffer.concat(await endpoint.renderBody({ gzip: false }));
+    assert.equal(compressed.length, 2);
+    for (const member of compressed) assert.deepEqual([...member.subarray(0, 2)], [0x1f, 0x8b], 'each chunk opens a gzip member');
+    assert.deepEqual(gunzipSync(Buffer.concat(compressed)), identity);
+    assert.match(identity.toString('utf8'), /^exposure_port_open\{ip="203.0.113.9",port="2375",.*\} 1$/m);
+    assert.match(identity.toString('utf8'), /^exposure_scans_total\{result="success"\} 2$/m);
+  });
+
+  it('appends another module\'s live metrics after the exposition, as one more gzip member', async () => {
+    const { state } = twoCycleState();
+    const base = createMetricsEndpoint({ state, build: BUILD, processMetrics: false });
+    const extra = '# HELP test_extra Extra.\n# TYPE test_extra gauge\ntest_extra 1\n';
+    const endpoint = appendLiveExposition(base, async () => extra);
+    const text = await endpoint.render();
+    assert.equal(text, `${await base.render()}${extra}`);
+    const compressed = await endpoint.renderBody({ gzip: true });
+    assert.equal(compressed.length, 3);
+    assert.equal(gunzipSync(Buffer.concat(compressed)).toString('utf8'), text);
+  });
+
+  it('renders the snapshot part once per snapshot or config while the live part follows every scrape', async () => {
+    const { state, second } = twoCycleState();
+    let renders = 0;
+    const endpoint = createMetricsEndpoint({ state, build: BUILD, processMetrics: false, onSnapshotRender: () => (renders += 1) });
+    const first = await endpoint.render();
+    await endpoint.renderBody({ gzip: true });
+    recordFailedCycle(state, {
+      cycle: 3,
+      scope: 'sweep',
+      addressesScanned: 16,
+      startedAt: new Date('2026-11-26T03:00:00Z'),
+      finishedAt: new Date('2026-11-26T03:10:00Z'),
+      success: false,
+      error: { code: 'NMAP_FAILED', message: 'nmap exited with status 1' },
+    });
+    const afterFailure = await endpoint.render();
+    assert.equal(renders, 1, 'a failed cycle keeps the snapshot, so its bytes are reused');
+    assert.match(first, /^exposure_scan_success 1$/m);
+    assert.match(afterFailure, /^exposure_scan_success 0$/m);
+    const third = buildSnapshot({
+      result: scanResult([{ ip: '203.0.113.7', openPorts: [{ port: 6379, protocol: 'tcp', service: 'redis' }] }], '2026-11-26T04:00:41.200Z'),
+      inventory: NO_INVENTORY,
+      rules: state.config.rules,
+      previous: second,
+    });
+    recordCompletedCycle(state, { cycle: 4, scope: 'sweep', addressesScanned: 16, startedAt: third.scan.startedAt, finishedAt: third.scan.finishedAt, success: true, error: null }, third);
+    const afterSwap = await endpoint.render();
+    assert.equal(renders, 2);
+    assert.doesNotMatch(afterSwap, /^exposure_port_open\{ip="203.0.113.9",/m);
+    state.recordReload({ successful: true, at: new Date('2026-11-26T04:05:00Z') }, { config: testConfig('scan:\n  targets: ["203.0.113.0/28"]\n'), snapshot: third });
+    const afterReload = await endpoint.render();
+    assert.equal(renders, 3);
+    assert.doesNotMatch(afterReload, /^exposure_exception_expiry_timestamp_seconds\{/m);
   });
 
   it('labels no exposure series with job or instance', async () => {

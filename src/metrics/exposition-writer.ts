@@ -1,0 +1,77 @@
+/**
+ * A small writer of the Prometheus text format (version 0.0.4) for gauge families, byte for byte as prom-client
+ * writes them: the families built from the snapshot are rendered here once per snapshot instead of through
+ * prom-client's per-series maps at every scrape (kube-state-metrics renders its families to bytes the same way).
+ * Anything that changes between scrapes stays with prom-client; both halves must agree on every character,
+ * so the escaping, the number format and the repeated-series rule below copy prom-client 15's.
+ */
+
+export interface FamilyDefinition<L extends string> {
+  readonly name: string;
+  readonly help: string;
+  readonly labelNames?: readonly L[];
+}
+
+/** Adds one series; labels are written in the order the object lists them. */
+export type SetSeries<L extends string> = (labels: Partial<Record<L, string | number>>, value: number) => void;
+
+/** A gauge family whose series are all computed from `input` by `series`. */
+export interface GaugeFamily<L extends string, I> extends FamilyDefinition<L> {
+  readonly series: (input: I, set: SetSeries<L>) => void;
+}
+
+/**
+ * One family: HELP, TYPE, its samples and the blank line that separates it from the next family, so that
+ * written families followed by prom-client's `registry.metrics()` make the exposition prom-client alone would.
+ * The same label set given twice keeps its first place and its last value, as prom-client's gauge does: two
+ * samples with the same labels would make Prometheus reject the whole scrape.
+ */
+export function renderGaugeFamily<L extends string, I>(family: GaugeFamily<L, I>, input: I): string {
+  const { name } = family;
+  const lines: string[] = [];
+  const lineOfLabels = new Map<string, number>();
+  family.series(input, (labels, value) => {
+    const rendered = renderLabels(labels);
+    const line = `${name}${rendered} ${formatSampleValue(value)}\n`;
+    const index = lineOfLabels.get(rendered);
+    if (index === undefined) {
+      lineOfLabels.set(rendered, lines.length);
+      lines.push(line);
+    } else {
+      lines[index] = line;
+    }
+  });
+  return `# HELP ${name} ${escapeHelp(family.help)}\n# TYPE ${name} gauge\n${lines.join('')}\n`;
+}
+
+function renderLabels(labels: Readonly<Record<string, string | number | undefined>>): string {
+  let text = '';
+  for (const name in labels) {
+    const value = labels[name];
+    text += `${text === '' ? '{' : ','}${name}="${typeof value === 'string' ? escapeLabelValue(value) : String(value)}"`;
+  }
+  return text === '' ? '' : `${text}}`;
+}
+
+const LABEL_ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '\n': '\\n', '"': '\\"' };
+const NEEDS_LABEL_ESCAPE = /[\\\n"]/;
+const HELP_ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '\n': '\\n' };
+
+/** Backslash, newline and double quote, as the text format requires; everything else (unicode too) is written as is. */
+export function escapeLabelValue(value: string): string {
+  // Most values need no escape; testing first spares building a copy of each.
+  return NEEDS_LABEL_ESCAPE.test(value) ? value.replace(/[\\\n"]/g, (char) => LABEL_ESCAPES[char]!) : value;
+}
+
+/** HELP text escapes only backslash and newline: a quote needs no escape outside a label value. */
+export function escapeHelp(text: string): string {
+  return text.replace(/[\\\n]/g, (char) => HELP_ESCAPES[char]!);
+}
+
+/** JavaScript's shortest round-trip form; the non-finite values spelt as prom-client spells them ("Nan" included). */
+export function formatSampleValue(value: number): string {
+  if (Number.isNaN(value)) return 'Nan';
+  if (value === Infinity) return '+Inf';
+  if (value === -Infinity) return '-Inf';
+  return String(value);
+}

@@ -1,0 +1,62 @@
+/**
+ * The part of /metrics that only a new snapshot or a new config can change, rendered to bytes once and served
+ * from memory at every scrape after that. Both inputs are immutable values that the exporter state swaps whole,
+ * so comparing identities is enough to know the bytes are still right; only the last pair is kept, so the
+ * previous cycle's bytes are freed with the swap. The gzip form is made on the first scrape that asks for it.
+ */
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+import type { ExporterConfig } from '../core/exporter-config.ts';
+import type { Snapshot } from '../core/snapshot.ts';
+import { renderGaugeFamily } from './exposition-writer.ts';
+import type { GaugeFamily } from './exposition-writer.ts';
+
+const compress = promisify(gzip);
+
+/** Everything a cached family may read: typed this narrowly so that nothing live can slip into the cache. */
+export interface SnapshotInput {
+  readonly snapshot: Snapshot | undefined;
+  readonly config: ExporterConfig;
+}
+
+export type SnapshotFamily = GaugeFamily<string, SnapshotInput>;
+
+export interface SnapshotPart {
+  readonly identity: Buffer;
+  /** A complete gzip member: the scrape's live part follows as a second member, which every gunzip reads on. */
+  gzip(): Promise<Buffer>;
+}
+
+export class SnapshotExposition {
+  readonly #families: readonly SnapshotFamily[];
+  readonly #onRender: () => void;
+  #cached: { readonly input: SnapshotInput; readonly part: SnapshotPart } | undefined;
+
+  /** `onRender` is called each time the families are rendered, which is how tests see the cache at work. */
+  constructor(options: { families: readonly SnapshotFamily[]; onRender?: () => void }) {
+    this.#families = options.families;
+    this.#onRender = options.onRender ?? (() => {});
+  }
+
+  current(input: SnapshotInput): SnapshotPart {
+    const cached = this.#cached;
+    if (cached && cached.input.snapshot === input.snapshot && cached.input.config === input.config) return cached.part;
+    const part = this.#render(input);
+    this.#cached = { input: { snapshot: input.snapshot, config: input.config }, part };
+    return part;
+  }
+
+  #render(input: SnapshotInput): SnapshotPart {
+    this.#onRender();
+    const identity = Buffer.from(this.#families.map((family) => renderGaugeFamily(family, input)).join(''), 'utf8');
+    let compressed: Promise<Buffer> | undefined;
+    // Scrapes that arrive while the compression runs wait for the same promise rather than start another; a
+    // failure is not kept, so the next scrape tries again.
+    const gzipOnce = (): Promise<Buffer> =>
+      (compressed ??= compress(identity).catch((err: unknown) => {
+        compressed = undefined;
+        throw err;
+      }));
+    return { identity, gzip: gzipOnce };
+  }
+}
