@@ -12,8 +12,32 @@ export interface AddressOwner {
   readonly ownerKind: string;
   readonly userId: string;
   readonly user: string;
+  /** The user's email from Keystone, empty when the user has none or is unknown. */
+  readonly userEmail: string;
   readonly tenantId: string;
   readonly tenant: string;
+}
+
+/** One ingress rule of a security group, as Neutron lists it. */
+export interface IngressRule {
+  readonly securityGroupId: string;
+  readonly securityGroup: string;
+  readonly ruleId: string;
+  readonly ethertype: 'IPv4' | 'IPv6';
+  /** Neutron's text: a name (`tcp`), a number (`6`), or null for any protocol. */
+  readonly protocol: string | null;
+  readonly portMin: number | null;
+  readonly portMax: number | null;
+  readonly remoteIpPrefix: string | null;
+  readonly remoteGroupId: string | null;
+}
+
+/** What admits traffic to one address: its Neutron port's security. */
+export interface AddressSecurity {
+  readonly portSecurity: boolean;
+  /** A floating IP or an address on an external or shared network. */
+  readonly public: boolean;
+  readonly rules: readonly IngressRule[];
 }
 
 export interface InventorySnapshot {
@@ -26,6 +50,8 @@ export interface InventorySnapshot {
   readonly publicAddresses: readonly string[];
   /** Problems that cost detail but not the inventory, such as names Keystone would not list. */
   readonly warnings: readonly string[];
+  /** Keyed by address; empty when security groups could not be read. */
+  readonly security: ReadonlyMap<string, AddressSecurity>;
 }
 
 export interface Inventory {
@@ -40,6 +66,7 @@ export const NO_INVENTORY: InventorySnapshot = {
   owners: new Map(),
   publicAddresses: [],
   warnings: [],
+  security: new Map(),
 };
 
 export const UNKNOWN_OWNER: AddressOwner = {
@@ -49,6 +76,7 @@ export const UNKNOWN_OWNER: AddressOwner = {
   ownerKind: '',
   userId: '',
   user: '',
+  userEmail: '',
   tenantId: '',
   tenant: '',
 };

@@ -131,7 +131,13 @@ export class CycleScheduler {
     });
     logIncompleteScan(result, log);
     const { state } = this.#options;
-    return buildSnapshot({ result, inventory: inventoryForJoin(state.health.inventory), rules: config.rules, previous: state.snapshot });
+    return buildSnapshot({
+      result,
+      inventory: inventoryForJoin(state.health.inventory),
+      rules: config.rules,
+      previous: state.snapshot,
+      scanned: (address) => config.plan.targets.contains(address),
+    });
   }
 
   /**

@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import { ExporterError, describeError } from '../errors.ts';
 import { StrictReader } from '../untyped/reader.ts';
 import type { AddressOwner } from './inventory.ts';
-import type { InventoryInfo, PortRef, ScanInfo, Snapshot, SnapshotHost, SnapshotPort } from './snapshot.ts';
+import type { AdmittingRule, InventoryInfo, LatentExposure, PortRef, ScanInfo, Snapshot, SnapshotHost, SnapshotPort } from './snapshot.ts';
 import { SEVERITIES } from './severity.ts';
 
 const SCHEMA_VERSION = 1;
@@ -65,7 +65,9 @@ export async function loadState(file: StateFile, now: Date): Promise<Snapshot | 
 /**
  * The state file is written by this program, so one field of the wrong shape makes the whole file
  * untrustworthy: the first one stops the read, named by its path (the problem itself is left out, the path
- * is what an operator can look up in the file).
+ * is what an operator can look up in the file). Fields added since schema_version 1 was first written
+ * (owners' userEmail, ports' admittedBy and portSecurity, the snapshot's latent) are optional, so the state
+ * file of an older release still loads.
  */
 const reader = new StrictReader((path) => invalid(`the state file has an invalid ${path}`));
 
@@ -89,6 +91,7 @@ function readSnapshot(raw: Record<string, unknown>): Snapshot {
     scan: readScanInfo(reader.record(raw['scan'], 'snapshot.scan')),
     inventory: readInventoryInfo(reader.record(raw['inventory'], 'snapshot.inventory')),
     hosts: reader.list(raw['hosts'], 'snapshot.hosts').map((host, i) => readHost(host, `snapshot.hosts[${i}]`)),
+    latent: reader.list(raw['latent'] ?? [], 'snapshot.latent').map((entry, i) => readLatent(entry, `snapshot.latent[${i}]`)),
     changes: {
       opened: reader.list(changes['opened'], 'snapshot.changes.opened').map((ref, i) => readRef(ref, `snapshot.changes.opened[${i}]`)),
       closed: reader.list(changes['closed'], 'snapshot.changes.closed').map((ref, i) => readRef(ref, `snapshot.changes.closed[${i}]`)),
@@ -125,13 +128,43 @@ const OWNER_FIELDS = ['vmId', 'vmName', 'vmStatus', 'ownerKind', 'userId', 'user
 
 function readHost(value: unknown, path: string): SnapshotHost {
   const raw = reader.record(value, path);
-  const ownerRaw = reader.record(raw['owner'], `${path}.owner`);
-  const owner = Object.fromEntries(OWNER_FIELDS.map((field) => [field, reader.string(ownerRaw[field], `${path}.owner.${field}`)]));
   return {
     ip: reader.string(raw['ip'], `${path}.ip`),
-    owner: owner as Record<(typeof OWNER_FIELDS)[number], string> satisfies AddressOwner,
+    owner: readOwner(raw['owner'], `${path}.owner`),
     ports: reader.list(raw['ports'], `${path}.ports`).map((port, i) => readPort(port, `${path}.ports[${i}]`)),
     suspicious: reader.boolean(raw['suspicious'], `${path}.suspicious`),
+  };
+}
+
+function readOwner(value: unknown, path: string): AddressOwner {
+  const raw = reader.record(value, path);
+  const owner = Object.fromEntries(OWNER_FIELDS.map((field) => [field, reader.string(raw[field], `${path}.${field}`)]));
+  const userEmail = raw['userEmail'] === undefined ? '' : reader.string(raw['userEmail'], `${path}.userEmail`);
+  return { ...(owner as Record<(typeof OWNER_FIELDS)[number], string>), userEmail };
+}
+
+function readLatent(value: unknown, path: string): LatentExposure {
+  const raw = reader.record(value, path);
+  const port = raw['port'] === 'all' ? 'all' : readPortNumber(raw, path).port;
+  return {
+    ip: reader.string(raw['ip'], `${path}.ip`),
+    port,
+    protocol: reader.oneOf(raw['protocol'], `${path}.protocol`, ['tcp', 'udp', 'sctp'] as const),
+    severity: reader.oneOf(raw['severity'], `${path}.severity`, SEVERITIES),
+    securityGroupId: reader.string(raw['securityGroupId'], `${path}.securityGroupId`),
+    securityGroup: reader.string(raw['securityGroup'], `${path}.securityGroup`),
+    ruleId: reader.string(raw['ruleId'], `${path}.ruleId`),
+    owner: readOwner(raw['owner'], `${path}.owner`),
+  };
+}
+
+function readAdmittingRule(value: unknown, path: string): AdmittingRule {
+  const raw = reader.record(value, path);
+  return {
+    securityGroupId: reader.string(raw['securityGroupId'], `${path}.securityGroupId`),
+    securityGroup: reader.string(raw['securityGroup'], `${path}.securityGroup`),
+    ruleId: reader.string(raw['ruleId'], `${path}.ruleId`),
+    remote: reader.string(raw['remote'], `${path}.remote`),
   };
 }
 
@@ -148,6 +181,8 @@ function readPort(value: unknown, path: string): SnapshotPort {
     severity,
     exception,
     firstSeen: reader.date(raw['firstSeen'], `${path}.firstSeen`),
+    admittedBy: reader.list(raw['admittedBy'] ?? [], `${path}.admittedBy`).map((rule, i) => readAdmittingRule(rule, `${path}.admittedBy[${i}]`)),
+    portSecurity: raw['portSecurity'] === undefined || raw['portSecurity'] === null ? null : reader.boolean(raw['portSecurity'], `${path}.portSecurity`),
   };
 }
 

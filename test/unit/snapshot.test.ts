@@ -48,6 +48,7 @@ function inventoryOf(owners: Record<string, AddressOwner>): InventorySnapshot {
     servers: 240,
     publicAddresses: [],
     warnings: [],
+    security: new Map(),
     owners: new Map(Object.entries(owners)),
   };
 }
@@ -228,8 +229,8 @@ describe('buildSnapshot', () => {
     it('classifies each port with its service name kept for information only', () => {
       const snapshot = snapshotOf(T1, [host('203.0.113.7', [22, 9200])]);
       assert.deepEqual(snapshot.hosts[0]?.ports, [
-        { port: 22, protocol: 'tcp', service: 'ssh', class: 'standard', severity: null, exception: null, firstSeen: T1 },
-        { port: 9200, protocol: 'tcp', service: 'wap-wsp', class: 'nonstandard', severity: 'high', exception: null, firstSeen: T1 },
+        { port: 22, protocol: 'tcp', service: 'ssh', class: 'standard', severity: null, exception: null, firstSeen: T1, admittedBy: [], portSecurity: null },
+        { port: 9200, protocol: 'tcp', service: 'wap-wsp', class: 'nonstandard', severity: 'high', exception: null, firstSeen: T1, admittedBy: [], portSecurity: null },
       ]);
     });
 

@@ -27,6 +27,7 @@ const INVENTORY: InventorySnapshot = {
   servers: 240,
   publicAddresses: [],
   warnings: [],
+  security: new Map(),
   owners: new Map([
     ['203.0.113.7', SHOP_DB],
     ['2001:db8::5', { ...SHOP_DB, vmId: '0d9c8b7a-6f5e-4d3c-2b1a-0f9e8d7c6b5a', vmName: 'db-2', vmStatus: 'SHUTOFF' }],
