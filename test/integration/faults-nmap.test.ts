@@ -26,6 +26,7 @@ import { openTcpListener } from '../support/tcp-listener.ts';
 import type { TcpListener } from '../support/tcp-listener.ts';
 import { createSwitchableNmap } from '../support/switchable-nmap.ts';
 import type { SwitchableNmap } from '../support/switchable-nmap.ts';
+import { loggedError } from '../support/logged-error.ts';
 
 describe('nmap faults', () => {
   let dir = '';
@@ -91,8 +92,7 @@ state:
         error: { code: 'NMAP_FAILED', message: 'nmap was killed by SIGKILL' },
       });
       const line = await waitForLog(exporter, 'scan cycle failed', 'the killed cycle', { from: logged });
-      assert.equal(line['code'], 'NMAP_FAILED');
-      assert.equal(line['err'], 'nmap was killed by SIGKILL');
+      assert.deepEqual(loggedError(line), { code: 'NMAP_FAILED', message: 'nmap was killed by SIGKILL' });
       assert.equal(exporter.child.exitCode, null, 'the exporter is still running');
 
       await nmap.setMode('real');
@@ -129,7 +129,7 @@ state:
       const expected = { code: 'NMAP_NOT_FOUND', message: `nmap was not found at ${JSON.stringify(missing)} (scan.nmap.path)` };
       assert.deepEqual(await readLastScan(exporter), { success: false, error: expected });
       const line = await waitForLog(exporter, 'scan cycle failed', 'the cycle without nmap');
-      assert.deepEqual([line['code'], line['err']], [expected.code, expected.message]);
+      assert.deepEqual(loggedError(line), expected);
       // It keeps trying every interval rather than exiting: installing nmap later needs no restart.
       await waitForMoreScans(exporter, failed, 'failure', 'a second cycle without nmap');
       assert.equal(exporter.child.exitCode, null);
@@ -158,7 +158,7 @@ state:
       const expected = { code: 'NMAP_NOT_FOUND', message: `nmap was not found at ${JSON.stringify(nmap.path)} (scan.nmap.path)` };
       assert.deepEqual(await readLastScan(exporter), { success: false, error: expected });
       const lines = logsWith(exporter, 'scan cycle failed', logged);
-      assert.deepEqual([lines[0]?.['code'], lines[0]?.['err']], [expected.code, expected.message]);
+      assert.deepEqual(loggedError(lines[0]), expected);
 
       await nmap.restore();
       const recovered = await waitForMoreScans(exporter, failed, 'success', 'a good cycle once nmap is back');

@@ -28,6 +28,7 @@ import { createSwitchableNmap } from '../support/switchable-nmap.ts';
 import type { SwitchableNmap } from '../support/switchable-nmap.ts';
 import { openTcpListener } from '../support/tcp-listener.ts';
 import type { TcpListener } from '../support/tcp-listener.ts';
+import { loggedError } from '../support/logged-error.ts';
 
 const ALPHA_WEB_IP = '127.42.0.11';
 const INVENTORY_FAILED = 'cannot read the inventory; keeping the last good one';
@@ -89,9 +90,10 @@ async function assertDownButServing(
   assert.deepEqual(exposuresIn(scanned), expected.exposures);
   assert.deepEqual(firstSeenIn(scanned), expected.firstSeen);
   const line = await waitForLog(exporter, INVENTORY_FAILED, name, { from: expected.logged });
-  assert.equal(line['code'], code);
-  if (typeof err === 'string') assert.equal(line['err'], err);
-  else assert.match(String(line['err']), err);
+  const logged = loggedError(line);
+  assert.equal(logged.code, code);
+  if (typeof err === 'string') assert.equal(logged.message, err);
+  else assert.match(logged.message, err);
 }
 
 describe('OpenStack faults', () => {

@@ -26,6 +26,7 @@ import { createSwitchableNmap } from '../support/switchable-nmap.ts';
 import type { SwitchableNmap } from '../support/switchable-nmap.ts';
 import { openTcpListener } from '../support/tcp-listener.ts';
 import type { TcpListener } from '../support/tcp-listener.ts';
+import { loggedError, renderLoggedError } from '../support/logged-error.ts';
 
 describe('signal faults', () => {
   let dir = '';
@@ -79,7 +80,7 @@ state:
     assert.equal(isProcessAlive(pid), false, 'nmap was killed');
     // Stopped by the shutdown, not by scan.timeout.
     const stopped = exporter.logs().find((entry) => entry['msg'] === 'scan cycle failed');
-    assert.equal(stopped?.['code'], 'NMAP_ABORTED');
+    assert.equal(loggedError(stopped).code, 'NMAP_ABORTED');
 
     assert.equal(await readFile(statePath, 'utf8'), savedBefore, 'the state file is the last good cycle, whole');
     assert.deepEqual(await readdir(dir).then((names) => names.filter((name) => name.startsWith('state.json'))), ['state.json']);
@@ -115,7 +116,7 @@ state:
         );
         const line = await waitForLog(exporter, 'config reload failed; keeping the previous config', 'the rejected reload', { from: logged });
         assert.equal(line['level'], 'error');
-        assert.equal(line['err'], broken.err());
+        assert.equal(renderLoggedError(line), broken.err());
         assert.equal(valueOf(rejected, 'exposure_scan_targets'), 1);
 
         // The old config still scans: the next cycle succeeds and finds the same exposure.

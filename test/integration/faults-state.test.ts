@@ -19,6 +19,7 @@ import { createSwitchableNmap } from '../support/switchable-nmap.ts';
 import type { SwitchableNmap } from '../support/switchable-nmap.ts';
 import { openTcpListener } from '../support/tcp-listener.ts';
 import type { TcpListener } from '../support/tcp-listener.ts';
+import { renderLoggedError } from '../support/logged-error.ts';
 
 const run = promisify(execFile);
 
@@ -122,7 +123,7 @@ state:
         const line = await waitForLog(exporter, 'cannot save state', 'the save on a full disk', { from: logged });
         assert.equal(line['level'], 'error');
         assert.match(
-          String(line['err']),
+          renderLoggedError(line),
           new RegExp(`^STATE_WRITE_FAILED: cannot write the state file ${statePath}: ENOSPC: no space left on device`),
         );
         assert.deepEqual(await savedPorts(statePath), [`127.0.0.1 ${first}/tcp`], 'the previous state file is whole');
@@ -169,8 +170,8 @@ state:
       try {
         const line = await waitForLog(exporter, 'cannot restore state; starting without it', 'the unreadable state file');
         assert.equal(line['path'], statePath);
-        const match = new RegExp(`^STATE_INVALID: ${err}; moved it to (${statePath}\\.invalid-\\d{4}-\\d{2}-\\d{2}T\\d{9}Z)$`).exec(String(line['err']));
-        assert.ok(match, `the log names the problem and where the file went: ${String(line['err'])}`);
+        const match = new RegExp(`^STATE_INVALID: ${err}; moved it to (${statePath}\\.invalid-\\d{4}-\\d{2}-\\d{2}T\\d{9}Z)$`).exec(renderLoggedError(line));
+        assert.ok(match, `the log names the problem and where the file went: ${renderLoggedError(line)}`);
         assert.equal(await readFile(match[1]!, 'utf8'), text, 'the unreadable file is kept as it was');
 
         const good = await waitForMoreScans(exporter, [], 'success', 'a first good cycle');
