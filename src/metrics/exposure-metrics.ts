@@ -19,6 +19,8 @@ export function registerExposureMetrics(registry: Registry, state: ExporterState
   registerOpenPorts(registry, state);
   registerPortChanges(registry, state);
   registerExceptionExpiry(registry, state);
+  registerPortAdmitted(registry, state);
+  registerLatentPort(registry, state);
 }
 
 function registerPortOpen(registry: Registry, state: ExporterState): void {
@@ -80,12 +82,12 @@ function registerVmInfo(registry: Registry, state: ExporterState): void {
   const definition = {
     name: 'exposure_vm_info',
     help: `Owner of each address with open ports (1); labels are empty where the inventory does not know them. ${FROM_LAST_CYCLE}`,
-    labelNames: ['ip', 'vm_id', 'vm_name', 'vm_status', 'owner_kind', 'user', 'user_id', 'tenant', 'tenant_id'] as const,
+    labelNames: ['ip', 'vm_id', 'vm_name', 'vm_status', 'owner_kind', 'user', 'user_id', 'user_email', 'tenant', 'tenant_id'] as const,
   };
   registerRenderedFamily(registry, definition, (set) => {
     for (const { ip, owner } of state.snapshot?.hosts ?? []) {
-      const { vmId: vm_id, vmName: vm_name, vmStatus: vm_status, ownerKind: owner_kind, user, userId: user_id } = owner;
-      set({ ip, vm_id, vm_name, vm_status, owner_kind, user, user_id, tenant: owner.tenant, tenant_id: owner.tenantId }, 1);
+      const { vmId: vm_id, vmName: vm_name, vmStatus: vm_status, ownerKind: owner_kind, user, userId: user_id, userEmail: user_email } = owner;
+      set({ ip, vm_id, vm_name, vm_status, owner_kind, user, user_id, user_email, tenant: owner.tenant, tenant_id: owner.tenantId }, 1);
     }
   });
 }
@@ -128,6 +130,36 @@ function registerExceptionExpiry(registry: Registry, state: ExporterState): void
   };
   registerRenderedFamily(registry, definition, (set) => {
     for (const exception of state.config.settings.exceptions) set({ exception: exception.name }, exception.expiresAt.getTime() / 1000);
+  });
+}
+
+/** One series per world-open security group rule that admits a nonstandard open port. */
+function registerPortAdmitted(registry: Registry, state: ExporterState): void {
+  const definition = {
+    name: 'exposure_port_admitted_info',
+    help: `World-open security group rule that admits a nonstandard open port (1). ${FROM_LAST_CYCLE}`,
+    labelNames: ['ip', 'port', 'protocol', 'security_group', 'rule_id'] as const,
+  };
+  registerRenderedFamily(registry, definition, (set) => {
+    for (const { host, port } of portsOfClass(state, 'nonstandard')) {
+      for (const rule of port.admittedBy) {
+        set({ ip: host.ip, port: port.port, protocol: port.protocol, security_group: rule.securityGroup, rule_id: rule.ruleId }, 1);
+      }
+    }
+  });
+}
+
+function registerLatentPort(registry: Registry, state: ExporterState): void {
+  const definition = {
+    name: 'exposure_latent_port',
+    help: `Port rated high or critical that a world-open rule (or disabled port security) admits to a public VM address, listening or not (1). ${FROM_LAST_CYCLE}`,
+    labelNames: ['ip', 'port', 'protocol', 'severity', 'security_group', 'rule_id', 'vm_id', 'vm_name', 'user', 'tenant'] as const,
+  };
+  registerRenderedFamily(registry, definition, (set) => {
+    for (const latent of state.snapshot?.latent ?? []) {
+      const { ip, port, protocol, severity, securityGroup: security_group, ruleId: rule_id } = latent;
+      set({ ip, port, protocol, severity, security_group, rule_id, ...ownerLabels(latent.owner) }, 1);
+    }
   });
 }
 
