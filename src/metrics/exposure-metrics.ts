@@ -81,11 +81,12 @@ function registerVmNonstandardPorts(registry: Registry, state: ExporterState): v
 function registerVmInfo(registry: Registry, state: ExporterState): void {
   const definition = {
     name: 'exposure_vm_info',
-    help: `Owner of each address with open ports (1); labels are empty where the inventory does not know them. ${FROM_LAST_CYCLE}`,
+    help: `Owner of each address with open ports or latent exposures (1); labels are empty where the inventory does not know them. ${FROM_LAST_CYCLE}`,
     labelNames: ['ip', 'vm_id', 'vm_name', 'vm_status', 'owner_kind', 'user', 'user_id', 'user_email', 'tenant', 'tenant_id'] as const,
   };
   registerRenderedFamily(registry, definition, (set) => {
-    for (const { ip, owner } of state.snapshot?.hosts ?? []) {
+    // Latent addresses too, often with nothing open: the alert rules join this series for user_email.
+    for (const { ip, owner } of ownedAddresses(state)) {
       const { vmId: vm_id, vmName: vm_name, vmStatus: vm_status, ownerKind: owner_kind, user, userId: user_id, userEmail: user_email } = owner;
       set({ ip, vm_id, vm_name, vm_status, owner_kind, user, user_id, user_email, tenant: owner.tenant, tenant_id: owner.tenantId }, 1);
     }
@@ -166,6 +167,14 @@ function registerLatentPort(registry: Registry, state: ExporterState): void {
 /** The owner labels of the per-port and per-address series, in the order they are written (the golden file pins it). */
 function ownerLabels(owner: AddressOwner): { vm_id: string; vm_name: string; user: string; tenant: string } {
   return { vm_id: owner.vmId, vm_name: owner.vmName, user: owner.user, tenant: owner.tenant };
+}
+
+/** Each address with open ports or latent exposures once, with its owner. */
+function ownedAddresses(state: ExporterState): { ip: string; owner: AddressOwner }[] {
+  const addresses = new Map<string, AddressOwner>();
+  for (const host of state.snapshot?.hosts ?? []) addresses.set(host.ip, host.owner);
+  for (const latent of state.snapshot?.latent ?? []) if (!addresses.has(latent.ip)) addresses.set(latent.ip, latent.owner);
+  return [...addresses].map(([ip, owner]) => ({ ip, owner }));
 }
 
 /** The open ports of one class in the current snapshot, each with its host. */
