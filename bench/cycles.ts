@@ -154,9 +154,9 @@ function buildOwner(index: number): AddressOwner {
     ownerKind: 'compute',
     userId: `c0ffee${(index % 40).toString(16).padStart(26, '0')}`,
     user: `user-${index % 40}`,
+    userEmail: `user-${index % 40}@example.test`,
     tenantId: `4b1d2e3f5a6b7c8d9e0f1a2b3c4d${(index % TENANTS.length).toString(16).padStart(4, '0')}`,
     tenant,
-    userEmail: '',
   };
 }
 

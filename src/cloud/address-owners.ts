@@ -31,6 +31,10 @@ export interface PortRecord {
   readonly deviceId: string;
   readonly deviceOwner: string;
   readonly fixedIps: readonly string[];
+  /** Neutron's port_security_enabled; true where the port_security extension does not report it. */
+  readonly portSecurity: boolean;
+  /** Ids of the port's security groups. */
+  readonly securityGroups: readonly string[];
 }
 
 export interface NetworkRecord {
@@ -53,6 +57,8 @@ export interface InventoryListings {
   /** id → name; empty when Keystone refused to list them (names then fall back to ids). */
   readonly projectNames: ReadonlyMap<string, string>;
   readonly userNames: ReadonlyMap<string, string>;
+  /** user id → email, for the users Keystone lists with one. */
+  readonly userEmails: ReadonlyMap<string, string>;
 }
 
 export interface AddressOwnership {
@@ -68,7 +74,7 @@ export function buildAddressOwners(listings: InventoryListings): AddressOwnershi
   const servers = new Map(listings.servers.map((server) => [server.id, server]));
   const routerProjects = new Map(listings.routers.map((router) => [router.id, router.projectId]));
   const publicNetworks = new Set(listings.networks.filter((n) => n.external || n.shared).map((n) => n.id));
-  const names = { projects: listings.projectNames, users: listings.userNames };
+  const names = { projects: listings.projectNames, users: listings.userNames, emails: listings.userEmails };
   const owners = new Map<string, AddressOwner>();
   const publicAddresses = new Set<string>();
 
@@ -104,6 +110,7 @@ interface Lookups {
 interface Names {
   readonly projects: ReadonlyMap<string, string>;
   readonly users: ReadonlyMap<string, string>;
+  readonly emails: ReadonlyMap<string, string>;
 }
 
 function ownerOfDevice(
@@ -131,9 +138,9 @@ function ownerOfServer(server: ServerRecord, names: Names): AddressOwner {
     ownerKind: 'compute',
     userId: server.userId,
     user: nameOrId(names.users, server.userId),
+    userEmail: names.emails.get(server.userId) ?? '',
     tenantId: server.tenantId,
     tenant: nameOrId(names.projects, server.tenantId),
-    userEmail: '',
   };
 }
 
@@ -149,9 +156,9 @@ function nonVmOwner(ownerKind: string, projectId: string, names: Names): Address
     ownerKind,
     userId: '',
     user: '',
+    userEmail: '',
     tenantId: projectId,
     tenant: nameOrId(names.projects, projectId),
-    userEmail: '',
   };
 }
 

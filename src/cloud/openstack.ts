@@ -1,13 +1,15 @@
 /**
- * The OpenStack inventory: Nova servers of every project, Neutron floating IPs, ports, networks and
- * routers, Keystone project and user names, joined into who owns each address. It only reads and throws;
- * the caller keeps the last good inventory and reports health.
+ * The OpenStack inventory: Nova servers of every project, Neutron floating IPs, ports, networks, routers
+ * and security groups, Keystone project and user names, joined into who owns each address and what admits
+ * traffic to it. It only reads and throws; the caller keeps the last good inventory and reports health.
  */
-import type { Inventory, InventorySnapshot } from '../core/inventory.ts';
+import type { IngressRule, Inventory, InventorySnapshot } from '../core/inventory.ts';
 import { ExporterError, OpenStackHttpError } from '../errors.ts';
 import { StrictReader } from '../untyped/reader.ts';
 import { buildAddressOwners } from './address-owners.ts';
 import type { FloatingIpRecord, NetworkRecord, PortRecord, RouterRecord, ServerRecord } from './address-owners.ts';
+import { buildAddressSecurity } from './address-security.ts';
+import type { SecurityGroupRecord } from './address-security.ts';
 
 /** What the inventory needs from a Keystone session: an authenticated GET of JSON from a catalog service. */
 export interface OpenStackClient {
@@ -47,10 +49,22 @@ export class OpenStackInventory implements Inventory {
     const networks = (await this.#listAll('network', 'v2.0/networks', 'networks', signal)).map(readNetwork);
     const routers = (await this.#listAll('network', 'v2.0/routers', 'routers', signal)).map(readRouter);
     const warnings: string[] = [];
-    const projectNames = await this.#readNames('projects', signal, warnings);
-    const userNames = await this.#readNames('users', signal, warnings);
-    const { owners, publicAddresses } = buildAddressOwners({ servers, floatingIps, ports, networks, routers, projectNames, userNames });
-    return { source: 'openstack', up: true, syncedAt: this.#now(), servers: servers.length, owners, publicAddresses, warnings };
+    const projects = await this.#readIdentity('projects', signal, warnings);
+    const users = await this.#readIdentity('users', signal, warnings);
+    // Last, so a credential without the security group access rules costs only this one request.
+    const securityGroups = await this.#readSecurityGroups(signal, warnings);
+    const { owners, publicAddresses } = buildAddressOwners({
+      servers,
+      floatingIps,
+      ports,
+      networks,
+      routers,
+      projectNames: namesOf(projects),
+      userNames: namesOf(users),
+      userEmails: emailsOf(users),
+    });
+    const security = securityGroups ? buildAddressSecurity({ floatingIps, ports, networks, securityGroups }) : new Map();
+    return { source: 'openstack', up: true, syncedAt: this.#now(), servers: servers.length, owners, publicAddresses, warnings, security };
   }
 
   /**
@@ -76,21 +90,52 @@ export class OpenStackInventory implements Inventory {
     }
   }
 
-  /** Names from Keystone; a 403 (a reader without identity rights) means ids instead of names, with a warning. */
-  async #readNames(kind: 'projects' | 'users', signal: AbortSignal, warnings: string[]): Promise<Map<string, string>> {
+  /**
+   * Projects or users from Keystone, for names (and users' emails); a 403 (a reader without identity
+   * rights) means ids instead of names, with a warning.
+   */
+  async #readIdentity(kind: 'projects' | 'users', signal: AbortSignal, warnings: string[]): Promise<Record<string, unknown>[]> {
     try {
       const body = response.record(await this.#client.getJson('identity', kind, { signal }), `identity ${kind}`);
       const list = body[kind];
       if (!Array.isArray(list)) response.fail(`identity ${kind}`, `no "${kind}" list`);
-      return new Map(list.map((item) => response.record(item, `identity ${kind}`)).map((item) => [text(item['id']), text(item['name'])]));
+      return list.map((item) => response.record(item, `identity ${kind}`));
     } catch (err) {
       if (err instanceof OpenStackHttpError && err.status === 403) {
         warnings.push(`Keystone refused to list ${kind} (403); ${kind === 'users' ? 'user' : 'tenant'} labels show ids instead of names`);
-        return new Map();
+        return [];
       }
       throw err;
     }
   }
+
+  /**
+   * Every security group with its rules, or undefined when Neutron refuses them: 401 from an application
+   * credential whose access rules predate this listing, 403 from a policy. Owners do not depend on them, so
+   * the inventory goes on without admitting rules and latent exposures, with a warning.
+   */
+  async #readSecurityGroups(signal: AbortSignal, warnings: string[]): Promise<SecurityGroupRecord[] | undefined> {
+    try {
+      return (await this.#listAll('network', 'v2.0/security-groups', 'security_groups', signal)).map(readSecurityGroup);
+    } catch (err) {
+      if (err instanceof OpenStackHttpError && (err.status === 401 || err.status === 403)) {
+        warnings.push(
+          `Neutron refused to list security groups (${err.status}); exposures show no admitting rules and latent exposures are not reported`,
+        );
+        return undefined;
+      }
+      throw err;
+    }
+  }
+}
+
+function namesOf(items: readonly Record<string, unknown>[]): Map<string, string> {
+  return new Map(items.map((item) => [text(item['id']), text(item['name'])]));
+}
+
+/** Keystone lists `email` only for users that have one (an optional attribute of the user). */
+function emailsOf(users: readonly Record<string, unknown>[]): Map<string, string> {
+  return new Map(users.filter((user) => text(user['email']) !== '').map((user) => [text(user['id']), text(user['email'])]));
 }
 
 function nextMarker(links: unknown): string | undefined {
@@ -139,6 +184,8 @@ function readPort(raw: unknown): PortRecord {
     deviceId: text(port['device_id']),
     deviceOwner: text(port['device_owner']),
     fixedIps,
+    portSecurity: port['port_security_enabled'] !== false,
+    securityGroups: Array.isArray(port['security_groups']) ? port['security_groups'].filter((id) => typeof id === 'string') : [],
   };
 }
 
@@ -150,6 +197,44 @@ function readNetwork(raw: unknown): NetworkRecord {
 function readRouter(raw: unknown): RouterRecord {
   const router = response.record(raw, 'network router');
   return { id: response.requiredString(router['id'], 'network router id'), projectId: text(router['project_id'] ?? router['tenant_id']) };
+}
+
+function readSecurityGroup(raw: unknown): SecurityGroupRecord {
+  const group = response.record(raw, 'network security group');
+  const id = response.requiredString(group['id'], 'network security group id');
+  const name = text(group['name']);
+  const rules = response.list(group['security_group_rules'] ?? [], 'network security group security_group_rules');
+  const ingressRules = rules
+    .map((rule) => response.record(rule, 'network security group rule'))
+    .filter((rule) => rule['direction'] === 'ingress')
+    .map((rule) => readIngressRule(rule, { id, name }));
+  return { id, name, ingressRules };
+}
+
+function readIngressRule(rule: Record<string, unknown>, group: { id: string; name: string }): IngressRule {
+  const what = 'network security group rule';
+  return {
+    securityGroupId: group.id,
+    securityGroup: group.name,
+    ruleId: response.requiredString(rule['id'], `${what} id`),
+    ethertype: response.oneOf(rule['ethertype'], `${what} ethertype`, ['IPv4', 'IPv6'] as const),
+    protocol: optionalText(rule['protocol']),
+    portMin: optionalPort(rule['port_range_min'], `${what} port_range_min`),
+    portMax: optionalPort(rule['port_range_max'], `${what} port_range_max`),
+    remoteIpPrefix: optionalText(rule['remote_ip_prefix']),
+    // A remote address group (newer Neutron) admits only its listed addresses, as a remote group admits only
+    // its members: either one makes the rule not world-open, which is all the exporter needs to know.
+    remoteGroupId: optionalText(rule['remote_group_id']) ?? optionalText(rule['remote_address_group_id']),
+  };
+}
+
+function optionalText(value: unknown): string | null {
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+function optionalPort(value: unknown, path: string): number | null {
+  if (value === null || value === undefined) return null;
+  return response.count(value, path);
 }
 
 /** A field we can do without: a name or status missing from a listing reads as empty. */

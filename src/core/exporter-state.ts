@@ -100,5 +100,7 @@ function readSavedInventory(snapshot: Snapshot): InventorySnapshot {
     owners: new Map(known.map((host) => [host.ip, host.owner])),
     publicAddresses: [],
     warnings: [],
+    // Not saved: until the first read after a restart, exposures show no admitting rules and none is latent.
+    security: new Map(),
   };
 }

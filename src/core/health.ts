@@ -134,6 +134,8 @@ export function mergeInventories(sources: {
     servers: openstack.servers + file.servers,
     owners: new Map([...file.owners, ...openstack.owners]),
     publicAddresses: openstack.publicAddresses,
+    // Only Neutron knows security groups; a file inventory has none.
+    security: openstack.security,
     warnings: [...openstack.warnings, ...file.warnings],
   };
 }

@@ -12,16 +12,38 @@ export interface AddressOwner {
   readonly ownerKind: string;
   readonly userId: string;
   readonly user: string;
-  readonly tenantId: string;
-  readonly tenant: string;
   /** The user's email from Keystone, empty when the user has none or is unknown. */
   readonly userEmail: string;
+  readonly tenantId: string;
+  readonly tenant: string;
 }
 
 /** Where owners come from: `openstack+file` when both are configured (OpenStack wins where both know an address). */
 export type InventorySource = 'none' | 'openstack' | 'file' | 'openstack+file';
 
 export const INVENTORY_SOURCES: readonly InventorySource[] = ['none', 'openstack', 'file', 'openstack+file'];
+
+/** One ingress rule of a security group, as Neutron lists it. */
+export interface IngressRule {
+  readonly securityGroupId: string;
+  readonly securityGroup: string;
+  readonly ruleId: string;
+  readonly ethertype: 'IPv4' | 'IPv6';
+  /** Neutron's text: a name (`tcp`), a number (`6`), or null for any protocol. */
+  readonly protocol: string | null;
+  readonly portMin: number | null;
+  readonly portMax: number | null;
+  readonly remoteIpPrefix: string | null;
+  readonly remoteGroupId: string | null;
+}
+
+/** What admits traffic to one address: its Neutron port's security. */
+export interface AddressSecurity {
+  readonly portSecurity: boolean;
+  /** A floating IP or an address on an external or shared network. */
+  readonly public: boolean;
+  readonly rules: readonly IngressRule[];
+}
 
 export interface InventorySnapshot {
   readonly source: InventorySource;
@@ -33,6 +55,8 @@ export interface InventorySnapshot {
   readonly publicAddresses: readonly string[];
   /** Problems that cost detail but not the inventory, such as names Keystone would not list. */
   readonly warnings: readonly string[];
+  /** Keyed by address; empty when security groups could not be read. */
+  readonly security: ReadonlyMap<string, AddressSecurity>;
 }
 
 export interface Inventory {
@@ -47,6 +71,7 @@ export const NO_INVENTORY: InventorySnapshot = {
   owners: new Map(),
   publicAddresses: [],
   warnings: [],
+  security: new Map(),
 };
 
 export const UNKNOWN_OWNER: AddressOwner = {
@@ -56,9 +81,9 @@ export const UNKNOWN_OWNER: AddressOwner = {
   ownerKind: '',
   userId: '',
   user: '',
+  userEmail: '',
   tenantId: '',
   tenant: '',
-  userEmail: '',
 };
 
 /** The owner of an address that an inventory is configured for but that none of its sources lists. */

@@ -1,5 +1,5 @@
 /**
- * The JSON report, schema_version 1: scan, inventory, summary, hosts and changes, served on /report (with its
+ * The JSON report, schema_version 1: scan, inventory, summary, hosts, latent and changes, served on /report (with its
  * filters) and printed by --once. Built from one snapshot, so it is as consistent as the metrics; the `scan`
  * block describes the last attempt, which may have failed while the hosts still come from the last cycle
  * that succeeded.
@@ -7,8 +7,9 @@
 import type { ExporterState } from './exporter-state.ts';
 import { SEVERITIES } from './severity.ts';
 import type { Severity } from './severity.ts';
+import type { AddressOwner } from './inventory.ts';
 import { summarizeHosts } from './snapshot.ts';
-import type { Snapshot, SnapshotHost } from './snapshot.ts';
+import type { LatentExposure, Snapshot, SnapshotHost } from './snapshot.ts';
 
 export interface ReportFilter {
   readonly suspicious?: boolean;
@@ -79,6 +80,7 @@ export function buildReport(state: ExporterState, filter: ReportFilter, generate
       by_severity: summary.bySeverity,
     },
     hosts: hosts.map(renderHost),
+    latent: snapshot ? filterLatent(snapshot.latent, filter).map(renderLatent) : [],
     changes: snapshot?.changes ?? { opened: [], closed: [] },
   };
 }
@@ -98,6 +100,14 @@ export function filterHosts(hosts: readonly SnapshotHost[], filter: ReportFilter
     // A severity filter keeps only the matching ports, and the hosts that still have one.
     const ports = host.ports.filter((port) => port.severity !== null && wanted.includes(port.severity));
     return ports.length > 0 ? [{ ...host, ports }] : [];
+  });
+}
+
+/** The tenant and severity filters apply as to hosts; `suspicious` is about open ports, which these are not. */
+function filterLatent(latent: readonly LatentExposure[], filter: ReportFilter): LatentExposure[] {
+  return latent.filter((entry) => {
+    if (filter.tenant !== undefined && entry.owner.tenant !== filter.tenant && entry.owner.tenantId !== filter.tenant) return false;
+    return filter.severities === undefined || filter.severities.includes(entry.severity);
   });
 }
 
@@ -123,23 +133,9 @@ function renderScan(state: ExporterState, snapshot: Snapshot | undefined): objec
 }
 
 function renderHost(host: SnapshotHost): object {
-  const { owner } = host;
-  // `unknown` is what an inventory says of an address none of its sources lists: no owner to show.
-  const known = owner.vmId !== '' || (owner.ownerKind !== '' && owner.ownerKind !== 'unknown');
   return {
     ip: host.ip,
-    vm: known
-      ? {
-          id: owner.vmId,
-          name: owner.vmName,
-          status: owner.vmStatus,
-          owner_kind: owner.ownerKind,
-          user_id: owner.userId,
-          user: owner.user,
-          tenant_id: owner.tenantId,
-          tenant: owner.tenant,
-        }
-      : null,
+    vm: renderVm(host.owner),
     suspicious: host.suspicious,
     ports: host.ports.map((port) => ({
       port: port.port,
@@ -149,6 +145,43 @@ function renderHost(host: SnapshotHost): object {
       severity: port.severity,
       first_seen: port.firstSeen.toISOString(),
       exception: port.exception,
+      admitted_by: port.admittedBy.map((rule) => ({
+        security_group_id: rule.securityGroupId,
+        security_group: rule.securityGroup,
+        rule_id: rule.ruleId,
+        remote: rule.remote,
+      })),
+      port_security: port.portSecurity,
     })),
+  };
+}
+
+function renderLatent(entry: LatentExposure): object {
+  return {
+    ip: entry.ip,
+    port: entry.port,
+    protocol: entry.protocol,
+    severity: entry.severity,
+    security_group_id: entry.securityGroupId,
+    security_group: entry.securityGroup,
+    rule_id: entry.ruleId,
+    vm: renderVm(entry.owner),
+  };
+}
+
+function renderVm(owner: AddressOwner): object | null {
+  // `unknown` is what an inventory says of an address none of its sources lists: no owner to show.
+  const known = owner.vmId !== '' || (owner.ownerKind !== '' && owner.ownerKind !== 'unknown');
+  if (!known) return null;
+  return {
+    id: owner.vmId,
+    name: owner.vmName,
+    status: owner.vmStatus,
+    owner_kind: owner.ownerKind,
+    user_id: owner.userId,
+    user: owner.user,
+    user_email: owner.userEmail,
+    tenant_id: owner.tenantId,
+    tenant: owner.tenant,
   };
 }

@@ -179,6 +179,7 @@ export class CycleScheduler {
       rules: config.rules,
       previous: state.snapshot,
       cycle: { scope, targets: config.plan.targets.count() },
+      scanned: (address) => config.plan.targets.contains(address),
     });
   }
 

@@ -5,6 +5,7 @@
 import { parseAddress } from '../net/addresses.ts';
 import type { Protocol } from '../net/port-spec.ts';
 import type { ObservedHost, ObservedPort, ScanResult } from '../scan/types.ts';
+import { findAdmittingRules, findLatentExposures } from './admission.ts';
 import { classifyPort } from './classify.ts';
 import type { Classification, ClassificationRules } from './classify.ts';
 import { UNKNOWN_OWNER, UNLISTED_OWNER } from './inventory.ts';
@@ -12,25 +13,31 @@ import type { AddressOwner, InventorySnapshot } from './inventory.ts';
 import { SEVERITIES } from './severity.ts';
 import type { Severity } from './severity.ts';
 
+/** A world-open security group rule that admits an exposure. */
 export interface AdmittingRule {
   readonly securityGroupId: string;
   readonly securityGroup: string;
   readonly ruleId: string;
+  /** The rule's remote_ip_prefix, or 0.0.0.0/0 or ::/0 when it has none. */
   readonly remote: string;
 }
 
 export interface SnapshotPort extends ObservedPort, Classification {
   /** When this port was first seen open in the unbroken run of cycles that saw it open. */
   readonly firstSeen: Date;
+  /** Empty when no world-open rule admits it (or nothing is known about the address's port). */
   readonly admittedBy: readonly AdmittingRule[];
+  /** The Neutron port's port_security_enabled; null without a Neutron port or when groups could not be read. */
   readonly portSecurity: boolean | null;
 }
 
+/** A port the internet could reach on a public VM address, whether or not anything listens there now. */
 export interface LatentExposure {
   readonly ip: string;
   readonly port: number | 'all';
   readonly protocol: Protocol;
   readonly severity: Severity;
+  /** Empty, as the rule id, for an address without port security: no rule is involved. */
   readonly securityGroupId: string;
   readonly securityGroup: string;
   readonly ruleId: string;
@@ -95,9 +102,13 @@ export interface Snapshot {
   readonly sweep?: SweepInfo | undefined;
   readonly inventory: InventoryInfo;
   readonly hosts: readonly SnapshotHost[];
+  /**
+   * From the inventory when the cycle ran. A reload that changes severities or exceptions reclassifies the
+   * hosts at once but these only with the next cycle, since the snapshot keeps no security groups.
+   */
+  readonly latent: readonly LatentExposure[];
   /** Against the previous snapshot; empty for the very first one, which is a baseline, not a change. */
   readonly changes: { readonly opened: readonly PortRef[]; readonly closed: readonly PortRef[] };
-  readonly latent: readonly LatentExposure[];
 }
 
 export interface SnapshotSummary {
@@ -116,6 +127,8 @@ export function buildSnapshot(input: {
   readonly previous: Snapshot | undefined;
   /** What the cycle covered; by default a sweep of the scanned addresses, as every cycle without an inventory. */
   readonly cycle?: { readonly scope: CycleScope; readonly targets: number };
+  /** Whether this replica scans an address (its scan plan's targets); without it nothing is latent. */
+  readonly scanned?: (address: string) => boolean;
 }): Snapshot {
   const { result, inventory, rules, previous } = input;
   const cycle = input.cycle ?? { scope: 'sweep', targets: result.targets };
@@ -128,12 +141,13 @@ export function buildSnapshot(input: {
     .concat(carryOverTimedOut(result, previous))
     .map((host) => {
       const owner = inventory.owners.get(host.ip) ?? unknownOwner;
+      const security = inventory.security.get(host.ip);
       const ports = host.openPorts.map((port) => ({
         ...port,
         ...classifyPort(rules, { ip: host.ip, owner, port }, now),
         firstSeen: earlier.get(refKey(host.ip, port)) ?? now,
-        admittedBy: [],
-        portSecurity: null,
+        admittedBy: findAdmittingRules(host.ip, port.port, port.protocol, security),
+        portSecurity: security?.portSecurity ?? null,
       }));
       return buildHost(host.ip, owner, ports);
     })
@@ -158,8 +172,10 @@ export function buildSnapshot(input: {
       addresses: inventory.owners.size,
     },
     hosts,
+    latent: input.scanned
+      ? findLatentExposures({ security: inventory.security, owners: inventory.owners, rules, scanned: input.scanned, now }).sort(compareLatent)
+      : [],
     changes: { opened: [], closed: [] },
-    latent: [],
   };
   return previous ? { ...snapshot, changes: diffSnapshots(previous, snapshot) } : snapshot;
 }
@@ -248,6 +264,12 @@ function indexPorts(snapshot: Snapshot): Map<string, PortRef> {
 
 function refKey(ip: string, port: { port: number; protocol: Protocol }): string {
   return `${ip} ${port.port}/${port.protocol}`;
+}
+
+/** By address, then protocol, then port (all ports first), then rule: the order of the report and the metric. */
+function compareLatent(a: LatentExposure, b: LatentExposure): number {
+  const portOrder = (port: number | 'all'): number => (port === 'all' ? 0 : port);
+  return compareHosts(a, b) || a.protocol.localeCompare(b.protocol) || portOrder(a.port) - portOrder(b.port) || a.ruleId.localeCompare(b.ruleId);
 }
 
 /** Numeric address order (IPv4 before IPv6), so 10.0.0.9 sorts before 10.0.0.10. */

@@ -66,7 +66,9 @@ export async function loadState(file: StateFile, now: Date): Promise<Snapshot | 
 /**
  * The state file is written by this program, so one field of the wrong shape makes the whole file
  * untrustworthy: the first one stops the read, named by its path (the problem itself is left out, the path
- * is what an operator can look up in the file).
+ * is what an operator can look up in the file). Fields added since schema_version 1 was first written
+ * (owners' userEmail, ports' admittedBy and portSecurity, the snapshot's latent) are optional, so the state
+ * file of an older release still loads.
  */
 const reader = new StrictReader((path) => invalid(`the state file has an invalid ${path}`));
 
@@ -154,10 +156,34 @@ function readHost(value: unknown, path: string): SnapshotHost {
 
 function readOwner(value: unknown, path: string): AddressOwner {
   const raw = reader.record(value, path);
-  const fields = Object.fromEntries(OWNER_FIELDS.map((field) => [field, reader.string(raw[field], `${path}.${field}`)]));
-  // Optional: state files written before owners' emails were read have none.
+  const owner = Object.fromEntries(OWNER_FIELDS.map((field) => [field, reader.string(raw[field], `${path}.${field}`)]));
   const userEmail = raw['userEmail'] === undefined ? '' : reader.string(raw['userEmail'], `${path}.userEmail`);
-  return { ...(fields as Record<(typeof OWNER_FIELDS)[number], string>), userEmail };
+  return { ...(owner as Record<(typeof OWNER_FIELDS)[number], string>), userEmail };
+}
+
+function readLatent(value: unknown, path: string): LatentExposure {
+  const raw = reader.record(value, path);
+  const port = raw['port'] === 'all' ? 'all' : readPortNumber(raw, path).port;
+  return {
+    ip: reader.string(raw['ip'], `${path}.ip`),
+    port,
+    protocol: reader.oneOf(raw['protocol'], `${path}.protocol`, ['tcp', 'udp', 'sctp'] as const),
+    severity: reader.oneOf(raw['severity'], `${path}.severity`, SEVERITIES),
+    securityGroupId: reader.string(raw['securityGroupId'], `${path}.securityGroupId`),
+    securityGroup: reader.string(raw['securityGroup'], `${path}.securityGroup`),
+    ruleId: reader.string(raw['ruleId'], `${path}.ruleId`),
+    owner: readOwner(raw['owner'], `${path}.owner`),
+  };
+}
+
+function readAdmittingRule(value: unknown, path: string): AdmittingRule {
+  const raw = reader.record(value, path);
+  return {
+    securityGroupId: reader.string(raw['securityGroupId'], `${path}.securityGroupId`),
+    securityGroup: reader.string(raw['securityGroup'], `${path}.securityGroup`),
+    ruleId: reader.string(raw['ruleId'], `${path}.ruleId`),
+    remote: reader.string(raw['remote'], `${path}.remote`),
+  };
 }
 
 function readPort(value: unknown, path: string): SnapshotPort {
@@ -173,39 +199,8 @@ function readPort(value: unknown, path: string): SnapshotPort {
     severity,
     exception,
     firstSeen: reader.date(raw['firstSeen'], `${path}.firstSeen`),
-    // Both optional: state files written before security groups were read have neither.
-    admittedBy:
-      raw['admittedBy'] === undefined
-        ? []
-        : reader.list(raw['admittedBy'], `${path}.admittedBy`).map((rule, i) => readAdmittingRule(rule, `${path}.admittedBy[${i}]`)),
+    admittedBy: reader.list(raw['admittedBy'] ?? [], `${path}.admittedBy`).map((rule, i) => readAdmittingRule(rule, `${path}.admittedBy[${i}]`)),
     portSecurity: raw['portSecurity'] === undefined || raw['portSecurity'] === null ? null : reader.boolean(raw['portSecurity'], `${path}.portSecurity`),
-  };
-}
-
-function readAdmittingRule(value: unknown, path: string): AdmittingRule {
-  const raw = reader.record(value, path);
-  return {
-    securityGroupId: reader.string(raw['securityGroupId'], `${path}.securityGroupId`),
-    securityGroup: reader.string(raw['securityGroup'], `${path}.securityGroup`),
-    ruleId: reader.string(raw['ruleId'], `${path}.ruleId`),
-    remote: reader.string(raw['remote'], `${path}.remote`),
-  };
-}
-
-function readLatent(value: unknown, path: string): LatentExposure {
-  const raw = reader.record(value, path);
-  const protocol = reader.oneOf(raw['protocol'], `${path}.protocol`, ['tcp', 'udp', 'sctp'] as const);
-  const port = raw['port'] === 'all' ? 'all' : reader.count(raw['port'], `${path}.port`);
-  if (port !== 'all' && (port < 1 || port > 65535)) reader.fail(`${path}.port`, 'not a port from 1 to 65535 or "all"');
-  return {
-    ip: reader.string(raw['ip'], `${path}.ip`),
-    port,
-    protocol,
-    severity: reader.oneOf(raw['severity'], `${path}.severity`, SEVERITIES),
-    securityGroupId: reader.string(raw['securityGroupId'], `${path}.securityGroupId`),
-    securityGroup: reader.string(raw['securityGroup'], `${path}.securityGroup`),
-    ruleId: reader.string(raw['ruleId'], `${path}.ruleId`),
-    owner: readOwner(raw['owner'], `${path}.owner`),
   };
 }
 

@@ -116,6 +116,7 @@ export class FileInventory implements Inventory {
       servers: new Set([...parsed.owners.values()].map((owner) => owner.vmId).filter((id) => id !== '')).size,
       owners: parsed.owners,
       publicAddresses: [],
+      security: new Map(),
       warnings: [],
     };
     this.#last = { text: file.text, snapshot };

@@ -64,16 +64,17 @@ const VM_NONSTANDARD_PORTS: GaugeFamily<'ip' | 'vm_id' | 'vm_name' | 'user' | 't
   },
 };
 
-type VmInfoLabel = 'ip' | 'vm_id' | 'vm_name' | 'vm_status' | 'owner_kind' | 'user' | 'user_id' | 'tenant' | 'tenant_id';
+type VmInfoLabel = 'ip' | 'vm_id' | 'vm_name' | 'vm_status' | 'owner_kind' | 'user' | 'user_id' | 'user_email' | 'tenant' | 'tenant_id';
 
 const VM_INFO: GaugeFamily<VmInfoLabel, SnapshotInput> = {
   name: 'exposure_vm_info',
-  help: `Owner of each address with open ports (1); labels are empty where the inventory does not know them. ${FROM_LAST_CYCLE}`,
-  labelNames: ['ip', 'vm_id', 'vm_name', 'vm_status', 'owner_kind', 'user', 'user_id', 'tenant', 'tenant_id'],
+  help: `Owner of each address with open ports or latent exposures (1); labels are empty where the inventory does not know them. ${FROM_LAST_CYCLE}`,
+  labelNames: ['ip', 'vm_id', 'vm_name', 'vm_status', 'owner_kind', 'user', 'user_id', 'user_email', 'tenant', 'tenant_id'],
   series({ snapshot }, set) {
-    for (const { ip, owner } of snapshot?.hosts ?? []) {
-      const { vmId: vm_id, vmName: vm_name, vmStatus: vm_status, ownerKind: owner_kind, user, userId: user_id } = owner;
-      set({ ip, vm_id, vm_name, vm_status, owner_kind, user, user_id, tenant: owner.tenant, tenant_id: owner.tenantId }, 1);
+    // Latent addresses too, often with nothing open: the alert rules join this series for user_email.
+    for (const { ip, owner } of ownedAddresses(snapshot)) {
+      const { vmId: vm_id, vmName: vm_name, vmStatus: vm_status, ownerKind: owner_kind, user, userId: user_id, userEmail: user_email } = owner;
+      set({ ip, vm_id, vm_name, vm_status, owner_kind, user, user_id, user_email, tenant: owner.tenant, tenant_id: owner.tenantId }, 1);
     }
   },
 };
@@ -100,16 +101,6 @@ const EXCEPTION_EXPIRY: GaugeFamily<'exception', SnapshotInput> = {
   },
 };
 
-/** In exposition order, which the golden file pins. */
-export const EXPOSURE_FAMILIES: readonly SnapshotFamily[] = [
-  PORT_OPEN,
-  PORT_FIRST_SEEN,
-  PORT_EXCEPTED,
-  VM_NONSTANDARD_PORTS,
-  VM_INFO,
-  OPEN_PORTS,
-  EXCEPTION_EXPIRY,
-];
 
 /** Counts since the exporter started, which no snapshot holds. */
 export function registerPortChanges(registry: Registry, state: ExporterState): void {
@@ -126,9 +117,58 @@ export function registerPortChanges(registry: Registry, state: ExporterState): v
   });
 }
 
+/** One series per world-open security group rule that admits a nonstandard open port. */
+const PORT_ADMITTED: GaugeFamily<'ip' | 'port' | 'protocol' | 'security_group' | 'rule_id', SnapshotInput> = {
+  name: 'exposure_port_admitted_info',
+  help: `World-open security group rule that admits a nonstandard open port (1). ${FROM_LAST_CYCLE}`,
+  labelNames: ['ip', 'port', 'protocol', 'security_group', 'rule_id'],
+  series({ snapshot }, set) {
+    for (const { host, port } of portsOfClass(snapshot, 'nonstandard')) {
+      for (const rule of port.admittedBy) {
+        set({ ip: host.ip, port: port.port, protocol: port.protocol, security_group: rule.securityGroup, rule_id: rule.ruleId }, 1);
+      }
+    }
+  },
+};
+
+type LatentLabel = 'ip' | 'port' | 'protocol' | 'severity' | 'security_group' | 'rule_id' | 'vm_id' | 'vm_name' | 'user' | 'tenant';
+
+const LATENT_PORT: GaugeFamily<LatentLabel, SnapshotInput> = {
+  name: 'exposure_latent_port',
+  help: `Port rated high or critical that a world-open rule (or disabled port security) admits to a public VM address, listening or not (1). ${FROM_LAST_CYCLE}`,
+  labelNames: ['ip', 'port', 'protocol', 'severity', 'security_group', 'rule_id', 'vm_id', 'vm_name', 'user', 'tenant'],
+  series({ snapshot }, set) {
+    for (const latent of snapshot?.latent ?? []) {
+      const { ip, port, protocol, severity, securityGroup: security_group, ruleId: rule_id } = latent;
+      set({ ip, port, protocol, severity, security_group, rule_id, ...ownerLabels(latent.owner) }, 1);
+    }
+  },
+};
+
+/** In exposition order, which the golden file pins. */
+export const EXPOSURE_FAMILIES: readonly SnapshotFamily[] = [
+  PORT_OPEN,
+  PORT_FIRST_SEEN,
+  PORT_EXCEPTED,
+  VM_NONSTANDARD_PORTS,
+  VM_INFO,
+  OPEN_PORTS,
+  EXCEPTION_EXPIRY,
+  PORT_ADMITTED,
+  LATENT_PORT,
+];
+
 /** The owner labels of the per-port and per-address series, in the order they are written (the golden file pins it). */
 function ownerLabels(owner: AddressOwner): { vm_id: string; vm_name: string; user: string; tenant: string } {
   return { vm_id: owner.vmId, vm_name: owner.vmName, user: owner.user, tenant: owner.tenant };
+}
+
+/** Each address with open ports or latent exposures once, with its owner. */
+function ownedAddresses(snapshot: Snapshot | undefined): { ip: string; owner: AddressOwner }[] {
+  const addresses = new Map<string, AddressOwner>();
+  for (const host of snapshot?.hosts ?? []) addresses.set(host.ip, host.owner);
+  for (const latent of snapshot?.latent ?? []) if (!addresses.has(latent.ip)) addresses.set(latent.ip, latent.owner);
+  return [...addresses].map(([ip, owner]) => ({ ip, owner }));
 }
 
 /** The open ports of one class in the snapshot, each with its host. */

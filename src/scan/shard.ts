@@ -7,7 +7,7 @@
  * load) costs nothing, and the up to 16.7 M addresses are hashed only when a cycle counts or lists them.
  */
 import type { Shard } from '../config/shard-setting.ts';
-import { formatAddress, formatIpv4Number } from '../net/addresses.ts';
+import { formatAddress, formatIpv4Number, parseAddress, setContainsAddress } from '../net/addresses.ts';
 import type { AddressRange, IpFamily, TargetSet } from '../net/addresses.ts';
 import { generateRangeBlocks } from './cidr-blocks.ts';
 import type { ScanTargets } from './types.ts';
@@ -152,6 +152,13 @@ export class ShardedTargets implements ScanTargets {
       this.#counts.set(family, count);
     }
     return count;
+  }
+
+  /** Whether this replica scans the address: inside the targets, and in this shard. */
+  contains(address: string): boolean {
+    const parsed = parseAddress(address);
+    if (!parsed || !setContainsAddress(this.#targets, address)) return false;
+    return this.#shard.count === 1 || shardOfValue(parsed.family, parsed.value, this.#shard.count) === this.#shard.index;
   }
 
   /** CIDR blocks over each run of consecutive kept addresses: the whole ranges when not sharded. */

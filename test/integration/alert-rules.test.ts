@@ -28,6 +28,7 @@ const ALERT_NAMES = [
   'ExposureCriticalPortOpen',
   'ExposureNonstandardPortOpen',
   'ExposureNewPortOpened',
+  'ExposureLatentPort',
   'ExposureScanFailing',
   'ExposureScanStale',
   'ExposureExporterDown',
@@ -49,10 +50,10 @@ async function readTestFile(name: string): Promise<PromtoolTestFile> {
 }
 
 describe('alert rules, with promtool', () => {
-  it('promtool check rules accepts the shipped rules: eight alerts', async () => {
+  it('promtool check rules accepts the shipped rules: nine alerts', async () => {
     const { code, stdout, stderr } = await runTool('promtool', ['check', 'rules', RULES_FILE]);
     assert.equal(code, 0, stdout + stderr);
-    assert.match(stdout, /SUCCESS: 8 rules found/);
+    assert.match(stdout, /SUCCESS: 9 rules found/);
   });
 
   it('ships exactly the alerts of the issue, each with for:, a severity, summary, description and a runbook in the README', async () => {
@@ -169,6 +170,7 @@ describe('Alertmanager config, with amtool', () => {
     { labels: ['alertname=ExposureCriticalPortOpen', 'severity=critical', 'tenant=gamma'], receivers: 'exposure-pager,exposure-email', why: 'a critical port pages and is in the digest' },
     { labels: ['alertname=ExposureNonstandardPortOpen', 'severity=warning', 'tenant=alpha'], receivers: 'exposure-email', why: 'a standing port is mailed' },
     { labels: ['alertname=ExposureNewPortOpened', 'severity=warning', 'port_severity=critical', 'tenant=gamma'], receivers: 'exposure-email', why: 'a new port is mailed, not paged, whatever its rating' },
+    { labels: ['alertname=ExposureLatentPort', 'severity=warning', 'port_severity=critical', 'tenant=gamma'], receivers: 'exposure-email', why: 'a latent port goes into the tenant digest, never to the pager' },
     { labels: ['alertname=ExposureScanStale', 'severity=warning', 'instance=e:9869'], receivers: 'exposure-ops-email', why: 'exporter health goes to ops' },
     { labels: ['alertname=ExposureExceptionExpiring', 'severity=info', 'exception=x'], receivers: 'exposure-ops-email', why: 'an expiring exception goes to ops' },
     { labels: ['alertname=ExposureNonstandardPortOpen', 'severity=warning', 'tenant=alpha', 'user_email=alice@example.org'], receivers: 'exposure-owner-email,exposure-email', why: 'a standing port is mailed to its owner too' },

@@ -319,6 +319,9 @@ const OVERVIEW_CHECKS: Readonly<Record<string, PanelCheck>> = {
   'Critical and high exposures': checkCriticalAndHigh,
   'New in the last 24 h': (run) => assert.equal(singleValue(resultOf(run, 0)), run.scenario.exposures.length),
   'Current exposures': checkExposureTable,
+  // The fake cloud's security groups come from a later recording than its ports (see the fixtures' README), so
+  // no rule applies to these VMs: the query must run and return nothing.
+  'Latent exposures': (run) => assert.deepEqual(rowsOf(resultOf(run, 0)), []),
   'Exposures by severity': checkSeverityHistory,
   'Top tenants by nonstandard ports': (run) => {
     const rows = rowsOf(resultOf(run, 0));
@@ -401,6 +404,7 @@ const RECORDED_LISTINGS: Readonly<Record<string, string>> = {
   '/v2.0/ports': 'neutron_ports.json',
   '/v2.0/networks': 'neutron_networks.json',
   '/v2.0/routers': 'neutron_routers.json',
+  '/v2.0/security-groups': 'neutron_security_groups.json',
 };
 
 /** A recorded body with the cloud's public addresses (127.42.0.N, 127.43.0.N) moved to 198.51.100.N and its

@@ -57,9 +57,17 @@ for kind, cred in seed["application_credentials"].items():
         status = lc.call("GET", url, token)[0]
         check(f"app credential {cred['name']}: GET {path(url)} -> 200", status == 200, status)
     # Access rules are enforced by Nova and Neutron: anything not listed is refused.
-    status = lc.call("GET", f"{network}/v2.0/security-groups", token)[0]
-    want = 401 if cred.get("access_rules") else 200
-    check(f"app credential {cred['name']}: GET /v2.0/security-groups -> {want}", status == want, status)
+    paths = [rule["path"] for rule in cred.get("access_rules") or []]
+    for api_path in ("/v2.0/security-groups", "/v2.0/security-group-rules", "/v2.0/subnets"):
+        want = 200 if not cred.get("access_rules") or api_path in paths else 401
+        status = lc.call("GET", f"{network}{api_path}", token)[0]
+        check(f"app credential {cred['name']}: GET {api_path} -> {want}", status == want, status)
+
+for name, want in seed["ports"].items():
+    port = lc.get(f"{network}/v2.0/ports/{want['id']}", admin)["port"]
+    check(f"port of {name}: port security {want['port_security_enabled']}, {len(want['security_groups'])} groups",
+          port["port_security_enabled"] == want["port_security_enabled"]
+          and len(port["security_groups"]) == len(want["security_groups"]), port)
 
 rita = seed["users"]["rita"]
 token, _ = lc.password_token("rita", rita["password"], rita["project"])

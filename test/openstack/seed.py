@@ -31,6 +31,9 @@ PROVIDER_POOL = {"start": "127.43.0.100", "end": "127.43.0.250"}
 
 # project, its member, tenant subnet
 TENANTS = [("alpha", "alice", "10.10.1.0/24"), ("beta", "bob", "10.20.1.0/24"), ("gamma", "carol", "10.30.1.0/24")]
+# Keystone's optional email attribute of each member: carol has none, so a VM owner without an address is
+# part of the lab (the exporter reports an empty user_email for her VM).
+EMAILS = {"alice": "alice@example.test", "bob": "bob@example.test", "carol": None}
 READER = ("rita", "alpha")  # role reader on alpha only: not admin anywhere, for 403 tests
 # Role observer on alpha, which lab.sh's Nova policy lets list every project's servers: Nova answers, Keystone
 # refuses the names (403) and Neutron shows only alpha's own resources, as for a least-privilege monitor.
@@ -52,7 +55,40 @@ READ_ONLY_RULES = [
     {"service": "identity", "method": "GET", "path": "/v3/projects"},
     {"service": "identity", "method": "GET", "path": "/v3/users"},
 ]
-APP_CREDS = {"full": ("exposure-exporter", None), "read_only": ("exposure-exporter-readonly", READ_ONLY_RULES)}
+# Which security group rules admit each exposure (security groups embed their rules).
+SECURITY_GROUP_RULES = [
+    {"service": "network", "method": "GET", "path": "/v2.0/security-groups"},
+    {"service": "network", "method": "GET", "path": "/v2.0/security-group-rules"},
+]
+# "no_security_groups" is a credential made before the exporter read security groups: the tests use it to
+# show that such a credential still gives a complete inventory, only without the security group details.
+APP_CREDS = {"full": ("exposure-exporter", None),
+             "read_only": ("exposure-exporter-readonly", READ_ONLY_RULES + SECURITY_GROUP_RULES),
+             "no_security_groups": ("exposure-exporter-no-secgroups", READ_ONLY_RULES)}
+# Security groups per server, each made by the server's user in its project. Every rule is ingress. The
+# lab's cases: a world-open rule on a port the tests listen on (6379), a range nobody listens on (latent
+# 27017-27018, both rated high), a rule for IPv6 only on a server reached over IPv4 (3306: must not match),
+# a narrow prefix (5432 from 203.0.113.0/24: not world-open), and a rule with no port range and no prefix
+# (every TCP port, from anywhere). Each project's "default" group stays on its servers: its rules admit
+# only members of the group (remote_group_id), which is not world-open either.
+SECURITY_GROUPS = {
+    "alpha-web": ("alpha", [
+        {"ethertype": "IPv4", "protocol": "tcp", "port_range_min": 6379, "port_range_max": 6379,
+         "remote_ip_prefix": "0.0.0.0/0"},
+        {"ethertype": "IPv4", "protocol": "tcp", "port_range_min": 27017, "port_range_max": 27018,
+         "remote_ip_prefix": "0.0.0.0/0"},
+        {"ethertype": "IPv6", "protocol": "tcp", "port_range_min": 3306, "port_range_max": 3306,
+         "remote_ip_prefix": "::/0"},
+        {"ethertype": "IPv4", "protocol": "tcp", "port_range_min": 5432, "port_range_max": 5432,
+         "remote_ip_prefix": "203.0.113.0/24"},
+    ]),
+    "beta-open": ("beta", [
+        {"ethertype": "IPv4", "protocol": "tcp"},
+    ]),
+}
+# server -> its groups besides "default"; gamma-edge-1's port has port security switched off instead.
+SERVER_GROUPS = {"alpha-web-1": ["alpha-web"], "beta-app-1": ["beta-open"]}
+NO_PORT_SECURITY = ["gamma-edge-1"]
 FLAVOR_ID = "lab.tiny"
 IMAGE_NAME = "lab-image"
 
@@ -107,9 +143,13 @@ def seed_identity(cloud):
     for project, user, _ in TENANTS:
         projects[project] = keystone_ensure(admin, "projects", project,
                                             {"domain_id": "default", "description": f"lab tenant {project}"})
-        users[user] = keystone_ensure(admin, "users", user, {
-            "domain_id": "default", "password": password_of(user), "email": f"{user}@example.test",
-            "default_project_id": projects[project]["id"]})
+        body = {"domain_id": "default", "password": password_of(user), "default_project_id": projects[project]["id"]}
+        if EMAILS[user]:
+            body["email"] = EMAILS[user]
+        users[user] = keystone_ensure(admin, "users", user, body)
+        if users[user].get("email") != EMAILS[user]:  # a lab seeded before the email table
+            users[user] = lc.call("PATCH", f"{K}/users/{users[user]['id']}", admin, expect=200,
+                                  body={"user": {"email": EMAILS[user]}})[2]["user"]
         users[user]["lab_role"] = ("member", project)
     reader, project = READER
     users[reader] = keystone_ensure(admin, "users", reader, {
@@ -281,6 +321,40 @@ def seed_floating_ips(cloud, networks, projects, servers):
     lc.wait_for("floating IPs in Nova's server addresses", visible, timeout=120, interval=1)
 
 
+def seed_security_groups(cloud, servers):
+    """The groups and rules of SECURITY_GROUPS, attached to the servers' ports; gamma-edge-1's port without
+    port security (Neutron refuses that while the port has groups, so they are removed in the same update)."""
+    tokens = {project: lc.password_token(user, password_of(user), project)[0] for project, user, _ in TENANTS}
+    groups = {}
+    for name, (project, rules) in SECURITY_GROUPS.items():
+        token = tokens[project]
+        found = lc.get(f"{cloud.network}/v2.0/security-groups?name={name}", token)["security_groups"]
+        group = found[0] if found else lc.call("POST", f"{cloud.network}/v2.0/security-groups", token, expect=201, body={
+            "security_group": {"name": name, "description": f"exposure-exporter lab ({project})"}})[2]["security_group"]
+        for rule in rules:
+            # 409: the same rule exists already (Neutron refuses duplicates), which is what idempotence wants.
+            lc.call("POST", f"{cloud.network}/v2.0/security-group-rules", token, expect=(201, 409), body={
+                "security_group_rule": dict(rule, direction="ingress", security_group_id=group["id"])})
+        groups[name] = group["id"]
+    for server, names in SERVER_GROUPS.items():
+        user = next(u for s, u, _ in SERVERS if s == server)
+        project = next(p for p, u, _ in TENANTS if u == user)
+        token = tokens[project]
+        default = lc.get(f"{cloud.network}/v2.0/security-groups?name=default&project_id="
+                         f"{servers[server]['tenant_id']}", token)["security_groups"][0]["id"]
+        wanted = sorted([default] + [groups[n] for n in names])
+        port = cloud.neutron_list("ports", device_id=servers[server]["id"])[0]
+        if sorted(port["security_groups"]) != wanted:
+            lc.call("PUT", f"{cloud.network}/v2.0/ports/{port['id']}", token, expect=200,
+                    body={"port": {"security_groups": wanted}})
+    for server in NO_PORT_SECURITY:
+        port = cloud.neutron_list("ports", device_id=servers[server]["id"])[0]
+        if port["port_security_enabled"]:
+            lc.call("PUT", f"{cloud.network}/v2.0/ports/{port['id']}", cloud.admin, expect=200,
+                    body={"port": {"security_groups": [], "port_security_enabled": False}})
+    log(f"neutron: security groups {sorted(groups)}, port security off on {NO_PORT_SECURITY}")
+
+
 # ------------------------------------------------------------------------------------------ summary
 def summary(cloud, projects, users, app_creds):
     project_name = {p["id"]: n for n, p in projects.items()}
@@ -311,6 +385,25 @@ def summary(cloud, projects, users, app_creds):
         routers[r["name"]] = {
             "id": r["id"], "project_id": r["project_id"], "project": project_name.get(r["project_id"]),
             "gateway_ips": [ip["ip_address"] for ip in gateway.get("external_fixed_ips", [])]}
+    group_name = {}
+    security_groups = {}
+    for g in lc.get(f"{cloud.network}/v2.0/security-groups", cloud.admin)["security_groups"]:
+        project = project_name.get(g["project_id"])
+        if g["name"] not in SECURITY_GROUPS and not (g["name"] == "default" and project in projects):
+            continue
+        key = g["name"] if g["name"] != "default" else f"{project}-default"
+        group_name[g["id"]] = key
+        security_groups[key] = {
+            "id": g["id"], "name": g["name"], "project": project, "project_id": g["project_id"],
+            "rules": sorted(({k: r[k] for k in ("id", "direction", "ethertype", "protocol", "port_range_min",
+                                                 "port_range_max", "remote_ip_prefix", "remote_group_id")}
+                             for r in g["security_group_rules"]), key=lambda r: r["id"])}
+    ports = {}
+    for name, server in servers.items():
+        for port in cloud.neutron_list("ports", device_id=server["id"]):
+            ports[name] = {"id": port["id"], "port_security_enabled": port["port_security_enabled"],
+                           "security_groups": sorted(group_name.get(g, g) for g in port["security_groups"]),
+                           "fixed_ips": [ip["ip_address"] for ip in port["fixed_ips"]]}
     networks = {}
     for n in cloud.neutron_list("networks"):
         subnets = cloud.neutron_list("subnets", network_id=n["id"])
@@ -327,6 +420,7 @@ def summary(cloud, projects, users, app_creds):
                   "project": "admin", "project_id": cloud.admin_project_id},
         "projects": {n: {"id": i, "name": n} for i, n in sorted(project_name.items(), key=lambda x: x[1])},
         "users": {n: {"id": u["id"], "name": n, "password": password_of(n), "role": u["lab_role"][0],
+                      "email": u.get("email"),
                       "project": u["lab_role"][1], "project_id": projects[u["lab_role"][1]]["id"]}
                   for n, u in sorted(users.items())},
         "servers": servers,
@@ -336,6 +430,8 @@ def summary(cloud, projects, users, app_creds):
                                for n, s in servers.items() if any(a["network"] == "provider"
                                                                   for a in s["addresses"])},
         "networks": networks,
+        "security_groups": security_groups,
+        "ports": ports,
         "application_credentials": app_creds,
     }
 
@@ -354,6 +450,7 @@ def main():
     networks = seed_networks(cloud, projects)
     servers = boot_servers(cloud, networks, flavor, image)
     seed_floating_ips(cloud, networks, projects, servers)
+    seed_security_groups(cloud, servers)
     result = summary(cloud, projects, users, app_creds)
     tmp = out_path + ".tmp"
     with open(tmp, "w") as f:  # written whole, then renamed: a reader never sees half a file

@@ -18,6 +18,7 @@ const RECORDED_LISTINGS: Readonly<Record<string, string>> = {
   '/v2.0/ports': 'neutron_ports.json',
   '/v2.0/networks': 'neutron_networks.json',
   '/v2.0/routers': 'neutron_routers.json',
+  '/v2.0/security-groups': 'neutron_security_groups.json',
   '/v3/projects': 'keystone_projects.json',
   '/v3/users': 'keystone_users.json',
 };

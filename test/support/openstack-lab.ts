@@ -28,13 +28,38 @@ export interface Seed {
   readonly region: string;
   readonly admin: { username: string; password: string; project: string; project_id: string; user_id: string };
   readonly projects: Readonly<Record<string, { id: string; name: string }>>;
-  readonly users: Readonly<Record<string, { id: string; name: string; password: string; role: string; project: string; project_id: string }>>;
+  readonly users: Readonly<
+    Record<string, { id: string; name: string; password: string; role: string; project: string; project_id: string; email: string | null }>
+  >;
   readonly servers: Readonly<Record<string, SeedServer>>;
   readonly floating_ips: Readonly<Record<string, { address: string; project: string; project_id: string; server: string | null; device_id: string | null }>>;
   readonly routers: Readonly<Record<string, { id: string; project: string; project_id: string; gateway_ips: string[] }>>;
   readonly provider_addresses: Readonly<Record<string, string[]>>;
-  /** `full`: no access rules; `read_only`: access rules limited to the GETs the exporter makes. */
-  readonly application_credentials: Readonly<Record<'full' | 'read_only', { id: string; name: string; secret: string }>>;
+  /** The seed's groups by name (a project's default group as `<project>-default`), every rule included. */
+  readonly security_groups: Readonly<Record<string, SeedSecurityGroup>>;
+  /** Each server's one port. */
+  readonly ports: Readonly<Record<string, { id: string; port_security_enabled: boolean; security_groups: string[]; fixed_ips: string[] }>>;
+  /**
+   * `full`: no access rules; `read_only`: access rules limited to the GETs the exporter makes;
+   * `no_security_groups`: those rules without the two security group listings, as made before the exporter read them.
+   */
+  readonly application_credentials: Readonly<Record<'full' | 'read_only' | 'no_security_groups', { id: string; name: string; secret: string }>>;
+}
+
+export interface SeedSecurityGroup {
+  readonly id: string;
+  readonly name: string;
+  readonly project: string;
+  readonly rules: readonly {
+    id: string;
+    direction: string;
+    ethertype: string;
+    protocol: string | null;
+    port_range_min: number | null;
+    port_range_max: number | null;
+    remote_ip_prefix: string | null;
+    remote_group_id: string | null;
+  }[];
 }
 
 export async function readSeed(): Promise<Seed> {
@@ -59,6 +84,7 @@ export const OPENSTACK_DEFAULTS: OpenStackConfig = {
 export function renderCloudsYaml(seed: Seed): string {
   const plain = seed.application_credentials.full;
   const restricted = seed.application_credentials.read_only;
+  const withoutGroups = seed.application_credentials.no_security_groups;
   const rita = seed.users['rita'];
   return `clouds:
   lab-admin:
@@ -86,6 +112,13 @@ export function renderCloudsYaml(seed: Seed): string {
       username: ${seed.admin.username}
       user_domain_name: Default
       application_credential_secret: ${restricted.secret}
+    region_name: ${seed.region}
+  lab-appcred-no-secgroups:
+    auth_type: v3applicationcredential
+    auth:
+      auth_url: ${seed.auth_url}
+      application_credential_id: ${withoutGroups.id}
+      application_credential_secret: ${withoutGroups.secret}
     region_name: ${seed.region}
   lab-observer:
     auth:
@@ -131,6 +164,8 @@ export function renderLabExporterConfig(options: {
   readonly timeout: string;
   readonly refreshInterval: string;
   readonly requestTimeout: string;
+  /** The clouds.yaml entry; lab-admin unless given. */
+  readonly cloud?: string;
 }): string {
   return `scan:
   targets: ["127.42.0.0/24", "127.43.0.0/24"]
@@ -138,7 +173,7 @@ export function renderLabExporterConfig(options: {
   interval: ${options.interval}
   timeout: ${options.timeout}
 openstack:
-  cloud: lab-admin
+  cloud: ${options.cloud ?? 'lab-admin'}
   clouds_file: ${JSON.stringify(join(options.dir, 'clouds.yaml'))}
   refresh_interval: ${options.refreshInterval}
   request_timeout: ${options.requestTimeout}

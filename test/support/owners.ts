@@ -8,9 +8,9 @@ export const SHOP_DB: AddressOwner = {
   ownerKind: 'compute',
   userId: 'c0ffee1234567890abcdef1234567890',
   user: 'alice',
+  userEmail: 'alice@shop.example.test',
   tenantId: '4b1d2e3f5a6b7c8d9e0f1a2b3c4d5e6f',
   tenant: 'shop',
-  userEmail: '',
 };
 
 export const BLOG_WEB: AddressOwner = {
@@ -20,9 +20,9 @@ export const BLOG_WEB: AddressOwner = {
   ownerKind: 'compute',
   userId: 'b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0',
   user: 'bob',
+  userEmail: 'bob@blog.example.test',
   tenantId: '9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b',
   tenant: 'blog',
-  userEmail: '',
 };
 
 export const INFRA_CI: AddressOwner = {
@@ -32,7 +32,8 @@ export const INFRA_CI: AddressOwner = {
   ownerKind: 'compute',
   userId: 'ca7ca7ca7ca7ca7ca7ca7ca7ca7ca7ca',
   user: 'carol',
+  // carol has no email in Keystone.
+  userEmail: '',
   tenantId: '0a1b2c3d4e5f60718293a4b5c6d7e8f9',
   tenant: 'infra',
-  userEmail: '',
 };

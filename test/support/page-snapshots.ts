@@ -124,6 +124,8 @@ export function buildPageSnapshot(config: ExporterConfig = pageConfig()): Snapsh
       ['203.0.113.11', ZETA_CI],
     ]),
     publicAddresses: ['203.0.113.7', '203.0.113.8', '203.0.113.9', '203.0.113.11'],
+    // Set per port below, as the admission rules would have set them.
+    security: new Map(),
     warnings: [],
   };
   const result = scanResult(

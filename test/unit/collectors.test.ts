@@ -8,6 +8,7 @@ import { buildSnapshot } from '../../src/core/snapshot.ts';
 import { appendLiveExposition, createMetricsEndpoint } from '../../src/metrics/collectors.ts';
 import { lintExposition } from '../support/exposition.ts';
 import { assertGolden } from '../support/golden.ts';
+import { SHOP_DB } from '../support/owners.ts';
 import { recordCompletedCycle, recordFailedCycle, scanResult, testConfig, twoCycleState } from '../support/snapshots.ts';
 
 const BUILD = { version: '0.1.0', revision: 'abc123', nodejsVersion: 'v24.21.0', nmapVersion: '7.93' };
@@ -56,6 +57,37 @@ describe('exporter metrics', () => {
     // One closed by the second cycle, five more by the third.
     assert.match(text, /^exposure_port_changes_total\{change="closed"\} 6$/m);
     assert.match(text, /^exposure_open_ports\{class="nonstandard"\} 0$/m);
+  });
+
+  it('renders the admitting rules of nonstandard ports, the latent exposures and the owner\'s email', async () => {
+    const { state, second } = twoCycleState();
+    const world = { securityGroupId: 'sg-1', securityGroup: 'shop-db', ethertype: 'IPv4', protocol: 'tcp', remoteIpPrefix: '0.0.0.0/0', remoteGroupId: null } as const;
+    const rules = [
+      { ...world, ruleId: 'r-ssh', portMin: 22, portMax: 22 },
+      { ...world, ruleId: 'r-redis', portMin: 6379, portMax: 6379 },
+      { ...world, ruleId: 'r-mongo', portMin: 27017, portMax: 27018 },
+    ];
+    const third = buildSnapshot({
+      result: scanResult([{ ip: '203.0.113.7', openPorts: [{ port: 22, protocol: 'tcp', service: 'ssh' }, { port: 6379, protocol: 'tcp', service: 'redis' }] }], '2026-11-26T03:00:41.200Z'),
+      inventory: { ...NO_INVENTORY, owners: new Map([['203.0.113.7', SHOP_DB]]), security: new Map([['203.0.113.7', { portSecurity: true, public: true, rules }]]) },
+      rules: state.config.rules,
+      previous: second,
+      scanned: () => true,
+    });
+    recordCompletedCycle(state, { cycle: 3, scope: 'sweep', addressesScanned: 1, startedAt: third.scan.startedAt, finishedAt: third.scan.finishedAt, success: true, error: null }, third);
+    const text = await render(state);
+    // Standard 22 is admitted too, but only nonstandard ports are exposures.
+    assert.deepEqual(text.match(/^exposure_port_admitted_info\{.*$/gm), ['exposure_port_admitted_info{ip="203.0.113.7",port="6379",protocol="tcp",security_group="shop-db",rule_id="r-redis"} 1']);
+    const owner = 'vm_id="8a2f6c1e-3b7d-4e59-9c1a-5d0e7f3b2a61",vm_name="db-1",user="alice",tenant="shop"';
+    assert.deepEqual(text.match(/^exposure_latent_port\{.*$/gm), [
+      `exposure_latent_port{ip="203.0.113.7",port="6379",protocol="tcp",severity="high",security_group="shop-db",rule_id="r-redis",${owner}} 1`,
+      `exposure_latent_port{ip="203.0.113.7",port="27017",protocol="tcp",severity="high",security_group="shop-db",rule_id="r-mongo",${owner}} 1`,
+      `exposure_latent_port{ip="203.0.113.7",port="27018",protocol="tcp",severity="high",security_group="shop-db",rule_id="r-mongo",${owner}} 1`,
+    ]);
+    assert.match(text, /^exposure_vm_info\{ip="203.0.113.7",.*,user_email="alice@shop.example.test",.*\} 1$/m);
+    const { code, output } = await lintExposition(text);
+    assert.equal(output, '');
+    assert.equal(code, 0);
   });
 
   it('produces an exposition that promtool check metrics accepts', async () => {

@@ -23,6 +23,7 @@ const INVENTORY: InventorySnapshot = {
   ]),
   publicAddresses: ['203.0.113.7', '203.0.113.9', '203.0.113.200'],
   warnings: [],
+  security: new Map(),
 };
 
 function savedSnapshot(inventory: InventorySnapshot) {

@@ -35,6 +35,7 @@ const INVENTORY: InventorySnapshot = {
   servers: 240,
   publicAddresses: [],
   warnings: [],
+  security: new Map(),
   owners: new Map([
     ['203.0.113.7', SHOP_DB],
     ['203.0.113.12', BLOG_WEB],
@@ -131,6 +132,7 @@ function vmOf(owner: AddressOwner): Record<string, string> {
     owner_kind: owner.ownerKind,
     user_id: owner.userId,
     user: owner.user,
+    user_email: owner.userEmail,
     tenant_id: owner.tenantId,
     tenant: owner.tenant,
   };
@@ -182,6 +184,8 @@ describe('buildReport', () => {
       service: SERVICES[number],
       exception: null,
       first_seen: firstSeen.toISOString(),
+      admitted_by: [],
+      port_security: null,
       ...rest,
     });
     const standard = { class: 'standard', severity: null };
@@ -243,6 +247,7 @@ describe('buildReport', () => {
           ],
         },
       ],
+      latent: [],
       changes: { opened: [opened], closed: [closed] },
     });
   });
@@ -399,6 +404,7 @@ describe('buildReport', () => {
         by_severity: { critical: 0, high: 0, medium: 0, low: 0 },
       },
       hosts: [],
+      latent: [],
       changes: { opened: [], closed: [] },
     });
   });

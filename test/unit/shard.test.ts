@@ -40,6 +40,17 @@ describe('selectShard', () => {
     });
   }
 
+  it('contains exactly the addresses it lists: inside the targets and in its shard', () => {
+    for (const index of [0, 1, 2]) {
+      const shard = selectShard(targets, { index, count: 3 });
+      const listed = new Set(shard.addresses());
+      const probes = [...enumerateAddresses(setOf('10.0.0.0/23', '2001:db8::/124')), '10.0.4.1', '192.0.2.7', '192.0.2.8', 'not an address'];
+      assert.deepEqual(probes.filter((ip) => shard.contains(ip)), probes.filter((ip) => listed.has(ip)));
+    }
+    assert.equal(selectShard(targets, { index: 0, count: 1 }).contains('192.0.2.7'), true);
+    assert.equal(selectShard(targets, { index: 0, count: 1 }).contains('192.0.2.8'), false);
+  });
+
   it('spreads addresses evenly enough: each of 4 replicas gets within 15% of a quarter of 1,281 addresses', () => {
     const sizes = [0, 1, 2, 3].map((index) => selectShard(targets, { index, count: 4 }).count());
     assert.equal(sizes.reduce((a, b) => a + b, 0), 1024 + 1 + 256);

@@ -48,6 +48,7 @@ function inventoryOf(owners: Record<string, AddressOwner>): InventorySnapshot {
     servers: 240,
     publicAddresses: [],
     warnings: [],
+    security: new Map(),
     owners: new Map(Object.entries(owners)),
   };
 }

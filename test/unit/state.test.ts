@@ -28,6 +28,7 @@ const INVENTORY: InventorySnapshot = {
   servers: 240,
   publicAddresses: [],
   warnings: [],
+  security: new Map(),
   owners: new Map([
     ['203.0.113.7', SHOP_DB],
     ['2001:db8::5', { ...SHOP_DB, vmId: '0d9c8b7a-6f5e-4d3c-2b1a-0f9e8d7c6b5a', vmName: 'db-2', vmStatus: 'SHUTOFF' }],
@@ -119,6 +120,46 @@ describe('renderState and parseState', () => {
     assert.equal(restored.hosts[0]?.ports[1]?.firstSeen.getTime(), Date.parse('2026-11-26T01:00:41.237Z'));
     assert.equal(restored.scan.startedAt.getTime(), Date.parse('2026-11-26T02:00:00.004Z'));
     assert.equal(restored.inventory.syncedAt?.getTime(), Date.parse('2026-11-26T01:55:00.123Z'));
+  });
+
+  it('reads back admitting rules, port security and latent exposures', () => {
+    const world = { securityGroupId: 'sg-1', securityGroup: 'shop-db', ethertype: 'IPv4', protocol: 'tcp', remoteIpPrefix: null, remoteGroupId: null } as const;
+    const security = new Map([
+      ['203.0.113.7', { portSecurity: true, public: true, rules: [{ ...world, ruleId: 'r-1', portMin: 6379, portMax: 6379 }, { ...world, ruleId: 'r-2', portMin: 3306, portMax: 3306 }] }],
+      ['2001:db8::5', { portSecurity: false, public: true, rules: [] }],
+    ]);
+    const snapshot = buildSnapshot({
+      result: scan('2026-11-26T02:00:00.004Z', '2026-11-26T02:00:39.512Z', [
+        { ip: '203.0.113.7', openPorts: [{ port: 6379, protocol: 'tcp', service: 'redis' }] },
+        { ip: '2001:db8::5', openPorts: [{ port: 5432, protocol: 'tcp', service: 'postgresql' }] },
+      ]),
+      inventory: { ...INVENTORY, security },
+      rules: RULES,
+      previous: undefined,
+      scanned: () => true,
+    });
+    assert.deepEqual(snapshot.hosts[0]?.ports[0]?.admittedBy, [{ securityGroupId: 'sg-1', securityGroup: 'shop-db', ruleId: 'r-1', remote: '0.0.0.0/0' }]);
+    assert.deepEqual(snapshot.hosts.map((host) => host.ports[0]?.portSecurity), [true, false]);
+    assert.equal(snapshot.latent.length, 4);
+    assert.deepEqual(parseState(renderState(snapshot, SAVED_AT)), snapshot);
+  });
+
+  it('reads a state file written before security groups and emails with none of them', () => {
+    const root = JSON.parse(renderState(realisticSnapshot(), SAVED_AT));
+    delete root.snapshot.latent;
+    for (const host of root.snapshot.hosts) {
+      delete host.owner.userEmail;
+      for (const port of host.ports) {
+        delete port.admittedBy;
+        delete port.portSecurity;
+      }
+    }
+    const restored = parseState(JSON.stringify(root));
+    assert.deepEqual(restored.latent, []);
+    assert.deepEqual(restored.hosts.map((host) => host.owner.userEmail), ['', '', '']);
+    assert.deepEqual(restored.hosts.flatMap((host) => host.ports.map((port) => [port.admittedBy, port.portSecurity])), [
+      [[], null], [[], null], [[], null], [[], null], [[], null],
+    ]);
   });
 
   it('reads back a snapshot with no inventory sync time', () => {
