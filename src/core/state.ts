@@ -6,18 +6,38 @@ import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ExporterError, describeError } from '../errors.ts';
 import { StrictReader } from '../untyped/reader.ts';
+import { stringifyInPieces } from './json-pieces.ts';
 import type { AddressOwner } from './inventory.ts';
 import type { InventoryInfo, PortRef, ScanInfo, Snapshot, SnapshotHost, SnapshotPort } from './snapshot.ts';
 import { SEVERITIES } from './severity.ts';
 
 const SCHEMA_VERSION = 1;
+/** Pieces are joined into writes of about this many characters: few system calls, little memory. */
+const WRITE_BATCH_CHARS = 256 * 1024;
 
 export interface StateFile {
   readonly path: string;
 }
 
 export function renderState(snapshot: Snapshot, savedAt: Date): string {
-  return `${JSON.stringify({ schema_version: SCHEMA_VERSION, saved_at: savedAt.toISOString(), snapshot })}\n`;
+  return [...renderStatePieces(snapshot, savedAt)].join('');
+}
+
+/**
+ * The state file's text (compact JSON and a newline) in writes of about WRITE_BATCH_CHARS: at 20,000 hosts the
+ * file is over 10 MB, which as one string and its encoded copy would cost more than the snapshot itself.
+ */
+export function* renderStatePieces(snapshot: Snapshot, savedAt: Date): Generator<string> {
+  let batch = '';
+  // Depth 3 reaches the snapshot's host and change lists; each host is then one piece.
+  for (const piece of stringifyInPieces({ schema_version: SCHEMA_VERSION, saved_at: savedAt.toISOString(), snapshot }, { indent: 0, depth: 3 })) {
+    batch += piece;
+    if (batch.length >= WRITE_BATCH_CHARS) {
+      yield batch;
+      batch = '';
+    }
+  }
+  yield `${batch}\n`;
 }
 
 /** Writes the state; the caller decides what a failure means (the cycle still counts as scanned). */
@@ -27,7 +47,7 @@ export async function saveState(file: StateFile, snapshot: Snapshot, savedAt: Da
     await mkdir(dirname(file.path), { recursive: true });
     const handle = await open(temporary, 'w', 0o600);
     try {
-      await handle.writeFile(renderState(snapshot, savedAt));
+      await handle.writeFile(renderStatePieces(snapshot, savedAt));
       await handle.sync();
     } finally {
       await handle.close();
