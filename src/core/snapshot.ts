@@ -3,6 +3,7 @@
  * in at once, so a scrape or a report always sees one complete cycle, never half of one.
  */
 import { parseAddress } from '../net/addresses.ts';
+import type { ParsedAddress } from '../net/addresses.ts';
 import type { Protocol } from '../net/port-spec.ts';
 import type { ObservedHost, ObservedPort, ScanResult } from '../scan/types.ts';
 import { classifyPort } from './classify.ts';
@@ -74,19 +75,29 @@ export function buildSnapshot(input: {
   const { result, inventory, rules, previous } = input;
   const now = result.finishedAt;
   const earlier = new Map(previous?.hosts.flatMap((host) => host.ports.map((port) => [refKey(host.ip, port), port.firstSeen])));
-  const hosts = result.hosts
-    .filter((host) => host.openPorts.length > 0)
-    .concat(carryOverTimedOut(result, previous))
-    .map((host) => {
-      const owner = inventory.owners.get(host.ip) ?? UNKNOWN_OWNER;
-      const ports = host.openPorts.map((port) => ({
-        ...port,
-        ...classifyPort(rules, { ip: host.ip, owner, port }, now),
-        firstSeen: earlier.get(refKey(host.ip, port)) ?? now,
-      }));
-      return buildHost(host.ip, owner, ports);
-    })
-    .sort(compareHosts);
+  const hosts = sortHosts(
+    result.hosts
+      .filter((host) => host.openPorts.length > 0)
+      .concat(carryOverTimedOut(result, previous))
+      .map((host) => {
+        const owner = inventory.owners.get(host.ip) ?? UNKNOWN_OWNER;
+        // Field by field rather than spread: one object per port, all of one shape, and nothing else the
+        // scanner's port objects may carry is kept for the snapshot's lifetime.
+        const ports = host.openPorts.map((port): SnapshotPort => {
+          const classification = classifyPort(rules, { ip: host.ip, owner, port }, now);
+          return {
+            port: port.port,
+            protocol: port.protocol,
+            service: port.service,
+            class: classification.class,
+            severity: classification.severity,
+            exception: classification.exception,
+            firstSeen: earlier.get(refKey(host.ip, port)) ?? now,
+          };
+        });
+        return buildHost(host.ip, owner, ports);
+      }),
+  );
   const snapshot: Snapshot = {
     scan: {
       startedAt: result.startedAt,
@@ -186,8 +197,23 @@ function refKey(ip: string, port: { port: number; protocol: Protocol }): string 
 
 /** Numeric address order (IPv4 before IPv6), so 10.0.0.9 sorts before 10.0.0.10. */
 export function compareHosts(a: { ip: string }, b: { ip: string }): number {
-  const left = parseAddress(a.ip);
-  const right = parseAddress(b.ip);
+  return compareAddresses({ ip: a.ip, address: parseAddress(a.ip) }, { ip: b.ip, address: parseAddress(b.ip) });
+}
+
+/**
+ * The hosts in compareHosts' order, each address parsed once: parsing at every comparison cost 20,000 hosts
+ * some 600,000 parses, most of building their snapshot.
+ */
+function sortHosts<T extends { ip: string }>(hosts: readonly T[]): T[] {
+  return hosts
+    .map((host) => ({ host, ip: host.ip, address: parseAddress(host.ip) }))
+    .sort(compareAddresses)
+    .map(({ host }) => host);
+}
+
+function compareAddresses(a: { ip: string; address: ParsedAddress | undefined }, b: { ip: string; address: ParsedAddress | undefined }): number {
+  const left = a.address;
+  const right = b.address;
   if (!left || !right) return a.ip.localeCompare(b.ip);
   if (left.family !== right.family) return left.family - right.family;
   return left.value < right.value ? -1 : left.value > right.value ? 1 : 0;
