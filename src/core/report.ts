@@ -64,7 +64,7 @@ export function buildReport(state: ExporterState, filter: ReportFilter, generate
  * as it is written, so at no time do the rendered hosts (tens of megabytes at 20,000) exist all at once.
  */
 export function renderReportJson(state: ExporterState, filter: ReportFilter, generatedAt: Date): Generator<string> {
-  return stringifyInPieces(assembleReport(state, filter, generatedAt, renderEach), { indent: 2, depth: 3 });
+  return stringifyInPieces(assembleReport(state, filter, generatedAt, renderEach), { indent: 2 });
 }
 
 function* renderEach(hosts: readonly SnapshotHost[]): Generator<object> {

@@ -29,8 +29,7 @@ export function renderState(snapshot: Snapshot, savedAt: Date): string {
  */
 export function* renderStatePieces(snapshot: Snapshot, savedAt: Date): Generator<string> {
   let batch = '';
-  // Depth 3 reaches the snapshot's host and change lists; each host is then one piece.
-  for (const piece of stringifyInPieces({ schema_version: SCHEMA_VERSION, saved_at: savedAt.toISOString(), snapshot }, { indent: 0, depth: 3 })) {
+  for (const piece of stringifyInPieces({ schema_version: SCHEMA_VERSION, saved_at: savedAt.toISOString(), snapshot }, { indent: 0 })) {
     batch += piece;
     if (batch.length >= WRITE_BATCH_CHARS) {
       yield batch;
