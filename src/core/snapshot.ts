@@ -74,7 +74,7 @@ export function buildSnapshot(input: {
 }): Snapshot {
   const { result, inventory, rules, previous } = input;
   const now = result.finishedAt;
-  const earlier = new Map(previous?.hosts.flatMap((host) => host.ports.map((port) => [refKey(host.ip, port), port.firstSeen])));
+  const earlier = indexHosts(previous);
   const hosts = sortHosts(
     result.hosts
       .filter((host) => host.openPorts.length > 0)
@@ -92,7 +92,7 @@ export function buildSnapshot(input: {
             class: classification.class,
             severity: classification.severity,
             exception: classification.exception,
-            firstSeen: earlier.get(refKey(host.ip, port)) ?? now,
+            firstSeen: findPort(earlier.get(host.ip), port)?.firstSeen ?? now,
           };
         });
         return buildHost(host.ip, owner, ports);
@@ -149,12 +149,42 @@ export function reclassifySnapshot(snapshot: Snapshot, rules: ClassificationRule
 
 /** Ports open now that were not open before, and the reverse, over every class of port. */
 export function diffSnapshots(previous: Snapshot, next: Snapshot): Snapshot['changes'] {
-  const before = indexPorts(previous);
-  const after = indexPorts(next);
-  return {
-    opened: [...after].filter(([key]) => !before.has(key)).map(([, ref]) => ref),
-    closed: [...before].filter(([key]) => !after.has(key)).map(([, ref]) => ref),
-  };
+  return { opened: listPortsNotIn(next, indexHosts(previous)), closed: listPortsNotIn(previous, indexHosts(next)) };
+}
+
+/**
+ * Each host's ports by address. Keyed by the address string the host already holds, and searched port by
+ * port within a host (a handful each), so indexing a snapshot builds no key text per port.
+ */
+function indexHosts(snapshot: Snapshot | undefined): Map<string, readonly SnapshotPort[]> {
+  const index = new Map<string, readonly SnapshotPort[]>();
+  for (const host of snapshot?.hosts ?? []) {
+    const known = index.get(host.ip);
+    index.set(host.ip, known ? [...known, ...host.ports] : host.ports);
+  }
+  return index;
+}
+
+function findPort(ports: readonly SnapshotPort[] | undefined, wanted: { port: number; protocol: Protocol }): SnapshotPort | undefined {
+  return ports?.find((port) => port.port === wanted.port && port.protocol === wanted.protocol);
+}
+
+/** The snapshot's ports that the index does not have, in the snapshot's order, each listed once. */
+function listPortsNotIn(snapshot: Snapshot, index: ReadonlyMap<string, readonly SnapshotPort[]>): PortRef[] {
+  const refs: PortRef[] = [];
+  const listed = new Map<string, SnapshotPort[]>();
+  for (const host of snapshot.hosts) {
+    const other = index.get(host.ip);
+    for (const port of host.ports) {
+      if (findPort(other, port)) continue;
+      const seen = listed.get(host.ip) ?? [];
+      if (findPort(seen, port)) continue;
+      seen.push(port);
+      listed.set(host.ip, seen);
+      refs.push({ ip: host.ip, port: port.port, protocol: port.protocol });
+    }
+  }
+  return refs;
 }
 
 export function summarizeHosts(hosts: readonly SnapshotHost[]): SnapshotSummary {
@@ -181,18 +211,6 @@ export function summarizeHosts(hosts: readonly SnapshotHost[]): SnapshotSummary 
 function buildHost(ip: string, owner: AddressOwner, ports: SnapshotPort[]): SnapshotHost {
   ports.sort((a, b) => a.protocol.localeCompare(b.protocol) || a.port - b.port);
   return { ip, owner, ports, suspicious: ports.some((port) => port.class === 'nonstandard') };
-}
-
-function indexPorts(snapshot: Snapshot): Map<string, PortRef> {
-  return new Map(
-    snapshot.hosts.flatMap((host) =>
-      host.ports.map((port) => [refKey(host.ip, port), { ip: host.ip, port: port.port, protocol: port.protocol }]),
-    ),
-  );
-}
-
-function refKey(ip: string, port: { port: number; protocol: Protocol }): string {
-  return `${ip} ${port.port}/${port.protocol}`;
 }
 
 /** Numeric address order (IPv4 before IPv6), so 10.0.0.9 sorts before 10.0.0.10. */

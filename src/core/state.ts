@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import { ExporterError, describeError } from '../errors.ts';
 import { StrictReader } from '../untyped/reader.ts';
 import { stringifyInPieces } from './json-pieces.ts';
+import { UNKNOWN_OWNER } from './inventory.ts';
 import type { AddressOwner } from './inventory.ts';
 import type { InventoryInfo, PortRef, ScanInfo, Snapshot, SnapshotHost, SnapshotPort } from './snapshot.ts';
 import { SEVERITIES } from './severity.ts';
@@ -102,12 +103,20 @@ export function parseState(text: string): Snapshot {
   return readSnapshot(reader.record(root['snapshot'], 'snapshot'));
 }
 
+/**
+ * First-seen times, one Date per distinct time: most ports of a fleet were first seen in the same few cycles,
+ * and 50,000 equal Dates would cost megabytes for the restored snapshot's whole life. Snapshot Dates are
+ * never changed in place, so sharing them is safe.
+ */
+type DateCache = Map<string, Date>;
+
 function readSnapshot(raw: Record<string, unknown>): Snapshot {
   const changes = reader.record(raw['changes'], 'snapshot.changes');
+  const dates: DateCache = new Map();
   return {
     scan: readScanInfo(reader.record(raw['scan'], 'snapshot.scan')),
     inventory: readInventoryInfo(reader.record(raw['inventory'], 'snapshot.inventory')),
-    hosts: reader.list(raw['hosts'], 'snapshot.hosts').map((host, i) => readHost(host, `snapshot.hosts[${i}]`)),
+    hosts: reader.list(raw['hosts'], 'snapshot.hosts').map((host, i) => readHost(host, `snapshot.hosts[${i}]`, dates)),
     changes: {
       opened: reader.list(changes['opened'], 'snapshot.changes.opened').map((ref, i) => readRef(ref, `snapshot.changes.opened[${i}]`)),
       closed: reader.list(changes['closed'], 'snapshot.changes.closed').map((ref, i) => readRef(ref, `snapshot.changes.closed[${i}]`)),
@@ -142,19 +151,21 @@ function readInventoryInfo(inventory: Record<string, unknown>): InventoryInfo {
 
 const OWNER_FIELDS = ['vmId', 'vmName', 'vmStatus', 'ownerKind', 'userId', 'user', 'tenantId', 'tenant'] as const;
 
-function readHost(value: unknown, path: string): SnapshotHost {
+function readHost(value: unknown, path: string, dates: DateCache): SnapshotHost {
   const raw = reader.record(value, path);
   const ownerRaw = reader.record(raw['owner'], `${path}.owner`);
   const owner = Object.fromEntries(OWNER_FIELDS.map((field) => [field, reader.string(ownerRaw[field], `${path}.owner.${field}`)]));
+  const known = OWNER_FIELDS.some((field) => owner[field] !== '');
   return {
     ip: reader.string(raw['ip'], `${path}.ip`),
-    owner: owner as Record<(typeof OWNER_FIELDS)[number], string> satisfies AddressOwner,
-    ports: reader.list(raw['ports'], `${path}.ports`).map((port, i) => readPort(port, `${path}.ports[${i}]`)),
+    // Addresses no inventory names share the one empty owner, as the hosts of a fresh scan do.
+    owner: known ? (owner as Record<(typeof OWNER_FIELDS)[number], string> satisfies AddressOwner) : UNKNOWN_OWNER,
+    ports: reader.list(raw['ports'], `${path}.ports`).map((port, i) => readPort(port, `${path}.ports[${i}]`, dates)),
     suspicious: reader.boolean(raw['suspicious'], `${path}.suspicious`),
   };
 }
 
-function readPort(value: unknown, path: string): SnapshotPort {
+function readPort(value: unknown, path: string, dates: DateCache): SnapshotPort {
   const raw = reader.record(value, path);
   // A host's ports carry no ip of their own (the host has it), so they are read without readRef's ip.
   const ref = readPortNumber(raw, path);
@@ -166,8 +177,16 @@ function readPort(value: unknown, path: string): SnapshotPort {
     class: reader.oneOf(raw['class'], `${path}.class`, ['standard', 'excepted', 'nonstandard'] as const),
     severity,
     exception,
-    firstSeen: reader.date(raw['firstSeen'], `${path}.firstSeen`),
+    firstSeen: readSharedDate(raw['firstSeen'], `${path}.firstSeen`, dates),
   };
+}
+
+function readSharedDate(value: unknown, path: string, dates: DateCache): Date {
+  const known = typeof value === 'string' ? dates.get(value) : undefined;
+  if (known) return known;
+  const date = reader.date(value, path);
+  dates.set(value as string, date);
+  return date;
 }
 
 function readRef(value: unknown, path: string): PortRef {
