@@ -7,10 +7,11 @@
  * Each lab host listens on 22 and two other ports from LAB_PORTS, all inside every port list this script scans,
  * so every run must find 3 open ports per host: a setting that misses one shows in the `found` column.
  *
- * Run (root: namespaces and SYN scans): npm run build && npx node bench/overhead.ts [--hosts N] [--runs N]
+ * Run (root: namespaces and SYN scans): npm run build && npx node bench/overhead.ts [--hosts N] [--silent N] [--runs N]
  *   [--ports default|all|N|LIST] [--max-rtt-timeout 200ms] [--max-retries N] [--host-timeout 30s] [--min-rate N]
  *   npx node bench/overhead.ts --smoke   (10 hosts, one run: checks that the script and the lab work)
- * `--ports N` scans the first N ports of the default list (nmap's top 1,000 and the severity table's ports).
+ * `--exporter-only` times the exporter alone (for comparing settings); `--silent N` adds N addresses after the
+ * hosts to the targets that never answer, as unused floating IPs do. `--ports N` scans the first N ports of the default list (nmap's top 1,000 and the severity table's ports).
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -37,6 +38,10 @@ const GOAL_RATIO = 1.05;
 
 interface Options {
   readonly hosts: number;
+  /** Addresses after the hosts, also in the targets, that never answer (an unused floating IP). */
+  readonly silent: number;
+  /** Times the exporter alone, for comparing settings; raw nmap runs once, untimed, for its found column. */
+  readonly exporterOnly: boolean;
   readonly runs: number;
   readonly ports: string;
   readonly tuning: Readonly<Record<string, string>>;
@@ -52,6 +57,8 @@ function readOptions(): Options {
   const { values } = parseArgs({
     options: {
       hosts: { type: 'string' },
+      silent: { type: 'string' },
+      'exporter-only': { type: 'boolean' },
       runs: { type: 'string' },
       ports: { type: 'string' },
       'max-rtt-timeout': { type: 'string' },
@@ -64,13 +71,14 @@ function readOptions(): Options {
   });
   const smoke = values.smoke ?? false;
   const hosts = readPositiveInteger(values.hosts, '--hosts', smoke ? 10 : 100);
-  if (hosts > MAX_HOSTS) throw new Error(`--hosts must be at most ${MAX_HOSTS} (one /24 of lab addresses)`);
+  const silent = values.silent === undefined ? 0 : readPositiveInteger(values.silent, '--silent', 0);
+  if (hosts + silent > MAX_HOSTS) throw new Error(`--hosts and --silent must add up to at most ${MAX_HOSTS} (one /24 of lab addresses)`);
   const tuning: Record<string, string> = {};
   for (const key of ['max-rtt-timeout', 'max-retries', 'host-timeout', 'min-rate'] as const) {
     const value = values[key];
     if (value !== undefined) tuning[key.replaceAll('-', '_')] = value;
   }
-  return { hosts, runs: readPositiveInteger(values.runs, '--runs', smoke ? 1 : 5), ports: values.ports ?? 'default', tuning, smoke };
+  return { hosts, silent, exporterOnly: values['exporter-only'] ?? false, runs: readPositiveInteger(values.runs, '--runs', smoke ? 1 : 5), ports: values.ports ?? 'default', tuning, smoke };
 }
 
 function readPositiveInteger(text: string | undefined, flag: string, fallback: number): number {
@@ -98,10 +106,10 @@ function labHosts(count: number): LabHost[] {
 }
 
 function configYaml(lab: Lab, options: Options, ports: string): string {
-  const tuning = Object.entries(options.tuning).map(([key, value]) => `    ${key}: ${JSON.stringify(value)}\n`);
+  const tuning = Object.entries(options.tuning).map(([key, value]) => `    ${key}: ${value}\n`);
   return (
     'scan:\n' +
-    `  targets: ["198.51.100.1-198.51.100.${options.hosts}"]\n` +
+    `  targets: ["198.51.100.1-198.51.100.${options.hosts + options.silent}"]\n` +
     `  ports: ${JSON.stringify(ports)}\n` +
     '  timeout: 50m\n' +
     '  nmap:\n' +
@@ -172,7 +180,10 @@ async function main(): Promise<void> {
     const exporter: Run[] = [];
     const nmap: Run[] = [];
     for (let run = 0; run < options.runs; run += 1) {
-      if (run % 2 === 0) {
+      if (options.exporterOnly) {
+        exporter.push(await runExporter(lab, configPath));
+        if (run === 0) nmap.push(await runNmap(lab, nmapArgs, targets));
+      } else if (run % 2 === 0) {
         exporter.push(await runExporter(lab, configPath));
         nmap.push(await runNmap(lab, nmapArgs, targets));
       } else {
@@ -184,7 +195,8 @@ async function main(): Promise<void> {
     const nmapMs = findMedian(nmap.map((run) => run.wallMs));
     const found = (runs: readonly Run[]): string => runs.map((run) => run.openPorts).join('/');
     console.log(
-      `overhead: ${formatCount(hosts.length)} lab hosts, ${formatCount(scanned)} ports, ${expected} open; ` +
+      `overhead: ${formatCount(hosts.length)} lab hosts and ${formatCount(options.silent)} silent addresses, ` +
+        `${formatCount(scanned)} ports, ${expected} open; ` +
         `medians of ${options.runs} alternating runs (${describeMachine()})`,
     );
     // The port list is long; its count is in the first line.
