@@ -7,6 +7,7 @@
  * 89 MB, which is what a real scan of that size writes.
  */
 import { defaultConfig } from '../src/config/schema.ts';
+import { buildExporterConfig } from '../src/core/exporter-config.ts';
 import { buildNmapArgs } from '../src/scan/nmap-args.ts';
 import { createRandom } from '../test/support/random.ts';
 
@@ -48,7 +49,8 @@ const OPEN_PORT_POOL: readonly { readonly port: number; readonly service: string
 
 export function generateScan(hostCount: number): GeneratedScan {
   if (hostCount > ADDRESSES) throw new Error(`at most ${ADDRESSES} hosts fit in ${TARGET_CIDR}`);
-  const portSpec = defaultConfig().scan.ports;
+  // The plan's list, with `ports: default` expanded: the setting itself is only the keyword.
+  const portSpec = buildExporterConfig(defaultConfig()).plan.ports;
   const scannedPorts = expandPortSpec(portSpec);
   const random = createRandom(SEED);
   const parts: string[] = [renderHeader(portSpec, scannedPorts.length)];

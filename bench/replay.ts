@@ -31,6 +31,8 @@ const PYTHON = '/usr/bin/python3';
 const SMOKE_HOSTS = 500;
 const RUN_TIMEOUT_MS = 300_000;
 const RSS_SAMPLE_MS = 20;
+/** The whole --once run's peak resident set must stay under this, in decimal megabytes. */
+const PEAK_RSS_GOAL_MB = 150;
 
 interface ReplayOptions {
   readonly hosts: number;
@@ -40,6 +42,8 @@ interface ReplayOptions {
 
 interface ProcessFigures {
   readonly wallMs: number;
+  /** CPU time, user and system: unlike wall time, not stretched by other processes on a shared machine. */
+  readonly cpuMs: number;
   readonly maxRssBytes: number;
 }
 
@@ -51,7 +55,7 @@ interface ExporterRun extends ProcessFigures {
 }
 
 interface PythonRun extends ProcessFigures {
-  /** analyse_nmap_xml_scan alone, timed inside Python. */
+  /** analyse_nmap_xml_scan alone, timed inside Python; cpuMs is that call's CPU time. */
   readonly parseMs: number;
 }
 
@@ -139,7 +143,8 @@ async function prepareWorkspace(scan: GeneratedScan): Promise<Workspace> {
       `setInterval(sample, ${RSS_SAMPLE_MS}).unref();\n` +
       "process.on('exit', () => {\n" +
       '  sample();\n' +
-      `  writeFileSync(${JSON.stringify(rssReportPath)}, JSON.stringify(samples));\n` +
+      '  const cpu = process.cpuUsage();\n' +
+      `  writeFileSync(${JSON.stringify(rssReportPath)}, JSON.stringify({ samples, cpuMs: (cpu.user + cpu.system) / 1000 }));\n` +
       '});\n',
   );
   return { dir, configPath, documentPath, rssPreloadPath, rssReportPath };
@@ -196,11 +201,12 @@ async function runExporter(workspace: Workspace, scan: GeneratedScan): Promise<E
   };
   const nmapStarted = Date.parse(state.snapshot.scan.startedAt);
   const nmapFinished = Date.parse(state.snapshot.scan.finishedAt);
-  const samples = JSON.parse(await readFile(workspace.rssReportPath, 'utf8')) as [number, number][];
+  const { samples, cpuMs } = JSON.parse(await readFile(workspace.rssReportPath, 'utf8')) as { samples: [number, number][]; cpuMs: number };
   const maxRssKiB = (until: number): number =>
     samples.reduce((peak, [at, rss]) => (at <= until ? Math.max(peak, rss) : peak), 0);
   return {
     wallMs,
+    cpuMs,
     maxRssBytes: maxRssKiB(Number.POSITIVE_INFINITY) * 1024,
     nmapMs: nmapFinished - nmapStarted,
     nmapMaxRssBytes: maxRssKiB(nmapFinished) * 1024,
@@ -209,9 +215,9 @@ async function runExporter(workspace: Workspace, scan: GeneratedScan): Promise<E
 
 async function runPython(workspace: Workspace, scan: GeneratedScan): Promise<PythonRun> {
   const { stdout, wallMs } = await runToExit(PYTHON, [PYTHON_BASELINE, workspace.documentPath], join(workspace.dir, 'python.json'));
-  const result = JSON.parse(stdout) as { hosts: number; open_ports: number; seconds: number; max_rss_kib: number };
+  const result = JSON.parse(stdout) as { hosts: number; open_ports: number; seconds: number; cpu_seconds: number; max_rss_kib: number };
   assertSameHosts('python-nmap', result.hosts, result.open_ports, scan);
-  return { wallMs, maxRssBytes: result.max_rss_kib * 1024, parseMs: result.seconds * 1000 };
+  return { wallMs, cpuMs: result.cpu_seconds * 1000, maxRssBytes: result.max_rss_kib * 1024, parseMs: result.seconds * 1000 };
 }
 
 /** Both sides must read exactly the generated hosts and ports, or the comparison means nothing. */
@@ -259,6 +265,7 @@ function printFigures(scan: GeneratedScan, runs: number, exporter: ExporterRun[]
   printTable([
     ['exporter --once against python-nmap', 'exporter', 'python-nmap', 'exporter/python'],
     row('time, whole process (s)', exporter.map((run) => run.wallMs), pythonParse, seconds),
+    row('CPU time, whole process (s)', exporter.map((run) => run.cpuMs), python.map((run) => run.cpuMs), seconds),
     row('time, reading nmap output (s)', exporter.map((run) => run.nmapMs), pythonParse, seconds),
     row('peak RSS, whole process (MiB)', exporter.map((run) => run.maxRssBytes), pythonRss, formatMiB),
     row('peak RSS, by the end of nmap output (MiB)', exporter.map((run) => run.nmapMaxRssBytes), pythonRss, formatMiB),
@@ -267,7 +274,14 @@ function printFigures(scan: GeneratedScan, runs: number, exporter: ExporterRun[]
     'python-nmap: analyse_nmap_xml_scan alone, timed in Python; its peak RSS is the whole process ' +
       `(whole process time ${describeSpread(python.map((run) => run.wallMs), seconds)} s).\n` +
       'exporter: the whole process is start-up, the nmap probes, reading nmap output, the snapshot, the state file ' +
-      'and the JSON report; reading nmap output is from spawning the fake nmap to the end of the parse.',
+      'and the JSON report; reading nmap output is from spawning the fake nmap to the end of the parse; its CPU ' +
+      'time is every thread of the process, python-nmap\'s that of the parse alone.',
+  );
+  const peakMb = findMedian(exporter.map((run) => run.maxRssBytes)) / 1e6;
+  console.log(
+    `goals: exporter/python time ${formatRatio(findMedian(exporter.map((run) => run.wallMs)), findMedian(pythonParse))} wall, ` +
+      `${formatRatio(findMedian(exporter.map((run) => run.cpuMs)), findMedian(python.map((run) => run.cpuMs)))} CPU (at most 1); ` +
+      `peak RSS ${peakMb.toFixed(1)} MB (under ${PEAK_RSS_GOAL_MB} MB), ${formatRatio(findMedian(exporter.map((run) => run.maxRssBytes)), findMedian(pythonRss))} of python-nmap's`,
   );
 }
 

@@ -5,6 +5,7 @@
  * that succeeded.
  */
 import type { ExporterState } from './exporter-state.ts';
+import { stringifyInPieces } from './json-pieces.ts';
 import { SEVERITIES } from './severity.ts';
 import type { Severity } from './severity.ts';
 import type { AddressOwner } from './inventory.ts';
@@ -56,6 +57,27 @@ export function parseReportFilter(query: URLSearchParams): FilterParse {
 }
 
 export function buildReport(state: ExporterState, filter: ReportFilter, generatedAt: Date): object {
+  return assembleReport(state, filter, generatedAt, (hosts) => hosts.map(renderHost));
+}
+
+/**
+ * The text of JSON.stringify(buildReport(...), null, 2), in pieces, for --once to print. Each host is rendered
+ * as it is written, so at no time do the rendered hosts (tens of megabytes at 20,000) exist all at once.
+ */
+export function renderReportJson(state: ExporterState, filter: ReportFilter, generatedAt: Date): Generator<string> {
+  return stringifyInPieces(assembleReport(state, filter, generatedAt, renderEach), { indent: 2 });
+}
+
+function* renderEach(hosts: readonly SnapshotHost[]): Generator<object> {
+  for (const host of hosts) yield renderHost(host);
+}
+
+function assembleReport(
+  state: ExporterState,
+  filter: ReportFilter,
+  generatedAt: Date,
+  renderHosts: (hosts: readonly SnapshotHost[]) => unknown,
+): object {
   const snapshot = state.snapshot;
   const hosts = snapshot ? filterHosts(snapshot.hosts, filter) : [];
   const summary = summarizeHosts(hosts);
@@ -79,7 +101,7 @@ export function buildReport(state: ExporterState, filter: ReportFilter, generate
       suspicious_vms: summary.suspiciousHosts,
       by_severity: summary.bySeverity,
     },
-    hosts: hosts.map(renderHost),
+    hosts: renderHosts(hosts),
     latent: snapshot ? filterLatent(snapshot.latent, filter).map(renderLatent) : [],
     changes: snapshot?.changes ?? { opened: [], closed: [] },
   };

@@ -6,19 +6,38 @@ import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ExporterError, describeError } from '../errors.ts';
 import { StrictReader } from '../untyped/reader.ts';
-import { INVENTORY_SOURCES } from './inventory.ts';
+import { INVENTORY_SOURCES, UNKNOWN_OWNER } from './inventory.ts';
+import { stringifyInPieces } from './json-pieces.ts';
 import type { AddressOwner } from './inventory.ts';
 import type { AdmittingRule, InventoryInfo, LatentExposure, PortRef, ScanInfo, Snapshot, SnapshotHost, SnapshotPort, SweepInfo } from './snapshot.ts';
 import { SEVERITIES } from './severity.ts';
 
 const SCHEMA_VERSION = 1;
+/** Pieces are joined into writes of about this many characters: few system calls, little memory. */
+const WRITE_BATCH_CHARS = 256 * 1024;
 
 export interface StateFile {
   readonly path: string;
 }
 
 export function renderState(snapshot: Snapshot, savedAt: Date): string {
-  return `${JSON.stringify({ schema_version: SCHEMA_VERSION, saved_at: savedAt.toISOString(), snapshot })}\n`;
+  return [...renderStatePieces(snapshot, savedAt)].join('');
+}
+
+/**
+ * The state file's text (compact JSON and a newline) in writes of about WRITE_BATCH_CHARS: at 20,000 hosts the
+ * file is over 10 MB, which as one string and its encoded copy would cost more than the snapshot itself.
+ */
+export function* renderStatePieces(snapshot: Snapshot, savedAt: Date): Generator<string> {
+  let batch = '';
+  for (const piece of stringifyInPieces({ schema_version: SCHEMA_VERSION, saved_at: savedAt.toISOString(), snapshot }, { indent: 0 })) {
+    batch += piece;
+    if (batch.length >= WRITE_BATCH_CHARS) {
+      yield batch;
+      batch = '';
+    }
+  }
+  yield `${batch}\n`;
 }
 
 /** Writes the state; the caller decides what a failure means (the cycle still counts as scanned). */
@@ -28,7 +47,7 @@ export async function saveState(file: StateFile, snapshot: Snapshot, savedAt: Da
     await mkdir(dirname(file.path), { recursive: true });
     const handle = await open(temporary, 'w', 0o600);
     try {
-      await handle.writeFile(renderState(snapshot, savedAt));
+      await handle.writeFile(renderStatePieces(snapshot, savedAt));
       await handle.sync();
     } finally {
       await handle.close();
@@ -86,13 +105,21 @@ export function parseState(text: string): Snapshot {
   return readSnapshot(reader.record(root['snapshot'], 'snapshot'));
 }
 
+/**
+ * First-seen times, one Date per distinct time: most ports of a fleet were first seen in the same few cycles,
+ * and 50,000 equal Dates would cost megabytes for the restored snapshot's whole life. Snapshot Dates are
+ * never changed in place, so sharing them is safe.
+ */
+type DateCache = Map<string, Date>;
+
 function readSnapshot(raw: Record<string, unknown>): Snapshot {
   const changes = reader.record(raw['changes'], 'snapshot.changes');
+  const dates: DateCache = new Map();
   return {
     scan: readScanInfo(reader.record(raw['scan'], 'snapshot.scan')),
     sweep: raw['sweep'] === undefined ? undefined : readSweepInfo(reader.record(raw['sweep'], 'snapshot.sweep')),
     inventory: readInventoryInfo(reader.record(raw['inventory'], 'snapshot.inventory')),
-    hosts: reader.list(raw['hosts'], 'snapshot.hosts').map((host, i) => readHost(host, `snapshot.hosts[${i}]`)),
+    hosts: reader.list(raw['hosts'], 'snapshot.hosts').map((host, i) => readHost(host, `snapshot.hosts[${i}]`, dates)),
     changes: {
       opened: reader.list(changes['opened'], 'snapshot.changes.opened').map((ref, i) => readRef(ref, `snapshot.changes.opened[${i}]`)),
       closed: reader.list(changes['closed'], 'snapshot.changes.closed').map((ref, i) => readRef(ref, `snapshot.changes.closed[${i}]`)),
@@ -144,12 +171,14 @@ function readInventoryInfo(inventory: Record<string, unknown>): InventoryInfo {
 
 const OWNER_FIELDS = ['vmId', 'vmName', 'vmStatus', 'ownerKind', 'userId', 'user', 'tenantId', 'tenant'] as const;
 
-function readHost(value: unknown, path: string): SnapshotHost {
+function readHost(value: unknown, path: string, dates: DateCache): SnapshotHost {
   const raw = reader.record(value, path);
+  const owner = readOwner(raw['owner'], `${path}.owner`);
   return {
     ip: reader.string(raw['ip'], `${path}.ip`),
-    owner: readOwner(raw['owner'], `${path}.owner`),
-    ports: reader.list(raw['ports'], `${path}.ports`).map((port, i) => readPort(port, `${path}.ports[${i}]`)),
+    // Addresses no inventory names share the one empty owner, as the hosts of a fresh scan do.
+    owner: Object.values(owner).some((field) => field !== '') ? owner : UNKNOWN_OWNER,
+    ports: reader.list(raw['ports'], `${path}.ports`).map((port, i) => readPort(port, `${path}.ports[${i}]`, dates)),
     suspicious: reader.boolean(raw['suspicious'], `${path}.suspicious`),
   };
 }
@@ -186,7 +215,7 @@ function readAdmittingRule(value: unknown, path: string): AdmittingRule {
   };
 }
 
-function readPort(value: unknown, path: string): SnapshotPort {
+function readPort(value: unknown, path: string, dates: DateCache): SnapshotPort {
   const raw = reader.record(value, path);
   // A host's ports carry no ip of their own (the host has it), so they are read without readRef's ip.
   const ref = readPortNumber(raw, path);
@@ -198,10 +227,18 @@ function readPort(value: unknown, path: string): SnapshotPort {
     class: reader.oneOf(raw['class'], `${path}.class`, ['standard', 'excepted', 'nonstandard'] as const),
     severity,
     exception,
-    firstSeen: reader.date(raw['firstSeen'], `${path}.firstSeen`),
+    firstSeen: readSharedDate(raw['firstSeen'], `${path}.firstSeen`, dates),
     admittedBy: reader.list(raw['admittedBy'] ?? [], `${path}.admittedBy`).map((rule, i) => readAdmittingRule(rule, `${path}.admittedBy[${i}]`)),
     portSecurity: raw['portSecurity'] === undefined || raw['portSecurity'] === null ? null : reader.boolean(raw['portSecurity'], `${path}.portSecurity`),
   };
+}
+
+function readSharedDate(value: unknown, path: string, dates: DateCache): Date {
+  const known = typeof value === 'string' ? dates.get(value) : undefined;
+  if (known) return known;
+  const date = reader.date(value, path);
+  dates.set(value as string, date);
+  return date;
 }
 
 function readRef(value: unknown, path: string): PortRef {

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { ExporterState } from '../../src/core/exporter-state.ts';
 import type { CycleAttempt } from '../../src/core/health.ts';
 import type { AddressOwner, InventorySnapshot } from '../../src/core/inventory.ts';
-import { buildReport, hasFindings, parseReportFilter } from '../../src/core/report.ts';
+import { buildReport, hasFindings, parseReportFilter, renderReportJson } from '../../src/core/report.ts';
 import type { ReportFilter } from '../../src/core/report.ts';
 import { buildSnapshot } from '../../src/core/snapshot.ts';
 import type { Snapshot } from '../../src/core/snapshot.ts';
@@ -431,6 +431,32 @@ describe('buildReport', () => {
         ['203.0.113.1', { ...vmOf(gateway), owner_kind: 'router' }],
         ['203.0.113.99', null],
       ],
+    );
+  });
+});
+
+describe('renderReportJson', () => {
+  const states: [string, () => ExporterState][] = [
+    ['after two cycles', twoCycles],
+    ['before any cycle', () => new ExporterState({ config: CONFIG, startedAt: PROCESS_START })],
+  ];
+  for (const [name, makeState] of states) {
+    for (const query of ['', 'suspicious=true', 'severity=critical', 'tenant=nobody']) {
+      it(`prints exactly the pretty JSON of buildReport ${name}${query ? ` filtered by ${query}` : ''}`, () => {
+        const state = makeState();
+        const filter = filterOf(query);
+        const text = [...renderReportJson(state, filter, GENERATED_AT)].join('');
+        assert.equal(text, JSON.stringify(buildReport(state, filter, GENERATED_AT), null, 2));
+      });
+    }
+  }
+
+  it('writes each host as one piece', () => {
+    const pieces = [...renderReportJson(twoCycles(), {}, GENERATED_AT)];
+    const hostPieces = pieces.filter((piece) => piece.includes('"ip": "203.0.113.') && piece.includes('"ports"'));
+    assert.deepEqual(
+      hostPieces.map((piece) => /"ip": "([^"]+)"/.exec(piece)?.[1]),
+      ['203.0.113.7', '203.0.113.12', '203.0.113.20', '203.0.113.30'],
     );
   });
 });

@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test';
 import type { InventorySnapshot } from '../../src/core/inventory.ts';
 import { buildSnapshot } from '../../src/core/snapshot.ts';
 import type { Snapshot } from '../../src/core/snapshot.ts';
-import { loadState, parseState, renderState, saveState } from '../../src/core/state.ts';
+import { loadState, parseState, renderState, renderStatePieces, saveState } from '../../src/core/state.ts';
 import { ExporterError } from '../../src/errors.ts';
 import type { ObservedHost, ScanResult } from '../../src/scan/types.ts';
 import { buildPageSnapshot } from '../support/page-snapshots.ts';
@@ -227,7 +227,41 @@ describe('renderState and parseState', () => {
   });
 });
 
+/** A snapshot of `count` hosts with two ports each, whose state file spans many writes. */
+function largeSnapshot(count: number): Snapshot {
+  const hosts: ObservedHost[] = Array.from({ length: count }, (_, i) => ({
+    ip: `198.18.${i >> 8}.${i & 255}`,
+    openPorts: [{ port: 22, protocol: 'tcp', service: 'ssh' }, { port: 6379, protocol: 'tcp', service: 'redis' }],
+  }));
+  return buildSnapshot({ result: scan('2026-11-26T01:00:00.017Z', '2026-11-26T01:00:41.237Z', hosts), inventory: INVENTORY, rules: RULES, previous: undefined });
+}
+
+describe('renderState in pieces', () => {
+  it('is exactly the compact JSON of the schema version, the save time and the snapshot, and a newline', () => {
+    for (const snapshot of [realisticSnapshot(), largeSnapshot(3000)]) {
+      const expected = `${JSON.stringify({ schema_version: 1, saved_at: SAVED_AT.toISOString(), snapshot })}\n`;
+      assert.equal(renderState(snapshot, SAVED_AT), expected);
+    }
+  });
+
+  it('comes in pieces of about 256 KiB, never the whole file at once', () => {
+    const pieces = [...renderStatePieces(largeSnapshot(12_000), SAVED_AT)];
+    const text = pieces.join('');
+    assert.ok(text.length > 2_000_000, `the file is ${text.length} characters`);
+    assert.ok(pieces.length >= 8, `${pieces.length} pieces`);
+    assert.ok(Math.max(...pieces.map((piece) => piece.length)) < 300 * 1024);
+  });
+});
+
 describe('saveState', () => {
+  it('writes a state file of many pieces byte for byte as renderState renders it', async () => {
+    const path = join(await tempDir(), 'state.json');
+    const snapshot = largeSnapshot(12_000);
+    await saveState({ path }, snapshot, SAVED_AT);
+    assert.equal(await readFile(path, 'utf8'), renderState(snapshot, SAVED_AT));
+    assert.deepEqual(await loadState({ path }, LOADED_AT), snapshot);
+  });
+
   it('creates the missing directory and writes the rendered state', async () => {
     const path = join(await tempDir(), 'var', 'lib', 'exposure-exporter', 'state.json');
     const snapshot = realisticSnapshot();
