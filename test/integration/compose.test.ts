@@ -291,7 +291,7 @@ describe('docker compose stack (deploy/compose), without Docker', () => {
     await writeFile(copy, stringify(config));
     const { code, stdout, stderr } = await runTool('amtool', ['check-config', copy]);
     assert.equal(code, 0, stdout + stderr);
-    assert.match(stdout, / - 3 receivers\n - 1 templates\n  SUCCESS/);
+    assert.match(stdout, / - 4 receivers\n - 1 templates\n  SUCCESS/);
   });
 
   it('provisions Grafana with the shipped dashboard provider, its dashboards where it reads them, and the prometheus service', async () => {
