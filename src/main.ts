@@ -208,6 +208,11 @@ async function main(argv: readonly string[]): Promise<number> {
     await session?.close();
     return EXIT_FAILURE;
   }
+  // Before 'listening' is said: a supervisor that reloads as soon as it sees the exporter up must not find
+  // SIGHUP's default action (exit) still in place.
+  process.on('SIGHUP', () => {
+    reloadAll().catch(() => {});
+  });
   const address = server.address();
   log.info('listening', {
     address: typeof address === 'object' && address ? formatHostPort(address.address, address.port) : String(address),
@@ -217,9 +222,6 @@ async function main(argv: readonly string[]): Promise<number> {
   for (const refresher of inventories) refresher.start();
   scheduler.start();
 
-  process.on('SIGHUP', () => {
-    reloadAll().catch(() => {});
-  });
   return await new Promise<number>((resolve) => {
     let stopping = false;
     const shutdown = (signal: string): void => {
