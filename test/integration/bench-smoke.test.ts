@@ -79,7 +79,7 @@ describe('bench smoke runs', { concurrency: true, timeout: 2 * RUN_TIMEOUT_MS },
     assert.deepEqual(findRow(lines, 'cycle'), [
       'cycle',
       'RSS (MiB)',
-      'RSS/baseline',
+      'RSS/start',
       'V8 heap (MiB)',
       'heap used (MiB)',
       'peak RSS (MiB)',
@@ -87,8 +87,9 @@ describe('bench smoke runs', { concurrency: true, timeout: 2 * RUN_TIMEOUT_MS },
       'elapsed (s)',
     ]);
     const counts = lines.filter((cells) => cells.length === 8 && /^\d+$/.test(cells[0] ?? '')).map((cells) => Number(cells[0]));
-    assert.equal(counts.length, 2, 'one row after the warm-up and one at the end');
+    assert.equal(counts.length, 2, 'one row after the first 20 cycles and one at the end');
     assert.ok(counts[0]! >= 20 && counts[1]! >= 50, `rows at ${counts.join(', ')} cycles`);
-    assert.match(run.stdout, /^end\/baseline: RSS \d/m);
+    assert.match(run.stdout, /^end\/start: RSS \d/m);
+    assert.match(run.stdout, /^pass: RSS grew [\d.]+% from start to the end, within 10%$/m);
   });
 });
