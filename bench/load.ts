@@ -62,7 +62,6 @@ type AuthMode = (typeof AUTH_MODES)[number];
 interface LoadOptions {
   readonly durationS: number;
   readonly connections: number;
-  readonly smoke: boolean;
 }
 
 interface Row {
@@ -91,7 +90,6 @@ function readOptions(): LoadOptions {
   return {
     durationS: readPositiveInteger(values.duration, '--duration', smoke ? 1 : 10),
     connections: readPositiveInteger(values.connections, '--connections', smoke ? 2 : 10),
-    smoke,
   };
 }
 
@@ -121,7 +119,23 @@ function exporterConfig(nmap: string, statePath: string): string {
 /** Certificates, the two web configs, and a state file from one completed scan of 127.0.0.1. */
 async function prepareWorkspace(): Promise<Workspace> {
   const dir = await mkdtemp(join(tmpdir(), 'exposure-load-'));
-  const certs = await makeTestCertificates();
+  let certs: TestCertificates | undefined;
+  try {
+    certs = await makeTestCertificates();
+    return await fillWorkspace(dir, certs);
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    if (certs) await rm(certs.dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function removeWorkspace(workspace: Workspace): Promise<void> {
+  await rm(workspace.dir, { recursive: true, force: true });
+  await rm(workspace.certs.dir, { recursive: true, force: true });
+}
+
+async function fillWorkspace(dir: string, certs: TestCertificates): Promise<Workspace> {
   const tls = ['tls_server_config:', `  cert_file: ${certs.server.certFile}`, `  key_file: ${certs.server.keyFile}`];
   const hash = await bcrypt.hash(PASSWORD, BCRYPT_COST);
   const authWebConfig = join(dir, 'web-auth.yml');
@@ -193,7 +207,8 @@ async function measureWindow(
     duration: options.durationS,
     timeout: REQUEST_TIMEOUT_S,
     headers: authorization === undefined ? {} : { authorization },
-    // autocannon skips certificate checks (readCycle checks the certificate); a name, not the IP, for SNI.
+    // autocannon skips certificate checks (readCycle makes them). SNI gets a name: RFC 6066 allows no IP there,
+    // and Node.js warns when given one.
     servername: 'localhost',
   });
   const cpuMs = (await readProcessCpuMs(pid)) - cpuBefore;
@@ -358,8 +373,7 @@ async function main(): Promise<number> {
     for (const problem of problems) console.log(`FAIL: ${problem}`);
     return problems.length === 0 ? 0 : 1;
   } finally {
-    await rm(workspace.dir, { recursive: true, force: true });
-    await rm(workspace.certs.dir, { recursive: true, force: true });
+    await removeWorkspace(workspace);
   }
 }
 
