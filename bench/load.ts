@@ -13,7 +13,8 @@
  *   - cached: the right password. The bench sends one request first, which pays bcrypt once and fills the
  *     exporter's cache, so the measured requests are what Prometheus's scrapes cost: a SHA-256 and a lookup.
  *   - none: the exporter without basic_auth_users, the baseline for the cached row.
- *   - wrong password: never cached, so every request pays a full bcrypt check; all must be 401.
+ *   - wrong password: never cached, so every request pays a full bcrypt check; all must be 401. This row is a
+ *     number of requests (5 per connection, 2 with --smoke) rather than a window of time.
  * Each window checks, before and after, that the exporter's first cycle is still the one in progress. Beside
  * autocannon's figures, each row has the exporter's CPU time per request (from /proc), which a shared machine
  * stretches less than it stretches latency.
@@ -23,7 +24,7 @@
  * on the same machine, so on 2 cores it takes one core and the exporter the other.
  *
  * Run: npm run build && npx node bench/load.ts [--duration SECONDS] [--connections N]
- *      npx node bench/load.ts --smoke   (1 s and 2 connections per row: checks that the bench works, ~25 s)
+ *      npx node bench/load.ts --smoke   (1 s and 2 connections per row: checks that the bench works, ~30 s)
  */
 import { existsSync } from 'node:fs';
 import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -53,6 +54,8 @@ const CHECK_TIMEOUT_MS = 30_000;
 /** The slow fake pauses five times; each window gets this much beyond its duration for the checks around it. */
 const WINDOW_SLACK_S = 3;
 const SLOW_PAUSES = 5;
+/** Seconds allowed per wrong-password request on each connection: the slowest seen here took 5 s, queued. */
+const WRONG_PASSWORD_ALLOWANCE_S = 5;
 
 type CycleState = (typeof CYCLE_STATES)[number];
 type Path = (typeof PATHS)[number];
@@ -62,6 +65,11 @@ type AuthMode = (typeof AUTH_MODES)[number];
 interface LoadOptions {
   readonly durationS: number;
   readonly connections: number;
+  /**
+   * A wrong-password row is a number of requests, not a window: each costs a whole bcrypt check, so a 1 s window
+   * on a busy machine may end before any is answered.
+   */
+  readonly wrongPasswordRequests: number;
 }
 
 interface Row {
@@ -87,9 +95,11 @@ function readOptions(): LoadOptions {
     strict: true,
   });
   const smoke = values.smoke ?? false;
+  const connections = readPositiveInteger(values.connections, '--connections', smoke ? 2 : 10);
   return {
     durationS: readPositiveInteger(values.duration, '--duration', smoke ? 1 : 10),
-    connections: readPositiveInteger(values.connections, '--connections', smoke ? 2 : 10),
+    connections,
+    wrongPasswordRequests: connections * (smoke ? 2 : 5),
   };
 }
 
@@ -197,6 +207,7 @@ async function measureWindow(
   options: LoadOptions,
   path: Path,
   authorization: string | undefined,
+  extent: { readonly duration: number } | { readonly amount: number },
 ): Promise<{ result: autocannon.Result; cpuMsPerRequest: number }> {
   const pid = exporter.child.pid;
   if (pid === undefined) throw new Error('the exporter has no pid');
@@ -204,7 +215,7 @@ async function measureWindow(
   const result = await autocannon({
     url: new URL(path, exporter.baseUrl).href,
     connections: options.connections,
-    duration: options.durationS,
+    ...extent,
     timeout: REQUEST_TIMEOUT_S,
     headers: authorization === undefined ? {} : { authorization },
     // autocannon skips certificate checks (readCycle makes them). SNI gets a name: RFC 6066 allows no IP there,
@@ -256,7 +267,8 @@ async function measureCycleState(workspace: Workspace, options: LoadOptions, cyc
     const rows: Row[] = [];
     for (const path of PATHS) {
       for (const window of windows) {
-        const measured = await measureWindow(window.exporter, options, path, window.sent);
+        const extent = window.auth === 'wrong password' ? { amount: options.wrongPasswordRequests } : { duration: options.durationS };
+        const measured = await measureWindow(window.exporter, options, path, window.sent, extent);
         await assertFirstCycleRunning(window.exporter, ca, window.check, `${cycle} after ${window.auth} ${path}`);
         rows.push({ cycle, path, auth: window.auth, ...measured });
       }
@@ -301,7 +313,8 @@ function formatLatency(ms: number): string {
 
 function printRows(options: LoadOptions, rows: readonly Row[]): void {
   console.log(
-    `load: autocannon, ${options.connections} connections for ${options.durationS} s per row, against node dist/main.js over TLS; ` +
+    `load: autocannon, ${options.connections} connections for ${options.durationS} s per row ` +
+      `(${options.wrongPasswordRequests} requests for a wrong password), against node dist/main.js over TLS; ` +
       `basic auth with a bcryptjs hash of cost ${BCRYPT_COST}; scanning 127.0.0.1 with a fake nmap (${describeMachine()})`,
   );
   printTable([
@@ -361,8 +374,10 @@ async function main(): Promise<number> {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
   // The slow fake reads its pause from the environment the exporter hands on to nmap: long enough that the
   // first cycle outlasts every window of its cycle state (it is stopped with the exporter).
-  const windows = PATHS.length * AUTH_MODES.length;
-  process.env['FAKE_NMAP_PAUSE_SECONDS'] = String(Math.ceil((windows * (options.durationS + WINDOW_SLACK_S)) / SLOW_PAUSES) + 1);
+  const windows = PATHS.length * (AUTH_MODES.length - 1);
+  const wrongPasswordRowS = (options.wrongPasswordRequests / options.connections) * WRONG_PASSWORD_ALLOWANCE_S;
+  const cycleS = windows * (options.durationS + WINDOW_SLACK_S) + PATHS.length * wrongPasswordRowS;
+  process.env['FAKE_NMAP_PAUSE_SECONDS'] = String(Math.ceil(cycleS / SLOW_PAUSES) + 1);
   const workspace = await prepareWorkspace();
   try {
     const rows: Row[] = [];

@@ -58,7 +58,7 @@ describe('bench smoke runs', { concurrency: true, timeout: 2 * RUN_TIMEOUT_MS },
   it('bench/load.ts --smoke loads every cycle state, path and auth mode over TLS, prints both tables and exits 0', async () => {
     const run = await runBench(LOAD, ['--smoke']);
     assert.equal(run.code, 0, `load --smoke failed:\n${run.stdout}\n${run.stderr}`);
-    assert.match(run.stdout, /^load: autocannon, 2 connections for 1 s per row, against node dist\/main\.js over TLS; basic auth with a bcryptjs hash of cost 10/m);
+    assert.match(run.stdout, /^load: autocannon, 2 connections for 1 s per row \(4 requests for a wrong password\), against node dist\/main\.js over TLS; basic auth with a bcryptjs hash of cost 10/m);
     assert.doesNotMatch(run.stdout, /FAIL/);
     const lines = tableLines(run.stdout);
     const header = findRow(lines, 'cycle');
