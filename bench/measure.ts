@@ -1,13 +1,19 @@
 /**
- * What both bench scripts need to measure and print: a forced garbage collector, medians, and figures with
- * their units. Heap figures are taken right after a full collection, so they count what is still reachable
- * (retained) rather than whatever garbage the collector has not reached yet.
+ * What the bench scripts need to measure and print: a forced garbage collector, medians, another process's
+ * resident set and CPU time from /proc, and figures with their units. Heap figures are taken right after a full
+ * collection, so they count what is still reachable (retained) rather than whatever garbage the collector has
+ * not reached yet.
  */
 import { spawnSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 const RESPAWNED = 'EXPOSURE_BENCH_RESPAWNED';
+const USER_HZ = 100;
+/** utime and stime, fields 14 and 15 of /proc/PID/stat, counted from the state field (3) that follows the name. */
+const UTIME_FIELD = 14 - 3;
+const STIME_FIELD = 15 - 3;
 
 /**
  * `global.gc` when node runs with --expose-gc. Otherwise runs the calling script again in a child node that has it
@@ -39,6 +45,30 @@ export function measureRetainedHeap(gc: () => void): number {
 export function readCpuMs(): number {
   const usage = process.cpuUsage();
   return (usage.user + usage.system) / 1000;
+}
+
+/**
+ * The resident set of another process (VmRSS in /proc/PID/status), in bytes: what the kernel holds in RAM for
+ * it right now, the figure an operator's `ps` or a container's memory limit sees.
+ */
+export async function readProcessRssBytes(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const match = /^VmRSS:\s+(\d+) kB$/m.exec(status);
+  if (!match?.[1]) throw new Error(`/proc/${pid}/status has no VmRSS line`);
+  return Number(match[1]) * 1024;
+}
+
+/**
+ * CPU time another process has used so far (utime + stime of /proc/PID/stat, all its threads), in milliseconds.
+ * The kernel counts it in USER_HZ ticks, which Linux fixes at 100 per second for every program that reads them.
+ */
+export async function readProcessCpuMs(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // The command name in parentheses may hold spaces; the fields after its closing parenthesis are fixed.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[UTIME_FIELD]) + Number(fields[STIME_FIELD]);
+  if (!Number.isFinite(ticks)) throw new Error(`/proc/${pid}/stat has no utime and stime: ${stat}`);
+  return ticks * (1000 / USER_HZ);
 }
 
 export function findMedian(values: readonly number[]): number {

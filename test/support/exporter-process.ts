@@ -21,8 +21,12 @@ export interface ExporterProcess {
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | null>;
 }
 
-export async function startExporter(args: readonly string[], options: { cwd?: string } = {}): Promise<ExporterProcess> {
-  const child = spawn(process.execPath, [MAIN, '--web.listen-address=127.0.0.1:0', '--log.format=json', ...args], {
+/** `nodeArgs` go to node before the script, for what a measurement preloads (bench/soak.ts). */
+export async function startExporter(
+  args: readonly string[],
+  options: { cwd?: string; nodeArgs?: readonly string[] } = {},
+): Promise<ExporterProcess> {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), MAIN, '--web.listen-address=127.0.0.1:0', '--log.format=json', ...args], {
     cwd: options.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
