@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
-import { ConfigError, describeError } from '../errors.ts';
+import { ConfigError, describeError, describeReadError } from '../errors.ts';
 import { defaultConfig, parseConfig } from './schema.ts';
 import type { Config, ConfigOverrides } from './schema.ts';
 
@@ -83,12 +83,4 @@ function parseYaml(text: string, source: string): unknown {
 /** prettyErrors adds " at line L, column C:" and a code excerpt; the position is already in front. */
 function firstLine(text: string): string {
   return (text.split('\n')[0] ?? text).replace(/ at line \d+, column \d+:?$/, '');
-}
-
-function describeReadError(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return 'no such file';
-  if (code === 'EACCES') return 'permission denied';
-  if (code === 'EISDIR') return 'is a directory';
-  return describeError(err);
 }

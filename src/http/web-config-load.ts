@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { readYamlFile } from '../config/load.ts';
-import { ConfigError, describeError } from '../errors.ts';
+import { ConfigError, describeError, describeReadError } from '../errors.ts';
 import { buildSecureContextOptions } from './tls-options.ts';
 import type { TlsMaterial } from './tls-options.ts';
 import { parseWebConfig } from './web-config.ts';
@@ -115,12 +115,4 @@ function hasCertificate(pem: string): boolean {
   } catch {
     return false;
   }
-}
-
-function describeReadError(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return 'no such file';
-  if (code === 'EACCES') return 'permission denied';
-  if (code === 'EISDIR') return 'is a directory';
-  return describeError(err);
 }
