@@ -34,6 +34,7 @@ import type { BuildInfo, MetricsEndpoint } from './metrics/collectors.ts';
 import { generateRangeBlocks } from './scan/cidr-blocks.ts';
 import { NmapScanner, probeNmapProcStatus, probeNmapVersion } from './scan/nmap-scanner.ts';
 import { detectPrivilege } from './scan/privilege.ts';
+import { withFinalNewline, writeChunks } from './stream-writer.ts';
 
 const EXIT_OK = 0;
 const EXIT_FAILURE = 1;
@@ -44,8 +45,6 @@ const SHUTDOWN_DEADLINE_MS = 9000;
 const MIN_NODE_MAJOR = 24;
 /** A local file read is quick; a cycle waits no longer than this for one that is not. */
 const INVENTORY_FILE_WAIT_MS = 5000;
-/** Big enough that a report costs few writes, small enough that it never sits in memory whole. */
-const WRITE_BATCH_CHARS = 64 * 1024;
 
 async function main(argv: readonly string[]): Promise<number> {
   const nodeMajor = Number(process.versions.node.split('.')[0]);
@@ -332,64 +331,6 @@ async function connectCloud(options: {
     settings: openstack,
   });
   return { session, inventory };
-}
-
-/**
- * Writes the chunks in batches of about WRITE_BATCH_CHARS, waiting for 'drain' whenever the stream's buffer is
- * full, and resolves once the last batch has been handed to the kernel. process.exit() drops whatever a pipe
- * has not taken yet, so --once waits for this before it returns its exit code. Rejects on a write error
- * (EPIPE: the reader went away).
- */
-async function writeChunks(stream: NodeJS.WritableStream, chunks: Iterable<string>): Promise<void> {
-  let failure: Error | undefined;
-  const onError = (err: Error): void => {
-    failure ??= err;
-  };
-  stream.on('error', onError);
-  let written: Promise<void> = Promise.resolve();
-  const write = (batch: string): boolean => {
-    let full = false;
-    written = new Promise<void>((resolve, reject) => {
-      full = !stream.write(batch, (err) => (err ? reject(err) : resolve()));
-    });
-    // Only the last batch's outcome is awaited; an earlier failure also fails the stream's later writes.
-    written.catch(() => {});
-    return full;
-  };
-  try {
-    let batch = '';
-    for (const chunk of chunks) {
-      batch += chunk;
-      if (batch.length < WRITE_BATCH_CHARS) continue;
-      if (failure) throw failure;
-      const full = write(batch);
-      batch = '';
-      if (full) await waitForDrain(stream);
-    }
-    if (batch !== '') write(batch);
-    await written;
-    if (failure) throw failure;
-  } finally {
-    stream.off('error', onError);
-  }
-}
-
-function waitForDrain(stream: NodeJS.WritableStream): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const done = (err?: Error): void => {
-      stream.off('drain', done);
-      stream.off('error', done);
-      if (err) reject(err);
-      else resolve();
-    };
-    stream.on('drain', done);
-    stream.on('error', done);
-  });
-}
-
-function* withFinalNewline(chunks: Iterable<string>): Generator<string> {
-  yield* chunks;
-  yield '\n';
 }
 
 /** Where the credentials came from, never what they are: safe for logs and --config.check. */
