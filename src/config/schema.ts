@@ -5,36 +5,24 @@
  * errors at once). Settings are plain values: what the scan plan and the classification rules are built
  * from lives with the code that uses them (scan/scan-plan.ts, core/exporter-config.ts).
  */
-import { buildTargetSet, countAddresses, familyBits, parseTargetSpec } from '../net/addresses.ts';
+import { buildTargetSet, countAddresses, parseTargetSpec } from '../net/addresses.ts';
 import type { AddressRange, TargetSet } from '../net/addresses.ts';
-import { parsePortKey, parsePortSpec, renderPortSpec } from '../net/port-spec.ts';
+import { parsePortSpec, renderPortSpec } from '../net/port-spec.ts';
 import { Reader } from '../untyped/reader.ts';
 import { childPath, renderValue } from '../untyped/describe.ts';
 import { formatDuration, parseDuration } from './duration.ts';
 import { SEVERITY_LEVELS } from './severity-levels.ts';
 import type { SeverityLevel } from './severity-levels.ts';
+import { readExceptions } from './exception-settings.ts';
+import type { ExceptionSetting } from './exception-settings.ts';
+import { readPortProtocol } from './port-protocol.ts';
 import { parseShard } from './shard-setting.ts';
 import type { Shard } from './shard-setting.ts';
 
+export type { ExceptionMatchSetting, ExceptionSetting } from './exception-settings.ts';
+
 export type ScanTypeSetting = 'auto' | 'syn' | 'connect';
 export type OpenStackInterface = 'public' | 'internal' | 'admin';
-
-/** What an exception's `match` names; every condition given must hold. */
-export interface ExceptionMatchSetting {
-  readonly tenant?: string;
-  readonly vmName?: string;
-  readonly ip?: AddressRange;
-  /** `port/protocol` keys. */
-  readonly ports?: readonly string[];
-}
-
-export interface ExceptionSetting {
-  readonly name: string;
-  readonly match: ExceptionMatchSetting;
-  readonly reason: string;
-  /** The first moment the exception no longer holds. */
-  readonly expiresAt: Date;
-}
 
 export interface NmapTuning {
   readonly timingTemplate: number;
@@ -175,8 +163,6 @@ const INVENTORY_FILE_KEYS = ['path', 'refresh_interval'];
 /** A sweep scans every target, a known cycle a few: by default it gets four cycles' time. */
 const SWEEP_TIMEOUT_FACTOR = 4;
 const NMAP_KEYS = ['path', 'scan_type', 'host_discovery', 'timing_template', 'max_rtt_timeout', 'max_retries', 'min_rate', 'host_timeout'];
-const EXCEPTION_KEYS = ['name', 'match', 'reason', 'expires'];
-const MATCH_KEYS = ['tenant', 'vm_name', 'ip', 'ports'];
 const OPENSTACK_KEYS = ['cloud', 'clouds_file', 'region_name', 'interface', 'refresh_interval', 'request_timeout'];
 const STATE_KEYS = ['path'];
 /** The longest delay setTimeout and AbortSignal.timeout honour (2^31 - 1 ms, about 24.8 days). */
@@ -355,12 +341,6 @@ function readNmap(reader: Reader, raw: unknown): Pick<ScanConfig, 'nmapPath' | '
   return { nmapPath, scanType, hostDiscovery, tuning: { timingTemplate, maxRttTimeoutMs, maxRetries, minRate, hostTimeoutMs } };
 }
 
-function readPortProtocol(reader: Reader, value: unknown, path: string): string | undefined {
-  const text = reader.string(value, path);
-  if (text === undefined) return undefined;
-  return parsePortKey(text) ?? reader.report(path, `${JSON.stringify(text)} is not a port/protocol such as 22/tcp`);
-}
-
 function readStandardPorts(reader: Reader, raw: unknown): ReadonlySet<string> | undefined {
   const list = reader.list(raw, 'standard_ports', ' of strings');
   if (!list) return undefined;
@@ -381,112 +361,6 @@ function readSeverityOverrides(reader: Reader, raw: unknown): ReadonlyMap<string
     else overrides.set(port, severity);
   }
   return valid ? overrides : undefined;
-}
-
-function readExceptions(reader: Reader, raw: unknown): ExceptionSetting[] | undefined {
-  const list = reader.list(raw, 'exceptions');
-  if (!list) return undefined;
-  const exceptions: ExceptionSetting[] = [];
-  const firstIndexByName = new Map<string, number>();
-  list.forEach((item, index) => {
-    const path = `exceptions[${index}]`;
-    const exception = readException(reader, item, path);
-    if (!exception) return;
-    const earlier = firstIndexByName.get(exception.name);
-    if (earlier !== undefined) {
-      reader.report(`${path}.name`, `${JSON.stringify(exception.name)} is already used by exceptions[${earlier}]`);
-      return;
-    }
-    firstIndexByName.set(exception.name, index);
-    exceptions.push(exception);
-  });
-  return exceptions.length === list.length ? exceptions : undefined;
-}
-
-function readException(reader: Reader, raw: unknown, path: string): ExceptionSetting | undefined {
-  const entry = reader.mapping(raw, path, EXCEPTION_KEYS);
-  if (!entry) return undefined;
-  for (const key of EXCEPTION_KEYS) {
-    if (entry[key] === undefined) reader.report(`${path}.${key}`, 'is required');
-  }
-  const name = entry['name'] === undefined ? undefined : reader.nonEmptyString(entry['name'], `${path}.name`);
-  const reason = entry['reason'] === undefined ? undefined : reader.nonEmptyString(entry['reason'], `${path}.reason`);
-  const expiresAt = entry['expires'] === undefined ? undefined : readExpiry(reader, entry['expires'], `${path}.expires`);
-  const match = entry['match'] === undefined ? undefined : readMatch(reader, entry['match'], `${path}.match`);
-  if (name === undefined || reason === undefined || expiresAt === undefined || !match) return undefined;
-  return { name, match, reason, expiresAt };
-}
-
-function readMatch(reader: Reader, raw: unknown, path: string): ExceptionMatchSetting | undefined {
-  const entry = reader.mapping(raw, path, MATCH_KEYS);
-  if (!entry) return undefined;
-  // An empty match would except every open port of the cloud; that is never what anyone means.
-  if (MATCH_KEYS.every((key) => entry[key] === undefined)) {
-    return reader.report(path, `must name at least one of ${MATCH_KEYS.join(', ')}`);
-  }
-  let valid = true;
-  const match: { -readonly [K in keyof ExceptionMatchSetting]: ExceptionMatchSetting[K] } = {};
-  if (entry['tenant'] !== undefined) {
-    const tenant = reader.nonEmptyString(entry['tenant'], `${path}.tenant`);
-    if (tenant === undefined) valid = false;
-    else match.tenant = tenant;
-  }
-  if (entry['vm_name'] !== undefined) {
-    const vmName = reader.nonEmptyString(entry['vm_name'], `${path}.vm_name`);
-    if (vmName === undefined) valid = false;
-    else match.vmName = vmName;
-  }
-  if (entry['ip'] !== undefined) {
-    const ip = reader.string(entry['ip'], `${path}.ip`);
-    const parsed = ip === undefined ? undefined : parseTargetSpec(ip);
-    if (parsed?.ok && coversWholeFamily(parsed.range)) {
-      // Like an empty match, a /0 would silently except every open port of one address family.
-      valid = false;
-      reader.report(`${path}.ip`, `${JSON.stringify(ip)} covers every IPv${parsed.range.family} address (leave ip out to match any address)`);
-    } else if (parsed?.ok) match.ip = parsed.range;
-    else {
-      valid = false;
-      if (parsed) reader.report(`${path}.ip`, `${JSON.stringify(ip)} ${parsed.reason}`);
-    }
-  }
-  if (entry['ports'] !== undefined) {
-    const ports = reader
-      .list(entry['ports'], `${path}.ports`, ' of strings')
-      ?.map((item, index) => readPortProtocol(reader, item, `${path}.ports[${index}]`));
-    // An empty list matches no port at all, so the exception would silently do nothing.
-    if (ports?.length === 0) reader.report(`${path}.ports`, 'must list at least one port/protocol (leave ports out to match any port)');
-    if (!ports || ports.length === 0 || ports.some((port) => port === undefined)) valid = false;
-    else match.ports = ports as string[];
-  }
-  return valid ? match : undefined;
-}
-
-function coversWholeFamily(range: AddressRange): boolean {
-  return range.first === 0n && range.last === (1n << familyBits(range.family)) - 1n;
-}
-
-const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
-
-/**
- * A date means the exception holds through that whole day (UTC): `expires: 2027-01-31` still covers the
- * 31st, which is how people read such a line. A full RFC 3339 time is taken exactly.
- */
-function readExpiry(reader: Reader, raw: unknown, path: string): Date | undefined {
-  // YAML may hand over a Date when the file uses a timestamp-typed schema; accept it as the exact time.
-  if (raw instanceof Date && !Number.isNaN(raw.getTime())) return raw;
-  const text = typeof raw === 'string' ? raw : undefined;
-  const dateOnly = text === undefined ? null : DATE_ONLY.exec(text);
-  if (dateOnly) {
-    const [year, month, day] = [Number(dateOnly[1]), Number(dateOnly[2]), Number(dateOnly[3])];
-    const start = new Date(Date.UTC(year, month - 1, day));
-    if (start.getUTCFullYear() === year && start.getUTCMonth() === month - 1 && start.getUTCDate() === day) {
-      return new Date(start.getTime() + 24 * 3600 * 1000);
-    }
-  } else if (text !== undefined && RFC3339.test(text) && !Number.isNaN(Date.parse(text))) {
-    return new Date(Date.parse(text));
-  }
-  return reader.report(path, `${renderValue(raw)} is not a date (YYYY-MM-DD) or an RFC 3339 time`);
 }
 
 function readOpenStack(reader: Reader, raw: unknown): OpenStackConfig | undefined {
