@@ -27,6 +27,7 @@ import type { SwitchableNmap } from '../support/switchable-nmap.ts';
 import { openTcpListener } from '../support/tcp-listener.ts';
 import type { TcpListener } from '../support/tcp-listener.ts';
 import { loggedError, renderLoggedError } from '../support/logged-error.ts';
+import { pollUntil } from '../support/poll.ts';
 
 describe('signal faults', () => {
   let dir = '';
@@ -145,11 +146,6 @@ state:
 
 /** The state file's text once the first save has happened (it comes just after the cycle counts as done). */
 async function waitForStateFile(path: string): Promise<string> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const text = await readFile(path, 'utf8').catch(() => '');
-    if (text !== '') return text;
-    if (Date.now() > deadline) throw new Error(`no state file at ${path} within 10 s`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  const read = async (): Promise<string> => readFile(path, 'utf8').catch(() => '');
+  return pollUntil(read, (text) => text !== '', { what: `a state file at ${path}`, timeoutMs: 10_000, intervalMs: 100 });
 }

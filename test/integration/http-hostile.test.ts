@@ -12,6 +12,7 @@ import { startExporter } from '../support/exporter-process.ts';
 import type { ExporterProcess } from '../support/exporter-process.ts';
 import { sendRaw } from '../support/raw-http.ts';
 import type { RawResponse } from '../support/raw-http.ts';
+import { pollUntil } from '../support/poll.ts';
 
 const READ_PATHS = ['/', '/metrics', '/report', '/-/healthy', '/-/ready'];
 const SEVERITY_CHOICES = 'must be one of critical, high, medium, low';
@@ -286,9 +287,5 @@ async function waitUntilReady(baseUrl: string): Promise<void> {
 }
 
 async function waitFor(predicate: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await pollUntil(async () => predicate(), (holds) => holds, { what, timeoutMs, intervalMs: 50 });
 }

@@ -14,6 +14,7 @@ import type { KeyPair, TestCertificates } from '../support/certificates.ts';
 import { runExporter, startExporter } from '../support/exporter-process.ts';
 import type { ExporterProcess } from '../support/exporter-process.ts';
 import { renderLoggedError } from '../support/logged-error.ts';
+import { pollUntil } from '../support/poll.ts';
 
 interface Call {
   readonly path?: string;
@@ -92,11 +93,7 @@ async function admitted(exporter: ExporterProcess, clientCert?: KeyPair): Promis
 }
 
 async function waitFor(predicate: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  await pollUntil(predicate, (holds) => holds, { what, timeoutMs, intervalMs: 200 });
 }
 
 describe('--web.config.file', { timeout: 240_000 }, () => {
