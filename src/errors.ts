@@ -6,6 +6,7 @@ export type ErrorCode =
   | 'CONFIG_INVALID'
   | 'FLAGS_INVALID'
   | 'NMAP_NOT_FOUND'
+  | 'NMAP_NO_PRIVILEGE'
   | 'NMAP_TIMEOUT'
   | 'NMAP_ABORTED'
   | 'NMAP_FAILED'

@@ -17,9 +17,12 @@ import { readExceptions } from './exception-settings.ts';
 import type { ExceptionSetting } from './exception-settings.ts';
 import { readPortProtocol } from './port-protocol.ts';
 import { parseShard } from './shard-setting.ts';
+import { PASS_DEFAULTS, readUdp, readVerify } from './pass-settings.ts';
+import type { UdpSettings, VerifySettings } from './pass-settings.ts';
 import type { Shard } from './shard-setting.ts';
 
 export type { ExceptionMatchSetting, ExceptionSetting } from './exception-settings.ts';
+export type { SafeScript, UdpSettings, VerifySettings } from './pass-settings.ts';
 
 export type ScanTypeSetting = 'auto' | 'syn' | 'connect';
 export type OpenStackInterface = 'public' | 'internal' | 'admin';
@@ -82,6 +85,9 @@ export interface ScanConfig {
   readonly scanType: ScanTypeSetting;
   readonly hostDiscovery: boolean;
   readonly tuning: NmapTuning;
+  /** The UDP pass; undefined with `scan.udp.ports: none`. */
+  readonly udp: UdpSettings | undefined;
+  readonly verify: VerifySettings;
 }
 
 export interface Config {
@@ -123,6 +129,9 @@ export const DEFAULTS = {
       min_rate: 0,
       host_timeout: '10m',
     },
+    // udp.interval has no fixed default: it is scan.interval.
+    udp: PASS_DEFAULTS.udp,
+    verify: PASS_DEFAULTS.verify,
   },
   standard_ports: ['22/tcp', '80/tcp', '443/tcp'],
   openstack: {
@@ -158,7 +167,7 @@ export function defaultConfig(overrides: ConfigOverrides = {}): Config {
 }
 
 const TOP_KEYS = ['scan', 'standard_ports', 'severity_overrides', 'exceptions', 'openstack', 'inventory_file', 'state'];
-const SCAN_KEYS = ['targets', 'exclude', 'ports', 'interval', 'timeout', 'sweep_interval', 'sweep_timeout', 'max_targets', 'shard', 'nmap'];
+const SCAN_KEYS = ['targets', 'exclude', 'ports', 'interval', 'timeout', 'sweep_interval', 'sweep_timeout', 'max_targets', 'shard', 'nmap', 'udp', 'verify'];
 const INVENTORY_FILE_KEYS = ['path', 'refresh_interval'];
 /** A sweep scans every target, a known cycle a few: by default it gets four cycles' time. */
 const SWEEP_TIMEOUT_FACTOR = 4;
@@ -211,6 +220,11 @@ function readScan(reader: Reader, raw: unknown, cli: ConfigOverrides, withInvent
   const nmap = readNmap(reader, scan['nmap'] ?? {});
   const configuredShard = readShard(reader, scan['shard'] ?? DEFAULTS.scan.shard);
   const shard = cli.shard ?? configuredShard;
+  const udp = readUdp(reader, scan['udp'] ?? {}, {
+    scanIntervalMs: intervalMs,
+    readDuration: (value, path) => readDuration(reader, value, path),
+  });
+  const verify = readVerify(reader, scan['verify'] ?? {});
   if (targetSpecs?.length === 0) reader.report('scan.targets', 'must list at least one target');
   if (intervalMs === 0) reader.report('scan.interval', 'must be longer than 0s');
   if (intervalMs !== undefined && timeoutMs !== undefined && (timeoutMs >= intervalMs || timeoutMs === 0)) {
@@ -231,7 +245,7 @@ function readScan(reader: Reader, raw: unknown, cli: ConfigOverrides, withInvent
     : undefined;
   if (
     !targetSpecs || !excludeSpecs || !targets || maxTargets === undefined || ports === undefined ||
-    intervalMs === undefined || timeoutMs === undefined || !sweepIntervalMs || !nmap || !shard ||
+    intervalMs === undefined || timeoutMs === undefined || !sweepIntervalMs || !nmap || !shard || !udp.valid || !verify ||
     (scan['sweep_timeout'] !== undefined && givenSweepTimeoutMs === undefined)
   ) {
     return undefined;
@@ -250,6 +264,8 @@ function readScan(reader: Reader, raw: unknown, cli: ConfigOverrides, withInvent
     sweepTimeoutMs,
     maxTargets,
     ...nmap,
+    udp: udp.settings,
+    verify,
   };
 }
 

@@ -8,7 +8,8 @@ import type { AddressRange } from '../net/addresses.ts';
 import { portKey } from '../net/port-spec.ts';
 import type { ObservedPort } from '../scan/types.ts';
 import type { AddressOwner } from './inventory.ts';
-import { severityOf } from './severity.ts';
+import { serviceSeverity } from './service-severity.ts';
+import { moreSevere, severityOf } from './severity.ts';
 import type { Severity, SeverityTable } from './severity.ts';
 
 export type PortClass = 'standard' | 'excepted' | 'nonstandard';
@@ -34,6 +35,11 @@ export interface PortException {
 export interface ClassificationRules {
   readonly standardPorts: ReadonlySet<string>;
   readonly severities: SeverityTable;
+  /**
+   * `port/protocol` keys whose level severity_overrides sets: the operator's word on a port stands, also
+   * over what verification finds answering there.
+   */
+  readonly overriddenPorts?: ReadonlySet<string> | undefined;
   readonly exceptions: readonly PortException[];
 }
 
@@ -54,7 +60,15 @@ export function classifyPort(
   if (rules.standardPorts.has(key)) return { class: 'standard', severity: null, exception: null };
   const exception = rules.exceptions.find((candidate) => exceptionApplies(candidate, target.ip, target.owner, key, now));
   if (exception) return { class: 'excepted', severity: null, exception: exception.name };
-  return { class: 'nonstandard', severity: severityOf(rules.severities, target.port.port, target.port.protocol), exception: null };
+  return { class: 'nonstandard', severity: rateOpenPort(rules, target.port, key), exception: null };
+}
+
+/** The port number's level, raised to the detected service's when verification found a more severe one. */
+function rateOpenPort(rules: ClassificationRules, port: ObservedPort, key: string): Severity {
+  const byNumber = severityOf(rules.severities, port.port, port.protocol);
+  if (!port.detected || rules.overriddenPorts?.has(key)) return byNumber;
+  const byService = serviceSeverity(port.detected);
+  return byService ? moreSevere(byNumber, byService) : byNumber;
 }
 
 /** Every condition an exception gives must hold; an expired exception holds for nothing. */

@@ -7,7 +7,7 @@ import type { Config } from '../config/schema.ts';
 import { buildScanPlan } from '../scan/scan-plan.ts';
 import type { ScanPlan } from '../scan/scan-plan.ts';
 import type { ClassificationRules } from './classify.ts';
-import { buildSeverityTable, builtinRiskyTcpPorts } from './severity.ts';
+import { buildSeverityTable, builtinRiskyTcpPorts, builtinRiskyUdpPorts } from './severity.ts';
 
 export interface ExporterConfig {
   readonly settings: Config;
@@ -18,7 +18,7 @@ export interface ExporterConfig {
 export function buildExporterConfig(settings: Config): ExporterConfig {
   return {
     settings,
-    plan: buildScanPlan(settings.scan, { riskyPorts: builtinRiskyTcpPorts() }),
+    plan: buildScanPlan(settings.scan, { riskyPorts: builtinRiskyTcpPorts(), riskyUdpPorts: builtinRiskyUdpPorts() }),
     rules: buildClassificationRules(settings),
   };
 }
@@ -28,6 +28,7 @@ export function buildClassificationRules(settings: Config): ClassificationRules 
   return {
     standardPorts: settings.standardPorts,
     severities: buildSeverityTable(settings.severityOverrides),
+    overriddenPorts: new Set(settings.severityOverrides.keys()),
     exceptions: settings.exceptions,
   };
 }

@@ -23,6 +23,10 @@ import type { InventorySnapshot } from './inventory.ts';
 import { buildSnapshot } from './snapshot.ts';
 import type { CycleScope, Snapshot } from './snapshot.ts';
 import { chooseCycleScope, listKnownAddresses } from './sweep-schedule.ts';
+import { PassRunner, isUdpPassDue, mergeHosts } from './scan-passes.ts';
+import type { CycleContext, PassRuns } from './scan-passes.ts';
+import { applyDetections, listVerifyPairs, previousDetections, previousUdpHosts } from './pass-results.ts';
+import type { ObservedHost } from '../scan/types.ts';
 
 export interface SchedulerOptions {
   readonly scanner: Scanner;
@@ -41,6 +45,7 @@ export class CycleScheduler {
   readonly #options: SchedulerOptions;
   readonly #clock: Clock;
   readonly #stopping = new AbortController();
+  readonly #passes: PassRunner;
   #cycle = 0;
   #running: Promise<CycleOutcome> | undefined;
   #timer: TimerHandle | undefined;
@@ -49,6 +54,7 @@ export class CycleScheduler {
   constructor(options: SchedulerOptions) {
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
+    this.#passes = new PassRunner({ scanner: options.scanner, clock: this.#clock, log: options.log });
   }
 
   /** Starts the first cycle now and keeps scheduling until stop(). */
@@ -122,7 +128,7 @@ export class CycleScheduler {
     const deadline = this.#startDeadline(bound);
     let addressesScanned = 0;
     try {
-      const snapshot = await this.#scanAndJoin(config, scope, deadline.signal, log, (count) => {
+      const snapshot = await this.#scanAndJoin(config, scope, { startedAt, signal: deadline.signal }, log, (count) => {
         addressesScanned = count;
       });
       const attempt: CycleAttempt = { cycle, scope, addressesScanned, startedAt, finishedAt: this.#clock.now(), success: true, error: null };
@@ -158,10 +164,11 @@ export class CycleScheduler {
   async #scanAndJoin(
     config: ExporterConfig,
     scope: CycleScope,
-    signal: AbortSignal,
+    cycle: CycleContext,
     log: Logger,
     onTargets: (count: number) => void,
   ): Promise<Snapshot> {
+    const { signal } = cycle;
     await this.#options.inventory?.ensureFresh();
     const { state } = this.#options;
     const targets: ScanTargets = scope === 'sweep'
@@ -173,14 +180,49 @@ export class CycleScheduler {
       onProgress: (ratio) => this.#recordScan((scan) => reportProgress(scan, ratio)),
     });
     logIncompleteScan(result, log);
-    return buildSnapshot({
-      result,
+    const previous = state.snapshot;
+    const udp = await this.#runUdpPass(config, targets, cycle, previous);
+    const snapshot = buildSnapshot({
+      result: { ...result, hosts: mergeHosts(result.hosts, udp.hosts) },
       inventory: this.#joinedInventory(config),
       rules: config.rules,
-      previous: state.snapshot,
+      previous,
       cycle: { scope, targets: config.plan.targets.count() },
       scanned: (address) => config.plan.targets.contains(address),
+      passes: udp.run ? { udp: udp.run } : {},
     });
+    return config.settings.scan.verify.enabled ? this.#runVerifyPass(config, snapshot, previous, cycle) : snapshot;
+  }
+
+  /**
+   * The UDP ports this cycle's snapshot holds: a new run's when one is due and succeeds (with the previous
+   * ports of hosts it gave up on), else the previous snapshot's. None when the pass is off.
+   */
+  async #runUdpPass(
+    config: ExporterConfig,
+    targets: ScanTargets,
+    cycle: CycleContext,
+    previous: Snapshot | undefined,
+  ): Promise<{ run: PassRuns['udp']; hosts: ObservedHost[] }> {
+    const udp = config.settings.scan.udp;
+    if (!udp) return { run: undefined, hosts: [] };
+    const last = previous?.passes?.udp;
+    if (!isUdpPassDue(last, cycle.startedAt, udp.intervalMs)) return { run: last, hosts: previousUdpHosts(previous) };
+    const outcome = await this.#passes.runUdp(config, targets, cycle);
+    if (!outcome.result) return { run: outcome.run, hosts: previousUdpHosts(previous) };
+    const kept = previousUdpHosts(previous, new Set(outcome.result.timedOutHosts));
+    return { run: outcome.run, hosts: mergeHosts(outcome.result.hosts, kept) };
+  }
+
+  /** Verification of the snapshot's open nonstandard ports; pairs a failed run did not reach keep what they had. */
+  async #runVerifyPass(config: ExporterConfig, snapshot: Snapshot, previous: Snapshot | undefined, cycle: CycleContext): Promise<Snapshot> {
+    const pairs = listVerifyPairs(snapshot);
+    const outcome = await this.#passes.runVerify(config, pairs, cycle);
+    const detections = outcome.run.success
+      ? outcome.detections
+      : new Map([...previousDetections(previous, pairs), ...outcome.detections]);
+    const verified = { ...snapshot, passes: { ...snapshot.passes, verify: outcome.run } };
+    return applyDetections(verified, detections, config.rules, this.#clock.now());
   }
 
   /** The configured inventories as one; a source the config does not name is left out. */

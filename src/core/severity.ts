@@ -1,7 +1,8 @@
 /**
- * Severity of a nonstandard open port, keyed by port number and protocol. Never by nmap's service name:
- * without -sV nmap only guesses the name from its services table (it calls Elasticsearch's 9200 "wap-wsp"),
- * so the name says nothing about what actually listens there.
+ * Severity of a nonstandard open port, keyed by port number and protocol. Never by nmap's guessed service
+ * name: without -sV nmap only guesses the name from its services table (it calls Elasticsearch's 9200
+ * "wap-wsp"), so that name says nothing about what listens there. What -sV detects is rated by
+ * service-severity.ts.
  */
 import { SEVERITY_LEVELS } from '../config/severity-levels.ts';
 import type { SeverityLevel } from '../config/severity-levels.ts';
@@ -18,6 +19,10 @@ function tcpEntries(severity: Severity, ports: readonly number[]): [string, Seve
   return ports.map((port) => [portKey(port, 'tcp'), severity]);
 }
 
+function udpEntries(severity: Severity, ports: readonly number[]): [string, Severity][] {
+  return ports.map((port) => [portKey(port, 'udp'), severity]);
+}
+
 /**
  * The built-in table, which severity_overrides changes port by port; a port not in it is `low`. Every
  * TCP port here is also added to the default scan set, so the ports that matter most are never missed.
@@ -32,6 +37,12 @@ export const BUILTIN_SEVERITIES: SeverityTable = new Map([
     135, 389, 4369,
   ]),
   ...tcpEntries('medium', [21, 873, 111, 1080, 1883, 5672, 88]),
+  // UDP services that answer anyone with far more than they were sent: reflectors for DDoS attacks on others.
+  // High where one packet brings back tens to thousands of times its size (SNMP, SSDP, memcached, CLDAP,
+  // NetBIOS, IPMI, SQL Server's browser, SIP, SLP, Apple Remote Desktop, Ubiquiti and DVR discovery).
+  ...udpEntries('high', [161, 1900, 11211, 389, 137, 623, 1434, 5060, 427, 3283, 10001, 37810]),
+  // Medium for the smaller reflectors: DNS, NTP, chargen, portmapper, mDNS, WS-Discovery, TFTP, CoAP.
+  ...udpEntries('medium', [53, 123, 19, 111, 5353, 3702, 69, 5683]),
 ]);
 
 export function buildSeverityTable(overrides: ReadonlyMap<string, Severity>): SeverityTable {
@@ -44,5 +55,19 @@ export function severityOf(table: SeverityTable, port: number, protocol: Protoco
 
 /** TCP ports named in the built-in table, which the default port set must always include. */
 export function builtinRiskyTcpPorts(): number[] {
-  return [...BUILTIN_SEVERITIES.keys()].filter((key) => key.endsWith('/tcp')).map((key) => Number.parseInt(key, 10));
+  return builtinPorts('tcp');
+}
+
+/** The same for the UDP pass's default port set. */
+export function builtinRiskyUdpPorts(): number[] {
+  return builtinPorts('udp');
+}
+
+function builtinPorts(protocol: Protocol): number[] {
+  return [...BUILTIN_SEVERITIES.keys()].filter((key) => key.endsWith(`/${protocol}`)).map((key) => Number.parseInt(key, 10));
+}
+
+/** The more severe of two levels. */
+export function moreSevere(a: Severity, b: Severity): Severity {
+  return SEVERITIES.indexOf(a) <= SEVERITIES.indexOf(b) ? a : b;
 }

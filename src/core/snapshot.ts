@@ -11,6 +11,8 @@ import { classifyPort } from './classify.ts';
 import type { Classification, ClassificationRules } from './classify.ts';
 import { UNKNOWN_OWNER, UNLISTED_OWNER } from './inventory.ts';
 import type { AddressOwner, InventorySnapshot } from './inventory.ts';
+import { mergeHosts } from './scan-passes.ts';
+import type { PassRuns } from './scan-passes.ts';
 import { SEVERITIES } from './severity.ts';
 import type { Severity } from './severity.ts';
 
@@ -101,6 +103,8 @@ export interface Snapshot {
   readonly scan: ScanInfo;
   /** Undefined until a sweep has completed (and in state files written before sweeps existed). */
   readonly sweep?: SweepInfo | undefined;
+  /** The last run of each configured pass besides the TCP scan (UDP, verification); absent before their first. */
+  readonly passes?: PassRuns | undefined;
   readonly inventory: InventoryInfo;
   readonly hosts: readonly SnapshotHost[];
   /**
@@ -130,6 +134,7 @@ export function buildSnapshot(input: {
   readonly cycle?: { readonly scope: CycleScope; readonly targets: number };
   /** Whether this replica scans an address (its scan plan's targets); without it nothing is latent. */
   readonly scanned?: (address: string) => boolean;
+  readonly passes?: PassRuns;
 }): Snapshot {
   const { result, inventory, rules, previous } = input;
   const cycle = input.cycle ?? { scope: 'sweep', targets: result.targets };
@@ -138,9 +143,7 @@ export function buildSnapshot(input: {
   const now = result.finishedAt;
   const earlier = indexHosts(previous);
   const hosts = sortHosts(
-    result.hosts
-      .filter((host) => host.openPorts.length > 0)
-      .concat(carryOverTimedOut(result, previous))
+    mergeHosts(result.hosts.filter((host) => host.openPorts.length > 0), carryOverTimedOut(result, previous))
       .map((host) => {
         const owner = inventory.owners.get(host.ip) ?? unknownOwner;
         const security = inventory.security.get(host.ip);
@@ -152,6 +155,7 @@ export function buildSnapshot(input: {
             port: port.port,
             protocol: port.protocol,
             service: port.service,
+            ...(port.detected ? { detected: port.detected } : {}),
             class: classification.class,
             severity: classification.severity,
             exception: classification.exception,
@@ -175,6 +179,7 @@ export function buildSnapshot(input: {
       nmapArgs: result.nmapArgs,
     },
     sweep: cycle.scope === 'sweep' ? buildSweepInfo(result) : previous?.sweep,
+    ...(input.passes && Object.keys(input.passes).length > 0 ? { passes: input.passes } : {}),
     inventory: {
       source: inventory.source,
       up: inventory.up,
@@ -204,14 +209,20 @@ function buildSweepInfo(result: ScanResult): SweepInfo {
 
 /**
  * A host nmap gave up on (host_timeout) has unknown ports, not closed ones: it keeps what the previous
- * snapshot saw, so a slow host neither closes its exposures nor reopens them with a new first-seen.
+ * snapshot saw, so a slow host neither closes its exposures nor reopens them with a new first-seen. Its TCP
+ * ports only: its UDP ports are the UDP pass's to keep or drop (pass-results.ts).
  */
 function carryOverTimedOut(result: ScanResult, previous: Snapshot | undefined): ObservedHost[] {
   if (!previous || result.timedOutHosts.length === 0) return [];
   const timedOut = new Set(result.timedOutHosts);
   return previous.hosts
     .filter((host) => timedOut.has(host.ip))
-    .map((host) => ({ ip: host.ip, openPorts: host.ports.map(({ port, protocol, service }) => ({ port, protocol, service })) }));
+    .map((host) => ({
+      ip: host.ip,
+      openPorts: host.ports
+        .filter((port) => port.protocol !== 'udp')
+        .map(({ port, protocol, service, detected }) => ({ port, protocol, service, ...(detected ? { detected } : {}) })),
+    }));
 }
 
 /**

@@ -11,6 +11,8 @@ import { stringifyInPieces } from './json-pieces.ts';
 import type { AddressOwner } from './inventory.ts';
 import type { AdmittingRule, InventoryInfo, LatentExposure, PortRef, ScanInfo, Snapshot, SnapshotHost, SnapshotPort, SweepInfo } from './snapshot.ts';
 import { SEVERITIES } from './severity.ts';
+import type { PassName, PassRun, PassRuns } from './scan-passes.ts';
+import type { DetectedService } from '../scan/types.ts';
 
 const SCHEMA_VERSION = 1;
 /** Pieces are joined into writes of about this many characters: few system calls, little memory. */
@@ -86,7 +88,7 @@ export async function loadState(file: StateFile, now: Date): Promise<Snapshot | 
  * The state file is written by this program, so one field of the wrong shape makes the whole file
  * untrustworthy: the first one stops the read, named by its path (the problem itself is left out, the path
  * is what an operator can look up in the file). Fields added since schema_version 1 was first written
- * (owners' userEmail, ports' admittedBy and portSecurity, the snapshot's latent) are optional, so the state
+ * (owners' userEmail, ports' admittedBy, portSecurity and detected, the snapshot's latent and passes) are optional, so the state
  * file of an older release still loads.
  */
 const reader = new StrictReader((path) => invalid(`the state file has an invalid ${path}`));
@@ -126,6 +128,42 @@ function readSnapshot(raw: Record<string, unknown>): Snapshot {
     },
     // Optional: state files written before latent exposures existed have none.
     latent: raw['latent'] === undefined ? [] : reader.list(raw['latent'], 'snapshot.latent').map((entry, i) => readLatent(entry, `snapshot.latent[${i}]`)),
+    ...(raw['passes'] === undefined ? {} : { passes: readPasses(reader.record(raw['passes'], 'snapshot.passes')) }),
+  };
+}
+
+const PASS_NAMES: readonly PassName[] = ['udp', 'verify'];
+
+function readPasses(raw: Record<string, unknown>): PassRuns {
+  const runs: Partial<Record<PassName, PassRun>> = {};
+  for (const name of PASS_NAMES) {
+    if (raw[name] !== undefined) runs[name] = readPassRun(reader.record(raw[name], `snapshot.passes.${name}`), `snapshot.passes.${name}`);
+  }
+  return runs;
+}
+
+function readPassRun(raw: Record<string, unknown>, path: string): PassRun {
+  const error = raw['error'] === null ? null : reader.record(raw['error'], `${path}.error`);
+  return {
+    cycleStartedAt: reader.date(raw['cycleStartedAt'], `${path}.cycleStartedAt`),
+    startedAt: reader.date(raw['startedAt'], `${path}.startedAt`),
+    finishedAt: reader.date(raw['finishedAt'], `${path}.finishedAt`),
+    success: reader.boolean(raw['success'], `${path}.success`),
+    error: error && { code: reader.string(error['code'], `${path}.error.code`), message: reader.string(error['message'], `${path}.error.message`) },
+    scanned: reader.count(raw['scanned'], `${path}.scanned`),
+    nmapArgs: reader.list(raw['nmapArgs'], `${path}.nmapArgs`).map((args, i) =>
+      reader.list(args, `${path}.nmapArgs[${i}]`).map((arg, j) => reader.string(arg, `${path}.nmapArgs[${i}][${j}]`)),
+    ),
+  };
+}
+
+function readDetected(value: unknown, path: string): DetectedService {
+  const raw = reader.record(value, path);
+  return {
+    name: reader.string(raw['name'], `${path}.name`),
+    product: reader.string(raw['product'], `${path}.product`),
+    version: reader.string(raw['version'], `${path}.version`),
+    unauthenticated: reader.boolean(raw['unauthenticated'], `${path}.unauthenticated`),
   };
 }
 
@@ -230,6 +268,7 @@ function readPort(value: unknown, path: string, dates: DateCache): SnapshotPort 
     firstSeen: readSharedDate(raw['firstSeen'], `${path}.firstSeen`, dates),
     admittedBy: reader.list(raw['admittedBy'] ?? [], `${path}.admittedBy`).map((rule, i) => readAdmittingRule(rule, `${path}.admittedBy[${i}]`)),
     portSecurity: raw['portSecurity'] === undefined || raw['portSecurity'] === null ? null : reader.boolean(raw['portSecurity'], `${path}.portSecurity`),
+    ...(raw['detected'] === undefined ? {} : { detected: readDetected(raw['detected'], `${path}.detected`) }),
   };
 }
 

@@ -4,7 +4,7 @@
  */
 import type { NmapTuning } from '../config/schema.ts';
 import type { IpFamily } from '../net/addresses.ts';
-import type { ScanType } from './types.ts';
+import type { ScanType, VersionDetection } from './types.ts';
 
 /** How much the exporter may do with raw sockets, detected once at start. */
 export type Privilege = 'root' | 'net_raw' | 'none';
@@ -18,6 +18,9 @@ export interface NmapInvocation {
   readonly tuning: NmapTuning;
   /** How often nmap reports progress; drives exposure_scan_progress_ratio. */
   readonly statsEveryMs: number;
+  /** UDP only: label silent ports closed|filtered instead of waiting out the host's ICMP rate limit. */
+  readonly defeatIcmpRateLimit?: boolean | undefined;
+  readonly versionDetection?: VersionDetection | undefined;
 }
 
 /** `auto` is a SYN scan when raw sockets are allowed (faster, leaves no half-open logs), else a connect scan. */
@@ -26,15 +29,20 @@ export function resolveScanType(setting: 'auto' | ScanType, privilege: Privilege
   return privilege === 'none' ? 'connect' : 'syn';
 }
 
+const SCAN_TYPE_FLAGS: Readonly<Record<ScanType, string>> = { syn: '-sS', connect: '-sT', udp: '-sU' };
+
 export function buildNmapArgs(invocation: NmapInvocation): string[] {
-  const { tuning } = invocation;
+  const { tuning, versionDetection } = invocation;
   return [
     ...(invocation.family === 6 ? ['-6'] : []),
-    invocation.scanType === 'syn' ? '-sS' : '-sT',
+    SCAN_TYPE_FLAGS[invocation.scanType],
     // nmap only trusts raw sockets without root when told so. The capability comes from systemd's
     // AmbientCapabilities (which the exporter sees), or from `setcap` on the nmap binary (which it cannot
     // see): so an explicit `scan_type: syn` without root asserts it, as the container image's config does.
-    ...(invocation.scanType === 'syn' && invocation.privilege !== 'root' ? ['--privileged'] : []),
+    ...(invocation.scanType !== 'connect' && invocation.privilege !== 'root' ? ['--privileged'] : []),
+    ...(invocation.scanType === 'udp' && invocation.defeatIcmpRateLimit ? ['--defeat-icmp-ratelimit'] : []),
+    ...(versionDetection ? ['-sV', '--version-intensity', String(versionDetection.intensity)] : []),
+    ...(versionDetection && versionDetection.scripts.length > 0 ? ['--script', versionDetection.scripts.join(',')] : []),
     ...(invocation.hostDiscovery ? [] : ['-Pn']),
     '-n',
     '--open',

@@ -9,9 +9,10 @@ import { ExporterError } from '../errors.ts';
 import { buildNmapArgs, resolveScanType } from './nmap-args.ts';
 import type { Privilege } from './nmap-args.ts';
 import { NmapXmlStream } from './nmap-xml.ts';
-import type { NmapXmlEvent } from './nmap-xml.ts';
+import type { NmapPort, NmapXmlEvent } from './nmap-xml.ts';
+import { answeredWithoutCredentials } from './script-verdicts.ts';
 import type { IpFamily } from '../net/addresses.ts';
-import type { ObservedHost, ScanJob, ScanOptions, ScanResult, Scanner } from './types.ts';
+import type { ObservedHost, ObservedPort, ScanJob, ScanOptions, ScanResult, Scanner } from './types.ts';
 
 export interface NmapScannerOptions {
   readonly privilege: Privilege;
@@ -38,6 +39,12 @@ export class NmapScanner implements Scanner {
 
   async scan(job: ScanJob, options: ScanOptions): Promise<ScanResult> {
     const startedAt = new Date();
+    if (job.scanType === 'udp' && this.#privilege === 'none') {
+      throw new ExporterError(
+        'NMAP_NO_PRIVILEGE',
+        'the UDP pass needs raw sockets (root or CAP_NET_RAW), which the exporter does not have; set scan.udp.ports: none to turn it off',
+      );
+    }
     // nmap cannot mix IPv4 and IPv6 targets in one run, so each family gets its own.
     const families = ([4, 6] as const).filter((family) => job.targets.countFamily(family) > 0);
     const hosts: ObservedHost[] = [];
@@ -84,6 +91,8 @@ export class NmapScanner implements Scanner {
       hostDiscovery: job.hostDiscovery,
       tuning: job.tuning,
       statsEveryMs: this.#statsEveryMs,
+      defeatIcmpRateLimit: job.defeatIcmpRateLimit,
+      versionDetection: job.versionDetection,
     });
     options.signal.throwIfAborted();
     const subprocess = execa(job.nmapPath, args, {
@@ -105,10 +114,10 @@ export class NmapScanner implements Scanner {
       const stream = new NmapXmlStream();
       subprocess.stdout.setEncoding('utf8');
       for await (const chunk of subprocess.stdout as AsyncIterable<string>) {
-        applyEvents(stream.push(chunk), parsed, options);
+        applyEvents(stream.push(chunk), parsed, options, job);
       }
       outputEnded = true;
-      applyEvents(stream.end(), parsed, options);
+      applyEvents(stream.end(), parsed, options, job);
     } catch (err) {
       parseError = err;
       // Output we cannot read makes the whole run worthless; stop nmap instead of letting it scan on. Output
@@ -164,6 +173,7 @@ function applyEvents(
   events: readonly NmapXmlEvent[],
   into: ParsedRun,
   options: ScanOptions,
+  job: Pick<ScanJob, 'versionDetection'>,
 ): void {
   for (const event of events) {
     if (event.kind === 'run') into.version = event.version;
@@ -175,12 +185,23 @@ function applyEvents(
     else if (event.host.timedOut) into.timedOutHosts.push(event.host.ip);
     else if (event.host.state === 'up') {
       into.hostsUp += 1;
+      // `open` only: a UDP port nmap heard nothing from is `open|filtered`, which proves nothing is there.
       const openPorts = event.host.ports
         .filter((port) => port.state === 'open')
-        .map((port) => ({ port: port.port, protocol: port.protocol, service: port.service }));
+        .map((port) => (job.versionDetection ? withDetection(port) : { port: port.port, protocol: port.protocol, service: port.service }));
       if (openPorts.length > 0) into.hosts.push({ ip: event.host.ip, openPorts });
     }
   }
+}
+
+/** A verified port: what -sV found, and whether a safe script got in without credentials. */
+function withDetection(port: NmapPort): ObservedPort {
+  return {
+    port: port.port,
+    protocol: port.protocol,
+    service: port.service,
+    detected: { name: port.service, product: port.product, version: port.version, unauthenticated: answeredWithoutCredentials(port.scripts) },
+  };
 }
 
 /**

@@ -21,6 +21,16 @@ export interface NmapPort {
   readonly state: string;
   /** nmap's service name, '' when nmap has none (a port missing from nmap-services). */
   readonly service: string;
+  /** What -sV found: the product and its version, '' without -sV or when nmap could not tell. */
+  readonly product: string;
+  readonly version: string;
+  /** The NSE scripts that ran on the port (--script), with their text output. */
+  readonly scripts: readonly NmapScriptOutput[];
+}
+
+export interface NmapScriptOutput {
+  readonly id: string;
+  readonly output: string;
 }
 
 export interface NmapHost {
@@ -86,7 +96,11 @@ const HOST_SHAPE: ElementShape = {
       children: {
         port: {
           attributes: ['protocol', 'portid'],
-          children: { state: { attributes: ['state'] }, service: { attributes: ['name'] } },
+          children: {
+            state: { attributes: ['state'] },
+            service: { attributes: ['name', 'product', 'version'] },
+            script: { attributes: ['id', 'output'] },
+          },
         },
       },
     },
@@ -415,13 +429,23 @@ function parsePortElement(port: XmlElement, where: string): NmapPort {
   if (protocol !== 'tcp' && protocol !== 'udp' && protocol !== 'sctp') {
     throw invalidOutput(`nmap output has unsupported protocol ${quoteSnippet(protocol ?? '')} in ${where}`);
   }
+  const service = readChild(port, 'service');
+  const scripts = readChildren(port, 'script');
   return {
     port: number,
     protocol,
     state: internName(readAttribute(readChild(port, 'state'), 'state') ?? 'unknown'),
-    service: internName(readAttribute(readChild(port, 'service'), 'name') ?? ''),
+    service: internName(readAttribute(service, 'name') ?? ''),
+    product: internName(readAttribute(service, 'product') ?? ''),
+    version: internName(readAttribute(service, 'version') ?? ''),
+    scripts: scripts.length === 0
+      ? NO_SCRIPTS
+      : scripts.map((script) => ({ id: internName(readAttribute(script, 'id') ?? ''), output: detachString(readAttribute(script, 'output') ?? '') })),
   };
 }
+
+/** One shared empty list: almost every port of a plain port scan has no script output. */
+const NO_SCRIPTS: readonly NmapScriptOutput[] = Object.freeze([]);
 
 /**
  * A copy that does not point into nmap's stdout. V8 keeps a substring of 13 or more characters as a slice of

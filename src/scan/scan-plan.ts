@@ -9,6 +9,7 @@ import { formatAddress, parseAddress, setContains } from '../net/addresses.ts';
 import type { ParsedAddress, TargetSet } from '../net/addresses.ts';
 import { ALL_PORTS, mergePortIntervals, parsePortSpec, renderPortSpec } from '../net/port-spec.ts';
 import { NMAP_TOP_1000_TCP } from './nmap-top-ports.ts';
+import { DEFAULT_UDP_PORTS } from './udp-ports.ts';
 import { AddressListTargets } from './address-list.ts';
 import { selectShard, shardOfAddress } from './shard.ts';
 import type { ShardedTargets } from './shard.ts';
@@ -21,6 +22,8 @@ export interface ScanPlan {
   readonly shard: Shard;
   /** The nmap TCP port list, keywords expanded. */
   readonly ports: string;
+  /** The UDP pass's port list, keywords expanded; undefined when the pass is off. */
+  readonly udpPorts: string | undefined;
 }
 
 export interface ScanPlanOptions {
@@ -29,6 +32,8 @@ export interface ScanPlanOptions {
    * caller passes because the table belongs to classification, not to scanning.
    */
   readonly riskyPorts: readonly number[];
+  /** The same for UDP: `scan.udp.ports: default` adds them to the amplifier list. */
+  readonly riskyUdpPorts: readonly number[];
 }
 
 export function buildScanPlan(settings: ScanConfig, options: ScanPlanOptions): ScanPlan {
@@ -37,6 +42,7 @@ export function buildScanPlan(settings: ScanConfig, options: ScanPlanOptions): S
     boundary: settings.targets,
     shard: settings.shard,
     ports: expandPortsSetting(settings.ports, options),
+    udpPorts: settings.udp && expandUdpPortsSetting(settings.udp.ports, options),
   };
 }
 
@@ -64,6 +70,17 @@ export function expandPortsSetting(setting: string, options: ScanPlanOptions): s
   if (setting !== 'default') return setting;
   const top = parsePortSpec(NMAP_TOP_1000_TCP);
   if (!top.ok) throw new Error(`the recorded nmap top ports are invalid: ${top.reason}`);
-  const risky = options.riskyPorts.map((port) => ({ first: port, last: port }));
-  return renderPortSpec(mergePortIntervals([...top.ports, ...risky]));
+  return withPorts(top.ports, options.riskyPorts);
+}
+
+/** `default` is the amplifier list and the risky UDP ports; a port list is used as it is. */
+export function expandUdpPortsSetting(setting: string, options: Pick<ScanPlanOptions, 'riskyUdpPorts'>): string {
+  if (setting !== 'default') return setting;
+  const list = parsePortSpec(DEFAULT_UDP_PORTS);
+  if (!list.ok) throw new Error(`the default UDP ports are invalid: ${list.reason}`);
+  return withPorts(list.ports, options.riskyUdpPorts);
+}
+
+function withPorts(intervals: readonly { first: number; last: number }[], ports: readonly number[]): string {
+  return renderPortSpec(mergePortIntervals([...intervals, ...ports.map((port) => ({ first: port, last: port }))]));
 }

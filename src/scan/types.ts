@@ -3,7 +3,14 @@ import type { NmapTuning } from '../config/schema.ts';
 import type { IpFamily } from '../net/addresses.ts';
 import type { Protocol } from '../net/port-spec.ts';
 
-export type ScanType = 'syn' | 'connect';
+/** How nmap probes: a TCP SYN or connect scan, or the UDP scan (-sU), which always needs raw sockets. */
+export type ScanType = 'syn' | 'connect' | 'udp';
+
+/** What a verification pass asks of nmap besides the port scan: -sV, and the safe scripts to run. */
+export interface VersionDetection {
+  readonly intensity: number;
+  readonly scripts: readonly string[];
+}
 
 /**
  * The addresses one scan covers, read on demand: with sharding, counting or listing them hashes every
@@ -25,13 +32,32 @@ export interface ScanJob {
   /** false skips nmap's host discovery (-Pn): every address is port-scanned even if it answers no ping. */
   readonly hostDiscovery: boolean;
   readonly tuning: NmapTuning;
+  /** The UDP pass only: nmap stops waiting out ports whose ICMP answers the host rate-limits. */
+  readonly defeatIcmpRateLimit?: boolean | undefined;
+  /** Set for a verification pass: the open ports are probed for what answers. */
+  readonly versionDetection?: VersionDetection | undefined;
+}
+
+/** What nmap's service detection (-sV) found answering on a port. */
+export interface DetectedService {
+  /** nmap's service name for what answered ('' when no probe matched). */
+  readonly name: string;
+  readonly product: string;
+  readonly version: string;
+  /** A safe script got the service to answer without credentials. */
+  readonly unauthenticated: boolean;
 }
 
 export interface ObservedPort {
   readonly port: number;
   readonly protocol: Protocol;
-  /** nmap's name from its services table; informative only, never used to classify. */
+  /**
+   * nmap's name for the port: from its services table (a guess by number, informative only), or what
+   * answered once the port is verified.
+   */
   readonly service: string;
+  /** Set once a verification pass probed the port. */
+  readonly detected?: DetectedService | undefined;
 }
 
 export interface ObservedHost {

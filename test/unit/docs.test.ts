@@ -74,6 +74,8 @@ describe('docs/config.md', () => {
     { name: 'the top level', yaml: 'zzz: 1\n' },
     { name: 'scan', yaml: 'scan: {zzz: 1}\n' },
     { name: 'scan.nmap', yaml: 'scan: {nmap: {zzz: 1}}\n' },
+    { name: 'scan.udp', yaml: 'scan: {udp: {zzz: 1}}\n' },
+    { name: 'scan.verify', yaml: 'scan: {verify: {zzz: 1}}\n' },
     { name: 'an exception', yaml: 'exceptions: [{zzz: 1}]\n' },
     { name: 'an exception match', yaml: 'exceptions: [{name: a, reason: r, expires: 2027-01-01, match: {zzz: 1}}]\n' },
     { name: 'openstack', yaml: 'openstack: {zzz: 1}\n' },
@@ -90,11 +92,16 @@ describe('docs/config.md', () => {
 });
 
 describe('docs/severities.md', () => {
-  it('lists every port of the built-in table under its severity, and nowhere else', async () => {
+  it('lists every port of the built-in table under its severity and protocol, and nowhere else', async () => {
     const doc = await readRepoFile('docs/severities.md');
     const documented = new Map<string, string>();
-    for (const [, severity, ports] of doc.matchAll(/^\| \*\*(critical|high|medium)\*\* \| ([\d, ]+) \|/gm)) {
-      for (const port of ports!.split(',')) documented.set(`${port.trim()}/tcp`, severity!);
+    // The UDP table comes after its own heading; everything before it is TCP.
+    const [tcpPart, udpPart] = doc.split(/^### UDP$/m);
+    assert.ok(udpPart !== undefined, 'docs/severities.md has a "### UDP" section');
+    for (const [protocol, part] of [['tcp', tcpPart!], ['udp', udpPart]] as const) {
+      for (const [, severity, ports] of part.matchAll(/^\| \*\*(critical|high|medium)\*\* \| ([\d, ]+) \|/gm)) {
+        for (const port of ports!.split(',')) documented.set(`${port.trim()}/${protocol}`, severity!);
+      }
     }
     assert.deepEqual(new Map([...documented].sort()), new Map([...BUILTIN_SEVERITIES].sort()));
   });

@@ -85,9 +85,12 @@ function outputInvalid(message: string): { code: string; message: string } {
   return { code: 'NMAP_OUTPUT_INVALID', message };
 }
 
+/** A port as a plain port scan (no -sV, no scripts) reports it. */
 function tcp(port: number, state: string, service: string): NmapPort {
-  return { port, protocol: 'tcp', state, service };
+  return { port, protocol: 'tcp', state, service, ...NOT_PROBED };
 }
+
+const NOT_PROBED = { product: '', version: '', scripts: [] };
 
 function finishedSuccess(up: number, total: number): NmapXmlEvent {
   return {
@@ -173,8 +176,8 @@ describe('parseNmapXml on recorded nmap 7.93 output', () => {
             tcp(6379, 'open', 'redis'),
             tcp(9200, 'open', 'wap-wsp'),
             tcp(47999, 'open', ''),
-            { port: 161, protocol: 'udp', state: 'open|filtered', service: 'snmp' },
-            { port: 162, protocol: 'udp', state: 'closed', service: 'snmptrap' },
+            { port: 161, protocol: 'udp', state: 'open|filtered', service: 'snmp', ...NOT_PROBED },
+            { port: 162, protocol: 'udp', state: 'closed', service: 'snmptrap', ...NOT_PROBED },
           ],
         },
       },
@@ -414,7 +417,7 @@ describe('NmapXmlStream chunking', () => {
 });
 
 describe('NmapXmlStream on elements loopback cannot produce', () => {
-  it('skips hosthint, scripts, output and comments, and emits down hosts with their state', () => {
+  it('skips hosthint, pre- and postscripts, output and comments, reads port scripts, and emits down hosts with their state', () => {
     const events = parseNmapXml(SYNTHETIC_DOCUMENT);
     assert.deepEqual(events, [
       { kind: 'run', version: '7.93', args: 'nmap -v -oX - 127.0.0.5-6', startedAt: 1700000000000 },
@@ -427,8 +430,8 @@ describe('NmapXmlStream on elements loopback cannot produce', () => {
           state: 'up',
           timedOut: false,
           ports: [
-            { port: 3868, protocol: 'sctp', state: 'open', service: 'diameter' },
-            tcp(9200, 'open', 'wap-wsp'),
+            { port: 3868, protocol: 'sctp', state: 'open', service: 'diameter', ...NOT_PROBED },
+            { ...tcp(9200, 'open', 'wap-wsp'), scripts: [{ id: 'banner', output: 'caf\u00e9 </host>' }] },
           ],
         },
       },

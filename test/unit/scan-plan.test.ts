@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { parseConfigText } from '../../src/config/load.ts';
 import { buildKnownTargets, buildScanPlan, expandPortsSetting } from '../../src/scan/scan-plan.ts';
 
-const RISKY = { riskyPorts: [6379, 27017, 22] };
+const RISKY = { riskyPorts: [6379, 27017, 22], riskyUdpPorts: [161, 5683] };
 
 function planFor(yaml: string, overrides = {}) {
   return buildScanPlan(parseConfigText(yaml, 'c.yml', overrides).scan, RISKY);

@@ -19,8 +19,11 @@ const T0 = new Date('2026-11-26T01:00:00.000Z');
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
-/** scan.interval 1h and scan.timeout 50m, as the defaults. */
-const CONFIG = testConfig('scan:\n  targets: ["203.0.113.0/28"]\n  interval: 1h\n  timeout: 50m\n');
+/**
+ * scan.interval 1h and scan.timeout 50m, as the defaults. The UDP pass is off here, so each cycle is one scan;
+ * the passes have their own tests (scan-passes.test.ts).
+ */
+const CONFIG = testConfig('scan:\n  targets: ["203.0.113.0/28"]\n  interval: 1h\n  timeout: 50m\n  udp: {ports: none}\n');
 
 /** Time that moves only when the test says, firing due timers in order and letting promises settle after each. */
 class ManualClock implements Clock {
@@ -192,7 +195,7 @@ describe('CycleScheduler', () => {
     await clock.advance(5 * MINUTE);
     scanner.finishLatest();
     await clock.advance(5 * MINUTE);
-    const shorter = testConfig('scan:\n  targets: ["203.0.113.0/28"]\n  interval: 20m\n  timeout: 15m\n');
+    const shorter = testConfig('scan:\n  targets: ["203.0.113.0/28"]\n  interval: 20m\n  timeout: 15m\n  udp: {ports: none}\n');
     state.recordReload(acceptReload(clock.now()), { config: shorter, snapshot: state.snapshot });
     scheduler.reschedule();
     await clock.advance(10 * MINUTE - 1);
@@ -209,7 +212,7 @@ describe('CycleScheduler', () => {
     await clock.advance(5 * MINUTE);
     scanner.finishLatest();
     await clock.advance(0);
-    const longer = testConfig('scan:\n  targets: ["203.0.113.0/28"]\n  interval: 2h\n  timeout: 50m\n');
+    const longer = testConfig('scan:\n  targets: ["203.0.113.0/28"]\n  interval: 2h\n  timeout: 50m\n  udp: {ports: none}\n');
     state.recordReload(acceptReload(clock.now()), { config: longer, snapshot: state.snapshot });
     scheduler.reschedule();
     await clock.advance(HOUR + 50 * MINUTE);
@@ -284,7 +287,7 @@ describe('CycleScheduler', () => {
 
 /** The same targets with a file inventory: known cycles between sweeps every 6h, each sweep bounded by 3h. */
 const INVENTORY_CONFIG = testConfig(
-  'scan:\n  targets: ["203.0.113.0/28"]\n  interval: 1h\n  timeout: 50m\n  sweep_interval: 6h\n  sweep_timeout: 3h\n' +
+  'scan:\n  targets: ["203.0.113.0/28"]\n  interval: 1h\n  timeout: 50m\n  sweep_interval: 6h\n  sweep_timeout: 3h\n  udp: {ports: none}\n' +
     'inventory_file: {path: inventory.yml}\n',
 );
 

@@ -16,6 +16,12 @@ const DOCUMENTED_TABLE: Record<Exclude<Severity, 'low'>, number[]> = {
   medium: [21, 873, 111, 1080, 1883, 5672, 88],
 };
 
+/** The UDP reflectors of the same table. */
+const DOCUMENTED_UDP_TABLE: Record<'high' | 'medium', number[]> = {
+  high: [161, 1900, 11211, 389, 137, 623, 1434, 5060, 427, 3283, 10001, 37810],
+  medium: [53, 123, 19, 111, 5353, 3702, 69, 5683],
+};
+
 describe('the built-in severity table', () => {
   for (const [severity, ports] of Object.entries(DOCUMENTED_TABLE)) {
     for (const port of ports) {
@@ -31,18 +37,25 @@ describe('the built-in severity table', () => {
     }
   });
 
-  it('keys entries by protocol too, so 6379/udp is low', () => {
+  it('keys entries by protocol too, so 6379/udp is low and 161/tcp too', () => {
     assert.equal(severityOf(BUILTIN_SEVERITIES, 6379, 'udp'), 'low');
+    assert.equal(severityOf(BUILTIN_SEVERITIES, 161, 'tcp'), 'low');
     assert.equal(severityOf(BUILTIN_SEVERITIES, 2375, 'sctp'), 'low');
   });
 
-  it('holds exactly the ports of the specification, all TCP', () => {
-    const expected = Object.entries(DOCUMENTED_TABLE)
-      .flatMap(([severity, ports]) => ports.map((port) => `${port}/tcp=${severity}`))
-      .sort();
+  for (const [severity, ports] of Object.entries(DOCUMENTED_UDP_TABLE)) {
+    it(`rates the UDP reflectors ${ports.join(', ')} ${severity}`, () => {
+      assert.deepEqual(ports.map((port) => severityOf(BUILTIN_SEVERITIES, port, 'udp')), ports.map(() => severity));
+    });
+  }
+
+  it('holds exactly the documented TCP and UDP ports', () => {
+    const entries = (table: Record<string, number[]>, protocol: string) =>
+      Object.entries(table).flatMap(([severity, ports]) => ports.map((port) => `${port}/${protocol}=${severity}`));
+    const expected = [...entries(DOCUMENTED_TABLE, 'tcp'), ...entries(DOCUMENTED_UDP_TABLE, 'udp')].sort();
     const actual = [...BUILTIN_SEVERITIES].map(([key, severity]) => `${key}=${severity}`).sort();
     assert.deepEqual(actual, expected);
-    assert.equal(BUILTIN_SEVERITIES.size, 39);
+    assert.equal(BUILTIN_SEVERITIES.size, 59);
   });
 
   it('orders severities from worst to least', () => {
@@ -56,7 +69,7 @@ describe('buildSeverityTable', () => {
     assert.equal(severityOf(table, 8080, 'tcp'), 'medium');
     assert.equal(severityOf(table, 6379, 'tcp'), 'critical');
     assert.equal(severityOf(table, 27017, 'tcp'), 'high');
-    assert.equal(table.size, 40);
+    assert.equal(table.size, 60);
   });
 
   it('can lower a built-in entry to low', () => {

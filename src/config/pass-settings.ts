@@ -1,0 +1,91 @@
+/**
+ * The two passes a cycle may add to its TCP port scan: the UDP pass (`scan.udp`) and service verification
+ * (`scan.verify`). Plain settings, validated with the same messages as the rest of the config.
+ */
+import { formatDuration } from './duration.ts';
+import { parsePortSpec, renderPortSpec } from '../net/port-spec.ts';
+import type { Reader } from '../untyped/reader.ts';
+
+/** The NSE scripts verification may run: read-only, and each asks its service one harmless question. */
+export const SAFE_SCRIPTS = ['redis-info', 'mongodb-info', 'memcached-info'] as const;
+export type SafeScript = (typeof SAFE_SCRIPTS)[number];
+
+export interface UdpSettings {
+  /** `default` (the amplifier list, see scan/udp-ports.ts) or a validated nmap port list. */
+  readonly ports: string;
+  readonly intervalMs: number;
+  readonly maxRetries: number;
+  /** nmap's --defeat-icmp-ratelimit: silent ports are not waited out, which only `open|filtered` ports pay for. */
+  readonly defeatIcmpRateLimit: boolean;
+}
+
+export interface VerifySettings {
+  readonly enabled: boolean;
+  /** nmap's --version-intensity, 0 (the likeliest probes only) to 9 (every probe). */
+  readonly versionIntensity: number;
+  readonly scripts: readonly SafeScript[];
+}
+
+export const UDP_KEYS = ['ports', 'interval', 'max_retries', 'defeat_icmp_ratelimit'];
+export const VERIFY_KEYS = ['enabled', 'version_intensity', 'scripts'];
+
+export const PASS_DEFAULTS = {
+  udp: { ports: 'default', max_retries: 1, defeat_icmp_ratelimit: true },
+  verify: { enabled: false, version_intensity: 2, scripts: [] as string[] },
+} as const;
+
+type DurationReader = (value: unknown, path: string) => number | undefined;
+
+/**
+ * `scan.udp`; undefined with `ports: none`, and also when it is invalid (the problems are on the reader).
+ * The interval defaults to scan.interval, and may not be shorter: the UDP pass runs inside cycles.
+ */
+export function readUdp(
+  reader: Reader,
+  raw: unknown,
+  context: { readonly scanIntervalMs: number | undefined; readonly readDuration: DurationReader },
+): { settings: UdpSettings | undefined; valid: boolean } {
+  const udp = reader.mapping(raw, 'scan.udp', UDP_KEYS);
+  if (!udp) return { settings: undefined, valid: false };
+  const d = PASS_DEFAULTS.udp;
+  const ports = readUdpPorts(reader, udp['ports'] ?? d.ports);
+  const intervalMs = udp['interval'] === undefined ? context.scanIntervalMs : context.readDuration(udp['interval'], 'scan.udp.interval');
+  const maxRetries = reader.integer(udp['max_retries'] ?? d.max_retries, 'scan.udp.max_retries', 0, 50);
+  const defeatIcmpRateLimit = reader.boolean(udp['defeat_icmp_ratelimit'] ?? d.defeat_icmp_ratelimit, 'scan.udp.defeat_icmp_ratelimit');
+  if (udp['interval'] !== undefined && intervalMs !== undefined && context.scanIntervalMs !== undefined && intervalMs < context.scanIntervalMs) {
+    reader.report(
+      'scan.udp.interval',
+      `${formatDuration(intervalMs)} is shorter than scan.interval (${formatDuration(context.scanIntervalMs)}); the UDP pass runs at most once a cycle`,
+    );
+    return { settings: undefined, valid: false };
+  }
+  if (ports === undefined || intervalMs === undefined || maxRetries === undefined || defeatIcmpRateLimit === undefined) {
+    return { settings: undefined, valid: false };
+  }
+  if (ports === 'none') return { settings: undefined, valid: true };
+  return { settings: { ports, intervalMs, maxRetries, defeatIcmpRateLimit }, valid: true };
+}
+
+function readUdpPorts(reader: Reader, raw: unknown): string | undefined {
+  const text = typeof raw === 'number' ? String(raw) : reader.string(raw, 'scan.udp.ports');
+  if (text === undefined) return undefined;
+  if (text === 'default' || text === 'none') return text;
+  const parsed = parsePortSpec(text);
+  if (!parsed.ok) return reader.report('scan.udp.ports', `${JSON.stringify(text)} ${parsed.reason} (or use default or none)`);
+  return renderPortSpec(parsed.ports);
+}
+
+export function readVerify(reader: Reader, raw: unknown): VerifySettings | undefined {
+  const verify = reader.mapping(raw, 'scan.verify', VERIFY_KEYS);
+  if (!verify) return undefined;
+  const d = PASS_DEFAULTS.verify;
+  const enabled = reader.boolean(verify['enabled'] ?? d.enabled, 'scan.verify.enabled');
+  const versionIntensity = reader.integer(verify['version_intensity'] ?? d.version_intensity, 'scan.verify.version_intensity', 0, 9);
+  const list = reader.list(verify['scripts'] ?? d.scripts, 'scan.verify.scripts', ' of script names');
+  const scripts = list?.map((item, index) => reader.oneOf(item, `scan.verify.scripts[${index}]`, SAFE_SCRIPTS));
+  if (enabled === undefined || versionIntensity === undefined || !scripts || scripts.some((script) => script === undefined)) return undefined;
+  if (scripts.length > 0 && !enabled) {
+    return reader.report('scan.verify.scripts', 'run only with verification; set scan.verify.enabled: true or remove them');
+  }
+  return { enabled, versionIntensity, scripts: [...new Set(scripts as SafeScript[])] };
+}

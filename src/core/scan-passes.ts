@@ -1,0 +1,229 @@
+/**
+ * The two passes a cycle may run after its TCP port scan, each one more nmap run on what the cycle found:
+ *
+ * - the UDP pass (`scan.udp`): nmap -sU over the same addresses, on its own interval; between its runs the
+ *   snapshot keeps the UDP ports the last run saw, so a cycle without it neither closes nor reopens them;
+ * - verification (`scan.verify`): nmap -sV over the open nonstandard ports only, so that severity follows
+ *   what answers rather than the port number.
+ *
+ * Either pass failing on its own (nmap exits 1, prints garbage, lacks privileges) fails that pass only: the
+ * cycle keeps its TCP results, the pass's previous results are kept, and the failure is in the pass's record
+ * (exposure_scan_pass_success). Only the cycle's deadline or shutdown stops the cycle, as for the TCP scan.
+ */
+import { ExporterError, describeError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { parseAddress } from '../net/addresses.ts';
+import type { Protocol } from '../net/port-spec.ts';
+import { AddressListTargets } from '../scan/address-list.ts';
+import type { DetectedService, ObservedHost, ObservedPort, ScanJob, ScanResult, ScanTargets, Scanner } from '../scan/types.ts';
+import type { Clock } from './clock.ts';
+import type { ExporterConfig } from './exporter-config.ts';
+
+export type PassName = 'udp' | 'verify';
+
+/** The last run of one pass: carried from snapshot to snapshot (and in the state file) until the next. */
+export interface PassRun {
+  /**
+   * When the cycle the run belonged to started: the UDP interval is counted from cycle starts, which the
+   * scheduler paces exactly, not from the run's own start, which the TCP scan's length moves.
+   */
+  readonly cycleStartedAt: Date;
+  readonly startedAt: Date;
+  readonly finishedAt: Date;
+  readonly success: boolean;
+  readonly error: { readonly code: string; readonly message: string } | null;
+  /** The addresses the UDP pass handed nmap, or the address:port pairs verification probed. */
+  readonly scanned: number;
+  readonly nmapArgs: readonly (readonly string[])[];
+}
+
+export type PassRuns = Readonly<Partial<Record<PassName, PassRun>>>;
+
+/** The cycle a pass runs in: its start, and its signal (the cycle's deadline or shutdown). */
+export interface CycleContext {
+  readonly startedAt: Date;
+  readonly signal: AbortSignal;
+}
+
+export interface PassRunnerOptions {
+  readonly scanner: Scanner;
+  readonly clock: Clock;
+  readonly log: Logger;
+}
+
+/** A pass that ran: its record, and what it found (only from a run that succeeded). */
+export interface UdpOutcome {
+  readonly run: PassRun;
+  readonly result: ScanResult | undefined;
+}
+
+export interface VerifyOutcome {
+  readonly run: PassRun;
+  /** What answered, by portRefKey; only for the groups that finished. */
+  readonly detections: ReadonlyMap<string, DetectedService>;
+}
+
+/** The ports verification probes: one address and one of its open ports. */
+export interface VerifyPair {
+  readonly ip: string;
+  readonly port: number;
+  readonly protocol: Protocol;
+}
+
+/**
+ * Due when it never ran, when its last run failed (retried at the next cycle) or once the cycle starting now
+ * starts scan.udp.interval or more after the cycle of the last run.
+ */
+export function isUdpPassDue(last: PassRun | undefined, cycleStartedAt: Date, intervalMs: number): boolean {
+  return !last || !last.success || cycleStartedAt.getTime() - last.cycleStartedAt.getTime() >= intervalMs;
+}
+
+export function portRefKey(ip: string, port: number, protocol: Protocol): string {
+  return `${ip} ${port}/${protocol}`;
+}
+
+export class PassRunner {
+  readonly #options: PassRunnerOptions;
+
+  constructor(options: PassRunnerOptions) {
+    this.#options = options;
+  }
+
+  /** nmap -sU over the cycle's addresses. */
+  async runUdp(config: ExporterConfig, targets: ScanTargets, cycle: CycleContext): Promise<UdpOutcome> {
+    const { signal } = cycle;
+    const { scan } = config.settings;
+    const udp = scan.udp;
+    if (!udp || config.plan.udpPorts === undefined) throw new Error('the UDP pass ran without scan.udp');
+    const job: ScanJob = {
+      nmapPath: scan.nmapPath,
+      targets,
+      ports: config.plan.udpPorts,
+      scanType: 'udp',
+      hostDiscovery: scan.hostDiscovery,
+      tuning: { ...scan.tuning, maxRetries: udp.maxRetries },
+      defeatIcmpRateLimit: udp.defeatIcmpRateLimit,
+    };
+    const startedAt = this.#options.clock.now();
+    try {
+      const result = await this.#options.scanner.scan(job, { signal });
+      return { run: this.#record(cycle, startedAt, targets.count(), result.nmapArgs, null), result: keepProtocol(result, 'udp') };
+    } catch (err) {
+      return { run: this.#fail('udp', cycle, startedAt, targets.count(), err), result: undefined };
+    }
+  }
+
+  /**
+   * nmap -sV on the given pairs only. nmap takes one port list for all its targets, so the pairs are grouped
+   * by protocol and by each address's exact port set, one nmap run per group: no address is probed on a port
+   * that is not open on it.
+   */
+  async runVerify(config: ExporterConfig, pairs: readonly VerifyPair[], cycle: CycleContext): Promise<VerifyOutcome> {
+    const { signal } = cycle;
+    const { scan } = config.settings;
+    const startedAt = this.#options.clock.now();
+    const detections = new Map<string, DetectedService>();
+    const nmapArgs: (readonly string[])[] = [];
+    try {
+      for (const group of groupPairs(pairs)) {
+        const job: ScanJob = {
+          nmapPath: scan.nmapPath,
+          targets: new AddressListTargets(group.addresses.map((ip) => parseAddress(ip)).filter((address) => address !== undefined)),
+          ports: group.ports,
+          scanType: group.protocol === 'udp' ? 'udp' : scan.scanType,
+          // The addresses answered the port scan a moment ago: host discovery would only cost time.
+          hostDiscovery: false,
+          tuning: scan.tuning,
+          versionDetection: { intensity: scan.verify.versionIntensity, scripts: scan.verify.scripts },
+        };
+        const result = await this.#options.scanner.scan(job, { signal });
+        nmapArgs.push(...result.nmapArgs);
+        collectDetections(result, group, detections);
+      }
+      return { run: this.#record(cycle, startedAt, pairs.length, nmapArgs, null), detections };
+    } catch (err) {
+      return { run: this.#fail('verify', cycle, startedAt, pairs.length, err, nmapArgs), detections };
+    }
+  }
+
+  #record(cycle: CycleContext, startedAt: Date, scanned: number, nmapArgs: readonly (readonly string[])[], error: PassRun['error']): PassRun {
+    const finishedAt = this.#options.clock.now();
+    return { cycleStartedAt: cycle.startedAt, startedAt, finishedAt, success: error === null, error, scanned, nmapArgs };
+  }
+
+  /** A stopped cycle stops here too; any other failure is this pass's alone. */
+  #fail(pass: PassName, cycle: CycleContext, startedAt: Date, scanned: number, err: unknown, nmapArgs: readonly (readonly string[])[] = []): PassRun {
+    if (cycle.signal.aborted) throw err;
+    const error = err instanceof ExporterError ? { code: err.code, message: err.message } : { code: 'INTERNAL', message: describeError(err) };
+    this.#options.log.error(`${pass === 'udp' ? 'UDP' : 'verification'} pass failed; keeping its previous results`, { pass, err });
+    return this.#record(cycle, startedAt, scanned, nmapArgs, error);
+  }
+}
+
+/** Only what the pass asked about: a wrong nmap (or a fake one) must not slip TCP ports in as UDP results. */
+function keepProtocol(result: ScanResult, protocol: Protocol): ScanResult {
+  const hosts = result.hosts
+    .map((host) => ({ ip: host.ip, openPorts: host.openPorts.filter((port) => port.protocol === protocol) }))
+    .filter((host) => host.openPorts.length > 0);
+  return { ...result, hosts };
+}
+
+interface PairGroup {
+  readonly protocol: Protocol;
+  /** The nmap port list every address of the group has open, ascending. */
+  readonly ports: string;
+  readonly addresses: readonly string[];
+}
+
+export function groupPairs(pairs: readonly VerifyPair[]): PairGroup[] {
+  const portsByAddress = new Map<string, { protocol: Protocol; ip: string; ports: Set<number> }>();
+  for (const pair of pairs) {
+    const key = `${pair.protocol} ${pair.ip}`;
+    const entry = portsByAddress.get(key) ?? { protocol: pair.protocol, ip: pair.ip, ports: new Set<number>() };
+    entry.ports.add(pair.port);
+    portsByAddress.set(key, entry);
+  }
+  const groups = new Map<string, { protocol: Protocol; ports: string; addresses: string[] }>();
+  for (const entry of portsByAddress.values()) {
+    const ports = [...entry.ports].sort((a, b) => a - b).join(',');
+    const key = `${entry.protocol} ${ports}`;
+    const group = groups.get(key) ?? { protocol: entry.protocol, ports, addresses: [] };
+    group.addresses.push(entry.ip);
+    groups.set(key, group);
+  }
+  return [...groups.values()].sort((a, b) => a.protocol.localeCompare(b.protocol) || a.ports.localeCompare(b.ports));
+}
+
+/** The group's own pairs only: whatever else nmap printed was not asked for. */
+function collectDetections(result: ScanResult, group: PairGroup, into: Map<string, DetectedService>): void {
+  const wanted = new Set(group.ports.split(',').map(Number));
+  const addresses = new Set(group.addresses);
+  for (const host of result.hosts) {
+    if (!addresses.has(host.ip)) continue;
+    for (const port of host.openPorts) {
+      if (port.protocol !== group.protocol || !wanted.has(port.port) || !port.detected) continue;
+      into.set(portRefKey(host.ip, port.port, port.protocol), port.detected);
+    }
+  }
+}
+
+/**
+ * One host per address, its ports from every list: the TCP scan's, the UDP pass's and what earlier passes
+ * left. The first list wins where two name the same port.
+ */
+export function mergeHosts(...lists: readonly (readonly ObservedHost[])[]): ObservedHost[] {
+  const merged = new Map<string, ObservedPort[]>();
+  for (const host of lists.flat()) {
+    const ports = merged.get(host.ip) ?? [];
+    for (const port of host.openPorts) {
+      if (!ports.some((known) => known.port === port.port && known.protocol === port.protocol)) ports.push(port);
+    }
+    merged.set(host.ip, ports);
+  }
+  return [...merged].map(([ip, openPorts]) => ({ ip, openPorts }));
+}
+
+/** A verified port: what answered names the service; the guess by number is kept when nothing matched. */
+export function withDetection(port: ObservedPort, detected: DetectedService): ObservedPort {
+  return { port: port.port, protocol: port.protocol, service: detected.name || port.service, detected };
+}
