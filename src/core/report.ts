@@ -9,6 +9,7 @@ import { stringifyInPieces } from './json-pieces.ts';
 import { SEVERITIES } from './severity.ts';
 import type { Severity } from './severity.ts';
 import type { AddressOwner } from './inventory.ts';
+import type { PassRun, PassRuns } from './scan-passes.ts';
 import { summarizeHosts } from './snapshot.ts';
 import type { LatentExposure, Snapshot, SnapshotHost } from './snapshot.ts';
 
@@ -151,6 +152,26 @@ function renderScan(state: ExporterState, snapshot: Snapshot | undefined): objec
     targets: snapshot?.scan.targets ?? state.config.plan.targets.count(),
     hosts_up: snapshot?.scan.hostsUp ?? 0,
     nmap: { version: snapshot?.scan.nmapVersion ?? '', args: snapshot?.scan.nmapArgs.flat() ?? [] },
+    // The passes besides the TCP scan, once each has run: the last run, which may be older than this cycle.
+    ...renderPasses(snapshot?.passes),
+  };
+}
+
+function renderPasses(passes: PassRuns | undefined): object {
+  const rendered: Record<string, object> = {};
+  if (passes?.udp) rendered['udp'] = { ...renderPassRun(passes.udp), addresses_scanned: passes.udp.scanned };
+  if (passes?.verify) rendered['verify'] = { ...renderPassRun(passes.verify), ports_verified: passes.verify.scanned };
+  return rendered;
+}
+
+function renderPassRun(run: PassRun): object {
+  return {
+    started_at: run.startedAt.toISOString(),
+    finished_at: run.finishedAt.toISOString(),
+    duration_seconds: (run.finishedAt.getTime() - run.startedAt.getTime()) / 1000,
+    success: run.success,
+    error: run.error,
+    nmap_args: run.nmapArgs,
   };
 }
 
@@ -174,6 +195,10 @@ function renderHost(host: SnapshotHost): object {
         remote: rule.remote,
       })),
       port_security: port.portSecurity,
+      // Only on verified ports: what answered, and whether a safe script got in without credentials.
+      ...(port.detected
+        ? { product: port.detected.product, version: port.detected.version, unauthenticated: port.detected.unauthenticated }
+        : {}),
     })),
   };
 }

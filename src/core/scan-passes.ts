@@ -32,6 +32,8 @@ export interface PassRun {
   readonly finishedAt: Date;
   readonly success: boolean;
   readonly error: { readonly code: string; readonly message: string } | null;
+  /** When a run of this pass last succeeded: this one's end, or an earlier run's; null if none has. */
+  readonly lastSuccessAt: Date | null;
   /** The addresses the UDP pass handed nmap, or the address:port pairs verification probed. */
   readonly scanned: number;
   readonly nmapArgs: readonly (readonly string[])[];
@@ -43,6 +45,12 @@ export type PassRuns = Readonly<Partial<Record<PassName, PassRun>>>;
 export interface CycleContext {
   readonly startedAt: Date;
   readonly signal: AbortSignal;
+}
+
+/** Where a run happens: its cycle, and the pass's previous run (from the previous snapshot). */
+interface RunContext {
+  readonly cycle: CycleContext;
+  readonly last: PassRun | undefined;
 }
 
 export interface PassRunnerOptions {
@@ -90,8 +98,9 @@ export class PassRunner {
   }
 
   /** nmap -sU over the cycle's addresses. */
-  async runUdp(config: ExporterConfig, targets: ScanTargets, cycle: CycleContext): Promise<UdpOutcome> {
+  async runUdp(config: ExporterConfig, targets: ScanTargets, cycle: CycleContext, last: PassRun | undefined): Promise<UdpOutcome> {
     const { signal } = cycle;
+    const context = { cycle, last };
     const { scan } = config.settings;
     const udp = scan.udp;
     if (!udp || config.plan.udpPorts === undefined) throw new Error('the UDP pass ran without scan.udp');
@@ -107,9 +116,9 @@ export class PassRunner {
     const startedAt = this.#options.clock.now();
     try {
       const result = await this.#options.scanner.scan(job, { signal });
-      return { run: this.#record(cycle, startedAt, targets.count(), result.nmapArgs, null), result: keepProtocol(result, 'udp') };
+      return { run: this.#record(context, startedAt, targets.count(), result.nmapArgs, null), result: keepProtocol(result, 'udp') };
     } catch (err) {
-      return { run: this.#fail('udp', cycle, startedAt, targets.count(), err), result: undefined };
+      return { run: this.#fail('udp', context, startedAt, targets.count(), err), result: undefined };
     }
   }
 
@@ -118,8 +127,9 @@ export class PassRunner {
    * by protocol and by each address's exact port set, one nmap run per group: no address is probed on a port
    * that is not open on it.
    */
-  async runVerify(config: ExporterConfig, pairs: readonly VerifyPair[], cycle: CycleContext): Promise<VerifyOutcome> {
+  async runVerify(config: ExporterConfig, pairs: readonly VerifyPair[], cycle: CycleContext, last: PassRun | undefined): Promise<VerifyOutcome> {
     const { signal } = cycle;
+    const context = { cycle, last };
     const { scan } = config.settings;
     const startedAt = this.#options.clock.now();
     const detections = new Map<string, DetectedService>();
@@ -140,23 +150,25 @@ export class PassRunner {
         nmapArgs.push(...result.nmapArgs);
         collectDetections(result, group, detections);
       }
-      return { run: this.#record(cycle, startedAt, pairs.length, nmapArgs, null), detections };
+      return { run: this.#record(context, startedAt, pairs.length, nmapArgs, null), detections };
     } catch (err) {
-      return { run: this.#fail('verify', cycle, startedAt, pairs.length, err, nmapArgs), detections };
+      return { run: this.#fail('verify', context, startedAt, pairs.length, err, nmapArgs), detections };
     }
   }
 
-  #record(cycle: CycleContext, startedAt: Date, scanned: number, nmapArgs: readonly (readonly string[])[], error: PassRun['error']): PassRun {
+  #record(context: RunContext, startedAt: Date, scanned: number, nmapArgs: readonly (readonly string[])[], error: PassRun['error']): PassRun {
     const finishedAt = this.#options.clock.now();
-    return { cycleStartedAt: cycle.startedAt, startedAt, finishedAt, success: error === null, error, scanned, nmapArgs };
+    const success = error === null;
+    const lastSuccessAt = success ? finishedAt : (context.last?.lastSuccessAt ?? null);
+    return { cycleStartedAt: context.cycle.startedAt, startedAt, finishedAt, success, error, lastSuccessAt, scanned, nmapArgs };
   }
 
   /** A stopped cycle stops here too; any other failure is this pass's alone. */
-  #fail(pass: PassName, cycle: CycleContext, startedAt: Date, scanned: number, err: unknown, nmapArgs: readonly (readonly string[])[] = []): PassRun {
-    if (cycle.signal.aborted) throw err;
+  #fail(pass: PassName, context: RunContext, startedAt: Date, scanned: number, err: unknown, nmapArgs: readonly (readonly string[])[] = []): PassRun {
+    if (context.cycle.signal.aborted) throw err;
     const error = err instanceof ExporterError ? { code: err.code, message: err.message } : { code: 'INTERNAL', message: describeError(err) };
     this.#options.log.error(`${pass === 'udp' ? 'UDP' : 'verification'} pass failed; keeping its previous results`, { pass, err });
-    return this.#record(cycle, startedAt, scanned, nmapArgs, error);
+    return this.#record(context, startedAt, scanned, nmapArgs, error);
   }
 }
 

@@ -208,7 +208,7 @@ export class CycleScheduler {
     if (!udp) return { run: undefined, hosts: [] };
     const last = previous?.passes?.udp;
     if (!isUdpPassDue(last, cycle.startedAt, udp.intervalMs)) return { run: last, hosts: previousUdpHosts(previous) };
-    const outcome = await this.#passes.runUdp(config, targets, cycle);
+    const outcome = await this.#passes.runUdp(config, targets, cycle, last);
     if (!outcome.result) return { run: outcome.run, hosts: previousUdpHosts(previous) };
     const kept = previousUdpHosts(previous, new Set(outcome.result.timedOutHosts));
     return { run: outcome.run, hosts: mergeHosts(outcome.result.hosts, kept) };
@@ -217,7 +217,7 @@ export class CycleScheduler {
   /** Verification of the snapshot's open nonstandard ports; pairs a failed run did not reach keep what they had. */
   async #runVerifyPass(config: ExporterConfig, snapshot: Snapshot, previous: Snapshot | undefined, cycle: CycleContext): Promise<Snapshot> {
     const pairs = listVerifyPairs(snapshot);
-    const outcome = await this.#passes.runVerify(config, pairs, cycle);
+    const outcome = await this.#passes.runVerify(config, pairs, cycle, previous?.passes?.verify);
     const detections = outcome.run.success
       ? outcome.detections
       : new Map([...previousDetections(previous, pairs), ...outcome.detections]);

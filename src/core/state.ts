@@ -150,6 +150,7 @@ function readPassRun(raw: Record<string, unknown>, path: string): PassRun {
     finishedAt: reader.date(raw['finishedAt'], `${path}.finishedAt`),
     success: reader.boolean(raw['success'], `${path}.success`),
     error: error && { code: reader.string(error['code'], `${path}.error.code`), message: reader.string(error['message'], `${path}.error.message`) },
+    lastSuccessAt: raw['lastSuccessAt'] === null ? null : reader.date(raw['lastSuccessAt'], `${path}.lastSuccessAt`),
     scanned: reader.count(raw['scanned'], `${path}.scanned`),
     nmapArgs: reader.list(raw['nmapArgs'], `${path}.nmapArgs`).map((args, i) =>
       reader.list(args, `${path}.nmapArgs[${i}]`).map((arg, j) => reader.string(arg, `${path}.nmapArgs[${i}][${j}]`)),

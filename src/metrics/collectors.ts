@@ -18,6 +18,7 @@ import { listInfoFamilies } from './info-metrics.ts';
 import type { BuildInfo } from './info-metrics.ts';
 import { registerInventoryFileMetrics } from './inventory-file-metrics.ts';
 import { SWEEP_FAMILIES } from './sweep-metrics.ts';
+import { PASS_FAMILIES } from './pass-metrics.ts';
 import { SnapshotExposition } from './snapshot-exposition.ts';
 import type { SnapshotFamily } from './snapshot-exposition.ts';
 
@@ -74,11 +75,11 @@ export function createMetricsEndpoint(options: {
 /**
  * The families of the cached part, which comes first in the exposition; their order here is exposition order,
  * which the golden file pins. The sweep gauges, like the inventory they describe, are there only when the
- * exporter started with one.
+ * exporter started with one; the pass gauges have series only once a pass has run.
  */
 export function listSnapshotFamilies(options: { build: BuildInfo; config: ExporterConfig }): SnapshotFamily[] {
   const sweeps = hasInventory(options.config.settings) ? SWEEP_FAMILIES : [];
-  return [...EXPOSURE_FAMILIES, ...CYCLE_RESULT_FAMILIES, ...sweeps, ...listInfoFamilies(options.build)];
+  return [...EXPOSURE_FAMILIES, ...CYCLE_RESULT_FAMILIES, ...sweeps, ...PASS_FAMILIES, ...listInfoFamilies(options.build)];
 }
 
 /**

@@ -145,6 +145,18 @@ const LATENT_PORT: GaugeFamily<LatentLabel, SnapshotInput> = {
   },
 };
 
+/** A data store that a safe script got to answer without credentials: anyone can read it. */
+const PORT_UNAUTHENTICATED: GaugeFamily<'ip' | 'port' | 'protocol' | 'service', SnapshotInput> = {
+  name: 'exposure_port_unauthenticated',
+  help: `Nonstandard open port whose service answered a safe script without credentials (1). ${FROM_LAST_CYCLE}`,
+  labelNames: ['ip', 'port', 'protocol', 'service'],
+  series({ snapshot }, set) {
+    for (const { host, port } of portsOfClass(snapshot, 'nonstandard')) {
+      if (port.detected?.unauthenticated) set({ ip: host.ip, port: port.port, protocol: port.protocol, service: port.service }, 1);
+    }
+  },
+};
+
 /** In exposition order, which the golden file pins. */
 export const EXPOSURE_FAMILIES: readonly SnapshotFamily[] = [
   PORT_OPEN,
@@ -156,6 +168,7 @@ export const EXPOSURE_FAMILIES: readonly SnapshotFamily[] = [
   EXCEPTION_EXPIRY,
   PORT_ADMITTED,
   LATENT_PORT,
+  PORT_UNAUTHENTICATED,
 ];
 
 /** The owner labels of the per-port and per-address series, in the order they are written (the golden file pins it). */

@@ -1,0 +1,58 @@
+/**
+ * The passes a cycle runs besides its TCP scan: the UDP pass and service verification, each as of its last
+ * run (the UDP pass may not run every cycle). A pass that is off, or has not run yet, has no series. They read
+ * the snapshot alone, so they are cached with the exposure families (snapshot-exposition.ts). The TCP scan
+ * itself is exposure_scan_*.
+ */
+import type { PassName, PassRun } from '../core/scan-passes.ts';
+import type { Snapshot } from '../core/snapshot.ts';
+import type { GaugeFamily } from './exposition-writer.ts';
+import type { SnapshotFamily, SnapshotInput } from './snapshot-exposition.ts';
+
+const PASS_NAMES: readonly PassName[] = ['udp', 'verify'];
+
+function* lastRuns(snapshot: Snapshot | undefined): Generator<{ pass: PassName; run: PassRun }> {
+  for (const pass of PASS_NAMES) {
+    const run = snapshot?.passes?.[pass];
+    if (run) yield { pass, run };
+  }
+}
+
+const PASS_SUCCESS: GaugeFamily<'pass', SnapshotInput> = {
+  name: 'exposure_scan_pass_success',
+  help: 'Whether the last run of each scan pass besides the TCP scan (udp, verify) succeeded (1) or failed (0).',
+  labelNames: ['pass'],
+  series({ snapshot }, set) {
+    for (const { pass, run } of lastRuns(snapshot)) set({ pass }, run.success ? 1 : 0);
+  },
+};
+
+const PASS_DURATION: GaugeFamily<'pass', SnapshotInput> = {
+  name: 'exposure_scan_pass_duration_seconds',
+  help: 'How long the last run of each scan pass besides the TCP scan (udp, verify) took.',
+  labelNames: ['pass'],
+  series({ snapshot }, set) {
+    for (const { pass, run } of lastRuns(snapshot)) set({ pass }, (run.finishedAt.getTime() - run.startedAt.getTime()) / 1000);
+  },
+};
+
+const PASS_LAST_SUCCESS: GaugeFamily<'pass', SnapshotInput> = {
+  name: 'exposure_scan_pass_last_success_timestamp_seconds',
+  help: 'When a run of each scan pass besides the TCP scan (udp, verify) last succeeded, in seconds since the epoch.',
+  labelNames: ['pass'],
+  series({ snapshot }, set) {
+    for (const { pass, run } of lastRuns(snapshot)) if (run.lastSuccessAt) set({ pass }, run.lastSuccessAt.getTime() / 1000);
+  },
+};
+
+const PASS_SCANNED: GaugeFamily<'pass', SnapshotInput> = {
+  name: 'exposure_scan_pass_targets',
+  help: 'What the last run of each scan pass besides the TCP scan handed nmap: addresses (udp) or address:port pairs (verify).',
+  labelNames: ['pass'],
+  series({ snapshot }, set) {
+    for (const { pass, run } of lastRuns(snapshot)) set({ pass }, run.scanned);
+  },
+};
+
+/** In exposition order, which the golden file pins. */
+export const PASS_FAMILIES: readonly SnapshotFamily[] = [PASS_SUCCESS, PASS_DURATION, PASS_LAST_SUCCESS, PASS_SCANNED];
