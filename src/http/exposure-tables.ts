@@ -18,6 +18,8 @@ interface ExposureRow {
   readonly port: number | 'all';
   readonly protocol: Protocol;
   readonly service: string;
+  /** For a verified port: what answered (product and version), and whether it asked for no credentials. */
+  readonly serviceDetail: readonly string[];
   readonly severity: Severity | null;
   readonly firstSeen: string;
   /** Plain text, one entry per line of the cell. */
@@ -32,6 +34,7 @@ interface TenantGroup<T> {
 
 const COLUMNS = ['VM', 'Owner', 'Address', 'Port', 'Service', 'Severity', 'First seen', 'Rule to change'];
 const NOT_LISTENING = 'not listening yet';
+const NO_CREDENTIALS = 'answers without credentials';
 
 /** The nonstandard ports of `hosts`, a section per tenant, tenants in name order and the unknown one last. */
 export function renderTenantSections(hosts: readonly SnapshotHost[]): string {
@@ -91,10 +94,17 @@ function openPortRow(host: SnapshotHost, port: SnapshotPort): ExposureRow {
     port: port.port,
     protocol: port.protocol,
     service: port.service,
+    serviceDetail: describeDetection(port),
     severity: port.severity,
     firstSeen: formatTime(port.firstSeen),
     ruleToChange: describeRuleToChange(port),
   };
+}
+
+function describeDetection(port: SnapshotPort): string[] {
+  if (!port.detected) return [];
+  const product = [port.detected.product, port.detected.version].filter((part) => part !== '').join(' ');
+  return [...(product === '' ? [] : [product]), ...(port.detected.unauthenticated ? [NO_CREDENTIALS] : [])];
 }
 
 function latentRow(latent: LatentExposure): ExposureRow {
@@ -104,6 +114,7 @@ function latentRow(latent: LatentExposure): ExposureRow {
     port: latent.port,
     protocol: latent.protocol,
     service: NOT_LISTENING,
+    serviceDetail: [],
     severity: latent.severity,
     firstSeen: NOT_LISTENING,
     ruleToChange: describeLatentRule(latent),
@@ -167,7 +178,7 @@ function renderRow(row: ExposureRow, leadingCells: string): string {
     renderOwner(row.owner),
     `<code>${escapeHtml(row.ip)}</code>`,
     `${escapeHtml(String(row.port))}/${escapeHtml(row.protocol)}`,
-    escapeHtml(row.service),
+    [escapeHtml(row.service), ...row.serviceDetail.map((line) => `<span class="muted">${escapeHtml(line)}</span>`)].join('<br>'),
     severity === '' ? '' : `<span class="severity ${escapeHtml(severity)}">${escapeHtml(severity)}</span>`,
     escapeHtml(row.firstSeen),
     row.ruleToChange.map(escapeHtml).join('<br>'),

@@ -37,6 +37,9 @@ function configYaml(lab: Lab, options: { nmapPath?: string; interval?: string; t
     path: ${JSON.stringify(options.nmapPath ?? lab.nmapPath)}
     max_rtt_timeout: 200ms
     max_retries: 1
+  # TCP only: these cycles run every 5s within 4s, which a UDP pass over the silent addresses would not leave
+  # room for. The UDP pass has its lab of real daemons (service-daemons.test.ts).
+  udp: {ports: none}
 exceptions:
   - name: backup-rsync
     match: {ip: "198.51.100.12", ports: ["873/tcp"]}

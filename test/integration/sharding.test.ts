@@ -31,12 +31,14 @@ describe('sharding over replicas', () => {
 
   before(async () => {
     lab = await startLab({ hosts: HOSTS, silentRange: '198.51.100.0/24' });
-    // Records the targets nmap reads on stdin (one file per run), then runs the real nmap in the lab on them.
+    // Records the targets nmap reads on stdin (one file per run, named after the scan: tcp or udp), then runs
+    // the real nmap in the lab on them.
     recordingNmap = join(lab.dir, 'recording-nmap');
     await writeFile(
       recordingNmap,
       `#!/bin/sh\nfor a in "$@"; do [ "$a" = --version ] && exec ${lab.nmapPath} "$@"; done\n` +
-        `f=${lab.dir}/targets.$$\ncat > "$f"\nexec ${lab.nmapPath} "$@" < "$f"\n`,
+        `kind=tcp; for a in "$@"; do [ "$a" = -sU ] && kind=udp; done\n` +
+        `f=${lab.dir}/targets.$kind.$$\ncat > "$f"\nexec ${lab.nmapPath} "$@" < "$f"\n`,
     );
     await chmod(recordingNmap, 0o755);
   });
@@ -61,19 +63,23 @@ describe('sharding over replicas', () => {
       reports.push({ targets: report.scan.targets, hosts: report.hosts.map((host) => host.ip) });
     }
 
-    const recordings = await Promise.all(
-      (await readdir(lab.dir))
-        .filter((name) => name.startsWith('targets.'))
-        .map(async (name) => (await readFile(join(lab.dir, name), 'utf8')).split('\n').filter(Boolean)),
-    );
-    // Each replica also starts nmap once at start to read its capabilities; it is given no targets and
-    // killed at once, so it leaves an empty recording or none.
-    const scans = recordings.filter((targets) => targets.length > 0);
-    assert.equal(scans.length, REPLICAS, 'one scanning nmap run per replica');
-    const scanned = scans.flatMap(expand);
-    const all = expand([TARGETS]);
-    assert.equal(scanned.length, all.length, 'no address scanned twice');
-    assert.deepEqual([...new Set(scanned)].sort(), [...all].sort(), 'every address scanned');
+    const recordingsOf = async (kind: string) =>
+      Promise.all(
+        (await readdir(lab.dir))
+          .filter((name) => name.startsWith(`targets.${kind}.`))
+          .map(async (name) => (await readFile(join(lab.dir, name), 'utf8')).split('\n').filter(Boolean)),
+      );
+    // The TCP scan and the UDP pass each cover the targets once, the replicas' shares adding up.
+    for (const kind of ['tcp', 'udp']) {
+      // Each replica also starts nmap once at start to read its capabilities; it is given no targets and
+      // killed at once, so it leaves an empty recording or none.
+      const scans = (await recordingsOf(kind)).filter((targets) => targets.length > 0);
+      assert.equal(scans.length, REPLICAS, `one scanning ${kind} nmap run per replica`);
+      const scanned = scans.flatMap(expand);
+      const all = expand([TARGETS]);
+      assert.equal(scanned.length, all.length, `no address scanned twice by ${kind}`);
+      assert.deepEqual([...new Set(scanned)].sort(), [...all].sort(), `every address scanned by ${kind}`);
+    }
 
     assert.equal(reports.reduce((sum, report) => sum + report.targets, 0), 32);
     assert.ok(reports.every((report) => report.targets > 0 && report.targets < 32), 'each replica has a real share');

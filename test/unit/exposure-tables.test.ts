@@ -83,6 +83,18 @@ describe('renderTenantSections', () => {
     assert.deepEqual([...html.matchAll(/href="([^"]*)"/g)].map(([, href]) => href), ['mailto:alice@example.org']);
   });
 
+  it('shows what verification found answering, escaped, and a store that needs no credentials', () => {
+    const host = snapshot.hosts[0]!;
+    const ports = host.ports.map((port) =>
+      port.port === 6379
+        ? { ...port, service: 'redis', detected: { name: 'redis', product: 'Redis <b>key-value</b> store', version: '7.0.15', unauthenticated: true } }
+        : port,
+    );
+    const html = renderTenantSections([{ ...host, ports }]);
+    assert.equal(rowsOf(html)[0]?.[4], 'redis | Redis <b>key-value</b> store 7.0.15 | answers without credentials');
+    assert.ok(html.includes('Redis &#60;b&#62;key-value&#60;/b&#62; store 7.0.15'));
+  });
+
   it('keeps two tenants that share a name apart, by id', () => {
     const host = (ip: string, tenantId: string): SnapshotHost => ({
       ...snapshot.hosts[0]!,

@@ -217,3 +217,41 @@ describe('resolveScanType', () => {
     });
   }
 });
+
+describe('buildNmapArgs for the UDP and verification passes', () => {
+  const base = (overrides: Partial<NmapInvocation>): NmapInvocation => ({
+    ...invocationFrom(settingsWith(SMALL), { privilege: 'root' }),
+    ...overrides,
+  });
+
+  it('builds a UDP scan with --defeat-icmp-ratelimit and the pass own retries', () => {
+    const invocation = base({ scanType: 'udp', ports: '53,161', defeatIcmpRateLimit: true });
+    assert.deepEqual(buildNmapArgs({ ...invocation, tuning: { ...invocation.tuning, maxRetries: 1 } }), [
+      '-sU', '--defeat-icmp-ratelimit', '-n', '--open', '-p', '53,161',
+      ...tail({ maxRtt: '500ms', retries: '1', hostTimeout: '600000ms' }),
+    ]);
+  });
+
+  it('adds --privileged to a UDP scan that relies on CAP_NET_RAW, and leaves the rate limit to nmap when told', () => {
+    assert.deepEqual(buildNmapArgs(base({ scanType: 'udp', privilege: 'net_raw', ports: '161', defeatIcmpRateLimit: false })).slice(0, 6), [
+      '-sU', '--privileged', '-n', '--open', '-p', '161',
+    ]);
+  });
+
+  it('adds -sV with its intensity and the safe scripts for verification, with -Pn', () => {
+    const invocation = base({ ports: '7777', hostDiscovery: false, versionDetection: { intensity: 2, scripts: ['redis-info', 'memcached-info'] } });
+    assert.deepEqual(buildNmapArgs(invocation).slice(0, 10), [
+      '-sS', '-sV', '--version-intensity', '2', '--script', 'redis-info,memcached-info', '-Pn', '-n', '--open', '-p',
+    ]);
+  });
+
+  it('runs no script when verification names none', () => {
+    const args = buildNmapArgs(base({ ports: '7777', versionDetection: { intensity: 0, scripts: [] } }));
+    assert.deepEqual(args.slice(0, 4), ['-sS', '-sV', '--version-intensity', '0']);
+    assert.equal(args.includes('--script'), false);
+  });
+
+  it('never adds --defeat-icmp-ratelimit to a TCP scan', () => {
+    assert.equal(buildNmapArgs(base({ defeatIcmpRateLimit: true })).includes('--defeat-icmp-ratelimit'), false);
+  });
+});
