@@ -26,10 +26,13 @@ const JOB_SELECTOR = 'job="exposure-exporter"';
 const RUNBOOK_BASE = 'https://github.com/OWNER/exposure-exporter/blob/main/README.md#';
 const ALERT_NAMES = [
   'ExposureCriticalPortOpen',
+  'ExposureUnauthenticatedService',
   'ExposureNonstandardPortOpen',
+  'ExposureUdpAmplifier',
   'ExposureNewPortOpened',
   'ExposureLatentPort',
   'ExposureScanFailing',
+  'ExposureScanPassFailing',
   'ExposureScanStale',
   'ExposureExporterDown',
   'ExposureOpenStackDown',
@@ -50,10 +53,10 @@ async function readTestFile(name: string): Promise<PromtoolTestFile> {
 }
 
 describe('alert rules, with promtool', () => {
-  it('promtool check rules accepts the shipped rules: nine alerts', async () => {
+  it('promtool check rules accepts the shipped rules: twelve alerts', async () => {
     const { code, stdout, stderr } = await runTool('promtool', ['check', 'rules', RULES_FILE]);
     assert.equal(code, 0, stdout + stderr);
-    assert.match(stdout, /SUCCESS: 9 rules found/);
+    assert.match(stdout, /SUCCESS: 12 rules found/);
   });
 
   it('ships exactly the alerts of the issue, each with for:, a severity, summary, description and a runbook in the README', async () => {
@@ -72,8 +75,8 @@ describe('alert rules, with promtool', () => {
     }
     assert.deepEqual(
       rules.filter((rule) => rule.labels?.['severity'] === 'critical').map((rule) => rule.alert),
-      ['ExposureCriticalPortOpen'],
-      'only critical exposures page',
+      ['ExposureCriticalPortOpen', 'ExposureUnauthenticatedService'],
+      'only critical exposures and data stores readable without credentials page',
     );
   });
 
@@ -149,7 +152,7 @@ describe('Alertmanager config, with amtool', () => {
     const { code, stdout, stderr } = await runTool('amtool', ['check-config', ALERTMANAGER_FILE], { cwd: tmpdir() });
     assert.equal(code, 0, stdout + stderr);
     assert.match(stdout, /SUCCESS/);
-    for (const found of ['- route', '- 1 inhibit rules', '- 4 receivers', '- 1 templates']) assert.ok(stdout.includes(found), found);
+    for (const found of ['- route', '- 2 inhibit rules', '- 4 receivers', '- 1 templates']) assert.ok(stdout.includes(found), found);
   });
 
   it('amtool check-config fails on a broken template, so the check does read them', async () => {
@@ -178,6 +181,11 @@ describe('Alertmanager config, with amtool', () => {
     { labels: ['alertname=ExposureCriticalPortOpen', 'severity=critical', 'tenant=gamma', 'user_email=carol@example.org'], receivers: 'exposure-owner-email,exposure-pager,exposure-email', why: 'a critical port reaches its owner and still pages' },
     { labels: ['alertname=ExposureNonstandardPortOpen', 'severity=warning', 'tenant=alpha', 'user_email=a@example.org,b@example.org'], receivers: 'exposure-email', why: 'an email that is not one plain address is left to the security team' },
     { labels: ['alertname=ExposureScanStale', 'severity=warning', 'instance=e:9869', 'user_email=alice@example.org'], receivers: 'exposure-ops-email', why: 'only port alerts go to owners' },
+    { labels: ['alertname=ExposureUnauthenticatedService', 'severity=critical', 'port_severity=high', 'tenant=alpha'], receivers: 'exposure-pager,exposure-email', why: 'a data store readable without credentials pages, whatever its rating, and is in the digest' },
+    { labels: ['alertname=ExposureUnauthenticatedService', 'severity=critical', 'tenant=alpha', 'user_email=alice@example.org'], receivers: 'exposure-owner-email,exposure-pager,exposure-email', why: 'a data store readable without credentials reaches its owner and still pages' },
+    { labels: ['alertname=ExposureUdpAmplifier', 'severity=warning', 'port_severity=high', 'tenant=delta'], receivers: 'exposure-email', why: 'a UDP amplifier is mailed in the digest, never paged' },
+    { labels: ['alertname=ExposureUdpAmplifier', 'severity=warning', 'tenant=delta', 'user_email=dave@example.org'], receivers: 'exposure-owner-email,exposure-email', why: 'a UDP amplifier is mailed to its owner too' },
+    { labels: ['alertname=ExposureScanPassFailing', 'severity=warning', 'instance=e:9869', 'pass=udp'], receivers: 'exposure-ops-email', why: 'a failing scan pass goes to ops' },
   ];
   for (const { labels, receivers, why } of routing) {
     it(`routes: ${why} (${receivers})`, async () => {
@@ -191,16 +199,22 @@ describe('Alertmanager config, with amtool', () => {
 });
 
 /** Labels and annotations as the shipped port rules produce them (see alerts/tests/). */
-function portAlert(alertname: string, severity: string, port: { ip: string; port: string; service: string; portSeverity: string; vm: string; user: string; tenant: string }): PostableAlert {
+function portAlert(
+  alertname: string,
+  severity: string,
+  port: { ip: string; port: string; protocol?: string; service: string; portSeverity: string; vm: string; user: string; tenant: string; userEmail?: string },
+): PostableAlert {
+  const protocol = port.protocol ?? 'tcp';
   return {
     labels: {
       alertname, severity, job: 'exposure-exporter', instance: 'exporter.example.net:9869',
-      ip: port.ip, port: port.port, protocol: 'tcp', service: port.service, port_severity: port.portSeverity,
+      ip: port.ip, port: port.port, protocol, service: port.service, port_severity: port.portSeverity,
       vm_id: `id-${port.vm}`, vm_name: port.vm, user: port.user, tenant: port.tenant,
+      ...(port.userEmail === undefined ? {} : { user_email: port.userEmail }),
     },
     annotations: {
-      summary: `Port ${port.port}/tcp open on ${port.ip}`,
-      description: `${port.ip}:${port.port}/tcp is open.`,
+      summary: `Port ${port.port}/${protocol} open on ${port.ip}`,
+      description: `${port.ip}:${port.port}/${protocol} is open.`,
       first_seen: '2026-11-26 14:00:00.5 +0000 UTC',
       report_url: `http://exporter.example.net:9869/report?tenant=${port.tenant}`,
       runbook_url: `${RUNBOOK_BASE}${alertname.toLowerCase()}`,
@@ -208,9 +222,9 @@ function portAlert(alertname: string, severity: string, port: { ip: string; port
   };
 }
 
-function healthAlert(alertname: string, instance: string): PostableAlert {
+function healthAlert(alertname: string, instance: string, labels: Readonly<Record<string, string>> = {}): PostableAlert {
   return {
-    labels: { alertname, severity: 'warning', job: 'exposure-exporter', instance },
+    labels: { alertname, severity: 'warning', job: 'exposure-exporter', instance, ...labels },
     annotations: { summary: `${alertname} on ${instance}`, description: 'test', runbook_url: `${RUNBOOK_BASE}${alertname.toLowerCase()}` },
   };
 }
@@ -257,6 +271,24 @@ describe('Alertmanager with the shipped config', () => {
     assert.deepEqual(staleB?.receivers.map((r) => r.name), ['exposure-ops-email']);
   });
 
+  it('a failing scan inhibits the failing-pass alert of the same exporter, not of another', async () => {
+    assert.ok(alertmanager);
+    await alertmanager.postAlerts([
+      healthAlert('ExposureScanFailing', 'd.example.net:9869'),
+      healthAlert('ExposureScanPassFailing', 'd.example.net:9869', { pass: 'udp' }),
+      healthAlert('ExposureScanPassFailing', 'e.example.net:9869', { pass: 'verify' }),
+    ]);
+    const alerts = await alertmanager.waitForAlerts(
+      (current) => findAlert(current, { alertname: 'ExposureScanPassFailing', instance: 'd.example.net:9869' })?.status.state === 'suppressed',
+      'the failing-pass alert of d to be inhibited',
+    );
+    const passD = findAlert(alerts, { alertname: 'ExposureScanPassFailing', instance: 'd.example.net:9869' });
+    const passE = findAlert(alerts, { alertname: 'ExposureScanPassFailing', instance: 'e.example.net:9869' });
+    assert.equal(passD?.status.inhibitedBy.length, 1);
+    assert.deepEqual([passE?.status.state, passE?.status.inhibitedBy], ['active', []]);
+    assert.deepEqual(passE?.receivers.map((r) => r.name), ['exposure-ops-email']);
+  });
+
   it('mails health alerts to ops with the alert and exporter in the subject', async () => {
     assert.ok(smtp && alertmanager);
     await alertmanager.postAlerts([healthAlert('ExposureOpenStackDown', 'c.example.net:9869')]);
@@ -300,5 +332,39 @@ describe('Alertmanager with the shipped config', () => {
     assert.equal(mail.subject, '[exposure] tenant beta: 1 new open port');
     assert.match(mail.text, /^These ports were found open for the first time in the last 24 hours\.$/m);
     assert.match(mail.text, /^198\.51\.100\.21 +8443\/tcp +https-alt +low +beta-app-1 +bob +beta +2026-11-26/m);
+  });
+
+  it('marks a data store readable without credentials and a UDP amplifier in the digest, and pages only the first', async () => {
+    assert.ok(smtp && webhook && alertmanager);
+    const mongodb = { ip: '198.51.100.31', port: '27017', service: 'mongodb', portSeverity: 'high', vm: 'delta-db-1', user: 'dave', tenant: 'delta' };
+    const snmp = { ip: '198.51.100.32', port: '161', protocol: 'udp', service: 'snmp', portSeverity: 'high', vm: 'delta-router-1', user: 'dave', tenant: 'delta' };
+    await alertmanager.postAlerts([portAlert('ExposureUnauthenticatedService', 'critical', mongodb), portAlert('ExposureUdpAmplifier', 'warning', snmp)]);
+
+    const digest = await smtp.waitForMail((m) => m.subject.startsWith('[exposure] tenant delta: 2 '), 'the digest of tenant delta');
+    assert.match(digest.text, /^198\.51\.100\.31 +27017\/tcp +mongodb \(no auth\) +high +delta-db-1 +dave +delta /m);
+    assert.match(digest.text, /^198\.51\.100\.32 +161\/udp +snmp \(amplifier\) +high +delta-router-1 +dave +delta /m);
+    assert.ok(digest.html.includes('<td>27017/tcp</td><td>mongodb (no auth)</td>'), digest.html);
+    assert.ok(digest.html.includes('<td>161/udp</td><td>snmp (amplifier)</td>'), digest.html);
+
+    const paged = await webhook.waitForAlert((alert) => alert.labels['alertname'] === 'ExposureUnauthenticatedService', 'the page for the readable data store');
+    assert.deepEqual([paged.labels['ip'], paged.labels['port'], paged.labels['service']], [mongodb.ip, '27017', 'mongodb']);
+    assert.ok(!webhook.messages().some((message) => message.alerts.some((alert) => alert.labels['alertname'] === 'ExposureUdpAmplifier')), 'an amplifier never pages');
+  });
+
+  it("mails the owner of a data store readable without credentials what to turn on, and of an amplifier why it matters", async () => {
+    assert.ok(smtp && alertmanager);
+    const redis = { ip: '198.51.100.41', port: '7777', service: 'redis', portSeverity: 'high', vm: 'erin-cache-1', user: 'erin', tenant: 'epsilon', userEmail: 'erin@example.org' };
+    const ssdp = { ip: '198.51.100.42', port: '1900', protocol: 'udp', service: 'upnp', portSeverity: 'high', vm: 'erin-tv-1', user: 'erin', tenant: 'epsilon', userEmail: 'erin@example.org' };
+    await alertmanager.postAlerts([portAlert('ExposureUnauthenticatedService', 'critical', redis), portAlert('ExposureUdpAmplifier', 'warning', ssdp)]);
+
+    const readable = await smtp.waitForMail((m) => m.recipients.includes('erin@example.org') && m.subject.includes('7777/tcp'), "erin's mail about the readable redis");
+    assert.equal(readable.subject, '[exposure] Port 7777/tcp on erin-cache-1 (198.51.100.41) open to the internet, readable without credentials');
+    assert.match(readable.text, /^These data stores of your VMs answered a read from the internet without asking for credentials: /m);
+    assert.match(readable.text, /^erin-cache-1 +198\.51\.100\.41 +7777\/tcp +redis \(no auth\) +high /m);
+    assert.match(readable.text, /^- 7777\/tcp on erin-cache-1 \(198\.51\.100\.41\): Anyone can read redis there without credentials\. Turn on its authentication now/m);
+
+    const amplifier = await smtp.waitForMail((m) => m.recipients.includes('erin@example.org') && m.subject.includes('1900/udp'), "erin's mail about the amplifier");
+    assert.equal(amplifier.subject, '[exposure] Port 1900/udp on erin-tv-1 (198.51.100.42) open to the internet');
+    assert.match(amplifier.text, /^- 1900\/udp on erin-tv-1 \(198\.51\.100\.42\): upnp answers UDP queries from anyone, so attackers can use your VM to flood others with its answers\. If nobody outside needs upnp there/m);
   });
 });

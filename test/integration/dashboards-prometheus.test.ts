@@ -322,6 +322,9 @@ const OVERVIEW_CHECKS: Readonly<Record<string, PanelCheck>> = {
   // The fake cloud's security groups come from a later recording than its ports (see the fixtures' README), so
   // no rule applies to these VMs: the query must run and return nothing.
   'Latent exposures': (run) => assert.deepEqual(rowsOf(resultOf(run, 0)), []),
+  // The lab scans TCP only and verifies no service: the queries must run and return nothing.
+  'Unauthenticated services': (run) => assert.deepEqual(rowsOf(resultOf(run, 0)), []),
+  'UDP amplifiers': (run) => assert.deepEqual(rowsOf(resultOf(run, 0)), []),
   'Exposures by severity': checkSeverityHistory,
   'Top tenants by nonstandard ports': (run) => {
     const rows = rowsOf(resultOf(run, 0));
@@ -386,6 +389,9 @@ const TENANT_CHECKS: Readonly<Record<string, PanelCheck>> = {
     assertColumnsOrganized(run, rows);
   },
   Exposures: checkExposureTable,
+  // As on the overview: a TCP-only lab without verification has neither.
+  'Unauthenticated services': (run) => assert.deepEqual(rowsOf(resultOf(run, 0)), []),
+  'UDP amplifiers': (run) => assert.deepEqual(rowsOf(resultOf(run, 0)), []),
   'Exposures by severity': checkSeverityHistory,
   'Nonstandard ports per VM': (run) => {
     const now = valuesByKey(rowsAtEnd(resultOf(run, 0)), (l) => `${l['vm_name']} ${l['ip']}`);

@@ -16,6 +16,11 @@ const DATASOURCE = { type: 'prometheus', uid: '${datasource}' };
 /** Grafana 11.0 writes schema version 39; older ones would migrate the file on every load. */
 const MIN_SCHEMA_VERSION = 39;
 const SEVERITIES = ['critical', 'high', 'medium', 'low'];
+/** Every table of exposed ports, per dashboard: all of them, then the two kinds that need acting on first. */
+const EXPOSURE_TABLES: Readonly<Record<string, readonly string[]>> = {
+  'exposure-overview': ['Current exposures', 'Unauthenticated services', 'UDP amplifiers'],
+  'exposure-tenant': ['Exposures', 'Unauthenticated services', 'UDP amplifiers'],
+};
 
 interface Target {
   readonly datasource?: unknown;
@@ -276,14 +281,16 @@ describe('Grafana dashboards', async () => {
   });
 
   it('links only to dashboards that exist, with variables they define', () => {
-    const tenantColumnLinks = panelsOf(byUid.get('exposure-overview')!)
-      .filter((panel) => panel.type === 'table')
-      .flatMap((panel) => panel.fieldConfig?.overrides ?? [])
-      .filter((override) => override.matcher.options === 'Tenant')
-      .flatMap((override) => override.properties.filter((p) => p.id === 'links').flatMap((p) => p.value as readonly Link[]));
-    assert.equal(tenantColumnLinks.length, 1, 'the tenant column has one data link');
-    assert.match(tenantColumnLinks[0]?.url ?? '', /^\/d\/exposure-tenant\/[^?]*\?.*var-tenant=\$\{__value\.text\}/);
-    assert.match(tenantColumnLinks[0]?.url ?? '', /\$\{datasource:queryparam\}/, 'the drill-down keeps the datasource');
+    const exposureTables = panelsOf(byUid.get('exposure-overview')!).filter((panel) => EXPOSURE_TABLES['exposure-overview']!.includes(panel.title ?? ''));
+    assert.equal(exposureTables.length, EXPOSURE_TABLES['exposure-overview']!.length);
+    for (const table of exposureTables) {
+      const tenantColumnLinks = (table.fieldConfig?.overrides ?? [])
+        .filter((override) => override.matcher.options === 'Tenant')
+        .flatMap((override) => override.properties.filter((p) => p.id === 'links').flatMap((p) => p.value as readonly Link[]));
+      assert.equal(tenantColumnLinks.length, 1, `the tenant column of "${table.title}" has one data link`);
+      assert.match(tenantColumnLinks[0]?.url ?? '', /^\/d\/exposure-tenant\/[^?]*\?.*var-tenant=\$\{__value\.text\}/);
+      assert.match(tenantColumnLinks[0]?.url ?? '', /\$\{datasource:queryparam\}/, 'the drill-down keeps the datasource');
+    }
 
     for (const dashboard of dashboards.values()) {
       for (const url of linksOf(dashboard)) {
@@ -301,28 +308,51 @@ describe('Grafana dashboards', async () => {
   it('shows exposures in tables with the owner columns, sorted by severity rank then first seen, severity coloured', () => {
     for (const dashboard of dashboards.values()) {
       const tables = panelsOf(dashboard).filter((p) => p.type === 'table' && (p.targets ?? []).some((t) => t.expr?.includes('exposure_port_open')));
-      assert.equal(tables.length, 1, `${dashboard.uid} has one exposure table`);
-      const table = tables[0]!;
-      const target = table.targets![0]!;
-      assert.equal(target.format, 'table');
-      assert.equal(target.instant, true);
-      assert.deepEqual(
-        (table.transformations ?? []).filter((t) => t.id === 'sortBy').map((t) => (t.options['sort'] as { field: string }[])[0]?.field),
-        ['Value', 'severity_rank'],
-        'a stable sort on first seen, then on severity rank',
-      );
-      SEVERITIES.forEach((severity, i) => {
-        assert.ok(target.expr?.includes(`"severity_rank", "${i + 1}", "severity", "${severity}")`), `${severity} ranks ${i + 1}`);
-      });
-      const organize = table.transformations?.find((t) => t.id === 'organize')?.options as { renameByName: Record<string, string> };
-      const columns = Object.values(organize.renameByName);
-      for (const column of ['IP', 'Port', 'Service', 'Severity', 'VM', 'User', 'First seen']) assert.ok(columns.includes(column), `${table.title} shows ${column}`);
-      if (dashboard.uid === 'exposure-overview') assert.ok(columns.includes('Tenant'), 'the overview shows the tenant');
-      const severity = table.fieldConfig?.overrides?.find((o) => o.matcher.options === 'Severity');
-      const mappings = severity?.properties.find((p) => p.id === 'mappings')?.value as { options: Record<string, { color: string }> }[];
-      assert.deepEqual(Object.keys(mappings[0]?.options ?? {}), SEVERITIES, 'every severity has a colour');
-      const firstSeen = table.fieldConfig?.overrides?.find((o) => o.matcher.options === 'First seen');
-      assert.deepEqual(firstSeen?.properties, [{ id: 'unit', value: 'dateTimeAsIso' }]);
+      assert.deepEqual(tables.map((t) => t.title), EXPOSURE_TABLES[dashboard.uid ?? ''], `${dashboard.uid} has one table of all exposures, then the two of its own`);
+      for (const table of tables) {
+        const target = table.targets![0]!;
+        assert.equal(target.format, 'table');
+        assert.equal(target.instant, true);
+        assert.deepEqual(
+          (table.transformations ?? []).filter((t) => t.id === 'sortBy').map((t) => (t.options['sort'] as { field: string }[])[0]?.field),
+          ['Value', 'severity_rank'],
+          'a stable sort on first seen, then on severity rank',
+        );
+        SEVERITIES.forEach((severity, i) => {
+          assert.ok(target.expr?.includes(`"severity_rank", "${i + 1}", "severity", "${severity}")`), `${severity} ranks ${i + 1}`);
+        });
+        const organize = table.transformations?.find((t) => t.id === 'organize')?.options as { renameByName: Record<string, string> };
+        const columns = Object.values(organize.renameByName);
+        for (const column of ['IP', 'Port', 'Service', 'Severity', 'VM', 'User', 'First seen']) assert.ok(columns.includes(column), `${table.title} shows ${column}`);
+        if (dashboard.uid === 'exposure-overview') assert.ok(columns.includes('Tenant'), 'the overview shows the tenant');
+        const severity = table.fieldConfig?.overrides?.find((o) => o.matcher.options === 'Severity');
+        const mappings = severity?.properties.find((p) => p.id === 'mappings')?.value as { options: Record<string, { color: string }> }[];
+        assert.deepEqual(Object.keys(mappings[0]?.options ?? {}), SEVERITIES, 'every severity has a colour');
+        const firstSeen = table.fieldConfig?.overrides?.find((o) => o.matcher.options === 'First seen');
+        assert.deepEqual(firstSeen?.properties, [{ id: 'unit', value: 'dateTimeAsIso' }]);
+      }
+    }
+  });
+
+  it('lists UDP amplifiers: the UDP ports rated high or medium, as ExposureUdpAmplifier selects them', () => {
+    for (const dashboard of dashboards.values()) {
+      const table = panelsOf(dashboard).find((p) => p.title === 'UDP amplifiers');
+      assert.equal(table?.type, 'table', `${dashboard.uid} has a UDP amplifiers table`);
+      const expr = table.targets?.[0]?.expr ?? '';
+      assert.match(expr, /exposure_port_open\{job=~"\$job", protocol="udp", severity=~"high\|medium", tenant=/);
+      assert.match(table.description ?? '', /reflected DDoS/);
+    }
+  });
+
+  it('lists unauthenticated services with the owner labels of their open port', () => {
+    for (const dashboard of dashboards.values()) {
+      const table = panelsOf(dashboard).find((p) => p.title === 'Unauthenticated services');
+      assert.equal(table?.type, 'table', `${dashboard.uid} has an Unauthenticated services table`);
+      const expr = table.targets?.[0]?.expr ?? '';
+      // The owner columns come from exposure_port_open; the unauthenticated series only selects which ports.
+      assert.match(expr, /group_left\(service, severity, vm_id, vm_name, user, tenant\)\n\s+\(\n\s+exposure_port_open\{job=~"\$job", tenant/);
+      assert.match(expr, /and on\(job, instance, ip, port, protocol\) exposure_port_unauthenticated\{job=~"\$job"\} == 1/);
+      assert.match(table.description ?? '', /without credentials/);
     }
   });
 });
