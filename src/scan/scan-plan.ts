@@ -65,7 +65,7 @@ export function buildKnownTargets(plan: Pick<ScanPlan, 'boundary' | 'shard'>, ad
 }
 
 /** `default` is nmap's top 1000 TCP ports and the risky ones, `all` is 1-65535; a port list is used as it is. */
-export function expandPortsSetting(setting: string, options: ScanPlanOptions): string {
+export function expandPortsSetting(setting: string, options: Pick<ScanPlanOptions, 'riskyPorts'>): string {
   if (setting === 'all') return renderPortSpec(ALL_PORTS);
   if (setting !== 'default') return setting;
   const top = parsePortSpec(NMAP_TOP_1000_TCP);

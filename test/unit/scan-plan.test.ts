@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseConfigText } from '../../src/config/load.ts';
-import { buildKnownTargets, buildScanPlan, expandPortsSetting } from '../../src/scan/scan-plan.ts';
+import { buildKnownTargets, buildScanPlan, expandPortsSetting, expandUdpPortsSetting } from '../../src/scan/scan-plan.ts';
 
 const RISKY = { riskyPorts: [6379, 27017, 22], riskyUdpPorts: [161, 5683] };
 
@@ -93,5 +93,14 @@ describe('buildKnownTargets', () => {
     const plan = planFor(`scan:\n  targets: ["2001:db8::/64", "10.0.0.0/30"]\n${WITH_INVENTORY}`);
     assert.equal(plan.targets.count(), 4, 'the /64 is not swept');
     assert.deepEqual(buildKnownTargets(plan, ['2001:db8::abcd', '2001:db9::1']).addresses, ['2001:db8::abcd']);
+  });
+});
+
+describe('expandUdpPortsSetting', () => {
+  it('is the 21 amplifier ports with the risky UDP ports added, and a port list as it is', () => {
+    const defaults = expandUdpPortsSetting('default', { riskyUdpPorts: [] });
+    assert.equal(defaults.split(',').length, 21);
+    assert.equal(expandUdpPortsSetting('default', { riskyUdpPorts: [161, 9999] }), defaults.replace(',10001', ',9999,10001'));
+    assert.equal(expandUdpPortsSetting('53,161', { riskyUdpPorts: [9999] }), '53,161');
   });
 });
