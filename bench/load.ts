@@ -118,6 +118,7 @@ function exporterConfig(nmap: string, statePath: string): string {
   return [
     'scan:',
     '  targets: ["127.0.0.1"]',
+    '  udp: {ports: none}',
     '  nmap:',
     `    path: ${JSON.stringify(join(FAKE_NMAP_DIR, nmap))}`,
     'state:',

@@ -112,6 +112,8 @@ function configYaml(lab: Lab, options: Options, ports: string): string {
     `  targets: ["198.51.100.1-198.51.100.${options.hosts + options.silent}"]\n` +
     `  ports: ${JSON.stringify(ports)}\n` +
     '  timeout: 50m\n' +
+    // Raw nmap is run with the TCP scan's arguments: the UDP pass would be a second nmap the baseline lacks.
+    '  udp: {ports: none}\n' +
     '  nmap:\n' +
     `    path: ${JSON.stringify(lab.nmapPath)}\n` +
     tuning.join('') +

@@ -124,6 +124,8 @@ async function prepareWorkspace(scan: GeneratedScan): Promise<Workspace> {
       'scan:',
       `  targets: ["${scan.targetCidr}"]`,
       '  timeout: 10m',
+      // The replay is of one TCP scan's XML; a UDP pass would replay it a second time.
+      '  udp: {ports: none}',
       '  nmap:',
       `    path: ${JSON.stringify(nmapPath)}`,
       'state:',

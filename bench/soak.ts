@@ -130,6 +130,7 @@ async function writeConfig(dir: string): Promise<string> {
       '  targets: ["127.0.0.1"]',
       `  interval: ${INTERVAL}`,
       `  timeout: ${TIMEOUT}`,
+      '  udp: {ports: none}',
       '  nmap:',
       `    path: ${JSON.stringify(INSTANT_NMAP)}`,
       'state:',

@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   const lab = await startLab({ hosts, silentRange: RANGE });
   try {
     const config = buildExporterConfig(
-      parseConfigText(`scan:\n  targets: [${JSON.stringify(RANGE)}]\n  nmap: {path: ${JSON.stringify(lab.nmapPath)}}\ninventory_file: {path: inventory.yml}\n`, 'bench.yml'),
+      parseConfigText(`scan:\n  targets: [${JSON.stringify(RANGE)}]\n  udp: {ports: none}\n  nmap: {path: ${JSON.stringify(lab.nmapPath)}}\ninventory_file: {path: inventory.yml}\n`, 'bench.yml'),
     );
     const scanner = new NmapScanner({ privilege: 'root' });
     const scan = async (targets: ScanTargets): Promise<{ ms: number; result: ScanResult }> => {
