@@ -37,13 +37,13 @@ function buildVerifyArgs(kind: DaemonKind, address: string, intensity: number): 
 async function recordUdp(file: string, icmpRateLimit: boolean): Promise<void> {
   const addresses = [...PLACEMENTS.map((placement) => placement.address), EMPTY_ADDRESS];
   await using lab = await startRoutedLab({ addresses, icmpRateLimit });
-  await using _daemons = await startServiceDaemons({ namespace: lab.vmName, probeNamespace: lab.scanName, dir: lab.dir, daemons: PLACEMENTS });
+  await using _daemons = await startServiceDaemons({ namespace: (address) => lab.hostNamespace(address), probeNamespace: lab.scanName, dir: lab.dir, daemons: PLACEMENTS });
   await recordNmap(lab.nmapPath, file, ['-n', '-sU', '-Pn', '--open', '-p', UDP_PORTS, '-oX', '-', ...addresses]);
 }
 
 async function recordVerify(): Promise<void> {
   await using lab = await startRoutedLab({ addresses: PLACEMENTS.map((placement) => placement.address), icmpRateLimit: false });
-  await using _daemons = await startServiceDaemons({ namespace: lab.vmName, probeNamespace: lab.scanName, dir: lab.dir, daemons: PLACEMENTS });
+  await using _daemons = await startServiceDaemons({ namespace: (address) => lab.hostNamespace(address), probeNamespace: lab.scanName, dir: lab.dir, daemons: PLACEMENTS });
   await Promise.all(
     [7, 0].flatMap((intensity) =>
       PLACEMENTS.map(({ kind, address }) =>

@@ -67,7 +67,7 @@ describe('real UDP and service daemons in a routed namespace lab', { timeout: 12
 
   before(async () => {
     lab = await startRoutedLab({ addresses: ADDRESSES, icmpRateLimit: false });
-    daemons = await startServiceDaemons({ namespace: lab.vmName, probeNamespace: lab.scanName, dir: lab.dir, daemons: PLACEMENTS });
+    daemons = await startServiceDaemons({ namespace: (address) => lab.hostNamespace(address), probeNamespace: lab.scanName, dir: lab.dir, daemons: PLACEMENTS });
   });
   after(async () => {
     await daemons?.stop();
@@ -126,7 +126,7 @@ describe('real UDP and service daemons in a routed namespace lab', { timeout: 12
     await daemons.stop();
     assert.deepEqual(pids.filter((pid) => isProcessAlive(pid)), []);
     await lab.stop();
-    const left = (await listRoutedLabNamespaces()).filter((name) => name === lab.scanName || name === lab.vmName);
+    const left = (await listRoutedLabNamespaces()).filter((name) => name.endsWith(lab.scanName.slice('eesvc-scan'.length)));
     assert.deepEqual(left, []);
   });
 });

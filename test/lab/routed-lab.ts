@@ -1,17 +1,20 @@
 /**
- * A lab whose hosts sit one routed hop away from the scanner, as VMs do, so that the kernel treats the scan the
- * way a real host treats it. It exists for UDP: Linux does not rate-limit ICMP sent over a loopback device, so on
- * a lab whose hosts are on the scanner's own `lo` (test/lab/netns-lab.ts) every closed UDP port answers "port
- * unreachable" at once, and a UDP scan looks far cheaper than it is. Here the unreachables cross a veth and are
- * limited by `net.ipv4.icmp_ratelimit` (1 s per peer after a short burst by default), as on a cloud.
+ * A lab whose hosts sit behind a router, each in a namespace (a kernel's network stack) of its own, as VMs do, so
+ * that each treats the scan the way a real host does. It exists for UDP: Linux does not rate-limit ICMP sent over
+ * a loopback device, so on a lab whose hosts are on the scanner's own `lo` (test/lab/netns-lab.ts) every closed
+ * UDP port answers "port unreachable" at once, and a UDP scan looks far cheaper than it is. Here the unreachables
+ * cross veths and are limited by `net.ipv4.icmp_ratelimit` (one per second per destination after a short burst,
+ * by default). The limit is per sending stack, which is why each host has its own: hosts sharing one namespace
+ * would share one budget towards the scanner and look many times slower than a cloud's VMs.
  *
- *   scan namespace (eesvc-scan-…)                          vm namespace (eesvc-vm-…)
- *     nmap runs here                                          lo: every host address as a /32, daemons bind there
- *     scan0 169.254.78.1/30  ──────── veth ────────────────   vm0 169.254.78.2/30
- *     route 198.51.100.0/24 via 169.254.78.2                  ip_forward=1, blackhole 198.51.100.0/24
+ *   scan namespace (eesvc-scan-…)        router namespace (eesvc-vm-…)            host namespace (eesvc-hN-…), one each
+ *     nmap runs here                        ip_forward=1                            lo: the host's address as a /32
+ *     scan0 169.254.78.1/30 ── veth ──      vm0 169.254.78.2/30                     daemons bind there
+ *     198.51.100.0/24 via 169.254.78.2      rN 169.254.79.1/32 ──── veth ────────   h0, default via 169.254.79.1
+ *                                           ADDRESS/32 dev rN; blackhole the rest
  *
- * Addresses without a host are dropped by the blackhole without RST or ICMP, like an unused floating IP. Nothing
- * is added to the root namespace; `nmapPath` is a wrapper that runs nmap inside the scan namespace.
+ * Addresses without a host are dropped by the router's blackhole without RST or ICMP, like an unused floating IP.
+ * Nothing is added to the root namespace; `nmapPath` is a wrapper that runs nmap inside the scan namespace.
  *
  * Requires root (namespaces, raw sockets for nmap).
  */
@@ -29,10 +32,10 @@ export const ROUTED_LAB_RANGE = '198.51.100.0/24';
 const ADDRESS_PATTERN = /^198\.51\.100\.(\d{1,3})$/;
 
 export interface RoutedLabOptions {
-  /** The host addresses, each put on the vm namespace's lo; all inside 198.51.100.0/24. */
+  /** The host addresses, each on the lo of a namespace of its own; all inside 198.51.100.0/24. */
   readonly addresses: readonly string[];
   /**
-   * Whether the vm namespace keeps the kernel's ICMP rate limit (the default, what a real host does). Off, every
+   * Whether the hosts keep the kernel's ICMP rate limit (the default, what a real host does). Off, every
    * closed UDP port answers at once, which makes UDP recordings and assertions deterministic.
    */
   readonly icmpRateLimit?: boolean;
@@ -42,8 +45,10 @@ export interface RoutedLabOptions {
 export interface RoutedLab extends AsyncDisposable {
   /** Where nmap runs. */
   readonly scanName: string;
-  /** Where the host addresses live and daemons are to run. */
-  readonly vmName: string;
+  /** The router between the scanner and the hosts, which blackholes the addresses without a host. */
+  readonly routerName: string;
+  /** The namespace of the host with this address, where its daemons are to run; throws for an unknown address. */
+  hostNamespace(address: string): string;
   /** Runs the real nmap inside the scan namespace with the given arguments. */
   readonly nmapPath: string;
   /** A temp dir removed by stop(); for daemon configs and the like. */
@@ -54,13 +59,16 @@ export interface RoutedLab extends AsyncDisposable {
 }
 
 const PREFIX = 'eesvc';
-/** `eesvc-<scan|vm>-<owning pid>-<random>`: the pid tells a crashed run's leftovers from a live run's. */
-const NAMESPACE_PATTERN = /^eesvc-(scan|vm)-(\d+)-[0-9a-f]+$/;
+/** `eesvc-<scan|vm|hN>-<owning pid>-<random>`: the pid tells a crashed run's leftovers from a live run's. */
+const NAMESPACE_PATTERN = /^eesvc-(scan|vm|h\d+)-(\d+)-[0-9a-f]+$/;
 const SCAN_LINK = 'scan0';
 const VM_LINK = 'vm0';
 const SCAN_TRANSIT_ADDRESS = '169.254.78.1/30';
 const VM_TRANSIT_ADDRESS = '169.254.78.2/30';
 const GATEWAY = '169.254.78.2';
+/** The router's side of every host link; Linux allows one address on many interfaces, and each link is a /32. */
+const HOST_GATEWAY = '169.254.79.1';
+const HOST_LINK = 'h0';
 const COMMAND_TIMEOUT_MS = 10_000;
 
 function runIp(args: readonly string[], signal?: AbortSignal): Promise<string> {
@@ -130,51 +138,78 @@ function validateAddresses(addresses: readonly string[]): void {
 }
 
 // A process-wide registry is unavoidable: the exit hook has no other way to find labs a failing run never stopped.
-const activeLabs = new Set<NamespacePair>();
+const activeLabs = new Set<RoutedNamespaces>();
 function destroyAllSync(): void {
   for (const lab of activeLabs) lab.destroySync();
 }
 
-class NamespacePair implements RoutedLab {
+class RoutedNamespaces implements RoutedLab {
   readonly scanName: string;
-  readonly vmName: string;
+  readonly routerName: string;
   readonly dir: string;
   readonly nmapPath: string;
   readonly addresses: readonly string[];
+  readonly #hostNames: ReadonlyMap<string, string>;
   #stopping: Promise<void> | undefined;
 
-  constructor(names: { scan: string; vm: string }, dir: string, addresses: readonly string[]) {
-    this.scanName = names.scan;
-    this.vmName = names.vm;
+  constructor(suffix: string, dir: string, addresses: readonly string[]) {
+    this.scanName = `${PREFIX}-scan-${suffix}`;
+    this.routerName = `${PREFIX}-vm-${suffix}`;
     this.dir = dir;
     this.nmapPath = join(dir, 'nmap');
     this.addresses = addresses;
+    this.#hostNames = new Map(addresses.map((address, index) => [address, `${PREFIX}-h${index}-${suffix}`]));
+  }
+
+  hostNamespace(address: string): string {
+    const name = this.#hostNames.get(address);
+    if (name === undefined) throw new Error(`${address} is not a host of routed lab ${this.routerName}`);
+    return name;
+  }
+
+  #allNamespaces(): string[] {
+    return [this.scanName, this.routerName, ...this.#hostNames.values()];
   }
 
   async build(options: RoutedLabOptions): Promise<void> {
     const { signal } = options;
     const scan = ['-n', this.scanName];
-    const vm = ['-n', this.vmName];
-    await runIp(['netns', 'add', this.scanName], signal);
-    await runIp(['netns', 'add', this.vmName], signal);
-    await runIp([...scan, 'link', 'set', 'lo', 'up'], signal);
-    await runIp([...vm, 'link', 'set', 'lo', 'up'], signal);
-    // Created inside the scan namespace with the peer put straight into the vm one: the root namespace never sees it.
-    await runIp([...scan, 'link', 'add', SCAN_LINK, 'type', 'veth', 'peer', 'name', VM_LINK, 'netns', this.vmName], signal);
+    const vm = ['-n', this.routerName];
+    for (const name of this.#allNamespaces()) {
+      await runIp(['netns', 'add', name], signal);
+      await runIp(['-n', name, 'link', 'set', 'lo', 'up'], signal);
+    }
+    // Created inside the scan namespace with the peer put straight into the router: the root namespace never sees it.
+    await runIp([...scan, 'link', 'add', SCAN_LINK, 'type', 'veth', 'peer', 'name', VM_LINK, 'netns', this.routerName], signal);
     await runIp([...scan, 'addr', 'add', SCAN_TRANSIT_ADDRESS, 'dev', SCAN_LINK], signal);
     await runIp([...vm, 'addr', 'add', VM_TRANSIT_ADDRESS, 'dev', VM_LINK], signal);
     await runIp([...scan, 'link', 'set', SCAN_LINK, 'up'], signal);
     await runIp([...vm, 'link', 'set', VM_LINK, 'up'], signal);
     // Via a gateway, so nmap sees a routed target and does not ARP-ping a local segment.
     await runIp([...scan, 'route', 'add', ROUTED_LAB_RANGE, 'via', GATEWAY, 'dev', SCAN_LINK], signal);
-    for (const address of this.addresses) await runIp([...vm, 'addr', 'add', `${address}/32`, 'dev', 'lo'], signal);
-    // The hosts' /32s are in the local table and win; with forwarding on, the blackhole is what drops the rest,
+    let index = 0;
+    for (const [address, name] of this.#hostNames) {
+      const routerLink = `r${index++}`;
+      const host = ['-n', name];
+      await runIp([...vm, 'link', 'add', routerLink, 'type', 'veth', 'peer', 'name', HOST_LINK, 'netns', name], signal);
+      await runIp([...vm, 'addr', 'add', `${HOST_GATEWAY}/32`, 'dev', routerLink], signal);
+      await runIp([...vm, 'link', 'set', routerLink, 'up'], signal);
+      await runIp([...vm, 'route', 'add', `${address}/32`, 'dev', routerLink], signal);
+      await runIp([...host, 'addr', 'add', `${address}/32`, 'dev', 'lo'], signal);
+      await runIp([...host, 'link', 'set', HOST_LINK, 'up'], signal);
+      await runIp([...host, 'route', 'add', 'default', 'via', HOST_GATEWAY, 'dev', HOST_LINK, 'onlink'], signal);
+      if (options.icmpRateLimit === false) await this.#sysctl(name, 'net.ipv4.icmp_ratelimit=0', signal);
+    }
+    // The hosts' /32 routes are more specific and win; with forwarding on, the blackhole is what drops the rest,
     // silently (with forwarding off the kernel would answer ICMP host unreachable instead).
-    const sysctls = ['net.ipv4.ip_forward=1', ...(options.icmpRateLimit === false ? ['net.ipv4.icmp_ratelimit=0'] : [])];
-    await readToolOutput('ip', ['netns', 'exec', this.vmName, 'sysctl', '-q', '-w', ...sysctls], { timeoutMs: COMMAND_TIMEOUT_MS, signal });
+    await this.#sysctl(this.routerName, 'net.ipv4.ip_forward=1', signal);
     await runIp([...vm, 'route', 'add', 'blackhole', ROUTED_LAB_RANGE], signal);
     await writeFile(this.nmapPath, `#!/bin/sh\nexec ip netns exec ${this.scanName} nmap "$@"\n`);
     await chmod(this.nmapPath, 0o755);
+  }
+
+  async #sysctl(namespace: string, setting: string, signal: AbortSignal | undefined): Promise<void> {
+    await readToolOutput('ip', ['netns', 'exec', namespace, 'sysctl', '-q', '-w', setting], { timeoutMs: COMMAND_TIMEOUT_MS, signal });
   }
 
   stop(): Promise<void> {
@@ -187,17 +222,16 @@ class NamespacePair implements RoutedLab {
   }
 
   async #stop(): Promise<void> {
-    const results = await Promise.allSettled([deleteNamespace(this.vmName), deleteNamespace(this.scanName)]);
+    const results = await Promise.allSettled(this.#allNamespaces().map((name) => deleteNamespace(name)));
     await rm(this.dir, { recursive: true, force: true });
     activeLabs.delete(this);
     if (activeLabs.size === 0) process.off('exit', destroyAllSync);
     const errors = results.flatMap((result) => (result.status === 'rejected' ? [result.reason] : []));
-    if (errors.length > 0) throw new AggregateError(errors, `routed lab ${this.vmName}: cleanup incomplete`);
+    if (errors.length > 0) throw new AggregateError(errors, `routed lab ${this.routerName}: cleanup incomplete`);
   }
 
   destroySync(): void {
-    deleteNamespaceSync(this.vmName);
-    deleteNamespaceSync(this.scanName);
+    for (const name of this.#allNamespaces()) deleteNamespaceSync(name);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
@@ -207,8 +241,7 @@ export async function startRoutedLab(options: RoutedLabOptions): Promise<RoutedL
   validateAddresses(options.addresses);
   await sweepStaleNamespaces();
   const suffix = `${process.pid}-${randomBytes(3).toString('hex')}`;
-  const names = { scan: `${PREFIX}-scan-${suffix}`, vm: `${PREFIX}-vm-${suffix}` };
-  const lab = new NamespacePair(names, await mkdtemp(join(tmpdir(), `${names.vm}-`)), [...options.addresses]);
+  const lab = new RoutedNamespaces(suffix, await mkdtemp(join(tmpdir(), `${PREFIX}-vm-${suffix}-`)), [...options.addresses]);
   if (activeLabs.size === 0) process.on('exit', destroyAllSync);
   activeLabs.add(lab);
   try {

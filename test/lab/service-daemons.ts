@@ -36,9 +36,12 @@ export interface DaemonPlacement {
 }
 
 export interface ServiceDaemonsOptions {
-  /** The namespace the daemons run in (RoutedLab.vmName, or Lab.name of test/lab/netns-lab.ts). */
-  readonly namespace: string;
-  /** Where nmap runs to see whether a daemon answers; the daemons' own namespace unless given (RoutedLab.scanName). */
+  /**
+   * The namespace a daemon runs in: one name for all (Lab.name of test/lab/netns-lab.ts) or one per address
+   * (`(address) => lab.hostNamespace(address)` of test/lab/routed-lab.ts).
+   */
+  readonly namespace: string | ((address: string) => string);
+  /** Where nmap runs to see whether a daemon answers (RoutedLab.scanName); the daemon's own namespace unless given. */
   readonly probeNamespace?: string;
   /** An existing directory for the configs, pid files and redis's working dir (the lab's dir). */
   readonly dir: string;
@@ -204,11 +207,15 @@ export async function startServiceDaemons(options: ServiceDaemonsOptions): Promi
   for (const command of commands) {
     for (const [path, text] of Object.entries(command.files)) await writeFile(path, text);
   }
-  const processes = options.daemons.map((placement, index) => new DaemonProcess(placement, options.namespace, commands[index]!.argv));
+  const namespaceOf = (address: string): string => (typeof options.namespace === 'string' ? options.namespace : options.namespace(address));
+  const processes = options.daemons.map((placement, index) => new DaemonProcess(placement, namespaceOf(placement.address), commands[index]!.argv));
   const running = new RunningServiceDaemons(processes);
   try {
-    const probeNamespace = options.probeNamespace ?? options.namespace;
-    await Promise.all(processes.map((process) => process.waitUntilReady(probeNamespace, options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS)));
+    await Promise.all(
+      processes.map((process) =>
+        process.waitUntilReady(options.probeNamespace ?? namespaceOf(process.placement.address), options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS),
+      ),
+    );
   } catch (error) {
     await running.stop();
     throw error;
