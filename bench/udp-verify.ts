@@ -23,7 +23,7 @@ import { buildNmapArgs } from '../src/scan/nmap-args.ts';
 import { startRoutedLab } from '../test/lab/routed-lab.ts';
 import { DAEMON_PORTS, startServiceDaemons, type DaemonKind } from '../test/lab/service-daemons.ts';
 import { runTool } from '../test/support/run-tool.ts';
-import { describeMachine, formatRatio, printTable } from './measure.ts';
+import { describeMachine, formatCount, formatRatio, printTable } from './measure.ts';
 
 const SMOKE = process.argv.includes('--smoke');
 const UDP_PORTS = '19,53,69,111,123,137,161,389,427,623,1434,1900,3283,3702,5060,5351,5353,5683,10001,11211,37810';
@@ -49,15 +49,17 @@ interface Pass {
   readonly ms: number;
   /** `address tcp|udp/port` of every port nmap reported `open` (not `open|filtered`). */
   readonly open: readonly string[];
+  /** How many ports nmap could not tell from closed because no answer came: what a lost ICMP unreachable leaves. */
+  readonly openFiltered: number;
 }
 
-function readOpenPorts(xml: string): string[] {
+function readPass(xml: string, ms: number): Pass {
   const open: string[] = [];
   for (const host of xml.split('<host ').slice(1)) {
     const address = /<address addr="([^"]+)"/.exec(host)?.[1] ?? '?';
     for (const match of host.matchAll(/<port protocol="(tcp|udp)" portid="(\d+)"><state state="open"/g)) open.push(`${address} ${match[1]}/${match[2]}`);
   }
-  return open.sort();
+  return { ms, open: open.sort(), openFiltered: xml.match(/<state state="open\|filtered"/g)?.length ?? 0 };
 }
 
 async function runNmap(nmapPath: string, args: readonly string[], targets: readonly string[]): Promise<Pass> {
@@ -65,11 +67,17 @@ async function runNmap(nmapPath: string, args: readonly string[], targets: reado
   const { code, stdout, stderr } = await runTool(nmapPath, [...args, '-oX', '-', '-iL', '-'], { input: `${targets.join('\n')}\n`, timeoutMs: NMAP_TIMEOUT_MS });
   const ms = performance.now() - started;
   if (code !== 0) throw new Error(`nmap ${args.join(' ')} exited ${code}: ${stderr.trim()}`);
-  return { ms, open: readOpenPorts(stdout) };
+  return readPass(stdout, ms);
 }
 
-/** -sV over each set of open ports, one nmap per set, the sets at once; returns the wall time and each set's time. */
-async function verify(nmapPath: string, pairs: readonly string[], extra: readonly string[]): Promise<{ ms: number; groupMs: number[] }> {
+interface Verification {
+  readonly ms: number;
+  /** Each set's `-p` list and its own time. */
+  readonly sets: readonly { readonly ports: string; readonly ms: number }[];
+}
+
+/** -sV over each set of open ports, one nmap per set, the sets at once. */
+async function verify(nmapPath: string, pairs: readonly string[], extra: readonly string[]): Promise<Verification> {
   const portsByAddress = new Map<string, string[]>();
   for (const pair of pairs) {
     const [address, port] = pair.split(' ') as [string, string];
@@ -84,10 +92,13 @@ async function verify(nmapPath: string, pairs: readonly string[], extra: readonl
     groups.set(key, [...(groups.get(key) ?? []), address]);
   }
   const started = performance.now();
-  const groupMs = await Promise.all(
-    [...groups].map(async ([key, addresses]) => (await runNmap(nmapPath, ['-n', '-Pn', '-sV', ...(JSON.parse(key) as string[]), ...extra], addresses)).ms),
+  const sets = await Promise.all(
+    [...groups].map(async ([key, addresses]) => {
+      const args = JSON.parse(key) as string[];
+      return { ports: args.at(-1)!, ms: (await runNmap(nmapPath, ['-n', '-Pn', '-sV', ...args, ...extra], addresses)).ms };
+    }),
   );
-  return { ms: performance.now() - started, groupMs };
+  return { ms: performance.now() - started, sets };
 }
 
 function seconds(ms: number): string {
@@ -118,7 +129,7 @@ async function main(): Promise<void> {
   for (const [label, extra] of udpVariants) udp.push([label, await runNmap(lab.nmapPath, [...udpBase, ...extra], TARGETS)]);
 
   const pairs = [...tcp.open, ...udp[0]![1].open];
-  const verifications: [string, { ms: number; groupMs: number[] }][] = [];
+  const verifications: [string, Verification][] = [];
   for (const scripts of [false, true]) {
     for (const intensity of SMOKE ? [0] : [0, 2, 7]) {
       const extra = ['--version-intensity', String(intensity), ...(scripts ? ['--script', SCRIPTS] : [])];
@@ -130,25 +141,31 @@ async function main(): Promise<void> {
     `udp-verify: ${HOSTS.length} hosts (${DAEMONS.map((daemon) => daemon.kind).join(', ')} on one each, ${EMPTY_HOSTS.length} without services), ` +
       `${SILENT.length} silent addresses, each host in its own namespace with the kernel's ICMP rate limit; raw nmap, one run each (${describeMachine()})`,
   );
-  console.log(`TCP pass: ${tcpArgs.join(' ')}`);
+  const portCount = (tcpArgs[tcpArgs.indexOf('-p') + 1] ?? '').split(',').reduce((total, range) => {
+    const [first, last] = range.split('-').map(Number) as [number, number | undefined];
+    return total + (last === undefined ? 1 : last - first + 1);
+  }, 0);
+  console.log(`TCP pass: ${tcpArgs.map((arg, index) => (tcpArgs[index - 1] === '-p' ? `<the ${formatCount(portCount)} default ports>` : arg)).join(' ')}`);
   console.log(`UDP pass: ${udpBase.join(' ')} …`);
   printTable([
-    ['pass', 'time (s)', 'time/TCP', 'open found', 'missed'],
-    ['TCP pass, default ports', seconds(tcp.ms), '1.00', String(tcp.open.length), ''],
+    ['pass', 'time (s)', 'time/TCP', 'open found', 'open|filtered', 'missed'],
+    ['TCP pass, default ports', seconds(tcp.ms), '1.00', String(tcp.open.length), String(tcp.openFiltered), ''],
     ...udp.map(([label, pass]) => [
       `UDP ${label}`,
       seconds(pass.ms),
       formatRatio(pass.ms, tcp.ms),
       String(pass.open.length),
+      String(pass.openFiltered),
       expectedUdp.filter((port) => !pass.open.includes(port)).join(', ') || 'none',
     ]),
   ]);
   console.log(`verification: -sV on ${pairs.length} open pairs (${pairs.join(', ')}), one nmap per port set, the sets at once`);
   printTable([
-    ['pass', 'time (s)', 'time/TCP', 'slowest set (s)', 'sets one after another (s)', 'one after another/TCP'],
+    ['pass', 'time (s)', 'time/TCP', 'sets one after another (s)', 'one after another/TCP', 'slowest set'],
     ...verifications.map(([label, run]) => {
-      const sum = run.groupMs.reduce((total, ms) => total + ms, 0);
-      return [label, seconds(run.ms), formatRatio(run.ms, tcp.ms), seconds(Math.max(...run.groupMs)), seconds(sum), formatRatio(sum, tcp.ms)];
+      const sum = run.sets.reduce((total, set) => total + set.ms, 0);
+      const slowest = run.sets.reduce((a, b) => (b.ms > a.ms ? b : a));
+      return [label, seconds(run.ms), formatRatio(run.ms, tcp.ms), seconds(sum), formatRatio(sum, tcp.ms), `${slowest.ports} ${seconds(slowest.ms)} s`];
     }),
   ]);
 }
