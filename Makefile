@@ -82,7 +82,7 @@ bench: build bench-deps
 	npx node bench/udp-verify.ts
 	npm run bench
 
-# Each bench on a few hosts, once: checks that every script and its lab still work, in about two minutes.
+# Each bench on a few hosts, once: checks that every script and its lab still work, in about three minutes.
 bench-smoke: build bench-deps
 	npx node bench/replay.ts --smoke
 	npx node bench/scrape.ts --smoke
