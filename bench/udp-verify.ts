@@ -118,9 +118,13 @@ async function main(): Promise<void> {
   const expectedUdp = DAEMONS.flatMap((daemon) => DAEMON_PORTS[daemon.kind].udp.map((port) => `${daemon.address} udp/${port}`)).sort();
 
   const tcp = await runNmap(lab.nmapPath, tcpArgs, TARGETS);
+  const udpPass = config.settings.scan.udp;
+  if (!udpPass) throw new Error('the bench config turned the UDP pass off');
+  const passFlags = ['--max-retries', String(udpPass.maxRetries), ...(udpPass.defeatIcmpRateLimit ? ['--defeat-icmp-ratelimit'] : [])];
   const udpVariants: [string, string[]][] = [
-    [`--max-retries ${tuning.maxRetries} (the exporter's)`, ['--max-retries', String(tuning.maxRetries)]],
+    [`${passFlags.join(' ')} (the UDP pass's defaults)`, passFlags],
     ["nmap's own retries", []],
+    [`--max-retries ${tuning.maxRetries} (scan.nmap's)`, ['--max-retries', String(tuning.maxRetries)]],
     ['--max-retries 1', ['--max-retries', '1']],
     ['--max-retries 0', ['--max-retries', '0']],
     [`--max-retries ${tuning.maxRetries} --defeat-icmp-ratelimit`, ['--max-retries', String(tuning.maxRetries), '--defeat-icmp-ratelimit']],

@@ -82,7 +82,8 @@ describe('UDP and verification passes against real daemons', () => {
     assert.deepEqual(portTable(report), [
       '198.51.100.11 7777/tcp redis high no-auth',
       '198.51.100.12 11211/tcp memcached high no-auth',
-      '198.51.100.12 11211/udp memcache high',
+      // memcached answers its stats over UDP too, without credentials.
+      '198.51.100.12 11211/udp memcache high no-auth',
       '198.51.100.13 53/tcp domain medium',
       '198.51.100.13 53/udp domain medium',
       '198.51.100.14 161/udp snmp high',
@@ -119,7 +120,7 @@ describe('UDP and verification passes against real daemons', () => {
       assert.equal(valueOf(samples, 'exposure_scan_pass_success', { pass: 'verify' }), 1);
       assert.equal(valueOf(samples, 'exposure_port_open', { ip: '198.51.100.14', port: '161', protocol: 'udp', service: 'snmp', severity: 'high' }), 1);
       const unauthenticated = samplesNamed(samples, 'exposure_port_unauthenticated').map((s) => `${s.labels['ip']} ${s.labels['port']}/${s.labels['protocol']} ${s.labels['service']}`);
-      assert.deepEqual(unauthenticated.sort(), ['198.51.100.11 7777/tcp redis', '198.51.100.12 11211/tcp memcached']);
+      assert.deepEqual(unauthenticated.sort(), ['198.51.100.11 7777/tcp redis', '198.51.100.12 11211/tcp memcached', '198.51.100.12 11211/udp memcache']);
       const udpPorts = samplesNamed(samples, 'exposure_port_open').filter((s) => s.labels['protocol'] === 'udp').map((s) => `${s.labels['ip']} ${s.labels['port']}`);
       assert.deepEqual(udpPorts.sort(), ['198.51.100.12 11211', '198.51.100.13 53', '198.51.100.14 161']);
       const { code, output } = await lintExposition(await (await fetch(`${exporter.baseUrl}/metrics`)).text());
