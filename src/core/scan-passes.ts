@@ -124,36 +124,34 @@ export class PassRunner {
 
   /**
    * nmap -sV on the given pairs only. nmap takes one port list for all its targets, so the pairs are grouped
-   * by protocol and by each address's exact port set, one nmap run per group: no address is probed on a port
-   * that is not open on it.
+   * by protocol and by each address's exact port set, one nmap run per group (VERIFY_RUNS_AT_ONCE at a time):
+   * no address is probed on a port that is not open on it.
    */
   async runVerify(config: ExporterConfig, pairs: readonly VerifyPair[], cycle: CycleContext, last: PassRun | undefined): Promise<VerifyOutcome> {
     const { signal } = cycle;
     const context = { cycle, last };
-    const { scan } = config.settings;
     const startedAt = this.#options.clock.now();
     const detections = new Map<string, DetectedService>();
     const nmapArgs: (readonly string[])[] = [];
-    try {
-      for (const group of groupPairs(pairs)) {
-        const job: ScanJob = {
-          nmapPath: scan.nmapPath,
-          targets: new AddressListTargets(group.addresses.map((ip) => parseAddress(ip)).filter((address) => address !== undefined)),
-          ports: group.ports,
-          scanType: group.protocol === 'udp' ? 'udp' : scan.scanType,
-          // The addresses answered the port scan a moment ago: host discovery would only cost time.
-          hostDiscovery: false,
-          tuning: scan.tuning,
-          versionDetection: { intensity: scan.verify.versionIntensity, scripts: scan.verify.scripts },
-        };
-        const result = await this.#options.scanner.scan(job, { signal });
-        nmapArgs.push(...result.nmapArgs);
-        collectDetections(result, group, detections);
+    const groups = groupPairs(pairs);
+    let next = 0;
+    let failure: { err: unknown } | undefined;
+    // A few groups at once: -sV spends most of its time waiting out probes, not sending them.
+    const worker = async (): Promise<void> => {
+      while (next < groups.length && !failure) {
+        const group = groups[next++]!;
+        try {
+          const result = await this.#options.scanner.scan(buildVerifyJob(config, group), { signal });
+          nmapArgs.push(...result.nmapArgs);
+          collectDetections(result, group, detections);
+        } catch (err) {
+          failure ??= { err };
+        }
       }
-      return { run: this.#record(context, startedAt, pairs.length, nmapArgs, null), detections };
-    } catch (err) {
-      return { run: this.#fail('verify', context, startedAt, pairs.length, err, nmapArgs), detections };
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(VERIFY_RUNS_AT_ONCE, groups.length) }, worker));
+    if (failure) return { run: this.#fail('verify', context, startedAt, pairs.length, failure.err, nmapArgs), detections };
+    return { run: this.#record(context, startedAt, pairs.length, nmapArgs, null), detections };
   }
 
   #record(context: RunContext, startedAt: Date, scanned: number, nmapArgs: readonly (readonly string[])[], error: PassRun['error']): PassRun {
@@ -170,6 +168,23 @@ export class PassRunner {
     this.#options.log.error(`${pass === 'udp' ? 'UDP' : 'verification'} pass failed; keeping its previous results`, { pass, err });
     return this.#record(context, startedAt, scanned, nmapArgs, error);
   }
+}
+
+/** How many verification runs (one per group of pairs) go at once. */
+const VERIFY_RUNS_AT_ONCE = 4;
+
+function buildVerifyJob(config: ExporterConfig, group: PairGroup): ScanJob {
+  const { scan } = config.settings;
+  return {
+    nmapPath: scan.nmapPath,
+    targets: new AddressListTargets(group.addresses.map((ip) => parseAddress(ip)).filter((address) => address !== undefined)),
+    ports: group.ports,
+    scanType: group.protocol === 'udp' ? 'udp' : scan.scanType,
+    // The addresses answered the port scan a moment ago: host discovery would only cost time.
+    hostDiscovery: false,
+    tuning: scan.tuning,
+    versionDetection: { intensity: scan.verify.versionIntensity, scripts: scan.verify.scripts },
+  };
 }
 
 /** Only what the pass asked about: a wrong nmap (or a fake one) must not slip TCP ports in as UDP results. */

@@ -230,6 +230,27 @@ describe('verification', () => {
     assert.deepEqual(verify && [verify.success, verify.scanned], [true, 2]);
   });
 
+  it('runs at most four verification groups at once, and every group', async () => {
+    const { scanner, state, cycle } = setup(`${TARGETS}  udp: {ports: none}\n  verify: {enabled: true}\n`);
+    // Six addresses, each with a port set of its own: six groups.
+    scanner.tcp = [1, 2, 3, 4, 5, 6].map((n) => ({ ip: `203.0.113.${n}`, openPorts: [{ port: 9000 + n, protocol: 'tcp' as const, service: '' }] }));
+    let inFlight = 0;
+    let most = 0;
+    const scan = scanner.scan.bind(scanner);
+    scanner.scan = async (job, options) => {
+      if (!job.versionDetection) return scan(job, options);
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      await new Promise((resolve) => setImmediate(resolve));
+      inFlight -= 1;
+      return scan(job, options);
+    };
+    await cycle();
+    assert.equal(most, 4);
+    assert.deepEqual(scanner.jobs.filter((job) => job.versionDetection).map((job) => job.ports).sort(), ['9001', '9002', '9003', '9004', '9005', '9006']);
+    assert.equal(state.snapshot?.passes?.verify?.success, true);
+  });
+
   it('ignores what nmap reports on ports it was not asked about', async () => {
     const { scanner, state, cycle } = setup(VERIFY);
     scanner.tcp = [WEB];
