@@ -181,7 +181,7 @@ export class CycleScheduler {
     });
     logIncompleteScan(result, log);
     const previous = state.snapshot;
-    const udp = await this.#runUdpPass(config, targets, cycle, previous);
+    const udp = await this.#runUdpPass(config, this.#udpTargets(config, scope, targets, result), cycle, previous);
     const snapshot = buildSnapshot({
       result: { ...result, hosts: mergeHosts(result.hosts, udp.hosts) },
       inventory: this.#joinedInventory(config),
@@ -192,6 +192,18 @@ export class CycleScheduler {
       passes: udp.run ? { udp: udp.run } : {},
     });
     return config.settings.scan.verify.enabled ? this.#runVerifyPass(config, snapshot, previous, cycle) : snapshot;
+  }
+
+  /**
+   * What the UDP pass scans: the cycle's addresses, except in a sweep with an inventory. There the inventory's
+   * addresses and what the sweep's TCP scan found are scanned, not the whole targets: host discovery over a
+   * sparse range is most of a sweep's time, and a second round of it would buy only the hosts no inventory
+   * knows that have no TCP port open.
+   */
+  #udpTargets(config: ExporterConfig, scope: CycleScope, targets: ScanTargets, result: ScanResult): ScanTargets {
+    if (scope !== 'sweep' || !hasInventory(config.settings)) return targets;
+    const found = [...result.hosts.filter((host) => host.openPorts.length > 0).map((host) => host.ip), ...result.timedOutHosts];
+    return buildKnownTargets(config.plan, [...this.#joinedInventory(config).owners.keys(), ...found]);
   }
 
   /**

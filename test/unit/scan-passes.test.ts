@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Clock, TimerHandle } from '../../src/core/clock.ts';
 import { ExporterState } from '../../src/core/exporter-state.ts';
+import { recordInventoryRead } from '../../src/core/health.ts';
+import { NO_INVENTORY, UNKNOWN_OWNER } from '../../src/core/inventory.ts';
 import { CycleScheduler } from '../../src/core/scheduler.ts';
 import { groupPairs, isUdpPassDue, mergeHosts } from '../../src/core/scan-passes.ts';
 import type { PassRun } from '../../src/core/scan-passes.ts';
@@ -103,6 +105,19 @@ describe('the UDP pass', () => {
       args: [['-sU', '-p', '53,161']],
       lastSuccessAt: T0,
     });
+  });
+
+  it("in a sweep with an inventory, scans the inventory's addresses and the sweep's finds, not the whole targets", async () => {
+    const { scanner, state, cycle } = setup(`${TARGETS}inventory_file: {path: inventory.yml}\n`);
+    const owners = new Map([['203.0.113.3', { ...UNKNOWN_OWNER, vmName: 'dns-1', ownerKind: 'file' }], ['198.51.100.1', UNKNOWN_OWNER]]);
+    state.recordInventoryFile(recordInventoryRead({ ...NO_INVENTORY, source: 'file', syncedAt: T0, owners }, T0));
+    scanner.tcp = [WEB];
+    await cycle();
+    assert.deepEqual(scanner.jobs.map((job) => [job.scanType, job.targets === state.config.plan.targets ? 'sweep' : [...job.targets.nmapTargets(4)]]), [
+      ['auto', 'sweep'],
+      // 198.51.100.1 is outside the targets: nothing outside them is ever scanned.
+      ['udp', ['203.0.113.3', '203.0.113.7']],
+    ]);
   });
 
   it('takes only UDP ports from the UDP run: TCP ports there were not asked for', async () => {
