@@ -1,0 +1,312 @@
+/**
+ * The elements of nmap's XML that the exporter reads, one at a time: each `<host>` (address, state, ports with
+ * their service and script output), `<taskprogress>`, `<target>`, `<runstats>` and the `<nmaprun>` start tag.
+ * nmap-xml.ts cuts them out of the stream; this reads one cut-out element into an event. Everything not named
+ * in the shapes below (`<extraports>` and its `<extrareasons>` port lists, `<hostnames>`, `<times>`, `<os>`,
+ * `<cpe>`, the scripts' `<elem>` tables) is checked for well-formedness and stepped over.
+ */
+import { ExporterError } from '../errors.ts';
+import type { IpFamily } from '../net/addresses.ts';
+import type { Protocol } from '../net/port-spec.ts';
+import { XmlSyntaxError, readStartTagAttributes, readXmlElement } from './xml-element.ts';
+import type { ElementShape, XmlElement } from './xml-element.ts';
+
+export interface NmapPort {
+  readonly port: number;
+  readonly protocol: Protocol;
+  /** nmap's state: open, closed, filtered, open|filtered, … Ports nmap folded into `<extraports>` are not listed. */
+  readonly state: string;
+  /** nmap's service name, '' when nmap has none (a port missing from nmap-services). */
+  readonly service: string;
+  /** What -sV found: the product and its version, '' without -sV or when nmap could not tell. */
+  readonly product: string;
+  readonly version: string;
+  /** The NSE scripts that ran on the port (--script), with their text output. */
+  readonly scripts: readonly NmapScriptOutput[];
+}
+
+export interface NmapScriptOutput {
+  readonly id: string;
+  readonly output: string;
+}
+
+export interface NmapHost {
+  readonly ip: string;
+  readonly family: IpFamily;
+  /** up, down (listed only with -v), unknown or skipped. */
+  readonly state: string;
+  /** nmap gave up on the host (--host-timeout) and reports no ports for it: its ports are unknown, not closed. */
+  readonly timedOut: boolean;
+  readonly ports: readonly NmapPort[];
+}
+
+export type NmapXmlEvent =
+  /** The `<nmaprun>` header. Absent when nmap failed before writing it (it then writes a bare `<nmaprun>`). */
+  | { readonly kind: 'run'; readonly version: string; readonly args: string; readonly startedAt: number }
+  | { readonly kind: 'host'; readonly host: NmapHost }
+  | {
+      readonly kind: 'progress';
+      readonly task: string;
+      readonly percent: number;
+      /** nmap omits its estimate while under about 1 % done. */
+      readonly remainingSeconds: number | undefined;
+    }
+  | {
+      readonly kind: 'finished';
+      /** 'success' or 'error'. */
+      readonly exit: string;
+      readonly errorMessage: string | undefined;
+      readonly hostsUp: number;
+      readonly hostsDown: number;
+      /** nmap's count, which leaves out skipped targets. */
+      readonly hostsTotal: number;
+      /**
+       * Targets nmap dropped without scanning them (`<target status="skipped">`, e.g. no route to them); exit is
+       * still 'success', so this is the only trace of them.
+       */
+      readonly targetsSkipped: number;
+    };
+
+
+/** Garbage is quoted up to this many characters, so an error never carries a whole nmap output. */
+export const SNIPPET_CHARS = 40;
+
+/** nmap's `start` and `time` attributes are Unix seconds; events carry milliseconds, like `Date.now()`. */
+const MS_PER_SECOND = 1000;
+
+/**
+ * What the exporter reads of each element; everything else in it (`<extraports>` and its `<extrareasons>` port
+ * lists, `<hostnames>`, `<times>`, `<os>`, host scripts, a port script's `<elem>` tables) is checked for
+ * well-formedness and stepped over.
+ */
+const HOST_SHAPE: ElementShape = {
+  attributes: ['timedout'],
+  children: {
+    status: { attributes: ['state'] },
+    address: { attributes: ['addr', 'addrtype'] },
+    ports: {
+      children: {
+        port: {
+          attributes: ['protocol', 'portid'],
+          children: {
+            state: { attributes: ['state'] },
+            service: { attributes: ['name', 'product', 'version'] },
+            script: { attributes: ['id', 'output'] },
+          },
+        },
+      },
+    },
+  },
+};
+const PROGRESS_SHAPE: ElementShape = { attributes: ['task', 'percent', 'remaining'] };
+const TARGET_SHAPE: ElementShape = { attributes: ['status'] };
+const RUNSTATS_SHAPE: ElementShape = {
+  children: {
+    finished: { attributes: ['exit', 'errormsg'] },
+    hosts: { attributes: ['up', 'down', 'total'] },
+  },
+};
+const RUN_ATTRIBUTES = ['version', 'args', 'start'];
+
+/** Decodes the entities nmap writes: the five XML names and numeric references. Unknown names stay as written. */
+export function decodeXmlText(raw: string): string {
+  if (!raw.includes('&')) return raw;
+  return raw.replace(/&(?:#x([0-9a-fA-F]+)|#([0-9]+)|(amp|lt|gt|quot|apos));/g, decodeEntity);
+}
+
+const NAMED_ENTITIES: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+
+function decodeEntity(
+  match: string,
+  hex: string | undefined,
+  dec: string | undefined,
+  name: string | undefined,
+): string {
+  if (name !== undefined) return NAMED_ENTITIES[name] ?? match;
+  const codePoint = hex !== undefined ? Number.parseInt(hex, 16) : Number(dec);
+  return codePoint <= 0x10ffff ? String.fromCodePoint(codePoint) : match;
+}
+
+/** Quotes (with JSON escapes, so control characters stay visible) at most SNIPPET_CHARS characters of `text`. */
+export function quoteSnippet(text: string): string {
+  if (text.length <= SNIPPET_CHARS) return JSON.stringify(text);
+  return `${JSON.stringify(text.slice(0, SNIPPET_CHARS))}...`;
+}
+
+export function parseRunHeader(startTag: string): NmapXmlEvent | undefined {
+  const where = '<nmaprun>';
+  let attributes: Readonly<Record<string, string>>;
+  try {
+    attributes = readStartTagAttributes(startTag, RUN_ATTRIBUTES);
+  } catch (err) {
+    throw malformed(err, where);
+  }
+  const element: XmlElement = { name: 'nmaprun', attributes, children: [] };
+  const version = readAttribute(element, 'version');
+  if (version === undefined) return undefined;
+  return {
+    kind: 'run',
+    version,
+    args: readAttribute(element, 'args') ?? '',
+    startedAt: readNumberAttribute(element, 'start', where) * MS_PER_SECOND,
+  };
+}
+
+export function parseHostElement(text: string, hostsParsed: number): NmapHost {
+  const where = `<host> #${hostsParsed + 1}`;
+  const element = parseElement(text, HOST_SHAPE, where);
+  const address = findIpAddress(element, where);
+  return {
+    ip: detachString(address.ip),
+    family: address.family,
+    state: internName(readAttribute(readChild(element, 'status'), 'state') ?? 'unknown'),
+    timedOut: readAttribute(element, 'timedout') === 'true',
+    ports: readChildren(readChild(element, 'ports'), 'port').map((port) => parsePortElement(port, where)),
+  };
+}
+
+function findIpAddress(host: XmlElement, where: string): { ip: string; family: IpFamily } {
+  for (const address of readChildren(host, 'address')) {
+    const type = readAttribute(address, 'addrtype');
+    const ip = readAttribute(address, 'addr');
+    if (ip === undefined) continue;
+    if (type === 'ipv4') return { ip, family: 4 };
+    if (type === 'ipv6') return { ip, family: 6 };
+  }
+  throw invalidOutput(`nmap output has no IP address in ${where}`);
+}
+
+function parsePortElement(port: XmlElement, where: string): NmapPort {
+  const number = readNumberAttribute(port, 'portid', where);
+  if (!Number.isInteger(number) || number < 0 || number > 65535) {
+    throw invalidOutput(`nmap output has port number ${number} in ${where}`);
+  }
+  const protocol = readAttribute(port, 'protocol');
+  if (protocol !== 'tcp' && protocol !== 'udp' && protocol !== 'sctp') {
+    throw invalidOutput(`nmap output has unsupported protocol ${quoteSnippet(protocol ?? '')} in ${where}`);
+  }
+  const service = readChild(port, 'service');
+  const scripts = readChildren(port, 'script');
+  return {
+    port: number,
+    protocol,
+    state: internName(readAttribute(readChild(port, 'state'), 'state') ?? 'unknown'),
+    service: internName(readAttribute(service, 'name') ?? ''),
+    product: internName(readAttribute(service, 'product') ?? ''),
+    version: internName(readAttribute(service, 'version') ?? ''),
+    scripts: scripts.length === 0
+      ? NO_SCRIPTS
+      : scripts.map((script) => ({ id: internName(readAttribute(script, 'id') ?? ''), output: detachString(readAttribute(script, 'output') ?? '') })),
+  };
+}
+
+/** One shared empty list: almost every port of a plain port scan has no script output. */
+const NO_SCRIPTS: readonly NmapScriptOutput[] = Object.freeze([]);
+
+/**
+ * A copy that does not point into nmap's stdout. V8 keeps a substring of 13 or more characters as a slice of
+ * the string it was cut from, which here is the stream's whole buffer (a 64 KiB read or more), so an address
+ * such as "198.18.100.200" would hold that buffer in memory for as long as the snapshot keeps the address.
+ */
+function detachString(text: string): string {
+  return Buffer.from(text, 'utf8').toString('utf8');
+}
+
+/**
+ * Port states and service names come from small sets (nmap-services has about 27,000 names, and a scan sees a
+ * few dozen), so each is kept once, detached, instead of once per port. The table stops growing at a bound so
+ * odd output cannot make it large.
+ */
+const NAMES = new Map<string, string>();
+const MAX_NAMES = 4096;
+
+function internName(text: string): string {
+  const known = NAMES.get(text);
+  if (known !== undefined) return known;
+  const copy = detachString(text);
+  if (NAMES.size < MAX_NAMES) NAMES.set(copy, copy);
+  return copy;
+}
+
+export function parseProgressElement(text: string, hostsParsed: number): NmapXmlEvent {
+  const where = `<taskprogress> after ${describeHostCount(hostsParsed)}`;
+  const element = parseElement(text, PROGRESS_SHAPE, where);
+  const remaining = readAttribute(element, 'remaining');
+  return {
+    kind: 'progress',
+    task: readAttribute(element, 'task') ?? '',
+    percent: readNumberAttribute(element, 'percent', where),
+    remainingSeconds: remaining === undefined ? undefined : readNumberAttribute(element, 'remaining', where),
+  };
+}
+
+export function isSkippedTarget(text: string, hostsParsed: number): boolean {
+  const element = parseElement(text, TARGET_SHAPE, `<target> after ${describeHostCount(hostsParsed)}`);
+  return readAttribute(element, 'status') === 'skipped';
+}
+
+export function parseRunstatsElement(text: string, targetsSkipped: number): NmapXmlEvent {
+  const where = '<runstats>';
+  const element = parseElement(text, RUNSTATS_SHAPE, where);
+  const finished = readChild(element, 'finished');
+  const hosts = readChild(element, 'hosts');
+  if (finished === undefined || hosts === undefined) {
+    throw invalidOutput(`nmap output has no <finished> and <hosts> in ${where}`);
+  }
+  return {
+    kind: 'finished',
+    exit: readAttribute(finished, 'exit') ?? 'success',
+    errorMessage: readAttribute(finished, 'errormsg')?.trimEnd(),
+    hostsUp: readNumberAttribute(hosts, 'up', where),
+    hostsDown: readNumberAttribute(hosts, 'down', where),
+    hostsTotal: readNumberAttribute(hosts, 'total', where),
+    targetsSkipped,
+  };
+}
+
+/**
+ * Checks one complete element (cut out by the stream, so its name is known) and returns what `shape` keeps of
+ * it; `where` names it in the error.
+ */
+function parseElement(text: string, shape: ElementShape, where: string): XmlElement {
+  try {
+    return readXmlElement(text, shape);
+  } catch (err) {
+    throw malformed(err, where);
+  }
+}
+
+function malformed(err: unknown, where: string): unknown {
+  if (!(err instanceof XmlSyntaxError)) return err;
+  return new ExporterError('NMAP_OUTPUT_INVALID', `nmap output has a malformed ${where}: ${err.message}`, { cause: err });
+}
+
+function readChild(element: XmlElement | undefined, name: string): XmlElement | undefined {
+  return element?.children.find((child) => child.name === name);
+}
+
+function readChildren(element: XmlElement | undefined, name: string): XmlElement[] {
+  return element === undefined ? [] : element.children.filter((child) => child.name === name);
+}
+
+function readAttribute(element: XmlElement | undefined, name: string): string | undefined {
+  const value = element?.attributes[name];
+  return value === undefined ? undefined : decodeXmlText(value);
+}
+
+/** nmap writes plain decimals (`27.29`, `1795700210`); anything else, hex or exponents included, is not its output. */
+function readNumberAttribute(element: XmlElement, name: string, where: string): number {
+  const raw = readAttribute(element, name);
+  if (raw === undefined || !/^-?\d+(?:\.\d+)?$/.test(raw)) {
+    throw invalidOutput(`nmap output has ${name}=${quoteSnippet(raw ?? '')} in ${where}, expected a number`);
+  }
+  return Number(raw);
+}
+
+export function describeHostCount(count: number): string {
+  return count === 1 ? '1 host' : `${count} hosts`;
+}
+
+export function invalidOutput(message: string): ExporterError {
+  return new ExporterError('NMAP_OUTPUT_INVALID', message);
+}
