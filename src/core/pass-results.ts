@@ -11,8 +11,10 @@ import { reclassifySnapshot } from './snapshot.ts';
 import type { Snapshot, SnapshotPort } from './snapshot.ts';
 
 /**
- * The previous snapshot's UDP ports, as observed ports (with what verification found on them). `only` keeps
- * just those addresses: after a UDP run that succeeded, only the hosts nmap gave up on keep theirs.
+ * The previous snapshot's UDP ports, as observed ports. `only` keeps just those addresses: after a UDP run
+ * that succeeded, only the hosts nmap gave up on keep theirs. What verification found on them is left
+ * behind: verification probes them again this cycle (and restores it if that fails), and with verification
+ * turned off by a reload they must not go on looking verified.
  */
 export function previousUdpHosts(previous: Snapshot | undefined, only?: ReadonlySet<string>): ObservedHost[] {
   if (!previous) return [];
@@ -23,7 +25,7 @@ export function previousUdpHosts(previous: Snapshot | undefined, only?: Readonly
 }
 
 function toObservedPort(port: SnapshotPort): ObservedHost['openPorts'][number] {
-  return { port: port.port, protocol: port.protocol, service: port.service, ...(port.detected ? { detected: port.detected } : {}) };
+  return { port: port.port, protocol: port.protocol, service: port.service };
 }
 
 /** Every open nonstandard port of the snapshot: what verification probes. Standard and excepted ports are left alone. */

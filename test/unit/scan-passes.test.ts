@@ -289,6 +289,23 @@ describe('verification', () => {
     assert.equal(state.snapshot?.passes?.verify?.success, false);
   });
 
+  it('probes the UDP ports a cycle without a UDP run keeps, so they stay verified', async () => {
+    const { scanner, state, cycle } = setup(`${TARGETS}  udp: {ports: "161", interval: 3h}\n  verify: {enabled: true}\n`);
+    scanner.tcp = [];
+    scanner.udp = [SNMP];
+    scanner.verify = [{ ip: '203.0.113.7', openPorts: [{ port: 161, protocol: 'udp', service: 'snmp', detected: SNMPD }] }];
+    await cycle();
+    await cycle();
+    assert.deepEqual(scanner.jobs.map((job) => `${job.scanType}${job.versionDetection ? ' -sV' : ''} ${job.ports}`), [
+      `auto ${state.config.plan.ports}`,
+      'udp 161',
+      'udp -sV 161',
+      `auto ${state.config.plan.ports}`,
+      'udp -sV 161',
+    ]);
+    assert.deepEqual(portOf(state.snapshot, '203.0.113.7', 161)?.detected, SNMPD);
+  });
+
   it('runs no nmap when nothing nonstandard is open, and says it succeeded', async () => {
     const { scanner, state, cycle } = setup(VERIFY);
     scanner.tcp = [{ ip: '203.0.113.7', openPorts: [{ port: 22, protocol: 'tcp', service: 'ssh' }] }];
