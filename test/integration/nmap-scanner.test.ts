@@ -1,8 +1,12 @@
 /**
  * NmapScanner with real nmap: IPv4 in a namespace lab, IPv6 and a mixed job on loopback, progress from
- * nmap's task reports, and cancellation. On loopback only the ports this test opens are asserted on.
+ * nmap's task reports, and cancellation; then the UDP pass's and verification's readings, on recorded output
+ * replayed by a stand-in nmap. On loopback only the ports this test opens are asserted on.
  */
 import assert from 'node:assert/strict';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildScanJob } from '../../src/core/scheduler.ts';
 import { NmapScanner, probeNmapProcStatus } from '../../src/scan/nmap-scanner.ts';
@@ -107,5 +111,57 @@ describe('NmapScanner in a namespace lab', () => {
     });
     // Not a timing assertion on the scan: proof that the call returned instead of waiting for nmap to finish.
     assert.ok(Date.now() - started < 30_000);
+  });
+});
+
+describe('NmapScanner on recorded UDP and -sV output', () => {
+  let dir: string;
+  /** An nmap that reads its targets, then prints one recording of test/fixtures/nmap whatever it was asked. */
+  async function replaying(fixture: string): Promise<string> {
+    const path = join(dir, `replay-${fixture}`);
+    const recording = new URL(`../fixtures/nmap/${fixture}`, import.meta.url).pathname;
+    await writeFile(path, `#!/bin/sh\ncat >/dev/null\nexec cat ${JSON.stringify(recording)}\n`);
+    await chmod(path, 0o755);
+    return path;
+  }
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ee-replay-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("keeps only the UDP ports that answered, never the rate-limited hosts' open|filtered ones", async () => {
+    const scanner = new NmapScanner({ privilege: 'root' });
+    const job = { ...jobFor(`scan:\n  targets: ["198.51.100.8/29"]\n  nmap: {path: ${JSON.stringify(await replaying('udp-ratelimited.xml'))}}\n`), scanType: 'udp' as const };
+    const result = await scanner.scan(job, { signal: AbortSignal.timeout(10_000) });
+    assert.deepEqual(
+      result.hosts.map((host) => `${host.ip} ${host.openPorts.map((port) => `${port.port}/${port.protocol}`).join(',')}`),
+      ['198.51.100.12 11211/udp', '198.51.100.13 53/udp', '198.51.100.14 161/udp'],
+    );
+  });
+
+  it('reads what -sV found and whether redis-info got in without credentials', async () => {
+    const scanner = new NmapScanner({ privilege: 'root' });
+    const base = jobFor(`scan:\n  targets: ["198.51.100.11"]\n  nmap: {path: ${JSON.stringify(await replaying('verify-redis.xml'))}}\n`);
+    const result = await scanner.scan({ ...base, versionDetection: { intensity: 7, scripts: ['redis-info'] } }, { signal: AbortSignal.timeout(10_000) });
+    assert.deepEqual(result.hosts[0]?.openPorts, [
+      {
+        port: 7777,
+        protocol: 'tcp',
+        service: 'redis',
+        detected: { name: 'redis', product: 'Redis key-value store', version: '7.0.15', unauthenticated: true },
+      },
+    ]);
+  });
+
+  it('refuses a UDP scan without raw sockets, naming the setting that turns it off', async () => {
+    const scanner = new NmapScanner({ privilege: 'none' });
+    const job = { ...jobFor('scan:\n  targets: ["127.0.0.1"]\n'), scanType: 'udp' as const };
+    await assert.rejects(scanner.scan(job, { signal: AbortSignal.timeout(10_000) }), {
+      code: 'NMAP_NO_PRIVILEGE',
+      message: 'the UDP pass needs raw sockets (root or CAP_NET_RAW), which the exporter does not have; set scan.udp.ports: none to turn it off',
+    });
   });
 });
