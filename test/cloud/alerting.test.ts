@@ -10,6 +10,8 @@
  * - the SMTP smarthost and the webhook URL point at this test's receivers, without SMTP auth or TLS.
  * Recipients, matchers, grouping, inhibitions and templates are the shipped ones.
  *
+ * The owner's mail goes to the email Keystone holds for the VM's user, through the shipped owner route.
+ *
  * The exposures are loopback listeners on the lab's floating and provider addresses (127.42.0.0/24 and
  * 127.43.0.0/24, loopback ranges on purpose), not VMs in the network-namespace lab: the VM, user and tenant
  * names the mails must carry exist only in the OpenStack inventory, and this keeps nmap inside 127.0.0.0/8.
@@ -34,6 +36,8 @@ import type { WebhookReceiver } from '../support/webhook-receiver.ts';
 import { openTcpListener } from '../support/tcp-listener.ts';
 
 const PORTS = [2375, 6379];
+/** alice's email attribute in the seeded Keystone (test/openstack/seed.py); carol has none. */
+const ALICE_EMAIL = 'alice@example.test';
 const DEADLINE_MS = 120_000;
 
 interface Exposure {
@@ -205,6 +209,23 @@ describe('alerting end to end: exporter with the OpenStack lab, Prometheus with 
     assert.ok(paged.every((message) => message.receiver === 'exposure-pager'));
     assert.ok(paged.every((message) => message.alerts.every((alert) => alert.labels['severity'] === 'critical')), 'only critical alerts page');
     assert.ok(!paged.some((message) => message.alerts.some((alert) => alert.labels['ip'] === high.ip)), 'the high exposure does not page');
+  });
+
+  it("mails alice, from her Keystone email, her own VM's exposure and nobody else's; carol, without one, gets none", async () => {
+    const { high, critical } = planned;
+    const mail = await smtp.waitForMail(
+      (m) => m.recipients.includes(ALICE_EMAIL) && rowFor(m, high)?.[4] === high.vm,
+      `the owner's mail to ${ALICE_EMAIL} with ${high.ip}:${high.port}`,
+      DEADLINE_MS,
+    );
+    assert.deepEqual(mail.recipients, [ALICE_EMAIL]);
+    const toAlice = smtp.mails().filter((m) => m.recipients.includes(ALICE_EMAIL));
+    assert.ok(toAlice.every((m) => rowFor(m, critical) === undefined), "carol's critical exposure never reaches alice");
+    assert.deepEqual([...new Set(toAlice.flatMap((m) => tableRows(m).map((row) => row[4])))], [high.vm], 'every row mailed to alice is her VM');
+    // Of the lab's users only alice is mailed: carol has no email, so her exposure goes to the team only, and
+    // bob's VM exposes nothing here.
+    const owners = new Set(smtp.mails().flatMap((m) => m.recipients).filter((recipient) => recipient.endsWith('@example.test')));
+    assert.deepEqual([...owners], [ALICE_EMAIL]);
   });
 
   it("lists the critical exposure in tenant gamma's digest as well", async () => {
