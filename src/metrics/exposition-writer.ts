@@ -27,30 +27,43 @@ export interface GaugeFamily<L extends string, I> extends FamilyDefinition<L> {
  * samples with the same labels would make Prometheus reject the whole scrape.
  */
 export function renderGaugeFamily<L extends string, I>(family: GaugeFamily<L, I>, input: I): string {
+  return [...renderGaugeFamilyPieces(family, input)].join('');
+}
+
+/** Samples are joined into pieces of about this many characters. */
+const PIECE_CHARS = 64 * 1024;
+
+/**
+ * The same text in pieces of about PIECE_CHARS, for a caller that turns each into bytes at once: at 20,000
+ * hosts the families' text and the strings behind it would otherwise all be alive together, and V8 keeps
+ * the heap it grew for them long after they are garbage.
+ */
+export function* renderGaugeFamilyPieces<L extends string, I>(family: GaugeFamily<L, I>, input: I): Generator<string> {
   const { name } = family;
-  const lines: string[] = [];
-  const lineOfLabels = new Map<string, number>();
+  // A Map keeps a key's first place when it is set again: exactly the rule for a repeated label set.
+  const values = new Map<string, number>();
   family.series(input, (labels, value) => {
-    const rendered = renderLabels(labels);
-    const line = `${name}${rendered} ${formatSampleValue(value)}\n`;
-    const index = lineOfLabels.get(rendered);
-    if (index === undefined) {
-      lineOfLabels.set(rendered, lines.length);
-      lines.push(line);
-    } else {
-      lines[index] = line;
-    }
+    values.set(renderLabels(labels), value);
   });
-  return `# HELP ${name} ${escapeHelp(family.help)}\n# TYPE ${name} gauge\n${lines.join('')}\n`;
+  let piece = `# HELP ${name} ${escapeHelp(family.help)}\n# TYPE ${name} gauge\n`;
+  for (const [labels, value] of values) {
+    piece += `${name}${labels} ${formatSampleValue(value)}\n`;
+    if (piece.length >= PIECE_CHARS) {
+      yield piece;
+      piece = '';
+    }
+  }
+  yield `${piece}\n`;
 }
 
 function renderLabels(labels: Readonly<Record<string, string | number | undefined>>): string {
-  let text = '';
+  const parts: string[] = [];
   for (const name in labels) {
     const value = labels[name];
-    text += `${text === '' ? '{' : ','}${name}="${typeof value === 'string' ? escapeLabelValue(value) : String(value)}"`;
+    parts.push(`${name}="${typeof value === 'string' ? escapeLabelValue(value) : String(value)}"`);
   }
-  return text === '' ? '' : `${text}}`;
+  // Joined rather than appended, so the Map key is one flat string, not a chain of the pieces.
+  return parts.length === 0 ? '' : `{${parts.join(',')}}`;
 }
 
 const LABEL_ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '\n': '\\n', '"': '\\"' };

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { ExporterConfig } from '../core/exporter-config.ts';
 import type { Snapshot } from '../core/snapshot.ts';
-import { renderGaugeFamily } from './exposition-writer.ts';
+import { renderGaugeFamilyPieces } from './exposition-writer.ts';
 import type { GaugeFamily } from './exposition-writer.ts';
 
 const compress = promisify(gzip);
@@ -48,7 +48,12 @@ export class SnapshotExposition {
 
   #render(input: SnapshotInput): SnapshotPart {
     this.#onRender();
-    const identity = Buffer.from(this.#families.map((family) => renderGaugeFamily(family, input)).join(''), 'utf8');
+    // Piece by piece into bytes, so the text is never alive whole (see renderGaugeFamilyPieces).
+    const chunks: Buffer[] = [];
+    for (const family of this.#families) {
+      for (const piece of renderGaugeFamilyPieces(family, input)) chunks.push(Buffer.from(piece, 'utf8'));
+    }
+    const identity = Buffer.concat(chunks);
     let compressed: Promise<Buffer> | undefined;
     // Scrapes that arrive while the compression runs wait for the same promise rather than start another; a
     // failure is not kept, so the next scrape tries again.
