@@ -29,6 +29,7 @@ import { NO_INVENTORY } from '../src/core/inventory.ts';
 import type { AddressOwner } from '../src/core/inventory.ts';
 import { buildSnapshot } from '../src/core/snapshot.ts';
 import { createApp } from '../src/http/app.ts';
+import { keepYoungGenerationSmall } from '../src/young-generation.ts';
 import { silentLogger } from '../src/log.ts';
 import { createMetricsEndpoint, listSnapshotFamilies, registerLiveMetrics } from '../src/metrics/collectors.ts';
 import type { BuildInfo, MetricsEndpoint } from '../src/metrics/collectors.ts';
@@ -240,6 +241,8 @@ async function assertSameExposition(state: ExporterState): Promise<{ bytes: numb
 // A server child
 
 async function serve(variant: Variant, hosts: number): Promise<void> {
+  // As main.ts does at start, before anything is allocated: the server as it ships.
+  keepYoungGenerationSmall();
   const gc = globalThis.gc;
   if (gc === undefined) throw new Error('the server child needs --expose-gc');
   const state = buildState(hosts);

@@ -6,7 +6,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:net';
 import { homedir } from 'node:os';
-import { setFlagsFromString } from 'node:v8';
 import type { CloudCredentials } from './cloud/cloud-credentials.ts';
 import { loadCloudCredentials } from './cloud/clouds-config.ts';
 import type { KeystoneSession } from './cloud/keystone.ts';
@@ -35,6 +34,7 @@ import { generateRangeBlocks } from './scan/cidr-blocks.ts';
 import { NmapScanner, probeNmapProcStatus, probeNmapVersion } from './scan/nmap-scanner.ts';
 import { detectPrivilege } from './scan/privilege.ts';
 import { withFinalNewline, writeChunks } from './stream-writer.ts';
+import { keepYoungGenerationSmall } from './young-generation.ts';
 
 const EXIT_OK = 0;
 const EXIT_FAILURE = 1;
@@ -66,7 +66,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(USAGE);
     return EXIT_OK;
   }
-  if (flags.once) keepYoungGenerationSmall();
+  keepYoungGenerationSmall();
   const version = await readVersion();
   if (flags.version) {
     process.stdout.write(`exposure-exporter ${version.version} (revision ${version.revision}, Node.js ${process.version})\n`);
@@ -293,16 +293,6 @@ function logUnsweptRanges(config: ExporterConfig, previous: ExporterConfig | und
     ranges,
     max_targets: config.settings.scan.maxTargets,
   });
-}
-
-/**
- * Most of what a --once run allocates lives to its end (the scan's hosts, then the snapshot), and V8 reads
- * a high survival rate as a reason to double its young generation, up to 2 × 16 MiB: a third of the peak
- * resident set of a 20,000-host run, for no gain in time (bench/README.md has the figures). The growth
- * factor is the one young-generation setting V8 reads after start-up; 1 keeps the size it has now.
- */
-function keepYoungGenerationSmall(): void {
-  setFlagsFromString('--semi-space-growth-factor=1');
 }
 
 /**

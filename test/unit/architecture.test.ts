@@ -26,7 +26,8 @@ const LIBRARY_HOMES: Readonly<Record<string, (file: string) => boolean>> = {
  * nothing of what uses them, adapters (scan/, cloud/) implement what core/ declares, and only main.ts
  * wires everything together.
  *
- * - errors.ts, log.ts and untyped/ are leaves: everything may use them; so is stream-writer.ts, main's --once output.
+ * - errors.ts, log.ts and untyped/ are leaves: everything may use them; so are stream-writer.ts, main's --once
+ *   output, and young-generation.ts, the V8 setting main makes at start.
  * - net/ holds the pure value parsers (addresses, ranges, port specs) that config/, scan/ and core/ share.
  * - config/ returns plain validated settings; what is built from them lives with its users.
  * - inventory/ holds the inventories that are not a cloud (the inventory_file): an adapter, like cloud/.
@@ -39,6 +40,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   'errors.ts': [],
   'log.ts': [],
   'stream-writer.ts': [],
+  'young-generation.ts': [],
   untyped: [],
   net: ['errors.ts'],
   config: ['errors.ts', 'log.ts', 'untyped', 'net'],
@@ -49,7 +51,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   metrics: ['core', 'config', 'net', 'errors.ts', 'log.ts'],
   http: ['core', 'metrics', 'config', 'net', 'errors.ts', 'log.ts', 'untyped'],
   'flags.ts': ['errors.ts', 'log.ts', 'config', 'net'],
-  'main.ts': ['errors.ts', 'log.ts', 'untyped', 'net', 'config', 'scan', 'core', 'cloud', 'inventory', 'metrics', 'http', 'flags.ts', 'stream-writer.ts'],
+  'main.ts': ['errors.ts', 'log.ts', 'untyped', 'net', 'config', 'scan', 'core', 'cloud', 'inventory', 'metrics', 'http', 'flags.ts', 'stream-writer.ts', 'young-generation.ts'],
 };
 
 const IMPORT = /^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]/gm;
