@@ -38,7 +38,7 @@ function configYaml(lab: Lab, options: { nmapPath?: string; interval?: string; t
     max_rtt_timeout: 200ms
     max_retries: 1
   # TCP only: these cycles run every 5s within 4s, which a UDP pass over the silent addresses would not leave
-  # room for. The UDP pass has its lab of real daemons (service-daemons.test.ts).
+  # room for. The UDP pass has its lab of real daemons (services-exporter.test.ts).
   udp: {ports: none}
 exceptions:
   - name: backup-rsync
