@@ -138,8 +138,8 @@ async function main(argv: readonly string[]): Promise<number> {
   if (flags.once) {
     // cron wants names in its report: wait for the whole first read (each request has its own deadline).
     await Promise.all(inventories.map((refresher) => refresher.refresh()));
-    // cron gets the whole picture each run: --once always sweeps every target.
-    const outcome = await scheduler.runCycle({ scope: 'sweep' });
+    // cron gets the whole picture each run: --once always sweeps every target, with every pass.
+    const outcome = await scheduler.runCycle({ scope: 'sweep', everyPass: true });
     await session?.close();
     // Piece by piece, waiting for stdout to take each: a slow reader (`| jq`) gets the whole report before the
     // process exits, and the report never exists as one string.

@@ -64,12 +64,13 @@ export class CycleScheduler {
 
   /**
    * Runs one cycle unless one is already running (then it reports ran: false and starts nothing). The scope
-   * is the schedule's unless given: --once asks for a sweep.
+   * is the schedule's unless given, and so is whether the UDP pass is due unless `everyPass` asks for all:
+   * --once asks for a sweep with every pass, whatever the state file says ran when.
    */
-  runCycle(options: { scope?: CycleScope } = {}): Promise<CycleOutcome> {
+  runCycle(options: { scope?: CycleScope; everyPass?: boolean } = {}): Promise<CycleOutcome> {
     if (this.#running) return Promise.resolve({ ran: false });
     if (this.#stopping.signal.aborted) return Promise.resolve({ ran: false });
-    this.#running = this.#runGuarded(options.scope).finally(() => {
+    this.#running = this.#runGuarded(options.scope, options.everyPass ?? false).finally(() => {
       this.#running = undefined;
     });
     return this.#running;
@@ -105,7 +106,7 @@ export class CycleScheduler {
     }, delay);
   }
 
-  async #runGuarded(requestedScope: CycleScope | undefined): Promise<CycleOutcome> {
+  async #runGuarded(requestedScope: CycleScope | undefined, everyPass: boolean): Promise<CycleOutcome> {
     const config = this.#options.state.config;
     const cycle = ++this.#cycle;
     const log = this.#options.log.with({ cycle });
@@ -128,7 +129,7 @@ export class CycleScheduler {
     const deadline = this.#startDeadline(bound);
     let addressesScanned = 0;
     try {
-      const snapshot = await this.#scanAndJoin(config, scope, { startedAt, signal: deadline.signal }, log, (count) => {
+      const snapshot = await this.#scanAndJoin(config, scope, { startedAt, signal: deadline.signal, everyPass }, log, (count) => {
         addressesScanned = count;
       });
       const attempt: CycleAttempt = { cycle, scope, addressesScanned, startedAt, finishedAt: this.#clock.now(), success: true, error: null };
@@ -164,7 +165,7 @@ export class CycleScheduler {
   async #scanAndJoin(
     config: ExporterConfig,
     scope: CycleScope,
-    cycle: CycleContext,
+    cycle: CycleContext & { readonly everyPass: boolean },
     log: Logger,
     onTargets: (count: number) => void,
   ): Promise<Snapshot> {
@@ -213,13 +214,15 @@ export class CycleScheduler {
   async #runUdpPass(
     config: ExporterConfig,
     targets: ScanTargets,
-    cycle: CycleContext,
+    cycle: CycleContext & { readonly everyPass: boolean },
     previous: Snapshot | undefined,
   ): Promise<{ run: PassRuns['udp']; hosts: ObservedHost[] }> {
     const udp = config.settings.scan.udp;
     if (!udp) return { run: undefined, hosts: [] };
     const last = previous?.passes?.udp;
-    if (!isUdpPassDue(last, cycle.startedAt, udp.intervalMs)) return { run: last, hosts: previousUdpHosts(previous) };
+    if (!cycle.everyPass && !isUdpPassDue(last, cycle.startedAt, udp.intervalMs)) {
+      return { run: last, hosts: previousUdpHosts(previous) };
+    }
     const outcome = await this.#passes.runUdp(config, targets, cycle, last);
     if (!outcome.result) return { run: outcome.run, hosts: previousUdpHosts(previous) };
     const kept = previousUdpHosts(previous, new Set(outcome.result.timedOutHosts));

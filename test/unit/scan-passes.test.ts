@@ -66,7 +66,7 @@ function setup(yaml: string) {
     clock.at += HOUR;
     return outcome;
   };
-  return { clock, scanner, state, cycle, saved };
+  return { clock, scanner, state, scheduler, cycle, saved };
 }
 
 function portsOf(snapshot: Snapshot | undefined): string[] {
@@ -161,6 +161,16 @@ describe('the UDP pass', () => {
     const udp = state.snapshot?.passes?.udp;
     assert.deepEqual(udp && [udp.success, udp.error, udp.lastSuccessAt], [false, { code: 'NMAP_FAILED', message: 'nmap exited with code 1' }, T0]);
     assert.equal(state.health.scan.lastAttempt?.success, true);
+  });
+
+  it('runs in a cycle that asks for every pass (--once) even inside its interval', async () => {
+    const { clock, scanner, scheduler, cycle } = setup(`${TARGETS}  udp: {interval: 6h}\n`);
+    scanner.udp = [SNMP];
+    await cycle();
+    clock.at -= HOUR / 2;
+    await scheduler.runCycle({ scope: 'sweep', everyPass: true });
+    await scheduler.runCycle({ scope: 'sweep' });
+    assert.deepEqual(scanner.jobs.map((job) => job.scanType), ['auto', 'udp', 'auto', 'udp', 'auto']);
   });
 
   it('is retried in the next cycle after a failure, even inside its interval', async () => {
