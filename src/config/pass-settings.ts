@@ -3,7 +3,7 @@
  * (`scan.verify`). Plain settings, validated with the same messages as the rest of the config.
  */
 import { formatDuration } from './duration.ts';
-import { parsePortSpec, renderPortSpec } from '../net/port-spec.ts';
+import { readPortListSetting } from './port-list-setting.ts';
 import type { Reader } from '../untyped/reader.ts';
 
 /** The NSE scripts verification may run: read-only, and each asks its service one harmless question. */
@@ -48,7 +48,7 @@ export function readUdp(
   const udp = reader.mapping(raw, 'scan.udp', UDP_KEYS);
   if (!udp) return { settings: undefined, valid: false };
   const d = PASS_DEFAULTS.udp;
-  const ports = readUdpPorts(reader, udp['ports'] ?? d.ports);
+  const ports = readPortListSetting(reader, udp['ports'] ?? d.ports, 'scan.udp.ports', ['default', 'none']);
   const intervalMs = udp['interval'] === undefined ? context.scanIntervalMs : context.readDuration(udp['interval'], 'scan.udp.interval');
   const maxRetries = reader.integer(udp['max_retries'] ?? d.max_retries, 'scan.udp.max_retries', 0, 50);
   const defeatIcmpRateLimit = reader.boolean(udp['defeat_icmp_ratelimit'] ?? d.defeat_icmp_ratelimit, 'scan.udp.defeat_icmp_ratelimit');
@@ -64,15 +64,6 @@ export function readUdp(
   }
   if (ports === 'none') return { settings: undefined, valid: true };
   return { settings: { ports, intervalMs, maxRetries, defeatIcmpRateLimit }, valid: true };
-}
-
-function readUdpPorts(reader: Reader, raw: unknown): string | undefined {
-  const text = typeof raw === 'number' ? String(raw) : reader.string(raw, 'scan.udp.ports');
-  if (text === undefined) return undefined;
-  if (text === 'default' || text === 'none') return text;
-  const parsed = parsePortSpec(text);
-  if (!parsed.ok) return reader.report('scan.udp.ports', `${JSON.stringify(text)} ${parsed.reason} (or use default or none)`);
-  return renderPortSpec(parsed.ports);
 }
 
 export function readVerify(reader: Reader, raw: unknown): VerifySettings | undefined {

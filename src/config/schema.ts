@@ -7,7 +7,6 @@
  */
 import { buildTargetSet, countAddresses, parseTargetSpec } from '../net/addresses.ts';
 import type { AddressRange, TargetSet } from '../net/addresses.ts';
-import { parsePortSpec, renderPortSpec } from '../net/port-spec.ts';
 import { Reader } from '../untyped/reader.ts';
 import { childPath, renderValue } from '../untyped/describe.ts';
 import { formatDuration, parseDuration } from './duration.ts';
@@ -16,6 +15,7 @@ import type { SeverityLevel } from './severity-levels.ts';
 import { readExceptions } from './exception-settings.ts';
 import type { ExceptionSetting } from './exception-settings.ts';
 import { readPortProtocol } from './port-protocol.ts';
+import { readPortListSetting } from './port-list-setting.ts';
 import { parseShard } from './shard-setting.ts';
 import { PASS_DEFAULTS, readUdp, readVerify } from './pass-settings.ts';
 import type { UdpSettings, VerifySettings } from './pass-settings.ts';
@@ -212,7 +212,7 @@ function readScan(reader: Reader, raw: unknown, cli: ConfigOverrides, withInvent
   const targetRanges = targetSpecs && readRanges(reader, targetSpecs, 'scan.targets');
   const excludeRanges = excludeSpecs && readRanges(reader, excludeSpecs, 'scan.exclude');
   const maxTargets = reader.integer(scan['max_targets'] ?? DEFAULTS.scan.max_targets, 'scan.max_targets', 1, 16_777_216);
-  const ports = readPorts(reader, scan['ports'] ?? DEFAULTS.scan.ports);
+  const ports = readPortListSetting(reader, scan['ports'] ?? DEFAULTS.scan.ports, 'scan.ports', ['default', 'all']);
   const intervalMs = readDuration(reader, scan['interval'] ?? DEFAULTS.scan.interval, 'scan.interval');
   const timeoutMs = readDuration(reader, scan['timeout'] ?? DEFAULTS.scan.timeout, 'scan.timeout');
   const sweepIntervalMs = readDuration(reader, scan['sweep_interval'] ?? DEFAULTS.scan.sweep_interval, 'scan.sweep_interval');
@@ -318,17 +318,6 @@ function readTargetSet(
   }
   if (set.count === 0 && targets.length > 0) return reader.report('scan.exclude', 'excludes every address of scan.targets');
   return { targets: set, sweepTargets, unsweptRanges };
-}
-
-function readPorts(reader: Reader, raw: unknown): string | undefined {
-  // YAML reads `ports: 8080` as a number; it is still a port list.
-  const text = typeof raw === 'number' ? String(raw) : reader.string(raw, 'scan.ports');
-  if (text === undefined) return undefined;
-  // The keywords stay keywords: what `default` means is the scan plan's business (scan/scan-plan.ts).
-  if (text === 'all' || text === 'default') return text;
-  const parsed = parsePortSpec(text);
-  if (!parsed.ok) return reader.report('scan.ports', `${JSON.stringify(text)} ${parsed.reason} (or use default or all)`);
-  return renderPortSpec(parsed.ports);
 }
 
 function readNmap(reader: Reader, raw: unknown): Pick<ScanConfig, 'nmapPath' | 'scanType' | 'hostDiscovery' | 'tuning'> | undefined {
