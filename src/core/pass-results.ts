@@ -5,7 +5,7 @@
  */
 import type { DetectedService, ObservedHost } from '../scan/types.ts';
 import type { ClassificationRules } from './classify.ts';
-import { portRefKey, withDetection } from './scan-passes.ts';
+import { portRefKey } from './scan-passes.ts';
 import type { VerifyPair } from './scan-passes.ts';
 import { reclassifySnapshot } from './snapshot.ts';
 import type { Snapshot, SnapshotPort } from './snapshot.ts';
@@ -60,7 +60,8 @@ export function applyDetections(
     ...host,
     ports: host.ports.map((port): SnapshotPort => {
       const detected = detections.get(portRefKey(host.ip, port.port, port.protocol));
-      return detected ? { ...port, ...withDetection(port, detected) } : port;
+      // What answered names the service; the guess by number is kept when no probe matched.
+      return detected ? { ...port, service: detected.name || port.service, detected } : port;
     }),
   }));
   return reclassifySnapshot({ ...snapshot, hosts }, rules, now);

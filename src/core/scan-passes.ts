@@ -19,7 +19,9 @@ import type { DetectedService, ObservedHost, ObservedPort, ScanJob, ScanResult, 
 import type { Clock } from './clock.ts';
 import type { ExporterConfig } from './exporter-config.ts';
 
-export type PassName = 'udp' | 'verify';
+/** The passes besides the TCP scan, in the order metrics and the state file list them. */
+export const PASS_NAMES = ['udp', 'verify'] as const;
+export type PassName = (typeof PASS_NAMES)[number];
 
 /** The last run of one pass: carried from snapshot to snapshot (and in the state file) until the next. */
 export interface PassRun {
@@ -248,9 +250,4 @@ export function mergeHosts(...lists: readonly (readonly ObservedHost[])[]): Obse
     merged.set(host.ip, ports);
   }
   return [...merged].map(([ip, openPorts]) => ({ ip, openPorts }));
-}
-
-/** A verified port: what answered names the service; the guess by number is kept when nothing matched. */
-export function withDetection(port: ObservedPort, detected: DetectedService): ObservedPort {
-  return { port: port.port, protocol: port.protocol, service: detected.name || port.service, detected };
 }

@@ -39,6 +39,9 @@ export interface SchedulerOptions {
   readonly clock?: Clock;
 }
 
+/** A cycle as the passes see it, and whether --once asked for every pass whatever is due. */
+type SchedulerCycle = CycleContext & { readonly everyPass: boolean };
+
 export type CycleOutcome = { ran: false } | { ran: true; success: boolean };
 
 export class CycleScheduler {
@@ -165,7 +168,7 @@ export class CycleScheduler {
   async #scanAndJoin(
     config: ExporterConfig,
     scope: CycleScope,
-    cycle: CycleContext & { readonly everyPass: boolean },
+    cycle: SchedulerCycle,
     log: Logger,
     onTargets: (count: number) => void,
   ): Promise<Snapshot> {
@@ -190,7 +193,7 @@ export class CycleScheduler {
       previous,
       cycle: { scope, targets: config.plan.targets.count() },
       scanned: (address) => config.plan.targets.contains(address),
-      passes: udp.run ? { udp: udp.run } : {},
+      passes: udp.run && { udp: udp.run },
     });
     return config.settings.scan.verify.enabled ? this.#runVerifyPass(config, snapshot, previous, cycle) : snapshot;
   }
@@ -214,7 +217,7 @@ export class CycleScheduler {
   async #runUdpPass(
     config: ExporterConfig,
     targets: ScanTargets,
-    cycle: CycleContext & { readonly everyPass: boolean },
+    cycle: SchedulerCycle,
     previous: Snapshot | undefined,
   ): Promise<{ run: PassRuns['udp']; hosts: ObservedHost[] }> {
     const udp = config.settings.scan.udp;

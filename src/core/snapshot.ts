@@ -134,7 +134,7 @@ export function buildSnapshot(input: {
   readonly cycle?: { readonly scope: CycleScope; readonly targets: number };
   /** Whether this replica scans an address (its scan plan's targets); without it nothing is latent. */
   readonly scanned?: (address: string) => boolean;
-  readonly passes?: PassRuns;
+  readonly passes?: PassRuns | undefined;
 }): Snapshot {
   const { result, inventory, rules, previous } = input;
   const cycle = input.cycle ?? { scope: 'sweep', targets: result.targets };
@@ -179,7 +179,7 @@ export function buildSnapshot(input: {
       nmapArgs: result.nmapArgs,
     },
     sweep: cycle.scope === 'sweep' ? buildSweepInfo(result) : previous?.sweep,
-    ...(input.passes && Object.keys(input.passes).length > 0 ? { passes: input.passes } : {}),
+    ...(input.passes ? { passes: input.passes } : {}),
     inventory: {
       source: inventory.source,
       up: inventory.up,

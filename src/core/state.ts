@@ -11,6 +11,7 @@ import { stringifyInPieces } from './json-pieces.ts';
 import type { AddressOwner } from './inventory.ts';
 import type { AdmittingRule, InventoryInfo, LatentExposure, PortRef, ScanInfo, Snapshot, SnapshotHost, SnapshotPort, SweepInfo } from './snapshot.ts';
 import { SEVERITIES } from './severity.ts';
+import { PASS_NAMES } from './scan-passes.ts';
 import type { PassName, PassRun, PassRuns } from './scan-passes.ts';
 import type { DetectedService } from '../scan/types.ts';
 
@@ -131,8 +132,6 @@ function readSnapshot(raw: Record<string, unknown>): Snapshot {
     ...(raw['passes'] === undefined ? {} : { passes: readPasses(reader.record(raw['passes'], 'snapshot.passes')) }),
   };
 }
-
-const PASS_NAMES: readonly PassName[] = ['udp', 'verify'];
 
 function readPasses(raw: Record<string, unknown>): PassRuns {
   const runs: Partial<Record<PassName, PassRun>> = {};

@@ -4,12 +4,11 @@
  * the snapshot alone, so they are cached with the exposure families (snapshot-exposition.ts). The TCP scan
  * itself is exposure_scan_*.
  */
+import { PASS_NAMES } from '../core/scan-passes.ts';
 import type { PassName, PassRun } from '../core/scan-passes.ts';
 import type { Snapshot } from '../core/snapshot.ts';
 import type { GaugeFamily } from './exposition-writer.ts';
 import type { SnapshotFamily, SnapshotInput } from './snapshot-exposition.ts';
-
-const PASS_NAMES: readonly PassName[] = ['udp', 'verify'];
 
 function* lastRuns(snapshot: Snapshot | undefined): Generator<{ pass: PassName; run: PassRun }> {
   for (const pass of PASS_NAMES) {
