@@ -21,23 +21,15 @@ import { buildExporterConfig } from '../src/core/exporter-config.ts';
 import { buildScanJob } from '../src/core/scheduler.ts';
 import { buildNmapArgs } from '../src/scan/nmap-args.ts';
 import { startRoutedLab } from '../test/lab/routed-lab.ts';
-import { DAEMON_PORTS, startServiceDaemons, type DaemonKind } from '../test/lab/service-daemons.ts';
+import { DAEMON_PORTS, SERVICE_LAB, startServiceDaemons, type DaemonPlacement } from '../test/lab/service-daemons.ts';
 import { runTool } from '../test/support/run-tool.ts';
 import { describeMachine, formatCount, formatRatio, printTable } from './measure.ts';
 
 const SMOKE = process.argv.includes('--smoke');
-const UDP_PORTS = '19,53,69,111,123,137,161,389,427,623,1434,1900,3283,3702,5060,5351,5353,5683,10001,11211,37810';
 const SCRIPTS = 'redis-info,mongodb-info,memcached-info';
 const NMAP_TIMEOUT_MS = 1_800_000;
 
-const DAEMONS: readonly { kind: DaemonKind; address: string }[] = SMOKE
-  ? [{ kind: 'memcached', address: '198.51.100.12' }]
-  : [
-      { kind: 'redis', address: '198.51.100.11' },
-      { kind: 'memcached', address: '198.51.100.12' },
-      { kind: 'dns', address: '198.51.100.13' },
-      { kind: 'snmp', address: '198.51.100.14' },
-    ];
+const DAEMONS: readonly DaemonPlacement[] = SMOKE ? [{ kind: 'memcached', address: '198.51.100.12' }] : SERVICE_LAB;
 /** Hosts that are up (their kernel answers) with no service: most of a cloud's VMs, for UDP. */
 const EMPTY_HOSTS = Array.from({ length: SMOKE ? 1 : 16 }, (_, index) => `198.51.100.${15 + index}`);
 /** Addresses nobody uses, dropped by the lab's blackhole: unused floating IPs. */
@@ -114,12 +106,14 @@ async function main(): Promise<void> {
     (arg, index, args) => !['-oX', '-iL'].includes(arg) && !['-oX', '-iL'].includes(args[index - 1] ?? ''),
   );
   const { tuning } = job;
-  const udpBase = ['-sU', ...(job.hostDiscovery ? [] : ['-Pn']), '-n', '--open', '-p', UDP_PORTS, `-T${tuning.timingTemplate}`, '--max-rtt-timeout', `${tuning.maxRttTimeoutMs}ms`, '--host-timeout', `${tuning.hostTimeoutMs}ms`];
+  // The UDP pass's own settings and port list, as the exporter expands `scan.udp.ports: default`.
+  const udpPass = config.settings.scan.udp;
+  const udpPorts = config.plan.udpPorts;
+  if (!udpPass || udpPorts === undefined) throw new Error('the bench config turned the UDP pass off');
+  const udpBase = ['-sU', ...(job.hostDiscovery ? [] : ['-Pn']), '-n', '--open', '-p', udpPorts, `-T${tuning.timingTemplate}`, '--max-rtt-timeout', `${tuning.maxRttTimeoutMs}ms`, '--host-timeout', `${tuning.hostTimeoutMs}ms`];
   const expectedUdp = DAEMONS.flatMap((daemon) => DAEMON_PORTS[daemon.kind].udp.map((port) => `${daemon.address} udp/${port}`)).sort();
 
   const tcp = await runNmap(lab.nmapPath, tcpArgs, TARGETS);
-  const udpPass = config.settings.scan.udp;
-  if (!udpPass) throw new Error('the bench config turned the UDP pass off');
   const passFlags = ['--max-retries', String(udpPass.maxRetries), ...(udpPass.defeatIcmpRateLimit ? ['--defeat-icmp-ratelimit'] : [])];
   const udpVariants: [string, string[]][] = [
     [`${passFlags.join(' ')} (the UDP pass's defaults)`, passFlags],

@@ -6,18 +6,13 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { startRoutedLab } from '../test/lab/routed-lab.ts';
-import { DAEMON_PORTS, startServiceDaemons, type DaemonKind } from '../test/lab/service-daemons.ts';
+import { DEFAULT_UDP_PORTS } from '../src/scan/udp-ports.ts';
+import { DAEMON_PORTS, SERVICE_LAB, SERVICE_LAB_EMPTY_ADDRESS, startServiceDaemons, type DaemonKind } from '../test/lab/service-daemons.ts';
 import { runTool } from '../test/support/run-tool.ts';
 
 const FIXTURES = new URL('../test/fixtures/nmap/', import.meta.url).pathname;
-const UDP_PORTS = '19,53,69,111,123,137,161,389,427,623,1434,1900,3283,3702,5060,5351,5353,5683,10001,11211,37810';
-const PLACEMENTS: readonly { kind: DaemonKind; address: string }[] = [
-  { kind: 'redis', address: '198.51.100.11' },
-  { kind: 'memcached', address: '198.51.100.12' },
-  { kind: 'dns', address: '198.51.100.13' },
-  { kind: 'snmp', address: '198.51.100.14' },
-];
-const EMPTY_ADDRESS = '198.51.100.15';
+const PLACEMENTS = SERVICE_LAB;
+const EMPTY_ADDRESS = SERVICE_LAB_EMPTY_ADDRESS;
 const NMAP_TIMEOUT_MS = 600_000;
 
 async function recordNmap(nmapPath: string, file: string, args: readonly string[]): Promise<void> {
@@ -38,7 +33,7 @@ async function recordUdp(file: string, icmpRateLimit: boolean): Promise<void> {
   const addresses = [...PLACEMENTS.map((placement) => placement.address), EMPTY_ADDRESS];
   await using lab = await startRoutedLab({ addresses, icmpRateLimit });
   await using _daemons = await startServiceDaemons({ namespace: (address) => lab.hostNamespace(address), probeNamespace: lab.scanName, dir: lab.dir, daemons: PLACEMENTS });
-  await recordNmap(lab.nmapPath, file, ['-n', '-sU', '-Pn', '--open', '-p', UDP_PORTS, '-oX', '-', ...addresses]);
+  await recordNmap(lab.nmapPath, file, ['-n', '-sU', '-Pn', '--open', '-p', DEFAULT_UDP_PORTS, '-oX', '-', ...addresses]);
 }
 
 async function recordVerify(): Promise<void> {

@@ -7,18 +7,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { isProcessAlive } from '../lab/netns-lab.ts';
 import { listRoutedLabNamespaces, startRoutedLab, type RoutedLab } from '../lab/routed-lab.ts';
-import { startServiceDaemons, type DaemonKind, type ServiceDaemons } from '../lab/service-daemons.ts';
+import { DEFAULT_UDP_PORTS } from '../../src/scan/udp-ports.ts';
+import { SERVICE_LAB, SERVICE_LAB_EMPTY_ADDRESS, startServiceDaemons, type ServiceDaemons } from '../lab/service-daemons.ts';
 import { readToolOutput } from '../support/run-tool.ts';
 
-const PLACEMENTS: readonly { kind: DaemonKind; address: string }[] = [
-  { kind: 'redis', address: '198.51.100.11' },
-  { kind: 'memcached', address: '198.51.100.12' },
-  { kind: 'dns', address: '198.51.100.13' },
-  { kind: 'snmp', address: '198.51.100.14' },
-];
-const EMPTY_ADDRESS = '198.51.100.15';
+const PLACEMENTS = SERVICE_LAB;
+const EMPTY_ADDRESS = SERVICE_LAB_EMPTY_ADDRESS;
 const ADDRESSES = [...PLACEMENTS.map((placement) => placement.address), EMPTY_ADDRESS];
-const UDP_PORTS = '19,53,69,111,123,137,161,389,427,623,1434,1900,3283,3702,5060,5351,5353,5683,10001,11211,37810';
 const NMAP_TIMEOUT_MS = 45_000;
 
 interface ScannedPort {
@@ -75,7 +70,7 @@ describe('real UDP and service daemons in a routed namespace lab', { timeout: 12
   });
 
   it('each daemon has its UDP port open on its own address only, and the address without a service has no UDP port at all', async () => {
-    const hosts = readPorts(await nmap(['-n', '-sU', '-Pn', '--open', '-p', UDP_PORTS, ...ADDRESSES]));
+    const hosts = readPorts(await nmap(['-n', '-sU', '-Pn', '--open', '-p', DEFAULT_UDP_PORTS, ...ADDRESSES]));
     // --open lists open and open|filtered ports and leaves out a host with neither: the redis host (TCP only)
     // and the empty address must be absent, which also proves no port of theirs is open|filtered.
     assert.deepEqual(summarise(hosts), {

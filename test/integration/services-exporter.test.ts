@@ -9,17 +9,12 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startRoutedLab, type RoutedLab } from '../lab/routed-lab.ts';
-import { startServiceDaemons, type DaemonKind, type ServiceDaemons } from '../lab/service-daemons.ts';
+import { SERVICE_LAB, SERVICE_LAB_EMPTY_ADDRESS, startServiceDaemons, type ServiceDaemons } from '../lab/service-daemons.ts';
 import { runExporter, startExporter } from '../support/exporter-process.ts';
 import { lintExposition, samplesNamed, valueOf } from '../support/exposition.ts';
 
-const PLACEMENTS: readonly { kind: DaemonKind; address: string }[] = [
-  { kind: 'redis', address: '198.51.100.11' },
-  { kind: 'memcached', address: '198.51.100.12' },
-  { kind: 'dns', address: '198.51.100.13' },
-  { kind: 'snmp', address: '198.51.100.14' },
-];
-const EMPTY_ADDRESS = '198.51.100.15';
+const PLACEMENTS = SERVICE_LAB;
+const EMPTY_ADDRESS = SERVICE_LAB_EMPTY_ADDRESS;
 
 interface ReportPort {
   port: number;

@@ -21,6 +21,16 @@ export interface DaemonPorts {
   readonly udp: readonly number[];
 }
 
+/** The service lab of the tests, the fixtures and the bench: one daemon on each of four hosts. */
+export const SERVICE_LAB: readonly DaemonPlacement[] = [
+  { kind: 'redis', address: '198.51.100.11' },
+  { kind: 'memcached', address: '198.51.100.12' },
+  { kind: 'dns', address: '198.51.100.13' },
+  { kind: 'snmp', address: '198.51.100.14' },
+];
+/** A host of the same lab with no service: it must show no port at all. */
+export const SERVICE_LAB_EMPTY_ADDRESS = '198.51.100.15';
+
 /** The ports each daemon listens on. Redis is on a nonstandard port, as an exposed cache usually is. */
 export const DAEMON_PORTS: Readonly<Record<DaemonKind, DaemonPorts>> = {
   redis: { tcp: [7777], udp: [] },
