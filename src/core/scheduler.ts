@@ -20,7 +20,7 @@ import { completeCycle, failCycle, mergeInventories, reportProgress, startCycle 
 import type { CycleAttempt, ScanHealth } from './health.ts';
 import type { InventoryRefresher } from './inventory-refresher.ts';
 import type { InventorySnapshot } from './inventory.ts';
-import { buildSnapshot } from './snapshot.ts';
+import { buildSnapshot, listFoundAddresses } from './snapshot.ts';
 import type { CycleScope, Snapshot } from './snapshot.ts';
 import { chooseCycleScope, listKnownAddresses } from './sweep-schedule.ts';
 import { PassRunner, isUdpPassDue, mergeHosts } from './scan-passes.ts';
@@ -206,8 +206,7 @@ export class CycleScheduler {
    */
   #udpTargets(config: ExporterConfig, scope: CycleScope, targets: ScanTargets, result: ScanResult): ScanTargets {
     if (scope !== 'sweep' || !hasInventory(config.settings)) return targets;
-    const found = [...result.hosts.filter((host) => host.openPorts.length > 0).map((host) => host.ip), ...result.timedOutHosts];
-    return buildKnownTargets(config.plan, [...this.#joinedInventory(config).owners.keys(), ...found]);
+    return buildKnownTargets(config.plan, listKnownAddresses(this.#joinedInventory(config), { upAddresses: listFoundAddresses(result) }));
   }
 
   /**

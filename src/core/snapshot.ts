@@ -196,8 +196,13 @@ export function buildSnapshot(input: {
   return previous ? { ...snapshot, changes: diffSnapshots(previous, snapshot) } : snapshot;
 }
 
+/** What a scan found up: the addresses with an open port, and those nmap gave up on (up, ports unknown). */
+export function listFoundAddresses(result: ScanResult): string[] {
+  return [...result.hosts.filter((host) => host.openPorts.length > 0).map((host) => host.ip), ...result.timedOutHosts];
+}
+
 function buildSweepInfo(result: ScanResult): SweepInfo {
-  const up = new Set([...result.hosts.filter((host) => host.openPorts.length > 0).map((host) => host.ip), ...result.timedOutHosts]);
+  const up = new Set(listFoundAddresses(result));
   return {
     startedAt: result.startedAt,
     finishedAt: result.finishedAt,
