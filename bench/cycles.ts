@@ -22,6 +22,7 @@ import { createMetricsEndpoint } from '../src/metrics/collectors.ts';
 import type { MetricsEndpoint } from '../src/metrics/collectors.ts';
 import type { ObservedHost, ObservedPort, ScanResult } from '../src/scan/types.ts';
 import { recordCompletedCycle, scanResult } from '../test/support/snapshots.ts';
+import { OTHER_PORTS, STANDARD_PORTS } from './fleet-ports.ts';
 import { createRandom } from '../test/support/random.ts';
 import {
   describeMachine,
@@ -76,23 +77,8 @@ openstack:
 
 const BUILD = { version: '0.1.0', revision: 'bench', nodejsVersion: process.version, nmapVersion: '7.93' };
 
-/** Open ports a cloud's VMs typically show, with nmap's service-table names. */
-const PORT_POOL: readonly ObservedPort[] = [
-  { port: 22, protocol: 'tcp', service: 'ssh' },
-  { port: 80, protocol: 'tcp', service: 'http' },
-  { port: 443, protocol: 'tcp', service: 'https' },
-  { port: 873, protocol: 'tcp', service: 'rsync' },
-  { port: 2375, protocol: 'tcp', service: 'docker' },
-  { port: 3306, protocol: 'tcp', service: 'mysql' },
-  { port: 3389, protocol: 'tcp', service: 'ms-wbt-server' },
-  { port: 5432, protocol: 'tcp', service: 'postgresql' },
-  { port: 5900, protocol: 'tcp', service: 'vnc' },
-  { port: 6379, protocol: 'tcp', service: 'redis' },
-  { port: 8080, protocol: 'tcp', service: 'http-proxy' },
-  { port: 9200, protocol: 'tcp', service: 'wap-wsp' },
-  { port: 11211, protocol: 'tcp', service: 'memcache' },
-  { port: 27017, protocol: 'tcp', service: 'mongod' },
-];
+/** Open ports a cloud's VMs typically show: the standard ones first, then the others. */
+const PORT_POOL: readonly ObservedPort[] = [...STANDARD_PORTS, ...OTHER_PORTS];
 
 const TENANTS = ['shop', 'blog', 'infra', 'data', 'search', 'billing', 'ml', 'edge'] as const;
 const ROLES = ['db', 'web', 'cache', 'ci', 'search', 'worker'] as const;

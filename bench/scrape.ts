@@ -34,8 +34,9 @@ import { silentLogger } from '../src/log.ts';
 import { createMetricsEndpoint, listSnapshotFamilies, registerLiveMetrics } from '../src/metrics/collectors.ts';
 import type { BuildInfo, MetricsEndpoint } from '../src/metrics/collectors.ts';
 import { registerGaugeFamily } from '../src/metrics/gauges.ts';
-import type { ObservedHost, ObservedPort } from '../src/scan/types.ts';
+import type { ObservedHost } from '../src/scan/types.ts';
 import { createRandom } from '../test/support/random.ts';
+import { OTHER_PORTS, STANDARD_PORTS } from './fleet-ports.ts';
 import { recordCompletedCycle, scanResult } from '../test/support/snapshots.ts';
 import { describeMachine, formatCount, formatMiB, formatMs, formatRatio, printTable } from './measure.ts';
 
@@ -71,24 +72,6 @@ exceptions:
 
 const BUILD: BuildInfo = { version: '0.1.0', revision: 'bench', nodejsVersion: process.version, nmapVersion: '7.93' };
 
-const STANDARD_PORTS: readonly ObservedPort[] = [
-  { port: 22, protocol: 'tcp', service: 'ssh' },
-  { port: 80, protocol: 'tcp', service: 'http' },
-  { port: 443, protocol: 'tcp', service: 'https' },
-];
-const OTHER_PORTS: readonly ObservedPort[] = [
-  { port: 873, protocol: 'tcp', service: 'rsync' },
-  { port: 2375, protocol: 'tcp', service: 'docker' },
-  { port: 3306, protocol: 'tcp', service: 'mysql' },
-  { port: 3389, protocol: 'tcp', service: 'ms-wbt-server' },
-  { port: 5432, protocol: 'tcp', service: 'postgresql' },
-  { port: 5900, protocol: 'tcp', service: 'vnc' },
-  { port: 6379, protocol: 'tcp', service: 'redis' },
-  { port: 8080, protocol: 'tcp', service: 'http-proxy' },
-  { port: 9200, protocol: 'tcp', service: 'wap-wsp' },
-  { port: 11211, protocol: 'tcp', service: 'memcache' },
-  { port: 27017, protocol: 'tcp', service: 'mongod' },
-];
 /**
  * Chance that a host with a standard port also has one other port (a host without one always has one): about
  * 8,200 of 20,000 hosts then show a port outside the standard ones, as in the fleet the slow scrapes came from.
