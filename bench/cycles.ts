@@ -22,7 +22,7 @@ import { createMetricsEndpoint } from '../src/metrics/collectors.ts';
 import type { MetricsEndpoint } from '../src/metrics/collectors.ts';
 import type { ObservedHost, ObservedPort, ScanResult } from '../src/scan/types.ts';
 import { recordCompletedCycle, scanResult } from '../test/support/snapshots.ts';
-import { OTHER_PORTS, STANDARD_PORTS } from './fleet-ports.ts';
+import { OTHER_PORTS, STANDARD_PORTS, buildFleetOwner } from './fleet.ts';
 import { createRandom } from '../test/support/random.ts';
 import {
   describeMachine,
@@ -80,8 +80,6 @@ const BUILD = { version: '0.1.0', revision: 'bench', nodejsVersion: process.vers
 /** Open ports a cloud's VMs typically show: the standard ones first, then the others. */
 const PORT_POOL: readonly ObservedPort[] = [...STANDARD_PORTS, ...OTHER_PORTS];
 
-const TENANTS = ['shop', 'blog', 'infra', 'data', 'search', 'billing', 'ml', 'edge'] as const;
-const ROLES = ['db', 'web', 'cache', 'ci', 'search', 'worker'] as const;
 
 /** The scanned world: each host's open ports as indexes into PORT_POOL, changed in place from cycle to cycle. */
 interface Fleet {
@@ -133,19 +131,7 @@ function createFleet(hostCount: number, random: (limit: number) => number): Flee
 }
 
 function buildOwner(index: number): AddressOwner {
-  const tenant = TENANTS[index % TENANTS.length]!;
-  const hex = index.toString(16).padStart(12, '0');
-  return {
-    vmId: `8a2f6c1e-3b7d-4e59-9c1a-${hex}`,
-    vmName: `${ROLES[index % ROLES.length]!}-${index}`,
-    vmStatus: 'ACTIVE',
-    ownerKind: 'compute',
-    userId: `c0ffee${(index % 40).toString(16).padStart(26, '0')}`,
-    user: `user-${index % 40}`,
-    userEmail: `user-${index % 40}@example.test`,
-    tenantId: `4b1d2e3f5a6b7c8d9e0f1a2b3c4d${(index % TENANTS.length).toString(16).padStart(4, '0')}`,
-    tenant,
-  };
+  return buildFleetOwner(index, { users: 40, emailDomain: 'example.test' });
 }
 
 /** Closes one open port and opens one closed port on a few hosts, so the number of open ports stays the same. */

@@ -36,7 +36,7 @@ import type { BuildInfo, MetricsEndpoint } from '../src/metrics/collectors.ts';
 import { registerGaugeFamily } from '../src/metrics/gauges.ts';
 import type { ObservedHost } from '../src/scan/types.ts';
 import { createRandom } from '../test/support/random.ts';
-import { OTHER_PORTS, STANDARD_PORTS } from './fleet-ports.ts';
+import { OTHER_PORTS, STANDARD_PORTS, buildFleetOwner } from './fleet.ts';
 import { recordCompletedCycle, scanResult } from '../test/support/snapshots.ts';
 import { describeMachine, formatCount, formatMiB, formatMs, formatRatio, printTable } from './measure.ts';
 
@@ -77,8 +77,6 @@ const BUILD: BuildInfo = { version: '0.1.0', revision: 'bench', nodejsVersion: p
  * 8,200 of 20,000 hosts then show a port outside the standard ones, as in the fleet the slow scrapes came from.
  */
 const OTHER_PORT_PERCENT = 33;
-const TENANTS = ['shop', 'blog', 'infra', 'data', 'search', 'billing', 'ml', 'edge'] as const;
-const ROLES = ['db', 'web', 'cache', 'ci', 'search', 'worker'] as const;
 
 type Variant = 'cached' | 'prom-client';
 const VARIANTS: readonly Variant[] = ['cached', 'prom-client'];
@@ -166,18 +164,7 @@ function buildState(hosts: number): ExporterState {
 }
 
 function buildOwner(index: number): AddressOwner {
-  const hex = index.toString(16).padStart(12, '0');
-  return {
-    vmId: `8a2f6c1e-3b7d-4e59-9c1a-${hex}`,
-    vmName: `${ROLES[index % ROLES.length]!}-${index}`,
-    vmStatus: 'ACTIVE',
-    ownerKind: 'compute',
-    userId: `c0ffee${(index % 400).toString(16).padStart(26, '0')}`,
-    user: `user-${index % 400}`,
-    tenantId: `4b1d2e3f5a6b7c8d9e0f1a2b3c4d${(index % TENANTS.length).toString(16).padStart(4, '0')}`,
-    tenant: TENANTS[index % TENANTS.length]!,
-    userEmail: `user-${index % 400}@example.org`,
-  };
+  return buildFleetOwner(index, { users: 400, emailDomain: 'example.org' });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
