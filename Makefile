@@ -6,9 +6,9 @@
 # (test/lab/service-daemons.ts), run only inside its network namespaces. dnsmasq-base is the binary without the
 # dnsmasq package's system service. No NTP server: Debian's (chrony, ntpsec) conflict with time-daemon, so
 # installing one would remove the host's systemd-timesyncd.
-SYSTEM_PACKAGES := nmap prometheus prometheus-alertmanager iproute2 libcap2-bin chromium redis-server memcached dnsmasq-base snmpd
+SYSTEM_PACKAGES := nmap prometheus prometheus-alertmanager iproute2 nftables libcap2-bin chromium redis-server memcached dnsmasq-base snmpd
 # The command each package provides, checked before calling apt so repeat runs stay offline and fast.
-SYSTEM_COMMANDS := nmap promtool amtool ip setcap chromium redis-server memcached dnsmasq snmpd
+SYSTEM_COMMANDS := nmap promtool amtool ip nft setcap chromium redis-server memcached dnsmasq snmpd
 # Debian starts a package's service as it installs it: redis on 127.0.0.1:6379, memcached on 11211, snmpd on 161.
 # On the host they would show up in every loopback scan of the tests, so the install runs under a policy-rc.d
 # that forbids starting services (any existing one is put back afterwards), and the services are then disabled

@@ -31,7 +31,9 @@ export interface NmapTuning {
   readonly timingTemplate: number;
   readonly maxRttTimeoutMs: number;
   readonly maxRetries: number;
+  /** nmap's --min-rate and --max-rate in packets per second; 0 leaves the bound to nmap. */
   readonly minRate: number;
+  readonly maxRate: number;
   readonly hostTimeoutMs: number;
 }
 
@@ -83,6 +85,7 @@ export interface ScanConfig {
   readonly maxTargets: number;
   readonly nmapPath: string;
   readonly scanType: ScanTypeSetting;
+  /** Whether sweeps run nmap's host discovery first; known addresses never get it. */
   readonly hostDiscovery: boolean;
   readonly tuning: NmapTuning;
   /** The UDP pass; undefined with `scan.udp.ports: none`. */
@@ -122,11 +125,15 @@ export const DEFAULTS = {
     nmap: {
       path: 'nmap',
       scan_type: 'auto',
-      host_discovery: true,
+      // Off: a security group that admits one port drops every discovery probe (README, "Firewalls").
+      host_discovery: false,
       timing_template: 4,
       max_rtt_timeout: '500ms',
       max_retries: 2,
-      min_rate: 0,
+      // With nothing answering, nmap's own pacing never speeds up: the floor is what bounds a sweep of silent
+      // addresses (measured in bench/firewall.ts). A max_rate below it lowers it to max_rate.
+      min_rate: 5000,
+      max_rate: 0,
       host_timeout: '10m',
     },
     // udp.interval has no fixed default: it is scan.interval.
@@ -171,7 +178,7 @@ const SCAN_KEYS = ['targets', 'exclude', 'ports', 'interval', 'timeout', 'sweep_
 const INVENTORY_FILE_KEYS = ['path', 'refresh_interval'];
 /** A sweep scans every target, a known cycle a few: by default it gets four cycles' time. */
 const SWEEP_TIMEOUT_FACTOR = 4;
-const NMAP_KEYS = ['path', 'scan_type', 'host_discovery', 'timing_template', 'max_rtt_timeout', 'max_retries', 'min_rate', 'host_timeout'];
+const NMAP_KEYS = ['path', 'scan_type', 'host_discovery', 'timing_template', 'max_rtt_timeout', 'max_retries', 'min_rate', 'max_rate', 'host_timeout'];
 const OPENSTACK_KEYS = ['cloud', 'clouds_file', 'region_name', 'interface', 'refresh_interval', 'request_timeout'];
 const STATE_KEYS = ['path'];
 /** The longest delay setTimeout and AbortSignal.timeout honour (2^31 - 1 ms, about 24.8 days). */
@@ -335,15 +342,20 @@ function readNmap(reader: Reader, raw: unknown): Pick<ScanConfig, 'nmapPath' | '
     reader.report('scan.nmap.max_rtt_timeout', `${formatDuration(maxRttTimeoutMs)} is shorter than nmap's minimum of 5ms`);
   }
   const maxRetries = reader.integer(nmap['max_retries'] ?? d.max_retries, 'scan.nmap.max_retries', 0, 50);
-  const minRate = reader.integer(nmap['min_rate'] ?? d.min_rate, 'scan.nmap.min_rate', 0, 1_000_000);
+  const maxRate = reader.integer(nmap['max_rate'] ?? d.max_rate, 'scan.nmap.max_rate', 0, 1_000_000);
+  const defaultMinRate = maxRate ? Math.min(d.min_rate, maxRate) : d.min_rate;
+  const minRate = reader.integer(nmap['min_rate'] ?? defaultMinRate, 'scan.nmap.min_rate', 0, 1_000_000);
+  if (minRate !== undefined && maxRate && minRate > maxRate) {
+    reader.report('scan.nmap.min_rate', `${minRate} is above scan.nmap.max_rate (${maxRate})`);
+  }
   const hostTimeoutMs = readDuration(reader, nmap['host_timeout'] ?? d.host_timeout, 'scan.nmap.host_timeout');
   if (
     nmapPath === undefined || scanType === undefined || hostDiscovery === undefined || timingTemplate === undefined || maxRttTimeoutMs === undefined ||
-    maxRetries === undefined || minRate === undefined || hostTimeoutMs === undefined
+    maxRetries === undefined || minRate === undefined || maxRate === undefined || hostTimeoutMs === undefined
   ) {
     return undefined;
   }
-  return { nmapPath, scanType, hostDiscovery, tuning: { timingTemplate, maxRttTimeoutMs, maxRetries, minRate, hostTimeoutMs } };
+  return { nmapPath, scanType, hostDiscovery, tuning: { timingTemplate, maxRttTimeoutMs, maxRetries, minRate, maxRate, hostTimeoutMs } };
 }
 
 function readStandardPorts(reader: Reader, raw: unknown): ReadonlySet<string> | undefined {

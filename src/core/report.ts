@@ -151,6 +151,7 @@ function renderScan(state: ExporterState, snapshot: Snapshot | undefined): objec
     addresses_scanned: attempt?.addressesScanned ?? snapshot?.scan.addressesScanned ?? 0,
     targets: snapshot?.scan.targets ?? state.config.plan.targets.count(),
     hosts_up: snapshot?.scan.hostsUp ?? 0,
+    addresses_silent: snapshot?.scan.addressesSilent ?? 0,
     nmap: { version: snapshot?.scan.nmapVersion ?? '', args: snapshot?.scan.nmapArgs.flat() ?? [] },
     // The passes besides the TCP scan, once each has run: the last run, which may be older than this cycle.
     ...renderPasses(snapshot?.passes),

@@ -19,6 +19,12 @@ import type { DetectedService, ObservedHost, ObservedPort, ScanJob, ScanResult, 
 import type { Clock } from './clock.ts';
 import type { ExporterConfig } from './exporter-config.ts';
 
+/** The addresses of the UDP pass, and whether they get host discovery (only the whole targets of a sweep may). */
+export interface UdpTargets {
+  readonly targets: ScanTargets;
+  readonly hostDiscovery: boolean;
+}
+
 /** The passes besides the TCP scan, in the order metrics and the state file list them. */
 export const PASS_NAMES = ['udp', 'verify'] as const;
 export type PassName = (typeof PASS_NAMES)[number];
@@ -100,7 +106,7 @@ export class PassRunner {
   }
 
   /** nmap -sU over the cycle's addresses. */
-  async runUdp(config: ExporterConfig, targets: ScanTargets, cycle: CycleContext, last: PassRun | undefined): Promise<UdpOutcome> {
+  async runUdp(config: ExporterConfig, { targets, hostDiscovery }: UdpTargets, cycle: CycleContext, last: PassRun | undefined): Promise<UdpOutcome> {
     const { signal } = cycle;
     const context = { cycle, last };
     const { scan } = config.settings;
@@ -111,7 +117,7 @@ export class PassRunner {
       targets,
       ports: config.plan.udpPorts,
       scanType: 'udp',
-      hostDiscovery: scan.hostDiscovery,
+      hostDiscovery,
       tuning: { ...scan.tuning, maxRetries: udp.maxRetries },
       defeatIcmpRateLimit: udp.defeatIcmpRateLimit,
     };

@@ -24,7 +24,7 @@ import { buildSnapshot, listFoundAddresses } from './snapshot.ts';
 import type { CycleScope, Snapshot } from './snapshot.ts';
 import { chooseCycleScope, listKnownAddresses } from './sweep-schedule.ts';
 import { PassRunner, isUdpPassDue, mergeHosts } from './scan-passes.ts';
-import type { CycleContext, PassRuns } from './scan-passes.ts';
+import type { CycleContext, PassRuns, UdpTargets } from './scan-passes.ts';
 import { applyDetections, listVerifyPairs, previousDetections, previousUdpHosts } from './pass-results.ts';
 import type { ObservedHost } from '../scan/types.ts';
 
@@ -175,23 +175,31 @@ export class CycleScheduler {
     const { signal } = cycle;
     await this.#options.inventory?.ensureFresh();
     const { state } = this.#options;
-    const targets: ScanTargets = scope === 'sweep'
-      ? config.plan.targets
-      : buildKnownTargets(config.plan, listKnownAddresses(this.#joinedInventory(config), state.snapshot?.sweep));
+    const known = scope === 'known';
+    const targets: ScanTargets = known
+      ? buildKnownTargets(config.plan, listKnownAddresses(this.#joinedInventory(config), state.snapshot?.sweep))
+      : config.plan.targets;
     onTargets(targets.count());
-    const result = await this.#options.scanner.scan(buildScanJob(config, targets), {
+    const result = await this.#options.scanner.scan(buildScanJob(config, targets, scope), {
       signal,
       onProgress: (ratio) => this.#recordScan((scan) => reportProgress(scan, ratio)),
     });
     logIncompleteScan(result, log);
     const previous = state.snapshot;
     const udp = await this.#runUdpPass(config, this.#udpTargets(config, scope, targets, result), cycle, previous);
+    const inventory = this.#joinedInventory(config);
     const snapshot = buildSnapshot({
       result: { ...result, hosts: mergeHosts(result.hosts, udp.hosts) },
-      inventory: this.#joinedInventory(config),
+      inventory,
       rules: config.rules,
       previous,
-      cycle: { scope, targets: config.plan.targets.count() },
+      cycle: {
+        scope,
+        targets: config.plan.targets.count(),
+        // In a sweep with an inventory only the addresses it names are known to be in use; without one, every
+        // address is counted, and in a known cycle every address scanned is known.
+        addressesSilent: countSilent(result.silentHosts, udp.silentHosts, scope === 'sweep' && hasInventory(config.settings) ? inventory.owners : undefined),
+      },
       scanned: (address) => config.plan.targets.contains(address),
       passes: udp.run && { udp: udp.run },
     });
@@ -204,9 +212,11 @@ export class CycleScheduler {
    * sparse range is most of a sweep's time, and a second round of it would buy only the hosts no inventory
    * knows that have no TCP port open.
    */
-  #udpTargets(config: ExporterConfig, scope: CycleScope, targets: ScanTargets, result: ScanResult): ScanTargets {
-    if (scope !== 'sweep' || !hasInventory(config.settings)) return targets;
-    return buildKnownTargets(config.plan, listKnownAddresses(this.#joinedInventory(config), { upAddresses: listFoundAddresses(result) }));
+  #udpTargets(config: ExporterConfig, scope: CycleScope, targets: ScanTargets, result: ScanResult): UdpTargets {
+    if (scope !== 'sweep') return { targets, hostDiscovery: false };
+    if (!hasInventory(config.settings)) return { targets, hostDiscovery: config.settings.scan.hostDiscovery };
+    const found = { upAddresses: listFoundAddresses(result) };
+    return { targets: buildKnownTargets(config.plan, listKnownAddresses(this.#joinedInventory(config), found)), hostDiscovery: false };
   }
 
   /**
@@ -215,20 +225,20 @@ export class CycleScheduler {
    */
   async #runUdpPass(
     config: ExporterConfig,
-    targets: ScanTargets,
+    udpTargets: UdpTargets,
     cycle: SchedulerCycle,
     previous: Snapshot | undefined,
-  ): Promise<{ run: PassRuns['udp']; hosts: ObservedHost[] }> {
+  ): Promise<{ run: PassRuns['udp']; hosts: ObservedHost[]; silentHosts?: readonly string[] }> {
     const udp = config.settings.scan.udp;
     if (!udp) return { run: undefined, hosts: [] };
     const last = previous?.passes?.udp;
     if (!cycle.everyPass && !isUdpPassDue(last, cycle.startedAt, udp.intervalMs)) {
       return { run: last, hosts: previousUdpHosts(previous) };
     }
-    const outcome = await this.#passes.runUdp(config, targets, cycle, last);
+    const outcome = await this.#passes.runUdp(config, udpTargets, cycle, last);
     if (!outcome.result) return { run: outcome.run, hosts: previousUdpHosts(previous) };
     const kept = previousUdpHosts(previous, new Set(outcome.result.timedOutHosts));
-    return { run: outcome.run, hosts: mergeHosts(outcome.result.hosts, kept) };
+    return { run: outcome.run, hosts: mergeHosts(outcome.result.hosts, kept), silentHosts: outcome.result.silentHosts };
   }
 
   /** Verification of the snapshot's open nonstandard ports; pairs a failed run did not reach keep what they had. */
@@ -281,17 +291,28 @@ export class CycleScheduler {
 /**
  * What one cycle asks the scanner for: built in this one place from the config current at cycle start. The
  * targets are the plan's sweep targets unless a known cycle passes its own (built by buildKnownTargets).
+ * Known addresses are never host-discovered: the inventory already proves them in use, and a security group
+ * that admits one port drops every discovery probe.
  */
-export function buildScanJob(config: ExporterConfig, targets: ScanTargets = config.plan.targets): ScanJob {
+export function buildScanJob(config: ExporterConfig, targets: ScanTargets = config.plan.targets, scope: CycleScope = 'sweep'): ScanJob {
   const { scan } = config.settings;
   return {
     nmapPath: scan.nmapPath,
     targets,
     ports: config.plan.ports,
     scanType: scan.scanType,
-    hostDiscovery: scan.hostDiscovery,
+    hostDiscovery: scope === 'sweep' && scan.hostDiscovery,
     tuning: scan.tuning,
   };
+}
+
+/**
+ * The counted addresses (all, or those `known` names) that answered no TCP probe and, when the UDP pass ran
+ * this cycle over the same addresses, no UDP probe either.
+ */
+export function countSilent(tcpSilent: readonly string[], udpSilent: readonly string[] | undefined, known?: ReadonlyMap<string, unknown>): number {
+  const silentToUdp = udpSilent && new Set(udpSilent);
+  return tcpSilent.filter((ip) => (!known || known.has(ip)) && (!silentToUdp || silentToUdp.has(ip))).length;
 }
 
 function logIncompleteScan(result: ScanResult, log: Logger): void {

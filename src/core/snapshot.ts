@@ -73,6 +73,8 @@ export interface ScanInfo {
   /** The addresses this cycle handed nmap: the targets for a sweep, the known addresses otherwise. */
   readonly addressesScanned: number;
   readonly hostsUp: number;
+  /** Addresses in use that answered no probe (scheduler.ts countSilent): silent, not scanned and clean. */
+  readonly addressesSilent: number;
   readonly nmapVersion: string;
   readonly nmapArgs: readonly (readonly string[])[];
 }
@@ -131,7 +133,7 @@ export function buildSnapshot(input: {
   readonly rules: ClassificationRules;
   readonly previous: Snapshot | undefined;
   /** What the cycle covered; by default a sweep of the scanned addresses, as every cycle without an inventory. */
-  readonly cycle?: { readonly scope: CycleScope; readonly targets: number };
+  readonly cycle?: { readonly scope: CycleScope; readonly targets: number; readonly addressesSilent?: number };
   /** Whether this replica scans an address (its scan plan's targets); without it nothing is latent. */
   readonly scanned?: (address: string) => boolean;
   readonly passes?: PassRuns | undefined;
@@ -175,6 +177,7 @@ export function buildSnapshot(input: {
       targets: cycle.targets,
       addressesScanned: result.targets,
       hostsUp: result.hostsUp,
+      addressesSilent: cycle.addressesSilent ?? result.silentHosts.length,
       nmapVersion: result.nmapVersion,
       nmapArgs: result.nmapArgs,
     },

@@ -178,6 +178,8 @@ function readScanInfo(scan: Record<string, unknown>): ScanInfo {
     targets,
     addressesScanned: scan['addressesScanned'] === undefined ? targets : reader.count(scan['addressesScanned'], `${path}.addressesScanned`),
     hostsUp: reader.count(scan['hostsUp'], `${path}.hostsUp`),
+    // Files written before silent addresses were counted: none was known then.
+    addressesSilent: scan['addressesSilent'] === undefined ? 0 : reader.count(scan['addressesSilent'], `${path}.addressesSilent`),
     nmapVersion: reader.string(scan['nmapVersion'], `${path}.nmapVersion`),
     nmapArgs: reader.list(scan['nmapArgs'], `${path}.nmapArgs`).map((args, i) =>
       reader.list(args, `${path}.nmapArgs[${i}]`).map((arg, j) => reader.string(arg, `${path}.nmapArgs[${i}][${j}]`)),

@@ -29,6 +29,15 @@ const SCAN_HOSTS_UP: GaugeFamily<never, SnapshotInput> = {
   },
 };
 
+/** Absent until a cycle completed or a state was restored. */
+const SCAN_ADDRESSES_SILENT: GaugeFamily<never, SnapshotInput> = {
+  name: 'exposure_scan_addresses_silent',
+  help: 'Addresses in use (an inventory names them) that answered no probe at all: every probe dropped. As of the last completed scan cycle.',
+  series({ snapshot }, set) {
+    if (snapshot) set({}, snapshot.scan.addressesSilent);
+  },
+};
+
 const SCAN_TARGETS: GaugeFamily<never, SnapshotInput> = {
   name: 'exposure_scan_targets',
   help: 'Addresses the current config scans, after exclusion.',
@@ -38,7 +47,7 @@ const SCAN_TARGETS: GaugeFamily<never, SnapshotInput> = {
 };
 
 /** The cached ones, in exposition order, which the golden file pins. */
-export const CYCLE_RESULT_FAMILIES: readonly SnapshotFamily[] = [SCAN_LAST_SUCCESS, SCAN_HOSTS_UP, SCAN_TARGETS];
+export const CYCLE_RESULT_FAMILIES: readonly SnapshotFamily[] = [SCAN_LAST_SUCCESS, SCAN_HOSTS_UP, SCAN_ADDRESSES_SILENT, SCAN_TARGETS];
 
 /** The live ones, in exposition order, which the golden file pins. */
 export function registerHealthMetrics(registry: Registry, state: ExporterState): void {

@@ -37,6 +37,11 @@ export interface NmapHost {
   readonly state: string;
   /** nmap gave up on the host (--host-timeout) and reports no ports for it: its ports are unknown, not closed. */
   readonly timedOut: boolean;
+  /**
+   * The host itself answered something: host discovery, or any probe (an open or closed port, an ICMP port
+   * unreachable). Without discovery (-Pn) nmap calls every address up, and this tells the silent ones apart.
+   */
+  readonly answered: boolean;
   readonly ports: readonly NmapPort[];
 }
 
@@ -82,14 +87,15 @@ const MS_PER_SECOND = 1000;
 const HOST_SHAPE: ElementShape = {
   attributes: ['timedout'],
   children: {
-    status: { attributes: ['state'] },
+    status: { attributes: ['state', 'reason'] },
     address: { attributes: ['addr', 'addrtype'] },
     ports: {
       children: {
+        extraports: { children: { extrareasons: { attributes: ['reason'] } } },
         port: {
           attributes: ['protocol', 'portid'],
           children: {
-            state: { attributes: ['state'] },
+            state: { attributes: ['state', 'reason'] },
             service: { attributes: ['name', 'product', 'version'] },
             script: { attributes: ['id', 'output'] },
           },
@@ -156,13 +162,33 @@ export function parseHostElement(text: string, hostsParsed: number): NmapHost {
   const where = `<host> #${hostsParsed + 1}`;
   const element = parseElement(text, HOST_SHAPE, where);
   const address = findIpAddress(element, where);
+  const status = readChild(element, 'status');
+  const ports = readChild(element, 'ports');
   return {
     ip: detachString(address.ip),
     family: address.family,
-    state: internName(readAttribute(readChild(element, 'status'), 'state') ?? 'unknown'),
+    state: internName(readAttribute(status, 'state') ?? 'unknown'),
     timedOut: readAttribute(element, 'timedout') === 'true',
-    ports: readChildren(readChild(element, 'ports'), 'port').map((port) => parsePortElement(port, where)),
+    answered: isDiscoveryAnswer(readAttribute(status, 'reason')) || listPortReasons(ports).some((reason) => HOST_ANSWERS.has(reason)),
+    ports: readChildren(ports, 'port').map((port) => parsePortElement(port, where)),
   };
+}
+
+/**
+ * The reasons only the host itself gives: a router's host-unreachable or an edge's admin-prohibited says
+ * nothing of whether a VM is behind the address.
+ */
+const HOST_ANSWERS: ReadonlySet<string> = new Set(['syn-ack', 'reset', 'conn-refused', 'udp-response', 'port-unreach', 'proto-response']);
+
+/** `user-set` is -Pn's "up because you said so"; any other reason for up is an answer to discovery. */
+function isDiscoveryAnswer(reason: string | undefined): boolean {
+  return reason !== undefined && reason !== 'user-set' && reason !== 'no-response';
+}
+
+function listPortReasons(ports: XmlElement | undefined): string[] {
+  const listed = readChildren(ports, 'port').map((port) => readAttribute(readChild(port, 'state'), 'reason'));
+  const folded = readChildren(ports, 'extraports').flatMap((extra) => readChildren(extra, 'extrareasons').map((reasons) => readAttribute(reasons, 'reason')));
+  return [...listed, ...folded].filter((reason) => reason !== undefined);
 }
 
 function findIpAddress(host: XmlElement, where: string): { ip: string; family: IpFamily } {

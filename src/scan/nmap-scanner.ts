@@ -49,6 +49,7 @@ export class NmapScanner implements Scanner {
     const families = ([4, 6] as const).filter((family) => job.targets.countFamily(family) > 0);
     const hosts: ObservedHost[] = [];
     const timedOutHosts: string[] = [];
+    const silentHosts: string[] = [];
     let skippedTargets = 0;
     const nmapArgs: string[][] = [];
     let hostsUp = 0;
@@ -64,6 +65,7 @@ export class NmapScanner implements Scanner {
       done += share;
       hosts.push(...run.hosts);
       timedOutHosts.push(...run.timedOutHosts);
+      silentHosts.push(...run.silentHosts);
       skippedTargets += run.skippedTargets;
       nmapArgs.push(run.args);
       hostsUp += run.hostsUp;
@@ -76,6 +78,7 @@ export class NmapScanner implements Scanner {
       nmapArgs,
       targets: job.targets.count(),
       hostsUp,
+      silentHosts,
       hosts,
       timedOutHosts,
       skippedTargets,
@@ -106,7 +109,7 @@ export class NmapScanner implements Scanner {
       encoding: 'utf8',
     });
     const stderr = collectTail(subprocess.stderr);
-    const parsed: ParsedRun = { hosts: [], timedOutHosts: [], hostsUp: 0, version: '', progress: 0, finished: undefined };
+    const parsed: ParsedRun = { hosts: [], timedOutHosts: [], silentHosts: [], hostsUp: 0, version: '', progress: 0, finished: undefined };
     let parseError: unknown;
     let outputEnded = false;
     let stoppedForOutput = false;
@@ -142,7 +145,9 @@ export class NmapScanner implements Scanner {
       args,
       hosts: parsed.hosts,
       timedOutHosts: parsed.timedOutHosts,
-      hostsUp: parsed.finished?.hostsUp ?? parsed.hostsUp,
+      silentHosts: parsed.silentHosts,
+      // With -Pn nmap's own count is every address; the hosts that answered are counted while parsing.
+      hostsUp: job.hostDiscovery ? (parsed.finished?.hostsUp ?? parsed.hostsUp) : parsed.hostsUp,
       skippedTargets: parsed.finished?.targetsSkipped ?? 0,
       version: parsed.version,
     };
@@ -154,6 +159,7 @@ type FinishedEvent = Extract<NmapXmlEvent, { kind: 'finished' }>;
 interface ParsedRun {
   hosts: ObservedHost[];
   timedOutHosts: string[];
+  silentHosts: string[];
   hostsUp: number;
   version: string;
   progress: number;
@@ -164,6 +170,7 @@ interface FamilyRun {
   readonly args: string[];
   readonly hosts: ObservedHost[];
   readonly timedOutHosts: string[];
+  readonly silentHosts: string[];
   readonly hostsUp: number;
   readonly skippedTargets: number;
   readonly version: string;
@@ -173,7 +180,7 @@ function applyEvents(
   events: readonly NmapXmlEvent[],
   into: ParsedRun,
   options: ScanOptions,
-  job: Pick<ScanJob, 'versionDetection'>,
+  job: Pick<ScanJob, 'versionDetection' | 'hostDiscovery'>,
 ): void {
   for (const event of events) {
     if (event.kind === 'run') into.version = event.version;
@@ -184,6 +191,10 @@ function applyEvents(
     else if (event.kind === 'finished') into.finished = event;
     else if (event.host.timedOut) into.timedOutHosts.push(event.host.ip);
     else if (event.host.state === 'up') {
+      if (!job.hostDiscovery && !event.host.answered) {
+        into.silentHosts.push(event.host.ip);
+        continue;
+      }
       into.hostsUp += 1;
       // `open` only: a UDP port nmap heard nothing from is `open|filtered`, which proves nothing is there.
       const openPorts = event.host.ports

@@ -29,7 +29,10 @@ export interface ScanJob {
   /** A validated nmap TCP port list such as "1-1024,3306,6379". */
   readonly ports: string;
   readonly scanType: 'auto' | ScanType;
-  /** false skips nmap's host discovery (-Pn): every address is port-scanned even if it answers no ping. */
+  /**
+   * false skips nmap's host discovery (-Pn): every address is port-scanned even if it answers no ping, and the
+   * result names the addresses that answered no probe at all.
+   */
   readonly hostDiscovery: boolean;
   readonly tuning: NmapTuning;
   /** The UDP pass only: nmap stops waiting out ports whose ICMP answers the host rate-limits. */
@@ -72,7 +75,10 @@ export interface ScanResult {
   /** The argument lists nmap ran with, one per address family scanned. */
   readonly nmapArgs: readonly (readonly string[])[];
   readonly targets: number;
+  /** With host discovery, the hosts nmap found up; without, the addresses that answered any probe. */
   readonly hostsUp: number;
+  /** Without host discovery: the addresses that answered no probe at all (everything dropped, or nothing there). */
+  readonly silentHosts: readonly string[];
   /** Hosts that were up and had at least one open port. */
   readonly hosts: readonly ObservedHost[];
   /** Hosts nmap gave up on (host_timeout): their ports are unknown, not closed. */

@@ -141,7 +141,7 @@ describe('systemd unit', () => {
       scanType: resolveScanType('auto', privilege),
       privilege,
       hostDiscovery: true,
-      tuning: { timingTemplate: 4, maxRttTimeoutMs: 500, maxRetries: 2, hostTimeoutMs: 600_000, minRate: 0 },
+      tuning: { timingTemplate: 4, maxRttTimeoutMs: 500, maxRetries: 2, hostTimeoutMs: 600_000, minRate: 0, maxRate: 0 },
       statsEveryMs: 5000,
     });
     assert.deepEqual(args.slice(0, 2), ['-sS', '--privileged']);

@@ -14,7 +14,9 @@
  *                                           ADDRESS/32 dev rN; blackhole the rest
  *
  * Addresses without a host are dropped by the router's blackhole without RST or ICMP, like an unused floating IP.
- * Nothing is added to the root namespace; `nmapPath` is a wrapper that runs nmap inside the scan namespace.
+ * A host given a firewall drops silently, with a stateful nftables input policy, what it does not admit, as an
+ * OpenStack security group does (the default group admits nothing); the router can drop a share of packets at
+ * random, both ways. Nothing is added to the root namespace; `nmapPath` runs nmap inside the scan namespace.
  *
  * Requires root (namespaces, raw sockets for nmap).
  */
@@ -31,9 +33,21 @@ import { isProcessAlive } from './netns-lab.ts';
 export const ROUTED_LAB_RANGE = '198.51.100.0/24';
 const ADDRESS_PATTERN = /^198\.51\.100\.(\d{1,3})$/;
 
+/** What a host's security group admits from anywhere; everything else is dropped without an answer. */
+export interface HostFirewall {
+  readonly tcp?: readonly number[];
+  readonly udp?: readonly number[];
+  /** ICMP echo requests (ping), which a security group admits only with a rule of its own. */
+  readonly icmp?: boolean;
+}
+
 export interface RoutedLabOptions {
   /** The host addresses, each on the lo of a namespace of its own; all inside 198.51.100.0/24. */
   readonly addresses: readonly string[];
+  /** Firewalls by host address; a host without one answers every probe, as the lab always did. */
+  readonly firewalls?: Readonly<Record<string, HostFirewall>>;
+  /** The share of packets (0-99 %) the router drops at random, in both directions. */
+  readonly lossPercent?: number;
   /**
    * Whether the hosts keep the kernel's ICMP rate limit (the default, what a real host does). Off, every
    * closed UDP port answers at once, which makes UDP recordings and assertions deterministic.
@@ -199,7 +213,10 @@ class RoutedNamespaces implements RoutedLab {
       await runIp([...host, 'link', 'set', HOST_LINK, 'up'], signal);
       await runIp([...host, 'route', 'add', 'default', 'via', HOST_GATEWAY, 'dev', HOST_LINK, 'onlink'], signal);
       if (options.icmpRateLimit === false) await this.#sysctl(name, 'net.ipv4.icmp_ratelimit=0', signal);
+      const firewall = options.firewalls?.[address];
+      if (firewall) await runNft(name, buildFirewallRules(firewall), signal);
     }
+    if (options.lossPercent) await runNft(this.routerName, buildLossRules(options.lossPercent), signal);
     // The hosts' /32 routes are more specific and win; with forwarding on, the blackhole is what drops the rest,
     // silently (with forwarding off the kernel would answer ICMP host unreachable instead).
     await this.#sysctl(this.routerName, 'net.ipv4.ip_forward=1', signal);
@@ -234,6 +251,39 @@ class RoutedNamespaces implements RoutedLab {
     for (const name of this.#allNamespaces()) deleteNamespaceSync(name);
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A security group as nftables rules: stateful (answers to the host's own traffic pass), admitting only the
+ * listed ports and, if asked, ping; the host's own loopback traffic is not the group's business.
+ */
+export function buildFirewallRules(firewall: HostFirewall): string {
+  const admit = [
+    ...(firewall.tcp?.length ? [`tcp dport { ${firewall.tcp.join(', ')} } accept`] : []),
+    ...(firewall.udp?.length ? [`udp dport { ${firewall.udp.join(', ')} } accept`] : []),
+    ...(firewall.icmp ? ['icmp type echo-request accept'] : []),
+  ];
+  return [
+    'table inet security_group {',
+    '  chain input {',
+    '    type filter hook input priority filter; policy drop;',
+    '    ct state established,related accept',
+    '    iifname "lo" accept',
+    ...admit.map((rule) => `    ${rule}`),
+    '  }',
+    '}',
+    '',
+  ].join('\n');
+}
+
+/** Random loss on everything the router forwards, which is both directions of every probe. */
+function buildLossRules(percent: number): string {
+  if (!Number.isInteger(percent) || percent < 0 || percent > 99) throw new Error(`lossPercent: ${percent} is not an integer from 0 to 99`);
+  return `table inet loss {\n  chain forward {\n    type filter hook forward priority filter; policy accept;\n    numgen random mod 100 < ${percent} drop\n  }\n}\n`;
+}
+
+function runNft(namespace: string, rules: string, signal: AbortSignal | undefined): Promise<string> {
+  return readToolOutput('ip', ['netns', 'exec', namespace, 'nft', '-f', '-'], { timeoutMs: COMMAND_TIMEOUT_MS, signal, input: rules });
 }
 
 /** Builds both namespaces and the nmap wrapper; on any failure, tears down what was built and rethrows. */

@@ -38,6 +38,7 @@ export function scanResult(
     nmapArgs: [['-sS', '-n', '--open']],
     targets: 16,
     hostsUp: hosts.length + 1,
+    silentHosts: [],
     hosts,
     timedOutHosts: [],
     skippedTargets: 0,

@@ -41,6 +41,7 @@ function tail(tuning = { maxRtt: '500ms', retries: '2', hostTimeout: '600000ms' 
     '--max-rtt-timeout', tuning.maxRtt,
     '--max-retries', tuning.retries,
     '--host-timeout', tuning.hostTimeout,
+    '--min-rate', '5000',
     '--stats-every', '5000ms',
     '-oX', '-',
     '-iL', '-',
@@ -50,21 +51,21 @@ function tail(tuning = { maxRtt: '500ms', retries: '2', hostTimeout: '600000ms' 
 describe('buildNmapArgs', () => {
   it('builds a connect scan for an unprivileged process', () => {
     assert.deepEqual(buildNmapArgs(invocationFrom(settingsWith(SMALL), { privilege: 'none' })), [
-      '-sT', '-n', '--open', '-p', '22,6379,27017',
+      '-sT', '-Pn', '-n', '-p', '22,6379,27017',
       ...tail(),
     ]);
   });
 
   it('builds a SYN scan as root without --privileged', () => {
     assert.deepEqual(buildNmapArgs(invocationFrom(settingsWith(SMALL), { privilege: 'root' })), [
-      '-sS', '-n', '--open', '-p', '22,6379,27017',
+      '-sS', '-Pn', '-n', '-p', '22,6379,27017',
       ...tail(),
     ]);
   });
 
   it('adds --privileged to a SYN scan that relies on CAP_NET_RAW', () => {
     assert.deepEqual(buildNmapArgs(invocationFrom(settingsWith(SMALL), { privilege: 'net_raw' })), [
-      '-sS', '--privileged', '-n', '--open', '-p', '22,6379,27017',
+      '-sS', '--privileged', '-Pn', '-n', '-p', '22,6379,27017',
       ...tail(),
     ]);
   });
@@ -72,7 +73,7 @@ describe('buildNmapArgs', () => {
   it('adds --privileged to an explicit SYN scan without root, for nmap binaries given CAP_NET_RAW by setcap', () => {
     const config = settingsWith(`${SMALL}  nmap: {scan_type: syn}\n`);
     assert.deepEqual(buildNmapArgs(invocationFrom(config, { privilege: 'none' })), [
-      '-sS', '--privileged', '-n', '--open', '-p', '22,6379,27017',
+      '-sS', '--privileged', '-Pn', '-n', '-p', '22,6379,27017',
       ...tail(),
     ]);
   });
@@ -80,42 +81,55 @@ describe('buildNmapArgs', () => {
   it('never adds --privileged to a connect scan, even with CAP_NET_RAW', () => {
     const config = settingsWith(`${SMALL}  nmap: {scan_type: connect}\n`);
     assert.deepEqual(buildNmapArgs(invocationFrom(config, { privilege: 'net_raw' })), [
-      '-sT', '-n', '--open', '-p', '22,6379,27017',
+      '-sT', '-Pn', '-n', '-p', '22,6379,27017',
       ...tail(),
     ]);
   });
 
   it('starts an IPv6 scan with -6', () => {
     assert.deepEqual(buildNmapArgs(invocationFrom(settingsWith(SMALL), { family: 6, privilege: 'none' })), [
-      '-6', '-sT', '-n', '--open', '-p', '22,6379,27017',
+      '-6', '-sT', '-Pn', '-n', '-p', '22,6379,27017',
       ...tail(),
     ]);
   });
 
-  it('adds -Pn only when host discovery is off', () => {
-    const withoutDiscovery = settingsWith(`${SMALL}  nmap: {host_discovery: false}\n`);
-    assert.deepEqual(buildNmapArgs(invocationFrom(withoutDiscovery, { privilege: 'root' })), [
-      '-sS', '-Pn', '-n', '--open', '-p', '22,6379,27017',
+  it('sweeps without host discovery and without --open by default, and with both when host_discovery is on', () => {
+    assert.deepEqual(buildNmapArgs(invocationFrom(settingsWith(SMALL), { privilege: 'root' })).slice(0, 4), ['-sS', '-Pn', '-n', '-p']);
+    const withDiscovery = settingsWith(`${SMALL}  nmap: {host_discovery: true}\n`);
+    assert.deepEqual(buildNmapArgs(invocationFrom(withDiscovery, { privilege: 'root' })), [
+      '-sS', '-n', '--open', '-p', '22,6379,27017',
       ...tail(),
     ]);
-    assert.equal(buildNmapArgs(invocationFrom(settingsWith(SMALL))).includes('-Pn'), false);
   });
 
-  it('adds --min-rate only when it is above 0', () => {
-    const withRate = settingsWith(`${SMALL}  nmap: {min_rate: 300}\n`);
-    assert.deepEqual(buildNmapArgs(invocationFrom(withRate)), [
-      '-sT', '-n', '--open', '-p', '22,6379,27017',
+  it('never host-discovers known addresses, whatever host_discovery says', () => {
+    const withDiscovery = buildExporterConfig(settingsWith(`${SMALL}  nmap: {host_discovery: true}\n`));
+    assert.equal(buildScanJob(withDiscovery, withDiscovery.plan.targets, 'sweep').hostDiscovery, true);
+    assert.equal(buildScanJob(withDiscovery, withDiscovery.plan.targets, 'known').hostDiscovery, false);
+  });
+
+  it('passes min_rate and max_rate when above 0, and leaves both to nmap at 0', () => {
+    const bounded = settingsWith(`${SMALL}  nmap: {min_rate: 300, max_rate: 800}\n`);
+    assert.deepEqual(buildNmapArgs(invocationFrom(bounded)), [
+      '-sT', '-Pn', '-n', '-p', '22,6379,27017',
       '-T4', '--max-rtt-timeout', '500ms', '--max-retries', '2', '--host-timeout', '600000ms',
-      '--min-rate', '300',
+      '--min-rate', '300', '--max-rate', '800',
       '--stats-every', '5000ms', '-oX', '-', '-iL', '-',
     ]);
-    assert.equal(buildNmapArgs(invocationFrom(settingsWith(SMALL))).includes('--min-rate'), false);
+    const args = buildNmapArgs(invocationFrom(settingsWith(`${SMALL}  nmap: {min_rate: 0}\n`)));
+    assert.equal(args.includes('--min-rate'), false);
+    assert.equal(args.includes('--max-rate'), false);
+  });
+
+  it('lowers the default min_rate to a max_rate below it', () => {
+    const capped = buildExporterConfig(settingsWith(`${SMALL}  nmap: {max_rate: 1000}\n`));
+    assert.deepEqual([capped.settings.scan.tuning.minRate, capped.settings.scan.tuning.maxRate], [1000, 1000]);
   });
 
   it('renders every duration in milliseconds', () => {
-    const config = settingsWith(`${SMALL}  nmap: {max_rtt_timeout: 1s, host_timeout: 1h30m, timing_template: 3, max_retries: 0}\n`);
+    const config = settingsWith(`${SMALL}  nmap: {max_rtt_timeout: 1s, host_timeout: 1h30m, timing_template: 3, max_retries: 0, min_rate: 0}\n`);
     assert.deepEqual(buildNmapArgs(invocationFrom(config, { statsEveryMs: 2500 })), [
-      '-sT', '-n', '--open', '-p', '22,6379,27017',
+      '-sT', '-Pn', '-n', '-p', '22,6379,27017',
       '-T3', '--max-rtt-timeout', '1000ms', '--max-retries', '0', '--host-timeout', '5400000ms',
       '--stats-every', '2500ms', '-oX', '-', '-iL', '-',
     ]);
@@ -227,21 +241,21 @@ describe('buildNmapArgs for the UDP and verification passes', () => {
   it('builds a UDP scan with --defeat-icmp-ratelimit and the pass own retries', () => {
     const invocation = base({ scanType: 'udp', ports: '53,161', defeatIcmpRateLimit: true });
     assert.deepEqual(buildNmapArgs({ ...invocation, tuning: { ...invocation.tuning, maxRetries: 1 } }), [
-      '-sU', '--defeat-icmp-ratelimit', '-n', '--open', '-p', '53,161',
+      '-sU', '--defeat-icmp-ratelimit', '-Pn', '-n', '-p', '53,161',
       ...tail({ maxRtt: '500ms', retries: '1', hostTimeout: '600000ms' }),
     ]);
   });
 
   it('adds --privileged to a UDP scan that relies on CAP_NET_RAW, and leaves the rate limit to nmap when told', () => {
     assert.deepEqual(buildNmapArgs(base({ scanType: 'udp', privilege: 'net_raw', ports: '161', defeatIcmpRateLimit: false })).slice(0, 6), [
-      '-sU', '--privileged', '-n', '--open', '-p', '161',
+      '-sU', '--privileged', '-Pn', '-n', '-p', '161',
     ]);
   });
 
   it('adds -sV with its intensity and the safe scripts for verification, with -Pn', () => {
     const invocation = base({ ports: '7777', hostDiscovery: false, versionDetection: { intensity: 2, scripts: ['redis-info', 'memcached-info'] } });
     assert.deepEqual(buildNmapArgs(invocation).slice(0, 10), [
-      '-sS', '-sV', '--version-intensity', '2', '--script', 'redis-info,memcached-info', '-Pn', '-n', '--open', '-p',
+      '-sS', '-sV', '--version-intensity', '2', '--script', 'redis-info,memcached-info', '-Pn', '-n', '-p', '7777',
     ]);
   });
 

@@ -23,6 +23,7 @@ const COMPLETE_FIXTURES = [
   'progress.xml',
   'progress-early.xml',
   'top-ports.xml',
+  'firewalled.xml',
 ] as const;
 
 function readFixture(name: string): string {
@@ -167,6 +168,7 @@ describe('parseNmapXml on recorded nmap 7.93 output', () => {
           family: 4,
           state: 'up',
           timedOut: false,
+          answered: true,
           ports: [
             tcp(22, 'open', 'ssh'),
             tcp(80, 'open', 'http'),
@@ -192,6 +194,7 @@ describe('parseNmapXml on recorded nmap 7.93 output', () => {
       family: 4,
       state: 'up',
       timedOut: false,
+      answered: true,
       ports: [tcp(2024, 'open', 'xinuexpansion4')],
     }));
     assert.deepEqual(hostsOf(events), [
@@ -200,6 +203,7 @@ describe('parseNmapXml on recorded nmap 7.93 output', () => {
         family: 4,
         state: 'up',
         timedOut: false,
+        answered: true,
         ports: [tcp(22, 'open', 'ssh'), tcp(80, 'open', 'http'), tcp(2024, 'open', 'xinuexpansion4')],
       },
       ...others,
@@ -221,6 +225,7 @@ describe('parseNmapXml on recorded nmap 7.93 output', () => {
           family: 6,
           state: 'up',
           timedOut: false,
+          answered: true,
           ports: [tcp(443, 'closed', 'https'), tcp(11211, 'open', 'memcache'), tcp(27017, 'open', 'mongod')],
         },
       },
@@ -341,6 +346,7 @@ describe('parseNmapXml on recorded nmap 7.93 output', () => {
         family: 4,
         state: 'up',
         timedOut: false,
+        answered: true,
         ports: [tcp(22, 'open', 'ssh'), tcp(80, 'open', 'http')],
       },
     ]);
@@ -363,11 +369,38 @@ describe('parseNmapXml on recorded nmap 7.93 output', () => {
           family: 4,
           state: 'up',
           timedOut: false,
+          answered: true,
           ports: [tcp(22, 'open', 'ssh'), tcp(80, 'open', 'http'), tcp(443, 'open', 'https'), tcp(873, 'open', 'rsync')],
         },
       },
       finishedSuccess(1, 1),
     ]);
+  });
+
+  it('tells the addresses behind a drop-all firewall from those that answered, in a scan without host discovery', () => {
+    const hosts = hostsOf(parseNmapXml(readFixture('firewalled.xml')));
+    assert.deepEqual(
+      hosts.map((host) => `${host.ip} ${host.state} ${host.answered ? 'answered' : 'silent'}`),
+      [
+        '198.51.100.10 up answered',
+        '198.51.100.12 up answered',
+        '198.51.100.15 up silent',
+        // A closed port is an answer: ssh admitted, nothing behind it.
+        '198.51.100.17 up answered',
+        '198.51.100.20 up silent',
+      ],
+    );
+  });
+
+  it('does not count a router\'s host-unreachable as an answer, nor an up host found by ping as silent', () => {
+    const element = (status: string, reason: string): string =>
+      `<?xml version="1.0"?><nmaprun scanner="nmap" args="nmap" start="1700000000" version="7.93">` +
+      `<host><status state="up" reason="${status}" reason_ttl="0"/><address addr="203.0.113.9" addrtype="ipv4"/>` +
+      `<ports><extraports state="filtered" count="2"><extrareasons reason="${reason}" count="2" proto="tcp" ports="1-2"/></extraports></ports></host>` +
+      `<runstats><finished time="1700000001" exit="success"/><hosts up="1" down="0" total="1"/></runstats></nmaprun>`;
+    assert.equal(hostsOf(parseNmapXml(element('user-set', 'host-unreach')))[0]?.answered, false);
+    assert.equal(hostsOf(parseNmapXml(element('user-set', 'reset')))[0]?.answered, true);
+    assert.equal(hostsOf(parseNmapXml(element('echo-reply', 'no-response')))[0]?.answered, true);
   });
 
   it('leaves remainingSeconds undefined while nmap has no estimate, and marks a timed-out host', () => {
@@ -381,7 +414,7 @@ describe('parseNmapXml on recorded nmap 7.93 output', () => {
         remainingSeconds: undefined,
       })),
     );
-    assert.deepEqual(hostsOf(events), [{ ip: '127.77.0.1', family: 4, state: 'up', timedOut: true, ports: [] }]);
+    assert.deepEqual(hostsOf(events), [{ ip: '127.77.0.1', family: 4, state: 'up', timedOut: true, answered: true, ports: [] }]);
     assert.deepEqual(findFinished(events), finishedSuccess(1, 1));
   });
 });
@@ -421,7 +454,7 @@ describe('NmapXmlStream on elements loopback cannot produce', () => {
     const events = parseNmapXml(SYNTHETIC_DOCUMENT);
     assert.deepEqual(events, [
       { kind: 'run', version: '7.93', args: 'nmap -v -oX - 127.0.0.5-6', startedAt: 1700000000000 },
-      { kind: 'host', host: { ip: '127.0.0.6', family: 4, state: 'down', timedOut: false, ports: [] } },
+      { kind: 'host', host: { ip: '127.0.0.6', family: 4, state: 'down', timedOut: false, answered: false, ports: [] } },
       {
         kind: 'host',
         host: {
@@ -429,6 +462,7 @@ describe('NmapXmlStream on elements loopback cannot produce', () => {
           family: 4,
           state: 'up',
           timedOut: false,
+          answered: true,
           ports: [
             { port: 3868, protocol: 'sctp', state: 'open', service: 'diameter', ...NOT_PROBED },
             { ...tcp(9200, 'open', 'wap-wsp'), scripts: [{ id: 'banner', output: 'caf\u00e9 </host>' }] },
@@ -754,6 +788,7 @@ describe('NmapXmlStream on a 20,000-host scan', () => {
       family: 4,
       state: 'up',
       timedOut: false,
+      answered: true,
       ports: [tcp(22, 'open', 'ssh'), tcp(6379, 'open', 'redis')],
     });
     assert.deepEqual(parsed[hostCount - 1]?.ip, '127.0.78.32');

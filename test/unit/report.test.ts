@@ -203,6 +203,7 @@ describe('buildReport', () => {
         addresses_scanned: 256,
         targets: 256,
         hosts_up: 97,
+        addresses_silent: 0,
         nmap: { version: '7.93', args: NMAP_ARGS },
       },
       inventory: { source: 'openstack', up: true, synced_at: '2026-11-26T00:55:00.000Z', servers: 240, addresses: 3 },
@@ -341,6 +342,7 @@ describe('buildReport', () => {
         addresses_scanned: 256,
         targets: 256,
         hosts_up: 97,
+        addresses_silent: 0,
         nmap: { version: '7.93', args: NMAP_ARGS },
       });
       assert.deepEqual(hostTable(json), hostTable(report(twoCycles())));
@@ -363,6 +365,7 @@ describe('buildReport', () => {
         addresses_scanned: 256,
         targets: 256,
         hosts_up: 97,
+        addresses_silent: 0,
         nmap: { version: '7.93', args: NMAP_ARGS },
       });
       assert.equal(json.hosts.length, 4);
@@ -383,6 +386,7 @@ describe('buildReport', () => {
         addresses_scanned: 256,
         targets: 256,
         hosts_up: 0,
+        addresses_silent: 0,
         nmap: { version: '', args: [] },
       });
       assert.deepEqual(json.hosts, []);

@@ -5,7 +5,7 @@ import type { Clock, TimerHandle } from '../../src/core/clock.ts';
 import { ExporterState } from '../../src/core/exporter-state.ts';
 import { acceptReload, recordInventoryRead } from '../../src/core/health.ts';
 import { NO_INVENTORY, UNKNOWN_OWNER } from '../../src/core/inventory.ts';
-import { CycleScheduler } from '../../src/core/scheduler.ts';
+import { CycleScheduler, countSilent } from '../../src/core/scheduler.ts';
 import { buildSnapshot } from '../../src/core/snapshot.ts';
 import type { Snapshot } from '../../src/core/snapshot.ts';
 import { ExporterError } from '../../src/errors.ts';
@@ -346,6 +346,30 @@ describe('CycleScheduler with an inventory', () => {
     await scheduler.stop();
   });
 
+  it('never host-discovers known addresses, nor a sweep by default', async () => {
+    const { clock, scanner, scheduler } = setupWithInventory();
+    scheduler.start();
+    await runHours(clock, scanner, 1);
+    assert.deepEqual(scanner.calls.map((call) => call.job.hostDiscovery), [false, false]);
+    await scheduler.stop();
+  });
+
+  it('counts the silent addresses the inventory names, in a sweep, and every silent address of a known cycle', async () => {
+    const { clock, scanner, state, scheduler } = setupWithInventory();
+    scheduler.start();
+    await clock.advance(MINUTE);
+    // 203.0.113.3 is the inventory's; .12 is an empty address of the sweep, which says nothing of use.
+    scanner.calls[0]!.finish(scanResult(FIRST_HOSTS, clock.now(), { silentHosts: ['203.0.113.3', '203.0.113.12'] }));
+    await clock.advance(0);
+    assert.equal(state.snapshot?.scan.addressesSilent, 1);
+    await clock.advance(HOUR - MINUTE);
+    scanner.calls[1]!.finish(scanResult(FIRST_HOSTS, clock.now(), { silentHosts: ['203.0.113.3', '203.0.113.7'] }));
+    await clock.advance(0);
+    assert.equal(state.snapshot?.scan.scope, 'known');
+    assert.equal(state.snapshot?.scan.addressesSilent, 2);
+    await scheduler.stop();
+  });
+
   it('marks what the sweep found on an address the inventory does not list with owner_kind unknown', async () => {
     const { clock, scanner, state, scheduler } = setupWithInventory();
     scheduler.start();
@@ -431,3 +455,12 @@ function sweptSnapshot(startedAt: Date): Snapshot {
   const result = scanResult(FIRST_HOSTS, new Date(startedAt.getTime() + 10 * MINUTE), { startedAt });
   return buildSnapshot({ result, inventory: { ...NO_INVENTORY, source: 'file' }, rules: INVENTORY_CONFIG.rules, previous: undefined });
 }
+
+describe('countSilent', () => {
+  it('counts an address silent to TCP only while the UDP pass of the same cycle heard nothing from it either', () => {
+    assert.equal(countSilent(['203.0.113.1', '203.0.113.2'], undefined), 2);
+    assert.equal(countSilent(['203.0.113.1', '203.0.113.2'], ['203.0.113.2']), 1);
+    assert.equal(countSilent(['203.0.113.1', '203.0.113.2'], [], new Map([['203.0.113.2', {}]])), 0);
+    assert.equal(countSilent(['203.0.113.1', '203.0.113.2'], undefined, new Map([['203.0.113.2', {}]])), 1);
+  });
+});

@@ -15,7 +15,7 @@ const INVALID: readonly { name: string; yaml: string; message: string }[] = [
     name: 'an unknown nested key',
     yaml: 'scan:\n  nmap:\n    timing: 4\n',
     message:
-      'c.yml: scan.nmap.timing: unknown key (expected one of path, scan_type, host_discovery, timing_template, max_rtt_timeout, max_retries, min_rate, host_timeout)',
+      'c.yml: scan.nmap.timing: unknown key (expected one of path, scan_type, host_discovery, timing_template, max_rtt_timeout, max_retries, min_rate, max_rate, host_timeout)',
   },
   {
     name: 'a CIDR with a prefix past 32',

@@ -263,6 +263,7 @@ exceptions:
       targets: 256,
       addressesScanned: 256,
       hostsUp: 4,
+      addressesSilent: 0,
       nmapVersion: '7.93',
       nmapArgs: [['-sT', '-n', '--open', '-p', '22,80,443,6379,27017', '-oX', '-', '-iL', '-']],
     });
