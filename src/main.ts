@@ -10,6 +10,7 @@ import type { CloudCredentials } from './cloud/cloud-credentials.ts';
 import { loadCloudCredentials } from './cloud/clouds-config.ts';
 import type { KeystoneSession } from './cloud/keystone.ts';
 import { loadConfig, readOptionalYamlFile, readYamlFile } from './config/load.ts';
+import { hasInventory } from './config/schema.ts';
 import type { InventoryFileConfig, OpenStackConfig } from './config/schema.ts';
 import type { Shard } from './config/shard-setting.ts';
 import { buildExporterConfig } from './core/exporter-config.ts';
@@ -33,6 +34,8 @@ import type { BuildInfo, MetricsEndpoint } from './metrics/collectors.ts';
 import { generateRangeBlocks } from './scan/cidr-blocks.ts';
 import { NmapScanner, probeNmapProcStatus, probeNmapVersion } from './scan/nmap-scanner.ts';
 import { detectPrivilege } from './scan/privilege.ts';
+import { estimateScanDuration, renderScanDuration } from './scan/scan-duration.ts';
+import type { ScanDurationEstimate, ScanDurationInput } from './scan/scan-duration.ts';
 import { withFinalNewline, writeChunks } from './stream-writer.ts';
 import { keepYoungGenerationSmall } from './young-generation.ts';
 
@@ -88,6 +91,8 @@ async function main(argv: readonly string[]): Promise<number> {
   if (flags.configCheck) {
     const cloudNote = cloud ? `, OpenStack credentials from ${describeCredentialSource(cloud.credentials)}` : '';
     process.stdout.write(`${flags.configFile ?? 'built-in defaults'}: config is valid (${config.plan.targets.count()} targets${cloudNote})\n`);
+    const { estimate, input } = estimateConfigDuration(config);
+    process.stdout.write(renderScanDuration(estimate, input).map((line) => `${line}\n`).join(''));
     return EXIT_OK;
   }
 
@@ -125,6 +130,7 @@ async function main(argv: readonly string[]): Promise<number> {
     },
   };
   logUnsweptRanges(config, undefined, log);
+  logScanDuration(config, log);
 
   const scheduler = new CycleScheduler({
     scanner: new NmapScanner({ privilege }),
@@ -321,6 +327,35 @@ async function connectCloud(options: {
     settings: openstack,
   });
   return { session, inventory };
+}
+
+function estimateConfigDuration(config: ExporterConfig): { estimate: ScanDurationEstimate; input: ScanDurationInput } {
+  const input: ScanDurationInput = {
+    scan: config.settings.scan,
+    tcpPorts: config.plan.ports,
+    udpPorts: config.plan.udpPorts,
+    sweepAddresses: config.plan.targets.count(),
+    withInventory: hasInventory(config.settings),
+  };
+  return { estimate: estimateScanDuration(input), input };
+}
+
+/** What --config.check prints, in the start-up log too: an operator reads it where they look first. */
+function logScanDuration(config: ExporterConfig, log: Logger): void {
+  const { estimate } = estimateConfigDuration(config);
+  const fields = {
+    rate: estimate.rate,
+    ports: estimate.ports,
+    sweep_seconds: estimate.sweepMs === undefined ? 'unknown' : Math.round(estimate.sweepMs / 1000),
+    seconds_per_silent_known_address: estimate.perSilentAddressMs === undefined ? 'unknown' : estimate.perSilentAddressMs / 1000,
+  };
+  log.info('expected scan durations', fields);
+  if (estimate.sweepMs !== undefined && estimate.sweepMs > estimate.sweepBound.ms) {
+    log.warn('a sweep cannot finish within its bound at this rate', { ...fields, bound: estimate.sweepBound.setting, bound_seconds: estimate.sweepBound.ms / 1000 });
+  }
+  if (estimate.hostGroupMs !== undefined && estimate.hostGroupMs > config.settings.scan.tuning.hostTimeoutMs) {
+    log.warn('silent addresses would pass scan.nmap.host_timeout at this rate', { ...fields, host_group: estimate.hostGroupSize, host_group_seconds: estimate.hostGroupMs / 1000 });
+  }
 }
 
 /** Where the credentials came from, never what they are: safe for logs and --config.check. */

@@ -30,7 +30,7 @@ export const UDP_KEYS = ['ports', 'interval', 'max_retries', 'defeat_icmp_rateli
 export const VERIFY_KEYS = ['enabled', 'version_intensity', 'scripts'];
 
 export const PASS_DEFAULTS = {
-  udp: { ports: 'default', max_retries: 1, defeat_icmp_ratelimit: true },
+  udp: { ports: 'default', max_retries: 2, defeat_icmp_ratelimit: true },
   verify: { enabled: false, version_intensity: 2, scripts: [] as string[] },
 } as const;
 

@@ -4,7 +4,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runExporter } from '../support/exporter-process.ts';
+import { runExporter, startExporter } from '../support/exporter-process.ts';
+
+const FAKE_NMAP_HANG = new URL('../fixtures/fake-nmap/hang', import.meta.url).pathname;
 
 const EXAMPLE = new URL('../../examples/exposure-exporter.yml', import.meta.url).pathname;
 
@@ -21,7 +23,39 @@ describe('command line', () => {
   it('--config.check accepts the shipped example and exits 0', async () => {
     const { code, stdout } = await runExporter([`--config.file=${EXAMPLE}`, '--config.check']);
     assert.equal(code, 0);
-    assert.equal(stdout, `${EXAMPLE}: config is valid (267 targets)\n`);
+    // 267 addresses × (1,020 TCP + 21 UDP ports) × 2 tries / 5,000 packets/s = 111.2 s; 0.4164 s an address.
+    assert.equal(
+      stdout,
+      `${EXAMPLE}: config is valid (267 targets)\n` +
+        'sweep: 267 addresses × 1020 TCP and 21 UDP ports at 5000 packets/s: about 1m51s (scan.timeout 50m)\n' +
+        'known cycle: about 0.42s per known address that answers nothing; 7204 such addresses fit scan.timeout (50m)\n',
+    );
+  });
+
+  it('--config.check warns, and so does the start-up log, when a sweep cannot fit its bound at the rate', async () => {
+    const slow = join(dir, 'slow.yml');
+    // 4,096 addresses × 100 ports × 2 tries / 100 packets/s = 8,192 s, past the 1h sweep_timeout. The fake nmap
+    // hangs, so the server started below scans nothing.
+    await writeFile(
+      slow,
+      `scan:\n  targets: ["127.77.0.0/20"]\n  ports: "1-100"\n  udp: {ports: none}\n  sweep_timeout: 1h\n` +
+        `  nmap: {max_rate: 100, path: ${JSON.stringify(FAKE_NMAP_HANG)}}\n` +
+        `inventory_file: {path: ${join(dir, 'inventory.yml')}}\nstate: {path: ${join(dir, 'slow-state.json')}}\n`,
+    );
+    await writeFile(join(dir, 'inventory.yml'), '[]\n');
+    const { code, stdout } = await runExporter([`--config.file=${slow}`, '--config.check']);
+    assert.equal(code, 0);
+    assert.equal(
+      stdout.split('\n')[3],
+      'warning: a sweep cannot finish within scan.sweep_timeout (1h) at 100 packets/s: raise scan.nmap.min_rate, scan fewer ports, shard the targets or raise the bound',
+    );
+    const exporter = await startExporter([`--config.file=${slow}`]);
+    try {
+      const warning = exporter.logs().find((entry) => entry['msg'] === 'a sweep cannot finish within its bound at this rate');
+      assert.deepEqual([warning?.['level'], warning?.['sweep_seconds'], warning?.['bound_seconds']], ['warn', 8192, 3600]);
+    } finally {
+      assert.equal(await exporter.stop(), 0);
+    }
   });
 
   it('--config.check prints every problem with its path and exits 1', async () => {

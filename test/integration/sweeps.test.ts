@@ -80,7 +80,7 @@ describe('known-address cycles and sweeps against a namespace lab', () => {
     path: ${JSON.stringify(join(lab.dir, 'recording-nmap'))}
     max_rtt_timeout: 100ms
     max_retries: 1
-    host_timeout: 5s
+    host_timeout: 15s
 inventory_file:
   path: ${JSON.stringify(join(lab.dir, 'inventory.yml'))}
 state:

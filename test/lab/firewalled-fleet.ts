@@ -31,35 +31,35 @@ const LISTENERS_SCRIPT = new URL('./listeners.ts', import.meta.url).pathname;
 const READY_TIMEOUT_MS = 20_000;
 
 /**
- * The tests' fleet in 198.51.100.0/27, eight VMs as the first report of the miss had them: each admits only its
+ * The tests' fleet in 198.51.100.0/28, eight VMs as the first report of the miss had them: each admits only its
  * own service (some also ping), one admits nothing at all, one only ping, one admits ssh with nothing behind it.
  */
 export const TEST_FLEET: readonly FleetVm[] = [
-  { address: '198.51.100.10', listening: [6379], firewall: { tcp: [6379] } },
-  { address: '198.51.100.11', listening: [6379], firewall: { tcp: [6379], icmp: true } },
-  { address: '198.51.100.12', listening: [22, 8443], firewall: { tcp: [22, 8443] } },
-  { address: '198.51.100.13', listening: [], firewall: { tcp: [11211], udp: [11211] } },
-  { address: '198.51.100.14', listening: [31337], firewall: { tcp: [31337], icmp: true } },
+  { address: '198.51.100.1', listening: [6379], firewall: { tcp: [6379] } },
+  { address: '198.51.100.2', listening: [6379], firewall: { tcp: [6379], icmp: true } },
+  { address: '198.51.100.3', listening: [22, 8443], firewall: { tcp: [22, 8443] } },
+  { address: '198.51.100.4', listening: [], firewall: { tcp: [11211], udp: [11211] } },
+  { address: '198.51.100.5', listening: [31337], firewall: { tcp: [31337], icmp: true } },
   // The default security group: the listener behind it is never reached.
-  { address: '198.51.100.15', listening: [9200], firewall: {} },
-  { address: '198.51.100.16', listening: [2375], firewall: { icmp: true } },
+  { address: '198.51.100.6', listening: [9200], firewall: {} },
+  { address: '198.51.100.7', listening: [2375], firewall: { icmp: true } },
   // Scanned and clean: ssh is admitted, nothing listens, the RST is an answer.
-  { address: '198.51.100.17', listening: [], firewall: { tcp: [22] } },
+  { address: '198.51.100.8', listening: [], firewall: { tcp: [22] } },
 ];
 /** memcached (TCP and UDP 11211) on the VM whose group admits both. */
-export const TEST_FLEET_DAEMONS: readonly DaemonPlacement[] = [{ kind: 'memcached', address: '198.51.100.13' }];
-export const TEST_FLEET_TARGETS = '198.51.100.0/27';
+export const TEST_FLEET_DAEMONS: readonly DaemonPlacement[] = [{ kind: 'memcached', address: '198.51.100.4' }];
+export const TEST_FLEET_TARGETS = '198.51.100.0/28';
 /** What every scan of TEST_FLEET must find: the nonstandard ports a firewall admits and something answers on. */
 export const TEST_FLEET_EXPOSURES: readonly string[] = [
-  '198.51.100.10 6379/tcp',
-  '198.51.100.11 6379/tcp',
-  '198.51.100.12 8443/tcp',
-  '198.51.100.13 11211/tcp',
-  '198.51.100.13 11211/udp',
-  '198.51.100.14 31337/tcp',
+  '198.51.100.1 6379/tcp',
+  '198.51.100.2 6379/tcp',
+  '198.51.100.3 8443/tcp',
+  '198.51.100.4 11211/tcp',
+  '198.51.100.4 11211/udp',
+  '198.51.100.5 31337/tcp',
 ];
 /** The fleet's VMs that admit none of what listens and answer no probe: an inventory knows them, a scan hears nothing. */
-export const TEST_FLEET_SILENT: readonly string[] = ['198.51.100.15', '198.51.100.16'];
+export const TEST_FLEET_SILENT: readonly string[] = ['198.51.100.6', '198.51.100.7'];
 
 export async function startFleet(options: FleetOptions): Promise<Fleet> {
   const firewalls = Object.fromEntries(options.vms.map((vm) => [vm.address, vm.firewall]));

@@ -88,7 +88,7 @@ describe('scan.udp and scan.verify', () => {
 
   it('runs the UDP pass by default on the 21 amplifier ports every scan.interval, with one retry', () => {
     const config = defaultConfig();
-    assert.deepEqual(config.scan.udp, { ports: 'default', intervalMs: 3_600_000, maxRetries: 1, defeatIcmpRateLimit: true });
+    assert.deepEqual(config.scan.udp, { ports: 'default', intervalMs: 3_600_000, maxRetries: 2, defeatIcmpRateLimit: true });
     assert.equal(
       buildExporterConfig(config).plan.udpPorts,
       '19,53,69,111,123,137,161,389,427,623,1434,1900,3283,3702,5060,5351,5353,5683,10001,11211,37810',
