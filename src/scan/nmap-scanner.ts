@@ -3,12 +3,16 @@
  * stdout while it runs, and kills it when the cycle's signal aborts (timeout or shutdown). execa's errors
  * end here: callers only ever see an ExporterError.
  */
+import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { execa } from 'execa';
+import type { Readable } from 'node:stream';
 import { ExporterError } from '../errors.ts';
 import { buildNmapArgs, resolveScanType } from './nmap-args.ts';
 import type { Privilege } from './nmap-args.ts';
 import { NmapXmlStream } from './nmap-xml.ts';
+import { killProcessGroup, superviseProcessGroup } from './process-group.ts';
+import type { GroupSupervision } from './process-group.ts';
 import type { NmapPort, NmapXmlEvent } from './nmap-xml.ts';
 import { answeredWithoutCredentials } from './script-verdicts.ts';
 import type { IpFamily } from '../net/addresses.ts';
@@ -23,6 +27,9 @@ export interface NmapScannerOptions {
 }
 
 const STDERR_TAIL_CHARS = 2048;
+/** How long `nmap --version` may take, and the grace before its group is killed. */
+const PROBE_TIMEOUT_MS = 10_000;
+const PROBE_GRACE_MS = 1000;
 /** Target lines per stdin write: one write per line would cost more than the hashing behind them. */
 const TARGET_LINES_PER_CHUNK = 4096;
 
@@ -101,60 +108,73 @@ export class NmapScanner implements Scanner {
     const subprocess = execa(job.nmapPath, args, {
       // Streamed: a sharded target list is produced while nmap reads it, never held whole in memory.
       stdin: chunkLines(job.targets.nmapTargets(family)),
-      cancelSignal: options.signal,
-      forceKillAfterDelay: this.#killGraceMs,
+      // A group of its own: at the deadline or shutdown a wrapper's children end with it (process-group.ts).
+      detached: true,
       buffer: false,
       reject: false,
       stripFinalNewline: false,
       encoding: 'utf8',
     });
-    const stderr = collectTail(subprocess.stderr);
-    const parsed: ParsedRun = { hosts: [], timedOutHosts: [], silentHosts: [], hostsUp: 0, version: '', progress: 0, finished: undefined };
-    let parseError: unknown;
-    let outputEnded = false;
-    let stoppedForOutput = false;
+    // The exit itself, not execa's promise, which also waits for the pipes that a wrapper's child may hold open.
+    const exited = once(subprocess.nodeChildProcess, 'exit');
+    const group = superviseProcessGroup(subprocess, exited, { signal: options.signal, graceMs: this.#killGraceMs });
     try {
-      const stream = new NmapXmlStream();
-      subprocess.stdout.setEncoding('utf8');
-      for await (const chunk of subprocess.stdout as AsyncIterable<string>) {
-        applyEvents(stream.push(chunk), parsed, options, job);
-      }
-      outputEnded = true;
-      applyEvents(stream.end(), parsed, options, job);
-    } catch (err) {
-      parseError = err;
-      // Output we cannot read makes the whole run worthless; stop nmap instead of letting it scan on. Output
-      // that merely ended early was ended by nmap itself: there is nothing left to stop.
-      if (!outputEnded) {
-        subprocess.kill();
-        stoppedForOutput = true;
-      }
+      return await readRun(job, args, subprocess, group, options);
+    } finally {
+      group.dispose();
     }
-    const result = await subprocess;
-    throwIfNotRun(job, result, options.signal);
-    // When we stopped nmap for unreadable output, that output is the story; when nmap failed on its own
-    // (an exit code, or a signal we did not send, such as the OOM killer's), its exit and stderr say more
-    // than the half-written XML does.
-    if (parseError && (result.exitCode === 0 || stoppedForOutput)) throw parseError;
-    if (result.failed) throw describeExitFailure(result, stderr.text());
-    if (parseError) throw parseError;
-    if (parsed.finished?.exit === 'error') {
-      throw new ExporterError('NMAP_FAILED', `nmap reported an error: ${parsed.finished.errorMessage ?? 'no message'}`);
-    }
-    return {
-      args,
-      hosts: parsed.hosts,
-      timedOutHosts: parsed.timedOutHosts,
-      silentHosts: parsed.silentHosts,
-      // With -Pn nmap's own count is every address; the hosts that answered are counted while parsing.
-      hostsUp: job.hostDiscovery ? (parsed.finished?.hostsUp ?? parsed.hostsUp) : parsed.hostsUp,
-      skippedTargets: parsed.finished?.targetsSkipped ?? 0,
-      version: parsed.version,
-    };
   }
 }
 
+async function readRun(job: ScanJob, args: string[], subprocess: NmapSubprocess, group: GroupSupervision, options: ScanOptions): Promise<FamilyRun> {
+  const stderr = collectTail(subprocess.stderr);
+  const parsed: ParsedRun = { hosts: [], timedOutHosts: [], silentHosts: [], hostsUp: 0, version: '', progress: 0, finished: undefined };
+  let parseError: unknown;
+  let outputEnded = false;
+  let stoppedForOutput = false;
+  try {
+    const stream = new NmapXmlStream();
+    subprocess.stdout.setEncoding('utf8');
+    for await (const chunk of subprocess.stdout as AsyncIterable<string>) {
+      applyEvents(stream.push(chunk), parsed, options, job);
+    }
+    outputEnded = true;
+    applyEvents(stream.end(), parsed, options, job);
+  } catch (err) {
+    parseError = err;
+    // Output we cannot read makes the whole run worthless; stop nmap instead of letting it scan on. Output
+    // that merely ended early was ended by nmap itself: there is nothing left to stop.
+    if (!outputEnded) {
+      group.end();
+      stoppedForOutput = true;
+    }
+  }
+  const result = await subprocess;
+  throwIfNotRun(job, result, options.signal);
+  // When we stopped nmap for unreadable output, that output is the story; when nmap failed on its own
+  // (an exit code, or a signal we did not send, such as the OOM killer's), its exit and stderr say more
+  // than the half-written XML does.
+  if (parseError && (result.exitCode === 0 || stoppedForOutput)) throw parseError;
+  if (result.failed) throw describeExitFailure(result, stderr.text());
+  if (parseError) throw parseError;
+  if (parsed.finished?.exit === 'error') {
+    throw new ExporterError('NMAP_FAILED', `nmap reported an error: ${parsed.finished.errorMessage ?? 'no message'}`);
+  }
+  return {
+    args,
+    hosts: parsed.hosts,
+    timedOutHosts: parsed.timedOutHosts,
+    silentHosts: parsed.silentHosts,
+    // With -Pn nmap's own count is every address; the hosts that answered are counted while parsing.
+    hostsUp: job.hostDiscovery ? (parsed.finished?.hostsUp ?? parsed.hostsUp) : parsed.hostsUp,
+    skippedTargets: parsed.finished?.targetsSkipped ?? 0,
+    version: parsed.version,
+  };
+}
+
 type FinishedEvent = Extract<NmapXmlEvent, { kind: 'finished' }>;
+/** What readRun needs of the run; execa's own type names every option, so this is the part it reads. */
+type NmapSubprocess = { readonly stdout: Readable; readonly stderr: Readable } & PromiseLike<SubprocessOutcome>;
 
 interface ParsedRun {
   hosts: ObservedHost[];
@@ -285,9 +305,16 @@ function lastLines(text: string): string {
 
 /** nmap's version, for exposure_build_info; "unknown" when nmap cannot tell, which must not stop the exporter. */
 export async function probeNmapVersion(nmapPath: string, options: { signal: AbortSignal }): Promise<string> {
-  const result = await execa(nmapPath, ['--version'], { cancelSignal: options.signal, reject: false, timeout: 10_000 });
-  const match = /Nmap version (\S+)/.exec(typeof result.stdout === 'string' ? result.stdout : '');
-  return match?.[1] ?? 'unknown';
+  const subprocess = execa(nmapPath, ['--version'], { detached: true, reject: false });
+  const signal = AbortSignal.any([options.signal, AbortSignal.timeout(PROBE_TIMEOUT_MS)]);
+  const group = superviseProcessGroup(subprocess, once(subprocess.nodeChildProcess, 'exit'), { signal, graceMs: PROBE_GRACE_MS });
+  try {
+    const result = await subprocess;
+    const match = /Nmap version (\S+)/.exec(typeof result.stdout === 'string' ? result.stdout : '');
+    return match?.[1] ?? 'unknown';
+  } finally {
+    group.dispose();
+  }
 }
 
 /**
@@ -298,6 +325,8 @@ export async function probeNmapVersion(nmapPath: string, options: { signal: Abor
 export async function probeNmapProcStatus(nmapPath: string, options: { signal: AbortSignal }): Promise<string | undefined> {
   const subprocess = execa(nmapPath, ['-n', '-sn', '-iL', '-'], {
     cancelSignal: options.signal,
+    // Its group is killed below: a wrapper's nmap would otherwise wait for targets forever.
+    detached: true,
     reject: false,
     stdin: 'pipe',
     stdout: 'ignore',
@@ -310,7 +339,7 @@ export async function probeNmapProcStatus(nmapPath: string, options: { signal: A
   } catch {
     return undefined;
   } finally {
-    subprocess.kill('SIGKILL');
+    if (subprocess.pid !== undefined) killProcessGroup(subprocess.pid, 'SIGKILL');
     await subprocess;
   }
 }
