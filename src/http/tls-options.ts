@@ -4,6 +4,7 @@
  * on a finished handshake. Pure: the certificates arrive as text.
  */
 import { isIP } from 'node:net';
+import { rootCertificates } from 'node:tls';
 import type { SecureContextOptions } from 'node:tls';
 import type { ClientAuthType } from './web-config.ts';
 
@@ -80,6 +81,8 @@ export function refuseCipherSuite(name: string): string {
 }
 
 export interface TlsSettings {
+  /** Only a verifying policy needs trusted roots when no client CA is given. */
+  readonly clientAuthType?: ClientAuthType | undefined;
   readonly minVersion: TlsVersionName;
   readonly maxVersion: TlsVersionName;
   readonly cipherSuites: readonly string[];
@@ -90,7 +93,7 @@ export interface TlsSettings {
 export interface TlsMaterial {
   readonly cert: string;
   readonly key: string;
-  /** PEM of the client CA, when client_ca_file is set. */
+  /** PEM of the client CA (client_ca_file or client_ca); undefined verifies against the system's trusted roots. */
   readonly clientCa: string | undefined;
 }
 
@@ -102,7 +105,7 @@ export function buildSecureContextOptions(settings: TlsSettings, material: TlsMa
     minVersion: NODE_TLS_VERSIONS[settings.minVersion],
     maxVersion: NODE_TLS_VERSIONS[settings.maxVersion],
     honorCipherOrder: settings.preferServerCipherSuites,
-    ...(material.clientCa === undefined ? {} : { ca: material.clientCa }),
+    ...buildClientCaOption(settings, material),
   };
   const ciphers = settings.cipherSuites.map((name) => CIPHER_SUITES[name]).filter((name) => typeof name === 'string');
   if (settings.cipherSuites.length > 0) {
@@ -111,6 +114,13 @@ export function buildSecureContextOptions(settings: TlsSettings, material: TlsMa
   }
   if (settings.curvePreferences.length > 0) options.ecdhCurve = settings.curvePreferences.map((curve) => OPENSSL_CURVES[curve]).join(':');
   return options;
+}
+
+/** Without a client CA, Go verifies client certificates against the system's trusted roots; so does this. */
+function buildClientCaOption(settings: TlsSettings, material: TlsMaterial): Pick<SecureContextOptions, 'ca'> {
+  if (material.clientCa !== undefined) return { ca: material.clientCa };
+  const verifies = settings.clientAuthType === 'VerifyClientCertIfGiven' || settings.clientAuthType === 'RequireAndVerifyClientCert';
+  return verifies ? { ca: [...rootCertificates] } : {};
 }
 
 /** Whether the server asks for a client certificate during the handshake. */
@@ -134,7 +144,11 @@ export interface PeerCertificate {
  * crypto/tls decides them for the toolkit.
  */
 export function checkClientCertificate(
-  policy: { readonly clientAuthType: ClientAuthType; readonly clientAllowedSans: readonly string[] | undefined },
+  policy: {
+    readonly clientAuthType: ClientAuthType;
+    readonly clientAllowedSans: readonly string[] | undefined;
+    readonly clientCa?: { readonly kind: 'file' | 'inline' } | undefined;
+  },
   peer: PeerCertificate,
 ): string | undefined {
   const { clientAuthType } = policy;
@@ -142,7 +156,8 @@ export function checkClientCertificate(
   const mustVerify = clientAuthType === 'VerifyClientCertIfGiven' || clientAuthType === 'RequireAndVerifyClientCert';
   if (mustBePresent && !peer.present) return `${clientAuthType} requires a client certificate and the client sent none`;
   if (mustVerify && peer.present && !peer.verified) {
-    return `the client certificate does not verify against client_ca_file (${peer.verifyError ?? 'unknown error'})`;
+    const against = policy.clientCa === undefined ? "the system's trusted roots" : policy.clientCa.kind === 'file' ? 'client_ca_file' : 'client_ca';
+    return `the client certificate does not verify against ${against} (${peer.verifyError ?? 'unknown error'})`;
   }
   if (policy.clientAllowedSans !== undefined) {
     const allowed = policy.clientAllowedSans.map(canonicalSan);

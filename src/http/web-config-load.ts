@@ -68,13 +68,14 @@ async function readTlsMaterial(source: string, tls: TlsServerConfig, contents: M
   const keyKey = tls.key.kind === 'file' ? 'key_file' : 'key';
   const cert = await read(tls.cert, certKey);
   const key = await read(tls.key, keyKey);
-  const clientCa = tls.clientCaFile === undefined ? undefined : await read({ kind: 'file', path: tls.clientCaFile }, 'client_ca_file');
+  const caKey = tls.clientCa?.kind === 'inline' ? 'client_ca' : 'client_ca_file';
+  const clientCa = tls.clientCa === undefined ? undefined : await read(tls.clientCa, caKey);
   if (problems.length > 0 || cert === undefined || key === undefined) throw new ConfigError(source, problems);
 
   const pairProblem = checkKeyPair(cert, key, certKey, keyKey);
   if (pairProblem !== undefined) problems.push(pairProblem);
   if (clientCa !== undefined && !hasCertificate(clientCa)) {
-    problems.push(`tls_server_config.client_ca_file: ${tls.clientCaFile} holds no PEM certificate`);
+    problems.push(`tls_server_config.${caKey}: ${tls.clientCa?.kind === 'file' ? `${tls.clientCa.path} ` : ''}holds no PEM certificate`);
   }
   const material = { cert, key, clientCa };
   if (problems.length === 0) {

@@ -5,6 +5,7 @@
  * web-config-load.ts's job. Every problem is reported with its key path, all of them in one run.
  */
 import { isAbsolute, resolve } from 'node:path';
+import { parseDuration } from '../config/duration.ts';
 import { childPath, renderValue } from '../untyped/describe.ts';
 import { Reader } from '../untyped/reader.ts';
 import { CIPHER_SUITE_NAMES, CURVE_NAMES, TLS_VERSION_NAMES, refuseCipherSuite } from './tls-options.ts';
@@ -26,7 +27,8 @@ export interface TlsServerConfig {
   readonly cert: PemSource;
   readonly key: PemSource;
   readonly clientAuthType: ClientAuthType;
-  readonly clientCaFile: string | undefined;
+  /** client_ca_file or client_ca; without one, a verifying policy checks against the system's trusted roots. */
+  readonly clientCa: PemSource | undefined;
   /** undefined: no SAN check; otherwise a client certificate must carry one of these. */
   readonly clientAllowedSans: readonly string[] | undefined;
   readonly minVersion: TlsVersionName;
@@ -37,9 +39,17 @@ export interface TlsServerConfig {
   readonly preferServerCipherSuites: boolean;
 }
 
+/** The toolkit's token bucket over every request: one token each interval, at most `burst` saved up. */
+export interface RateLimit {
+  readonly intervalMs: number;
+  readonly burst: number;
+}
+
 export interface WebConfig {
   /** undefined serves plain HTTP. */
   readonly tls: TlsServerConfig | undefined;
+  /** undefined: no limit (no block, or interval 0). */
+  readonly rateLimit: RateLimit | undefined;
   readonly http2: boolean;
   readonly headers: Readonly<Record<string, string>>;
   /** user → bcrypt hash; empty means no basic auth. */
@@ -48,13 +58,14 @@ export interface WebConfig {
 
 export type WebConfigResult = { readonly ok: true; readonly config: WebConfig } | { readonly ok: false; readonly problems: readonly string[] };
 
-const TOP_KEYS = ['tls_server_config', 'http_server_config', 'basic_auth_users'];
+const TOP_KEYS = ['tls_server_config', 'http_server_config', 'basic_auth_users', 'rate_limit'];
 const TLS_KEYS = [
   'cert',
   'key',
   'cert_file',
   'key_file',
   'client_auth_type',
+  'client_ca',
   'client_ca_file',
   'client_allowed_sans',
   'min_version',
@@ -64,9 +75,10 @@ const TLS_KEYS = [
   'curve_preferences',
 ];
 const HTTP_KEYS = ['http2', 'headers'];
+const RATE_LIMIT_KEYS = ['interval', 'burst'];
 
 /** The keys whose presence turns TLS on, as in the toolkit; the others only tune a TLS that is on. */
-const TLS_ENABLING_KEYS = ['cert', 'key', 'cert_file', 'key_file', 'client_ca_file', 'client_auth_type'];
+const TLS_ENABLING_KEYS = ['cert', 'key', 'cert_file', 'key_file', 'client_ca', 'client_ca_file', 'client_auth_type'];
 
 /** The headers the toolkit lets a web config add, with the only values it accepts (none listed: any value). */
 export const ALLOWED_HEADERS: Readonly<Record<string, readonly string[] | undefined>> = {
@@ -101,8 +113,18 @@ export function parseWebConfig(raw: unknown, options: { readonly baseDir: string
   const http2 = http?.['http2'] === undefined ? true : reader.boolean(http['http2'], 'http_server_config.http2');
   const headers = http?.['headers'] === undefined ? {} : readHeaders(reader, http['headers']);
   const users = root['basic_auth_users'] === undefined ? new Map<string, string>() : readUsers(reader, root['basic_auth_users']);
+  const rateLimit = root['rate_limit'] === undefined ? undefined : readRateLimit(reader, root['rate_limit']);
   if (reader.problems.length > 0 || tls === null) return { ok: false, problems: reader.problems };
-  return { ok: true, config: { tls, http2: http2 ?? true, headers: headers ?? {}, basicAuthUsers: users ?? new Map() } };
+  return { ok: true, config: { tls, rateLimit, http2: http2 ?? true, headers: headers ?? {}, basicAuthUsers: users ?? new Map() } };
+}
+
+function readRateLimit(reader: Reader, value: unknown): RateLimit | undefined {
+  const block = value === null ? {} : reader.mapping(value, 'rate_limit', RATE_LIMIT_KEYS);
+  if (!block) return undefined;
+  const intervalMs = readDuration(reader, block['interval'] ?? '0s', 'rate_limit.interval');
+  const burst = block['burst'] === undefined ? 0 : reader.integer(block['burst'], 'rate_limit.burst', 0, Number.MAX_SAFE_INTEGER);
+  // As in the toolkit, an interval of 0 turns the limiter off, whatever the burst.
+  return intervalMs && burst !== undefined ? { intervalMs, burst } : undefined;
 }
 
 /** undefined: no TLS; null: problems were reported. */
@@ -122,7 +144,7 @@ function readTls(reader: Reader, value: unknown, baseDir: string): TlsServerConf
   const cert = readPem(reader, tls, 'cert', 'cert_file', baseDir);
   const key = readPem(reader, tls, 'key', 'key_file', baseDir);
   const clientAuthType = readClientAuthType(reader, tls['client_auth_type'], path('client_auth_type'));
-  const clientCaFile = tls['client_ca_file'] === undefined ? undefined : reader.nonEmptyString(tls['client_ca_file'], path('client_ca_file'));
+  const clientCa = tls['client_ca'] === undefined && tls['client_ca_file'] === undefined ? undefined : readPem(reader, tls, 'client_ca', 'client_ca_file', baseDir);
   const clientAllowedSans = tls['client_allowed_sans'] === undefined ? undefined : reader.stringList(tls['client_allowed_sans'], path('client_allowed_sans'));
   if (clientAllowedSans?.length === 0) reader.report(path('client_allowed_sans'), 'must list at least one SAN (leave the key out to allow any)');
   const minVersion = tls['min_version'] === undefined ? 'TLS12' : reader.oneOf(tls['min_version'], path('min_version'), TLS_VERSION_NAMES);
@@ -133,11 +155,9 @@ function readTls(reader: Reader, value: unknown, baseDir: string): TlsServerConf
     tls['prefer_server_cipher_suites'] === undefined ? true : reader.boolean(tls['prefer_server_cipher_suites'], path('prefer_server_cipher_suites'));
 
   if (clientAuthType !== undefined) {
-    if (clientCaFile !== undefined && clientAuthType === 'NoClientCert') {
-      reader.report(path('client_ca_file'), `a client CA is set but client_auth_type is ${clientAuthType}, so no client certificate is ever asked for`);
-    }
-    if (clientCaFile === undefined && (clientAuthType === 'VerifyClientCertIfGiven' || clientAuthType === 'RequireAndVerifyClientCert')) {
-      reader.report(path('client_auth_type'), `${clientAuthType} verifies client certificates, which needs client_ca_file`);
+    const caKey = tls['client_ca'] === undefined ? 'client_ca_file' : 'client_ca';
+    if ((tls['client_ca'] !== undefined || tls['client_ca_file'] !== undefined) && clientAuthType === 'NoClientCert') {
+      reader.report(path(caKey), `a client CA is set but client_auth_type is ${clientAuthType}, so no client certificate is ever asked for`);
     }
     if (clientAllowedSans !== undefined && clientAuthType !== 'RequireAnyClientCert' && clientAuthType !== 'RequireAndVerifyClientCert') {
       reader.report(
@@ -158,7 +178,7 @@ function readTls(reader: Reader, value: unknown, baseDir: string): TlsServerConf
     !cipherSuites ||
     !curvePreferences ||
     preferServerCipherSuites === undefined ||
-    (tls['client_ca_file'] !== undefined && clientCaFile === undefined)
+    ((tls['client_ca'] !== undefined || tls['client_ca_file'] !== undefined) && clientCa === undefined)
   ) {
     return null;
   }
@@ -166,7 +186,7 @@ function readTls(reader: Reader, value: unknown, baseDir: string): TlsServerConf
     cert,
     key,
     clientAuthType,
-    clientCaFile: clientCaFile === undefined ? undefined : resolve(baseDir, clientCaFile),
+    clientCa,
     clientAllowedSans,
     minVersion,
     maxVersion,
@@ -194,6 +214,16 @@ function readPem(reader: Reader, tls: Record<string, unknown>, inlineKey: string
   if (typeof inline !== 'string') return reader.report(`tls_server_config.${inlineKey}`, `must be a PEM string, got ${renderValue(inline, { withValue: false })}`);
   if (inline.trim() === '') return reader.report(`tls_server_config.${inlineKey}`, 'must not be empty');
   return { kind: 'inline', text: inline };
+}
+
+function readDuration(reader: Reader, value: unknown, path: string): number | undefined {
+  // YAML reads `interval: 0` as a number; the toolkit takes it, and no other bare number is a duration.
+  if (value === 0) return 0;
+  const text = reader.string(value, path);
+  if (text === undefined) return undefined;
+  const ms = parseDuration(text);
+  if (ms === undefined) return reader.report(path, `${JSON.stringify(text)} is not a valid duration (use Prometheus syntax such as 1s, 500ms)`);
+  return ms;
 }
 
 function readClientAuthType(reader: Reader, value: unknown, path: string): ClientAuthType | undefined {

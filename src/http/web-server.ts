@@ -19,6 +19,8 @@ import { BasicAuthChecker, parseBasicAuthorization } from './basic-auth.ts';
 import type { BcryptCompare } from './basic-auth.ts';
 import { fingerprintFiles, loadWebConfig } from './web-config-load.ts';
 import type { LoadedWebConfig } from './web-config-load.ts';
+import { TokenBucket } from './token-bucket.ts';
+import type { RateLimit } from './web-config.ts';
 import { buildSecureContextOptions, checkClientCertificate, parseSubjectAltNames, requestsClientCertificate } from './tls-options.ts';
 
 /** Open without credentials, so a liveness probe needs none (the toolkit's exporters leave it to the handler). */
@@ -49,6 +51,7 @@ export function createWebServer(options: WebServerOptions): WebServer {
   const { log } = options;
   let current = options.webConfig;
   let auth = new BasicAuthChecker({ users: current.config.basicAuthUsers, ...(options.compare ? { compare: options.compare } : {}) });
+  let limiter = buildLimiter(current.config.rateLimit, undefined);
   let lastOk = true;
   let lastSeen = current.fingerprint;
   let reloading: Promise<void> | undefined;
@@ -56,6 +59,11 @@ export function createWebServer(options: WebServerOptions): WebServer {
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     for (const [name, value] of Object.entries(current.config.headers)) res.setHeader(name, value);
+    // Every request, /-/healthy and unauthenticated ones included, as the toolkit counts them.
+    if (limiter && !limiter.take(Date.now())) {
+      sendJsonError(res, 429, 'TOO_MANY_REQUESTS', 'too many requests: rate_limit in the web config file');
+      return;
+    }
     if (!auth.enabled || req.url?.split('?')[0] === UNAUTHENTICATED_PATH) {
       options.handler(req, res);
       return;
@@ -121,6 +129,7 @@ export function createWebServer(options: WebServerOptions): WebServer {
     }
     if (nextTls && next.material && 'setSecureContext' in server) server.setSecureContext(buildSecureContextOptions(nextTls, next.material));
     current = next;
+    limiter = buildLimiter(next.config.rateLimit, limiter);
     auth = new BasicAuthChecker({ users: next.config.basicAuthUsers, ...(options.compare ? { compare: options.compare } : {}) });
   };
 
@@ -172,6 +181,12 @@ export function createWebServer(options: WebServerOptions): WebServer {
       timer = undefined;
     },
   };
+}
+
+/** A new bucket for a new limit; the running one, with its tokens, when a reload leaves the limit as it was. */
+function buildLimiter(limit: RateLimit | undefined, running: TokenBucket | undefined): TokenBucket | undefined {
+  if (limit === undefined) return undefined;
+  return running?.hasLimit(limit) ? running : new TokenBucket(limit, Date.now());
 }
 
 function sendUnauthorized(res: ServerResponse): void {

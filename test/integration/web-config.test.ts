@@ -130,16 +130,23 @@ describe('--web.config.file', { timeout: 240_000 }, () => {
     });
   });
 
-  const POLICIES: readonly { type: string; ca: boolean; none: boolean; trusted: boolean; stranger: boolean }[] = [
-    { type: 'NoClientCert', ca: false, none: true, trusted: true, stranger: true },
-    { type: 'RequestClientCert', ca: false, none: true, trusted: true, stranger: true },
-    { type: 'RequireAnyClientCert', ca: false, none: false, trusted: true, stranger: true },
-    { type: 'VerifyClientCertIfGiven', ca: true, none: true, trusted: true, stranger: false },
-    { type: 'RequireAndVerifyClientCert', ca: true, none: false, trusted: true, stranger: false },
+  /** `ca`: how the client CA is given; without one, a verifying policy checks against the system's roots. */
+  const POLICIES: readonly { type: string; ca: 'file' | 'inline' | 'none'; none: boolean; trusted: boolean; stranger: boolean }[] = [
+    { type: 'NoClientCert', ca: 'none', none: true, trusted: true, stranger: true },
+    { type: 'RequestClientCert', ca: 'none', none: true, trusted: true, stranger: true },
+    { type: 'RequireAnyClientCert', ca: 'none', none: false, trusted: true, stranger: true },
+    { type: 'VerifyClientCertIfGiven', ca: 'file', none: true, trusted: true, stranger: false },
+    { type: 'RequireAndVerifyClientCert', ca: 'file', none: false, trusted: true, stranger: false },
+    { type: 'VerifyClientCertIfGiven', ca: 'inline', none: true, trusted: true, stranger: false },
+    { type: 'RequireAndVerifyClientCert', ca: 'inline', none: false, trusted: true, stranger: false },
+    // The test CA is not among the system's trusted roots, so neither client verifies.
+    { type: 'VerifyClientCertIfGiven', ca: 'none', none: true, trusted: false, stranger: false },
+    { type: 'RequireAndVerifyClientCert', ca: 'none', none: false, trusted: false, stranger: false },
   ];
   for (const policy of POLICIES) {
-    it(`${policy.type}: no certificate ${policy.none ? 'admitted' : 'refused'}, the CA's ${policy.trusted ? 'admitted' : 'refused'}, another CA's ${policy.stranger ? 'admitted' : 'refused'}`, async () => {
-      const lines = [`client_auth_type: ${policy.type}`, ...(policy.ca ? ['client_ca_file: ca.crt'] : [])];
+    const caLines = { file: ['client_ca_file: ca.crt'], inline: [`client_ca: ${JSON.stringify('CA_PEM')}`], none: [] }[policy.ca];
+    it(`${policy.type}, client CA ${policy.ca}: no certificate ${policy.none ? 'admitted' : 'refused'}, the test CA's ${policy.trusted ? 'admitted' : 'refused'}, another CA's ${policy.stranger ? 'admitted' : 'refused'}`, async () => {
+      const lines = [`client_auth_type: ${policy.type}`, ...caLines.map((line) => line.replace('"CA_PEM"', JSON.stringify(certs.ca)))];
       await withExporter(tlsConfig(lines), async (exporter) => {
         assert.deepEqual(
           { none: await admitted(exporter), trusted: await admitted(exporter, certs.clientA), stranger: await admitted(exporter, certs.stranger) },
@@ -148,6 +155,96 @@ describe('--web.config.file', { timeout: 240_000 }, () => {
       });
     });
   }
+
+  it('rate_limit: 10 quick requests get 429 at interval 1s and burst 0, 200 at interval 0, and a burst of 3 lets 3 through', async () => {
+    const statuses = async (webConfig: string): Promise<number[]> => {
+      const exporter = await startExporter([`--web.config.file=${await writeWebConfig(webConfig)}`]);
+      try {
+        const answers: number[] = [];
+        for (let i = 0; i < 10; i += 1) answers.push((await fetch(`${exporter.baseUrl}/-/healthy`)).status);
+        return answers;
+      } finally {
+        await exporter.stop();
+      }
+    };
+    assert.deepEqual(await statuses('rate_limit:\n  interval: 1s\n  burst: 0\n'), Array(10).fill(429));
+    assert.deepEqual(await statuses('rate_limit:\n  interval: 0\n  burst: 0\n'), Array(10).fill(200));
+    assert.deepEqual(await statuses('rate_limit:\n  interval: 1m\n  burst: 3\n'), [...Array(3).fill(200), ...Array(7).fill(429)]);
+  });
+
+  it('curve_preferences: a TLS 1.2 client offering only another curve is refused', async () => {
+    await withExporter(tlsConfig(['max_version: TLS12', 'curve_preferences: [CurveP384]']), async (exporter) => {
+      const handshake = (ecdhCurve: string): Promise<number> =>
+        new Promise((resolve, reject) => {
+          // ECDHE suites only: without a shared curve the handshake must fail, not fall back to another key exchange.
+          const options = { ca: certs.ca, agent: false, timeout: 10_000, ecdhCurve, ciphers: 'ECDHE-RSA-AES128-GCM-SHA256' };
+          const req = httpsRequest(new URL('/-/healthy', exporter.baseUrl), options, (res) => {
+            resolve(res.statusCode ?? 0);
+            res.resume();
+          });
+          req.on('error', reject);
+          req.end();
+        });
+      assert.equal(await handshake('P-384'), 200);
+      await assert.rejects(handshake('P-256'));
+    });
+  });
+
+  it("prefer_server_cipher_suites: the server's order wins when true, the client's when false", async () => {
+    const chosen = async (prefer: boolean): Promise<string> => {
+      const lines = ['max_version: TLS12', 'cipher_suites: [TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]', `prefer_server_cipher_suites: ${prefer}`];
+      let cipher = '';
+      await withExporter(tlsConfig(lines), async (exporter) => {
+        cipher = await new Promise<string>((resolve, reject) => {
+          const options = { ca: certs.ca, agent: false, timeout: 10_000, ciphers: 'ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384' };
+          const req = httpsRequest(new URL('/-/healthy', exporter.baseUrl), options, (res) => {
+            resolve((res.socket as import('node:tls').TLSSocket).getCipher().name);
+            res.resume();
+          });
+          req.on('error', reject);
+          req.end();
+        });
+      });
+      return cipher;
+    };
+    assert.equal(await chosen(true), 'ECDHE-RSA-AES256-GCM-SHA384');
+    assert.equal(await chosen(false), 'ECDHE-RSA-AES128-GCM-SHA256');
+  });
+
+  it('http_server_config: every allowed header is sent, and http2 offers only HTTP/1.1 in ALPN (see README)', async () => {
+    const headers = [
+      'http_server_config:',
+      '  http2: true',
+      '  headers:',
+      '    Content-Security-Policy: "default-src \'self\'"',
+      '    X-Frame-Options: sameorigin',
+      '    X-Content-Type-Options: nosniff',
+      '    X-XSS-Protection: "1; mode=block"',
+      '    Strict-Transport-Security: max-age=31536000',
+      '',
+    ].join('\n');
+    await withExporter(tlsConfig() + headers, async (exporter) => {
+      const answer = await new Promise<{ alpn: string | false | null; headers: Record<string, unknown> }>((resolve, reject) => {
+        const options: import('node:https').RequestOptions & import('node:tls').ConnectionOptions = {
+          ca: certs.ca,
+          agent: false,
+          timeout: 10_000,
+          ALPNProtocols: ['h2', 'http/1.1'],
+        };
+        const req = httpsRequest(new URL('/-/healthy', exporter.baseUrl), options, (res) => {
+          resolve({ alpn: (res.socket as import('node:tls').TLSSocket).alpnProtocol, headers: res.headers });
+          res.resume();
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      assert.equal(answer.alpn, 'http/1.1');
+      assert.deepEqual(
+        ['content-security-policy', 'x-frame-options', 'x-content-type-options', 'x-xss-protection', 'strict-transport-security'].map((name) => answer.headers[name]),
+        ["default-src 'self'", 'sameorigin', 'nosniff', '1; mode=block', 'max-age=31536000'],
+      );
+    });
+  });
 
   it('admits only client certificates with an allowed SAN', async () => {
     const lines = ['client_auth_type: RequireAndVerifyClientCert', 'client_ca_file: ca.crt', 'client_allowed_sans: [client-a.example]'];
@@ -207,7 +304,7 @@ describe('--web.config.file', { timeout: 240_000 }, () => {
       name: 'an unknown key',
       text: () => 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  http2: true\n',
       message: (path) =>
-        `${path}: tls_server_config.http2: unknown key (expected one of cert, key, cert_file, key_file, client_auth_type, client_ca_file, client_allowed_sans, min_version, max_version, cipher_suites, prefer_server_cipher_suites, curve_preferences)\n`,
+        `${path}: tls_server_config.http2: unknown key (expected one of cert, key, cert_file, key_file, client_auth_type, client_ca, client_ca_file, client_allowed_sans, min_version, max_version, cipher_suites, prefer_server_cipher_suites, curve_preferences)\n`,
     },
     {
       name: 'a certificate file that does not exist',
@@ -228,6 +325,22 @@ describe('--web.config.file', { timeout: 240_000 }, () => {
       name: 'a client CA file that holds no certificate',
       text: () => 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: server.key\n',
       message: (path) => `${path}: tls_server_config.client_ca_file: ${join(certs.dir, 'server.key')} holds no PEM certificate\n`,
+    },
+    {
+      name: 'an inline client CA that holds no certificate',
+      text: () => `tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca: ${JSON.stringify(certs.server.key)}\n`,
+      message: (path) => `${path}: tls_server_config.client_ca: holds no PEM certificate\n`,
+    },
+    {
+      name: 'both an inline client CA and a client CA file',
+      text: () =>
+        `tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca: ${JSON.stringify(certs.ca)}\n  client_ca_file: ca.crt\n`,
+      message: (path) => `${path}: tls_server_config: give client_ca or client_ca_file, not both\n`,
+    },
+    {
+      name: 'a rate_limit burst that is not a number',
+      text: () => 'rate_limit:\n  interval: 1s\n  burst: lots\n',
+      message: (path) => `${path}: rate_limit.burst: "lots" must be an integer from 0 to 9007199254740991\n`,
     },
     {
       name: 'a password that is not a bcrypt hash',

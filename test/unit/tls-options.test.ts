@@ -57,6 +57,7 @@ describe('checkClientCertificate', () => {
   const policy = (clientAuthType: Parameters<typeof checkClientCertificate>[0]['clientAuthType'], clientAllowedSans?: string[]) => ({
     clientAuthType,
     clientAllowedSans,
+    clientCa: { kind: 'file' as const },
   });
 
   it('asks for a certificate under every policy but NoClientCert', () => {
@@ -83,6 +84,13 @@ describe('checkClientCertificate', () => {
     assert.equal(
       checkClientCertificate(policy('VerifyClientCertIfGiven'), UNVERIFIED_CERT),
       'the client certificate does not verify against client_ca_file (UNABLE_TO_VERIFY_LEAF_SIGNATURE)',
+    );
+  });
+
+  it('names the system roots when no client CA is configured', () => {
+    assert.equal(
+      checkClientCertificate({ ...policy('RequireAndVerifyClientCert'), clientCa: undefined }, UNVERIFIED_CERT),
+      "the client certificate does not verify against the system's trusted roots (UNABLE_TO_VERIFY_LEAF_SIGNATURE)",
     );
   });
 

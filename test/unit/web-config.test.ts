@@ -30,13 +30,13 @@ const INVALID: readonly { name: string; yaml: string; problems: readonly string[
   {
     name: 'an unknown top-level key',
     yaml: 'tls_config: {}\n',
-    problems: ['tls_config: unknown key (expected one of tls_server_config, http_server_config, basic_auth_users)'],
+    problems: ['tls_config: unknown key (expected one of tls_server_config, http_server_config, basic_auth_users, rate_limit)'],
   },
   {
     name: 'an unknown key under tls_server_config',
     yaml: `${TLS}  client_auth: RequireAnyClientCert\n`,
     problems: [
-      'tls_server_config.client_auth: unknown key (expected one of cert, key, cert_file, key_file, client_auth_type, client_ca_file, client_allowed_sans, min_version, max_version, cipher_suites, prefer_server_cipher_suites, curve_preferences)',
+      'tls_server_config.client_auth: unknown key (expected one of cert, key, cert_file, key_file, client_auth_type, client_ca, client_ca_file, client_allowed_sans, min_version, max_version, cipher_suites, prefer_server_cipher_suites, curve_preferences)',
     ],
   },
   {
@@ -97,14 +97,34 @@ const INVALID: readonly { name: string; yaml: string; problems: readonly string[
     problems: ['tls_server_config.client_ca_file: a client CA is set but client_auth_type is NoClientCert, so no client certificate is ever asked for'],
   },
   {
-    name: 'a verifying policy without a client CA',
-    yaml: `${TLS}  client_auth_type: RequireAndVerifyClientCert\n`,
-    problems: ['tls_server_config.client_auth_type: RequireAndVerifyClientCert verifies client certificates, which needs client_ca_file'],
+    name: 'an inline client CA without a client auth policy',
+    yaml: `${TLS}  client_ca: "-----BEGIN CERTIFICATE-----"\n`,
+    problems: ['tls_server_config.client_ca: a client CA is set but client_auth_type is NoClientCert, so no client certificate is ever asked for'],
   },
   {
-    name: 'VerifyClientCertIfGiven without a client CA',
-    yaml: `${TLS}  client_auth_type: VerifyClientCertIfGiven\n`,
-    problems: ['tls_server_config.client_auth_type: VerifyClientCertIfGiven verifies client certificates, which needs client_ca_file'],
+    name: 'both client_ca and client_ca_file',
+    yaml: `${TLS}  client_auth_type: RequireAndVerifyClientCert\n  client_ca: "-----BEGIN CERTIFICATE-----"\n  client_ca_file: ca.crt\n`,
+    problems: ['tls_server_config: give client_ca or client_ca_file, not both'],
+  },
+  {
+    name: 'an empty inline client CA',
+    yaml: `${TLS}  client_auth_type: RequireAndVerifyClientCert\n  client_ca: ""\n`,
+    problems: ['tls_server_config.client_ca: must not be empty'],
+  },
+  {
+    name: 'an unknown key under rate_limit',
+    yaml: 'rate_limit:\n  interval: 1s\n  rate: 5\n',
+    problems: ['rate_limit.rate: unknown key (expected one of interval, burst)'],
+  },
+  {
+    name: 'a rate_limit interval that is not a duration',
+    yaml: 'rate_limit:\n  interval: fast\n  burst: 5\n',
+    problems: ['rate_limit.interval: "fast" is not a valid duration (use Prometheus syntax such as 1s, 500ms)'],
+  },
+  {
+    name: 'a negative rate_limit burst',
+    yaml: 'rate_limit:\n  interval: 1s\n  burst: -1\n',
+    problems: ['rate_limit.burst: a number (-1) must be an integer from 0 to 9007199254740991'],
   },
   {
     name: 'allowed SANs with a policy that lets clients skip the certificate',
@@ -241,7 +261,7 @@ describe('parseWebConfig', () => {
   it('reports every problem of one file in one run', () => {
     const yaml = `${TLS}  min_version: TLS9\n  curve_preferences: [P-256]\nbasic_auth_users:\n  bob: plain\nextra: 1\n`;
     assert.deepEqual(problemsOf(yaml), [
-      'extra: unknown key (expected one of tls_server_config, http_server_config, basic_auth_users)',
+      'extra: unknown key (expected one of tls_server_config, http_server_config, basic_auth_users, rate_limit)',
       'tls_server_config.min_version: "TLS9" must be one of TLS10, TLS11, TLS12, TLS13',
       'tls_server_config.curve_preferences[0]: "P-256" must be one of CurveP256, CurveP384, CurveP521, X25519',
       'basic_auth_users.bob: must be a bcrypt hash: $2a$, $2b$ or $2y$, a two-digit cost, $ and 53 more characters (the value is not shown: it may be a password)',
@@ -249,7 +269,7 @@ describe('parseWebConfig', () => {
   });
 
   it('reads an empty file as plain HTTP without auth', () => {
-    assert.deepEqual(configOf(''), { tls: undefined, http2: true, headers: {}, basicAuthUsers: new Map() });
+    assert.deepEqual(configOf(''), { tls: undefined, rateLimit: undefined, http2: true, headers: {}, basicAuthUsers: new Map() });
   });
 
   it('fills in the toolkit defaults and makes relative paths relative to the web config folder', () => {
@@ -257,7 +277,7 @@ describe('parseWebConfig', () => {
       cert: { kind: 'file', path: '/etc/exposure-exporter/server.crt' },
       key: { kind: 'file', path: '/etc/exposure-exporter/server.key' },
       clientAuthType: 'NoClientCert',
-      clientCaFile: undefined,
+      clientCa: undefined,
       clientAllowedSans: undefined,
       minVersion: 'TLS12',
       maxVersion: 'TLS13',
@@ -301,7 +321,7 @@ describe('parseWebConfig', () => {
         cert: { kind: 'file', path: '/etc/ssl/exporter.crt' },
         key: { kind: 'inline', text: '-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n' },
         clientAuthType: 'RequireAndVerifyClientCert',
-        clientCaFile: '/etc/ca/clients.pem',
+        clientCa: { kind: 'file', path: '/etc/ca/clients.pem' },
         clientAllowedSans: ['prometheus.example', '10.0.0.5'],
         minVersion: 'TLS13',
         maxVersion: 'TLS13',
@@ -309,6 +329,7 @@ describe('parseWebConfig', () => {
         curvePreferences: ['X25519', 'CurveP256'],
         preferServerCipherSuites: false,
       },
+      rateLimit: undefined,
       http2: false,
       // A blank value leaves its header unset.
       headers: { 'X-Frame-Options': 'deny', 'X-Content-Type-Options': 'nosniff', 'Strict-Transport-Security': 'max-age=31536000' },
@@ -317,6 +338,26 @@ describe('parseWebConfig', () => {
         ['grafana', HASH.replace('$2y$', '$2b$')],
       ]),
     });
+  });
+
+  it('accepts a verifying policy without a client CA, as the toolkit does: the system roots verify', () => {
+    for (const type of ['VerifyClientCertIfGiven', 'RequireAndVerifyClientCert']) {
+      const tls = configOf(`${TLS}  client_auth_type: ${type}\n`).tls;
+      assert.deepEqual([tls?.clientAuthType, tls?.clientCa], [type, undefined]);
+    }
+  });
+
+  it('reads an inline client CA like the file', () => {
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    const tls = configOf(`${TLS}  client_auth_type: RequireAndVerifyClientCert\n  client_ca: |\n${pem.replace(/^/gm, '    ').trimEnd()}\n`).tls;
+    assert.deepEqual(tls?.clientCa, { kind: 'inline', text: pem });
+  });
+
+  it('reads rate_limit as the toolkit does: interval 0 or no block is no limit, burst defaults to 0', () => {
+    assert.deepEqual(configOf('rate_limit:\n  interval: 1s\n  burst: 20\n').rateLimit, { intervalMs: 1000, burst: 20 });
+    assert.deepEqual(configOf('rate_limit:\n  interval: 250ms\n').rateLimit, { intervalMs: 250, burst: 0 });
+    assert.equal(configOf('rate_limit:\n  interval: 0\n  burst: 20\n').rateLimit, undefined);
+    assert.equal(configOf('rate_limit:\n').rateLimit, undefined);
   });
 
   it('reads the old name RequireClientCert as RequireAnyClientCert, as the toolkit does', () => {
