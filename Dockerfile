@@ -1,6 +1,6 @@
 # exposure-exporter container image. Build: docker build -t exposure-exporter .
 # Run and configure: deploy/docker/README.md. test/integration/dockerfile.test.ts checks this file and
-# replays its COPY and npm steps on a clean copy of the repository (CI has no Docker engine).
+# replays its steps; test/image/ builds it with podman against a local stand-in of the base image and runs it.
 
 # The Node.js major must match package.json's engines and its `node` devDependency: the image's Node is
 # the one that runs the exporter, and the exporter refuses an older one.
@@ -46,5 +46,7 @@ EXPOSE 9869
 # Slim images have no curl; Node's fetch does the same in one line. Assumes the default listen port.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:9869/-/healthy').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-ENTRYPOINT ["node", "/app/dist/main.js"]
-CMD ["--config.file=/etc/exposure-exporter/config.yml"]
+# The shipped config path is part of the entrypoint, not of CMD, so `docker run IMAGE --once` (any flags of
+# the user's own) keeps the image's config and its state path on the volume; a later --config.file wins.
+ENTRYPOINT ["node", "/app/dist/main.js", "--config.file=/etc/exposure-exporter/config.yml"]
+CMD []

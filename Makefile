@@ -6,9 +6,9 @@
 # (test/lab/service-daemons.ts), run only inside its network namespaces. dnsmasq-base is the binary without the
 # dnsmasq package's system service. No NTP server: Debian's (chrony, ntpsec) conflict with time-daemon, so
 # installing one would remove the host's systemd-timesyncd.
-SYSTEM_PACKAGES := nmap prometheus prometheus-alertmanager iproute2 nftables libcap2-bin chromium redis-server memcached dnsmasq-base snmpd
+SYSTEM_PACKAGES := nmap prometheus prometheus-alertmanager iproute2 nftables libcap2-bin chromium redis-server memcached dnsmasq-base snmpd podman runc debootstrap
 # The command each package provides, checked before calling apt so repeat runs stay offline and fast.
-SYSTEM_COMMANDS := nmap promtool amtool ip nft setcap chromium redis-server memcached dnsmasq snmpd
+SYSTEM_COMMANDS := nmap promtool amtool ip nft setcap chromium redis-server memcached dnsmasq snmpd podman runc debootstrap
 # Debian starts a package's service as it installs it: redis on 127.0.0.1:6379, memcached on 11211, snmpd on 161.
 # On the host they would show up in every loopback scan of the tests, so the install runs under a policy-rc.d
 # that forbids starting services (any existing one is put back afterwards), and the services are then disabled
@@ -16,7 +16,7 @@ SYSTEM_COMMANDS := nmap promtool amtool ip nft setcap chromium redis-server memc
 SERVICES_NOT_ON_HOST := redis-server memcached snmpd
 ARGS ?=
 
-.PHONY: run test test-cloud build deps system-deps bench bench-deps bench-replay bench-smoke clean openstack-up openstack-seed openstack-down
+.PHONY: run test test-cloud test-image build deps system-deps bench bench-deps bench-replay bench-smoke clean openstack-up openstack-seed openstack-down
 
 run: build
 	npm start --silent -- $(ARGS)
@@ -25,7 +25,14 @@ run: build
 test: deps
 	npm test
 	$(MAKE) --no-print-directory bench-smoke
+	$(MAKE) --no-print-directory test-image
 	$(MAKE) --no-print-directory test-cloud
+
+# The Dockerfile built with podman against a local stand-in of its base image (no registry is reachable), then
+# run: --once as the non-root user with only NET_RAW, a server with a volume (test/image/). About 2 minutes the
+# first time; the stand-in is kept for the next run.
+test-image: deps
+	npm run test:image
 
 # The real-cloud tests: start and seed the OpenStack lab (installing it the first time, about 3 minutes),
 # run them, and stop the lab whatever happened; KEEP_LAB=1 leaves it running for the next run.

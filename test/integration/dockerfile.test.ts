@@ -122,12 +122,16 @@ describe('Dockerfile', () => {
     ]);
   });
 
-  it('enters through the CLI that package.json names and passes the shipped config path as CMD', () => {
+  it('enters through the CLI that package.json names with the shipped config path, so flags given to `run` keep it', () => {
     const runtime = stageNamed(stages, 'runtime');
-    assert.deepEqual(jsonArguments(runtime, 'ENTRYPOINT'), ['node', posix.join(workdirOf(runtime), pkg.bin['exposure-exporter'] ?? '')]);
-    assert.deepEqual(jsonArguments(runtime, 'CMD'), ['--config.file=/etc/exposure-exporter/config.yml']);
+    assert.deepEqual(jsonArguments(runtime, 'ENTRYPOINT'), [
+      'node',
+      posix.join(workdirOf(runtime), pkg.bin['exposure-exporter'] ?? ''),
+      '--config.file=/etc/exposure-exporter/config.yml',
+    ]);
+    assert.deepEqual(jsonArguments(runtime, 'CMD', { empty: true }), [], 'CMD is empty: no base image CMD leaks in');
     const copies = copyInstructions(runtime).map((copy) => copy.destination);
-    assert.ok(copies.includes('/etc/exposure-exporter/config.yml'), 'a COPY puts a config where CMD points');
+    assert.ok(copies.includes('/etc/exposure-exporter/config.yml'), 'a COPY puts a config where the ENTRYPOINT points');
   });
 
   it('keeps the state on the VOLUME: the shipped config writes its state file there', async () => {
@@ -229,8 +233,8 @@ describe('the image replayed on a clean copy of the repository', () => {
     assert.equal(result.stdout, `exposure-exporter ${pkg.version} (revision unknown, Node.js ${process.version})\n`);
   });
 
-  it('the ENTRYPOINT with the image CMD accepts the shipped container config', async () => {
-    const command = entrypoint(roots, runtime, [...jsonArguments(runtime, 'CMD').map((arg) => inRoot(rootOf(roots, 'runtime'), arg)), '--config.check']);
+  it('the ENTRYPOINT alone accepts the shipped container config', async () => {
+    const command = entrypoint(roots, runtime, ['--config.check']);
     const result = await runCommand(command, { env: runtimeEnv, cwd: workdirIn(roots, runtime) });
     assert.equal(result.code, 0, result.stderr);
     const config = join(rootOf(roots, 'runtime'), '/etc/exposure-exporter/config.yml');
@@ -329,12 +333,13 @@ function argumentsOf(stage: Stage, keyword: string): string[][] {
   return stage.instructions.filter((instruction) => instruction.getKeyword() === keyword).map((instruction) => instruction.getArguments().map((arg) => arg.getValue()));
 }
 
-function jsonArguments(stage: Stage, keyword: 'ENTRYPOINT' | 'CMD'): string[] {
+function jsonArguments(stage: Stage, keyword: 'ENTRYPOINT' | 'CMD', options: { empty?: boolean } = {}): string[] {
   const found = stage.instructions.filter((instruction) => instruction.getKeyword() === keyword);
   // Only the last ENTRYPOINT or CMD counts, and a second one would be a mistake worth failing on.
   assert.equal(found.length, 1, `one ${keyword}`);
   const strings = (found[0] as JSONInstruction).getJSONStrings().map((value) => value.getJSONValue());
-  assert.ok(strings.length > 0, `${keyword} uses the exec (JSON) form, so signals reach node`);
+  if (options.empty) assert.equal(found[0]?.getArgumentsContent()?.trim(), '[]', `${keyword} is the empty exec form`);
+  else assert.ok(strings.length > 0, `${keyword} uses the exec (JSON) form, so signals reach node`);
   return strings;
 }
 
