@@ -7,6 +7,7 @@
 import { NO_INVENTORY } from './inventory.ts';
 import type { InventorySnapshot } from './inventory.ts';
 import type { CycleScope, Snapshot } from './snapshot.ts';
+import type { RejectedOutput } from '../scan/types.ts';
 
 export interface CycleAttempt {
   readonly cycle: number;
@@ -28,6 +29,8 @@ export interface ScanHealth {
   readonly results: { readonly success: number; readonly failure: number };
   /** Ports opened and closed, summed over the completed cycles since the exporter started. */
   readonly changes: { readonly opened: number; readonly closed: number };
+  /** What nmap's output had that was dropped, summed over every run since the exporter started. */
+  readonly outputRejected: Omit<RejectedOutput, 'examples'>;
 }
 
 export interface InventoryHealth {
@@ -60,6 +63,7 @@ export const NO_CYCLE_YET: ScanHealth = {
   progress: 0,
   results: { success: 0, failure: 0 },
   changes: { opened: 0, closed: 0 },
+  outputRejected: { notAnAddress: 0, outsideTargets: 0, invalidText: 0 },
 };
 
 export const INVENTORY_NOT_READ: InventoryHealth = { lastGood: NO_INVENTORY, up: undefined, attemptedAt: undefined };
@@ -77,8 +81,21 @@ export function reportProgress(scan: ScanHealth, ratio: number): ScanHealth {
   return { ...scan, progress: ratio };
 }
 
+export function recordRejectedOutput(scan: ScanHealth, rejected: RejectedOutput): ScanHealth {
+  const sum = scan.outputRejected;
+  return {
+    ...scan,
+    outputRejected: {
+      notAnAddress: sum.notAnAddress + rejected.notAnAddress,
+      outsideTargets: sum.outsideTargets + rejected.outsideTargets,
+      invalidText: sum.invalidText + rejected.invalidText,
+    },
+  };
+}
+
 export function completeCycle(scan: ScanHealth, attempt: CycleAttempt, snapshot: Snapshot): ScanHealth {
   return {
+    ...scan,
     lastAttempt: attempt,
     inProgress: false,
     progress: 1,

@@ -11,12 +11,13 @@ import { hasInventory } from '../config/schema.ts';
 import { ExporterError, describeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { buildKnownTargets } from '../scan/scan-plan.ts';
-import type { ScanJob, ScanResult, ScanTargets, Scanner } from '../scan/types.ts';
+import type { ScanJob, ScanOptions, ScanResult, ScanTargets, Scanner } from '../scan/types.ts';
+import { countRejections } from '../scan/output-checks.ts';
 import { systemClock } from './clock.ts';
 import type { Clock, TimerHandle } from './clock.ts';
 import type { ExporterConfig } from './exporter-config.ts';
 import type { ExporterState } from './exporter-state.ts';
-import { completeCycle, failCycle, mergeInventories, reportProgress, startCycle } from './health.ts';
+import { completeCycle, failCycle, mergeInventories, recordRejectedOutput, reportProgress, startCycle } from './health.ts';
 import type { CycleAttempt, ScanHealth } from './health.ts';
 import type { InventoryRefresher } from './inventory-refresher.ts';
 import type { InventorySnapshot } from './inventory.ts';
@@ -49,6 +50,7 @@ export class CycleScheduler {
   readonly #clock: Clock;
   readonly #stopping = new AbortController();
   readonly #passes: PassRunner;
+  readonly #scanner: Scanner;
   #cycle = 0;
   #running: Promise<CycleOutcome> | undefined;
   #timer: TimerHandle | undefined;
@@ -57,7 +59,24 @@ export class CycleScheduler {
   constructor(options: SchedulerOptions) {
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
-    this.#passes = new PassRunner({ scanner: options.scanner, clock: this.#clock, log: options.log });
+    this.#scanner = { scan: (job, scanOptions) => this.#scanChecked(job, scanOptions) };
+    this.#passes = new PassRunner({ scanner: this.#scanner, clock: this.#clock, log: options.log });
+  }
+
+  /** Every nmap run of a cycle, its pass's too: what its output had that was dropped is counted and logged. */
+  async #scanChecked(job: ScanJob, options: ScanOptions): Promise<ScanResult> {
+    const result = await this.#options.scanner.scan(job, options);
+    if (countRejections(result.rejected) > 0) {
+      this.#recordScan((scan) => recordRejectedOutput(scan, result.rejected));
+      const { notAnAddress, outsideTargets, invalidText, examples } = result.rejected;
+      this.#options.log.warn("dropped what nmap's output should not hold", {
+        not_an_address: notAnAddress,
+        outside_targets: outsideTargets,
+        invalid_text: invalidText,
+        first: examples.join(' '),
+      });
+    }
+    return result;
   }
 
   /** Starts the first cycle now and keeps scheduling until stop(). */
@@ -180,7 +199,7 @@ export class CycleScheduler {
       ? buildKnownTargets(config.plan, listKnownAddresses(this.#joinedInventory(config), state.snapshot?.sweep))
       : config.plan.targets;
     onTargets(targets.count());
-    const result = await this.#options.scanner.scan(buildScanJob(config, targets, scope), {
+    const result = await this.#scanner.scan(buildScanJob(config, targets, scope), {
       signal,
       onProgress: (ratio) => this.#recordScan((scan) => reportProgress(scan, ratio)),
     });

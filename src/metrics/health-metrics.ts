@@ -136,6 +136,18 @@ function registerCycleMetrics(registry: Registry, state: ExporterState): void {
     set({ result: 'success' }, scan().results.success);
     set({ result: 'failure' }, scan().results.failure);
   });
+  const rejectedTotal = {
+    name: 'exposure_nmap_output_rejected_total',
+    help: "Hosts and text fields of nmap's output dropped instead of trusted since the exporter started, by reason.",
+    labelNames: ['reason'] as const,
+    counter: true,
+  };
+  registerRenderedFamily(registry, rejectedTotal, (set) => {
+    const rejected = scan().outputRejected;
+    set({ reason: 'not_an_address' }, rejected.notAnAddress);
+    set({ reason: 'outside_targets' }, rejected.outsideTargets);
+    set({ reason: 'invalid_text' }, rejected.invalidText);
+  });
 }
 
 function registerReloadMetrics(registry: Registry, state: ExporterState): void {

@@ -75,3 +75,9 @@ export function countPorts(intervals: readonly PortInterval[]): number {
 }
 
 export const ALL_PORTS: readonly PortInterval[] = [{ first: 1, last: MAX_PORT }];
+
+/** How many ports a valid port list names; 0 for one that does not parse. */
+export function countPortSpec(text: string): number {
+  const parsed = parsePortSpec(text);
+  return parsed.ok ? countPorts(parsed.ports) : 0;
+}

@@ -13,10 +13,12 @@ import type { Privilege } from './nmap-args.ts';
 import { NmapXmlStream } from './nmap-xml.ts';
 import { killProcessGroup, superviseProcessGroup } from './process-group.ts';
 import type { GroupSupervision } from './process-group.ts';
-import type { NmapPort, NmapXmlEvent } from './nmap-xml.ts';
+import { NOTHING_REJECTED, OutputChecks, addRejections } from './output-checks.ts';
+import { countPortSpec } from '../net/port-spec.ts';
+import type { NmapHost, NmapPort, NmapXmlEvent } from './nmap-xml.ts';
 import { answeredWithoutCredentials } from './script-verdicts.ts';
 import type { IpFamily } from '../net/addresses.ts';
-import type { ObservedHost, ObservedPort, ScanJob, ScanOptions, ScanResult, Scanner } from './types.ts';
+import type { ObservedHost, ObservedPort, RejectedOutput, ScanJob, ScanOptions, ScanResult, Scanner } from './types.ts';
 
 export interface NmapScannerOptions {
   readonly privilege: Privilege;
@@ -57,6 +59,7 @@ export class NmapScanner implements Scanner {
     const hosts: ObservedHost[] = [];
     const timedOutHosts: string[] = [];
     const silentHosts: string[] = [];
+    let rejected = NOTHING_REJECTED;
     let skippedTargets = 0;
     const nmapArgs: string[][] = [];
     let hostsUp = 0;
@@ -73,6 +76,7 @@ export class NmapScanner implements Scanner {
       hosts.push(...run.hosts);
       timedOutHosts.push(...run.timedOutHosts);
       silentHosts.push(...run.silentHosts);
+      rejected = addRejections(rejected, run.rejected);
       skippedTargets += run.skippedTargets;
       nmapArgs.push(run.args);
       hostsUp += run.hostsUp;
@@ -89,6 +93,7 @@ export class NmapScanner implements Scanner {
       hosts,
       timedOutHosts,
       skippedTargets,
+      rejected,
     };
   }
 
@@ -119,14 +124,28 @@ export class NmapScanner implements Scanner {
     const exited = once(subprocess.nodeChildProcess, 'exit');
     const group = superviseProcessGroup(subprocess, exited, { signal: options.signal, graceMs: this.#killGraceMs });
     try {
-      return await readRun(job, args, subprocess, group, options);
+      return await readRun({ job, args, family, subprocess, group }, options);
     } finally {
       group.dispose();
     }
   }
 }
 
-async function readRun(job: ScanJob, args: string[], subprocess: NmapSubprocess, group: GroupSupervision, options: ScanOptions): Promise<FamilyRun> {
+interface RunningNmap {
+  readonly job: ScanJob;
+  readonly args: string[];
+  readonly family: IpFamily;
+  readonly subprocess: NmapSubprocess;
+  readonly group: GroupSupervision;
+}
+
+async function readRun({ job, args, family, subprocess, group }: RunningNmap, options: ScanOptions): Promise<FamilyRun> {
+  const checks = new OutputChecks({
+    family,
+    hosts: job.targets.countFamily(family),
+    portsPerHost: countPortSpec(job.ports),
+    isTarget: (ip) => job.targets.contains(ip),
+  });
   const stderr = collectTail(subprocess.stderr);
   const parsed: ParsedRun = { hosts: [], timedOutHosts: [], silentHosts: [], hostsUp: 0, version: '', progress: 0, finished: undefined };
   let parseError: unknown;
@@ -136,10 +155,10 @@ async function readRun(job: ScanJob, args: string[], subprocess: NmapSubprocess,
     const stream = new NmapXmlStream();
     subprocess.stdout.setEncoding('utf8');
     for await (const chunk of subprocess.stdout as AsyncIterable<string>) {
-      applyEvents(stream.push(chunk), parsed, options, job);
+      applyEvents(stream.push(chunk), parsed, options, { job, checks });
     }
     outputEnded = true;
-    applyEvents(stream.end(), parsed, options, job);
+    applyEvents(stream.end(), parsed, options, { job, checks });
   } catch (err) {
     parseError = err;
     // Output we cannot read makes the whole run worthless; stop nmap instead of letting it scan on. Output
@@ -169,6 +188,7 @@ async function readRun(job: ScanJob, args: string[], subprocess: NmapSubprocess,
     hostsUp: job.hostDiscovery ? (parsed.finished?.hostsUp ?? parsed.hostsUp) : parsed.hostsUp,
     skippedTargets: parsed.finished?.targetsSkipped ?? 0,
     version: parsed.version,
+    rejected: checks.result(),
   };
 }
 
@@ -194,13 +214,14 @@ interface FamilyRun {
   readonly hostsUp: number;
   readonly skippedTargets: number;
   readonly version: string;
+  readonly rejected: RejectedOutput;
 }
 
 function applyEvents(
   events: readonly NmapXmlEvent[],
   into: ParsedRun,
   options: ScanOptions,
-  job: Pick<ScanJob, 'versionDetection' | 'hostDiscovery'>,
+  { job, checks }: { job: Pick<ScanJob, 'versionDetection' | 'hostDiscovery'>; checks: OutputChecks },
 ): void {
   for (const event of events) {
     if (event.kind === 'run') into.version = event.version;
@@ -209,31 +230,47 @@ function applyEvents(
       options.onProgress?.(into.progress);
     }
     else if (event.kind === 'finished') into.finished = event;
-    else if (event.host.timedOut) into.timedOutHosts.push(event.host.ip);
-    else if (event.host.state === 'up') {
-      if (!job.hostDiscovery && !event.host.answered) {
-        into.silentHosts.push(event.host.ip);
-        continue;
-      }
-      into.hostsUp += 1;
-      // `open` only: a UDP port nmap heard nothing from is `open|filtered`, which proves nothing is there.
-      const openPorts = event.host.ports
-        .filter((port) => port.state === 'open')
-        .map((port) => (job.versionDetection ? withDetection(port) : { port: port.port, protocol: port.protocol, service: port.service }));
-      if (openPorts.length > 0) into.hosts.push({ ip: event.host.ip, openPorts });
+    else {
+      const ip = checks.admitHost(event.host);
+      if (ip === undefined) continue;
+      if (event.host.timedOut) into.timedOutHosts.push(ip);
+      else if (event.host.state === 'up') applyUpHost(event.host, ip, into, { job, checks });
     }
   }
 }
 
-/** A verified port: what -sV found, and whether a safe script got in without credentials. */
-function withDetection(port: NmapPort): ObservedPort {
-  return {
-    port: port.port,
-    protocol: port.protocol,
-    service: port.service,
-    detected: { name: port.service, product: port.product, version: port.version, unauthenticated: answeredWithoutCredentials(port.scripts) },
-  };
+function applyUpHost(
+  host: NmapHost,
+  ip: string,
+  into: ParsedRun,
+  { job, checks }: { job: Pick<ScanJob, 'versionDetection' | 'hostDiscovery'>; checks: OutputChecks },
+): void {
+  if (!job.hostDiscovery && !host.answered) {
+    into.silentHosts.push(ip);
+    return;
+  }
+  into.hostsUp += 1;
+  // `open` only: a UDP port nmap heard nothing from is `open|filtered`, which proves nothing is there.
+  const openPorts = host.ports
+    .filter((port) => port.state === 'open')
+    .map((port) => {
+      const service = checks.cleanText(port.service);
+      return job.versionDetection ? withDetection(port, service, checks) : { port: port.port, protocol: port.protocol, service };
+    });
+  if (openPorts.length > 0) into.hosts.push({ ip, openPorts });
 }
+
+/** A verified port: what -sV found, and whether a safe script got in without credentials. */
+function withDetection(port: NmapPort, service: string, checks: OutputChecks): ObservedPort {
+  const detected = {
+    name: service,
+    product: checks.cleanText(port.product),
+    version: checks.cleanText(port.version),
+    unauthenticated: answeredWithoutCredentials(port.scripts),
+  };
+  return { port: port.port, protocol: port.protocol, service, detected };
+}
+
 
 /**
  * nmap reports a percentage per task, and the tasks restart for every host group. Host discovery is quick

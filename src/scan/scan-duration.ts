@@ -4,7 +4,7 @@
  */
 import type { ScanConfig } from '../config/schema.ts';
 import { formatDuration } from '../config/duration.ts';
-import { parsePortSpec } from '../net/port-spec.ts';
+import { countPortSpec } from '../net/port-spec.ts';
 
 export interface ScanDurationInput {
   readonly scan: Pick<ScanConfig, 'hostDiscovery' | 'tuning' | 'udp' | 'timeoutMs' | 'sweepTimeoutMs'>;
@@ -52,15 +52,15 @@ export function countTries(maxRetries: number): number {
 export function estimateScanDuration(input: ScanDurationInput): ScanDurationEstimate {
   const { tuning } = input.scan;
   const rate = tuning.minRate;
-  const tcpProbes = countPorts(input.tcpPorts) * countTries(tuning.maxRetries);
-  const udpPorts = input.scan.udp && input.udpPorts ? countPorts(input.udpPorts) : 0;
+  const tcpProbes = countPortSpec(input.tcpPorts) * countTries(tuning.maxRetries);
+  const udpPorts = input.scan.udp && input.udpPorts ? countPortSpec(input.udpPorts) : 0;
   const udpProbes = input.scan.udp ? udpPorts * countTries(input.scan.udp.maxRetries) : 0;
   const perSilentAddressMs = rate > 0 ? ((tcpProbes + udpProbes) / rate) * 1000 : undefined;
   const sweepMs = perSilentAddressMs === undefined || input.scan.hostDiscovery ? undefined : perSilentAddressMs * input.sweepAddresses;
   const sweepBound = input.withInventory
     ? { setting: 'scan.sweep_timeout', ms: input.scan.sweepTimeoutMs }
     : { setting: 'scan.timeout', ms: input.scan.timeoutMs };
-  const ports = countPorts(input.tcpPorts);
+  const ports = countPortSpec(input.tcpPorts);
   const hostGroupSize = countHostGroup(ports, input.sweepAddresses);
   const hostGroupMs = rate > 0 ? ((hostGroupSize * tcpProbes) / rate) * 1000 : undefined;
   return { sweepMs, perSilentAddressMs, rate, ports, udpPorts, sweepBound, hostGroupMs, hostGroupSize };
@@ -97,11 +97,6 @@ export function renderScanDuration(estimate: ScanDurationEstimate, input: Pick<S
   return lines;
 }
 
-function countPorts(spec: string): number {
-  const parsed = parsePortSpec(spec);
-  if (!parsed.ok) return 0;
-  return parsed.ports.reduce((sum, interval) => sum + interval.last - interval.first + 1, 0);
-}
 
 /** Whole seconds past a minute, tenths below one; never "0s" for a cost that is not nothing. */
 function formatSeconds(ms: number): string {

@@ -19,6 +19,8 @@ export interface VersionDetection {
 export interface ScanTargets {
   count(): number;
   countFamily(family: IpFamily): number;
+  /** Whether an address (canonical text) is one of these: nmap's output may name no other. */
+  contains(address: string): boolean;
   /** nmap's stdin lines for one family (CIDR blocks or single addresses), ascending, one at a time. */
   nmapTargets(family: IpFamily): Generator<string>;
 }
@@ -68,6 +70,18 @@ export interface ObservedHost {
   readonly openPorts: readonly ObservedPort[];
 }
 
+/** What of nmap's output was dropped instead of trusted (scan/output-checks.ts). */
+export interface RejectedOutput {
+  /** Host addresses that were not IP addresses of the run's family. */
+  readonly notAnAddress: number;
+  /** Host addresses outside what nmap was handed. */
+  readonly outsideTargets: number;
+  /** Service, product or version text that was not valid UTF-8. */
+  readonly invalidText: number;
+  /** The first few dropped addresses, quoted, for the log. */
+  readonly examples: readonly string[];
+}
+
 export interface ScanResult {
   readonly startedAt: Date;
   readonly finishedAt: Date;
@@ -85,6 +99,7 @@ export interface ScanResult {
   readonly timedOutHosts: readonly string[];
   /** Targets nmap could not scan at all (no route), which it otherwise reports as success. */
   readonly skippedTargets: number;
+  readonly rejected: RejectedOutput;
 }
 
 export interface ScanOptions {

@@ -80,7 +80,8 @@ describe('command line', () => {
     await writeFile(config, `openstack:\n  cloud: lab\n  clouds_file: ${clouds}\n`);
     const { code, stdout, stderr } = await runExporter([`--config.file=${config}`, '--config.check'], { cwd: dir });
     assert.deepEqual([code, stderr], [0, '']);
-    assert.equal(stdout, `${config}: config is valid (1 targets, OpenStack credentials from cloud "lab" in ${clouds})\n`);
+    // The first line; the durations that follow are pinned by the example's test above.
+    assert.equal(stdout.split('\n')[0], `${config}: config is valid (1 targets, OpenStack credentials from cloud "lab" in ${clouds})`);
   });
 
   it('names a bad clouds.yaml entry: --config.check exits 1, a start exits 2', async () => {

@@ -1,4 +1,5 @@
 /** Realistic scan results and exporter states shared by the metrics, report and HTTP tests. */
+import { NOTHING_REJECTED } from '../../src/scan/output-checks.ts';
 import type { ExporterConfig } from '../../src/core/exporter-config.ts';
 import { ExporterState } from '../../src/core/exporter-state.ts';
 import { completeCycle, failCycle } from '../../src/core/health.ts';
@@ -39,6 +40,7 @@ export function scanResult(
     targets: 16,
     hostsUp: hosts.length + 1,
     silentHosts: [],
+    rejected: NOTHING_REJECTED,
     hosts,
     timedOutHosts: [],
     skippedTargets: 0,

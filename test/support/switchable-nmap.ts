@@ -8,7 +8,7 @@ import { join } from 'node:path';
 const SWITCH = new URL('../fixtures/fake-nmap/switch', import.meta.url).pathname;
 
 /** "real", or the name of a fake in test/fixtures/fake-nmap/. */
-export type NmapMode = 'real' | 'hang' | 'exit1' | 'garbage' | 'truncated';
+export type NmapMode = 'real' | 'hang' | 'exit1' | 'garbage' | 'truncated' | 'hostile' | 'endless';
 
 export interface SwitchableNmap {
   /** What scan.nmap.path must name. */

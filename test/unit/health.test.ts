@@ -13,6 +13,7 @@ import {
   recordInventoryRead,
   rejectReload,
   reportProgress,
+  recordRejectedOutput,
   startCycle,
 } from '../../src/core/health.ts';
 import type { CycleAttempt } from '../../src/core/health.ts';
@@ -40,7 +41,14 @@ describe('scan health', () => {
       progress: 1,
       results: { success: 2, failure: 0 },
       changes: { opened: 2, closed: 2 },
+      outputRejected: { notAnAddress: 0, outsideTargets: 0, invalidText: 0 },
     });
+  });
+
+  it('sums what runs dropped of their nmap output, across cycles', () => {
+    const rejected = { notAnAddress: 1, outsideTargets: 2, invalidText: 3, examples: ['"not-an-ip"'] };
+    const twice = recordRejectedOutput(recordRejectedOutput(NO_CYCLE_YET, rejected), { ...rejected, outsideTargets: 0 });
+    assert.deepEqual(twice.outputRejected, { notAnAddress: 2, outsideTargets: 2, invalidText: 6 });
   });
 
   it('a failed cycle counts a failure and keeps the progress and the changes it had', () => {
@@ -53,6 +61,7 @@ describe('scan health', () => {
       progress: 0.3,
       results: { success: 1, failure: 1 },
       changes: { opened: 1, closed: 1 },
+      outputRejected: { notAnAddress: 0, outsideTargets: 0, invalidText: 0 },
     });
   });
 
