@@ -21,7 +21,7 @@ import { acceptReload, rejectReload } from './core/health.ts';
 import { hasFindings, renderReportJson } from './core/report.ts';
 import { CycleScheduler } from './core/scheduler.ts';
 import { reclassifySnapshot } from './core/snapshot.ts';
-import { loadState, saveState } from './core/state.ts';
+import { checkStateDirectory, loadState, saveState } from './core/state.ts';
 import { ConfigError, ExporterError, describeError } from './errors.ts';
 import { USAGE, parseFlags } from './flags.ts';
 import type { Flags } from './flags.ts';
@@ -98,6 +98,12 @@ async function main(argv: readonly string[]): Promise<number> {
 
   const startedAt = new Date();
   const state = new ExporterState({ config, startedAt });
+  try {
+    await checkStateDirectory({ path: config.settings.statePath });
+  } catch (err) {
+    process.stderr.write(`${flags.configFile ?? 'built-in defaults'}: ${(err as Error).message}\n`);
+    return EXIT_INVALID;
+  }
   await restoreState(state, log);
 
   const euid = process.geteuid?.() ?? -1;

@@ -51,6 +51,11 @@ export class ExporterState {
   }
 
   /** The inventory refresher's. */
+  /** The scheduler's too: whether the state file of the last cycle was written. */
+  recordStateWrite(successful: boolean): void {
+    this.#health = { ...this.#health, stateWrite: { successful } };
+  }
+
   recordInventory(inventory: InventoryHealth): void {
     this.#health = { ...this.#health, inventory };
   }

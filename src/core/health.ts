@@ -48,8 +48,14 @@ export interface ReloadHealth {
   readonly at: Date;
 }
 
+/** The last write of the state file: whether it succeeded; undefined before the first. */
+export interface StateWriteHealth {
+  readonly successful: boolean | undefined;
+}
+
 export interface Health {
   readonly scan: ScanHealth;
+  readonly stateWrite: StateWriteHealth;
   /** The OpenStack inventory. */
   readonly inventory: InventoryHealth;
   /** The inventory_file's, read the same way by a refresher of its own. */
@@ -70,7 +76,13 @@ export const INVENTORY_NOT_READ: InventoryHealth = { lastGood: NO_INVENTORY, up:
 
 /** The health of a process that loaded its config at `startedAt` and has done nothing else yet. */
 export function initialHealth(startedAt: Date): Health {
-  return { scan: NO_CYCLE_YET, inventory: INVENTORY_NOT_READ, inventoryFile: INVENTORY_NOT_READ, reload: { successful: true, at: startedAt } };
+  return {
+    scan: NO_CYCLE_YET,
+    stateWrite: { successful: undefined },
+    inventory: INVENTORY_NOT_READ,
+    inventoryFile: INVENTORY_NOT_READ,
+    reload: { successful: true, at: startedAt },
+  };
 }
 
 export function startCycle(scan: ScanHealth): ScanHealth {

@@ -301,7 +301,9 @@ export class CycleScheduler {
   async #persist(snapshot: Snapshot, log: Logger): Promise<void> {
     try {
       await this.#options.persist(snapshot);
+      this.#options.state.recordStateWrite(true);
     } catch (err) {
+      this.#options.state.recordStateWrite(false);
       log.error('cannot save state', { err });
     }
   }

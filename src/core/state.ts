@@ -2,7 +2,9 @@
  * The last snapshot on disk, so a restart neither empties /metrics nor resets first-seen times. Written
  * atomically (temp file, fsync, rename): a crash mid-write leaves the previous file whole.
  */
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { lstat, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ExporterError, describeError } from '../errors.ts';
 import { StrictReader } from '../untyped/reader.ts';
@@ -43,12 +45,37 @@ export function* renderStatePieces(snapshot: Snapshot, savedAt: Date): Generator
   yield `${batch}\n`;
 }
 
+const CREATE_NEW_FILE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+
+/**
+ * Refuses a state directory that anyone may write to without the sticky bit: anyone could then replace or
+ * remove the state file, or plant names the exporter writes. A missing directory is created private.
+ */
+export async function checkStateDirectory(file: StateFile): Promise<void> {
+  const directory = dirname(file.path);
+  const stats = await stat(directory).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw new ExporterError('STATE_INVALID', `cannot read the state directory ${directory}: ${err.message}`, { cause: err });
+  });
+  if (stats && (stats.mode & 0o002) !== 0 && (stats.mode & 0o1000) === 0) {
+    throw new ExporterError(
+      'STATE_INVALID',
+      `state.path: the directory ${directory} is writable by everyone and has no sticky bit, so anyone could replace the state file; ` +
+        'use a directory only the exporter can write (or chmod +t it)',
+    );
+  }
+}
+
 /** Writes the state; the caller decides what a failure means (the cycle still counts as scanned). */
 export async function saveState(file: StateFile, snapshot: Snapshot, savedAt: Date): Promise<void> {
-  const temporary = `${file.path}.tmp-${process.pid}`;
+  // An unpredictable name, created only if nothing is there and never through a symlink: a name planted in
+  // the directory beforehand makes the write fail instead of truncating whatever it points to.
+  const temporary = `${file.path}.tmp-${randomBytes(8).toString('hex')}`;
+  let created = false;
   try {
-    await mkdir(dirname(file.path), { recursive: true });
-    const handle = await open(temporary, 'w', 0o600);
+    await mkdir(dirname(file.path), { recursive: true, mode: 0o700 });
+    const handle = await open(temporary, CREATE_NEW_FILE, 0o600);
+    created = true;
     try {
       await handle.writeFile(renderStatePieces(snapshot, savedAt));
       await handle.sync();
@@ -57,7 +84,7 @@ export async function saveState(file: StateFile, snapshot: Snapshot, savedAt: Da
     }
     await rename(temporary, file.path);
   } catch (err) {
-    await rm(temporary, { force: true });
+    if (created) await rm(temporary, { force: true });
     throw new ExporterError('STATE_WRITE_FAILED', `cannot write the state file ${file.path}: ${(err as Error).message}`, {
       cause: err,
     });
@@ -69,6 +96,13 @@ export async function saveState(file: StateFile, snapshot: Snapshot, savedAt: Da
  * aside (never overwritten, so nothing an operator may want is lost) and reported as STATE_INVALID.
  */
 export async function loadState(file: StateFile, now: Date): Promise<Snapshot | undefined> {
+  const aside = `${file.path}.invalid-${now.toISOString().replace(/[:.]/g, '')}`;
+  const kind = await describeNonFile(file.path);
+  if (kind !== undefined) {
+    // Left there, it would fail every save: the rename cannot replace a directory.
+    await rename(file.path, aside);
+    throw new ExporterError('STATE_INVALID', `the state file ${file.path} is ${kind}, not a file; moved it to ${aside}`);
+  }
   let text: string;
   try {
     text = await readFile(file.path, 'utf8');
@@ -79,10 +113,18 @@ export async function loadState(file: StateFile, now: Date): Promise<Snapshot | 
   try {
     return parseState(text);
   } catch (err) {
-    const aside = `${file.path}.invalid-${now.toISOString().replace(/[:.]/g, '')}`;
     await rename(file.path, aside);
     throw new ExporterError('STATE_INVALID', `${describeError(err)}; moved it to ${aside}`, { cause: err });
   }
+}
+
+/** What is at the path when it is there but not a regular file: a directory, a symlink, a FIFO, … */
+async function describeNonFile(path: string): Promise<string | undefined> {
+  const stats = await lstat(path).catch(() => undefined);
+  if (!stats || stats.isFile()) return undefined;
+  if (stats.isDirectory()) return 'a directory';
+  if (stats.isSymbolicLink()) return 'a symbolic link';
+  return 'a special file';
 }
 
 /**

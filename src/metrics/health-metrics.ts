@@ -54,6 +54,7 @@ export function registerHealthMetrics(registry: Registry, state: ExporterState):
   registerLastCycleMetrics(registry, state);
   registerInventoryMetrics(registry, state);
   registerCycleMetrics(registry, state);
+  registerStateWriteMetrics(registry, state);
   registerReloadMetrics(registry, state);
 }
 
@@ -148,6 +149,20 @@ function registerCycleMetrics(registry: Registry, state: ExporterState): void {
     set({ reason: 'outside_targets' }, rejected.outsideTargets);
     set({ reason: 'invalid_text' }, rejected.invalidText);
   });
+}
+
+function registerStateWriteMetrics(registry: Registry, state: ExporterState): void {
+  registerOptionalGauge(
+    registry,
+    {
+      name: 'exposure_state_last_write_successful',
+      help: 'Whether the state file was written after the last completed scan cycle (1) or the write failed (0).',
+    },
+    () => {
+      const { successful } = state.health.stateWrite;
+      return successful === undefined ? undefined : Number(successful);
+    },
+  );
 }
 
 function registerReloadMetrics(registry: Registry, state: ExporterState): void {

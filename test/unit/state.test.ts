@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { InventorySnapshot } from '../../src/core/inventory.ts';
 import { buildSnapshot } from '../../src/core/snapshot.ts';
 import type { Snapshot } from '../../src/core/snapshot.ts';
-import { loadState, parseState, renderState, renderStatePieces, saveState } from '../../src/core/state.ts';
+import { checkStateDirectory, loadState, parseState, renderState, renderStatePieces, saveState } from '../../src/core/state.ts';
 import { ExporterError } from '../../src/errors.ts';
 import type { ObservedHost, ScanResult } from '../../src/scan/types.ts';
 import { buildPageSnapshot } from '../support/page-snapshots.ts';
@@ -381,17 +381,61 @@ describe('loadState', () => {
     assert.equal(await loadState({ path }, LOADED_AT), undefined);
   });
 
-  it('reports STATE_INVALID and leaves the path alone when it cannot be read', async () => {
+  it('moves a directory at the state path aside, which would otherwise fail every save', async () => {
     const dir = await tempDir();
     const path = join(dir, 'state.json');
     await mkdir(path);
     await assert.rejects(loadState({ path }, LOADED_AT), (err: unknown) => {
       assert.ok(err instanceof ExporterError);
       assert.equal(err.code, 'STATE_INVALID');
-      assert.ok(err.message.startsWith(`cannot read the state file ${path}: `), err.message);
+      assert.equal(err.message, `the state file ${path} is a directory, not a file; moved it to ${path}${ASIDE_SUFFIX}`);
       return true;
     });
-    assert.deepEqual(await readdir(dir), ['state.json']);
+    assert.deepEqual(await readdir(dir), [`state.json${ASIDE_SUFFIX}`]);
+    await saveState({ path }, realisticSnapshot(), SAVED_AT);
+    assert.ok((await lstat(path)).isFile());
+  });
+
+  it('moves a symlink at the state path aside and leaves what it points to alone', async () => {
+    const dir = await tempDir();
+    const victim = join(dir, 'victim');
+    await writeFile(victim, 'precious\n');
+    const path = join(dir, 'state.json');
+    await symlink(victim, path);
+    await assert.rejects(loadState({ path }, LOADED_AT), { code: 'STATE_INVALID' });
+    await saveState({ path }, realisticSnapshot(), SAVED_AT);
+    assert.equal(await readFile(victim, 'utf8'), 'precious\n');
+    assert.ok((await lstat(path)).isFile());
+  });
+});
+
+describe('state file planting', () => {
+  it('never writes through a name planted where the old predictable temp name was', async () => {
+    const dir = await tempDir();
+    const victim = join(dir, 'victim');
+    await writeFile(victim, 'precious\n');
+    const path = join(dir, 'state.json');
+    await symlink(victim, `${path}.tmp-${process.pid}`);
+    await saveState({ path }, realisticSnapshot(), SAVED_AT);
+    assert.equal(await readFile(victim, 'utf8'), 'precious\n');
+    assert.equal((await readdir(dir)).filter((name) => name.startsWith('state.json.tmp-')).length, 1, 'only the planted name is left');
+  });
+
+  it('refuses a state directory anyone may write without the sticky bit, and accepts one with it or a private one', async () => {
+    const shared = await tempDir();
+    await chmod(shared, 0o777);
+    await assert.rejects(checkStateDirectory({ path: join(shared, 'state.json') }), (err: unknown) => {
+      assert.ok(err instanceof ExporterError);
+      assert.equal(
+        err.message,
+        `state.path: the directory ${shared} is writable by everyone and has no sticky bit, so anyone could replace the state file; use a directory only the exporter can write (or chmod +t it)`,
+      );
+      return true;
+    });
+    await chmod(shared, 0o1777);
+    await checkStateDirectory({ path: join(shared, 'state.json') });
+    await checkStateDirectory({ path: join(await tempDir(), 'state.json') });
+    await checkStateDirectory({ path: join(await tempDir(), 'not-yet', 'state.json') });
   });
 });
 
