@@ -89,6 +89,7 @@ bench: build bench-deps
 	npx node bench/scrape.ts
 	npx node bench/udp-verify.ts
 	npx node bench/firewall.ts
+	npx node bench/inventory-file.ts
 	npm run bench
 
 # Each bench on a few hosts, once: checks that every script and its lab still work, in about three minutes.
@@ -99,6 +100,7 @@ bench-smoke: build bench-deps
 	npx node bench/overhead.ts --smoke
 	npx node bench/udp-verify.ts --smoke
 	npx node bench/firewall.ts --smoke
+	npx node bench/inventory-file.ts --smoke
 
 clean:
 	rm -rf dist node_modules

@@ -9,7 +9,7 @@ import { homedir } from 'node:os';
 import type { CloudCredentials } from './cloud/cloud-credentials.ts';
 import { loadCloudCredentials } from './cloud/clouds-config.ts';
 import type { KeystoneSession } from './cloud/keystone.ts';
-import { loadConfig, readOptionalYamlFile, readYamlFile } from './config/load.ts';
+import { loadConfig, readBoundedFile, readOptionalYamlFile } from './config/load.ts';
 import { hasInventory } from './config/schema.ts';
 import type { InventoryFileConfig, OpenStackConfig } from './config/schema.ts';
 import type { Shard } from './config/shard-setting.ts';
@@ -287,7 +287,11 @@ async function loadCloudAccess(openstack: OpenStackConfig): Promise<CloudAccess>
 /** The inventory_file's refresher; main.ts reads the file because only it reads files the user names. */
 function createFileInventory(settings: InventoryFileConfig, state: ExporterState, log: Logger): InventoryRefresher {
   return new InventoryRefresher({
-    inventory: new FileInventory({ source: settings.path, read: () => readYamlFile(settings.path) }),
+    inventory: new FileInventory({
+      source: settings.path,
+      read: () => readBoundedFile(settings.path, { maxBytes: settings.maxBytes, what: 'the inventory file' }),
+      onParse: (parse) => log.debug('inventory file parsed', { file: settings.path, bytes: parse.bytes, duration_seconds: parse.durationMs / 1000 }),
+    }),
     state,
     log,
     settings: { refreshIntervalMs: settings.refreshIntervalMs, requestTimeoutMs: INVENTORY_FILE_WAIT_MS },

@@ -2,43 +2,93 @@
  * Reads the YAML files the user names: the config file (YAML syntax errors and schema problems become one
  * ConfigError) and the YAML files it points at (clouds.yaml), handed back parsed to whoever owns their format.
  */
-import { readFile } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import { ConfigError, describeError, describeReadError } from '../errors.ts';
+import { childPath, isPlainObject } from '../untyped/describe.ts';
 import { defaultConfig, parseConfig } from './schema.ts';
 import type { Config, ConfigOverrides } from './schema.ts';
+
+/**
+ * Every file the operator names is read whole into memory, so each has a ceiling: a file past it is refused
+ * before it is read (the inventory file's is inventory_file.max_bytes).
+ */
+export const MAX_CONFIG_FILE_BYTES = 4 * 1024 * 1024;
+export const MAX_WEB_CONFIG_FILE_BYTES = 1024 * 1024;
+
+/** A file's text; `invalidUtf8` when some bytes were not UTF-8 (they read as U+FFFD, which parseYaml refuses). */
+export interface FileText {
+  readonly text: string;
+  readonly invalidUtf8: boolean;
+}
 
 /** No path means the built-in defaults (scan 127.0.0.1 only), so the exporter runs with no file at all. */
 export async function loadConfig(path: string | undefined, overrides: ConfigOverrides = {}): Promise<Config> {
   if (path === undefined) return defaultConfig(overrides);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new ConfigError(path, [`cannot read the config file: ${describeReadError(err)}`]);
-  }
-  return parseConfigText(text, path, overrides);
+  const file = await readBoundedFile(path, { maxBytes: MAX_CONFIG_FILE_BYTES, what: 'the config file' });
+  return parseConfigFile(file, path, overrides);
 }
 
 /**
  * Reads a YAML file whose schema another module owns (the web config): a missing file or a YAML syntax error
  * becomes a ConfigError naming the file. The text comes back too, so the caller can tell when it changes.
  */
-export async function readYamlFile(path: string): Promise<{ text: string; value: unknown }> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new ConfigError(path, [`cannot read the file: ${describeReadError(err)}`]);
-  }
-  return { text, value: parseYaml(text, path) };
+export async function readYamlFile(path: string, maxBytes: number): Promise<{ text: string; value: unknown }> {
+  const file = await readBoundedFile(path, { maxBytes, what: 'the file' });
+  return { text: file.text, value: parseYaml(file, path) };
 }
 
 export function parseConfigText(text: string, source: string, overrides: ConfigOverrides = {}): Config {
-  const result = parseConfig(parseYaml(text, source), overrides);
+  return parseConfigFile({ text, invalidUtf8: false }, source, overrides);
+}
+
+function parseConfigFile(file: FileText, source: string, overrides: ConfigOverrides): Config {
+  const result = parseConfig(parseYaml(file, source), overrides);
   if (!result.ok) throw new ConfigError(source, result.problems);
   return result.config;
 }
+
+/**
+ * The file's text, refused with a ConfigError naming the file and the limit when it is larger than `maxBytes`
+ * (checked before reading, and again on what was read, in case it grew meanwhile).
+ */
+export async function readBoundedFile(path: string, options: { maxBytes: number; what: string }): Promise<FileText> {
+  const tooLarge = (size: number): ConfigError =>
+    new ConfigError(path, [`${options.what} is ${size} bytes, more than the limit of ${options.maxBytes} bytes`]);
+  let bytes: Buffer;
+  try {
+    const handle = await open(path, 'r');
+    try {
+      const { size } = await handle.stat();
+      if (size > options.maxBytes) throw tooLarge(size);
+      bytes = Buffer.alloc(options.maxBytes + 1);
+      let length = 0;
+      for (;;) {
+        const { bytesRead } = await handle.read(bytes, length, bytes.length - length, null);
+        if (bytesRead === 0) break;
+        length += bytesRead;
+        if (length > options.maxBytes) throw tooLarge(length);
+      }
+      bytes = bytes.subarray(0, length);
+    } finally {
+      await handle.close();
+    }
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError(path, [`cannot read ${options.what}: ${describeReadError(err)}`]);
+  }
+  return decodeUtf8(bytes);
+}
+
+function decodeUtf8(bytes: Buffer): FileText {
+  try {
+    return { text: STRICT_UTF8.decode(bytes), invalidUtf8: false };
+  } catch {
+    return { text: bytes.toString('utf8'), invalidUtf8: true };
+  }
+}
+
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * A YAML file another setting points at (clouds.yaml, secure.yaml), parsed as strictly as the config file;
@@ -46,25 +96,102 @@ export function parseConfigText(text: string, source: string, overrides: ConfigO
  * read or parsed is an error naming it.
  */
 export async function readOptionalYamlFile(path: string): Promise<{ value: unknown } | undefined> {
-  const text = await readOptionalFile(path);
-  return text === undefined ? undefined : { value: parseYaml(text, path) };
+  const exists = await stat(path).then(
+    () => true,
+    (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return false;
+      throw new ConfigError(path, [`cannot read the file: ${describeReadError(err)}`]);
+    },
+  );
+  if (!exists) return undefined;
+  const file = await readBoundedFile(path, { maxBytes: MAX_CONFIG_FILE_BYTES, what: 'the file' });
+  return { value: parseYaml(file, path) };
 }
 
-/** The file's text, or undefined when there is no such file. */
-async function readOptionalFile(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw new ConfigError(path, [`cannot read the file: ${describeReadError(err)}`]);
+/**
+ * Parses YAML strictly; syntax errors name their line and column, never quote the text (it may hold secrets).
+ * Text from bytes that were not UTF-8 is refused where it landed: every key and value holding it is named.
+ */
+export function parseYaml(file: FileText, source: string): unknown {
+  return refuseInvalidUtf8(file, parseYamlText(file.text, source), source);
+}
+
+/** The value parsed from the file, unless text from bytes that were not UTF-8 landed in a key or a value. */
+export function refuseInvalidUtf8<T>(file: FileText, value: T, source: string): T {
+  if (!file.invalidUtf8) return value;
+  const problems = listInvalidUtf8(value, '(root)');
+  if (problems.length > 0) throw new ConfigError(source, problems);
+  return value;
+}
+
+/**
+ * A YAML list parsed one top-level item at a time, yielding to the event loop between batches: a large inventory
+ * then neither holds the whole document's syntax tree in memory nor stalls /metrics while it parses. A list
+ * that is not written one `- ` item per column-0 line, or any item that does not parse alone, is parsed whole,
+ * which also gives errors their real line numbers.
+ */
+export async function parseYamlList(file: FileText, source: string): Promise<unknown> {
+  const items = splitTopLevelItems(file.text);
+  if (items === undefined) return parseYaml(file, source);
+  const values: unknown[] = [];
+  for (let index = 0; index < items.length; index += 1) {
+    if (index % YIELD_EVERY_ITEMS === 0) await new Promise((resolve) => setImmediate(resolve));
+    const document = parseDocument(items[index]!, YAML_OPTIONS);
+    if (document.errors.length > 0 || document.warnings.length > 0) return parseYaml(file, source);
+    let value: unknown;
+    try {
+      value = document.toJS({ maxAliasCount: 100 });
+    } catch {
+      return parseYaml(file, source);
+    }
+    if (!Array.isArray(value) || value.length !== 1) return parseYaml(file, source);
+    values.push(value[0]);
   }
+  return refuseInvalidUtf8(file, values, source);
 }
 
-/** Parses YAML strictly; syntax errors name their line and column, never quote the text (it may hold secrets). */
-function parseYaml(text: string, source: string): unknown {
-  // uniqueKeys: a key written twice is a mistake YAML would otherwise resolve silently (last one wins).
-  const document = parseDocument(text, { uniqueKeys: true, merge: false, prettyErrors: true });
+const YIELD_EVERY_ITEMS = 500;
+
+/** The text of each top-level `- ` item, or undefined for a file that is not such a list (directives, markers, flow). */
+function splitTopLevelItems(text: string): string[] | undefined {
+  const items: string[] = [];
+  let start = -1;
+  for (let at = 0; at < text.length; ) {
+    const end = text.indexOf('\n', at);
+    const next = end < 0 ? text.length : end + 1;
+    const first = text[at];
+    if (first === '-' && (text[at + 1] === ' ' || text[at + 1] === '\n' || text[at + 1] === '\r')) {
+      if (text.startsWith('---', at)) return undefined;
+      if (start >= 0) items.push(text.slice(start, at));
+      start = at;
+    } else if (first !== undefined && first !== ' ' && first !== '#' && first !== '\n' && first !== '\r' && first !== '\t') {
+      // Anything else at column 0 (a mapping, a flow list, a directive, `...`) is not an item of a block list.
+      return undefined;
+    }
+    at = next;
+  }
+  if (start < 0) return undefined;
+  items.push(text.slice(start));
+  return items;
+}
+
+/** Where text that came from bytes that were not UTF-8 sits: U+FFFD is what the decoder put there. */
+function listInvalidUtf8(value: unknown, path: string): string[] {
+  const where = path === '(root)' ? '(root)' : path;
+  if (typeof value === 'string') return value.includes('\uFFFD') ? [`${where}: holds bytes that are not valid UTF-8`] : [];
+  if (Array.isArray(value)) return value.flatMap((item, index) => listInvalidUtf8(item, `${path === '(root)' ? '' : path}[${index}]`));
+  if (!isPlainObject(value)) return [];
+  return Object.entries(value).flatMap(([key, child]) => {
+    if (key.includes('\uFFFD')) return [`${where}: a key holds bytes that are not valid UTF-8`];
+    return listInvalidUtf8(child, childPath(path, key));
+  });
+}
+
+// uniqueKeys: a key written twice is a mistake YAML would otherwise resolve silently (last one wins).
+const YAML_OPTIONS = { uniqueKeys: true, merge: false, prettyErrors: true } as const;
+
+function parseYamlText(text: string, source: string): unknown {
+  const document = parseDocument(text, YAML_OPTIONS);
   if (document.errors.length > 0) {
     throw new ConfigError(source, document.errors.map((err) => {
       const position = err.linePos?.[0];

@@ -51,6 +51,8 @@ export interface OpenStackConfig {
 export interface InventoryFileConfig {
   readonly path: string;
   readonly refreshIntervalMs: number;
+  /** A larger file is refused unread, and the last good one kept. */
+  readonly maxBytes: number;
 }
 
 export interface ScanConfig {
@@ -147,6 +149,8 @@ export const DEFAULTS = {
   },
   inventory_file: {
     refresh_interval: '1m',
+    // About 300,000 entries of an address, a name and a tenant; JSON of that size reads in about a second.
+    max_bytes: 16 * 1024 * 1024,
   },
   state: {
     path: 'data/state.json',
@@ -175,7 +179,7 @@ export function defaultConfig(overrides: ConfigOverrides = {}): Config {
 
 const TOP_KEYS = ['scan', 'standard_ports', 'severity_overrides', 'exceptions', 'openstack', 'inventory_file', 'state'];
 const SCAN_KEYS = ['targets', 'exclude', 'ports', 'interval', 'timeout', 'sweep_interval', 'sweep_timeout', 'max_targets', 'shard', 'nmap', 'udp', 'verify'];
-const INVENTORY_FILE_KEYS = ['path', 'refresh_interval'];
+const INVENTORY_FILE_KEYS = ['path', 'refresh_interval', 'max_bytes'];
 /** A sweep scans every target, a known cycle a few: by default it gets four cycles' time. */
 const SWEEP_TIMEOUT_FACTOR = 4;
 const NMAP_KEYS = ['path', 'scan_type', 'host_discovery', 'timing_template', 'max_rtt_timeout', 'max_retries', 'min_rate', 'max_rate', 'host_timeout'];
@@ -413,6 +417,7 @@ function readInventoryFile(reader: Reader, raw: unknown): InventoryFileConfig | 
     'inventory_file.refresh_interval',
   );
   if (refreshIntervalMs === 0) reader.report('inventory_file.refresh_interval', 'must be longer than 0s');
-  if (path === undefined || !refreshIntervalMs) return undefined;
-  return { path, refreshIntervalMs };
+  const maxBytes = reader.integer(entry['max_bytes'] ?? DEFAULTS.inventory_file.max_bytes, 'inventory_file.max_bytes', 1, 1024 * 1024 * 1024);
+  if (path === undefined || !refreshIntervalMs || maxBytes === undefined) return undefined;
+  return { path, refreshIntervalMs, maxBytes };
 }

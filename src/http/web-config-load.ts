@@ -7,7 +7,7 @@ import { X509Certificate, createHash, createPrivateKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
-import { readYamlFile } from '../config/load.ts';
+import { MAX_WEB_CONFIG_FILE_BYTES, readYamlFile } from '../config/load.ts';
 import { ConfigError, describeError, describeReadError } from '../errors.ts';
 import { buildSecureContextOptions } from './tls-options.ts';
 import type { TlsMaterial } from './tls-options.ts';
@@ -28,7 +28,7 @@ export interface LoadedWebConfig {
 /** Throws a ConfigError naming the file and every problem found. */
 export async function loadWebConfig(path: string): Promise<LoadedWebConfig> {
   const absolute = resolve(path);
-  const { text, value } = await readYamlFile(path);
+  const { text, value } = await readYamlFile(path, MAX_WEB_CONFIG_FILE_BYTES);
   const parsed = parseWebConfig(value, { baseDir: dirname(absolute) });
   if (!parsed.ok) throw new ConfigError(path, parsed.problems);
   const { config } = parsed;

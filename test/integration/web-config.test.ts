@@ -63,7 +63,7 @@ function call(exporter: ExporterProcess, options: Call = {}): Promise<Answer> {
   });
 }
 
-async function writeWebConfig(text: string, name = `web-${(fileCount += 1)}.yml`): Promise<string> {
+async function writeWebConfig(text: string | Buffer, name = `web-${(fileCount += 1)}.yml`): Promise<string> {
   const path = join(certs.dir, name);
   await writeFile(path, text);
   return path;
@@ -299,7 +299,7 @@ describe('--web.config.file', { timeout: 240_000 }, () => {
     });
   });
 
-  const BAD_AT_START: readonly { name: string; text: () => string; message: (path: string) => string }[] = [
+  const BAD_AT_START: readonly { name: string; text: () => string | Buffer; message: (path: string) => string }[] = [
     {
       name: 'an unknown key',
       text: () => 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  http2: true\n',
@@ -341,6 +341,16 @@ describe('--web.config.file', { timeout: 240_000 }, () => {
       name: 'a rate_limit burst that is not a number',
       text: () => 'rate_limit:\n  interval: 1s\n  burst: lots\n',
       message: (path) => `${path}: rate_limit.burst: "lots" must be an integer from 0 to 9007199254740991\n`,
+    },
+    {
+      name: 'a user name that is not UTF-8',
+      text: () => Buffer.concat([Buffer.from('basic_auth_users:\n  b'), Buffer.from([0xff]), Buffer.from(`b: '${'$2y$10$X0h1gDsPszWURQaxFh.zoubFi6DXncSjhoQNJgRrnGs7EsimhC7zG'}'\n`)]),
+      message: (path) => `${path}: basic_auth_users: a key holds bytes that are not valid UTF-8\n`,
+    },
+    {
+      name: 'a file over 1 MiB',
+      text: () => `# ${'x'.repeat(1024 * 1024)}\n`,
+      message: (path) => `${path}: the file is ${1024 * 1024 + 3} bytes, more than the limit of ${1024 * 1024} bytes\n`,
     },
     {
       name: 'a password that is not a bcrypt hash',

@@ -3,9 +3,9 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { readYamlFile } from '../../src/config/load.ts';
+import { readBoundedFile } from '../../src/config/load.ts';
 import { InventoryFileError } from '../../src/errors.ts';
-import { FileInventory, parseInventoryFile } from '../../src/inventory/file-inventory.ts';
+import { FileInventory, parseInventoryText, parseInventoryFile } from '../../src/inventory/file-inventory.ts';
 
 /** Each invalid file and its exact problems, as `inventory.yml: …` lines once the source is added. */
 const INVALID: readonly { name: string; value: unknown; problems: string[] }[] = [
@@ -84,7 +84,7 @@ describe('FileInventory', () => {
     const yamlPath = await fileWith('- {ip: 192.0.2.10, vm_name: backup-1}\n');
     const jsonPath = await fileWith('[{"ip": "192.0.2.10", "vm_name": "backup-1"}]\n');
     for (const path of [yamlPath, jsonPath]) {
-      const snapshot = await new FileInventory({ source: path, read: () => readYamlFile(path) }).load();
+      const snapshot = await new FileInventory({ source: path, read: () => readInventory(path) }).load();
       assert.equal(snapshot.source, 'file');
       assert.equal(snapshot.owners.get('192.0.2.10')?.vmName, 'backup-1');
     }
@@ -92,7 +92,7 @@ describe('FileInventory', () => {
 
   it('throws every problem, each prefixed with the file name', async () => {
     const path = await fileWith('- {ip: 10.0.0.1}\n- {ip: 10.0.0.2}\n- {ip: 10.0.0.3}\n- {ip: 10.0.0.300}\n- {vm_name: x}\n');
-    await assert.rejects(new FileInventory({ source: 'inventory.yml', read: () => readYamlFile(path) }).load(), (err: unknown) => {
+    await assert.rejects(new FileInventory({ source: 'inventory.yml', read: () => readInventory(path) }).load(), (err: unknown) => {
       assert.ok(err instanceof InventoryFileError);
       assert.equal(err.code, 'INVENTORY_FILE_INVALID');
       assert.equal(err.message, 'inventory.yml: [3].ip: "10.0.0.300" is not a valid IP address\ninventory.yml: [4].ip: is required');
@@ -102,33 +102,63 @@ describe('FileInventory', () => {
 
   it('names a missing file and a YAML syntax error by the file', async () => {
     const missing = join(await mkdtemp(join(tmpdir(), 'ee-inventory-')), 'gone.yml');
-    await assert.rejects(new FileInventory({ source: 'gone.yml', read: () => readYamlFile(missing) }).load(), {
-      message: 'gone.yml: cannot read the file: no such file',
+    await assert.rejects(new FileInventory({ source: 'gone.yml', read: () => readInventory(missing) }).load(), {
+      message: 'gone.yml: cannot read the inventory file: no such file',
     });
     const broken = await fileWith('- {ip: 10.0.0.1\n');
-    await assert.rejects(new FileInventory({ source: 'broken.yml', read: () => readYamlFile(broken) }).load(), {
+    await assert.rejects(new FileInventory({ source: 'broken.yml', read: () => readInventory(broken) }).load(), {
       message: 'broken.yml: line 2, column 1: Flow map in block collection must be sufficiently indented and end with a }',
     });
   });
 
-  it('parses the file again only when its text changed', async () => {
+  it('parses the file again only when its bytes changed', async () => {
     let text = '- {ip: 192.0.2.10, vm_name: a}\n';
     let reads = 0;
+    const parses: number[] = [];
     const times = [new Date('2026-11-26T01:00:00Z'), new Date('2026-11-26T01:01:00Z')];
     const inventory = new FileInventory({
       source: 'inventory.yml',
       read: async () => {
         reads += 1;
-        return { text, value: [{ ip: '192.0.2.10', vm_name: text.includes('vm_name: a') ? 'a' : 'b' }] };
+        return { text, invalidUtf8: false };
       },
+      onParse: (parse) => parses.push(parse.bytes),
       now: () => times.shift()!,
     });
     const first = await inventory.load();
     assert.equal(await inventory.load(), first, 'unchanged text: the same snapshot and sync time');
-    text = '- {ip: 192.0.2.10, vm_name: b}\n';
+    text = '- {ip: 192.0.2.10, vm_name: bb}\n';
     const second = await inventory.load();
-    assert.equal(second.owners.get('192.0.2.10')?.vmName, 'b');
+    assert.equal(second.owners.get('192.0.2.10')?.vmName, 'bb');
     assert.deepEqual(second.syncedAt, new Date('2026-11-26T01:01:00Z'));
-    assert.equal(reads, 3);
+    assert.deepEqual([reads, parses], [3, [31, 32]]);
+  });
+
+  it('reads a YAML list item by item and a JSON list through JSON.parse, with the same problems', async () => {
+    const yaml = '# owners\n- ip: 192.0.2.10\n  vm_name: a\n# more\n- {ip: 192.0.2.11, vm_name: b}\n- {ip: 192.0.2.300}\n';
+    const json = '[{"ip": "192.0.2.10", "vm_name": "a"}, {"ip": "192.0.2.11", "vm_name": "b"}, {"ip": "192.0.2.300"}]';
+    for (const text of [yaml, json]) {
+      assert.deepEqual(await parseInventoryText({ text, invalidUtf8: false }, 'i.yml'), [
+        { ip: '192.0.2.10', vm_name: 'a' },
+        { ip: '192.0.2.11', vm_name: 'b' },
+        { ip: '192.0.2.300' },
+      ]);
+    }
+  });
+
+  it('names the value that was not UTF-8, in YAML and in JSON', async () => {
+    for (const text of ['- {ip: 192.0.2.10, vm_name: "a\uFFFD"}\n', '[{"ip": "192.0.2.10", "vm_name": "a\uFFFD"}]']) {
+      await assert.rejects(parseInventoryText({ text, invalidUtf8: true }, 'i.yml'), { message: 'i.yml: [0].vm_name: holds bytes that are not valid UTF-8' });
+    }
+  });
+
+  it('refuses a file over its size limit unread, naming the file and the limit', async () => {
+    const path = await fileWith(`- {ip: 192.0.2.10, vm_name: ${'x'.repeat(200)}}\n`);
+    const inventory = new FileInventory({ source: path, read: () => readBoundedFile(path, { maxBytes: 100, what: 'the inventory file' }) });
+    await assert.rejects(inventory.load(), { message: `${path}: the inventory file is 230 bytes, more than the limit of 100 bytes` });
   });
 });
+
+function readInventory(path: string) {
+  return readBoundedFile(path, { maxBytes: 1 << 20, what: 'the inventory file' });
+}

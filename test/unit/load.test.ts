@@ -3,7 +3,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { loadConfig } from '../../src/config/load.ts';
+import { MAX_CONFIG_FILE_BYTES, loadConfig } from '../../src/config/load.ts';
 import { ConfigError } from '../../src/errors.ts';
 
 describe('loadConfig', () => {
@@ -31,6 +31,24 @@ describe('loadConfig', () => {
     const path = join(await mkdtemp(join(tmpdir(), 'ee-load-')), 'bad.yml');
     await writeFile(path, 'scan:\n  targets: ["10.0.0.0/33"]\n');
     await assert.rejects(loadConfig(path), { message: `${path}: scan.targets[0]: "10.0.0.0/33" is not a valid CIDR` });
+  });
+
+  it('refuses bytes that are not UTF-8 in any value or key, naming each path, and lets them pass in a comment', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ee-load-'));
+    const path = join(dir, 'latin1.yml');
+    const text = 'scan:\n  targets: ["127.0.0.1"]  # caf\xe9\nexceptions:\n  - name: "ex\xff\xfe"\n    match: {ports: ["3306/tcp"]}\n';
+    await writeFile(path, Buffer.from(text, 'latin1'));
+    await assert.rejects(loadConfig(path), { message: `${path}: exceptions[0].name: holds bytes that are not valid UTF-8` });
+    await writeFile(path, Buffer.from('scan:\n  targets: ["127.0.0.1"]  # caf\xe9\n', 'latin1'));
+    assert.deepEqual((await loadConfig(path)).scan.targetSpecs, ['127.0.0.1']);
+  });
+
+  it('refuses a config file over 4 MiB before reading it, naming the file and the limit', async () => {
+    const path = join(await mkdtemp(join(tmpdir(), 'ee-load-')), 'huge.yml');
+    await writeFile(path, `# ${'x'.repeat(MAX_CONFIG_FILE_BYTES)}\n`);
+    await assert.rejects(loadConfig(path), {
+      message: `${path}: the config file is ${MAX_CONFIG_FILE_BYTES + 3} bytes, more than the limit of ${MAX_CONFIG_FILE_BYTES} bytes`,
+    });
   });
 
   it('uses the built-in defaults without a file', async () => {

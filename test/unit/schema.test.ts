@@ -85,7 +85,7 @@ const INVALID: readonly { name: string; yaml: string; message: string }[] = [
   {
     name: 'an unknown inventory_file key',
     yaml: 'inventory_file: {path: inventory.yml, url: "http://cmdb"}\n',
-    message: 'c.yml: inventory_file.url: unknown key (expected one of path, refresh_interval)',
+    message: 'c.yml: inventory_file.url: unknown key (expected one of path, refresh_interval, max_bytes)',
   },
   {
     name: 'a zero inventory_file refresh_interval',
@@ -295,9 +295,9 @@ describe('sweeps and boundaries', () => {
     assert.equal(given.sweepTimeoutMs, 5 * 3_600_000);
   });
 
-  it('reads an inventory_file with its default refresh interval of one minute', () => {
+  it('reads an inventory_file with its default refresh interval of one minute and size limit of 16 MiB', () => {
     const config = parseConfigText('inventory_file: {path: /etc/exposure-exporter/inventory.yml}\n', 'c.yml');
-    assert.deepEqual(config.inventoryFile, { path: '/etc/exposure-exporter/inventory.yml', refreshIntervalMs: 60_000 });
+    assert.deepEqual(config.inventoryFile, { path: '/etc/exposure-exporter/inventory.yml', refreshIntervalMs: 60_000, maxBytes: 16_777_216 });
     assert.equal(defaultConfig().inventoryFile, undefined);
   });
 });
