@@ -219,21 +219,12 @@ async function main(argv: readonly string[]): Promise<number> {
     await session?.close();
     return EXIT_FAILURE;
   }
-  // Before 'listening' is said: a supervisor that reloads as soon as it sees the exporter up must not find
-  // SIGHUP's default action (exit) still in place.
+  // Every handler is in place before 'listening' is said: a supervisor that reloads or stops the exporter as
+  // soon as it sees it up must not meet a signal's default action (exit) instead.
   process.on('SIGHUP', () => {
     reloadAll().catch(() => {});
   });
-  const address = server.address();
-  log.info('listening', {
-    address: typeof address === 'object' && address ? formatHostPort(address.address, address.port) : String(address),
-    tls: webServer?.tls ?? false,
-  });
-  webServer?.watch();
-  for (const refresher of inventories) refresher.start();
-  scheduler.start();
-
-  return await new Promise<number>((resolve) => {
+  const exitCode = new Promise<number>((resolve) => {
     let stopping = false;
     const shutdown = (signal: string): void => {
       if (stopping) return;
@@ -258,6 +249,15 @@ async function main(argv: readonly string[]): Promise<number> {
     process.on('SIGTERM', shutdown);
     process.on('SIGINT', shutdown);
   });
+  const address = server.address();
+  log.info('listening', {
+    address: typeof address === 'object' && address ? formatHostPort(address.address, address.port) : String(address),
+    tls: webServer?.tls ?? false,
+  });
+  webServer?.watch();
+  for (const refresher of inventories) refresher.start();
+  scheduler.start();
+  return await exitCode;
 }
 
 interface CloudAccess {

@@ -9,7 +9,29 @@ import type { Protocol } from '../net/port-spec.ts';
 import { classifyPort } from './classify.ts';
 import type { ClassificationRules } from './classify.ts';
 import type { AddressOwner, AddressSecurity, IngressRule } from './inventory.ts';
-import type { AdmittingRule, LatentExposure } from './snapshot.ts';
+import type { Severity } from './severity.ts';
+
+/** A world-open security group rule that admits an exposure. */
+export interface AdmittingRule {
+  readonly securityGroupId: string;
+  readonly securityGroup: string;
+  readonly ruleId: string;
+  /** The rule's remote_ip_prefix, or 0.0.0.0/0 or ::/0 when it has none. */
+  readonly remote: string;
+}
+
+/** A port the internet could reach on a public VM address, whether or not anything listens there now. */
+export interface LatentExposure {
+  readonly ip: string;
+  readonly port: number | 'all';
+  readonly protocol: Protocol;
+  readonly severity: Severity;
+  /** Empty, as the rule id, for an address without port security: no rule is involved. */
+  readonly securityGroupId: string;
+  readonly securityGroup: string;
+  readonly ruleId: string;
+  readonly owner: AddressOwner;
+}
 
 /** The protocols a rule for any protocol stands for in a latent exposure: the two the exporter can scan. */
 const ANY_PROTOCOL: readonly Protocol[] = ['tcp', 'udp'];

@@ -7,6 +7,9 @@ import type { ParsedAddress } from '../net/addresses.ts';
 import type { Protocol } from '../net/port-spec.ts';
 import type { ObservedHost, ObservedPort, ScanResult } from '../scan/types.ts';
 import { findAdmittingRules, findLatentExposures } from './admission.ts';
+import type { AdmittingRule, LatentExposure } from './admission.ts';
+
+export type { AdmittingRule, LatentExposure } from './admission.ts';
 import { classifyPort } from './classify.ts';
 import type { Classification, ClassificationRules } from './classify.ts';
 import { UNKNOWN_OWNER, UNLISTED_OWNER } from './inventory.ts';
@@ -16,15 +19,6 @@ import type { PassRuns } from './scan-passes.ts';
 import { SEVERITIES } from './severity.ts';
 import type { Severity } from './severity.ts';
 
-/** A world-open security group rule that admits an exposure. */
-export interface AdmittingRule {
-  readonly securityGroupId: string;
-  readonly securityGroup: string;
-  readonly ruleId: string;
-  /** The rule's remote_ip_prefix, or 0.0.0.0/0 or ::/0 when it has none. */
-  readonly remote: string;
-}
-
 export interface SnapshotPort extends ObservedPort, Classification {
   /** When this port was first seen open in the unbroken run of cycles that saw it open. */
   readonly firstSeen: Date;
@@ -32,19 +26,6 @@ export interface SnapshotPort extends ObservedPort, Classification {
   readonly admittedBy: readonly AdmittingRule[];
   /** The Neutron port's port_security_enabled; null without a Neutron port or when groups could not be read. */
   readonly portSecurity: boolean | null;
-}
-
-/** A port the internet could reach on a public VM address, whether or not anything listens there now. */
-export interface LatentExposure {
-  readonly ip: string;
-  readonly port: number | 'all';
-  readonly protocol: Protocol;
-  readonly severity: Severity;
-  /** Empty, as the rule id, for an address without port security: no rule is involved. */
-  readonly securityGroupId: string;
-  readonly securityGroup: string;
-  readonly ruleId: string;
-  readonly owner: AddressOwner;
 }
 
 export interface SnapshotHost {

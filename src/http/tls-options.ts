@@ -6,7 +6,16 @@
 import { isIP } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import type { SecureContextOptions } from 'node:tls';
-import type { ClientAuthType } from './web-config.ts';
+
+/** Go's client-auth policies, by their crypto/tls names. */
+export const CLIENT_AUTH_TYPES = [
+  'NoClientCert',
+  'RequestClientCert',
+  'RequireAnyClientCert',
+  'VerifyClientCertIfGiven',
+  'RequireAndVerifyClientCert',
+] as const;
+export type ClientAuthType = (typeof CLIENT_AUTH_TYPES)[number];
 
 export const TLS_VERSION_NAMES = ['TLS10', 'TLS11', 'TLS12', 'TLS13'] as const;
 export type TlsVersionName = (typeof TLS_VERSION_NAMES)[number];

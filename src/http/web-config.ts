@@ -8,17 +8,11 @@ import { isAbsolute, resolve } from 'node:path';
 import { parseDuration } from '../config/duration.ts';
 import { childPath, renderValue } from '../untyped/describe.ts';
 import { Reader } from '../untyped/reader.ts';
-import { CIPHER_SUITE_NAMES, CURVE_NAMES, TLS_VERSION_NAMES, refuseCipherSuite } from './tls-options.ts';
-import type { CurveName, TlsVersionName } from './tls-options.ts';
+import { CIPHER_SUITE_NAMES, CLIENT_AUTH_TYPES, CURVE_NAMES, TLS_VERSION_NAMES, refuseCipherSuite } from './tls-options.ts';
+import type { ClientAuthType, CurveName, TlsVersionName } from './tls-options.ts';
 
-export const CLIENT_AUTH_TYPES = [
-  'NoClientCert',
-  'RequestClientCert',
-  'RequireAnyClientCert',
-  'VerifyClientCertIfGiven',
-  'RequireAndVerifyClientCert',
-] as const;
-export type ClientAuthType = (typeof CLIENT_AUTH_TYPES)[number];
+export { CLIENT_AUTH_TYPES } from './tls-options.ts';
+export type { ClientAuthType } from './tls-options.ts';
 
 /** Where a PEM comes from: a file (path already made absolute) or the text written inline. */
 export type PemSource = { readonly kind: 'file'; readonly path: string } | { readonly kind: 'inline'; readonly text: string };
