@@ -111,7 +111,7 @@ async function main(): Promise<void> {
     const halfSilent = [...answering.slice(0, ANSWERING / 2), ...silent.slice(0, ANSWERING / 2)].map((vm) => vm.address);
     const runs: Record<string, Timed[]> = {};
     const record = (name: string, timed: Timed): void => {
-      (runs[name] ??= []).push(timed);
+      runs[name] = [...(runs[name] ?? []), timed];
     };
     for (let run = 0; run < RUNS; run += 1) {
       const sweep = await once(sweepConfig);

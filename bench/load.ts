@@ -38,7 +38,7 @@ import { makeTestCertificates } from '../test/support/certificates.ts';
 import type { TestCertificates } from '../test/support/certificates.ts';
 import { runExporter, startExporter } from '../test/support/exporter-process.ts';
 import type { ExporterProcess } from '../test/support/exporter-process.ts';
-import { parseExposition, valueOf } from '../test/support/exposition.ts';
+import { parseExposition, sampleValue } from '../test/support/exposition.ts';
 import { describeMachine, formatCount, formatRatio, printTable, readProcessCpuMs } from './measure.ts';
 
 const MAIN = new URL('../dist/main.js', import.meta.url).pathname;
@@ -190,8 +190,8 @@ async function readCycle(exporter: ExporterProcess, ca: string, authorization: s
   if (answer.status !== 200) throw new Error(`GET /metrics answered ${answer.status}: ${answer.body.slice(0, 200)}`);
   const samples = parseExposition(answer.body);
   return {
-    inProgress: valueOf(samples, 'exposure_scan_in_progress'),
-    finished: valueOf(samples, 'exposure_scans_total', { result: 'success' }) + valueOf(samples, 'exposure_scans_total', { result: 'failure' }),
+    inProgress: sampleValue(samples, 'exposure_scan_in_progress'),
+    finished: sampleValue(samples, 'exposure_scans_total', { result: 'success' }) + sampleValue(samples, 'exposure_scans_total', { result: 'failure' }),
   };
 }
 

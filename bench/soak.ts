@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startExporter } from '../test/support/exporter-process.ts';
 import type { ExporterProcess } from '../test/support/exporter-process.ts';
-import { valueOf } from '../test/support/exposition.ts';
+import { sampleValue } from '../test/support/exposition.ts';
 import { describeMachine, formatCount, formatMiB, formatRatio, printTable, readProcessRssBytes } from './measure.ts';
 
 const MAIN = new URL('../dist/main.js', import.meta.url).pathname;
@@ -144,8 +144,8 @@ async function writeConfig(dir: string): Promise<string> {
 /** Cycles finished so far, successful or not, and how many of them failed. */
 async function countCycles(exporter: ExporterProcess): Promise<{ total: number; failures: number }> {
   const samples = await exporter.scrape();
-  const success = valueOf(samples, 'exposure_scans_total', { result: 'success' });
-  const failures = valueOf(samples, 'exposure_scans_total', { result: 'failure' });
+  const success = sampleValue(samples, 'exposure_scans_total', { result: 'success' });
+  const failures = sampleValue(samples, 'exposure_scans_total', { result: 'failure' });
   return { total: success + failures, failures };
 }
 

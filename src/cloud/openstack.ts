@@ -75,7 +75,7 @@ export class OpenStackInventory implements Inventory {
   async #listAll(service: string, path: string, key: string, signal: AbortSignal): Promise<unknown[]> {
     const items: unknown[] = [];
     let marker: string | undefined;
-    for (let page = 0; ; page += 1) {
+    for (;;) {
       const query = new URLSearchParams({ limit: String(this.#pageSize) });
       if (marker !== undefined) query.set('marker', marker);
       const separator = path.includes('?') ? '&' : '?';

@@ -91,7 +91,7 @@ export interface VerifyPair {
  * starts scan.udp.interval or more after the cycle of the last run.
  */
 export function isUdpPassDue(last: PassRun | undefined, cycleStartedAt: Date, intervalMs: number): boolean {
-  return !last || !last.success || cycleStartedAt.getTime() - last.cycleStartedAt.getTime() >= intervalMs;
+  return !last?.success || cycleStartedAt.getTime() - last.cycleStartedAt.getTime() >= intervalMs;
 }
 
 export function portRefKey(ip: string, port: number, protocol: Protocol): string {

@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { runExporter, startExporter } from '../support/exporter-process.ts';
 import { openTcpListener } from '../support/tcp-listener.ts';
 import type { TcpListener } from '../support/tcp-listener.ts';
-import { samplesNamed, valueOf } from '../support/exposition.ts';
+import { samplesNamed, sampleValue } from '../support/exposition.ts';
 import type { Sample } from '../support/exposition.ts';
 import { LAB_STATE, readSeed, renderCloudsYaml, renderLabExporterConfig } from '../support/openstack-lab.ts';
 import type { Seed } from '../support/openstack-lab.ts';
@@ -114,26 +114,26 @@ describe('exporter with the OpenStack lab', () => {
         90_000,
       );
       assert.deepEqual(exposureTable(first, planned), expectedTable(planned));
-      assert.equal(valueOf(first, 'exposure_openstack_up'), 1);
-      assert.equal(valueOf(first, 'exposure_inventory_addresses_outside_targets'), 0);
-      assert.equal(valueOf(first, 'exposure_vm_info', { ip: '127.42.0.11', vm_name: 'alpha-web-1', owner_kind: 'compute', tenant: 'alpha' }), 1);
-      assert.ok(valueOf(first, 'exposure_openstack_request_duration_seconds_count', { service: 'compute' }) >= 1);
+      assert.equal(sampleValue(first, 'exposure_openstack_up'), 1);
+      assert.equal(sampleValue(first, 'exposure_inventory_addresses_outside_targets'), 0);
+      assert.equal(sampleValue(first, 'exposure_vm_info', { ip: '127.42.0.11', vm_name: 'alpha-web-1', owner_kind: 'compute', tenant: 'alpha' }), 1);
+      assert.ok(sampleValue(first, 'exposure_openstack_request_duration_seconds_count', { service: 'compute' }) >= 1);
 
       // Keystone frozen: its sockets accept but nothing answers, so every read times out.
       process.kill(-keystone, 'SIGSTOP');
       const down = await exporter.waitForMetrics(
-        (samples) => valueOf(samples, 'exposure_openstack_up') === 0,
+        (samples) => sampleValue(samples, 'exposure_openstack_up') === 0,
         'exposure_openstack_up 0',
         60_000,
       );
-      const successes = valueOf(down, 'exposure_scans_total', { result: 'success' });
+      const successes = sampleValue(down, 'exposure_scans_total', { result: 'success' });
       const later = await exporter.waitForMetrics(
-        (samples) => valueOf(samples, 'exposure_scans_total', { result: 'success' }) > successes,
+        (samples) => sampleValue(samples, 'exposure_scans_total', { result: 'success' }) > successes,
         'a cycle completed while Keystone is down',
         60_000,
       );
-      assert.equal(valueOf(later, 'exposure_scan_success'), 1);
-      assert.equal(valueOf(later, 'exposure_openstack_up'), 0);
+      assert.equal(sampleValue(later, 'exposure_scan_success'), 1);
+      assert.equal(sampleValue(later, 'exposure_openstack_up'), 0);
       assert.deepEqual(exposureTable(later, planned), expectedTable(planned), 'the last good inventory still names them');
     } finally {
       process.kill(-keystone, 'SIGCONT');

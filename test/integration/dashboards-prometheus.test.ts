@@ -194,7 +194,8 @@ function pointsByKey(result: QueryResult, key: (labels: Readonly<Record<string, 
   const points: Record<string, number[]> = {};
   for (const series of result.result) {
     const values = (series.values ?? []).map(([, value]) => Number(value)).filter(Number.isFinite);
-    (points[key(series.metric)] ??= []).push(...values);
+    const name = key(series.metric);
+    points[name] = [...(points[name] ?? []), ...values];
   }
   return points;
 }

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { startLab } from '../lab/netns-lab.ts';
 import type { Lab } from '../lab/netns-lab.ts';
 import { runExporter, startExporter } from '../support/exporter-process.ts';
-import { lintExposition, samplesNamed, valueOf } from '../support/exposition.ts';
+import { lintExposition, samplesNamed, sampleValue } from '../support/exposition.ts';
 import type { Sample } from '../support/exposition.ts';
 
 const FAKE_NMAP_DIR = new URL('../fixtures/fake-nmap/', import.meta.url).pathname;
@@ -107,11 +107,11 @@ describe('exporter against a namespace lab', () => {
       );
       assert.equal((await fetch(`${exporter.baseUrl}/-/ready`)).status, 200);
       assert.deepEqual(exposuresIn(first), EXPECTED_EXPOSURES);
-      assert.equal(valueOf(first, 'exposure_scan_success'), 1);
-      assert.equal(valueOf(first, 'exposure_scan_targets'), 8);
-      assert.equal(valueOf(first, 'exposure_scan_hosts_up'), 3);
-      assert.equal(valueOf(first, 'exposure_port_excepted', { ip: '198.51.100.12', port: '873', exception: 'backup-rsync' }), 1);
-      assert.equal(valueOf(first, 'exposure_open_ports', { class: 'standard' }), 4);
+      assert.equal(sampleValue(first, 'exposure_scan_success'), 1);
+      assert.equal(sampleValue(first, 'exposure_scan_targets'), 8);
+      assert.equal(sampleValue(first, 'exposure_scan_hosts_up'), 3);
+      assert.equal(sampleValue(first, 'exposure_port_excepted', { ip: '198.51.100.12', port: '873', exception: 'backup-rsync' }), 1);
+      assert.equal(sampleValue(first, 'exposure_open_ports', { class: 'standard' }), 4);
       firstSeen = samplesNamed(first, 'exposure_port_first_seen_timestamp_seconds');
       assert.equal(firstSeen.length, 4);
 
@@ -124,36 +124,36 @@ describe('exporter against a namespace lab', () => {
 
       await t.test('a listener that closes disappears in the next cycle and counts as closed', async () => {
         await lab.closeListener('198.51.100.10', 6379);
-        const successes = valueOf(await exporter.scrape(), 'exposure_scans_total', { result: 'success' });
+        const successes = sampleValue(await exporter.scrape(), 'exposure_scans_total', { result: 'success' });
         // Two more successful cycles: the first may have started before the listener closed.
         const after = await exporter.waitForMetrics(
-          (samples) => valueOf(samples, 'exposure_scans_total', { result: 'success' }) >= successes + 2,
+          (samples) => sampleValue(samples, 'exposure_scans_total', { result: 'success' }) >= successes + 2,
           'two more successful cycles',
         );
         assert.deepEqual(exposuresIn(after), EXPECTED_EXPOSURES.filter((e) => !e.startsWith('198.51.100.10 6379')));
-        assert.equal(valueOf(after, 'exposure_port_changes_total', { change: 'closed' }), 1);
-        assert.equal(valueOf(after, 'exposure_port_changes_total', { change: 'opened' }), 0);
+        assert.equal(sampleValue(after, 'exposure_port_changes_total', { change: 'closed' }), 1);
+        assert.equal(sampleValue(after, 'exposure_port_changes_total', { change: 'opened' }), 0);
         await lab.openListener('198.51.100.10', 6379);
         const reopened = await exporter.waitForMetrics(
           (samples) => exposuresIn(samples).length === EXPECTED_EXPOSURES.length,
           'the reopened port to be seen again',
         );
         assert.deepEqual(exposuresIn(reopened), EXPECTED_EXPOSURES);
-        assert.equal(valueOf(reopened, 'exposure_port_changes_total', { change: 'opened' }), 1);
+        assert.equal(sampleValue(reopened, 'exposure_port_changes_total', { change: 'opened' }), 1);
       });
 
       for (const fake of ['exit1', 'garbage', 'truncated', 'hang']) {
         await t.test(`a fake nmap that ${fake === 'exit1' ? 'exits 1' : fake === 'hang' ? 'hangs' : `prints ${fake} output`} leaves the last results served with scan_success 0`, async () => {
           const before = await exporter.scrape();
-          const failures = valueOf(before, 'exposure_scans_total', { result: 'failure' });
+          const failures = sampleValue(before, 'exposure_scans_total', { result: 'failure' });
           await writeFile(configPath, configYaml(lab, { interval: '5s', timeout: '4s', nmapPath: join(FAKE_NMAP_DIR, fake) }));
           exporter.child.kill('SIGHUP');
           const failed = await exporter.waitForMetrics(
-            (samples) => valueOf(samples, 'exposure_scans_total', { result: 'failure' }) > failures,
+            (samples) => sampleValue(samples, 'exposure_scans_total', { result: 'failure' }) > failures,
             `a failed cycle with the ${fake} nmap`,
           );
-          assert.equal(valueOf(failed, 'exposure_scan_success'), 0);
-          assert.equal(valueOf(failed, 'exposure_config_last_reload_successful'), 1);
+          assert.equal(sampleValue(failed, 'exposure_scan_success'), 0);
+          assert.equal(sampleValue(failed, 'exposure_config_last_reload_successful'), 1);
           assert.deepEqual(exposuresIn(failed), exposuresIn(before), 'the previous snapshot is still served');
           assert.equal(exporter.child.exitCode, null, 'the exporter is still running');
           const report = (await (await fetch(`${exporter.baseUrl}/report`)).json()) as { scan: { success: boolean; error: { code: string } } };
@@ -167,10 +167,10 @@ describe('exporter against a namespace lab', () => {
         await writeFile(configPath, 'scan:\n  targets: ["198.51.100.8/33"]\n');
         exporter.child.kill('SIGHUP');
         const rejected = await exporter.waitForMetrics(
-          (samples) => valueOf(samples, 'exposure_config_last_reload_successful') === 0,
+          (samples) => sampleValue(samples, 'exposure_config_last_reload_successful') === 0,
           'the reload to be rejected',
         );
-        assert.equal(valueOf(rejected, 'exposure_scan_targets'), 8);
+        assert.equal(sampleValue(rejected, 'exposure_scan_targets'), 8);
         const reload = await fetch(`${exporter.baseUrl}/-/reload`, { method: 'POST' });
         assert.equal(reload.status, 500);
         const body = (await reload.json()) as { error: { code: string; message: string } };

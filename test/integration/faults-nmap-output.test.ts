@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { startExporter } from '../support/exporter-process.ts';
-import { samplesNamed, valueOf } from '../support/exposition.ts';
+import { samplesNamed, sampleValue } from '../support/exposition.ts';
 import { exposuresIn, readLastScan, waitForLog, waitForMoreScans } from '../support/fault-checks.ts';
 import { createSwitchableNmap } from '../support/switchable-nmap.ts';
 import { openTcpListener } from '../support/tcp-listener.ts';
@@ -57,7 +57,7 @@ describe("nmap's output is untrusted", () => {
         'the service name that was not UTF-8 is left empty',
       );
       assert.deepEqual(
-        ['not_an_address', 'outside_targets', 'invalid_text'].map((reason) => valueOf(samples, 'exposure_nmap_output_rejected_total', { reason })),
+        ['not_an_address', 'outside_targets', 'invalid_text'].map((reason) => sampleValue(samples, 'exposure_nmap_output_rejected_total', { reason })),
         [2, 1, 1],
       );
       const logged = await waitForLog(exporter, "dropped what nmap's output should not hold", 'the warning');

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { isProcessAlive } from '../lab/netns-lab.ts';
 import { startExporter } from '../support/exporter-process.ts';
-import { valueOf } from '../support/exposition.ts';
+import { sampleValue } from '../support/exposition.ts';
 import {
   assertRestartRestores,
   exposuresIn,
@@ -84,7 +84,7 @@ state:
       process.kill(pid, 'SIGKILL');
       const failed = await waitForMoreScans(exporter, good, 'failure', 'the killed cycle to fail');
 
-      assert.equal(valueOf(failed, 'exposure_scan_success'), 0);
+      assert.equal(sampleValue(failed, 'exposure_scan_success'), 0);
       assert.deepEqual(exposuresIn(failed), [exposure], 'the last good snapshot is still served');
       assert.deepEqual(firstSeenIn(failed), firstSeen);
       assert.deepEqual(await readLastScan(exporter), {
@@ -97,7 +97,7 @@ state:
 
       await nmap.setMode('real');
       const recovered = await waitForMoreScans(exporter, failed, 'success', 'a good cycle after the kill');
-      assert.equal(valueOf(recovered, 'exposure_scan_success'), 1);
+      assert.equal(sampleValue(recovered, 'exposure_scan_success'), 1);
       assert.deepEqual(firstSeenIn(recovered), firstSeen, 'an exposure seen on both sides of a failed cycle keeps its first-seen');
     } finally {
       await nmap.setMode('hang');
@@ -120,8 +120,8 @@ state:
     const exporter = await startExporter([`--config.file=${configPath}`]);
     try {
       const failed = await waitForMoreScans(exporter, [], 'failure', 'the first cycle without nmap to fail');
-      assert.equal(valueOf(failed, 'exposure_scan_success'), 0);
-      assert.equal(valueOf(failed, 'exposure_scans_total', { result: 'success' }), 0);
+      assert.equal(sampleValue(failed, 'exposure_scan_success'), 0);
+      assert.equal(sampleValue(failed, 'exposure_scans_total', { result: 'success' }), 0);
       assert.deepEqual(exposuresIn(failed), [exposure], 'the exposures of the state file are served');
       assert.deepEqual(firstSeenIn(failed), firstSeen);
       assert.equal((await fetch(`${exporter.baseUrl}/-/ready`)).status, 200);
@@ -152,7 +152,7 @@ state:
       await nmap.remove();
       const failed = await waitForMoreScans(exporter, good, 'failure', 'a cycle after nmap disappeared');
 
-      assert.equal(valueOf(failed, 'exposure_scan_success'), 0);
+      assert.equal(sampleValue(failed, 'exposure_scan_success'), 0);
       assert.deepEqual(exposuresIn(failed), [exposure]);
       assert.deepEqual(firstSeenIn(failed), firstSeen);
       const expected = { code: 'NMAP_NOT_FOUND', message: `nmap was not found at ${JSON.stringify(nmap.path)} (scan.nmap.path)` };
@@ -162,7 +162,7 @@ state:
 
       await nmap.restore();
       const recovered = await waitForMoreScans(exporter, failed, 'success', 'a good cycle once nmap is back');
-      assert.equal(valueOf(recovered, 'exposure_scan_success'), 1);
+      assert.equal(sampleValue(recovered, 'exposure_scan_success'), 1);
       assert.deepEqual(firstSeenIn(recovered), firstSeen);
     } finally {
       await nmap.setMode('hang');

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startExporter } from '../support/exporter-process.ts';
 import type { ExporterProcess } from '../support/exporter-process.ts';
-import { valueOf } from '../support/exposition.ts';
+import { sampleValue } from '../support/exposition.ts';
 import { startFakeOpenStack } from '../support/fake-openstack.ts';
 import type { FakeOpenStack, OpenStackFault } from '../support/fake-openstack.ts';
 import {
@@ -86,7 +86,7 @@ async function assertDownButServing(
   const down = await exporter.waitForMetrics((s) => lookup(s, 'exposure_openstack_up') === 0, 'openstack_up 0', 20_000);
   // A cycle that finishes while the cloud is down joins the scan with the last good inventory.
   const scanned = await waitForMoreScans(exporter, down, 'success', 'a cycle while the cloud is down');
-  assert.equal(valueOf(scanned, 'exposure_openstack_up'), 0);
+  assert.equal(sampleValue(scanned, 'exposure_openstack_up'), 0);
   assert.deepEqual(exposuresIn(scanned), expected.exposures);
   assert.deepEqual(firstSeenIn(scanned), expected.firstSeen);
   const line = await waitForLog(exporter, INVENTORY_FAILED, name, { from: expected.logged });
@@ -195,7 +195,7 @@ state:
           ],
         );
         const samples = await exporter.waitForMetrics(() => true, 'a scrape');
-        assert.equal(valueOf(samples, 'exposure_openstack_up'), 1);
+        assert.equal(sampleValue(samples, 'exposure_openstack_up'), 1);
         assert.deepEqual(logsWith(exporter, INVENTORY_FAILED, logged), []);
       });
     } finally {
@@ -215,7 +215,7 @@ state:
     const exporter = await startExporter([`--config.file=${configPath}`]);
     try {
       const scanned = await waitForMoreScans(exporter, [], 'success', 'a cycle of the restarted exporter', 2);
-      assert.equal(valueOf(scanned, 'exposure_openstack_up'), 0);
+      assert.equal(sampleValue(scanned, 'exposure_openstack_up'), 0);
       assert.deepEqual(exposuresIn(scanned), [exposure]);
       await waitForLog(exporter, INVENTORY_FAILED, 'the cloud is still down');
     } finally {

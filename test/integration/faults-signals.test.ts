@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { isProcessAlive } from '../lab/netns-lab.ts';
 import { startExporter } from '../support/exporter-process.ts';
-import { valueOf } from '../support/exposition.ts';
+import { sampleValue } from '../support/exposition.ts';
 import {
   assertRestartRestores,
   exposuresIn,
@@ -106,7 +106,7 @@ state:
       let firstSeen: Record<string, number>;
       try {
         const good = await waitForMoreScans(exporter, [], 'success', 'a first good cycle');
-        assert.equal(valueOf(good, 'exposure_config_last_reload_successful'), 1);
+        assert.equal(sampleValue(good, 'exposure_config_last_reload_successful'), 1);
         const logged = exporter.logs().length;
         await writeFile(configPath, broken.text());
         exporter.child.kill('SIGHUP');
@@ -118,13 +118,13 @@ state:
         const line = await waitForLog(exporter, 'config reload failed; keeping the previous config', 'the rejected reload', { from: logged });
         assert.equal(line['level'], 'error');
         assert.equal(renderLoggedError(line), broken.err());
-        assert.equal(valueOf(rejected, 'exposure_scan_targets'), 1);
+        assert.equal(sampleValue(rejected, 'exposure_scan_targets'), 1);
 
         // The old config still scans: the next cycle succeeds and finds the same exposure.
         const scanned = await waitForMoreScans(exporter, rejected, 'success', 'a cycle on the old config');
         assert.ok(scansTotal(scanned, 'success') > scansTotal(good, 'success'));
         assert.deepEqual(exposuresIn(scanned), [exposure]);
-        assert.equal(valueOf(scanned, 'exposure_config_last_reload_successful'), 0, 'the rejection stays reported');
+        assert.equal(sampleValue(scanned, 'exposure_config_last_reload_successful'), 0, 'the rejection stays reported');
         firstSeen = firstSeenIn(scanned);
         assert.deepEqual(firstSeen, firstSeenIn(good));
 

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { startExporter } from '../support/exporter-process.ts';
-import { valueOf } from '../support/exposition.ts';
+import { sampleValue } from '../support/exposition.ts';
 import { assertRestartRestores, exposuresIn, firstSeenIn, waitForLog, waitForMoreScans } from '../support/fault-checks.ts';
 import { findFreePort } from '../support/free-port.ts';
 import { createSwitchableNmap } from '../support/switchable-nmap.ts';
@@ -119,7 +119,7 @@ state:
           20_000,
         );
         assert.deepEqual(exposuresIn(full), [exposureOn(first), exposureOn(later)].sort());
-        assert.equal(valueOf(full, 'exposure_scan_success'), 1, 'a failed save does not fail the scan');
+        assert.equal(sampleValue(full, 'exposure_scan_success'), 1, 'a failed save does not fail the scan');
         const line = await waitForLog(exporter, 'cannot save state', 'the save on a full disk', { from: logged });
         assert.equal(line['level'], 'error');
         assert.match(

@@ -17,7 +17,7 @@ import {
   type Fleet,
 } from '../lab/firewalled-fleet.ts';
 import { runExporter, startExporter } from '../support/exporter-process.ts';
-import { samplesNamed, valueOf } from '../support/exposition.ts';
+import { samplesNamed, sampleValue } from '../support/exposition.ts';
 import { pollUntil } from '../support/poll.ts';
 
 interface Report {
@@ -94,7 +94,7 @@ describe('VMs behind security groups that drop silently', () => {
       assert.equal(known.scan?.hosts_up, 6);
       assert.equal(known.scan?.addresses_silent, TEST_FLEET_SILENT.length);
       const metrics = await exporter.scrape();
-      assert.equal(valueOf(metrics, 'exposure_scan_addresses_silent'), TEST_FLEET_SILENT.length);
+      assert.equal(sampleValue(metrics, 'exposure_scan_addresses_silent'), TEST_FLEET_SILENT.length);
       for (const ip of TEST_FLEET_SILENT) {
         assert.equal(samplesNamed(metrics, 'exposure_port_open').filter((sample) => sample.labels['ip'] === ip).length, 0, `${ip} is silent, not exposed`);
       }

@@ -145,7 +145,10 @@ function watchReads(value: Json, path: string, reads: Map<string, Set<string>>):
       const child: unknown = Reflect.get(target, key, receiver);
       if (typeof key !== 'string') return child;
       let seen = reads.get(path);
-      if (!seen) reads.set(path, (seen = new Set()));
+      if (!seen) {
+        seen = new Set();
+        reads.set(path, seen);
+      }
       seen.add(key);
       return isObject(child) ? watchReads(child, `${path}/${key}`, reads) : child;
     },

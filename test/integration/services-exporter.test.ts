@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { startRoutedLab, type RoutedLab } from '../lab/routed-lab.ts';
 import { SERVICE_LAB, SERVICE_LAB_EMPTY_ADDRESS, startServiceDaemons, type ServiceDaemons } from '../lab/service-daemons.ts';
 import { runExporter, startExporter } from '../support/exporter-process.ts';
-import { lintExposition, samplesNamed, valueOf } from '../support/exposition.ts';
+import { lintExposition, samplesNamed, sampleValue } from '../support/exposition.ts';
 
 const PLACEMENTS = SERVICE_LAB;
 const EMPTY_ADDRESS = SERVICE_LAB_EMPTY_ADDRESS;
@@ -111,9 +111,9 @@ describe('UDP and verification passes against real daemons', () => {
     const exporter = await startExporter([`--config.file=${config}`]);
     try {
       const samples = await exporter.waitForMetrics((s) => samplesNamed(s, 'exposure_scan_pass_success').length === 2, 'a cycle with both passes', 240_000);
-      assert.equal(valueOf(samples, 'exposure_scan_pass_success', { pass: 'udp' }), 1);
-      assert.equal(valueOf(samples, 'exposure_scan_pass_success', { pass: 'verify' }), 1);
-      assert.equal(valueOf(samples, 'exposure_port_open', { ip: '198.51.100.14', port: '161', protocol: 'udp', service: 'snmp', severity: 'high' }), 1);
+      assert.equal(sampleValue(samples, 'exposure_scan_pass_success', { pass: 'udp' }), 1);
+      assert.equal(sampleValue(samples, 'exposure_scan_pass_success', { pass: 'verify' }), 1);
+      assert.equal(sampleValue(samples, 'exposure_port_open', { ip: '198.51.100.14', port: '161', protocol: 'udp', service: 'snmp', severity: 'high' }), 1);
       const unauthenticated = samplesNamed(samples, 'exposure_port_unauthenticated').map((s) => `${s.labels['ip']} ${s.labels['port']}/${s.labels['protocol']} ${s.labels['service']}`);
       assert.deepEqual(unauthenticated.sort(), ['198.51.100.11 7777/tcp redis', '198.51.100.12 11211/tcp memcached', '198.51.100.12 11211/udp memcache']);
       const udpPorts = samplesNamed(samples, 'exposure_port_open').filter((s) => s.labels['protocol'] === 'udp').map((s) => `${s.labels['ip']} ${s.labels['port']}`);

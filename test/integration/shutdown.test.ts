@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { isProcessAlive } from '../lab/netns-lab.ts';
 import { startExporter } from '../support/exporter-process.ts';
-import { valueOf } from '../support/exposition.ts';
+import { sampleValue } from '../support/exposition.ts';
 
 const HANG = new URL('../fixtures/fake-nmap/hang', import.meta.url).pathname;
 
@@ -38,7 +38,7 @@ describe('shutdown', () => {
         const config = join(dir, 'config.yml');
         await writeFile(config, `scan:\n  nmap: {path: ${JSON.stringify(wrapper)}}\nstate: {path: ${JSON.stringify(join(dir, 'state.json'))}}\n`);
         const exporter = await startExporter([`--config.file=${config}`]);
-        await exporter.waitForMetrics((samples) => valueOf(samples, 'exposure_scan_in_progress') === 1, 'the scan to start');
+        await exporter.waitForMetrics((samples) => sampleValue(samples, 'exposure_scan_in_progress') === 1, 'the scan to start');
         const pid = await waitForPid(join(dir, 'nmap.pid'));
         assert.ok(isProcessAlive(pid), 'nmap is running before the signal');
         assert.equal(await exporter.stop(signal, 10_000), 0);

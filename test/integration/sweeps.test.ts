@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { startLab } from '../lab/netns-lab.ts';
 import type { Lab } from '../lab/netns-lab.ts';
 import { startExporter } from '../support/exporter-process.ts';
-import { samplesNamed, valueOf } from '../support/exposition.ts';
+import { samplesNamed, sampleValue } from '../support/exposition.ts';
 import { pollUntil } from '../support/poll.ts';
 
 const LISTED = [
@@ -107,10 +107,10 @@ state:
       assert.deepEqual(swept.hosts.map((host) => host.ip), ['198.51.100.10', '198.51.100.11', '198.51.100.20']);
       assert.equal(swept.hosts[2]?.vm, null, 'no owner to show for an unlisted address');
       const metrics = await exporter.scrape();
-      assert.equal(valueOf(metrics, 'exposure_vm_info', { ip: UNLISTED.ip, owner_kind: 'unknown' }), 1);
-      assert.equal(valueOf(metrics, 'exposure_port_open', { ip: UNLISTED.ip, port: '8080' }), 1);
-      assert.equal(valueOf(metrics, 'exposure_sweep_addresses_up'), 3);
-      assert.equal(valueOf(metrics, 'exposure_inventory_file_up'), 1);
+      assert.equal(sampleValue(metrics, 'exposure_vm_info', { ip: UNLISTED.ip, owner_kind: 'unknown' }), 1);
+      assert.equal(sampleValue(metrics, 'exposure_port_open', { ip: UNLISTED.ip, port: '8080' }), 1);
+      assert.equal(sampleValue(metrics, 'exposure_sweep_addresses_up'), 3);
+      assert.equal(sampleValue(metrics, 'exposure_inventory_file_up'), 1);
       assert.equal(samplesNamed(metrics, 'exposure_sweep_last_success_timestamp_seconds').length, 1);
 
       const after = await wait('a known cycle after the sweep', (r) => r.scan?.scope === 'known' && r.scan.started_at > swept.scan!.started_at && r.scan.success);

@@ -63,8 +63,9 @@ function call(exporter: ExporterProcess, options: Call = {}): Promise<Answer> {
   });
 }
 
-async function writeWebConfig(text: string | Buffer, name = `web-${(fileCount += 1)}.yml`): Promise<string> {
-  const path = join(certs.dir, name);
+async function writeWebConfig(text: string | Buffer, name?: string): Promise<string> {
+  fileCount += 1;
+  const path = join(certs.dir, name ?? `web-${fileCount}.yml`);
   await writeFile(path, text);
   return path;
 }
@@ -105,7 +106,7 @@ describe('--web.config.file', { timeout: 240_000 }, () => {
   });
 
   it('serves /metrics over TLS with the configured headers, and refuses plain HTTP on the TLS port', async () => {
-    await withExporter(tlsConfig() + 'http_server_config:\n  headers:\n    X-Content-Type-Options: nosniff\n', async (exporter) => {
+    await withExporter(`${tlsConfig()}http_server_config:\n  headers:\n    X-Content-Type-Options: nosniff\n`, async (exporter) => {
       assert.match(exporter.baseUrl, /^https:\/\/127\.0\.0\.1:\d+$/);
       const answer = await call(exporter);
       assert.equal(answer.status, 200);
@@ -114,7 +115,7 @@ describe('--web.config.file', { timeout: 240_000 }, () => {
       assert.match(answer.body, /^exposure_web_config_last_reload_successful 1$/m);
 
       const plain = new Promise<number>((resolve, reject) => {
-        const req = httpRequest(exporter.baseUrl.replace('https:', 'http:') + '/metrics', { agent: false, timeout: 10_000 }, (res) => resolve(res.statusCode ?? 0));
+        const req = httpRequest(`${exporter.baseUrl.replace('https:', 'http:')}/metrics`, { agent: false, timeout: 10_000 }, (res) => resolve(res.statusCode ?? 0));
         req.on('timeout', () => req.destroy(new Error('timed out')));
         req.on('error', reject);
         req.end();
@@ -282,7 +283,7 @@ describe('--web.config.file', { timeout: 240_000 }, () => {
 
   it('asks for basic auth on every path but /-/healthy, POST /-/reload included', async () => {
     const hash = await bcrypt.hash('scrape-secret', 4);
-    await withExporter(tlsConfig() + `basic_auth_users:\n  prometheus: '${hash}'\n`, async (exporter) => {
+    await withExporter(`${tlsConfig()}basic_auth_users:\n  prometheus: '${hash}'\n`, async (exporter) => {
       const anonymous = await call(exporter);
       assert.equal(anonymous.status, 401);
       assert.equal(anonymous.headers['www-authenticate'], 'Basic');
@@ -389,16 +390,16 @@ describe('--web.config.file', { timeout: 240_000 }, () => {
   it('applies a changed file without a signal, and keeps the previous one when the new one is bad', async () => {
     const alice = await bcrypt.hash('alice-secret', 4);
     const bob = await bcrypt.hash('bob-secret', 4);
-    const path = await writeWebConfig(tlsConfig() + `basic_auth_users:\n  alice: '${alice}'\n`, 'web-reload.yml');
+    const path = await writeWebConfig(`${tlsConfig()}basic_auth_users:\n  alice: '${alice}'\n`, 'web-reload.yml');
     const exporter = await startExporter([`--web.config.file=${path}`]);
     try {
       assert.equal((await call(exporter, { auth: 'alice:alice-secret' })).status, 200);
 
-      await writeFile(path, tlsConfig() + `basic_auth_users:\n  bob: '${bob}'\n`);
+      await writeFile(path, `${tlsConfig()}basic_auth_users:\n  bob: '${bob}'\n`);
       await waitFor(async () => (await call(exporter, { auth: 'bob:bob-secret' })).status === 200, 'the periodic check to apply the new users');
       assert.equal((await call(exporter, { auth: 'alice:alice-secret' })).status, 401);
 
-      await writeFile(path, tlsConfig() + 'basic_auth_users:\n  bob: not-a-hash\n');
+      await writeFile(path, `${tlsConfig()}basic_auth_users:\n  bob: not-a-hash\n`);
       const reload = await call(exporter, { path: '/-/reload', method: 'POST', auth: 'bob:bob-secret' });
       assert.equal(reload.status, 500);
       assert.equal((JSON.parse(reload.body) as { error: { code: string } }).error.code, 'CONFIG_INVALID');
@@ -407,7 +408,7 @@ describe('--web.config.file', { timeout: 240_000 }, () => {
       assert.match(metrics.body, /^exposure_web_config_last_reload_successful 0$/m);
       assert.ok(exporter.logs().some((entry) => entry['msg'] === 'web config reload failed; keeping the previous web config'));
 
-      await writeFile(path, tlsConfig() + `basic_auth_users:\n  alice: '${alice}'\n`);
+      await writeFile(path, `${tlsConfig()}basic_auth_users:\n  alice: '${alice}'\n`);
       exporter.child.kill('SIGHUP');
       await waitFor(async () => (await call(exporter, { auth: 'alice:alice-secret' })).status === 200, 'SIGHUP to apply the fixed file');
       assert.match((await call(exporter, { auth: 'alice:alice-secret' })).body, /^exposure_web_config_last_reload_successful 1$/m);

@@ -28,7 +28,7 @@ export function samplesNamed(samples: readonly Sample[], name: string): Sample[]
 }
 
 /** The single value of a metric with these labels; throws when it is missing, so a test cannot pass by accident. */
-export function valueOf(samples: readonly Sample[], name: string, labels: Record<string, string> = {}): number {
+export function sampleValue(samples: readonly Sample[], name: string, labels: Record<string, string> = {}): number {
   const found = samples.filter(
     (sample) => sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value),
   );

@@ -25,7 +25,7 @@ export function firstSeenIn(samples: readonly Sample[]): Record<string, number> 
   );
 }
 
-/** Like valueOf, but undefined instead of a throw, for wait predicates polled before a metric exists. */
+/** Like sampleValue, but undefined instead of a throw, for wait predicates polled before a metric exists. */
 export function lookup(samples: readonly Sample[], name: string, labels: Record<string, string> = {}): number | undefined {
   const found = samples.filter((s) => s.name === name && Object.entries(labels).every(([key, value]) => s.labels[key] === value));
   return found.length === 1 ? found[0]!.value : undefined;

@@ -29,7 +29,7 @@ function describeRanges(ranges: readonly AddressRange[]): string[] {
   return ranges.map((range) => `${formatAddress(range.family, range.first)}-${formatAddress(range.family, range.last)}`);
 }
 
-function valueOf(text: string): bigint {
+function sampleValue(text: string): bigint {
   const address = parseAddress(text);
   assert.ok(address !== undefined, `expected ${JSON.stringify(text)} to parse`);
   return address.value;
@@ -136,7 +136,7 @@ describe('formatAddress', () => {
   ];
   for (const [input, expected] of canonical) {
     it(`writes ${input} in RFC 5952 form as ${expected}`, () => {
-      assert.equal(formatAddress(6, valueOf(input)), expected);
+      assert.equal(formatAddress(6, sampleValue(input)), expected);
     });
   }
 
@@ -164,7 +164,7 @@ describe('formatAddress', () => {
       const full = groups.map((group) => group.toString(16).padStart(4, '0')).join(':');
       // URL serializes IPv6 hosts per RFC 5952 §4 (no mixed notation), so it is an independent oracle.
       const expected = new URL(`http://[${full}]/`).hostname.slice(1, -1);
-      assert.equal(formatAddress(6, valueOf(full)), expected, full);
+      assert.equal(formatAddress(6, sampleValue(full)), expected, full);
     }
   });
 });
@@ -419,9 +419,9 @@ describe('setContains', () => {
   }
 
   it('does not match an address of the other family with the same number', () => {
-    assert.equal(setContains(set, 4, valueOf('10.0.0.15')), true);
-    assert.equal(setContains(set, 6, valueOf('10.0.0.15')), false);
-    assert.equal(setContains(set, 4, valueOf('2001:db8::')), false);
+    assert.equal(setContains(set, 4, sampleValue('10.0.0.15')), true);
+    assert.equal(setContains(set, 6, sampleValue('10.0.0.15')), false);
+    assert.equal(setContains(set, 4, sampleValue('2001:db8::')), false);
   });
 
   it('finds nothing in an empty set', () => {

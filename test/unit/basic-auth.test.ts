@@ -68,8 +68,11 @@ describe('BasicAuthChecker', () => {
 
   it('checks unknown users at the highest cost among the users', async () => {
     const counting = countingCompare();
-    const slow = '$2b$12$' + 'a'.repeat(53);
-    const auth = new BasicAuthChecker({ users: new Map([['alice', ALICE_HASH], ['carol', slow]]), compare: async (_password, hash) => (counting.hashes.push(hash), false) });
+    const slow = `$2b$12$${'a'.repeat(53)}`;
+    const auth = new BasicAuthChecker({ users: new Map([['alice', ALICE_HASH], ['carol', slow]]), compare: async (_password, hash) => {
+      counting.hashes.push(hash);
+      return false;
+    } });
     await auth.check({ user: 'nobody', password: 'x' });
     assert.match(counting.hashes[0] ?? '', /^\$2b\$12\$/);
   });

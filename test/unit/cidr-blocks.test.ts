@@ -15,7 +15,7 @@ function setOf(targets: readonly string[], exclude: readonly string[] = []): Tar
   return buildTargetSet(targets.map(rangeOf), exclude.map(rangeOf));
 }
 
-function valueOf(text: string): bigint {
+function sampleValue(text: string): bigint {
   const address = parseAddress(text);
   assert.ok(address !== undefined, `expected ${JSON.stringify(text)} to parse`);
   return address.value;
@@ -84,7 +84,7 @@ describe('renderCidrBlocks', () => {
 
   it('covers exactly the set for a few hundred random small ranges with exclusions', () => {
     const random = createRandom(20240601);
-    const base = valueOf('10.0.0.0');
+    const base = sampleValue('10.0.0.0');
     const window = 512;
     const randomRange = (maxLength: number): string => {
       const first = random(window);

@@ -12,6 +12,7 @@ const GRAFANA = new URL('../../grafana/', import.meta.url);
 const README = new URL('../../README.md', import.meta.url);
 const GOLDEN_METRICS = new URL('../golden/metrics-two-cycles.prom', import.meta.url);
 
+// biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's own variable syntax, not a template literal.
 const DATASOURCE = { type: 'prometheus', uid: '${datasource}' };
 /** Grafana 11.0 writes schema version 39; older ones would migrate the file on every load. */
 const MIN_SCHEMA_VERSION = 39;
@@ -168,6 +169,7 @@ describe('Grafana dashboards', async () => {
     }
   });
 
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: names Grafana's variable.
   it('gives every panel a title, a description, a unit and the ${datasource} variable, on every target too', () => {
     for (const dashboard of dashboards.values()) {
       const panels = panelsOf(dashboard);
@@ -226,6 +228,7 @@ describe('Grafana dashboards', async () => {
     }
   });
 
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: names Grafana's variable.
   it('defines every variable it uses, each query variable on ${datasource}', () => {
     for (const dashboard of dashboards.values()) {
       const defined = new Set(variablesOf(dashboard).map((v) => v.name));

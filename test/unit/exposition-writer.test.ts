@@ -50,7 +50,7 @@ const HOSTILE_FAMILY: GaugeFamily<'value' | 'index', readonly string[]> = {
   help: 'Labels "as given" with a \\ backslash,\na newline and <b>markup</b>.',
   labelNames: ['value', 'index'],
   series(values, set) {
-    values.forEach((value, index) => set({ value, index }, index));
+    for (const [index, value] of values.entries()) set({ value, index }, index);
   },
 };
 
@@ -77,7 +77,9 @@ describe('exposition writer', () => {
       name: 'test_values',
       help: 'Values.',
       labelNames: ['index'],
-      series: (input, set) => input.forEach((value, index) => set({ index }, value)),
+      series: (input, set) => {
+        for (const [index, value] of input.entries()) set({ index }, value);
+      },
     };
     assert.equal(renderWithWriter([family], values), await renderWithPromClient([family], values));
     assert.deepEqual([NaN, Infinity, -Infinity, 1e21].map(formatSampleValue), ['Nan', '+Inf', '-Inf', '1e+21']);
@@ -88,7 +90,9 @@ describe('exposition writer', () => {
       name: 'test_repeated',
       help: 'Repeated.',
       labelNames: ['ip'],
-      series: (input, set) => input.forEach(([ip, value]) => set({ ip }, value)),
+      series: (input, set) => {
+        for (const [ip, value] of input) set({ ip }, value);
+      },
     };
     const input = [['203.0.113.9', 1], ['203.0.113.7', 2], ['203.0.113.9', 3]] as const;
     const written = renderWithWriter([family], input);

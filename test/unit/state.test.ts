@@ -90,6 +90,7 @@ after(async () => {
 });
 
 /** The rendered state of the realistic snapshot, changed by `mutate` as a damaged file would be. */
+// biome-ignore lint/suspicious/noExplicitAny: a damaged file is any shape; each test reaches into it freely.
 function corrupted(mutate: (root: { schema_version: unknown; snapshot: any }) => void): string {
   const root = JSON.parse(renderState(realisticSnapshot(), SAVED_AT));
   mutate(root);
