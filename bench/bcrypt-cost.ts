@@ -52,8 +52,15 @@ for (const cost of MEASURED_COSTS) {
   if (cost === MEASURED_COSTS[0]) cachedMs = await timeCachedCheck(hash);
 }
 const factor = 2 ** (EXTRAPOLATED_COST - MEASURED_COSTS[MEASURED_COSTS.length - 1]!);
-rows.push([`${EXTRAPOLATED_COST} (extrapolated)`, formatMs(atHighest.wallMs * factor), formatMs(atHighest.cpuMs * factor), (1000 / (atHighest.cpuMs * factor)).toFixed(3)]);
+rows.push([
+  `${EXTRAPOLATED_COST} (extrapolated)`,
+  formatMs(atHighest.wallMs * factor),
+  formatMs(atHighest.cpuMs * factor),
+  (1000 / (atHighest.cpuMs * factor)).toFixed(3),
+]);
 rows.push(['any, cached', formatMs(cachedMs), '', Math.round(1000 / cachedMs).toLocaleString('en-US')]);
 
-console.log(`bcrypt-cost: bcryptjs compare, medians of ${RUNS} runs; cached = wall mean of ${CACHED_CHECKS.toLocaleString('en-US')} checks (${describeMachine()})`);
+console.log(
+  `bcrypt-cost: bcryptjs compare, medians of ${RUNS} runs; cached = wall mean of ${CACHED_CHECKS.toLocaleString('en-US')} checks (${describeMachine()})`,
+);
 printTable(rows);

@@ -80,7 +80,6 @@ const BUILD = { version: '0.1.0', revision: 'bench', nodejsVersion: process.vers
 /** Open ports a cloud's VMs typically show: the standard ones first, then the others. */
 const PORT_POOL: readonly ObservedPort[] = [...STANDARD_PORTS, ...OTHER_PORTS];
 
-
 /** The scanned world: each host's open ports as indexes into PORT_POOL, changed in place from cycle to cycle. */
 interface Fleet {
   readonly ips: readonly string[];
@@ -165,10 +164,27 @@ function readInventory(fleet: Fleet, syncedAt: Date): InventorySnapshot {
 }
 
 /** The exporter's work for one completed scan; returns the characters it rendered, which must never be 0. */
-async function runCycle(exporter: Exporter, cycle: number, result: ScanResult, inventory: InventorySnapshot): Promise<number> {
+async function runCycle(
+  exporter: Exporter,
+  cycle: number,
+  result: ScanResult,
+  inventory: InventorySnapshot,
+): Promise<number> {
   const { config, state, metrics } = exporter;
   const snapshot = buildSnapshot({ result, inventory, rules: config.rules, previous: state.snapshot });
-  recordCompletedCycle(state, { cycle, scope: 'sweep', addressesScanned: result.targets, startedAt: result.startedAt, finishedAt: result.finishedAt, success: true, error: null }, snapshot);
+  recordCompletedCycle(
+    state,
+    {
+      cycle,
+      scope: 'sweep',
+      addressesScanned: result.targets,
+      startedAt: result.startedAt,
+      finishedAt: result.finishedAt,
+      success: true,
+      error: null,
+    },
+    snapshot,
+  );
   const exposition = await metrics.render();
   const report = JSON.stringify(buildReport(state, {}, result.finishedAt));
   const saved = renderState(snapshot, result.finishedAt);
@@ -205,7 +221,12 @@ async function runCycles(
     if (isCheckpoint(cycle)) {
       const findWindowMedian = (times: Float64Array): number =>
         findMedian(Array.from(times.subarray(cycle - TIME_WINDOW + 1, cycle + 1)));
-      checkpoints.push({ cycle, heapBytes: measureRetainedHeap(gc), wallMs: findWindowMedian(wallMs), cpuMs: findWindowMedian(cpuMs) });
+      checkpoints.push({
+        cycle,
+        heapBytes: measureRetainedHeap(gc),
+        wallMs: findWindowMedian(wallMs),
+        cpuMs: findWindowMedian(cpuMs),
+      });
     }
   }
   return { checkpoints, exporter, rendered };
@@ -219,7 +240,12 @@ function assertChanges(exporter: Exporter): void {
   }
 }
 
-function printFigures(hostCount: number, checkpoints: readonly Checkpoint[], exporter: Exporter, rendered: number): void {
+function printFigures(
+  hostCount: number,
+  checkpoints: readonly Checkpoint[],
+  exporter: Exporter,
+  rendered: number,
+): void {
   const baseline = checkpoints[0];
   const last = checkpoints.at(-1);
   if (baseline === undefined || last === undefined) throw new Error('no checkpoints');

@@ -51,7 +51,10 @@ function buildFleet(): { answering: FleetVm[]; silent: FleetVm[] } {
     const port = SERVICES[i % SERVICES.length]!;
     return { address: address(2 * i), listening: [port], firewall: { tcp: [port], icmp: i % 3 === 0 } };
   });
-  const silent = Array.from({ length: ANSWERING }, (_, i): FleetVm => ({ address: address(2 * i + 1), listening: [22, 6379], firewall: {} }));
+  const silent = Array.from(
+    { length: ANSWERING },
+    (_, i): FleetVm => ({ address: address(2 * i + 1), listening: [22, 6379], firewall: {} }),
+  );
   return { answering, silent };
 }
 
@@ -78,7 +81,12 @@ async function main(): Promise<void> {
     };
     const sweepConfig = await configFor('sweep', '');
     const discoveryConfig = await configFor('discovery', ', host_discovery: true');
-    const config = buildExporterConfig(parseConfigText(`scan:\n  targets: [${JSON.stringify(RANGE)}]\n${ports}  udp: {ports: none}\n  nmap: {path: ${JSON.stringify(lab.nmapPath)}}\n`, 'bench.yml'));
+    const config = buildExporterConfig(
+      parseConfigText(
+        `scan:\n  targets: [${JSON.stringify(RANGE)}]\n${ports}  udp: {ports: none}\n  nmap: {path: ${JSON.stringify(lab.nmapPath)}}\n`,
+        'bench.yml',
+      ),
+    );
 
     // The lab pitfall: a fresh routed lab's first scan is several times slower than the next.
     await readToolOutput('ip', ['netns', 'exec', lab.scanName, 'nmap', '-sn', '-n', RANGE], { timeoutMs: 120_000 });
@@ -86,7 +94,10 @@ async function main(): Promise<void> {
     const once = async (path: string): Promise<Timed & { args: string[] }> => {
       const started = performance.now();
       const stdout = await runProcess(process.execPath, [MAIN, `--config.file=${path}`, '--once'], '');
-      const report = JSON.parse(stdout) as { scan: { nmap: { args: string[] } }; hosts: { ip: string; ports: { port: number }[] }[] };
+      const report = JSON.parse(stdout) as {
+        scan: { nmap: { args: string[] } };
+        hosts: { ip: string; ports: { port: number }[] }[];
+      };
       const exposures = report.hosts.flatMap((host) => host.ports.map((port) => `${host.ip}:${port.port}`)).sort();
       return { ms: performance.now() - started, exposures, args: report.scan.nmap.args };
     };
@@ -95,20 +106,26 @@ async function main(): Promise<void> {
       const xml = await runProcess(lab.nmapPath, args, stdin);
       const ms = performance.now() - started;
       const exposures = parseNmapXml(xml).flatMap((event) =>
-        event.kind === 'host' ? event.host.ports.filter((port) => port.state === 'open').map((port) => `${event.host.ip}:${port.port}`) : [],
+        event.kind === 'host'
+          ? event.host.ports.filter((port) => port.state === 'open').map((port) => `${event.host.ip}:${port.port}`)
+          : [],
       );
       return { ms, exposures: exposures.sort() };
     };
     const scanner = new NmapScanner({ privilege: 'root' });
     const known = async (addresses: readonly string[]): Promise<Timed & { args: readonly string[] }> => {
       const started = performance.now();
-      const result = await scanner.scan(buildScanJob(config, buildKnownTargets(config.plan, addresses), 'known'), { signal: AbortSignal.timeout(RUN_TIMEOUT_MS) });
+      const result = await scanner.scan(buildScanJob(config, buildKnownTargets(config.plan, addresses), 'known'), {
+        signal: AbortSignal.timeout(RUN_TIMEOUT_MS),
+      });
       const exposures = result.hosts.flatMap((host) => host.openPorts.map((port) => `${host.ip}:${port.port}`)).sort();
       return { ms: performance.now() - started, exposures, args: result.nmapArgs[0] ?? [] };
     };
 
     const allAnswer = answering.map((vm) => vm.address);
-    const halfSilent = [...answering.slice(0, ANSWERING / 2), ...silent.slice(0, ANSWERING / 2)].map((vm) => vm.address);
+    const halfSilent = [...answering.slice(0, ANSWERING / 2), ...silent.slice(0, ANSWERING / 2)].map(
+      (vm) => vm.address,
+    );
     const runs: Record<string, Timed[]> = {};
     const record = (name: string, timed: Timed): void => {
       runs[name] = [...(runs[name] ?? []), timed];
@@ -127,7 +144,8 @@ async function main(): Promise<void> {
     const median = (name: string): number => findMedian(runs[name]!.map((timed) => timed.ms));
     const found = (name: string): string => {
       const last = runs[name]!.at(-1)!.exposures;
-      const want = name === 'known half silent' ? expected.filter((entry) => halfSilent.includes(entry.split(':')[0]!)) : expected;
+      const want =
+        name === 'known half silent' ? expected.filter((entry) => halfSilent.includes(entry.split(':')[0]!)) : expected;
       return `${last.filter((entry) => want.includes(entry)).length} of ${want.length}`;
     };
     const estimate = estimateScanDuration({
@@ -147,25 +165,71 @@ async function main(): Promise<void> {
     );
     printTable([
       ['', 'time (s)', 'baseline', 'baseline (s)', 'ratio', 'exposures found'],
-      ['sweep (--once)', seconds(median('sweep')), 'raw nmap, same args', seconds(median('sweep raw')), formatRatio(median('sweep'), median('sweep raw')), found('sweep')],
-      ['known cycle', seconds(median('known')), 'raw nmap, same args', seconds(median('known raw')), formatRatio(median('known'), median('known raw')), found('known')],
-      ['sweep (--once)', seconds(median('sweep')), 'host_discovery: true', seconds(median('discovery')), formatRatio(median('sweep'), median('discovery')), `${found('sweep')} vs ${found('discovery')}`],
-      ['known, half silent', seconds(median('known half silent')), 'known, all answer', seconds(median('known')), formatRatio(median('known half silent'), median('known')), found('known half silent')],
-      ['sweep (--once)', seconds(median('sweep')), 'predicted', seconds(estimate.sweepMs!), formatRatio(median('sweep'), estimate.sweepMs!), ''],
-      ['known, half silent', seconds(median('known half silent')), 'predicted', seconds(predictedHalfSilent), formatRatio(median('known half silent'), predictedHalfSilent), ''],
+      [
+        'sweep (--once)',
+        seconds(median('sweep')),
+        'raw nmap, same args',
+        seconds(median('sweep raw')),
+        formatRatio(median('sweep'), median('sweep raw')),
+        found('sweep'),
+      ],
+      [
+        'known cycle',
+        seconds(median('known')),
+        'raw nmap, same args',
+        seconds(median('known raw')),
+        formatRatio(median('known'), median('known raw')),
+        found('known'),
+      ],
+      [
+        'sweep (--once)',
+        seconds(median('sweep')),
+        'host_discovery: true',
+        seconds(median('discovery')),
+        formatRatio(median('sweep'), median('discovery')),
+        `${found('sweep')} vs ${found('discovery')}`,
+      ],
+      [
+        'known, half silent',
+        seconds(median('known half silent')),
+        'known, all answer',
+        seconds(median('known')),
+        formatRatio(median('known half silent'), median('known')),
+        found('known half silent'),
+      ],
+      [
+        'sweep (--once)',
+        seconds(median('sweep')),
+        'predicted',
+        seconds(estimate.sweepMs!),
+        formatRatio(median('sweep'), estimate.sweepMs!),
+        '',
+      ],
+      [
+        'known, half silent',
+        seconds(median('known half silent')),
+        'predicted',
+        seconds(predictedHalfSilent),
+        formatRatio(median('known half silent'), predictedHalfSilent),
+        '',
+      ],
     ]);
     if (!SMOKE) {
       const goals = [
         ['sweep vs raw nmap', median('sweep') / median('sweep raw') <= GOAL_RATIO],
         ['known cycle vs raw nmap', median('known') / median('known raw') <= GOAL_RATIO],
         ['sweep vs prediction', Math.abs(median('sweep') / estimate.sweepMs! - 1) <= GOAL_PREDICTION],
-        ['every exposure found', found('sweep') === `${expected.length} of ${expected.length}` && found('known') === found('sweep')],
+        [
+          'every exposure found',
+          found('sweep') === `${expected.length} of ${expected.length}` && found('known') === found('sweep'),
+        ],
       ] as const;
       for (const [goal, met] of goals) console.log(`goal ${goal}: ${met ? 'met' : 'NOT met'}`);
     }
     for (const name of ['sweep', 'sweep raw', 'known', 'known raw']) {
       const last = runs[name]!.at(-1)!.exposures;
-      if (JSON.stringify(last) !== JSON.stringify(expected)) throw new Error(`${name} found ${last.join(',')}, not ${expected.join(',')}`);
+      if (JSON.stringify(last) !== JSON.stringify(expected))
+        throw new Error(`${name} found ${last.join(',')}, not ${expected.join(',')}`);
     }
   } finally {
     await fleet.stop();
@@ -183,13 +247,19 @@ function seconds(ms: number): string {
 /** Runs a command with `stdin`, resolving its stdout; any exit but 0 and 1 (exposures found) rejects. */
 function runProcess(command: string, args: readonly string[], stdin: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], timeout: RUN_TIMEOUT_MS, killSignal: 'SIGKILL' });
+    const child = spawn(command, args, {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      timeout: RUN_TIMEOUT_MS,
+      killSignal: 'SIGKILL',
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-2000)));
     child.once('error', reject);
-    child.once('exit', (code) => (code === 0 || code === 1 ? resolve(stdout) : reject(new Error(`${command} exited with ${code}: ${stderr}`))));
+    child.once('exit', (code) =>
+      code === 0 || code === 1 ? resolve(stdout) : reject(new Error(`${command} exited with ${code}: ${stderr}`)),
+    );
     child.stdin.end(stdin);
   });
 }

@@ -30,7 +30,10 @@ const TENANTS = ['shop', 'blog', 'infra', 'data', 'search', 'billing', 'ml', 'ed
 const ROLES = ['db', 'web', 'cache', 'ci', 'search', 'worker'] as const;
 
 /** The owner of the fleet's VM number `index`: one of `users` users, each with a mail address at `emailDomain`. */
-export function buildFleetOwner(index: number, options: { readonly users: number; readonly emailDomain: string }): AddressOwner {
+export function buildFleetOwner(
+  index: number,
+  options: { readonly users: number; readonly emailDomain: string },
+): AddressOwner {
   const hex = index.toString(16).padStart(12, '0');
   const user = index % options.users;
   return {

@@ -22,5 +22,8 @@ if (reportPath === undefined || gc === undefined) {
 process.on('SIGUSR2', () => {
   gc();
   const heap = getHeapStatistics();
-  appendFileSync(reportPath, `${JSON.stringify({ heapUsed: heap.used_heap_size, heapPhysical: heap.total_physical_size })}\n`);
+  appendFileSync(
+    reportPath,
+    `${JSON.stringify({ heapUsed: heap.used_heap_size, heapPhysical: heap.total_physical_size })}\n`,
+  );
 });

@@ -15,7 +15,9 @@ import { readBoundedFile } from '../src/config/load.ts';
 import { FileInventory } from '../src/inventory/file-inventory.ts';
 import { describeMachine, printTable } from './measure.ts';
 
-const { values } = parseArgs({ options: { smoke: { type: 'boolean' }, entries: { type: 'string' }, child: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { smoke: { type: 'boolean' }, entries: { type: 'string' }, child: { type: 'string' } },
+});
 const GOAL_MS = 2000;
 const GOAL_EXTRA_MB = 200;
 
@@ -35,10 +37,18 @@ function readHighWaterMB(): number {
 async function measureChild(path: string): Promise<void> {
   const rssBeforeMB = process.memoryUsage().rss / 1e6;
   const started = performance.now();
-  const inventory = new FileInventory({ source: path, read: () => readBoundedFile(path, { maxBytes: 1 << 30, what: 'the inventory file' }) });
+  const inventory = new FileInventory({
+    source: path,
+    read: () => readBoundedFile(path, { maxBytes: 1 << 30, what: 'the inventory file' }),
+  });
   const snapshot = await inventory.load();
   const ms = performance.now() - started;
-  const measured: Measured = { ms, owners: snapshot.owners.size, rssBeforeMB, peakMB: (readHighWaterMB() * 1024 * 1024) / 1e6 };
+  const measured: Measured = {
+    ms,
+    owners: snapshot.owners.size,
+    rssBeforeMB,
+    peakMB: (readHighWaterMB() * 1024 * 1024) / 1e6,
+  };
   process.stdout.write(JSON.stringify(measured));
 }
 
@@ -64,19 +74,54 @@ async function main(): Promise<void> {
       'YAML (block mappings)': join(dir, 'inventory-block.yml'),
     };
     await writeFile(files.JSON, JSON.stringify(entries));
-    await writeFile(files['YAML (one flow mapping per line)'], entries.map((e) => `- {${Object.entries(e).map(([k, v]) => `${k}: ${v}`).join(', ')}}\n`).join(''));
-    await writeFile(files['YAML (block mappings)'], entries.map((e) => Object.entries(e).map(([k, v], j) => `${j === 0 ? '- ' : '  '}${k}: ${v}\n`).join('')).join(''));
-    const rows: string[][] = [['format', 'bytes', 'owners', 'read (ms)', 'peak RSS (MB)', 'RSS before (MB)', 'extra (MB)', 'goal']];
+    await writeFile(
+      files['YAML (one flow mapping per line)'],
+      entries
+        .map(
+          (e) =>
+            `- {${Object.entries(e)
+              .map(([k, v]) => `${k}: ${v}`)
+              .join(', ')}}\n`,
+        )
+        .join(''),
+    );
+    await writeFile(
+      files['YAML (block mappings)'],
+      entries
+        .map((e) =>
+          Object.entries(e)
+            .map(([k, v], j) => `${j === 0 ? '- ' : '  '}${k}: ${v}\n`)
+            .join(''),
+        )
+        .join(''),
+    );
+    const rows: string[][] = [
+      ['format', 'bytes', 'owners', 'read (ms)', 'peak RSS (MB)', 'RSS before (MB)', 'extra (MB)', 'goal'],
+    ];
     for (const [format, path] of Object.entries(files)) {
-      const output = execFileSync(process.execPath, [new URL(import.meta.url).pathname, '--child', path], { encoding: 'utf8', maxBuffer: 1 << 20 });
+      const output = execFileSync(process.execPath, [new URL(import.meta.url).pathname, '--child', path], {
+        encoding: 'utf8',
+        maxBuffer: 1 << 20,
+      });
       const measured = JSON.parse(output) as Measured;
       const extra = measured.peakMB - measured.rssBeforeMB;
       const met = measured.ms <= GOAL_MS && extra <= GOAL_EXTRA_MB;
       const bytes = Number(execFileSync('stat', ['-c', '%s', path], { encoding: 'utf8' }).trim());
-      rows.push([format, bytes.toLocaleString('en-US'), String(measured.owners), measured.ms.toFixed(0), measured.peakMB.toFixed(0), measured.rssBeforeMB.toFixed(0), extra.toFixed(0), values.smoke ? '' : met ? 'met' : 'NOT met']);
+      rows.push([
+        format,
+        bytes.toLocaleString('en-US'),
+        String(measured.owners),
+        measured.ms.toFixed(0),
+        measured.peakMB.toFixed(0),
+        measured.rssBeforeMB.toFixed(0),
+        extra.toFixed(0),
+        values.smoke ? '' : met ? 'met' : 'NOT met',
+      ]);
       if (measured.owners !== count) throw new Error(`${format}: read ${measured.owners} owners of ${count}`);
     }
-    console.log(`inventory-file: ${count.toLocaleString('en-US')} entries, one read each in a child process (${describeMachine()})`);
+    console.log(
+      `inventory-file: ${count.toLocaleString('en-US')} entries, one read each in a child process (${describeMachine()})`,
+    );
     printTable(rows);
   } finally {
     await rm(dir, { recursive: true, force: true });

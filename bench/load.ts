@@ -106,7 +106,8 @@ function readOptions(): LoadOptions {
 function readPositiveInteger(text: string | undefined, flag: string, fallback: number): number {
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${flag} must be a positive integer, got ${JSON.stringify(text)}`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`${flag} must be a positive integer, got ${JSON.stringify(text)}`);
   return value;
 }
 
@@ -165,7 +166,12 @@ async function fillWorkspace(dir: string, certs: TestCertificates): Promise<Work
 }
 
 /** One HTTPS GET that verifies the exporter's certificate against the bench CA, with a deadline. */
-function get(exporter: ExporterProcess, ca: string, path: string, authorization: string | undefined): Promise<{ status: number; body: string }> {
+function get(
+  exporter: ExporterProcess,
+  ca: string,
+  path: string,
+  authorization: string | undefined,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = httpsRequest(
       new URL(path, exporter.baseUrl),
@@ -185,21 +191,34 @@ function get(exporter: ExporterProcess, ca: string, path: string, authorization:
 }
 
 /** Whether a cycle is in progress, and how many have finished since the exporter started. */
-async function readCycle(exporter: ExporterProcess, ca: string, authorization: string | undefined): Promise<{ inProgress: number; finished: number }> {
+async function readCycle(
+  exporter: ExporterProcess,
+  ca: string,
+  authorization: string | undefined,
+): Promise<{ inProgress: number; finished: number }> {
   const answer = await get(exporter, ca, '/metrics', authorization);
   if (answer.status !== 200) throw new Error(`GET /metrics answered ${answer.status}: ${answer.body.slice(0, 200)}`);
   const samples = parseExposition(answer.body);
   return {
     inProgress: sampleValue(samples, 'exposure_scan_in_progress'),
-    finished: sampleValue(samples, 'exposure_scans_total', { result: 'success' }) + sampleValue(samples, 'exposure_scans_total', { result: 'failure' }),
+    finished:
+      sampleValue(samples, 'exposure_scans_total', { result: 'success' }) +
+      sampleValue(samples, 'exposure_scans_total', { result: 'failure' }),
   };
 }
 
 /** The measurement means nothing unless the exporter's first cycle is in progress from start to end. */
-async function assertFirstCycleRunning(exporter: ExporterProcess, ca: string, authorization: string | undefined, when: string): Promise<void> {
+async function assertFirstCycleRunning(
+  exporter: ExporterProcess,
+  ca: string,
+  authorization: string | undefined,
+  when: string,
+): Promise<void> {
   const cycle = await readCycle(exporter, ca, authorization);
   if (cycle.inProgress !== 1 || cycle.finished !== 0) {
-    throw new Error(`${when}: expected the first cycle in progress, got exposure_scan_in_progress ${cycle.inProgress} after ${cycle.finished} finished cycles`);
+    throw new Error(
+      `${when}: expected the first cycle in progress, got exposure_scan_in_progress ${cycle.inProgress} after ${cycle.finished} finished cycles`,
+    );
   }
 }
 
@@ -255,20 +274,31 @@ async function measureCycleState(workspace: Workspace, options: LoadOptions, cyc
     if (!secured || !open) throw new Error('two exporters were started');
     const ca = workspace.certs.ca;
     const right = basicAuthorization(USER, PASSWORD);
-    const windows: readonly { auth: AuthMode; exporter: ExporterProcess; sent: string | undefined; check: string | undefined }[] = [
+    const windows: readonly {
+      auth: AuthMode;
+      exporter: ExporterProcess;
+      sent: string | undefined;
+      check: string | undefined;
+    }[] = [
       { auth: 'cached', exporter: secured, sent: right, check: right },
       { auth: 'none', exporter: open, sent: undefined, check: undefined },
       { auth: 'wrong password', exporter: secured, sent: basicAuthorization(USER, 'wrong'), check: right },
     ];
     // The first request with the right password pays bcrypt and fills the cache; these also warm the routes.
-    for (const [exporter, check] of [[secured, right], [open, undefined]] as const) {
+    for (const [exporter, check] of [
+      [secured, right],
+      [open, undefined],
+    ] as const) {
       await assertFirstCycleRunning(exporter, ca, check, `${cycle} before the load`);
       for (const path of PATHS) await get(exporter, ca, path, check);
     }
     const rows: Row[] = [];
     for (const path of PATHS) {
       for (const window of windows) {
-        const extent = window.auth === 'wrong password' ? { amount: options.wrongPasswordRequests } : { duration: options.durationS };
+        const extent =
+          window.auth === 'wrong password'
+            ? { amount: options.wrongPasswordRequests }
+            : { duration: options.durationS };
         const measured = await measureWindow(window.exporter, options, path, window.sent, extent);
         await assertFirstCycleRunning(window.exporter, ca, window.check, `${cycle} after ${window.auth} ${path}`);
         rows.push({ cycle, path, auth: window.auth, ...measured });
@@ -288,9 +318,11 @@ function findProblems(rows: readonly Row[]): string[] {
     const label = `${row.cycle} ${row.path} ${row.auth}`;
     const unauthorized = result.statusCodeStats?.['401']?.count ?? 0;
     if (result.requests.total === 0) problems.push(`${label}: no request was answered`);
-    if (result.errors > 0 || result.timeouts > 0) problems.push(`${label}: ${result.errors} errors, ${result.timeouts} of them timeouts`);
+    if (result.errors > 0 || result.timeouts > 0)
+      problems.push(`${label}: ${result.errors} errors, ${result.timeouts} of them timeouts`);
     if (row.auth === 'wrong password') {
-      if (unauthorized !== result.requests.total) problems.push(`${label}: ${unauthorized} of ${result.requests.total} responses were 401`);
+      if (unauthorized !== result.requests.total)
+        problems.push(`${label}: ${unauthorized} of ${result.requests.total} responses were 401`);
     } else if (result.non2xx > 0) {
       problems.push(`${label}: ${result.non2xx} responses were not 2xx`);
     }
@@ -319,7 +351,21 @@ function printRows(options: LoadOptions, rows: readonly Row[]): void {
       `basic auth with a bcryptjs hash of cost ${BCRYPT_COST}; scanning 127.0.0.1 with a fake nmap (${describeMachine()})`,
   );
   printTable([
-    ['cycle', 'path', 'auth', 'requests', 'errors', 'non-2xx', '401', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'CPU ms/req'],
+    [
+      'cycle',
+      'path',
+      'auth',
+      'requests',
+      'errors',
+      'non-2xx',
+      '401',
+      'req/s',
+      'p50 ms',
+      'p90 ms',
+      'p99 ms',
+      'max ms',
+      'CPU ms/req',
+    ],
     ...[...rows].sort(compareRows).map((row) => {
       const { result } = row;
       return [
@@ -344,12 +390,24 @@ function printRows(options: LoadOptions, rows: readonly Row[]): void {
 /** Cached auth against no auth, and what a wrong password costs against a cached check, per cycle state and path. */
 function printComparison(rows: readonly Row[]): void {
   const find = (cycle: CycleState, path: Path, auth: AuthMode): Row => {
-    const row = rows.find((candidate) => candidate.cycle === cycle && candidate.path === path && candidate.auth === auth);
+    const row = rows.find(
+      (candidate) => candidate.cycle === cycle && candidate.path === path && candidate.auth === auth,
+    );
     if (!row) throw new Error(`no ${cycle} ${path} ${auth} row`);
     return row;
   };
   console.log('cached auth against no auth (the baseline), and the wrong password against cached auth:');
-  const table: string[][] = [['cycle', 'path', 'cached/none p50', 'cached/none p99', 'cached/none CPU', 'wrong/cached CPU', 'wrong/cached req/s']];
+  const table: string[][] = [
+    [
+      'cycle',
+      'path',
+      'cached/none p50',
+      'cached/none p99',
+      'cached/none CPU',
+      'wrong/cached CPU',
+      'wrong/cached req/s',
+    ],
+  ];
   for (const cycle of CYCLE_STATES) {
     for (const path of PATHS) {
       const cached = find(cycle, path, 'cached');

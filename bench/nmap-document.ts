@@ -101,7 +101,14 @@ function renderHeader(portSpec: string, portCount: number): string {
       scanType: 'syn',
       privilege: 'root',
       hostDiscovery: true,
-      tuning: { timingTemplate: 4, maxRttTimeoutMs: 500, maxRetries: 2, hostTimeoutMs: 600_000, minRate: 0, maxRate: 0 },
+      tuning: {
+        timingTemplate: 4,
+        maxRttTimeoutMs: 500,
+        maxRetries: 2,
+        hostTimeoutMs: 600_000,
+        minRate: 0,
+        maxRate: 0,
+      },
       statsEveryMs: 5000,
     }),
   ]

@@ -203,11 +203,7 @@ function measurePeakRetained(
  * Median wall, CPU and first-host times; the variants alternate so drift in the machine hits both alike. The memory
  * runs before these have already brought both variants' code to its optimised state.
  */
-function measureTimes(
-  gc: () => void,
-  document: Buffer,
-  variants: readonly (() => HostReader)[],
-): Timings[] {
+function measureTimes(gc: () => void, document: Buffer, variants: readonly (() => HostReader)[]): Timings[] {
   const samples = variants.map(() => ({ wall: [] as number[], cpu: [] as number[], firstHost: [] as number[] }));
   const noProbe = (): void => {};
   for (let run = 0; run < TIMED_RUNS; run += 1) {
@@ -231,7 +227,9 @@ function measureTimes(
 function assertSameHosts(name: string, hosts: readonly ObservedHost[], scan: GeneratedScan): void {
   const openPorts = hosts.reduce((sum, host) => sum + host.openPorts.length, 0);
   if (hosts.length !== scan.hosts || openPorts !== scan.openPorts) {
-    throw new Error(`${name} read ${hosts.length} hosts and ${openPorts} open ports, expected ${scan.hosts} and ${scan.openPorts}`);
+    throw new Error(
+      `${name} read ${hosts.length} hosts and ${openPorts} open ports, expected ${scan.hosts} and ${scan.openPorts}`,
+    );
   }
 }
 
@@ -241,18 +239,21 @@ function printFigures(scan: GeneratedScan, streaming: VariantFigures, baseline: 
       `${formatMiB(scan.document.length)} MiB of nmap 7.93 -oX output, ${CHUNK_BYTES / 1024} KiB chunks; ` +
       `times are medians of ${TIMED_RUNS} runs (${describeMachine()})`,
   );
-  const row = (label: string, pick: (figures: VariantFigures) => number, format: (value: number) => string): string[] => [
-    label,
-    format(pick(streaming)),
-    format(pick(baseline)),
-    formatRatio(pick(streaming), pick(baseline)),
-  ];
+  const row = (
+    label: string,
+    pick: (figures: VariantFigures) => number,
+    format: (value: number) => string,
+  ): string[] => [label, format(pick(streaming)), format(pick(baseline)), formatRatio(pick(streaming), pick(baseline))];
   printTable([
     ['', 'streaming', 'baseline', 'streaming/baseline'],
     row('wall time (ms)', (f) => f.wallMs, formatMs),
     row('CPU time, all threads (ms)', (f) => f.cpuMs, formatMs),
     row('time to first host (ms)', (f) => f.firstHostMs, formatMs),
-    row('stdout read before first host (KiB)', (f) => f.bytesBeforeFirstHost, (v) => (v / 1024).toFixed(0)),
+    row(
+      'stdout read before first host (KiB)',
+      (f) => f.bytesBeforeFirstHost,
+      (v) => (v / 1024).toFixed(0),
+    ),
     row('peak retained heap above start (MiB)', (f) => f.peakRetainedBytes, formatMiB),
     row('largest bufferedLength (chars)', (f) => f.maxBufferedLength, formatCount),
   ]);
@@ -270,10 +271,7 @@ function runBench(gc: () => void): void {
 
   const [streamingTimes, baselineTimes] = measureTimes(gc, scan.document, [createStreaming, () => createBuffered()]);
   if (streamingTimes === undefined || baselineTimes === undefined) throw new Error('missing timings');
-  const combineFigures = (
-    memory: { peakRetainedBytes: number; feed: FeedResult },
-    times: Timings,
-  ): VariantFigures => ({
+  const combineFigures = (memory: { peakRetainedBytes: number; feed: FeedResult }, times: Timings): VariantFigures => ({
     ...times,
     bytesBeforeFirstHost: memory.feed.bytesBeforeFirstHost,
     peakRetainedBytes: memory.peakRetainedBytes,

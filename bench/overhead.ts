@@ -72,19 +72,29 @@ function readOptions(): Options {
   const smoke = values.smoke ?? false;
   const hosts = readPositiveInteger(values.hosts, '--hosts', smoke ? 10 : 100);
   const silent = values.silent === undefined ? 0 : readPositiveInteger(values.silent, '--silent', 0);
-  if (hosts + silent > MAX_HOSTS) throw new Error(`--hosts and --silent must add up to at most ${MAX_HOSTS} (one /24 of lab addresses)`);
+  if (hosts + silent > MAX_HOSTS)
+    throw new Error(`--hosts and --silent must add up to at most ${MAX_HOSTS} (one /24 of lab addresses)`);
   const tuning: Record<string, string> = {};
   for (const key of ['max-rtt-timeout', 'max-retries', 'host-timeout', 'min-rate'] as const) {
     const value = values[key];
     if (value !== undefined) tuning[key.replaceAll('-', '_')] = value;
   }
-  return { hosts, silent, exporterOnly: values['exporter-only'] ?? false, runs: readPositiveInteger(values.runs, '--runs', smoke ? 1 : 5), ports: values.ports ?? 'default', tuning, smoke };
+  return {
+    hosts,
+    silent,
+    exporterOnly: values['exporter-only'] ?? false,
+    runs: readPositiveInteger(values.runs, '--runs', smoke ? 1 : 5),
+    ports: values.ports ?? 'default',
+    tuning,
+    smoke,
+  };
 }
 
 function readPositiveInteger(text: string | undefined, flag: string, fallback: number): number {
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${flag} must be a positive integer, got ${JSON.stringify(text)}`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`${flag} must be a positive integer, got ${JSON.stringify(text)}`);
   return value;
 }
 
@@ -93,7 +103,9 @@ function resolvePorts(setting: string): string {
   if (!/^\d+$/.test(setting) || setting.includes(',')) return setting;
   const expanded = parsePortSpec(buildExporterConfig(defaultConfig()).plan.ports);
   if (!expanded.ok) throw new Error(`the default port list is invalid: ${expanded.reason}`);
-  const ports = expanded.ports.flatMap(({ first, last }) => Array.from({ length: last - first + 1 }, (_, i) => first + i));
+  const ports = expanded.ports.flatMap(({ first, last }) =>
+    Array.from({ length: last - first + 1 }, (_, i) => first + i),
+  );
   const chosen = ports.slice(0, Number(setting));
   return renderPortSpec(chosen.map((port) => ({ first: port, last: port })));
 }
@@ -123,7 +135,12 @@ function configYaml(lab: Lab, options: Options, ports: string): string {
 }
 
 /** Runs a command to its exit, stdin from `input`, stdout to a file; returns the wall time and the stdout. */
-async function runTimed(command: string, args: readonly string[], input: string, stdoutPath: string): Promise<{ wallMs: number; stdout: string }> {
+async function runTimed(
+  command: string,
+  args: readonly string[],
+  input: string,
+  stdoutPath: string,
+): Promise<{ wallMs: number; stdout: string }> {
   const output = await open(stdoutPath, 'w');
   const started = performance.now();
   let stderr = '';
@@ -211,7 +228,9 @@ async function main(): Promise<void> {
     const missed = [...exporter, ...nmap].some((run) => run.openPorts !== expected);
     console.log(
       `goal: exporter/nmap at most ${GOAL_RATIO}: ${exporterMs / nmapMs <= GOAL_RATIO ? 'met' : 'NOT met'}` +
-        (missed ? `; some runs missed open ports (expected ${expected})` : `; every run found all ${expected} open ports`),
+        (missed
+          ? `; some runs missed open ports (expected ${expected})`
+          : `; every run found all ${expected} open ports`),
     );
     if (options.smoke && missed) throw new Error('the smoke run missed open ports');
   } finally {

@@ -81,7 +81,8 @@ function readOptions(): ReplayOptions {
 function readPositiveInteger(text: string | undefined, flag: string, fallback: number): number {
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${flag} must be a positive integer, got ${JSON.stringify(text)}`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`${flag} must be a positive integer, got ${JSON.stringify(text)}`);
   return value;
 }
 
@@ -187,14 +188,11 @@ async function runToExit(
 async function runExporter(workspace: Workspace, scan: GeneratedScan): Promise<ExporterRun> {
   await rm(workspace.rssReportPath, { force: true });
   await rm(join(workspace.dir, 'state.json'), { force: true });
-  const { stdout, wallMs } = await runToExit(process.execPath, [
-    '--import',
-    workspace.rssPreloadPath,
-    MAIN,
-    '--once',
-    `--config.file=${workspace.configPath}`,
-    '--log.level=warn',
-  ], join(workspace.dir, 'report.json'));
+  const { stdout, wallMs } = await runToExit(
+    process.execPath,
+    ['--import', workspace.rssPreloadPath, MAIN, '--once', `--config.file=${workspace.configPath}`, '--log.level=warn'],
+    join(workspace.dir, 'report.json'),
+  );
   const report = JSON.parse(stdout) as { summary: { open_ports: number }; hosts: unknown[] };
   assertSameHosts('the exporter', report.hosts.length, report.summary.open_ports, scan);
   // The snapshot's scan times are those of the nmap run: from spawning nmap to the end of its parsed output.
@@ -203,7 +201,10 @@ async function runExporter(workspace: Workspace, scan: GeneratedScan): Promise<E
   };
   const nmapStarted = Date.parse(state.snapshot.scan.startedAt);
   const nmapFinished = Date.parse(state.snapshot.scan.finishedAt);
-  const { samples, cpuMs } = JSON.parse(await readFile(workspace.rssReportPath, 'utf8')) as { samples: [number, number][]; cpuMs: number };
+  const { samples, cpuMs } = JSON.parse(await readFile(workspace.rssReportPath, 'utf8')) as {
+    samples: [number, number][];
+    cpuMs: number;
+  };
   const maxRssKiB = (until: number): number =>
     samples.reduce((peak, [at, rss]) => (at <= until ? Math.max(peak, rss) : peak), 0);
   return {
@@ -216,16 +217,33 @@ async function runExporter(workspace: Workspace, scan: GeneratedScan): Promise<E
 }
 
 async function runPython(workspace: Workspace, scan: GeneratedScan): Promise<PythonRun> {
-  const { stdout, wallMs } = await runToExit(PYTHON, [PYTHON_BASELINE, workspace.documentPath], join(workspace.dir, 'python.json'));
-  const result = JSON.parse(stdout) as { hosts: number; open_ports: number; seconds: number; cpu_seconds: number; max_rss_kib: number };
+  const { stdout, wallMs } = await runToExit(
+    PYTHON,
+    [PYTHON_BASELINE, workspace.documentPath],
+    join(workspace.dir, 'python.json'),
+  );
+  const result = JSON.parse(stdout) as {
+    hosts: number;
+    open_ports: number;
+    seconds: number;
+    cpu_seconds: number;
+    max_rss_kib: number;
+  };
   assertSameHosts('python-nmap', result.hosts, result.open_ports, scan);
-  return { wallMs, cpuMs: result.cpu_seconds * 1000, maxRssBytes: result.max_rss_kib * 1024, parseMs: result.seconds * 1000 };
+  return {
+    wallMs,
+    cpuMs: result.cpu_seconds * 1000,
+    maxRssBytes: result.max_rss_kib * 1024,
+    parseMs: result.seconds * 1000,
+  };
 }
 
 /** Both sides must read exactly the generated hosts and ports, or the comparison means nothing. */
 function assertSameHosts(name: string, hosts: number, openPorts: number, scan: GeneratedScan): void {
   if (hosts !== scan.hosts || openPorts !== scan.openPorts) {
-    throw new Error(`${name} read ${hosts} hosts and ${openPorts} open ports, expected ${scan.hosts} and ${scan.openPorts}`);
+    throw new Error(
+      `${name} read ${hosts} hosts and ${openPorts} open ports, expected ${scan.hosts} and ${scan.openPorts}`,
+    );
   }
 }
 
@@ -266,18 +284,46 @@ function printFigures(scan: GeneratedScan, runs: number, exporter: ExporterRun[]
   const seconds = (ms: number): string => (ms / 1000).toFixed(2);
   printTable([
     ['exporter --once against python-nmap', 'exporter', 'python-nmap', 'exporter/python'],
-    row('time, whole process (s)', exporter.map((run) => run.wallMs), pythonParse, seconds),
-    row('CPU time, whole process (s)', exporter.map((run) => run.cpuMs), python.map((run) => run.cpuMs), seconds),
-    row('time, reading nmap output (s)', exporter.map((run) => run.nmapMs), pythonParse, seconds),
-    row('peak RSS, whole process (MiB)', exporter.map((run) => run.maxRssBytes), pythonRss, formatMiB),
-    row('peak RSS, by the end of nmap output (MiB)', exporter.map((run) => run.nmapMaxRssBytes), pythonRss, formatMiB),
+    row(
+      'time, whole process (s)',
+      exporter.map((run) => run.wallMs),
+      pythonParse,
+      seconds,
+    ),
+    row(
+      'CPU time, whole process (s)',
+      exporter.map((run) => run.cpuMs),
+      python.map((run) => run.cpuMs),
+      seconds,
+    ),
+    row(
+      'time, reading nmap output (s)',
+      exporter.map((run) => run.nmapMs),
+      pythonParse,
+      seconds,
+    ),
+    row(
+      'peak RSS, whole process (MiB)',
+      exporter.map((run) => run.maxRssBytes),
+      pythonRss,
+      formatMiB,
+    ),
+    row(
+      'peak RSS, by the end of nmap output (MiB)',
+      exporter.map((run) => run.nmapMaxRssBytes),
+      pythonRss,
+      formatMiB,
+    ),
   ]);
   console.log(
     'python-nmap: analyse_nmap_xml_scan alone, timed in Python; its peak RSS is the whole process ' +
-      `(whole process time ${describeSpread(python.map((run) => run.wallMs), seconds)} s).\n` +
+      `(whole process time ${describeSpread(
+        python.map((run) => run.wallMs),
+        seconds,
+      )} s).\n` +
       'exporter: the whole process is start-up, the nmap probes, reading nmap output, the snapshot, the state file ' +
       'and the JSON report; reading nmap output is from spawning the fake nmap to the end of the parse; its CPU ' +
-      'time is every thread of the process, python-nmap\'s that of the parse alone.',
+      "time is every thread of the process, python-nmap's that of the parse alone.",
   );
   const peakMb = findMedian(exporter.map((run) => run.maxRssBytes)) / 1e6;
   console.log(

@@ -117,22 +117,30 @@ interface VariantFigures {
 function readOptions(args: readonly string[]): BenchOptions & { serve: Variant | undefined } {
   const { values } = parseArgs({
     args: [...args],
-    options: { hosts: { type: 'string' }, scrapes: { type: 'string' }, smoke: { type: 'boolean' }, serve: { type: 'string' } },
+    options: {
+      hosts: { type: 'string' },
+      scrapes: { type: 'string' },
+      smoke: { type: 'boolean' },
+      serve: { type: 'string' },
+    },
     strict: true,
   });
   const smoke = values.smoke ?? false;
   const hosts = readPositiveInteger(values.hosts, '--hosts', smoke ? SMOKE_HOSTS : DEFAULT_HOSTS);
-  if (hosts > MAX_HOSTS) throw new Error(`--hosts must be at most ${MAX_HOSTS} (the addresses of ${TARGETS}), got ${hosts}`);
+  if (hosts > MAX_HOSTS)
+    throw new Error(`--hosts must be at most ${MAX_HOSTS} (the addresses of ${TARGETS}), got ${hosts}`);
   const scrapes = readPositiveInteger(values.scrapes, '--scrapes', smoke ? SMOKE_SCRAPES : DEFAULT_SCRAPES);
   const serve = values.serve;
-  if (serve !== undefined && !VARIANTS.includes(serve as Variant)) throw new Error(`--serve must be one of ${VARIANTS.join(', ')}, got ${serve}`);
+  if (serve !== undefined && !VARIANTS.includes(serve as Variant))
+    throw new Error(`--serve must be one of ${VARIANTS.join(', ')}, got ${serve}`);
   return { hosts, scrapes, smoke, serve: serve as Variant | undefined };
 }
 
 function readPositiveInteger(text: string | undefined, flag: string, fallback: number): number {
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${flag} must be a positive integer, got ${JSON.stringify(text)}`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`${flag} must be a positive integer, got ${JSON.stringify(text)}`);
   return value;
 }
 
@@ -147,19 +155,31 @@ function buildState(hosts: number): ExporterState {
   for (let index = 0; index < hosts; index += 1) {
     const ip = `198.18.${Math.floor(index / 256)}.${index % 256}`;
     const openPorts = STANDARD_PORTS.filter(() => random(2) === 0);
-    if (openPorts.length === 0 || random(100) < OTHER_PORT_PERCENT) openPorts.push(OTHER_PORTS[random(OTHER_PORTS.length)]!);
+    if (openPorts.length === 0 || random(100) < OTHER_PORT_PERCENT)
+      openPorts.push(OTHER_PORTS[random(OTHER_PORTS.length)]!);
     observed.push({ ip, openPorts });
     owners.set(ip, buildOwner(index));
   }
   const snapshot = buildSnapshot({
     result: scanResult(observed, FINISHED_AT, { targets: 32_768, hostsUp: hosts }),
-    inventory: { ...NO_INVENTORY, source: 'openstack', up: true, syncedAt: new Date(FINISHED_AT), servers: hosts, owners },
+    inventory: {
+      ...NO_INVENTORY,
+      source: 'openstack',
+      up: true,
+      syncedAt: new Date(FINISHED_AT),
+      servers: hosts,
+      owners,
+    },
     rules: config.rules,
     previous: undefined,
   });
   const state = new ExporterState({ config, startedAt: new Date('2026-11-26T00:00:00Z') });
   const { startedAt, finishedAt } = snapshot.scan;
-  recordCompletedCycle(state, { cycle: 1, scope: 'sweep', addressesScanned: hosts, startedAt, finishedAt, success: true, error: null }, snapshot);
+  recordCompletedCycle(
+    state,
+    { cycle: 1, scope: 'sweep', addressesScanned: hosts, startedAt, finishedAt, success: true, error: null },
+    snapshot,
+  );
   return state;
 }
 
@@ -192,12 +212,18 @@ function createPromClientEndpoint(state: ExporterState, processMetrics: boolean)
 }
 
 function createEndpoint(variant: Variant, state: ExporterState, processMetrics: boolean): MetricsEndpoint {
-  return variant === 'cached' ? createMetricsEndpoint({ state, build: BUILD, processMetrics }) : createPromClientEndpoint(state, processMetrics);
+  return variant === 'cached'
+    ? createMetricsEndpoint({ state, build: BUILD, processMetrics })
+    : createPromClientEndpoint(state, processMetrics);
 }
 
 /** Both must serve the same bytes, or the comparison would be of different work. Process metrics left out: they move. */
-async function assertSameExposition(state: ExporterState): Promise<{ bytes: number; samples: number; portOpen: number }> {
-  const [cached, baseline] = await Promise.all(VARIANTS.map((variant) => createEndpoint(variant, state, false).render()));
+async function assertSameExposition(
+  state: ExporterState,
+): Promise<{ bytes: number; samples: number; portOpen: number }> {
+  const [cached, baseline] = await Promise.all(
+    VARIANTS.map((variant) => createEndpoint(variant, state, false).render()),
+  );
   if (cached !== baseline) throw new Error('the cached and the prom-client expositions differ');
   const lines = cached!.split('\n').filter((line) => line !== '' && !line.startsWith('#'));
   return {
@@ -227,7 +253,12 @@ async function serve(variant: Variant, hosts: number): Promise<void> {
       gc();
       const { rss, heapUsed } = process.memoryUsage();
       const maxRssBytes = process.resourceUsage().maxRSS * 1024;
-      process.send!({ rssBytes: rss, heapUsedBytes: heapUsed, maxRssBytes, rssBeforeScrapesBytes } satisfies MemoryMessage);
+      process.send!({
+        rssBytes: rss,
+        heapUsedBytes: heapUsed,
+        maxRssBytes,
+        rssBeforeScrapesBytes,
+      } satisfies MemoryMessage);
     } else if (message === 'stop') {
       server.close(() => process.disconnect());
       server.closeAllConnections();
@@ -261,21 +292,29 @@ function ask<T>(child: ChildProcess, message: string): Promise<T> {
 function scrape(agent: Agent, port: number, headers: Record<string, string>): Promise<{ ms: number; bytes: number }> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const request = get({ host: '127.0.0.1', port, path: '/metrics', agent, headers, timeout: SCRAPE_TIMEOUT_MS }, (response) => {
-      let bytes = 0;
-      response.on('data', (chunk: Buffer) => (bytes += chunk.length));
-      response.on('end', () => {
-        if (response.statusCode !== 200) reject(new Error(`/metrics answered ${response.statusCode}`));
-        else resolve({ ms: performance.now() - started, bytes });
-      });
-      response.on('error', reject);
-    });
+    const request = get(
+      { host: '127.0.0.1', port, path: '/metrics', agent, headers, timeout: SCRAPE_TIMEOUT_MS },
+      (response) => {
+        let bytes = 0;
+        response.on('data', (chunk: Buffer) => (bytes += chunk.length));
+        response.on('end', () => {
+          if (response.statusCode !== 200) reject(new Error(`/metrics answered ${response.statusCode}`));
+          else resolve({ ms: performance.now() - started, bytes });
+        });
+        response.on('error', reject);
+      },
+    );
     request.on('timeout', () => request.destroy(new Error(`no answer within ${SCRAPE_TIMEOUT_MS} ms`)));
     request.on('error', reject);
   });
 }
 
-async function measureScrapes(agent: Agent, port: number, headers: Record<string, string>, scrapes: number): Promise<ScrapeFigures> {
+async function measureScrapes(
+  agent: Agent,
+  port: number,
+  headers: Record<string, string>,
+  scrapes: number,
+): Promise<ScrapeFigures> {
   const first = await scrape(agent, port, headers);
   for (let i = 1; i < WARM_UP_SCRAPES; i += 1) await scrape(agent, port, headers);
   const times: number[] = [];
@@ -312,7 +351,11 @@ async function measureVariant(variant: Variant, options: BenchOptions): Promise<
   }
 }
 
-function printFigures(options: BenchOptions, exposition: { bytes: number; samples: number; portOpen: number }, figures: Record<Variant, VariantFigures>): void {
+function printFigures(
+  options: BenchOptions,
+  exposition: { bytes: number; samples: number; portOpen: number },
+  figures: Record<Variant, VariantFigures>,
+): void {
   const { cached, 'prom-client': baseline } = figures;
   console.log(
     `scrape: ${formatCount(options.hosts)} hosts, ${formatCount(exposition.portOpen)} exposure_port_open series, ` +

@@ -98,13 +98,16 @@ class FullGc {
     this.#reports += 1;
     const deadline = performance.now() + GC_REPORT_TIMEOUT_MS;
     for (;;) {
-      const lines = (await readFile(this.#reportPath, 'utf8').catch(() => '')).split('\n').filter((line) => line !== '');
+      const lines = (await readFile(this.#reportPath, 'utf8').catch(() => ''))
+        .split('\n')
+        .filter((line) => line !== '');
       const line = lines[this.#reports - 1];
       if (line !== undefined) {
         const report = JSON.parse(line) as { heapUsed: number; heapPhysical: number };
         return { heapUsedBytes: report.heapUsed, heapPhysicalBytes: report.heapPhysical };
       }
-      if (performance.now() > deadline) throw new Error(`the exporter did not report a full collection within ${GC_REPORT_TIMEOUT_MS / 1000} s`);
+      if (performance.now() > deadline)
+        throw new Error(`the exporter did not report a full collection within ${GC_REPORT_TIMEOUT_MS / 1000} s`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
@@ -116,7 +119,9 @@ function readOptions(): SoakOptions {
   const fallback = smoke ? SMOKE_CYCLES : DEFAULT_CYCLES;
   const cycles = values.cycles === undefined ? fallback : Number(values.cycles);
   if (!Number.isInteger(cycles) || cycles <= START_CYCLES) {
-    throw new Error(`--cycles must be an integer above the first ${START_CYCLES} cycles, got ${JSON.stringify(values.cycles)}`);
+    throw new Error(
+      `--cycles must be an integer above the first ${START_CYCLES} cycles, got ${JSON.stringify(values.cycles)}`,
+    );
   }
   return { cycles, smoke };
 }
@@ -180,7 +185,14 @@ async function soak(exporter: ExporterProcess, fullGc: FullGc, plan: readonly nu
       if (count.total >= target) {
         const heap = await fullGc.collect();
         const rssBytes = await readProcessRssBytes(pid);
-        checkpoints.push({ cycles: count.total, failures: count.failures, rssBytes, ...heap, peakRssBytes, elapsedMs: performance.now() - started });
+        checkpoints.push({
+          cycles: count.total,
+          failures: count.failures,
+          rssBytes,
+          ...heap,
+          peakRssBytes,
+          elapsedMs: performance.now() - started,
+        });
         peakRssBytes = 0;
         break;
       }
@@ -197,7 +209,8 @@ function printCheckpoints(options: SoakOptions, checkpoints: readonly Checkpoint
   const start = checkpoints[0];
   const last = checkpoints[checkpoints.length - 1];
   if (!start || !last) throw new Error('the soak took no checkpoint');
-  const settled = options.cycles >= 2 * SETTLED_CYCLES ? checkpoints.find((point) => point.cycles >= SETTLED_CYCLES) : undefined;
+  const settled =
+    options.cycles >= 2 * SETTLED_CYCLES ? checkpoints.find((point) => point.cycles >= SETTLED_CYCLES) : undefined;
   const baseline = settled ?? start;
   console.log(
     `soak: ${formatCount(options.cycles)} cycles of node dist/main.js, scan.interval ${INTERVAL}, scan.timeout ${TIMEOUT}, ` +
@@ -208,7 +221,16 @@ function printCheckpoints(options: SoakOptions, checkpoints: readonly Checkpoint
       'peak RSS is the highest VmRSS polled since the row before',
   );
   printTable([
-    ['cycle', 'RSS (MiB)', 'RSS/start', 'V8 heap (MiB)', 'heap used (MiB)', 'peak RSS (MiB)', 'failed cycles', 'elapsed (s)'],
+    [
+      'cycle',
+      'RSS (MiB)',
+      'RSS/start',
+      'V8 heap (MiB)',
+      'heap used (MiB)',
+      'peak RSS (MiB)',
+      'failed cycles',
+      'elapsed (s)',
+    ],
     ...checkpoints.map((point) => [
       formatCount(point.cycles),
       formatMiB(point.rssBytes),
@@ -233,7 +255,9 @@ function printCheckpoints(options: SoakOptions, checkpoints: readonly Checkpoint
   const judged = settled ? `cycle ${formatCount(settled.cycles)}` : 'start';
   const growth = last.rssBytes / baseline.rssBytes - 1;
   if (growth > MAX_GROWTH) {
-    console.log(`FAIL: RSS grew ${(growth * 100).toFixed(1)}% from ${judged} to the end, more than ${MAX_GROWTH * 100}%`);
+    console.log(
+      `FAIL: RSS grew ${(growth * 100).toFixed(1)}% from ${judged} to the end, more than ${MAX_GROWTH * 100}%`,
+    );
     return 1;
   }
   console.log(`pass: RSS grew ${(growth * 100).toFixed(1)}% from ${judged} to the end, within ${MAX_GROWTH * 100}%`);
@@ -249,7 +273,13 @@ async function main(): Promise<number> {
     const gcReport = join(dir, 'gc-report.jsonl');
     process.env['EXPOSURE_BENCH_GC_REPORT'] = gcReport;
     const exporter = await startExporter([`--config.file=${await writeConfig(dir)}`], {
-      nodeArgs: [`--min-semi-space-size=${SEMI_SPACE_MIB}`, `--max-semi-space-size=${SEMI_SPACE_MIB}`, '--expose-gc', '--import', GC_PRELOAD],
+      nodeArgs: [
+        `--min-semi-space-size=${SEMI_SPACE_MIB}`,
+        `--max-semi-space-size=${SEMI_SPACE_MIB}`,
+        '--expose-gc',
+        '--import',
+        GC_PRELOAD,
+      ],
     });
     try {
       const pid = exporter.child.pid;

@@ -49,14 +49,18 @@ function readPass(xml: string, ms: number): Pass {
   const open: string[] = [];
   for (const host of xml.split('<host ').slice(1)) {
     const address = /<address addr="([^"]+)"/.exec(host)?.[1] ?? '?';
-    for (const match of host.matchAll(/<port protocol="(tcp|udp)" portid="(\d+)"><state state="open"/g)) open.push(`${address} ${match[1]}/${match[2]}`);
+    for (const match of host.matchAll(/<port protocol="(tcp|udp)" portid="(\d+)"><state state="open"/g))
+      open.push(`${address} ${match[1]}/${match[2]}`);
   }
   return { ms, open: open.sort(), openFiltered: xml.match(/<state state="open\|filtered"/g)?.length ?? 0 };
 }
 
 async function runNmap(nmapPath: string, args: readonly string[], targets: readonly string[]): Promise<Pass> {
   const started = performance.now();
-  const { code, stdout, stderr } = await runTool(nmapPath, [...args, '-oX', '-', '-iL', '-'], { input: `${targets.join('\n')}\n`, timeoutMs: NMAP_TIMEOUT_MS });
+  const { code, stdout, stderr } = await runTool(nmapPath, [...args, '-oX', '-', '-iL', '-'], {
+    input: `${targets.join('\n')}\n`,
+    timeoutMs: NMAP_TIMEOUT_MS,
+  });
   const ms = performance.now() - started;
   if (code !== 0) throw new Error(`nmap ${args.join(' ')} exited ${code}: ${stderr.trim()}`);
   return readPass(stdout, ms);
@@ -79,7 +83,12 @@ async function verify(nmapPath: string, pairs: readonly string[], extra: readonl
   for (const [address, ports] of portsByAddress) {
     const tcp = ports.filter((port) => port.startsWith('tcp/')).map((port) => port.slice(4));
     const udp = ports.filter((port) => port.startsWith('udp/')).map((port) => port.slice(4));
-    const args = [...(tcp.length > 0 ? ['-sS'] : []), ...(udp.length > 0 ? ['-sU'] : []), '-p', [...(tcp.length > 0 ? [`T:${tcp.join(',')}`] : []), ...(udp.length > 0 ? [`U:${udp.join(',')}`] : [])].join(',')];
+    const args = [
+      ...(tcp.length > 0 ? ['-sS'] : []),
+      ...(udp.length > 0 ? ['-sU'] : []),
+      '-p',
+      [...(tcp.length > 0 ? [`T:${tcp.join(',')}`] : []), ...(udp.length > 0 ? [`U:${udp.join(',')}`] : [])].join(','),
+    ];
     const key = JSON.stringify(args);
     groups.set(key, [...(groups.get(key) ?? []), address]);
   }
@@ -87,7 +96,10 @@ async function verify(nmapPath: string, pairs: readonly string[], extra: readonl
   const sets = await Promise.all(
     [...groups].map(async ([key, addresses]) => {
       const args = JSON.parse(key) as string[];
-      return { ports: args.at(-1)!, ms: (await runNmap(nmapPath, ['-n', '-Pn', '-sV', ...args, ...extra], addresses)).ms };
+      return {
+        ports: args.at(-1)!,
+        ms: (await runNmap(nmapPath, ['-n', '-Pn', '-sV', ...args, ...extra], addresses)).ms,
+      };
     }),
   );
   return { ms: performance.now() - started, sets };
@@ -99,39 +111,80 @@ function seconds(ms: number): string {
 
 async function main(): Promise<void> {
   await using lab = await startRoutedLab({ addresses: HOSTS });
-  await using _daemons = await startServiceDaemons({ namespace: (address) => lab.hostNamespace(address), probeNamespace: lab.scanName, dir: lab.dir, daemons: DAEMONS });
-  const config = buildExporterConfig(parseConfigText(`scan:\n  targets: ["198.51.100.0/24"]\n  nmap: {path: ${JSON.stringify(lab.nmapPath)}}\n`, 'bench.yml'));
-  const job = buildScanJob(config);
-  const tcpArgs = buildNmapArgs({ family: 4, ports: job.ports, scanType: 'syn', privilege: 'root', hostDiscovery: job.hostDiscovery, tuning: job.tuning, statsEveryMs: 60_000 }).filter(
-    (arg, index, args) => !['-oX', '-iL'].includes(arg) && !['-oX', '-iL'].includes(args[index - 1] ?? ''),
+  await using _daemons = await startServiceDaemons({
+    namespace: (address) => lab.hostNamespace(address),
+    probeNamespace: lab.scanName,
+    dir: lab.dir,
+    daemons: DAEMONS,
+  });
+  const config = buildExporterConfig(
+    parseConfigText(
+      `scan:\n  targets: ["198.51.100.0/24"]\n  nmap: {path: ${JSON.stringify(lab.nmapPath)}}\n`,
+      'bench.yml',
+    ),
   );
+  const job = buildScanJob(config);
+  const tcpArgs = buildNmapArgs({
+    family: 4,
+    ports: job.ports,
+    scanType: 'syn',
+    privilege: 'root',
+    hostDiscovery: job.hostDiscovery,
+    tuning: job.tuning,
+    statsEveryMs: 60_000,
+  }).filter((arg, index, args) => !['-oX', '-iL'].includes(arg) && !['-oX', '-iL'].includes(args[index - 1] ?? ''));
   const { tuning } = job;
   // The UDP pass's own settings and port list, as the exporter expands `scan.udp.ports: default`.
   const udpPass = config.settings.scan.udp;
   const udpPorts = config.plan.udpPorts;
   if (!udpPass || udpPorts === undefined) throw new Error('the bench config turned the UDP pass off');
-  const udpBase = ['-sU', ...(job.hostDiscovery ? [] : ['-Pn']), '-n', '--open', '-p', udpPorts, `-T${tuning.timingTemplate}`, '--max-rtt-timeout', `${tuning.maxRttTimeoutMs}ms`, '--host-timeout', `${tuning.hostTimeoutMs}ms`];
-  const expectedUdp = DAEMONS.flatMap((daemon) => DAEMON_PORTS[daemon.kind].udp.map((port) => `${daemon.address} udp/${port}`)).sort();
+  const udpBase = [
+    '-sU',
+    ...(job.hostDiscovery ? [] : ['-Pn']),
+    '-n',
+    '--open',
+    '-p',
+    udpPorts,
+    `-T${tuning.timingTemplate}`,
+    '--max-rtt-timeout',
+    `${tuning.maxRttTimeoutMs}ms`,
+    '--host-timeout',
+    `${tuning.hostTimeoutMs}ms`,
+  ];
+  const expectedUdp = DAEMONS.flatMap((daemon) =>
+    DAEMON_PORTS[daemon.kind].udp.map((port) => `${daemon.address} udp/${port}`),
+  ).sort();
 
   const tcp = await runNmap(lab.nmapPath, tcpArgs, TARGETS);
-  const passFlags = ['--max-retries', String(udpPass.maxRetries), ...(udpPass.defeatIcmpRateLimit ? ['--defeat-icmp-ratelimit'] : [])];
+  const passFlags = [
+    '--max-retries',
+    String(udpPass.maxRetries),
+    ...(udpPass.defeatIcmpRateLimit ? ['--defeat-icmp-ratelimit'] : []),
+  ];
   const udpVariants: [string, string[]][] = [
     [`${passFlags.join(' ')} (the UDP pass's defaults)`, passFlags],
     ["nmap's own retries", []],
     [`--max-retries ${tuning.maxRetries} (scan.nmap's)`, ['--max-retries', String(tuning.maxRetries)]],
     ['--max-retries 1', ['--max-retries', '1']],
     ['--max-retries 0', ['--max-retries', '0']],
-    [`--max-retries ${tuning.maxRetries} --defeat-icmp-ratelimit`, ['--max-retries', String(tuning.maxRetries), '--defeat-icmp-ratelimit']],
+    [
+      `--max-retries ${tuning.maxRetries} --defeat-icmp-ratelimit`,
+      ['--max-retries', String(tuning.maxRetries), '--defeat-icmp-ratelimit'],
+    ],
   ];
   const udp: [string, Pass][] = [];
-  for (const [label, extra] of udpVariants) udp.push([label, await runNmap(lab.nmapPath, [...udpBase, ...extra], TARGETS)]);
+  for (const [label, extra] of udpVariants)
+    udp.push([label, await runNmap(lab.nmapPath, [...udpBase, ...extra], TARGETS)]);
 
   const pairs = [...tcp.open, ...udp[0]![1].open];
   const verifications: [string, Verification][] = [];
   for (const scripts of [false, true]) {
     for (const intensity of SMOKE ? [0] : [0, 2, 7]) {
       const extra = ['--version-intensity', String(intensity), ...(scripts ? ['--script', SCRIPTS] : [])];
-      verifications.push([`-sV intensity ${intensity}${scripts ? ' + scripts' : ''}`, await verify(lab.nmapPath, pairs, extra)]);
+      verifications.push([
+        `-sV intensity ${intensity}${scripts ? ' + scripts' : ''}`,
+        await verify(lab.nmapPath, pairs, extra),
+      ]);
     }
   }
 
@@ -143,7 +196,9 @@ async function main(): Promise<void> {
     const [first, last] = range.split('-').map(Number) as [number, number | undefined];
     return total + (last === undefined ? 1 : last - first + 1);
   }, 0);
-  console.log(`TCP pass: ${tcpArgs.map((arg, index) => (tcpArgs[index - 1] === '-p' ? `<the ${formatCount(portCount)} default ports>` : arg)).join(' ')}`);
+  console.log(
+    `TCP pass: ${tcpArgs.map((arg, index) => (tcpArgs[index - 1] === '-p' ? `<the ${formatCount(portCount)} default ports>` : arg)).join(' ')}`,
+  );
   console.log(`UDP pass: ${udpBase.join(' ')} …`);
   printTable([
     ['pass', 'time (s)', 'time/TCP', 'open found', 'open|filtered', 'missed'],
@@ -157,13 +212,22 @@ async function main(): Promise<void> {
       expectedUdp.filter((port) => !pass.open.includes(port)).join(', ') || 'none',
     ]),
   ]);
-  console.log(`verification: -sV on ${pairs.length} open pairs (${pairs.join(', ')}), one nmap per port set, the sets at once`);
+  console.log(
+    `verification: -sV on ${pairs.length} open pairs (${pairs.join(', ')}), one nmap per port set, the sets at once`,
+  );
   printTable([
     ['pass', 'time (s)', 'time/TCP', 'sets one after another (s)', 'one after another/TCP', 'slowest set'],
     ...verifications.map(([label, run]) => {
       const sum = run.sets.reduce((total, set) => total + set.ms, 0);
       const slowest = run.sets.reduce((a, b) => (b.ms > a.ms ? b : a));
-      return [label, seconds(run.ms), formatRatio(run.ms, tcp.ms), seconds(sum), formatRatio(sum, tcp.ms), `${slowest.ports} ${seconds(slowest.ms)} s`];
+      return [
+        label,
+        seconds(run.ms),
+        formatRatio(run.ms, tcp.ms),
+        seconds(sum),
+        formatRatio(sum, tcp.ms),
+        `${slowest.ports} ${seconds(slowest.ms)} s`,
+      ];
     }),
   ]);
 }

@@ -4,7 +4,10 @@ import { writeFileSync } from 'node:fs';
 
 let revision = 'unknown';
 try {
-  revision = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  revision = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  }).trim();
 } catch {
   // A source tarball has no git history; "unknown" is the honest answer.
 }

@@ -62,7 +62,9 @@ exit codes: 0 ok, 1 runtime failure, 2 invalid config or flags, 3 findings (--fa
 `;
 
 export function parseFlags(argv: readonly string[]): Flags {
-  let values: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; allowPositionals: false }>>['values'];
+  let values: ReturnType<
+    typeof parseArgs<{ args: string[]; options: typeof OPTIONS; allowPositionals: false }>
+  >['values'];
   try {
     ({ values } = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: false, strict: true }));
   } catch (err) {
@@ -70,7 +72,10 @@ export function parseFlags(argv: readonly string[]): Flags {
   }
   const logLevel = values['log.level'];
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
-    throw new ExporterError('FLAGS_INVALID', `--log.level=${JSON.stringify(logLevel)} must be one of debug, info, warn, error`);
+    throw new ExporterError(
+      'FLAGS_INVALID',
+      `--log.level=${JSON.stringify(logLevel)} must be one of debug, info, warn, error`,
+    );
   }
   const logFormat = values['log.format'];
   if (logFormat !== 'logfmt' && logFormat !== 'json') {
@@ -82,7 +87,8 @@ export function parseFlags(argv: readonly string[]): Flags {
   let shard: Shard | undefined;
   if (values.shard !== undefined) {
     const parsed = parseShard(values.shard);
-    if (!parsed.ok) throw new ExporterError('FLAGS_INVALID', `--shard=${JSON.stringify(values.shard)} ${parsed.reason}`);
+    if (!parsed.ok)
+      throw new ExporterError('FLAGS_INVALID', `--shard=${JSON.stringify(values.shard)} ${parsed.reason}`);
     shard = parsed.shard;
   }
   return {
@@ -105,7 +111,10 @@ export function parseListenAddress(text: string): ListenAddress {
   const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(text);
   const port = Number(match?.[3]);
   if (!match || port > 65535) {
-    throw new ExporterError('FLAGS_INVALID', `--web.listen-address=${JSON.stringify(text)} is not HOST:PORT, [IPv6]:PORT or :PORT`);
+    throw new ExporterError(
+      'FLAGS_INVALID',
+      `--web.listen-address=${JSON.stringify(text)} is not HOST:PORT, [IPv6]:PORT or :PORT`,
+    );
   }
   const host = match[1] ?? match[2];
   return { host: host === '' ? undefined : host, port };

@@ -39,11 +39,13 @@ export interface LoggerOptions {
 
 export function createLogger(options: LoggerOptions, bound: LogFields = {}): Logger {
   const now = options.now ?? (() => new Date());
-  const emit = (level: LogLevel) => (msg: string, fields: LogFields = {}) => {
-    if (LEVEL_RANK[level] < LEVEL_RANK[options.level]) return;
-    const record = { ts: now().toISOString(), level, msg, ...bound, ...fields };
-    options.write(options.format === 'json' ? renderJson(record) : renderLogfmt(record));
-  };
+  const emit =
+    (level: LogLevel) =>
+    (msg: string, fields: LogFields = {}) => {
+      if (LEVEL_RANK[level] < LEVEL_RANK[options.level]) return;
+      const record = { ts: now().toISOString(), level, msg, ...bound, ...fields };
+      options.write(options.format === 'json' ? renderJson(record) : renderLogfmt(record));
+    };
   return {
     debug: emit('debug'),
     info: emit('info'),
@@ -69,11 +71,13 @@ export const silentLogger: Logger = {
  */
 export function describeLoggedError(thrown: unknown, depth = 0): LoggedError {
   if (!(thrown instanceof Error)) {
-    const message = typeof thrown === 'object' && thrown !== null ? 'a thrown object that is not an Error' : String(thrown);
+    const message =
+      typeof thrown === 'object' && thrown !== null ? 'a thrown object that is not an Error' : String(thrown);
     return { message };
   }
   const code = (thrown as { code?: unknown }).code;
-  const cause = thrown.cause === undefined || depth >= MAX_CAUSE_DEPTH ? undefined : describeLoggedError(thrown.cause, depth + 1);
+  const cause =
+    thrown.cause === undefined || depth >= MAX_CAUSE_DEPTH ? undefined : describeLoggedError(thrown.cause, depth + 1);
   return {
     message: thrown.message,
     ...(typeof code === 'string' ? { code } : {}),
@@ -89,13 +93,18 @@ function isErrorField(key: string, value: unknown): boolean {
 }
 
 function renderJson(record: Record<string, unknown>): string {
-  const fields = Object.entries(record).map(([key, value]) => [key, isErrorField(key, value) ? describeLoggedError(value) : value]);
+  const fields = Object.entries(record).map(([key, value]) => [
+    key,
+    isErrorField(key, value) ? describeLoggedError(value) : value,
+  ]);
   return JSON.stringify(Object.fromEntries(fields), replaceNestedErrors);
 }
 
 function renderLogfmt(record: Record<string, unknown>): string {
   return Object.entries(record)
-    .flatMap(([key, value]) => (isErrorField(key, value) ? flattenError(key, describeLoggedError(value)) : [[key, value] as const]))
+    .flatMap(([key, value]) =>
+      isErrorField(key, value) ? flattenError(key, describeLoggedError(value)) : [[key, value] as const],
+    )
     .filter(([, value]) => value !== undefined)
     .map(([key, value]) => `${key}=${quoteLogfmt(stringify(value))}`)
     .join(' ');

@@ -72,15 +72,24 @@ async function main(argv: readonly string[]): Promise<number> {
   keepYoungGenerationSmall();
   const version = await readVersion();
   if (flags.version) {
-    process.stdout.write(`exposure-exporter ${version.version} (revision ${version.revision}, Node.js ${process.version})\n`);
+    process.stdout.write(
+      `exposure-exporter ${version.version} (revision ${version.revision}, Node.js ${process.version})\n`,
+    );
     return EXIT_OK;
   }
-  const log = createLogger({ level: flags.logLevel, format: flags.logFormat, write: (line) => process.stderr.write(`${line}\n`) });
+  const log = createLogger({
+    level: flags.logLevel,
+    format: flags.logFormat,
+    write: (line) => process.stderr.write(`${line}\n`),
+  });
   let config: ExporterConfig;
   let cloud: CloudAccess | undefined;
   let webConfig: LoadedWebConfig | undefined;
   try {
-    webConfig = flags.webConfigFile === undefined ? undefined : await (await import('./http/web-config-load.ts')).loadWebConfig(flags.webConfigFile);
+    webConfig =
+      flags.webConfigFile === undefined
+        ? undefined
+        : await (await import('./http/web-config-load.ts')).loadWebConfig(flags.webConfigFile);
     config = buildExporterConfig(await loadConfig(flags.configFile, flags.shard ? { shard: flags.shard } : {}));
     cloud = config.settings.openstack && (await loadCloudAccess(config.settings.openstack));
   } catch (err) {
@@ -90,9 +99,15 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   if (flags.configCheck) {
     const cloudNote = cloud ? `, OpenStack credentials from ${describeCredentialSource(cloud.credentials)}` : '';
-    process.stdout.write(`${flags.configFile ?? 'built-in defaults'}: config is valid (${config.plan.targets.count()} targets${cloudNote})\n`);
+    process.stdout.write(
+      `${flags.configFile ?? 'built-in defaults'}: config is valid (${config.plan.targets.count()} targets${cloudNote})\n`,
+    );
     const { estimate, input } = estimateConfigDuration(config);
-    process.stdout.write(renderScanDuration(estimate, input).map((line) => `${line}\n`).join(''));
+    process.stdout.write(
+      renderScanDuration(estimate, input)
+        .map((line) => `${line}\n`)
+        .join(''),
+    );
     return EXIT_OK;
   }
 
@@ -112,11 +127,20 @@ async function main(argv: readonly string[]): Promise<number> {
   // nmap's version from the scan itself. Each probe skipped is an nmap start the cycle does not wait for.
   const [procStatus, nmapProcStatus, nmapVersion] = await Promise.all([
     readProcStatus(),
-    euid === 0 ? undefined : probeNmapProcStatus(config.settings.scan.nmapPath, { signal: AbortSignal.timeout(15_000) }),
-    flags.once ? undefined : probeNmapVersion(config.settings.scan.nmapPath, { signal: AbortSignal.timeout(15_000) }).catch(() => 'unknown'),
+    euid === 0
+      ? undefined
+      : probeNmapProcStatus(config.settings.scan.nmapPath, { signal: AbortSignal.timeout(15_000) }),
+    flags.once
+      ? undefined
+      : probeNmapVersion(config.settings.scan.nmapPath, { signal: AbortSignal.timeout(15_000) }).catch(() => 'unknown'),
   ]);
   const privilege = detectPrivilege({ euid, procStatus, nmapProcStatus });
-  log.info('starting exposure-exporter', { version: version.version, nmap_version: nmapVersion, privilege, targets: config.plan.targets.count() });
+  log.info('starting exposure-exporter', {
+    version: version.version,
+    nmap_version: nmapVersion,
+    privilege,
+    targets: config.plan.targets.count(),
+  });
 
   let webServer: WebServer | undefined;
   // Created after the scheduler, and only when serving; the Keystone session's requests all come later.
@@ -124,7 +148,13 @@ async function main(argv: readonly string[]): Promise<number> {
   const openstack = config.settings.openstack;
   const { session, inventory } =
     cloud && openstack
-      ? await connectCloud({ cloud, openstack, state, log, onRequest: (service, seconds) => metrics?.observeOpenStackRequest(service, seconds) })
+      ? await connectCloud({
+          cloud,
+          openstack,
+          state,
+          log,
+          onRequest: (service, seconds) => metrics?.observeOpenStackRequest(service, seconds),
+        })
       : { session: undefined, inventory: undefined };
   if (cloud) log.info('reading the OpenStack inventory', { credentials: describeCredentialSource(cloud.credentials) });
   const inventoryFile = config.settings.inventoryFile && createFileInventory(config.settings.inventoryFile, state, log);
@@ -167,18 +197,26 @@ async function main(argv: readonly string[]): Promise<number> {
 
   // The server's modules (express, prom-client, the web config's bcrypt) are loaded only here: --once never
   // needs them, and loading them is a good part of a short run's time and memory.
-  const [{ createServer }, { createApp }, { answerClientErrorsInJson }, { createWebServer }, { createMetricsEndpoint }, { withWebConfigReloadMetric }] =
-    await Promise.all([
-      import('node:http'),
-      import('./http/app.ts'),
-      import('./http/client-errors.ts'),
-      import('./http/web-server.ts'),
-      import('./metrics/collectors.ts'),
-      import('./metrics/web-config-metrics.ts'),
-    ]);
+  const [
+    { createServer },
+    { createApp },
+    { answerClientErrorsInJson },
+    { createWebServer },
+    { createMetricsEndpoint },
+    { withWebConfigReloadMetric },
+  ] = await Promise.all([
+    import('node:http'),
+    import('./http/app.ts'),
+    import('./http/client-errors.ts'),
+    import('./http/web-server.ts'),
+    import('./metrics/collectors.ts'),
+    import('./metrics/web-config-metrics.ts'),
+  ]);
   const build: BuildInfo = { ...version, nodejsVersion: process.version, nmapVersion: nmapVersion ?? 'unknown' };
   const exporterMetrics = createMetricsEndpoint({ state, build, processMetrics: true });
-  const servedMetrics = webConfig ? withWebConfigReloadMetric(exporterMetrics, () => webServer?.lastReloadSuccessful() ?? true) : exporterMetrics;
+  const servedMetrics = webConfig
+    ? withWebConfigReloadMetric(exporterMetrics, () => webServer?.lastReloadSuccessful() ?? true)
+    : exporterMetrics;
   metrics = servedMetrics;
 
   const reload = async (): Promise<void> => {
@@ -196,7 +234,10 @@ async function main(argv: readonly string[]): Promise<number> {
       state.recordReload(acceptReload(new Date()), { config: next, snapshot });
       scheduler.reschedule();
       // The count of all shards together: this replica's share takes hashing every address, left to the next cycle.
-      log.info('config reloaded', { all_targets: next.settings.scan.targets.count, shard: formatShard(next.settings.scan.shard) });
+      log.info('config reloaded', {
+        all_targets: next.settings.scan.targets.count,
+        shard: formatShard(next.settings.scan.shard),
+      });
     } catch (err) {
       state.recordReload(rejectReload(state.health.reload));
       log.error('config reload failed; keeping the previous config', { err });
@@ -242,7 +283,10 @@ async function main(argv: readonly string[]): Promise<number> {
       scheduler
         .stop()
         .then(() => session?.close())
-        .then(() => resolve(EXIT_OK), () => resolve(EXIT_FAILURE));
+        .then(
+          () => resolve(EXIT_OK),
+          () => resolve(EXIT_FAILURE),
+        );
     };
     // `on`, not `once`: execa's exit hook re-raises a signal that no other listener is left to handle,
     // which would kill us before nmap is stopped and the shutdown finished.
@@ -290,7 +334,12 @@ function createFileInventory(settings: InventoryFileConfig, state: ExporterState
     inventory: new FileInventory({
       source: settings.path,
       read: () => readBoundedFile(settings.path, { maxBytes: settings.maxBytes, what: 'the inventory file' }),
-      onParse: (parse) => log.debug('inventory file parsed', { file: settings.path, bytes: parse.bytes, duration_seconds: parse.durationMs / 1000 }),
+      onParse: (parse) =>
+        log.debug('inventory file parsed', {
+          file: settings.path,
+          bytes: parse.bytes,
+          duration_seconds: parse.durationMs / 1000,
+        }),
     }),
     state,
     log,
@@ -323,7 +372,10 @@ async function connectCloud(options: {
   onRequest: (service: string, seconds: number) => void;
 }): Promise<{ session: KeystoneSession; inventory: InventoryRefresher }> {
   const { cloud, openstack, state, log, onRequest } = options;
-  const [{ KeystoneSession }, { OpenStackInventory }] = await Promise.all([import('./cloud/keystone.ts'), import('./cloud/openstack.ts')]);
+  const [{ KeystoneSession }, { OpenStackInventory }] = await Promise.all([
+    import('./cloud/keystone.ts'),
+    import('./cloud/openstack.ts'),
+  ]);
   const session = new KeystoneSession({
     credentials: cloud.credentials,
     requestTimeoutMs: openstack.requestTimeoutMs,
@@ -331,7 +383,9 @@ async function connectCloud(options: {
     onRequest,
   });
   const inventory = new InventoryRefresher({
-    inventory: new OpenStackInventory({ client: { getJson: (service, path, getOptions) => session.get(service, path, getOptions) } }),
+    inventory: new OpenStackInventory({
+      client: { getJson: (service, path, getOptions) => session.get(service, path, getOptions) },
+    }),
     state,
     log,
     settings: openstack,
@@ -357,21 +411,32 @@ function logScanDuration(config: ExporterConfig, log: Logger): void {
     rate: estimate.rate,
     ports: estimate.ports,
     sweep_seconds: estimate.sweepMs === undefined ? 'unknown' : Math.round(estimate.sweepMs / 1000),
-    seconds_per_silent_known_address: estimate.perSilentAddressMs === undefined ? 'unknown' : estimate.perSilentAddressMs / 1000,
+    seconds_per_silent_known_address:
+      estimate.perSilentAddressMs === undefined ? 'unknown' : estimate.perSilentAddressMs / 1000,
   };
   log.info('expected scan durations', fields);
   if (estimate.sweepMs !== undefined && estimate.sweepMs > estimate.sweepBound.ms) {
-    log.warn('a sweep cannot finish within its bound at this rate', { ...fields, bound: estimate.sweepBound.setting, bound_seconds: estimate.sweepBound.ms / 1000 });
+    log.warn('a sweep cannot finish within its bound at this rate', {
+      ...fields,
+      bound: estimate.sweepBound.setting,
+      bound_seconds: estimate.sweepBound.ms / 1000,
+    });
   }
   if (estimate.hostGroupMs !== undefined && estimate.hostGroupMs > config.settings.scan.tuning.hostTimeoutMs) {
-    log.warn('silent addresses would pass scan.nmap.host_timeout at this rate', { ...fields, host_group: estimate.hostGroupSize, host_group_seconds: estimate.hostGroupMs / 1000 });
+    log.warn('silent addresses would pass scan.nmap.host_timeout at this rate', {
+      ...fields,
+      host_group: estimate.hostGroupSize,
+      host_group_seconds: estimate.hostGroupMs / 1000,
+    });
   }
 }
 
 /** Where the credentials came from, never what they are: safe for logs and --config.check. */
 function describeCredentialSource(credentials: CloudCredentials): string {
   const { source } = credentials;
-  return source.kind === 'environment' ? 'OS_* environment variables' : `cloud ${JSON.stringify(source.cloud)} in ${source.path}`;
+  return source.kind === 'environment'
+    ? 'OS_* environment variables'
+    : `cloud ${JSON.stringify(source.cloud)} in ${source.path}`;
 }
 
 async function restoreState(state: ExporterState, log: Logger): Promise<void> {

@@ -18,7 +18,7 @@ const HEADER = [
   ' there and run `npx node deploy/kubernetes/render-prometheusrule.ts`, never this file.',
   '',
   ' The rules select job="exposure-exporter", which servicemonitor.yaml sets whatever the Service is called.',
-  ' The comments next to each rule are the rules file\'s own: they explain each `for:` duration.',
+  " The comments next to each rule are the rules file's own: they explain each `for:` duration.",
   ' A Prometheus of the Operator loads this only if its ruleSelector matches these labels: add the label it',
   ' selects on (kube-prometheus-stack selects its `release` label) in an overlay or below.',
 ].join('\n');

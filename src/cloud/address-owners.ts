@@ -82,14 +82,19 @@ export function buildAddressOwners(listings: InventoryListings): AddressOwnershi
   // says nothing about who uses it.
   for (const fip of listings.floatingIps) {
     publicAddresses.add(fip.address);
-    const device = fip.deviceId ? { id: fip.deviceId, owner: fip.deviceOwner ?? '', projectId: fip.projectId } : undefined;
+    const device = fip.deviceId
+      ? { id: fip.deviceId, owner: fip.deviceOwner ?? '', projectId: fip.projectId }
+      : undefined;
     owners.set(fip.address, ownerOfDevice(device, { servers, routerProjects, names }) ?? unboundFloatingIp(fip, names));
   }
   for (const port of listings.ports) {
     for (const address of port.fixedIps) {
       if (publicNetworks.has(port.networkId)) publicAddresses.add(address);
       if (owners.has(address)) continue;
-      const owner = ownerOfDevice({ id: port.deviceId, owner: port.deviceOwner, projectId: port.projectId }, { servers, routerProjects, names });
+      const owner = ownerOfDevice(
+        { id: port.deviceId, owner: port.deviceOwner, projectId: port.projectId },
+        { servers, routerProjects, names },
+      );
       if (owner) owners.set(address, owner);
     }
   }
@@ -123,10 +128,13 @@ function ownerOfDevice(
   if (kind === 'compute') {
     const server = lookups.servers.get(device.id);
     // A server Nova did not list (deleted meanwhile, or in a cell that is down) still has a known id.
-    return server ? ownerOfServer(server, lookups.names) : { ...nonVmOwner(kind, device.projectId, lookups.names), vmId: device.id };
+    return server
+      ? ownerOfServer(server, lookups.names)
+      : { ...nonVmOwner(kind, device.projectId, lookups.names), vmId: device.id };
   }
   // A router's gateway port has no project of its own; the router has.
-  const projectId = kind === 'router_gateway' ? (lookups.routerProjects.get(device.id) ?? device.projectId) : device.projectId;
+  const projectId =
+    kind === 'router_gateway' ? (lookups.routerProjects.get(device.id) ?? device.projectId) : device.projectId;
   return nonVmOwner(kind, projectId, lookups.names);
 }
 

@@ -9,9 +9,10 @@ import type { CloudReader } from './cloud-reader.ts';
 
 export function readPassword(reader: CloudReader): PasswordAuth | undefined {
   // Without a type, openstacksdk assumes password; say how to use an application credential that is present.
-  const hint = !reader.has('top', 'auth_type') && reader.has('auth', 'application_credential_secret')
-    ? ` (or set ${reader.nameOf('top', 'auth_type')} to v3applicationcredential)`
-    : '';
+  const hint =
+    !reader.has('top', 'auth_type') && reader.has('auth', 'application_credential_secret')
+      ? ` (or set ${reader.nameOf('top', 'auth_type')} to v3applicationcredential)`
+      : '';
   const password = reader.required('auth', 'password', hint);
   const user = readUser(reader, '');
   const scope = readScope(reader);
@@ -22,7 +23,8 @@ export function readPassword(reader: CloudReader): PasswordAuth | undefined {
 export function readApplicationCredential(reader: CloudReader): ApplicationCredentialAuth | undefined {
   const secret = reader.required('auth', 'application_credential_secret');
   const id = reader.text('auth', 'application_credential_id');
-  if (id !== undefined) return secret === undefined ? undefined : { type: 'v3applicationcredential', credential: { id }, secret };
+  if (id !== undefined)
+    return secret === undefined ? undefined : { type: 'v3applicationcredential', credential: { id }, secret };
   if (reader.has('auth', 'application_credential_id')) return undefined;
   const name = reader.text('auth', 'application_credential_name');
   if (name === undefined) {
@@ -42,7 +44,8 @@ function readUser(reader: CloudReader, requiredWith: string): UserRef | undefine
   const id = reader.text('auth', 'user_id');
   if (id !== undefined) return { id };
   if (reader.has('auth', 'user_id')) return undefined;
-  if (!reader.has('auth', 'username')) return reader.report(`${reader.either('auth', 'username', 'user_id')} is required${requiredWith}`);
+  if (!reader.has('auth', 'username'))
+    return reader.report(`${reader.either('auth', 'username', 'user_id')} is required${requiredWith}`);
   const name = reader.text('auth', 'username');
   const domain = readDomain(reader, 'user', 'username');
   return name === undefined || !domain ? undefined : { name, domain };
@@ -57,7 +60,8 @@ function readScope(reader: CloudReader): TokenScope | undefined {
     );
   }
   if (system) {
-    if (system.value !== 'all') return reader.reportValue(system, `${renderSetting(system)} must be all (the only system scope Keystone has)`);
+    if (system.value !== 'all')
+      return reader.reportValue(system, `${renderSetting(system)} must be all (the only system scope Keystone has)`);
     reader.use('system_scope', system);
     return { system: 'all' };
   }
@@ -67,7 +71,9 @@ function readScope(reader: CloudReader): TokenScope | undefined {
   if (!reader.has('auth', 'project_name')) {
     // An unscoped token comes without a service catalog, so the exporter could not find a single endpoint.
     const systemScope = reader.assignment('system_scope', 'all');
-    return reader.report(`${reader.either('auth', 'project_name', 'project_id')} is required (or ${systemScope} for a system scope)`);
+    return reader.report(
+      `${reader.either('auth', 'project_name', 'project_id')} is required (or ${systemScope} for a system scope)`,
+    );
   }
   const name = reader.text('auth', 'project_name');
   const domain = readDomain(reader, 'project', 'project_name');
@@ -76,7 +82,12 @@ function readScope(reader: CloudReader): TokenScope | undefined {
 
 function readDomain(reader: CloudReader, owner: 'user' | 'project', nameKey: string): DomainRef | undefined {
   const [domainIdKey, domainNameKey] = [`${owner}_domain_id`, `${owner}_domain_name`];
-  for (const [key, kind] of [[domainIdKey, 'id'], [domainNameKey, 'name'], ['domain_id', 'id'], ['domain_name', 'name']] as const) {
+  for (const [key, kind] of [
+    [domainIdKey, 'id'],
+    [domainNameKey, 'name'],
+    ['domain_id', 'id'],
+    ['domain_name', 'name'],
+  ] as const) {
     if (!reader.has('auth', key)) continue;
     const value = reader.text('auth', key);
     if (value === undefined) return undefined;
@@ -87,5 +98,7 @@ function readDomain(reader: CloudReader, owner: 'user' | 'project', nameKey: str
     }
     return kind === 'id' ? { id: value } : { name: value };
   }
-  return reader.report(`${reader.either('auth', domainNameKey, domainIdKey)} is required with ${reader.shortName(nameKey)}`);
+  return reader.report(
+    `${reader.either('auth', domainNameKey, domainIdKey)} is required with ${reader.shortName(nameKey)}`,
+  );
 }

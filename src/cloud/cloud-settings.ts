@@ -25,7 +25,16 @@ export const AUTH_KEYS = [
 ] as const;
 
 /** The keys read from the cloud entry itself. */
-export const TOP_KEYS = ['auth_type', 'region_name', 'regions', 'interface', 'verify', 'insecure', 'cacert', 'identity_api_version'] as const;
+export const TOP_KEYS = [
+  'auth_type',
+  'region_name',
+  'regions',
+  'interface',
+  'verify',
+  'insecure',
+  'cacert',
+  'identity_api_version',
+] as const;
 
 export type TopKey = (typeof TOP_KEYS)[number];
 

@@ -26,9 +26,12 @@ export function readCredentials(raw: RawCloud, context: ValidationContext): Clou
   checkIdentityApiVersion(reader);
   const authUrl = readAuthUrl(reader);
   const authType = readAuthType(reader);
-  const auth = authType === undefined
-    ? undefined
-    : authType === 'v3applicationcredential' ? readApplicationCredential(reader) : readPassword(reader);
+  const auth =
+    authType === undefined
+      ? undefined
+      : authType === 'v3applicationcredential'
+        ? readApplicationCredential(reader)
+        : readPassword(reader);
   const regionName = readRegionName(reader, context.openstack);
   const iface = readInterface(reader, context.openstack);
   const verify = readVerify(reader);
@@ -57,7 +60,8 @@ function readAuthUrl(reader: CloudReader): string | undefined {
     return reader.reportValue(setting, `${renderSetting(setting)} is not a URL`);
   }
   // Not rendered: a URL with a password in it is the one auth_url that must not be echoed.
-  if (url.username !== '' || url.password !== '') return reader.reportValue(setting, 'must not contain a user name or password');
+  if (url.username !== '' || url.password !== '')
+    return reader.reportValue(setting, 'must not contain a user name or password');
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     return reader.reportValue(setting, `${renderSetting(setting)} must be an http or https URL`);
   }
@@ -71,7 +75,10 @@ function readAuthType(reader: CloudReader): 'password' | 'v3applicationcredentia
     return 'password';
   }
   if (typeof setting.value !== 'string' || !(AUTH_TYPES as readonly string[]).includes(setting.value)) {
-    return reader.reportValue(setting, `${renderSetting(setting)} is not supported (use password, v3password or v3applicationcredential)`);
+    return reader.reportValue(
+      setting,
+      `${renderSetting(setting)} is not supported (use password, v3password or v3applicationcredential)`,
+    );
   }
   reader.use('auth_type', setting);
   return setting.value === 'v3applicationcredential' ? 'v3applicationcredential' : 'password';
@@ -120,7 +127,10 @@ function readVerify(reader: CloudReader): boolean | undefined {
     const verify = reader.setting('top', 'verify')!;
     if (typeof verify.value === 'string' && parseBoolean(verify.value) === undefined) {
       // requests would take a path here; openstacksdk and we want it in cacert.
-      return reader.reportValue(verify, `${renderSetting(verify)} must be true or false (put a CA bundle's path in cacert)`);
+      return reader.reportValue(
+        verify,
+        `${renderSetting(verify)} must be true or false (put a CA bundle's path in cacert)`,
+      );
     }
     return reader.boolean('top', 'verify');
   }

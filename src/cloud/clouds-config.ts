@@ -52,7 +52,10 @@ export function resolveCloudCredentials(options: ResolveCredentialsOptions): Clo
   throw new CloudsConfigError('openstack', [`no cloud selected: ${describeChoices(found)}`]);
 }
 
-function selectCloud(openstack: OpenStackConfig, osCloud: string | undefined): { name: string; selector: string } | undefined {
+function selectCloud(
+  openstack: OpenStackConfig,
+  osCloud: string | undefined,
+): { name: string; selector: string } | undefined {
   if (openstack.cloud !== undefined) return { name: openstack.cloud, selector: 'openstack.cloud' };
   if (osCloud !== undefined) return { name: osCloud, selector: 'OS_CLOUD' };
   return undefined;

@@ -39,12 +39,20 @@ export function readNamedCloud(options: {
   const top = new Map<string, Setting>();
   const auth = new Map<string, Setting>();
   // secure.yaml second, so its values win.
-  for (const [file, entry] of [[found.clouds, cloudsEntry], [found.secure, secureEntry]] as const) {
+  for (const [file, entry] of [
+    [found.clouds, cloudsEntry],
+    [found.secure, secureEntry],
+  ] as const) {
     if (!file || entry === undefined) continue;
     collectEntry({ file: file.path, cloudPath, entry, top, auth });
   }
   return {
-    source: { kind: 'clouds-file', cloud: name, path: home.path, securePath: secureEntry === undefined ? undefined : found.secure?.path },
+    source: {
+      kind: 'clouds-file',
+      cloud: name,
+      path: home.path,
+      securePath: secureEntry === undefined ? undefined : found.secure?.path,
+    },
     where: home.path,
     top,
     auth,
@@ -67,12 +75,16 @@ export function listCloudNames(file: ParsedCloudFile): string[] {
 function readCloudsMapping(file: ParsedCloudFile): Record<string, unknown> {
   if (file.value === null || file.value === undefined) return {};
   if (!isPlainObject(file.value)) {
-    throw new CloudsConfigError(file.path, [`must be a mapping with a clouds key, got ${describeType(file.value, { withValue: false })}`]);
+    throw new CloudsConfigError(file.path, [
+      `must be a mapping with a clouds key, got ${describeType(file.value, { withValue: false })}`,
+    ]);
   }
   const clouds = file.value['clouds'];
   if (clouds === undefined || clouds === null) return {};
   if (!isPlainObject(clouds)) {
-    throw new CloudsConfigError(file.path, [`clouds: must be a mapping, got ${describeType(clouds, { withValue: false })}`]);
+    throw new CloudsConfigError(file.path, [
+      `clouds: must be a mapping, got ${describeType(clouds, { withValue: false })}`,
+    ]);
   }
   return clouds;
 }
@@ -86,7 +98,9 @@ function collectEntry(options: {
 }): void {
   const { file, cloudPath, entry, top, auth } = options;
   if (!isPlainObject(entry)) {
-    throw new CloudsConfigError(file, [`${cloudPath}: must be a mapping, got ${describeType(entry, { withValue: false })}`]);
+    throw new CloudsConfigError(file, [
+      `${cloudPath}: must be a mapping, got ${describeType(entry, { withValue: false })}`,
+    ]);
   }
   for (const key of TOP_KEYS) {
     if (entry[key] !== undefined) top.set(key, { value: entry[key], key, name: `${cloudPath}.${key}`, origin: file });
@@ -94,9 +108,12 @@ function collectEntry(options: {
   const authEntry = entry['auth'];
   if (authEntry === undefined || authEntry === null) return;
   if (!isPlainObject(authEntry)) {
-    throw new CloudsConfigError(file, [`${cloudPath}.auth: must be a mapping, got ${describeType(authEntry, { withValue: false })}`]);
+    throw new CloudsConfigError(file, [
+      `${cloudPath}.auth: must be a mapping, got ${describeType(authEntry, { withValue: false })}`,
+    ]);
   }
   for (const key of AUTH_KEYS) {
-    if (authEntry[key] !== undefined) auth.set(key, { value: authEntry[key], key, name: `${cloudPath}.auth.${key}`, origin: file });
+    if (authEntry[key] !== undefined)
+      auth.set(key, { value: authEntry[key], key, name: `${cloudPath}.auth.${key}`, origin: file });
   }
 }

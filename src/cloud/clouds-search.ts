@@ -43,14 +43,18 @@ export function listCloudConfigCandidates(options: CandidateOptions): CloudConfi
   ];
   // Our own setting replaces the clouds.yaml search (as openstacksdk's config_files argument does); secure.yaml
   // is still searched, so secrets can stay in a file of their own.
-  const clouds = options.openstack.cloudsFile !== undefined
-    ? [options.openstack.cloudsFile]
-    : searched('clouds.yaml', readVariable(options.env, 'OS_CLIENT_CONFIG_FILE'));
+  const clouds =
+    options.openstack.cloudsFile !== undefined
+      ? [options.openstack.cloudsFile]
+      : searched('clouds.yaml', readVariable(options.env, 'OS_CLIENT_CONFIG_FILE'));
   return { clouds, secure: searched('secure.yaml', readVariable(options.env, 'OS_CLIENT_SECURE_FILE')) };
 }
 
 /** Reads the first existing file of each list: a broken file further down the search order never matters. */
-export async function readCandidateFiles(candidates: CloudConfigCandidates, readYamlFile: ReadYamlFile): Promise<ParsedCloudFile[]> {
+export async function readCandidateFiles(
+  candidates: CloudConfigCandidates,
+  readYamlFile: ReadYamlFile,
+): Promise<ParsedCloudFile[]> {
   const files: ParsedCloudFile[] = [];
   for (const paths of [candidates.clouds, candidates.secure]) {
     for (const path of paths) {

@@ -25,7 +25,8 @@ export function extractErrorMessage(text: string): string | undefined {
   }
   if (!isPlainObject(body)) return undefined;
   for (const value of Object.values(body)) {
-    if (isPlainObject(value) && typeof value['message'] === 'string' && value['message'] !== '') return value['message'];
+    if (isPlainObject(value) && typeof value['message'] === 'string' && value['message'] !== '')
+      return value['message'];
   }
   return undefined;
 }

@@ -97,10 +97,13 @@ export class HttpClient {
   #translate(err: unknown, req: HttpRequest, deadline: AbortSignal): ExporterError {
     const what = describeRequest(req.method, req.service, req.url);
     if (deadline.aborted || isUndiciTimeout(err)) {
-      return new ExporterError('OPENSTACK_TIMEOUT', `${what}: no complete answer within ${this.#timeoutMs / 1000}s`, { cause: err });
+      return new ExporterError('OPENSTACK_TIMEOUT', `${what}: no complete answer within ${this.#timeoutMs / 1000}s`, {
+        cause: err,
+      });
     }
     // The caller gave up (a cycle ended, the exporter stops): no deadline passed, so this is no timeout.
-    if (req.signal.aborted) return new ExporterError('OPENSTACK_ABORTED', `${what}: cancelled`, { cause: req.signal.reason });
+    if (req.signal.aborted)
+      return new ExporterError('OPENSTACK_ABORTED', `${what}: cancelled`, { cause: req.signal.reason });
     return new ExporterError('OPENSTACK_HTTP', `${what}: ${this.#scrub(describeCause(err))}`, { cause: err });
   }
 }
@@ -111,13 +114,18 @@ export function describeRequest(method: string, service: string, url: URL): stri
 }
 
 function isUndiciTimeout(err: unknown): boolean {
-  return err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError || err instanceof undiciErrors.ConnectTimeoutError;
+  return (
+    err instanceof undiciErrors.HeadersTimeoutError ||
+    err instanceof undiciErrors.BodyTimeoutError ||
+    err instanceof undiciErrors.ConnectTimeoutError
+  );
 }
 
 /** A library error's message with its errno code; an empty AggregateError (happy eyeballs) by its parts. */
 function describeCause(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const code = (err as NodeJS.ErrnoException).code;
-  const message = err.message === '' && err instanceof AggregateError ? err.errors.map(describeCause).join('; ') : err.message;
+  const message =
+    err.message === '' && err instanceof AggregateError ? err.errors.map(describeCause).join('; ') : err.message;
   return code && !message.includes(code) ? `${message} (${code})` : message;
 }

@@ -31,15 +31,22 @@ const RENEW_MARGIN_SHARE = 0.1;
 /** The body of POST /v3/auth/tokens, exactly as Keystone v3 takes it. */
 export function buildTokenRequest(auth: CloudAuth): unknown {
   if (auth.type === 'v3applicationcredential') {
-    const credential = 'id' in auth.credential
-      ? { id: auth.credential.id, secret: auth.secret }
-      : { name: auth.credential.name, user: buildUser(auth.credential.user), secret: auth.secret };
+    const credential =
+      'id' in auth.credential
+        ? { id: auth.credential.id, secret: auth.secret }
+        : { name: auth.credential.name, user: buildUser(auth.credential.user), secret: auth.secret };
     // An application credential carries its own project; Keystone refuses a scope next to it.
     return { auth: { identity: { methods: ['application_credential'], application_credential: credential } } };
   }
-  const scope = 'system' in auth.scope
-    ? { system: { all: true } }
-    : { project: 'id' in auth.scope.project ? { id: auth.scope.project.id } : { name: auth.scope.project.name, domain: auth.scope.project.domain } };
+  const scope =
+    'system' in auth.scope
+      ? { system: { all: true } }
+      : {
+          project:
+            'id' in auth.scope.project
+              ? { id: auth.scope.project.id }
+              : { name: auth.scope.project.name, domain: auth.scope.project.domain },
+        };
   return {
     auth: {
       identity: { methods: ['password'], password: { user: { ...buildUser(auth.user), password: auth.password } } },
@@ -76,7 +83,9 @@ export interface TokenAnswer {
 /** Reads a token answer; a body without what a token needs is an OPENSTACK_AUTH error naming the field. */
 export function parseTokenBody(answer: TokenAnswer): HeldToken {
   const { text, value, startedAtMs, what } = answer;
-  const reader = new StrictReader((path, problem) => new ExporterError('OPENSTACK_AUTH', `${what}: ${path}: ${problem}`));
+  const reader = new StrictReader(
+    (path, problem) => new ExporterError('OPENSTACK_AUTH', `${what}: ${path}: ${problem}`),
+  );
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -86,7 +95,10 @@ export function parseTokenBody(answer: TokenAnswer): HeldToken {
   const token = reader.record(reader.record(body, 'the answer')['token'], 'token');
   const expiresAtMs = reader.date(token['expires_at'], 'token.expires_at').getTime();
   if (!Array.isArray(token['catalog'])) {
-    throw new ExporterError('OPENSTACK_AUTH', `${what}: the token has no service catalog (is it scoped to a project or the system?)`);
+    throw new ExporterError(
+      'OPENSTACK_AUTH',
+      `${what}: the token has no service catalog (is it scoped to a project or the system?)`,
+    );
   }
   const issuedAtMs = typeof token['issued_at'] === 'string' ? Date.parse(token['issued_at']) : Number.NaN;
   // Keystone's lifetime laid onto our clock from when we asked: a skewed local clock then cannot make us keep

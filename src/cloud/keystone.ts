@@ -183,7 +183,10 @@ export class KeystoneSession {
     }
     const value = exchange.headers['x-subject-token'];
     if (typeof value !== 'string' || value === '') {
-      throw new ExporterError('OPENSTACK_AUTH', `${what} returned ${exchange.status} without an X-Subject-Token header`);
+      throw new ExporterError(
+        'OPENSTACK_AUTH',
+        `${what} returned ${exchange.status} without an X-Subject-Token header`,
+      );
     }
     this.#scrubber.add(value);
     const held = parseTokenBody({ text: exchange.text, value, startedAtMs, what });

@@ -27,7 +27,9 @@ export interface OpenStackInventoryOptions {
  * A body of the wrong shape makes the whole listing untrustworthy, so the read fails and the last good one
  * stays. Typed explicitly so TypeScript treats its `fail` as never returning and narrows after it.
  */
-const response: StrictReader = new StrictReader((what, problem) => new ExporterError('OPENSTACK_HTTP', `unexpected response from ${what}: ${problem}`));
+const response: StrictReader = new StrictReader(
+  (what, problem) => new ExporterError('OPENSTACK_HTTP', `unexpected response from ${what}: ${problem}`),
+);
 
 export class OpenStackInventory implements Inventory {
   readonly #client: OpenStackClient;
@@ -63,8 +65,19 @@ export class OpenStackInventory implements Inventory {
       userNames: namesOf(users),
       userEmails: emailsOf(users),
     });
-    const security = securityGroups ? buildAddressSecurity({ floatingIps, ports, networks, securityGroups }) : new Map();
-    return { source: 'openstack', up: true, syncedAt: this.#now(), servers: servers.length, owners, publicAddresses, warnings, security };
+    const security = securityGroups
+      ? buildAddressSecurity({ floatingIps, ports, networks, securityGroups })
+      : new Map();
+    return {
+      source: 'openstack',
+      up: true,
+      syncedAt: this.#now(),
+      servers: servers.length,
+      owners,
+      publicAddresses,
+      warnings,
+      security,
+    };
   }
 
   /**
@@ -79,7 +92,10 @@ export class OpenStackInventory implements Inventory {
       const query = new URLSearchParams({ limit: String(this.#pageSize) });
       if (marker !== undefined) query.set('marker', marker);
       const separator = path.includes('?') ? '&' : '?';
-      const body = response.record(await this.#client.getJson(service, `${path}${separator}${query}`, { signal }), `${service} ${path}`);
+      const body = response.record(
+        await this.#client.getJson(service, `${path}${separator}${query}`, { signal }),
+        `${service} ${path}`,
+      );
       const pageItems = body[key];
       if (!Array.isArray(pageItems)) response.fail(`${service} ${path}`, `no "${key}" list`);
       items.push(...pageItems);
@@ -94,7 +110,11 @@ export class OpenStackInventory implements Inventory {
    * Projects or users from Keystone, for names (and users' emails); a 403 (a reader without identity
    * rights) means ids instead of names, with a warning.
    */
-  async #readIdentity(kind: 'projects' | 'users', signal: AbortSignal, warnings: string[]): Promise<Record<string, unknown>[]> {
+  async #readIdentity(
+    kind: 'projects' | 'users',
+    signal: AbortSignal,
+    warnings: string[],
+  ): Promise<Record<string, unknown>[]> {
     try {
       const body = response.record(await this.#client.getJson('identity', kind, { signal }), `identity ${kind}`);
       const list = body[kind];
@@ -102,7 +122,9 @@ export class OpenStackInventory implements Inventory {
       return list.map((item) => response.record(item, `identity ${kind}`));
     } catch (err) {
       if (err instanceof OpenStackHttpError && err.status === 403) {
-        warnings.push(`Keystone refused to list ${kind} (403); ${kind === 'users' ? 'user' : 'tenant'} labels show ids instead of names`);
+        warnings.push(
+          `Keystone refused to list ${kind} (403); ${kind === 'users' ? 'user' : 'tenant'} labels show ids instead of names`,
+        );
         return [];
       }
       throw err;
@@ -135,7 +157,9 @@ function namesOf(items: readonly Record<string, unknown>[]): Map<string, string>
 
 /** Keystone lists `email` only for users that have one (an optional attribute of the user). */
 function emailsOf(users: readonly Record<string, unknown>[]): Map<string, string> {
-  return new Map(users.filter((user) => text(user['email']) !== '').map((user) => [text(user['id']), text(user['email'])]));
+  return new Map(
+    users.filter((user) => text(user['email']) !== '').map((user) => [text(user['id']), text(user['email'])]),
+  );
 }
 
 function nextMarker(links: unknown): string | undefined {
@@ -147,8 +171,11 @@ function nextMarker(links: unknown): string | undefined {
 
 function readServer(raw: unknown): ServerRecord {
   const server = response.record(raw, 'compute server');
-  const addresses = Object.values(response.record(server['addresses'] ?? {}, 'compute server addresses')).flatMap((list) =>
-    Array.isArray(list) ? list.map((entry) => text(response.record(entry, 'compute server address')['addr'])).filter((a) => a !== '') : [],
+  const addresses = Object.values(response.record(server['addresses'] ?? {}, 'compute server addresses')).flatMap(
+    (list) =>
+      Array.isArray(list)
+        ? list.map((entry) => text(response.record(entry, 'compute server address')['addr'])).filter((a) => a !== '')
+        : [],
   );
   return {
     id: response.requiredString(server['id'], 'compute server id'),
@@ -162,12 +189,15 @@ function readServer(raw: unknown): ServerRecord {
 
 function readFloatingIp(raw: unknown): FloatingIpRecord {
   const fip = response.record(raw, 'network floating IP');
-  const details = fip['port_details'] ? response.record(fip['port_details'], 'network floating IP port_details') : undefined;
+  const details = fip['port_details']
+    ? response.record(fip['port_details'], 'network floating IP port_details')
+    : undefined;
   return {
     address: response.requiredString(fip['floating_ip_address'], 'network floating IP floating_ip_address'),
     projectId: text(fip['project_id'] ?? fip['tenant_id']),
     portId: typeof fip['port_id'] === 'string' ? fip['port_id'] : null,
-    deviceId: details && typeof details['device_id'] === 'string' && details['device_id'] !== '' ? details['device_id'] : null,
+    deviceId:
+      details && typeof details['device_id'] === 'string' && details['device_id'] !== '' ? details['device_id'] : null,
     deviceOwner: details && typeof details['device_owner'] === 'string' ? details['device_owner'] : null,
   };
 }
@@ -175,7 +205,9 @@ function readFloatingIp(raw: unknown): FloatingIpRecord {
 function readPort(raw: unknown): PortRecord {
   const port = response.record(raw, 'network port');
   const fixedIps = Array.isArray(port['fixed_ips'])
-    ? port['fixed_ips'].map((entry) => text(response.record(entry, 'network port fixed_ips')['ip_address'])).filter((a) => a !== '')
+    ? port['fixed_ips']
+        .map((entry) => text(response.record(entry, 'network port fixed_ips')['ip_address']))
+        .filter((a) => a !== '')
     : [];
   return {
     id: response.requiredString(port['id'], 'network port id'),
@@ -185,18 +217,27 @@ function readPort(raw: unknown): PortRecord {
     deviceOwner: text(port['device_owner']),
     fixedIps,
     portSecurity: port['port_security_enabled'] !== false,
-    securityGroups: Array.isArray(port['security_groups']) ? port['security_groups'].filter((id) => typeof id === 'string') : [],
+    securityGroups: Array.isArray(port['security_groups'])
+      ? port['security_groups'].filter((id) => typeof id === 'string')
+      : [],
   };
 }
 
 function readNetwork(raw: unknown): NetworkRecord {
   const network = response.record(raw, 'network');
-  return { id: response.requiredString(network['id'], 'network id'), external: network['router:external'] === true, shared: network['shared'] === true };
+  return {
+    id: response.requiredString(network['id'], 'network id'),
+    external: network['router:external'] === true,
+    shared: network['shared'] === true,
+  };
 }
 
 function readRouter(raw: unknown): RouterRecord {
   const router = response.record(raw, 'network router');
-  return { id: response.requiredString(router['id'], 'network router id'), projectId: text(router['project_id'] ?? router['tenant_id']) };
+  return {
+    id: response.requiredString(router['id'], 'network router id'),
+    projectId: text(router['project_id'] ?? router['tenant_id']),
+  };
 }
 
 function readSecurityGroup(raw: unknown): SecurityGroupRecord {

@@ -6,7 +6,14 @@ import type { RawCloud, Setting, TopKey } from './cloud-settings.ts';
 export type Environment = Readonly<Record<string, string | undefined>>;
 
 /** `regions` and `verify` have no variable: OS_REGION_NAME and OS_INSECURE say the same. */
-const ENV_TOP_KEYS: readonly TopKey[] = ['auth_type', 'region_name', 'interface', 'insecure', 'cacert', 'identity_api_version'];
+const ENV_TOP_KEYS: readonly TopKey[] = [
+  'auth_type',
+  'region_name',
+  'interface',
+  'insecure',
+  'cacert',
+  'identity_api_version',
+];
 
 /** A variable's value; an exported but empty one (`export OS_PROJECT_ID=`) means unset, as it does to the openstack CLI. */
 export function readVariable(env: Environment, name: string): string | undefined {

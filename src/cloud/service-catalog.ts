@@ -32,7 +32,12 @@ export function readCatalog(raw: readonly unknown[]): CatalogService[] {
     const endpoints = entry['endpoints'].filter(isPlainObject).flatMap((endpoint): CatalogEndpoint[] => {
       if (typeof endpoint['url'] !== 'string' || typeof endpoint['interface'] !== 'string') return [];
       // region_id is the Keystone v3 name; region is its deprecated twin, still all some clouds send.
-      const region = typeof endpoint['region_id'] === 'string' ? endpoint['region_id'] : typeof endpoint['region'] === 'string' ? endpoint['region'] : undefined;
+      const region =
+        typeof endpoint['region_id'] === 'string'
+          ? endpoint['region_id']
+          : typeof endpoint['region'] === 'string'
+            ? endpoint['region']
+            : undefined;
       return [{ interface: endpoint['interface'], region, url: endpoint['url'] }];
     });
     return [{ type: entry['type'], name: typeof entry['name'] === 'string' ? entry['name'] : undefined, endpoints }];
@@ -44,11 +49,16 @@ export function findEndpoint(catalog: readonly CatalogService[], wanted: Endpoin
   const services = catalog.filter((service) => service.type === wanted.serviceType);
   if (services.length === 0) {
     const types = [...new Set(catalog.map((service) => service.type))].join(', ');
-    throw new ExporterError('OPENSTACK_AUTH', `the token's catalog has no ${wanted.serviceType} service (it has: ${types || 'nothing'})`);
+    throw new ExporterError(
+      'OPENSTACK_AUTH',
+      `the token's catalog has no ${wanted.serviceType} service (it has: ${types || 'nothing'})`,
+    );
   }
   const endpoints = services.flatMap((service) => service.endpoints);
   const match = endpoints.find(
-    (endpoint) => endpoint.interface === wanted.interface && (wanted.regionName === undefined || endpoint.region === wanted.regionName),
+    (endpoint) =>
+      endpoint.interface === wanted.interface &&
+      (wanted.regionName === undefined || endpoint.region === wanted.regionName),
   );
   if (match) return match.url;
   const region = wanted.regionName === undefined ? 'any region' : `region ${wanted.regionName}`;

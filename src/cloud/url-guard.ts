@@ -7,7 +7,8 @@ import { ExporterError } from '../errors.ts';
  */
 export function resolveRequestUrl(endpoint: string, pathOrUrl: string, serviceType: string): URL {
   const base = new URL(endpoint);
-  if (!/^https?:\/\//i.test(pathOrUrl)) return new URL(`${endpoint.replace(/\/+$/, '')}/${pathOrUrl.replace(/^\/+/, '')}`);
+  if (!/^https?:\/\//i.test(pathOrUrl))
+    return new URL(`${endpoint.replace(/\/+$/, '')}/${pathOrUrl.replace(/^\/+/, '')}`);
   const url = new URL(pathOrUrl);
   if (url.origin !== base.origin) {
     throw new ExporterError(

@@ -56,7 +56,8 @@ function readException(reader: Reader, raw: unknown, path: string): ExceptionSet
   }
   const name = entry['name'] === undefined ? undefined : reader.nonEmptyString(entry['name'], `${path}.name`);
   const reason = entry['reason'] === undefined ? undefined : reader.nonEmptyString(entry['reason'], `${path}.reason`);
-  const expiresAt = entry['expires'] === undefined ? undefined : readExpiry(reader, entry['expires'], `${path}.expires`);
+  const expiresAt =
+    entry['expires'] === undefined ? undefined : readExpiry(reader, entry['expires'], `${path}.expires`);
   const match = entry['match'] === undefined ? undefined : readMatch(reader, entry['match'], `${path}.match`);
   if (name === undefined || reason === undefined || expiresAt === undefined || !match) return undefined;
   return { name, match, reason, expiresAt };
@@ -87,7 +88,10 @@ function readMatch(reader: Reader, raw: unknown, path: string): ExceptionMatchSe
     if (parsed?.ok && coversWholeFamily(parsed.range)) {
       // Like an empty match, a /0 would silently except every open port of one address family.
       valid = false;
-      reader.report(`${path}.ip`, `${JSON.stringify(ip)} covers every IPv${parsed.range.family} address (leave ip out to match any address)`);
+      reader.report(
+        `${path}.ip`,
+        `${JSON.stringify(ip)} covers every IPv${parsed.range.family} address (leave ip out to match any address)`,
+      );
     } else if (parsed?.ok) match.ip = parsed.range;
     else {
       valid = false;
@@ -99,7 +103,8 @@ function readMatch(reader: Reader, raw: unknown, path: string): ExceptionMatchSe
       .list(entry['ports'], `${path}.ports`, ' of strings')
       ?.map((item, index) => readPortProtocol(reader, item, `${path}.ports[${index}]`));
     // An empty list matches no port at all, so the exception would silently do nothing.
-    if (ports?.length === 0) reader.report(`${path}.ports`, 'must list at least one port/protocol (leave ports out to match any port)');
+    if (ports?.length === 0)
+      reader.report(`${path}.ports`, 'must list at least one port/protocol (leave ports out to match any port)');
     if (!ports || ports.length === 0 || ports.some((port) => port === undefined)) valid = false;
     else match.ports = ports as string[];
   }

@@ -164,7 +164,14 @@ function splitTopLevelItems(text: string): string[] | undefined {
       if (text.startsWith('---', at)) return undefined;
       if (start >= 0) items.push(text.slice(start, at));
       start = at;
-    } else if (first !== undefined && first !== ' ' && first !== '#' && first !== '\n' && first !== '\r' && first !== '\t') {
+    } else if (
+      first !== undefined &&
+      first !== ' ' &&
+      first !== '#' &&
+      first !== '\n' &&
+      first !== '\r' &&
+      first !== '\t'
+    ) {
       // Anything else at column 0 (a mapping, a flow list, a directive, `...`) is not an item of a block list.
       return undefined;
     }
@@ -178,8 +185,10 @@ function splitTopLevelItems(text: string): string[] | undefined {
 /** Where text that came from bytes that were not UTF-8 sits: U+FFFD is what the decoder put there. */
 function listInvalidUtf8(value: unknown, path: string): string[] {
   const where = path === '(root)' ? '(root)' : path;
-  if (typeof value === 'string') return value.includes('\uFFFD') ? [`${where}: holds bytes that are not valid UTF-8`] : [];
-  if (Array.isArray(value)) return value.flatMap((item, index) => listInvalidUtf8(item, `${path === '(root)' ? '' : path}[${index}]`));
+  if (typeof value === 'string')
+    return value.includes('\uFFFD') ? [`${where}: holds bytes that are not valid UTF-8`] : [];
+  if (Array.isArray(value))
+    return value.flatMap((item, index) => listInvalidUtf8(item, `${path === '(root)' ? '' : path}[${index}]`));
   if (!isPlainObject(value)) return [];
   return Object.entries(value).flatMap(([key, child]) => {
     if (key.includes('\uFFFD')) return [`${where}: a key holds bytes that are not valid UTF-8`];
@@ -193,11 +202,14 @@ const YAML_OPTIONS = { uniqueKeys: true, merge: false, prettyErrors: true } as c
 function parseYamlText(text: string, source: string): unknown {
   const document = parseDocument(text, YAML_OPTIONS);
   if (document.errors.length > 0) {
-    throw new ConfigError(source, document.errors.map((err) => {
-      const position = err.linePos?.[0];
-      const where = position ? `line ${position.line}, column ${position.col}` : 'YAML';
-      return `${where}: ${firstLine(err.message)}`;
-    }));
+    throw new ConfigError(
+      source,
+      document.errors.map((err) => {
+        const position = err.linePos?.[0];
+        const where = position ? `line ${position.line}, column ${position.col}` : 'YAML';
+        return `${where}: ${firstLine(err.message)}`;
+      }),
+    );
   }
   try {
     return document.toJS({ maxAliasCount: 100 });

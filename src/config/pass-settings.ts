@@ -49,17 +49,31 @@ export function readUdp(
   if (!udp) return { settings: undefined, valid: false };
   const d = PASS_DEFAULTS.udp;
   const ports = readPortListSetting(reader, udp['ports'] ?? d.ports, 'scan.udp.ports', ['default', 'none']);
-  const intervalMs = udp['interval'] === undefined ? context.scanIntervalMs : context.readDuration(udp['interval'], 'scan.udp.interval');
+  const intervalMs =
+    udp['interval'] === undefined ? context.scanIntervalMs : context.readDuration(udp['interval'], 'scan.udp.interval');
   const maxRetries = reader.integer(udp['max_retries'] ?? d.max_retries, 'scan.udp.max_retries', 0, 50);
-  const defeatIcmpRateLimit = reader.boolean(udp['defeat_icmp_ratelimit'] ?? d.defeat_icmp_ratelimit, 'scan.udp.defeat_icmp_ratelimit');
-  if (udp['interval'] !== undefined && intervalMs !== undefined && context.scanIntervalMs !== undefined && intervalMs < context.scanIntervalMs) {
+  const defeatIcmpRateLimit = reader.boolean(
+    udp['defeat_icmp_ratelimit'] ?? d.defeat_icmp_ratelimit,
+    'scan.udp.defeat_icmp_ratelimit',
+  );
+  if (
+    udp['interval'] !== undefined &&
+    intervalMs !== undefined &&
+    context.scanIntervalMs !== undefined &&
+    intervalMs < context.scanIntervalMs
+  ) {
     reader.report(
       'scan.udp.interval',
       `${formatDuration(intervalMs)} is shorter than scan.interval (${formatDuration(context.scanIntervalMs)}); the UDP pass runs at most once a cycle`,
     );
     return { settings: undefined, valid: false };
   }
-  if (ports === undefined || intervalMs === undefined || maxRetries === undefined || defeatIcmpRateLimit === undefined) {
+  if (
+    ports === undefined ||
+    intervalMs === undefined ||
+    maxRetries === undefined ||
+    defeatIcmpRateLimit === undefined
+  ) {
     return { settings: undefined, valid: false };
   }
   if (ports === 'none') return { settings: undefined, valid: true };
@@ -71,12 +85,26 @@ export function readVerify(reader: Reader, raw: unknown): VerifySettings | undef
   if (!verify) return undefined;
   const d = PASS_DEFAULTS.verify;
   const enabled = reader.boolean(verify['enabled'] ?? d.enabled, 'scan.verify.enabled');
-  const versionIntensity = reader.integer(verify['version_intensity'] ?? d.version_intensity, 'scan.verify.version_intensity', 0, 9);
+  const versionIntensity = reader.integer(
+    verify['version_intensity'] ?? d.version_intensity,
+    'scan.verify.version_intensity',
+    0,
+    9,
+  );
   const list = reader.list(verify['scripts'] ?? d.scripts, 'scan.verify.scripts', ' of script names');
   const scripts = list?.map((item, index) => reader.oneOf(item, `scan.verify.scripts[${index}]`, SAFE_SCRIPTS));
-  if (enabled === undefined || versionIntensity === undefined || !scripts || scripts.some((script) => script === undefined)) return undefined;
+  if (
+    enabled === undefined ||
+    versionIntensity === undefined ||
+    !scripts ||
+    scripts.some((script) => script === undefined)
+  )
+    return undefined;
   if (scripts.length > 0 && !enabled) {
-    return reader.report('scan.verify.scripts', 'run only with verification; set scan.verify.enabled: true or remove them');
+    return reader.report(
+      'scan.verify.scripts',
+      'run only with verification; set scan.verify.enabled: true or remove them',
+    );
   }
   return { enabled, versionIntensity, scripts: [...new Set(scripts as SafeScript[])] };
 }

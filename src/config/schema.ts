@@ -178,11 +178,34 @@ export function defaultConfig(overrides: ConfigOverrides = {}): Config {
 }
 
 const TOP_KEYS = ['scan', 'standard_ports', 'severity_overrides', 'exceptions', 'openstack', 'inventory_file', 'state'];
-const SCAN_KEYS = ['targets', 'exclude', 'ports', 'interval', 'timeout', 'sweep_interval', 'sweep_timeout', 'max_targets', 'shard', 'nmap', 'udp', 'verify'];
+const SCAN_KEYS = [
+  'targets',
+  'exclude',
+  'ports',
+  'interval',
+  'timeout',
+  'sweep_interval',
+  'sweep_timeout',
+  'max_targets',
+  'shard',
+  'nmap',
+  'udp',
+  'verify',
+];
 const INVENTORY_FILE_KEYS = ['path', 'refresh_interval', 'max_bytes'];
 /** A sweep scans every target, a known cycle a few: by default it gets four cycles' time. */
 const SWEEP_TIMEOUT_FACTOR = 4;
-const NMAP_KEYS = ['path', 'scan_type', 'host_discovery', 'timing_template', 'max_rtt_timeout', 'max_retries', 'min_rate', 'max_rate', 'host_timeout'];
+const NMAP_KEYS = [
+  'path',
+  'scan_type',
+  'host_discovery',
+  'timing_template',
+  'max_rtt_timeout',
+  'max_retries',
+  'min_rate',
+  'max_rate',
+  'host_timeout',
+];
 const OPENSTACK_KEYS = ['cloud', 'clouds_file', 'region_name', 'interface', 'refresh_interval', 'request_timeout'];
 const STATE_KEYS = ['path'];
 /** The longest delay setTimeout and AbortSignal.timeout honour (2^31 - 1 ms, about 24.8 days). */
@@ -198,7 +221,8 @@ function readConfig(reader: Reader, raw: unknown, cli: ConfigOverrides): Config 
   const overrides = readSeverityOverrides(reader, top['severity_overrides'] ?? {});
   const exceptions = readExceptions(reader, top['exceptions'] ?? []);
   const openstack = top['openstack'] === undefined ? undefined : readOpenStack(reader, top['openstack']);
-  const inventoryFile = top['inventory_file'] === undefined ? undefined : readInventoryFile(reader, top['inventory_file']);
+  const inventoryFile =
+    top['inventory_file'] === undefined ? undefined : readInventoryFile(reader, top['inventory_file']);
   const state = reader.mapping(top['state'] ?? {}, 'state', STATE_KEYS);
   const statePath = reader.nonEmptyString(state?.['path'] ?? DEFAULTS.state.path, 'state.path');
   if (!scan || !standardPorts || !overrides || !exceptions || statePath === undefined) return undefined;
@@ -222,12 +246,22 @@ function readScan(reader: Reader, raw: unknown, cli: ConfigOverrides, withInvent
   const excludeSpecs = reader.stringList(scan['exclude'] ?? DEFAULTS.scan.exclude, 'scan.exclude');
   const targetRanges = targetSpecs && readRanges(reader, targetSpecs, 'scan.targets');
   const excludeRanges = excludeSpecs && readRanges(reader, excludeSpecs, 'scan.exclude');
-  const maxTargets = reader.integer(scan['max_targets'] ?? DEFAULTS.scan.max_targets, 'scan.max_targets', 1, 16_777_216);
+  const maxTargets = reader.integer(
+    scan['max_targets'] ?? DEFAULTS.scan.max_targets,
+    'scan.max_targets',
+    1,
+    16_777_216,
+  );
   const ports = readPortListSetting(reader, scan['ports'] ?? DEFAULTS.scan.ports, 'scan.ports', ['default', 'all']);
   const intervalMs = readDuration(reader, scan['interval'] ?? DEFAULTS.scan.interval, 'scan.interval');
   const timeoutMs = readDuration(reader, scan['timeout'] ?? DEFAULTS.scan.timeout, 'scan.timeout');
-  const sweepIntervalMs = readDuration(reader, scan['sweep_interval'] ?? DEFAULTS.scan.sweep_interval, 'scan.sweep_interval');
-  const givenSweepTimeoutMs = scan['sweep_timeout'] === undefined ? undefined : readDuration(reader, scan['sweep_timeout'], 'scan.sweep_timeout');
+  const sweepIntervalMs = readDuration(
+    reader,
+    scan['sweep_interval'] ?? DEFAULTS.scan.sweep_interval,
+    'scan.sweep_interval',
+  );
+  const givenSweepTimeoutMs =
+    scan['sweep_timeout'] === undefined ? undefined : readDuration(reader, scan['sweep_timeout'], 'scan.sweep_timeout');
   const nmap = readNmap(reader, scan['nmap'] ?? {});
   const configuredShard = readShard(reader, scan['shard'] ?? DEFAULTS.scan.shard);
   const shard = cli.shard ?? configuredShard;
@@ -245,24 +279,40 @@ function readScan(reader: Reader, raw: unknown, cli: ConfigOverrides, withInvent
     );
   }
   if (sweepIntervalMs === 0) reader.report('scan.sweep_interval', 'must be longer than 0s');
-  if (sweepIntervalMs !== undefined && givenSweepTimeoutMs !== undefined && (givenSweepTimeoutMs >= sweepIntervalMs || givenSweepTimeoutMs === 0)) {
+  if (
+    sweepIntervalMs !== undefined &&
+    givenSweepTimeoutMs !== undefined &&
+    (givenSweepTimeoutMs >= sweepIntervalMs || givenSweepTimeoutMs === 0)
+  ) {
     reader.report(
       'scan.sweep_timeout',
       `${formatDuration(givenSweepTimeoutMs)} must be longer than 0s and shorter than scan.sweep_interval (${formatDuration(sweepIntervalMs)})`,
     );
   }
-  const targets = targetRanges && excludeRanges && maxTargets !== undefined
-    ? readTargetSet(reader, targetRanges, excludeRanges, { maxTargets, withInventory })
-    : undefined;
+  const targets =
+    targetRanges && excludeRanges && maxTargets !== undefined
+      ? readTargetSet(reader, targetRanges, excludeRanges, { maxTargets, withInventory })
+      : undefined;
   if (
-    !targetSpecs || !excludeSpecs || !targets || maxTargets === undefined || ports === undefined ||
-    intervalMs === undefined || timeoutMs === undefined || !sweepIntervalMs || !nmap || !shard || !udp.valid || !verify ||
+    !targetSpecs ||
+    !excludeSpecs ||
+    !targets ||
+    maxTargets === undefined ||
+    ports === undefined ||
+    intervalMs === undefined ||
+    timeoutMs === undefined ||
+    !sweepIntervalMs ||
+    !nmap ||
+    !shard ||
+    !udp.valid ||
+    !verify ||
     (scan['sweep_timeout'] !== undefined && givenSweepTimeoutMs === undefined)
   ) {
     return undefined;
   }
   // Half the sweep interval at most, so a default sweep always leaves time for known cycles before the next.
-  const sweepTimeoutMs = givenSweepTimeoutMs ?? Math.min(SWEEP_TIMEOUT_FACTOR * timeoutMs, Math.floor(sweepIntervalMs / 2));
+  const sweepTimeoutMs =
+    givenSweepTimeoutMs ?? Math.min(SWEEP_TIMEOUT_FACTOR * timeoutMs, Math.floor(sweepIntervalMs / 2));
   return {
     targetSpecs,
     excludeSpecs,
@@ -284,11 +334,17 @@ function readDuration(reader: Reader, value: unknown, path: string): number | un
   // A bare 0 is the one number Prometheus reads as a duration, and YAML hands it over as a number.
   const ms = typeof value === 'string' ? parseDuration(value) : value === 0 ? 0 : undefined;
   if (ms === undefined) {
-    return reader.report(path, `${renderValue(value)} is not a valid duration (use Prometheus syntax such as 30s, 10m, 1h)`);
+    return reader.report(
+      path,
+      `${renderValue(value)} is not a valid duration (use Prometheus syntax such as 30s, 10m, 1h)`,
+    );
   }
   // Node.js fires a longer timer after 1ms, which would turn a 30d interval into back-to-back scans.
   if (ms > MAX_TIMER_MS) {
-    return reader.report(path, `${renderValue(value)} is longer than the longest supported duration, ${formatDuration(MAX_TIMER_MS)}`);
+    return reader.report(
+      path,
+      `${renderValue(value)} is longer than the longest supported duration, ${formatDuration(MAX_TIMER_MS)}`,
+    );
   }
   return ms;
 }
@@ -321,29 +377,58 @@ function readTargetSet(
   const set = buildTargetSet(targets, exclude);
   // With an inventory, a range too large to sweep still bounds the known addresses scanned in it.
   const unsweptRanges = withInventory ? set.ranges.filter((range) => countAddresses([range]) > BigInt(maxTargets)) : [];
-  const sweepTargets = unsweptRanges.length === 0 ? set : buildTargetSet(set.ranges.filter((range) => !unsweptRanges.includes(range)), []);
+  const sweepTargets =
+    unsweptRanges.length === 0
+      ? set
+      : buildTargetSet(
+          set.ranges.filter((range) => !unsweptRanges.includes(range)),
+          [],
+        );
   // The exact bigint count: set.count is clamped to what a JS number holds exactly.
   const count = countAddresses(sweepTargets.ranges);
   if (count > BigInt(maxTargets)) {
-    return reader.report('scan.targets', `expands to ${count} addresses after exclusion, more than scan.max_targets (${maxTargets})`);
+    return reader.report(
+      'scan.targets',
+      `expands to ${count} addresses after exclusion, more than scan.max_targets (${maxTargets})`,
+    );
   }
-  if (set.count === 0 && targets.length > 0) return reader.report('scan.exclude', 'excludes every address of scan.targets');
+  if (set.count === 0 && targets.length > 0)
+    return reader.report('scan.exclude', 'excludes every address of scan.targets');
   return { targets: set, sweepTargets, unsweptRanges };
 }
 
-function readNmap(reader: Reader, raw: unknown): Pick<ScanConfig, 'nmapPath' | 'scanType' | 'hostDiscovery' | 'tuning'> | undefined {
+function readNmap(
+  reader: Reader,
+  raw: unknown,
+): Pick<ScanConfig, 'nmapPath' | 'scanType' | 'hostDiscovery' | 'tuning'> | undefined {
   const nmap = reader.mapping(raw, 'scan.nmap', NMAP_KEYS);
   if (!nmap) return undefined;
   const d = DEFAULTS.scan.nmap;
   const nmapPath = reader.nonEmptyString(nmap['path'] ?? d.path, 'scan.nmap.path');
   if (nmapPath?.startsWith('-')) reader.report('scan.nmap.path', `${JSON.stringify(nmapPath)} must not start with "-"`);
-  const scanType = reader.oneOf(nmap['scan_type'] ?? d.scan_type, 'scan.nmap.scan_type', ['auto', 'syn', 'connect'] as const);
+  const scanType = reader.oneOf(nmap['scan_type'] ?? d.scan_type, 'scan.nmap.scan_type', [
+    'auto',
+    'syn',
+    'connect',
+  ] as const);
   const hostDiscovery = reader.boolean(nmap['host_discovery'] ?? d.host_discovery, 'scan.nmap.host_discovery');
-  const timingTemplate = reader.integer(nmap['timing_template'] ?? d.timing_template, 'scan.nmap.timing_template', 0, 5);
-  const maxRttTimeoutMs = readDuration(reader, nmap['max_rtt_timeout'] ?? d.max_rtt_timeout, 'scan.nmap.max_rtt_timeout');
+  const timingTemplate = reader.integer(
+    nmap['timing_template'] ?? d.timing_template,
+    'scan.nmap.timing_template',
+    0,
+    5,
+  );
+  const maxRttTimeoutMs = readDuration(
+    reader,
+    nmap['max_rtt_timeout'] ?? d.max_rtt_timeout,
+    'scan.nmap.max_rtt_timeout',
+  );
   // nmap refuses anything shorter ("must be at least 5ms"); catch it here rather than in every cycle.
   if (maxRttTimeoutMs !== undefined && maxRttTimeoutMs < 5) {
-    reader.report('scan.nmap.max_rtt_timeout', `${formatDuration(maxRttTimeoutMs)} is shorter than nmap's minimum of 5ms`);
+    reader.report(
+      'scan.nmap.max_rtt_timeout',
+      `${formatDuration(maxRttTimeoutMs)} is shorter than nmap's minimum of 5ms`,
+    );
   }
   const maxRetries = reader.integer(nmap['max_retries'] ?? d.max_retries, 'scan.nmap.max_retries', 0, 50);
   const maxRate = reader.integer(nmap['max_rate'] ?? d.max_rate, 'scan.nmap.max_rate', 0, 1_000_000);
@@ -354,12 +439,24 @@ function readNmap(reader: Reader, raw: unknown): Pick<ScanConfig, 'nmapPath' | '
   }
   const hostTimeoutMs = readDuration(reader, nmap['host_timeout'] ?? d.host_timeout, 'scan.nmap.host_timeout');
   if (
-    nmapPath === undefined || scanType === undefined || hostDiscovery === undefined || timingTemplate === undefined || maxRttTimeoutMs === undefined ||
-    maxRetries === undefined || minRate === undefined || maxRate === undefined || hostTimeoutMs === undefined
+    nmapPath === undefined ||
+    scanType === undefined ||
+    hostDiscovery === undefined ||
+    timingTemplate === undefined ||
+    maxRttTimeoutMs === undefined ||
+    maxRetries === undefined ||
+    minRate === undefined ||
+    maxRate === undefined ||
+    hostTimeoutMs === undefined
   ) {
     return undefined;
   }
-  return { nmapPath, scanType, hostDiscovery, tuning: { timingTemplate, maxRttTimeoutMs, maxRetries, minRate, maxRate, hostTimeoutMs } };
+  return {
+    nmapPath,
+    scanType,
+    hostDiscovery,
+    tuning: { timingTemplate, maxRttTimeoutMs, maxRetries, minRate, maxRate, hostTimeoutMs },
+  };
 }
 
 function readStandardPorts(reader: Reader, raw: unknown): ReadonlySet<string> | undefined {
@@ -397,8 +494,16 @@ function readOpenStack(reader: Reader, raw: unknown): OpenStackConfig | undefine
     entry['interface'] === undefined
       ? undefined
       : reader.oneOf(entry['interface'], 'openstack.interface', ['public', 'internal', 'admin'] as const);
-  const refreshIntervalMs = readDuration(reader, entry['refresh_interval'] ?? d.refresh_interval, 'openstack.refresh_interval');
-  const requestTimeoutMs = readDuration(reader, entry['request_timeout'] ?? d.request_timeout, 'openstack.request_timeout');
+  const refreshIntervalMs = readDuration(
+    reader,
+    entry['refresh_interval'] ?? d.refresh_interval,
+    'openstack.refresh_interval',
+  );
+  const requestTimeoutMs = readDuration(
+    reader,
+    entry['request_timeout'] ?? d.request_timeout,
+    'openstack.request_timeout',
+  );
   if (refreshIntervalMs === 0) reader.report('openstack.refresh_interval', 'must be longer than 0s');
   if (requestTimeoutMs === 0) reader.report('openstack.request_timeout', 'must be longer than 0s');
   // A bad optional key has already been reported, which fails the whole config; only the types need this.
@@ -417,7 +522,12 @@ function readInventoryFile(reader: Reader, raw: unknown): InventoryFileConfig | 
     'inventory_file.refresh_interval',
   );
   if (refreshIntervalMs === 0) reader.report('inventory_file.refresh_interval', 'must be longer than 0s');
-  const maxBytes = reader.integer(entry['max_bytes'] ?? DEFAULTS.inventory_file.max_bytes, 'inventory_file.max_bytes', 1, 1024 * 1024 * 1024);
+  const maxBytes = reader.integer(
+    entry['max_bytes'] ?? DEFAULTS.inventory_file.max_bytes,
+    'inventory_file.max_bytes',
+    1,
+    1024 * 1024 * 1024,
+  );
   if (path === undefined || !refreshIntervalMs || maxBytes === undefined) return undefined;
   return { path, refreshIntervalMs, maxBytes };
 }

@@ -37,7 +37,12 @@ export interface LatentExposure {
 const ANY_PROTOCOL: readonly Protocol[] = ['tcp', 'udp'];
 
 /** The world-open rules that admit `port`/`protocol` to `address`; empty without port security or a port. */
-export function findAdmittingRules(address: string, port: number, protocol: Protocol, security: AddressSecurity | undefined): AdmittingRule[] {
+export function findAdmittingRules(
+  address: string,
+  port: number,
+  protocol: Protocol,
+  security: AddressSecurity | undefined,
+): AdmittingRule[] {
   if (!security?.portSecurity) return [];
   const ethertype = ethertypeOf(address);
   return security.rules
@@ -67,7 +72,8 @@ export function findLatentExposures(input: LatentInput): LatentExposure[] {
     const owner = input.owners.get(ip);
     if (!security.public || owner?.ownerKind !== 'compute' || !input.scanned(ip)) continue;
     if (!security.portSecurity) {
-      for (const protocol of ANY_PROTOCOL) latent.push(allPorts(ip, protocol, owner, { securityGroupId: '', securityGroup: '', ruleId: '' }));
+      for (const protocol of ANY_PROTOCOL)
+        latent.push(allPorts(ip, protocol, owner, { securityGroupId: '', securityGroup: '', ruleId: '' }));
       continue;
     }
     const ethertype = ethertypeOf(ip);
@@ -79,7 +85,11 @@ export function findLatentExposures(input: LatentInput): LatentExposure[] {
         continue;
       }
       for (const { port, protocol } of listTablePorts(input.rules, protocols, rule)) {
-        const { class: portClass, severity } = classifyPort(input.rules, { ip, owner, port: { port, protocol, service: '' } }, input.now);
+        const { class: portClass, severity } = classifyPort(
+          input.rules,
+          { ip, owner, port: { port, protocol, service: '' } },
+          input.now,
+        );
         if (portClass !== 'nonstandard' || (severity !== 'critical' && severity !== 'high')) continue;
         latent.push({ ip, port, protocol, severity, ...ruleLabels(rule), owner });
       }
@@ -88,16 +98,27 @@ export function findLatentExposures(input: LatentInput): LatentExposure[] {
   return latent;
 }
 
-function allPorts(ip: string, protocol: Protocol, owner: AddressOwner, rule: Pick<LatentExposure, 'securityGroupId' | 'securityGroup' | 'ruleId'>): LatentExposure {
+function allPorts(
+  ip: string,
+  protocol: Protocol,
+  owner: AddressOwner,
+  rule: Pick<LatentExposure, 'securityGroupId' | 'securityGroup' | 'ruleId'>,
+): LatentExposure {
   return { ip, port: 'all', protocol, severity: 'critical', ...ruleLabels(rule), owner };
 }
 
-function ruleLabels(rule: Pick<IngressRule, 'securityGroupId' | 'securityGroup' | 'ruleId'>): Pick<LatentExposure, 'securityGroupId' | 'securityGroup' | 'ruleId'> {
+function ruleLabels(
+  rule: Pick<IngressRule, 'securityGroupId' | 'securityGroup' | 'ruleId'>,
+): Pick<LatentExposure, 'securityGroupId' | 'securityGroup' | 'ruleId'> {
   return { securityGroupId: rule.securityGroupId, securityGroup: rule.securityGroup, ruleId: rule.ruleId };
 }
 
 /** The severity table's ports of these protocols inside the rule's range, ascending. */
-function listTablePorts(rules: ClassificationRules, protocols: readonly Protocol[], rule: IngressRule): { port: number; protocol: Protocol }[] {
+function listTablePorts(
+  rules: ClassificationRules,
+  protocols: readonly Protocol[],
+  rule: IngressRule,
+): { port: number; protocol: Protocol }[] {
   const found: { port: number; protocol: Protocol }[] = [];
   for (const key of rules.severities.keys()) {
     const [number, protocol] = key.split('/') as [string, Protocol];

@@ -58,7 +58,9 @@ export function classifyPort(
 ): Classification {
   const key = portKey(target.port.port, target.port.protocol);
   if (rules.standardPorts.has(key)) return { class: 'standard', severity: null, exception: null };
-  const exception = rules.exceptions.find((candidate) => exceptionApplies(candidate, target.ip, target.owner, key, now));
+  const exception = rules.exceptions.find((candidate) =>
+    exceptionApplies(candidate, target.ip, target.owner, key, now),
+  );
   if (exception) return { class: 'excepted', severity: null, exception: exception.name };
   return { class: 'nonstandard', severity: rateOpenPort(rules, target.port, key), exception: null };
 }
@@ -72,7 +74,13 @@ function rateOpenPort(rules: ClassificationRules, port: ObservedPort, key: strin
 }
 
 /** Every condition an exception gives must hold; an expired exception holds for nothing. */
-export function exceptionApplies(exception: PortException, ip: string, owner: AddressOwner, key: string, now: Date): boolean {
+export function exceptionApplies(
+  exception: PortException,
+  ip: string,
+  owner: AddressOwner,
+  key: string,
+  now: Date,
+): boolean {
   const { match } = exception;
   if (now.getTime() >= exception.expiresAt.getTime()) return false;
   if (match.tenant !== undefined && match.tenant !== owner.tenant && match.tenant !== owner.tenantId) return false;
@@ -89,6 +97,9 @@ export function exceptionApplies(exception: PortException, ip: string, owner: Ad
 
 /** Shell-style `*` and `?` over the whole name, as operators write VM name patterns. */
 export function matchesGlob(pattern: string, text: string): boolean {
-  const regex = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const regex = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${regex}$`, 's').test(text);
 }

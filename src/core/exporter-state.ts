@@ -74,7 +74,10 @@ export class ExporterState {
     this.#snapshot = snapshot;
     this.#restored = true;
     if (snapshot.inventory.source === 'openstack' || snapshot.inventory.source === 'openstack+file') {
-      this.#health = { ...this.#health, inventory: { ...this.#health.inventory, lastGood: readSavedInventory(snapshot) } };
+      this.#health = {
+        ...this.#health,
+        inventory: { ...this.#health.inventory, lastGood: readSavedInventory(snapshot) },
+      };
     }
   }
 

@@ -120,7 +120,12 @@ export function completeCycle(scan: ScanHealth, attempt: CycleAttempt, snapshot:
 }
 
 export function failCycle(scan: ScanHealth, attempt: CycleAttempt): ScanHealth {
-  return { ...scan, lastAttempt: attempt, inProgress: false, results: { ...scan.results, failure: scan.results.failure + 1 } };
+  return {
+    ...scan,
+    lastAttempt: attempt,
+    inProgress: false,
+    results: { ...scan.results, failure: scan.results.failure + 1 },
+  };
 }
 
 export function recordInventoryRead(inventory: InventorySnapshot, attemptedAt: Date): InventoryHealth {
@@ -155,7 +160,9 @@ export function mergeInventories(sources: {
   if (!openstack && !file) return NO_INVENTORY;
   if (!file) return { ...openstack!, source: 'openstack' };
   if (!openstack) return { ...file, source: 'file' };
-  const syncedAt = [openstack.syncedAt, file.syncedAt].filter((at) => at !== undefined).sort((a, b) => a.getTime() - b.getTime())[0];
+  const syncedAt = [openstack.syncedAt, file.syncedAt]
+    .filter((at) => at !== undefined)
+    .sort((a, b) => a.getTime() - b.getTime())[0];
   return {
     source: 'openstack+file',
     up: openstack.up && file.up,

@@ -66,7 +66,9 @@ function writeWhole(value: unknown, level: Level): string | undefined {
   if (Object.prototype.toString.call(value) === '[object Generator]') {
     return [...writeContainer({ kind: 'list', items: value as Iterable<unknown> }, level)].join('');
   }
-  const text = (level.gap === undefined ? JSON.stringify(value) : JSON.stringify(value, null, level.gap)) as string | undefined;
+  const text = (level.gap === undefined ? JSON.stringify(value) : JSON.stringify(value, null, level.gap)) as
+    | string
+    | undefined;
   if (text === undefined || level.gap === undefined || level.margin === '') return text;
   // JSON.stringify indents from column 0; each raw newline in its text is one of its line breaks, since
   // newlines inside strings are escaped.
@@ -77,7 +79,8 @@ function writeWhole(value: unknown, level: Level): string | undefined {
 function asContainer(value: unknown): Container | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   if (Array.isArray(value)) return { kind: 'list', items: value };
-  if (Object.prototype.toString.call(value) === '[object Generator]') return { kind: 'list', items: value as Iterable<unknown> };
+  if (Object.prototype.toString.call(value) === '[object Generator]')
+    return { kind: 'list', items: value as Iterable<unknown> };
   const prototype = Object.getPrototypeOf(value) as unknown;
   if (prototype !== Object.prototype && prototype !== null) return undefined;
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return undefined;

@@ -20,7 +20,10 @@ export function previousUdpHosts(previous: Snapshot | undefined, only?: Readonly
   if (!previous) return [];
   return previous.hosts
     .filter((host) => only === undefined || only.has(host.ip))
-    .map((host) => ({ ip: host.ip, openPorts: host.ports.filter((port) => port.protocol === 'udp').map(toObservedPort) }))
+    .map((host) => ({
+      ip: host.ip,
+      openPorts: host.ports.filter((port) => port.protocol === 'udp').map(toObservedPort),
+    }))
     .filter((host) => host.openPorts.length > 0);
 }
 
@@ -31,12 +34,17 @@ function toObservedPort(port: SnapshotPort): ObservedHost['openPorts'][number] {
 /** Every open nonstandard port of the snapshot: what verification probes. Standard and excepted ports are left alone. */
 export function listVerifyPairs(snapshot: Snapshot): VerifyPair[] {
   return snapshot.hosts.flatMap((host) =>
-    host.ports.filter((port) => port.class === 'nonstandard').map((port) => ({ ip: host.ip, port: port.port, protocol: port.protocol })),
+    host.ports
+      .filter((port) => port.class === 'nonstandard')
+      .map((port) => ({ ip: host.ip, port: port.port, protocol: port.protocol })),
   );
 }
 
 /** What the previous snapshot had found on each pair, for pairs a failed verification run did not reach. */
-export function previousDetections(previous: Snapshot | undefined, pairs: readonly VerifyPair[]): Map<string, DetectedService> {
+export function previousDetections(
+  previous: Snapshot | undefined,
+  pairs: readonly VerifyPair[],
+): Map<string, DetectedService> {
   const wanted = new Set(pairs.map((pair) => portRefKey(pair.ip, pair.port, pair.protocol)));
   const found = new Map<string, DetectedService>();
   for (const host of previous?.hosts ?? []) {

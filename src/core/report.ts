@@ -29,13 +29,17 @@ export function parseReportFilter(query: URLSearchParams): FilterParse {
   const filter: { suspicious?: boolean; tenant?: string; severities?: Severity[] } = {};
   for (const key of new Set(query.keys())) {
     if (!FILTER_KEYS.includes(key)) {
-      return { ok: false, message: `unknown filter ${JSON.stringify(key)} (expected one of ${FILTER_KEYS.join(', ')})` };
+      return {
+        ok: false,
+        message: `unknown filter ${JSON.stringify(key)} (expected one of ${FILTER_KEYS.join(', ')})`,
+      };
     }
   }
   // `suspicious=true&suspicious=false` has no one meaning; taking the first would hide the conflict.
   for (const key of SINGLE_VALUE_KEYS) {
     const count = query.getAll(key).length;
-    if (count > 1) return { ok: false, message: `${key} is given ${count} times; give it once (only severity may repeat)` };
+    if (count > 1)
+      return { ok: false, message: `${key} is given ${count} times; give it once (only severity may repeat)` };
   }
   const suspicious = query.get('suspicious');
   if (suspicious !== null) {
@@ -117,7 +121,8 @@ export function hasFindings(state: ExporterState): boolean {
 export function filterHosts(hosts: readonly SnapshotHost[], filter: ReportFilter): SnapshotHost[] {
   return hosts.flatMap((host) => {
     if (filter.suspicious !== undefined && host.suspicious !== filter.suspicious) return [];
-    if (filter.tenant !== undefined && host.owner.tenant !== filter.tenant && host.owner.tenantId !== filter.tenant) return [];
+    if (filter.tenant !== undefined && host.owner.tenant !== filter.tenant && host.owner.tenantId !== filter.tenant)
+      return [];
     const wanted = filter.severities;
     if (wanted === undefined) return [host];
     // A severity filter keeps only the matching ports, and the hosts that still have one.
@@ -129,7 +134,8 @@ export function filterHosts(hosts: readonly SnapshotHost[], filter: ReportFilter
 /** The tenant and severity filters apply as to hosts; `suspicious` is about open ports, which these are not. */
 function filterLatent(latent: readonly LatentExposure[], filter: ReportFilter): LatentExposure[] {
   return latent.filter((entry) => {
-    if (filter.tenant !== undefined && entry.owner.tenant !== filter.tenant && entry.owner.tenantId !== filter.tenant) return false;
+    if (filter.tenant !== undefined && entry.owner.tenant !== filter.tenant && entry.owner.tenantId !== filter.tenant)
+      return false;
     return filter.severities === undefined || filter.severities.includes(entry.severity);
   });
 }
@@ -198,7 +204,11 @@ function renderHost(host: SnapshotHost): object {
       port_security: port.portSecurity,
       // Only on verified ports: what answered, and whether a safe script got in without credentials.
       ...(port.detected
-        ? { product: port.detected.product, version: port.detected.version, unauthenticated: port.detected.unauthenticated }
+        ? {
+            product: port.detected.product,
+            version: port.detected.version,
+            unauthenticated: port.detected.unauthenticated,
+          }
         : {}),
     })),
   };

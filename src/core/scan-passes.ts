@@ -15,7 +15,15 @@ import type { Logger } from '../log.ts';
 import { parseAddress } from '../net/addresses.ts';
 import type { Protocol } from '../net/port-spec.ts';
 import { AddressListTargets } from '../scan/address-list.ts';
-import type { DetectedService, ObservedHost, ObservedPort, ScanJob, ScanResult, ScanTargets, Scanner } from '../scan/types.ts';
+import type {
+  DetectedService,
+  ObservedHost,
+  ObservedPort,
+  ScanJob,
+  ScanResult,
+  ScanTargets,
+  Scanner,
+} from '../scan/types.ts';
 import type { Clock } from './clock.ts';
 import type { ExporterConfig } from './exporter-config.ts';
 
@@ -106,7 +114,12 @@ export class PassRunner {
   }
 
   /** nmap -sU over the cycle's addresses. */
-  async runUdp(config: ExporterConfig, { targets, hostDiscovery }: UdpTargets, cycle: CycleContext, last: PassRun | undefined): Promise<UdpOutcome> {
+  async runUdp(
+    config: ExporterConfig,
+    { targets, hostDiscovery }: UdpTargets,
+    cycle: CycleContext,
+    last: PassRun | undefined,
+  ): Promise<UdpOutcome> {
     const { signal } = cycle;
     const context = { cycle, last };
     const { scan } = config.settings;
@@ -124,7 +137,10 @@ export class PassRunner {
     const startedAt = this.#options.clock.now();
     try {
       const result = await this.#options.scanner.scan(job, { signal });
-      return { run: this.#record(context, startedAt, targets.count(), result.nmapArgs, null), result: keepProtocol(result, 'udp') };
+      return {
+        run: this.#record(context, startedAt, targets.count(), result.nmapArgs, null),
+        result: keepProtocol(result, 'udp'),
+      };
     } catch (err) {
       return { run: this.#fail('udp', context, startedAt, targets.count(), err), result: undefined };
     }
@@ -135,7 +151,12 @@ export class PassRunner {
    * by protocol and by each address's exact port set, one nmap run per group (VERIFY_RUNS_AT_ONCE at a time):
    * no address is probed on a port that is not open on it.
    */
-  async runVerify(config: ExporterConfig, pairs: readonly VerifyPair[], cycle: CycleContext, last: PassRun | undefined): Promise<VerifyOutcome> {
+  async runVerify(
+    config: ExporterConfig,
+    pairs: readonly VerifyPair[],
+    cycle: CycleContext,
+    last: PassRun | undefined,
+  ): Promise<VerifyOutcome> {
     const { signal } = cycle;
     const context = { cycle, last };
     const startedAt = this.#options.clock.now();
@@ -158,22 +179,51 @@ export class PassRunner {
       }
     };
     await Promise.all(Array.from({ length: Math.min(VERIFY_RUNS_AT_ONCE, groups.length) }, worker));
-    if (failure) return { run: this.#fail('verify', context, startedAt, pairs.length, failure.err, nmapArgs), detections };
+    if (failure)
+      return { run: this.#fail('verify', context, startedAt, pairs.length, failure.err, nmapArgs), detections };
     return { run: this.#record(context, startedAt, pairs.length, nmapArgs, null), detections };
   }
 
-  #record(context: RunContext, startedAt: Date, scanned: number, nmapArgs: readonly (readonly string[])[], error: PassRun['error']): PassRun {
+  #record(
+    context: RunContext,
+    startedAt: Date,
+    scanned: number,
+    nmapArgs: readonly (readonly string[])[],
+    error: PassRun['error'],
+  ): PassRun {
     const finishedAt = this.#options.clock.now();
     const success = error === null;
     const lastSuccessAt = success ? finishedAt : (context.last?.lastSuccessAt ?? null);
-    return { cycleStartedAt: context.cycle.startedAt, startedAt, finishedAt, success, error, lastSuccessAt, scanned, nmapArgs };
+    return {
+      cycleStartedAt: context.cycle.startedAt,
+      startedAt,
+      finishedAt,
+      success,
+      error,
+      lastSuccessAt,
+      scanned,
+      nmapArgs,
+    };
   }
 
   /** A stopped cycle stops here too; any other failure is this pass's alone. */
-  #fail(pass: PassName, context: RunContext, startedAt: Date, scanned: number, err: unknown, nmapArgs: readonly (readonly string[])[] = []): PassRun {
+  #fail(
+    pass: PassName,
+    context: RunContext,
+    startedAt: Date,
+    scanned: number,
+    err: unknown,
+    nmapArgs: readonly (readonly string[])[] = [],
+  ): PassRun {
     if (context.cycle.signal.aborted) throw err;
-    const error = err instanceof ExporterError ? { code: err.code, message: err.message } : { code: 'INTERNAL', message: describeError(err) };
-    this.#options.log.error(`${pass === 'udp' ? 'UDP' : 'verification'} pass failed; keeping its previous results`, { pass, err });
+    const error =
+      err instanceof ExporterError
+        ? { code: err.code, message: err.message }
+        : { code: 'INTERNAL', message: describeError(err) };
+    this.#options.log.error(`${pass === 'udp' ? 'UDP' : 'verification'} pass failed; keeping its previous results`, {
+      pass,
+      err,
+    });
     return this.#record(context, startedAt, scanned, nmapArgs, error);
   }
 }
@@ -185,7 +235,9 @@ function buildVerifyJob(config: ExporterConfig, group: PairGroup): ScanJob {
   const { scan } = config.settings;
   return {
     nmapPath: scan.nmapPath,
-    targets: new AddressListTargets(group.addresses.map((ip) => parseAddress(ip)).filter((address) => address !== undefined)),
+    targets: new AddressListTargets(
+      group.addresses.map((ip) => parseAddress(ip)).filter((address) => address !== undefined),
+    ),
     ports: group.ports,
     scanType: group.protocol === 'udp' ? 'udp' : scan.scanType,
     // The addresses answered the port scan a moment ago: host discovery would only cost time.

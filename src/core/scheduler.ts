@@ -17,7 +17,14 @@ import { systemClock } from './clock.ts';
 import type { Clock, TimerHandle } from './clock.ts';
 import type { ExporterConfig } from './exporter-config.ts';
 import type { ExporterState } from './exporter-state.ts';
-import { completeCycle, failCycle, mergeInventories, recordRejectedOutput, reportProgress, startCycle } from './health.ts';
+import {
+  completeCycle,
+  failCycle,
+  mergeInventories,
+  recordRejectedOutput,
+  reportProgress,
+  startCycle,
+} from './health.ts';
 import type { CycleAttempt, ScanHealth } from './health.ts';
 import type { InventoryRefresher } from './inventory-refresher.ts';
 import type { InventorySnapshot } from './inventory.ts';
@@ -134,27 +141,44 @@ export class CycleScheduler {
     const log = this.#options.log.with({ cycle });
     const startedAt = this.#clock.now();
     const withInventory = hasInventory(config.settings);
-    const scope = requestedScope ?? chooseCycleScope({
-      withInventory,
-      lastSweep: this.#options.state.snapshot?.sweep,
-      previousAttempt: this.#options.state.health.scan.lastAttempt,
-      now: startedAt,
-      sweepIntervalMs: config.settings.scan.sweepIntervalMs,
-    });
+    const scope =
+      requestedScope ??
+      chooseCycleScope({
+        withInventory,
+        lastSweep: this.#options.state.snapshot?.sweep,
+        previousAttempt: this.#options.state.health.scan.lastAttempt,
+        now: startedAt,
+        sweepIntervalMs: config.settings.scan.sweepIntervalMs,
+      });
     this.#lastStart = startedAt;
     this.#recordScan(startCycle);
     log.info('scan cycle started', { scope, targets: config.plan.targets.count() });
     // Without an inventory every cycle is a sweep and keeps the bound it always had.
-    const bound = scope === 'sweep' && withInventory
-      ? { setting: 'scan.sweep_timeout', ms: config.settings.scan.sweepTimeoutMs }
-      : { setting: 'scan.timeout', ms: config.settings.scan.timeoutMs };
+    const bound =
+      scope === 'sweep' && withInventory
+        ? { setting: 'scan.sweep_timeout', ms: config.settings.scan.sweepTimeoutMs }
+        : { setting: 'scan.timeout', ms: config.settings.scan.timeoutMs };
     const deadline = this.#startDeadline(bound);
     let addressesScanned = 0;
     try {
-      const snapshot = await this.#scanAndJoin(config, scope, { startedAt, signal: deadline.signal, everyPass }, log, (count) => {
-        addressesScanned = count;
-      });
-      const attempt: CycleAttempt = { cycle, scope, addressesScanned, startedAt, finishedAt: this.#clock.now(), success: true, error: null };
+      const snapshot = await this.#scanAndJoin(
+        config,
+        scope,
+        { startedAt, signal: deadline.signal, everyPass },
+        log,
+        (count) => {
+          addressesScanned = count;
+        },
+      );
+      const attempt: CycleAttempt = {
+        cycle,
+        scope,
+        addressesScanned,
+        startedAt,
+        finishedAt: this.#clock.now(),
+        success: true,
+        error: null,
+      };
       this.#recordScan((scan) => completeCycle(scan, attempt, snapshot), snapshot);
       log.info('scan cycle finished', {
         scope,
@@ -169,8 +193,19 @@ export class CycleScheduler {
     } catch (caught) {
       const err = renameTimeout(caught, bound.setting);
       // Any error, ours or a bug, fails this cycle only: the previous snapshot stays served.
-      const error = err instanceof ExporterError ? { code: err.code, message: err.message } : { code: 'INTERNAL', message: describeError(err) };
-      const attempt: CycleAttempt = { cycle, scope, addressesScanned, startedAt, finishedAt: this.#clock.now(), success: false, error };
+      const error =
+        err instanceof ExporterError
+          ? { code: err.code, message: err.message }
+          : { code: 'INTERNAL', message: describeError(err) };
+      const attempt: CycleAttempt = {
+        cycle,
+        scope,
+        addressesScanned,
+        startedAt,
+        finishedAt: this.#clock.now(),
+        success: false,
+        error,
+      };
       this.#recordScan((scan) => failCycle(scan, attempt));
       log.error('scan cycle failed', { scope, duration_seconds: seconds(attempt), err });
       return { ran: true, success: false };
@@ -217,7 +252,11 @@ export class CycleScheduler {
         targets: config.plan.targets.count(),
         // In a sweep with an inventory only the addresses it names are known to be in use; without one, every
         // address is counted, and in a known cycle every address scanned is known.
-        addressesSilent: countSilent(result.silentHosts, udp.silentHosts, scope === 'sweep' && hasInventory(config.settings) ? inventory.owners : undefined),
+        addressesSilent: countSilent(
+          result.silentHosts,
+          udp.silentHosts,
+          scope === 'sweep' && hasInventory(config.settings) ? inventory.owners : undefined,
+        ),
       },
       scanned: (address) => config.plan.targets.contains(address),
       passes: udp.run && { udp: udp.run },
@@ -235,7 +274,10 @@ export class CycleScheduler {
     if (scope !== 'sweep') return { targets, hostDiscovery: false };
     if (!hasInventory(config.settings)) return { targets, hostDiscovery: config.settings.scan.hostDiscovery };
     const found = { upAddresses: listFoundAddresses(result) };
-    return { targets: buildKnownTargets(config.plan, listKnownAddresses(this.#joinedInventory(config), found)), hostDiscovery: false };
+    return {
+      targets: buildKnownTargets(config.plan, listKnownAddresses(this.#joinedInventory(config), found)),
+      hostDiscovery: false,
+    };
   }
 
   /**
@@ -261,7 +303,12 @@ export class CycleScheduler {
   }
 
   /** Verification of the snapshot's open nonstandard ports; pairs a failed run did not reach keep what they had. */
-  async #runVerifyPass(config: ExporterConfig, snapshot: Snapshot, previous: Snapshot | undefined, cycle: CycleContext): Promise<Snapshot> {
+  async #runVerifyPass(
+    config: ExporterConfig,
+    snapshot: Snapshot,
+    previous: Snapshot | undefined,
+    cycle: CycleContext,
+  ): Promise<Snapshot> {
     const pairs = listVerifyPairs(snapshot);
     const outcome = await this.#passes.runVerify(config, pairs, cycle, previous?.passes?.verify);
     const detections = outcome.run.success
@@ -290,7 +337,10 @@ export class CycleScheduler {
       () => timeout.abort(new DOMException(`${bound.setting} has passed`, 'TimeoutError')),
       bound.ms,
     );
-    return { signal: AbortSignal.any([this.#stopping.signal, timeout.signal]), clear: () => this.#clock.clearTimeout(timer) };
+    return {
+      signal: AbortSignal.any([this.#stopping.signal, timeout.signal]),
+      clear: () => this.#clock.clearTimeout(timer),
+    };
   }
 
   #recordScan(change: (scan: ScanHealth) => ScanHealth, snapshot?: Snapshot): void {
@@ -315,7 +365,11 @@ export class CycleScheduler {
  * Known addresses are never host-discovered: the inventory already proves them in use, and a security group
  * that admits one port drops every discovery probe.
  */
-export function buildScanJob(config: ExporterConfig, targets: ScanTargets = config.plan.targets, scope: CycleScope = 'sweep'): ScanJob {
+export function buildScanJob(
+  config: ExporterConfig,
+  targets: ScanTargets = config.plan.targets,
+  scope: CycleScope = 'sweep',
+): ScanJob {
   const { scan } = config.settings;
   return {
     nmapPath: scan.nmapPath,
@@ -331,14 +385,21 @@ export function buildScanJob(config: ExporterConfig, targets: ScanTargets = conf
  * The counted addresses (all, or those `known` names) that answered no TCP probe and, when the UDP pass ran
  * this cycle over the same addresses, no UDP probe either.
  */
-export function countSilent(tcpSilent: readonly string[], udpSilent: readonly string[] | undefined, known?: ReadonlyMap<string, unknown>): number {
+export function countSilent(
+  tcpSilent: readonly string[],
+  udpSilent: readonly string[] | undefined,
+  known?: ReadonlyMap<string, unknown>,
+): number {
   const silentToUdp = udpSilent && new Set(udpSilent);
   return tcpSilent.filter((ip) => (!known || known.has(ip)) && (!silentToUdp || silentToUdp.has(ip))).length;
 }
 
 function logIncompleteScan(result: ScanResult, log: Logger): void {
   if (result.timedOutHosts.length > 0) {
-    log.warn('nmap gave up on hosts; keeping their previous ports', { hosts: result.timedOutHosts.length, first: result.timedOutHosts[0] });
+    log.warn('nmap gave up on hosts; keeping their previous ports', {
+      hosts: result.timedOutHosts.length,
+      first: result.timedOutHosts[0],
+    });
   }
   if (result.skippedTargets > 0) log.warn('nmap could not route to some targets', { targets: result.skippedTargets });
 }

@@ -32,10 +32,13 @@ export const BUILTIN_SEVERITIES: SeverityTable = new Map([
   // management and industrial control protocols that have no authentication.
   ...tcpEntries('critical', [2375, 2376, 6443, 2379, 4786, 5555, 502, 102, 20000, 44818]),
   // Data stores and caches, remote desktops and shells, Windows and directory services, Erlang's port mapper.
-  ...tcpEntries('high', [
-    3306, 5432, 1433, 1521, 6379, 27017, 27018, 9200, 9300, 5601, 11211, 5984, 9042, 9092, 3389, 5900, 23, 445, 139,
-    135, 389, 4369,
-  ]),
+  ...tcpEntries(
+    'high',
+    [
+      3306, 5432, 1433, 1521, 6379, 27017, 27018, 9200, 9300, 5601, 11211, 5984, 9042, 9092, 3389, 5900, 23, 445, 139,
+      135, 389, 4369,
+    ],
+  ),
   ...tcpEntries('medium', [21, 873, 111, 1080, 1883, 5672, 88]),
   // UDP services that answer anyone with far more than they were sent: reflectors for DDoS attacks on others.
   // High where one packet brings back tens to thousands of times its size (SNMP, SSDP, memcached, CLDAP,
@@ -64,7 +67,9 @@ export function builtinRiskyUdpPorts(): number[] {
 }
 
 function builtinPorts(protocol: Protocol): number[] {
-  return [...BUILTIN_SEVERITIES.keys()].filter((key) => key.endsWith(`/${protocol}`)).map((key) => Number.parseInt(key, 10));
+  return [...BUILTIN_SEVERITIES.keys()]
+    .filter((key) => key.endsWith(`/${protocol}`))
+    .map((key) => Number.parseInt(key, 10));
 }
 
 /** The more severe of two levels. */

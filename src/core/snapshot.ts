@@ -126,29 +126,31 @@ export function buildSnapshot(input: {
   const now = result.finishedAt;
   const earlier = indexHosts(previous);
   const hosts = sortHosts(
-    mergeHosts(result.hosts.filter((host) => host.openPorts.length > 0), carryOverTimedOut(result, previous))
-      .map((host) => {
-        const owner = inventory.owners.get(host.ip) ?? unknownOwner;
-        const security = inventory.security.get(host.ip);
-        // Field by field rather than spread: one object per port, all of one shape, and nothing else the
-        // scanner's port objects may carry is kept for the snapshot's lifetime.
-        const ports = host.openPorts.map((port): SnapshotPort => {
-          const classification = classifyPort(rules, { ip: host.ip, owner, port }, now);
-          return {
-            port: port.port,
-            protocol: port.protocol,
-            service: port.service,
-            ...(port.detected ? { detected: port.detected } : {}),
-            class: classification.class,
-            severity: classification.severity,
-            exception: classification.exception,
-            firstSeen: findPort(earlier.get(host.ip), port)?.firstSeen ?? now,
-            admittedBy: findAdmittingRules(host.ip, port.port, port.protocol, security),
-            portSecurity: security?.portSecurity ?? null,
-          };
-        });
-        return buildHost(host.ip, owner, ports);
-      }),
+    mergeHosts(
+      result.hosts.filter((host) => host.openPorts.length > 0),
+      carryOverTimedOut(result, previous),
+    ).map((host) => {
+      const owner = inventory.owners.get(host.ip) ?? unknownOwner;
+      const security = inventory.security.get(host.ip);
+      // Field by field rather than spread: one object per port, all of one shape, and nothing else the
+      // scanner's port objects may carry is kept for the snapshot's lifetime.
+      const ports = host.openPorts.map((port): SnapshotPort => {
+        const classification = classifyPort(rules, { ip: host.ip, owner, port }, now);
+        return {
+          port: port.port,
+          protocol: port.protocol,
+          service: port.service,
+          ...(port.detected ? { detected: port.detected } : {}),
+          class: classification.class,
+          severity: classification.severity,
+          exception: classification.exception,
+          firstSeen: findPort(earlier.get(host.ip), port)?.firstSeen ?? now,
+          admittedBy: findAdmittingRules(host.ip, port.port, port.protocol, security),
+          portSecurity: security?.portSecurity ?? null,
+        };
+      });
+      return buildHost(host.ip, owner, ports);
+    }),
   );
   const snapshot: Snapshot = {
     scan: {
@@ -173,7 +175,13 @@ export function buildSnapshot(input: {
     },
     hosts,
     latent: input.scanned
-      ? findLatentExposures({ security: inventory.security, owners: inventory.owners, rules, scanned: input.scanned, now }).sort(compareLatent)
+      ? findLatentExposures({
+          security: inventory.security,
+          owners: inventory.owners,
+          rules,
+          scanned: input.scanned,
+          now,
+        }).sort(compareLatent)
       : [],
     changes: { opened: [], closed: [] },
   };
@@ -192,7 +200,10 @@ function buildSweepInfo(result: ScanResult): SweepInfo {
     finishedAt: result.finishedAt,
     addressesScanned: result.targets,
     hostsUp: result.hostsUp,
-    upAddresses: [...up].map((ip) => ({ ip })).sort(compareHosts).map(({ ip }) => ip),
+    upAddresses: [...up]
+      .map((ip) => ({ ip }))
+      .sort(compareHosts)
+      .map(({ ip }) => ip),
   };
 }
 
@@ -210,7 +221,12 @@ function carryOverTimedOut(result: ScanResult, previous: Snapshot | undefined): 
       ip: host.ip,
       openPorts: host.ports
         .filter((port) => port.protocol !== 'udp')
-        .map(({ port, protocol, service, detected }) => ({ port, protocol, service, ...(detected ? { detected } : {}) })),
+        .map(({ port, protocol, service, detected }) => ({
+          port,
+          protocol,
+          service,
+          ...(detected ? { detected } : {}),
+        })),
     }));
 }
 
@@ -247,7 +263,10 @@ function indexHosts(snapshot: Snapshot | undefined): Map<string, readonly Snapsh
   return index;
 }
 
-function findPort(ports: readonly SnapshotPort[] | undefined, wanted: { port: number; protocol: Protocol }): SnapshotPort | undefined {
+function findPort(
+  ports: readonly SnapshotPort[] | undefined,
+  wanted: { port: number; protocol: Protocol },
+): SnapshotPort | undefined {
   return ports?.find((port) => port.port === wanted.port && port.protocol === wanted.protocol);
 }
 
@@ -298,7 +317,12 @@ function buildHost(ip: string, owner: AddressOwner, ports: SnapshotPort[]): Snap
 /** By address, then protocol, then port (all ports first), then rule: the order of the report and the metric. */
 function compareLatent(a: LatentExposure, b: LatentExposure): number {
   const portOrder = (port: number | 'all'): number => (port === 'all' ? 0 : port);
-  return compareHosts(a, b) || a.protocol.localeCompare(b.protocol) || portOrder(a.port) - portOrder(b.port) || a.ruleId.localeCompare(b.ruleId);
+  return (
+    compareHosts(a, b) ||
+    a.protocol.localeCompare(b.protocol) ||
+    portOrder(a.port) - portOrder(b.port) ||
+    a.ruleId.localeCompare(b.ruleId)
+  );
 }
 
 /** Numeric address order (IPv4 before IPv6), so 10.0.0.9 sorts before 10.0.0.10. */
@@ -317,7 +341,10 @@ function sortHosts<T extends { ip: string }>(hosts: readonly T[]): T[] {
     .map(({ host }) => host);
 }
 
-function compareAddresses(a: { ip: string; address: ParsedAddress | undefined }, b: { ip: string; address: ParsedAddress | undefined }): number {
+function compareAddresses(
+  a: { ip: string; address: ParsedAddress | undefined },
+  b: { ip: string; address: ParsedAddress | undefined },
+): number {
   const left = a.address;
   const right = b.address;
   if (!left || !right) return a.ip.localeCompare(b.ip);

@@ -11,7 +11,17 @@ import { StrictReader } from '../untyped/reader.ts';
 import { INVENTORY_SOURCES, UNKNOWN_OWNER } from './inventory.ts';
 import { stringifyInPieces } from './json-pieces.ts';
 import type { AddressOwner } from './inventory.ts';
-import type { AdmittingRule, InventoryInfo, LatentExposure, PortRef, ScanInfo, Snapshot, SnapshotHost, SnapshotPort, SweepInfo } from './snapshot.ts';
+import type {
+  AdmittingRule,
+  InventoryInfo,
+  LatentExposure,
+  PortRef,
+  ScanInfo,
+  Snapshot,
+  SnapshotHost,
+  SnapshotPort,
+  SweepInfo,
+} from './snapshot.ts';
 import { SEVERITIES } from './severity.ts';
 import { PASS_NAMES } from './scan-passes.ts';
 import type { PassName, PassRun, PassRuns } from './scan-passes.ts';
@@ -35,7 +45,10 @@ export function renderState(snapshot: Snapshot, savedAt: Date): string {
  */
 export function* renderStatePieces(snapshot: Snapshot, savedAt: Date): Generator<string> {
   let batch = '';
-  for (const piece of stringifyInPieces({ schema_version: SCHEMA_VERSION, saved_at: savedAt.toISOString(), snapshot }, { indent: 0 })) {
+  for (const piece of stringifyInPieces(
+    { schema_version: SCHEMA_VERSION, saved_at: savedAt.toISOString(), snapshot },
+    { indent: 0 },
+  )) {
     batch += piece;
     if (batch.length >= WRITE_BATCH_CHARS) {
       yield batch;
@@ -55,7 +68,9 @@ export async function checkStateDirectory(file: StateFile): Promise<void> {
   const directory = dirname(file.path);
   const stats = await stat(directory).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return undefined;
-    throw new ExporterError('STATE_INVALID', `cannot read the state directory ${directory}: ${err.message}`, { cause: err });
+    throw new ExporterError('STATE_INVALID', `cannot read the state directory ${directory}: ${err.message}`, {
+      cause: err,
+    });
   });
   if (stats && (stats.mode & 0o002) !== 0 && (stats.mode & 0o1000) === 0) {
     throw new ExporterError(
@@ -85,9 +100,13 @@ export async function saveState(file: StateFile, snapshot: Snapshot, savedAt: Da
     await rename(temporary, file.path);
   } catch (err) {
     if (created) await rm(temporary, { force: true });
-    throw new ExporterError('STATE_WRITE_FAILED', `cannot write the state file ${file.path}: ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw new ExporterError(
+      'STATE_WRITE_FAILED',
+      `cannot write the state file ${file.path}: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
   }
 }
 
@@ -101,14 +120,19 @@ export async function loadState(file: StateFile, now: Date): Promise<Snapshot | 
   if (kind !== undefined) {
     // Left there, it would fail every save: the rename cannot replace a directory.
     await rename(file.path, aside);
-    throw new ExporterError('STATE_INVALID', `the state file ${file.path} is ${kind}, not a file; moved it to ${aside}`);
+    throw new ExporterError(
+      'STATE_INVALID',
+      `the state file ${file.path} is ${kind}, not a file; moved it to ${aside}`,
+    );
   }
   let text: string;
   try {
     text = await readFile(file.path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new ExporterError('STATE_INVALID', `cannot read the state file ${file.path}: ${(err as Error).message}`, { cause: err });
+    throw new ExporterError('STATE_INVALID', `cannot read the state file ${file.path}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   try {
     return parseState(text);
@@ -145,7 +169,9 @@ export function parseState(text: string): Snapshot {
   }
   const root = reader.record(raw, 'state');
   if (root['schema_version'] !== SCHEMA_VERSION) {
-    throw invalid(`the state file has schema_version ${JSON.stringify(root['schema_version'])}, expected ${SCHEMA_VERSION}`);
+    throw invalid(
+      `the state file has schema_version ${JSON.stringify(root['schema_version'])}, expected ${SCHEMA_VERSION}`,
+    );
   }
   return readSnapshot(reader.record(root['snapshot'], 'snapshot'));
 }
@@ -166,11 +192,18 @@ function readSnapshot(raw: Record<string, unknown>): Snapshot {
     inventory: readInventoryInfo(reader.record(raw['inventory'], 'snapshot.inventory')),
     hosts: reader.list(raw['hosts'], 'snapshot.hosts').map((host, i) => readHost(host, `snapshot.hosts[${i}]`, dates)),
     changes: {
-      opened: reader.list(changes['opened'], 'snapshot.changes.opened').map((ref, i) => readRef(ref, `snapshot.changes.opened[${i}]`)),
-      closed: reader.list(changes['closed'], 'snapshot.changes.closed').map((ref, i) => readRef(ref, `snapshot.changes.closed[${i}]`)),
+      opened: reader
+        .list(changes['opened'], 'snapshot.changes.opened')
+        .map((ref, i) => readRef(ref, `snapshot.changes.opened[${i}]`)),
+      closed: reader
+        .list(changes['closed'], 'snapshot.changes.closed')
+        .map((ref, i) => readRef(ref, `snapshot.changes.closed[${i}]`)),
     },
     // Optional: state files written before latent exposures existed have none.
-    latent: raw['latent'] === undefined ? [] : reader.list(raw['latent'], 'snapshot.latent').map((entry, i) => readLatent(entry, `snapshot.latent[${i}]`)),
+    latent:
+      raw['latent'] === undefined
+        ? []
+        : reader.list(raw['latent'], 'snapshot.latent').map((entry, i) => readLatent(entry, `snapshot.latent[${i}]`)),
     ...(raw['passes'] === undefined ? {} : { passes: readPasses(reader.record(raw['passes'], 'snapshot.passes')) }),
   };
 }
@@ -178,7 +211,8 @@ function readSnapshot(raw: Record<string, unknown>): Snapshot {
 function readPasses(raw: Record<string, unknown>): PassRuns {
   const runs: Partial<Record<PassName, PassRun>> = {};
   for (const name of PASS_NAMES) {
-    if (raw[name] !== undefined) runs[name] = readPassRun(reader.record(raw[name], `snapshot.passes.${name}`), `snapshot.passes.${name}`);
+    if (raw[name] !== undefined)
+      runs[name] = readPassRun(reader.record(raw[name], `snapshot.passes.${name}`), `snapshot.passes.${name}`);
   }
   return runs;
 }
@@ -190,12 +224,17 @@ function readPassRun(raw: Record<string, unknown>, path: string): PassRun {
     startedAt: reader.date(raw['startedAt'], `${path}.startedAt`),
     finishedAt: reader.date(raw['finishedAt'], `${path}.finishedAt`),
     success: reader.boolean(raw['success'], `${path}.success`),
-    error: error && { code: reader.string(error['code'], `${path}.error.code`), message: reader.string(error['message'], `${path}.error.message`) },
+    error: error && {
+      code: reader.string(error['code'], `${path}.error.code`),
+      message: reader.string(error['message'], `${path}.error.message`),
+    },
     lastSuccessAt: raw['lastSuccessAt'] === null ? null : reader.date(raw['lastSuccessAt'], `${path}.lastSuccessAt`),
     scanned: reader.count(raw['scanned'], `${path}.scanned`),
-    nmapArgs: reader.list(raw['nmapArgs'], `${path}.nmapArgs`).map((args, i) =>
-      reader.list(args, `${path}.nmapArgs[${i}]`).map((arg, j) => reader.string(arg, `${path}.nmapArgs[${i}][${j}]`)),
-    ),
+    nmapArgs: reader
+      .list(raw['nmapArgs'], `${path}.nmapArgs`)
+      .map((args, i) =>
+        reader.list(args, `${path}.nmapArgs[${i}]`).map((arg, j) => reader.string(arg, `${path}.nmapArgs[${i}][${j}]`)),
+      ),
   };
 }
 
@@ -216,16 +255,23 @@ function readScanInfo(scan: Record<string, unknown>): ScanInfo {
   return {
     startedAt: reader.date(scan['startedAt'], `${path}.startedAt`),
     finishedAt: reader.date(scan['finishedAt'], `${path}.finishedAt`),
-    scope: scan['scope'] === undefined ? 'sweep' : reader.oneOf(scan['scope'], `${path}.scope`, ['known', 'sweep'] as const),
+    scope:
+      scan['scope'] === undefined ? 'sweep' : reader.oneOf(scan['scope'], `${path}.scope`, ['known', 'sweep'] as const),
     targets,
-    addressesScanned: scan['addressesScanned'] === undefined ? targets : reader.count(scan['addressesScanned'], `${path}.addressesScanned`),
+    addressesScanned:
+      scan['addressesScanned'] === undefined
+        ? targets
+        : reader.count(scan['addressesScanned'], `${path}.addressesScanned`),
     hostsUp: reader.count(scan['hostsUp'], `${path}.hostsUp`),
     // Files written before silent addresses were counted: none was known then.
-    addressesSilent: scan['addressesSilent'] === undefined ? 0 : reader.count(scan['addressesSilent'], `${path}.addressesSilent`),
+    addressesSilent:
+      scan['addressesSilent'] === undefined ? 0 : reader.count(scan['addressesSilent'], `${path}.addressesSilent`),
     nmapVersion: reader.string(scan['nmapVersion'], `${path}.nmapVersion`),
-    nmapArgs: reader.list(scan['nmapArgs'], `${path}.nmapArgs`).map((args, i) =>
-      reader.list(args, `${path}.nmapArgs[${i}]`).map((arg, j) => reader.string(arg, `${path}.nmapArgs[${i}][${j}]`)),
-    ),
+    nmapArgs: reader
+      .list(scan['nmapArgs'], `${path}.nmapArgs`)
+      .map((args, i) =>
+        reader.list(args, `${path}.nmapArgs[${i}]`).map((arg, j) => reader.string(arg, `${path}.nmapArgs[${i}][${j}]`)),
+      ),
   };
 }
 
@@ -236,7 +282,9 @@ function readSweepInfo(sweep: Record<string, unknown>): SweepInfo {
     finishedAt: reader.date(sweep['finishedAt'], `${path}.finishedAt`),
     addressesScanned: reader.count(sweep['addressesScanned'], `${path}.addressesScanned`),
     hostsUp: reader.count(sweep['hostsUp'], `${path}.hostsUp`),
-    upAddresses: reader.list(sweep['upAddresses'], `${path}.upAddresses`).map((ip, i) => reader.string(ip, `${path}.upAddresses[${i}]`)),
+    upAddresses: reader
+      .list(sweep['upAddresses'], `${path}.upAddresses`)
+      .map((ip, i) => reader.string(ip, `${path}.upAddresses[${i}]`)),
   };
 }
 
@@ -310,8 +358,13 @@ function readPort(value: unknown, path: string, dates: DateCache): SnapshotPort 
     severity,
     exception,
     firstSeen: readSharedDate(raw['firstSeen'], `${path}.firstSeen`, dates),
-    admittedBy: reader.list(raw['admittedBy'] ?? [], `${path}.admittedBy`).map((rule, i) => readAdmittingRule(rule, `${path}.admittedBy[${i}]`)),
-    portSecurity: raw['portSecurity'] === undefined || raw['portSecurity'] === null ? null : reader.boolean(raw['portSecurity'], `${path}.portSecurity`),
+    admittedBy: reader
+      .list(raw['admittedBy'] ?? [], `${path}.admittedBy`)
+      .map((rule, i) => readAdmittingRule(rule, `${path}.admittedBy[${i}]`)),
+    portSecurity:
+      raw['portSecurity'] === undefined || raw['portSecurity'] === null
+        ? null
+        : reader.boolean(raw['portSecurity'], `${path}.portSecurity`),
     ...(raw['detected'] === undefined ? {} : { detected: readDetected(raw['detected'], `${path}.detected`) }),
   };
 }

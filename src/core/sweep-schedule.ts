@@ -37,6 +37,9 @@ export function chooseCycleScope(input: ScopeInput): CycleScope {
  * The addresses a known cycle is asked to scan, before the plan filters them to its targets and shard: every
  * address an inventory names an owner for, and every address the last sweep found up.
  */
-export function listKnownAddresses(inventory: InventorySnapshot, lastSweep: Pick<SweepInfo, 'upAddresses'> | undefined): string[] {
+export function listKnownAddresses(
+  inventory: InventorySnapshot,
+  lastSweep: Pick<SweepInfo, 'upAddresses'> | undefined,
+): string[] {
   return [...inventory.owners.keys(), ...(lastSweep?.upAddresses ?? [])];
 }

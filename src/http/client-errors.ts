@@ -17,9 +17,16 @@ export interface ClientErrorSource {
 export function answerClientErrorsInJson(server: ClientErrorSource): void {
   server.on('checkExpectation', (req, res) => {
     const body = JSON.stringify({
-      error: { code: 'EXPECTATION_FAILED', message: `Expect: ${JSON.stringify(req.headers.expect ?? '')} is not supported (only 100-continue is)` },
+      error: {
+        code: 'EXPECTATION_FAILED',
+        message: `Expect: ${JSON.stringify(req.headers.expect ?? '')} is not supported (only 100-continue is)`,
+      },
     });
-    res.writeHead(417, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
+    res.writeHead(417, {
+      'Content-Type': 'application/json; charset=utf-8',
+      'Content-Length': Buffer.byteLength(body),
+      Connection: 'close',
+    });
     res.end(body);
   });
   server.on('clientError', (err, socket) => {
@@ -56,6 +63,10 @@ function describeClientError(code: string | undefined): [status: number, code: s
     case 'ERR_HTTP_REQUEST_TIMEOUT':
       return [408, 'REQUEST_TIMEOUT', 'the request did not arrive in time'];
     default:
-      return [400, 'BAD_REQUEST', code === undefined ? 'the request is not valid HTTP' : `the request is not valid HTTP (${code})`];
+      return [
+        400,
+        'BAD_REQUEST',
+        code === undefined ? 'the request is not valid HTTP' : `the request is not valid HTTP (${code})`,
+      ];
   }
 }

@@ -57,7 +57,9 @@ export function renderLatentSection(latent: readonly LatentExposure[]): string {
   const intro =
     '<p>Security group rules that admit a high or critical port from anywhere on a public address, where nothing answers yet: the next service started there is exposed at once.</p>';
   if (latent.length === 0) return `${intro}\n<p class="empty">No latent exposures match this view.</p>`;
-  const ordered = [...latent].sort((a, b) => compareHosts(a, b) || comparePorts(a.port, b.port) || a.protocol.localeCompare(b.protocol));
+  const ordered = [...latent].sort(
+    (a, b) => compareHosts(a, b) || comparePorts(a.port, b.port) || a.protocol.localeCompare(b.protocol),
+  );
   const rows = groupByTenant(ordered.map(latentRow)).flatMap((group) => group.items.map((row) => ({ row, group })));
   const body = rows.map(({ row, group }) => renderRow(row, `<td>${renderTenantCell(group)}</td>`)).join('\n');
   return `${intro}
@@ -150,15 +152,20 @@ function comparePorts(a: number | 'all', b: number | 'all'): number {
 }
 
 function renderTenantHeading(group: { tenant: string; tenantId: string }): string {
-  if (group.tenant === '' && group.tenantId === '') return 'No tenant <span class="muted">(addresses no inventory knows)</span>';
+  if (group.tenant === '' && group.tenantId === '')
+    return 'No tenant <span class="muted">(addresses no inventory knows)</span>';
   if (group.tenant === '') return escapeHtml(group.tenantId);
-  const id = group.tenantId !== '' && group.tenantId !== group.tenant ? ` <span class="muted">${escapeHtml(group.tenantId)}</span>` : '';
+  const id =
+    group.tenantId !== '' && group.tenantId !== group.tenant
+      ? ` <span class="muted">${escapeHtml(group.tenantId)}</span>`
+      : '';
   return `${escapeHtml(group.tenant)}${id}`;
 }
 
 /** The tenant's name in a narrow column, its id on hover; the same text as the section headings otherwise. */
 function renderTenantCell(group: { tenant: string; tenantId: string }): string {
-  if (group.tenant === '' || group.tenantId === '' || group.tenant === group.tenantId) return renderTenantHeading(group);
+  if (group.tenant === '' || group.tenantId === '' || group.tenant === group.tenantId)
+    return renderTenantHeading(group);
   return `<span title="${escapeHtml(group.tenantId)}">${escapeHtml(group.tenant)}</span>`;
 }
 
@@ -178,7 +185,10 @@ function renderRow(row: ExposureRow, leadingCells: string): string {
     renderOwner(row.owner),
     `<code>${escapeHtml(row.ip)}</code>`,
     `${escapeHtml(String(row.port))}/${escapeHtml(row.protocol)}`,
-    [escapeHtml(row.service), ...row.serviceDetail.map((line) => `<span class="muted">${escapeHtml(line)}</span>`)].join('<br>'),
+    [
+      escapeHtml(row.service),
+      ...row.serviceDetail.map((line) => `<span class="muted">${escapeHtml(line)}</span>`),
+    ].join('<br>'),
     severity === '' ? '' : `<span class="severity ${escapeHtml(severity)}">${escapeHtml(severity)}</span>`,
     escapeHtml(row.firstSeen),
     row.ruleToChange.map(escapeHtml).join('<br>'),
@@ -190,7 +200,8 @@ function renderRow(row: ExposureRow, leadingCells: string): string {
 function renderVm(owner: AddressOwner): string {
   const name = owner.vmName || owner.vmId || owner.ownerKind;
   if (name === '') return '<span class="muted">unknown</span>';
-  const title = owner.vmId !== '' ? ` title="${escapeHtml(`${owner.vmId}${owner.vmStatus ? `, ${owner.vmStatus}` : ''}`)}"` : '';
+  const title =
+    owner.vmId !== '' ? ` title="${escapeHtml(`${owner.vmId}${owner.vmStatus ? `, ${owner.vmStatus}` : ''}`)}"` : '';
   return `<span${title}>${escapeHtml(name)}</span>`;
 }
 
@@ -199,7 +210,10 @@ function renderOwner(owner: AddressOwner): string {
   const name = user === '' ? '<span class="muted">unknown</span>' : escapeHtml(user);
   if (owner.userEmail === '') return name;
   const href = buildMailtoHref(owner.userEmail);
-  const email = href === undefined ? escapeHtml(owner.userEmail) : `<a href="${escapeHtml(href)}">${escapeHtml(owner.userEmail)}</a>`;
+  const email =
+    href === undefined
+      ? escapeHtml(owner.userEmail)
+      : `<a href="${escapeHtml(href)}">${escapeHtml(owner.userEmail)}</a>`;
   return `${name}<br>${email}`;
 }
 

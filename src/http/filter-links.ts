@@ -29,7 +29,9 @@ export function renderFilterLinks(input: { filter: ReportFilter; tenants: readon
     a === '' ? 1 : b === '' ? -1 : a.localeCompare(b, 'en'),
   );
   const general = [link('all', {}, current), link('suspicious only', { ...filter, suspicious: true }, current)];
-  const tenants = tenantValues.map((tenant) => link(tenant === '' ? 'no tenant' : tenant, { ...filter, tenant }, current));
+  const tenants = tenantValues.map((tenant) =>
+    link(tenant === '' ? 'no tenant' : tenant, { ...filter, tenant }, current),
+  );
   const severities = SEVERITIES.map((severity) => link(severity, { ...filter, severities: [severity] }, current));
   const report = `report${current === '' ? '' : `?${current}`}`;
   return `<nav class="filters">

@@ -100,7 +100,10 @@ export function filterLatent(latent: readonly LatentExposure[], filter: ReportFi
 
 function renderHealthRows(state: ExporterState, build: BuildInfo): string {
   const rows: [string, string][] = [
-    ['Version', `${build.version} (revision ${build.revision}, nmap ${build.nmapVersion}, Node.js ${build.nodejsVersion})`],
+    [
+      'Version',
+      `${build.version} (revision ${build.revision}, nmap ${build.nmapVersion}, Node.js ${build.nodejsVersion})`,
+    ],
     ['Targets', describeTargets(state)],
     ['Scan in progress', describeProgress(state.health.scan)],
   ];
@@ -116,8 +119,14 @@ function renderHealthRows(state: ExporterState, build: BuildInfo): string {
   if (snapshot) {
     const summary = summarizeHosts(snapshot.hosts);
     rows.push(
-      ['Results from', `${snapshot.scan.finishedAt.toISOString()}${state.restored && !attempt ? ' (restored from the state file)' : ''}`],
-      ['Open ports', `${summary.openPorts} (${summary.nonstandardPorts} nonstandard, ${summary.exceptedPorts} excepted)`],
+      [
+        'Results from',
+        `${snapshot.scan.finishedAt.toISOString()}${state.restored && !attempt ? ' (restored from the state file)' : ''}`,
+      ],
+      [
+        'Open ports',
+        `${summary.openPorts} (${summary.nonstandardPorts} nonstandard, ${summary.exceptedPorts} excepted)`,
+      ],
       ['Suspicious addresses', String(summary.suspiciousHosts)],
       ['Latent exposures', String(snapshot.latent.length)],
     );
@@ -134,7 +143,9 @@ function describeProgress(scan: ScanHealth): string {
 function describeInventory(health: InventoryHealth): string {
   const { lastGood: inventory, up } = health;
   const state = up === undefined ? 'not read yet' : up ? 'up' : 'down, using the last good read';
-  const synced = inventory.syncedAt ? `, ${inventory.servers} servers, ${inventory.owners.size} addresses, read ${inventory.syncedAt.toISOString()}` : '';
+  const synced = inventory.syncedAt
+    ? `, ${inventory.servers} servers, ${inventory.owners.size} addresses, read ${inventory.syncedAt.toISOString()}`
+    : '';
   return `${state}${synced}`;
 }
 

@@ -121,14 +121,16 @@ export function buildSecureContextOptions(settings: TlsSettings, material: TlsMa
     // Only TLS 1.3 suites listed leaves TLS 1.2 without ciphers; Node.js then raises the floor to TLS 1.3, as Go's handshake would.
     options.ciphers = [...ciphers, TLS13_SUITES].join(':');
   }
-  if (settings.curvePreferences.length > 0) options.ecdhCurve = settings.curvePreferences.map((curve) => OPENSSL_CURVES[curve]).join(':');
+  if (settings.curvePreferences.length > 0)
+    options.ecdhCurve = settings.curvePreferences.map((curve) => OPENSSL_CURVES[curve]).join(':');
   return options;
 }
 
 /** Without a client CA, Go verifies client certificates against the system's trusted roots; so does this. */
 function buildClientCaOption(settings: TlsSettings, material: TlsMaterial): Pick<SecureContextOptions, 'ca'> {
   if (material.clientCa !== undefined) return { ca: material.clientCa };
-  const verifies = settings.clientAuthType === 'VerifyClientCertIfGiven' || settings.clientAuthType === 'RequireAndVerifyClientCert';
+  const verifies =
+    settings.clientAuthType === 'VerifyClientCertIfGiven' || settings.clientAuthType === 'RequireAndVerifyClientCert';
   return verifies ? { ca: [...rootCertificates] } : {};
 }
 
@@ -165,7 +167,12 @@ export function checkClientCertificate(
   const mustVerify = clientAuthType === 'VerifyClientCertIfGiven' || clientAuthType === 'RequireAndVerifyClientCert';
   if (mustBePresent && !peer.present) return `${clientAuthType} requires a client certificate and the client sent none`;
   if (mustVerify && peer.present && !peer.verified) {
-    const against = policy.clientCa === undefined ? "the system's trusted roots" : policy.clientCa.kind === 'file' ? 'client_ca_file' : 'client_ca';
+    const against =
+      policy.clientCa === undefined
+        ? "the system's trusted roots"
+        : policy.clientCa.kind === 'file'
+          ? 'client_ca_file'
+          : 'client_ca';
     return `the client certificate does not verify against ${against} (${peer.verifyError ?? 'unknown error'})`;
   }
   if (policy.clientAllowedSans !== undefined) {

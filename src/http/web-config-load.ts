@@ -40,7 +40,9 @@ export async function loadWebConfig(path: string): Promise<LoadedWebConfig> {
 
 /** The fingerprint the files have now; a file that cannot be read counts as a change. */
 export async function fingerprintFiles(files: readonly string[]): Promise<string> {
-  const texts = await Promise.all(files.map((file) => readFile(file, 'utf8').catch((err: unknown) => `unreadable: ${describeError(err)}`)));
+  const texts = await Promise.all(
+    files.map((file) => readFile(file, 'utf8').catch((err: unknown) => `unreadable: ${describeError(err)}`)),
+  );
   return fingerprintTexts(texts);
 }
 
@@ -50,7 +52,11 @@ function fingerprintTexts(texts: readonly string[]): string {
   return digest.digest('hex');
 }
 
-async function readTlsMaterial(source: string, tls: TlsServerConfig, contents: Map<string, string>): Promise<TlsMaterial> {
+async function readTlsMaterial(
+  source: string,
+  tls: TlsServerConfig,
+  contents: Map<string, string>,
+): Promise<TlsMaterial> {
   const problems: string[] = [];
   const read = async (pem: PemSource, key: string): Promise<string | undefined> => {
     if (pem.kind === 'inline') return pem.text;
@@ -75,7 +81,9 @@ async function readTlsMaterial(source: string, tls: TlsServerConfig, contents: M
   const pairProblem = checkKeyPair(cert, key, certKey, keyKey);
   if (pairProblem !== undefined) problems.push(pairProblem);
   if (clientCa !== undefined && !hasCertificate(clientCa)) {
-    problems.push(`tls_server_config.${caKey}: ${tls.clientCa?.kind === 'file' ? `${tls.clientCa.path} ` : ''}holds no PEM certificate`);
+    problems.push(
+      `tls_server_config.${caKey}: ${tls.clientCa?.kind === 'file' ? `${tls.clientCa.path} ` : ''}holds no PEM certificate`,
+    );
   }
   const material = { cert, key, clientCa };
   if (problems.length === 0) {
@@ -101,7 +109,8 @@ function checkKeyPair(cert: string, key: string, certKey: string, keyKey: string
     return `tls_server_config.${certKey}: holds no PEM certificate`;
   }
   try {
-    if (!certificate.checkPrivateKey(createPrivateKey(key))) return `tls_server_config.${keyKey}: is not the key of the certificate in ${certKey}`;
+    if (!certificate.checkPrivateKey(createPrivateKey(key)))
+      return `tls_server_config.${keyKey}: is not the key of the certificate in ${certKey}`;
   } catch {
     // The reason could quote part of the key; the key's name is enough.
     return `tls_server_config.${keyKey}: holds no PEM private key`;

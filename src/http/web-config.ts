@@ -8,14 +8,22 @@ import { isAbsolute, resolve } from 'node:path';
 import { parseDuration } from '../config/duration.ts';
 import { childPath, renderValue } from '../untyped/describe.ts';
 import { Reader } from '../untyped/reader.ts';
-import { CIPHER_SUITE_NAMES, CLIENT_AUTH_TYPES, CURVE_NAMES, TLS_VERSION_NAMES, refuseCipherSuite } from './tls-options.ts';
+import {
+  CIPHER_SUITE_NAMES,
+  CLIENT_AUTH_TYPES,
+  CURVE_NAMES,
+  TLS_VERSION_NAMES,
+  refuseCipherSuite,
+} from './tls-options.ts';
 import type { ClientAuthType, CurveName, TlsVersionName } from './tls-options.ts';
 
 export { CLIENT_AUTH_TYPES } from './tls-options.ts';
 export type { ClientAuthType } from './tls-options.ts';
 
 /** Where a PEM comes from: a file (path already made absolute) or the text written inline. */
-export type PemSource = { readonly kind: 'file'; readonly path: string } | { readonly kind: 'inline'; readonly text: string };
+export type PemSource =
+  | { readonly kind: 'file'; readonly path: string }
+  | { readonly kind: 'inline'; readonly text: string };
 
 export interface TlsServerConfig {
   readonly cert: PemSource;
@@ -50,7 +58,9 @@ export interface WebConfig {
   readonly basicAuthUsers: ReadonlyMap<string, string>;
 }
 
-export type WebConfigResult = { readonly ok: true; readonly config: WebConfig } | { readonly ok: false; readonly problems: readonly string[] };
+export type WebConfigResult =
+  | { readonly ok: true; readonly config: WebConfig }
+  | { readonly ok: false; readonly problems: readonly string[] };
 
 const TOP_KEYS = ['tls_server_config', 'http_server_config', 'basic_auth_users', 'rate_limit'];
 const TLS_KEYS = [
@@ -102,21 +112,30 @@ export function parseWebConfig(raw: unknown, options: { readonly baseDir: string
   const reader = new Reader();
   const root = raw === null || raw === undefined ? {} : reader.mapping(raw, '(root)', TOP_KEYS);
   if (!root) return { ok: false, problems: reader.problems };
-  const tls = root['tls_server_config'] === undefined ? undefined : readTls(reader, root['tls_server_config'], options.baseDir);
-  const http = root['http_server_config'] === undefined ? {} : reader.mapping(root['http_server_config'], 'http_server_config', HTTP_KEYS);
+  const tls =
+    root['tls_server_config'] === undefined ? undefined : readTls(reader, root['tls_server_config'], options.baseDir);
+  const http =
+    root['http_server_config'] === undefined
+      ? {}
+      : reader.mapping(root['http_server_config'], 'http_server_config', HTTP_KEYS);
   const http2 = http?.['http2'] === undefined ? true : reader.boolean(http['http2'], 'http_server_config.http2');
   const headers = http?.['headers'] === undefined ? {} : readHeaders(reader, http['headers']);
-  const users = root['basic_auth_users'] === undefined ? new Map<string, string>() : readUsers(reader, root['basic_auth_users']);
+  const users =
+    root['basic_auth_users'] === undefined ? new Map<string, string>() : readUsers(reader, root['basic_auth_users']);
   const rateLimit = root['rate_limit'] === undefined ? undefined : readRateLimit(reader, root['rate_limit']);
   if (reader.problems.length > 0 || tls === null) return { ok: false, problems: reader.problems };
-  return { ok: true, config: { tls, rateLimit, http2: http2 ?? true, headers: headers ?? {}, basicAuthUsers: users ?? new Map() } };
+  return {
+    ok: true,
+    config: { tls, rateLimit, http2: http2 ?? true, headers: headers ?? {}, basicAuthUsers: users ?? new Map() },
+  };
 }
 
 function readRateLimit(reader: Reader, value: unknown): RateLimit | undefined {
   const block = value === null ? {} : reader.mapping(value, 'rate_limit', RATE_LIMIT_KEYS);
   if (!block) return undefined;
   const intervalMs = readDuration(reader, block['interval'] ?? '0s', 'rate_limit.interval');
-  const burst = block['burst'] === undefined ? 0 : reader.integer(block['burst'], 'rate_limit.burst', 0, Number.MAX_SAFE_INTEGER);
+  const burst =
+    block['burst'] === undefined ? 0 : reader.integer(block['burst'], 'rate_limit.burst', 0, Number.MAX_SAFE_INTEGER);
   // As in the toolkit, an interval of 0 turns the limiter off, whatever the burst.
   return intervalMs && burst !== undefined ? { intervalMs, burst } : undefined;
 }
@@ -138,29 +157,57 @@ function readTls(reader: Reader, value: unknown, baseDir: string): TlsServerConf
   const cert = readPem(reader, tls, 'cert', 'cert_file', baseDir);
   const key = readPem(reader, tls, 'key', 'key_file', baseDir);
   const clientAuthType = readClientAuthType(reader, tls['client_auth_type'], path('client_auth_type'));
-  const clientCa = tls['client_ca'] === undefined && tls['client_ca_file'] === undefined ? undefined : readPem(reader, tls, 'client_ca', 'client_ca_file', baseDir);
-  const clientAllowedSans = tls['client_allowed_sans'] === undefined ? undefined : reader.stringList(tls['client_allowed_sans'], path('client_allowed_sans'));
-  if (clientAllowedSans?.length === 0) reader.report(path('client_allowed_sans'), 'must list at least one SAN (leave the key out to allow any)');
-  const minVersion = tls['min_version'] === undefined ? 'TLS12' : reader.oneOf(tls['min_version'], path('min_version'), TLS_VERSION_NAMES);
-  const maxVersion = tls['max_version'] === undefined ? 'TLS13' : readMaxVersion(reader, tls['max_version'], path('max_version'));
-  const cipherSuites = tls['cipher_suites'] === undefined ? [] : readCipherSuites(reader, tls['cipher_suites'], path('cipher_suites'));
-  const curvePreferences = tls['curve_preferences'] === undefined ? [] : readCurves(reader, tls['curve_preferences'], path('curve_preferences'));
+  const clientCa =
+    tls['client_ca'] === undefined && tls['client_ca_file'] === undefined
+      ? undefined
+      : readPem(reader, tls, 'client_ca', 'client_ca_file', baseDir);
+  const clientAllowedSans =
+    tls['client_allowed_sans'] === undefined
+      ? undefined
+      : reader.stringList(tls['client_allowed_sans'], path('client_allowed_sans'));
+  if (clientAllowedSans?.length === 0)
+    reader.report(path('client_allowed_sans'), 'must list at least one SAN (leave the key out to allow any)');
+  const minVersion =
+    tls['min_version'] === undefined
+      ? 'TLS12'
+      : reader.oneOf(tls['min_version'], path('min_version'), TLS_VERSION_NAMES);
+  const maxVersion =
+    tls['max_version'] === undefined ? 'TLS13' : readMaxVersion(reader, tls['max_version'], path('max_version'));
+  const cipherSuites =
+    tls['cipher_suites'] === undefined ? [] : readCipherSuites(reader, tls['cipher_suites'], path('cipher_suites'));
+  const curvePreferences =
+    tls['curve_preferences'] === undefined
+      ? []
+      : readCurves(reader, tls['curve_preferences'], path('curve_preferences'));
   const preferServerCipherSuites =
-    tls['prefer_server_cipher_suites'] === undefined ? true : reader.boolean(tls['prefer_server_cipher_suites'], path('prefer_server_cipher_suites'));
+    tls['prefer_server_cipher_suites'] === undefined
+      ? true
+      : reader.boolean(tls['prefer_server_cipher_suites'], path('prefer_server_cipher_suites'));
 
   if (clientAuthType !== undefined) {
     const caKey = tls['client_ca'] === undefined ? 'client_ca_file' : 'client_ca';
     if ((tls['client_ca'] !== undefined || tls['client_ca_file'] !== undefined) && clientAuthType === 'NoClientCert') {
-      reader.report(path(caKey), `a client CA is set but client_auth_type is ${clientAuthType}, so no client certificate is ever asked for`);
+      reader.report(
+        path(caKey),
+        `a client CA is set but client_auth_type is ${clientAuthType}, so no client certificate is ever asked for`,
+      );
     }
-    if (clientAllowedSans !== undefined && clientAuthType !== 'RequireAnyClientCert' && clientAuthType !== 'RequireAndVerifyClientCert') {
+    if (
+      clientAllowedSans !== undefined &&
+      clientAuthType !== 'RequireAnyClientCert' &&
+      clientAuthType !== 'RequireAndVerifyClientCert'
+    ) {
       reader.report(
         path('client_allowed_sans'),
         `needs client_auth_type RequireAnyClientCert or RequireAndVerifyClientCert (it is ${clientAuthType}, which lets a client connect without a certificate)`,
       );
     }
   }
-  if (minVersion !== undefined && maxVersion !== undefined && TLS_VERSION_NAMES.indexOf(minVersion) > TLS_VERSION_NAMES.indexOf(maxVersion)) {
+  if (
+    minVersion !== undefined &&
+    maxVersion !== undefined &&
+    TLS_VERSION_NAMES.indexOf(minVersion) > TLS_VERSION_NAMES.indexOf(maxVersion)
+  ) {
     reader.report(path('min_version'), `${minVersion} is above max_version ${maxVersion}`);
   }
   if (
@@ -191,7 +238,13 @@ function readTls(reader: Reader, value: unknown, baseDir: string): TlsServerConf
 }
 
 /** Exactly one of the inline key and the file key, neither empty. */
-function readPem(reader: Reader, tls: Record<string, unknown>, inlineKey: string, fileKey: string, baseDir: string): PemSource | undefined {
+function readPem(
+  reader: Reader,
+  tls: Record<string, unknown>,
+  inlineKey: string,
+  fileKey: string,
+  baseDir: string,
+): PemSource | undefined {
   const inline = tls[inlineKey];
   const file = tls[fileKey];
   if (inline === undefined && file === undefined) {
@@ -205,7 +258,11 @@ function readPem(reader: Reader, tls: Record<string, unknown>, inlineKey: string
     return path === undefined ? undefined : { kind: 'file', path: isAbsolute(path) ? path : resolve(baseDir, path) };
   }
   // The inline key may be a private key: its type may be named, never its text.
-  if (typeof inline !== 'string') return reader.report(`tls_server_config.${inlineKey}`, `must be a PEM string, got ${renderValue(inline, { withValue: false })}`);
+  if (typeof inline !== 'string')
+    return reader.report(
+      `tls_server_config.${inlineKey}`,
+      `must be a PEM string, got ${renderValue(inline, { withValue: false })}`,
+    );
   if (inline.trim() === '') return reader.report(`tls_server_config.${inlineKey}`, 'must not be empty');
   return { kind: 'inline', text: inline };
 }
@@ -216,7 +273,11 @@ function readDuration(reader: Reader, value: unknown, path: string): number | un
   const text = reader.string(value, path);
   if (text === undefined) return undefined;
   const ms = parseDuration(text);
-  if (ms === undefined) return reader.report(path, `${JSON.stringify(text)} is not a valid duration (use Prometheus syntax such as 1s, 500ms)`);
+  if (ms === undefined)
+    return reader.report(
+      path,
+      `${JSON.stringify(text)} is not a valid duration (use Prometheus syntax such as 1s, 500ms)`,
+    );
   return ms;
 }
 
@@ -231,7 +292,10 @@ function readMaxVersion(reader: Reader, value: unknown, path: string): TlsVersio
   const version = reader.oneOf(value, path, TLS_VERSION_NAMES);
   if (version === 'TLS10' || version === 'TLS11') {
     // OpenSSL 3, which Node.js uses, does not negotiate TLS 1.0 or 1.1 at its default security level.
-    return reader.report(path, `${JSON.stringify(version)} cannot be served: Node.js's OpenSSL refuses TLS 1.0 and 1.1; use TLS12 or TLS13`);
+    return reader.report(
+      path,
+      `${JSON.stringify(version)} cannot be served: Node.js's OpenSSL refuses TLS 1.0 and 1.1; use TLS12 or TLS13`,
+    );
   }
   return version;
 }
@@ -285,12 +349,18 @@ function readUsers(reader: Reader, value: unknown): Map<string, string> | undefi
   for (const [user, hash] of Object.entries(users)) {
     const path = childPath('basic_auth_users', user);
     if (user === '' || user.includes(':')) {
-      reader.report(path, 'a user name must not be empty or contain ":" (basic auth splits user and password at the first ":")');
+      reader.report(
+        path,
+        'a user name must not be empty or contain ":" (basic auth splits user and password at the first ":")',
+      );
       continue;
     }
     // Never quote the value: a plain password written here by mistake must not reach a log.
     if (typeof hash !== 'string' || !BCRYPT_HASH.test(hash)) {
-      reader.report(path, 'must be a bcrypt hash: $2a$, $2b$ or $2y$, a two-digit cost, $ and 53 more characters (the value is not shown: it may be a password)');
+      reader.report(
+        path,
+        'must be a bcrypt hash: $2a$, $2b$ or $2y$, a two-digit cost, $ and 53 more characters (the value is not shown: it may be a password)',
+      );
       continue;
     }
     const cost = bcryptCost(hash);

@@ -21,7 +21,12 @@ import { fingerprintFiles, loadWebConfig } from './web-config-load.ts';
 import type { LoadedWebConfig } from './web-config-load.ts';
 import { TokenBucket } from './token-bucket.ts';
 import type { RateLimit } from './web-config.ts';
-import { buildSecureContextOptions, checkClientCertificate, parseSubjectAltNames, requestsClientCertificate } from './tls-options.ts';
+import {
+  buildSecureContextOptions,
+  checkClientCertificate,
+  parseSubjectAltNames,
+  requestsClientCertificate,
+} from './tls-options.ts';
 
 /** Open without credentials, so a liveness probe needs none (the toolkit's exporters leave it to the handler). */
 const UNAUTHENTICATED_PATH = '/-/healthy';
@@ -50,7 +55,10 @@ export interface WebServer {
 export function createWebServer(options: WebServerOptions): WebServer {
   const { log } = options;
   let current = options.webConfig;
-  let auth = new BasicAuthChecker({ users: current.config.basicAuthUsers, ...(options.compare ? { compare: options.compare } : {}) });
+  let auth = new BasicAuthChecker({
+    users: current.config.basicAuthUsers,
+    ...(options.compare ? { compare: options.compare } : {}),
+  });
   let limiter = buildLimiter(current.config.rateLimit, undefined);
   let lastOk = true;
   let lastSeen = current.fingerprint;
@@ -108,7 +116,8 @@ export function createWebServer(options: WebServerOptions): WebServer {
     server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
       log.debug('TLS handshake failed', { remote: socket.remoteAddress, err });
     });
-    if (current.config.http2) log.info('http_server_config.http2 is on, but the exporter serves HTTP/1.1 over TLS; see README.md');
+    if (current.config.http2)
+      log.info('http_server_config.http2 is on, but the exporter serves HTTP/1.1 over TLS; see README.md');
   } else {
     server = createHttpServer(handle);
   }
@@ -122,15 +131,23 @@ export function createWebServer(options: WebServerOptions): WebServer {
     if ((nextTls === undefined) !== (runningTls === undefined)) {
       throw new ConfigError(current.path, [`tls_server_config: turning TLS ${nextTls ? 'on' : 'off'} takes a restart`]);
     }
-    if (nextTls && runningTls && requestsClientCertificate(nextTls.clientAuthType) !== requestsClientCertificate(runningTls.clientAuthType)) {
+    if (
+      nextTls &&
+      runningTls &&
+      requestsClientCertificate(nextTls.clientAuthType) !== requestsClientCertificate(runningTls.clientAuthType)
+    ) {
       throw new ConfigError(current.path, [
         `tls_server_config.client_auth_type: changing between NoClientCert and a policy that asks for certificates takes a restart (running: ${runningTls.clientAuthType})`,
       ]);
     }
-    if (nextTls && next.material && 'setSecureContext' in server) server.setSecureContext(buildSecureContextOptions(nextTls, next.material));
+    if (nextTls && next.material && 'setSecureContext' in server)
+      server.setSecureContext(buildSecureContextOptions(nextTls, next.material));
     current = next;
     limiter = buildLimiter(next.config.rateLimit, limiter);
-    auth = new BasicAuthChecker({ users: next.config.basicAuthUsers, ...(options.compare ? { compare: options.compare } : {}) });
+    auth = new BasicAuthChecker({
+      users: next.config.basicAuthUsers,
+      ...(options.compare ? { compare: options.compare } : {}),
+    });
   };
 
   const reloadOnce = async (): Promise<void> => {
@@ -138,7 +155,11 @@ export function createWebServer(options: WebServerOptions): WebServer {
       await apply();
       lastOk = true;
       lastSeen = current.fingerprint;
-      log.info('web config reloaded', { file: current.path, tls, basic_auth_users: current.config.basicAuthUsers.size });
+      log.info('web config reloaded', {
+        file: current.path,
+        tls,
+        basic_auth_users: current.config.basicAuthUsers.size,
+      });
     } catch (err) {
       lastOk = false;
       lastSeen = await fingerprintFiles(current.files);
@@ -196,6 +217,9 @@ function sendUnauthorized(res: ServerResponse): void {
 
 function sendJsonError(res: ServerResponse, status: number, code: string, message: string): void {
   const body = JSON.stringify({ error: { code, message } });
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+  });
   res.end(body);
 }

@@ -17,7 +17,18 @@ import { parseYamlList, refuseInvalidUtf8 } from '../config/load.ts';
 import type { FileText } from '../config/load.ts';
 
 /** The entry keys, in the order the owner labels are written. */
-export const ENTRY_KEYS = ['ip', 'vm_id', 'vm_name', 'vm_status', 'owner_kind', 'user', 'user_id', 'tenant', 'tenant_id', 'user_email'] as const;
+export const ENTRY_KEYS = [
+  'ip',
+  'vm_id',
+  'vm_name',
+  'vm_status',
+  'owner_kind',
+  'user',
+  'user_id',
+  'tenant',
+  'tenant_id',
+  'user_email',
+] as const;
 
 /** What an entry without owner_kind is: an address the file names, whatever it is. */
 export const DEFAULT_OWNER_KIND = 'file';
@@ -54,7 +65,8 @@ function readEntry(reader: Reader, raw: unknown, path: string): { ip: string; ow
   if (entry['ip'] === undefined) return reader.report(`${path}.ip`, 'is required');
   const ipText = reader.string(entry['ip'], `${path}.ip`);
   const address = ipText === undefined ? undefined : parseAddress(ipText);
-  if (ipText !== undefined && !address) reader.report(`${path}.ip`, `${JSON.stringify(ipText)} is not a valid IP address`);
+  if (ipText !== undefined && !address)
+    reader.report(`${path}.ip`, `${JSON.stringify(ipText)} is not a valid IP address`);
   const text = (key: (typeof ENTRY_KEYS)[number], fallback = ''): string | undefined =>
     entry[key] === undefined ? fallback : reader.string(entry[key], `${path}.${key}`);
   const fields = {
@@ -69,7 +81,8 @@ function readEntry(reader: Reader, raw: unknown, path: string): { ip: string; ow
     userEmail: text('user_email'),
   };
   if (fields.ownerKind === '') reader.report(`${path}.owner_kind`, 'must not be empty (leave it out for "file")');
-  if (!address || fields.ownerKind === '' || Object.values(fields).some((value) => value === undefined)) return undefined;
+  if (!address || fields.ownerKind === '' || Object.values(fields).some((value) => value === undefined))
+    return undefined;
   const owner = fields as Record<keyof typeof fields, string>;
   // As OpenStack's inventory does: a name not given falls back to its id, so labels never lose the owner.
   return {
@@ -129,7 +142,8 @@ export class FileInventory implements Inventory {
       value = await parseInventoryText(file, source);
       this.#options.onParse?.({ bytes: Buffer.byteLength(file.text), durationMs: performance.now() - started });
     } catch (err) {
-      const problems = err instanceof Error && 'problems' in err ? (err.problems as string[]) : [(err as Error).message];
+      const problems =
+        err instanceof Error && 'problems' in err ? (err.problems as string[]) : [(err as Error).message];
       throw new InventoryFileError(source, problems);
     }
     const parsed = parseInventoryFile(value);

@@ -79,7 +79,13 @@ export function createMetricsEndpoint(options: {
  */
 export function listSnapshotFamilies(options: { build: BuildInfo; config: ExporterConfig }): SnapshotFamily[] {
   const sweeps = hasInventory(options.config.settings) ? SWEEP_FAMILIES : [];
-  return [...EXPOSURE_FAMILIES, ...CYCLE_RESULT_FAMILIES, ...sweeps, ...PASS_FAMILIES, ...listInfoFamilies(options.build)];
+  return [
+    ...EXPOSURE_FAMILIES,
+    ...CYCLE_RESULT_FAMILIES,
+    ...sweeps,
+    ...PASS_FAMILIES,
+    ...listInfoFamilies(options.build),
+  ];
 }
 
 /**

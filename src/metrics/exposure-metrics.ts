@@ -24,7 +24,10 @@ const PORT_OPEN: GaugeFamily<PortOpenLabel, SnapshotInput> = {
   series({ snapshot }, set) {
     for (const { host, port } of portsOfClass(snapshot, 'nonstandard')) {
       const { protocol, service } = port;
-      set({ ip: host.ip, port: port.port, protocol, service, severity: port.severity ?? '', ...ownerLabels(host.owner) }, 1);
+      set(
+        { ip: host.ip, port: port.port, protocol, service, severity: port.severity ?? '', ...ownerLabels(host.owner) },
+        1,
+      );
     }
   },
 };
@@ -64,17 +67,60 @@ const VM_NONSTANDARD_PORTS: GaugeFamily<'ip' | 'vm_id' | 'vm_name' | 'user' | 't
   },
 };
 
-type VmInfoLabel = 'ip' | 'vm_id' | 'vm_name' | 'vm_status' | 'owner_kind' | 'user' | 'user_id' | 'user_email' | 'tenant' | 'tenant_id';
+type VmInfoLabel =
+  | 'ip'
+  | 'vm_id'
+  | 'vm_name'
+  | 'vm_status'
+  | 'owner_kind'
+  | 'user'
+  | 'user_id'
+  | 'user_email'
+  | 'tenant'
+  | 'tenant_id';
 
 const VM_INFO: GaugeFamily<VmInfoLabel, SnapshotInput> = {
   name: 'exposure_vm_info',
   help: `Owner of each address with open ports or latent exposures (1); labels are empty where the inventory does not know them. ${FROM_LAST_CYCLE}`,
-  labelNames: ['ip', 'vm_id', 'vm_name', 'vm_status', 'owner_kind', 'user', 'user_id', 'user_email', 'tenant', 'tenant_id'],
+  labelNames: [
+    'ip',
+    'vm_id',
+    'vm_name',
+    'vm_status',
+    'owner_kind',
+    'user',
+    'user_id',
+    'user_email',
+    'tenant',
+    'tenant_id',
+  ],
   series({ snapshot }, set) {
     // Latent addresses too, often with nothing open: the alert rules join this series for user_email.
     for (const { ip, owner } of ownedAddresses(snapshot)) {
-      const { vmId: vm_id, vmName: vm_name, vmStatus: vm_status, ownerKind: owner_kind, user, userId: user_id, userEmail: user_email } = owner;
-      set({ ip, vm_id, vm_name, vm_status, owner_kind, user, user_id, user_email, tenant: owner.tenant, tenant_id: owner.tenantId }, 1);
+      const {
+        vmId: vm_id,
+        vmName: vm_name,
+        vmStatus: vm_status,
+        ownerKind: owner_kind,
+        user,
+        userId: user_id,
+        userEmail: user_email,
+      } = owner;
+      set(
+        {
+          ip,
+          vm_id,
+          vm_name,
+          vm_status,
+          owner_kind,
+          user,
+          user_id,
+          user_email,
+          tenant: owner.tenant,
+          tenant_id: owner.tenantId,
+        },
+        1,
+      );
     }
   },
 };
@@ -97,10 +143,10 @@ const EXCEPTION_EXPIRY: GaugeFamily<'exception', SnapshotInput> = {
   help: 'When each configured exception expires, in seconds since the epoch.',
   labelNames: ['exception'],
   series({ config }, set) {
-    for (const exception of config.settings.exceptions) set({ exception: exception.name }, exception.expiresAt.getTime() / 1000);
+    for (const exception of config.settings.exceptions)
+      set({ exception: exception.name }, exception.expiresAt.getTime() / 1000);
   },
 };
-
 
 /** Counts since the exporter started, which no snapshot holds. */
 export function registerPortChanges(registry: Registry, state: ExporterState): void {
@@ -125,13 +171,32 @@ const PORT_ADMITTED: GaugeFamily<'ip' | 'port' | 'protocol' | 'security_group' |
   series({ snapshot }, set) {
     for (const { host, port } of portsOfClass(snapshot, 'nonstandard')) {
       for (const rule of port.admittedBy) {
-        set({ ip: host.ip, port: port.port, protocol: port.protocol, security_group: rule.securityGroup, rule_id: rule.ruleId }, 1);
+        set(
+          {
+            ip: host.ip,
+            port: port.port,
+            protocol: port.protocol,
+            security_group: rule.securityGroup,
+            rule_id: rule.ruleId,
+          },
+          1,
+        );
       }
     }
   },
 };
 
-type LatentLabel = 'ip' | 'port' | 'protocol' | 'severity' | 'security_group' | 'rule_id' | 'vm_id' | 'vm_name' | 'user' | 'tenant';
+type LatentLabel =
+  | 'ip'
+  | 'port'
+  | 'protocol'
+  | 'severity'
+  | 'security_group'
+  | 'rule_id'
+  | 'vm_id'
+  | 'vm_name'
+  | 'user'
+  | 'tenant';
 
 const LATENT_PORT: GaugeFamily<LatentLabel, SnapshotInput> = {
   name: 'exposure_latent_port',
@@ -152,7 +217,8 @@ const PORT_UNAUTHENTICATED: GaugeFamily<'ip' | 'port' | 'protocol' | 'service', 
   labelNames: ['ip', 'port', 'protocol', 'service'],
   series({ snapshot }, set) {
     for (const { host, port } of portsOfClass(snapshot, 'nonstandard')) {
-      if (port.detected?.unauthenticated) set({ ip: host.ip, port: port.port, protocol: port.protocol, service: port.service }, 1);
+      if (port.detected?.unauthenticated)
+        set({ ip: host.ip, port: port.port, protocol: port.protocol, service: port.service }, 1);
     }
   },
 };
@@ -185,7 +251,10 @@ function ownedAddresses(snapshot: Snapshot | undefined): { ip: string; owner: Ad
 }
 
 /** The open ports of one class in the snapshot, each with its host. */
-function* portsOfClass(snapshot: Snapshot | undefined, portClass: PortClass): Generator<{ host: SnapshotHost; port: SnapshotPort }> {
+function* portsOfClass(
+  snapshot: Snapshot | undefined,
+  portClass: PortClass,
+): Generator<{ host: SnapshotHost; port: SnapshotPort }> {
   for (const host of snapshot?.hosts ?? []) {
     for (const port of host.ports) {
       if (port.class === portClass) yield { host, port };

@@ -39,7 +39,11 @@ export function registerRenderedFamily<L extends string>(
  * A gauge without labels that is absent, not 0, while there is nothing to report (before the first cycle,
  * without an inventory): prom-client's reset() leaves an unlabelled gauge at 0, remove() drops it.
  */
-export function registerOptionalGauge(registry: Registry, definition: FamilyDefinition<never>, read: () => number | undefined): void {
+export function registerOptionalGauge(
+  registry: Registry,
+  definition: FamilyDefinition<never>,
+  read: () => number | undefined,
+): void {
   new Gauge({
     name: definition.name,
     help: definition.help,
@@ -63,7 +67,11 @@ export function registerGauge(registry: Registry, definition: FamilyDefinition<n
  * cache: what the bench measures the cache against, and what the tests compare the writer's bytes with. An
  * unlabelled family that sets nothing is absent, as the writer leaves it.
  */
-export function registerGaugeFamily<L extends string, I>(registry: Registry, family: GaugeFamily<L, I>, read: () => I): void {
+export function registerGaugeFamily<L extends string, I>(
+  registry: Registry,
+  family: GaugeFamily<L, I>,
+  read: () => I,
+): void {
   const labelNames = [...(family.labelNames ?? [])];
   new Gauge<L>({
     name: family.name,

@@ -47,7 +47,12 @@ const SCAN_TARGETS: GaugeFamily<never, SnapshotInput> = {
 };
 
 /** The cached ones, in exposition order, which the golden file pins. */
-export const CYCLE_RESULT_FAMILIES: readonly SnapshotFamily[] = [SCAN_LAST_SUCCESS, SCAN_HOSTS_UP, SCAN_ADDRESSES_SILENT, SCAN_TARGETS];
+export const CYCLE_RESULT_FAMILIES: readonly SnapshotFamily[] = [
+  SCAN_LAST_SUCCESS,
+  SCAN_HOSTS_UP,
+  SCAN_ADDRESSES_SILENT,
+  SCAN_TARGETS,
+];
 
 /** The live ones, in exposition order, which the golden file pins. */
 export function registerHealthMetrics(registry: Registry, state: ExporterState): void {

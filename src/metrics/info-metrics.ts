@@ -22,13 +22,23 @@ const SHARD_INFO: GaugeFamily<'shard' | 'shards', SnapshotInput> = {
   },
 };
 
-function buildInfoFamily(build: BuildInfo): GaugeFamily<'version' | 'revision' | 'nodejs_version' | 'nmap_version', SnapshotInput> {
+function buildInfoFamily(
+  build: BuildInfo,
+): GaugeFamily<'version' | 'revision' | 'nodejs_version' | 'nmap_version', SnapshotInput> {
   return {
     name: 'exposure_build_info',
     help: 'Build information of the exporter and the nmap it runs (1).',
     labelNames: ['version', 'revision', 'nodejs_version', 'nmap_version'],
     series(_input, set) {
-      set({ version: build.version, revision: build.revision, nodejs_version: build.nodejsVersion, nmap_version: build.nmapVersion }, 1);
+      set(
+        {
+          version: build.version,
+          revision: build.revision,
+          nodejs_version: build.nodejsVersion,
+          nmap_version: build.nmapVersion,
+        },
+        1,
+      );
     },
   };
 }

@@ -31,7 +31,8 @@ const PASS_DURATION: GaugeFamily<'pass', SnapshotInput> = {
   help: 'How long the last run of each scan pass besides the TCP scan (udp, verify) took.',
   labelNames: ['pass'],
   series({ snapshot }, set) {
-    for (const { pass, run } of lastRuns(snapshot)) set({ pass }, (run.finishedAt.getTime() - run.startedAt.getTime()) / 1000);
+    for (const { pass, run } of lastRuns(snapshot))
+      set({ pass }, (run.finishedAt.getTime() - run.startedAt.getTime()) / 1000);
   },
 };
 
@@ -40,7 +41,8 @@ const PASS_LAST_SUCCESS: GaugeFamily<'pass', SnapshotInput> = {
   help: 'When a run of each scan pass besides the TCP scan (udp, verify) last succeeded, in seconds since the epoch.',
   labelNames: ['pass'],
   series({ snapshot }, set) {
-    for (const { pass, run } of lastRuns(snapshot)) if (run.lastSuccessAt) set({ pass }, run.lastSuccessAt.getTime() / 1000);
+    for (const { pass, run } of lastRuns(snapshot))
+      if (run.lastSuccessAt) set({ pass }, run.lastSuccessAt.getTime() / 1000);
   },
 };
 

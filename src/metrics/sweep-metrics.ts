@@ -47,4 +47,9 @@ const SWEEP_RANGES_SKIPPED: GaugeFamily<never, SnapshotInput> = {
 };
 
 /** In exposition order, which the golden file pins. */
-export const SWEEP_FAMILIES: readonly SnapshotFamily[] = [SWEEP_DURATION, SWEEP_LAST_SUCCESS, SWEEP_ADDRESSES_UP, SWEEP_RANGES_SKIPPED];
+export const SWEEP_FAMILIES: readonly SnapshotFamily[] = [
+  SWEEP_DURATION,
+  SWEEP_LAST_SUCCESS,
+  SWEEP_ADDRESSES_UP,
+  SWEEP_RANGES_SKIPPED,
+];

@@ -37,7 +37,8 @@ export function parsePortSpec(text: string): PortSpecParse {
   for (const item of text.split(',')) {
     const match = ITEM.exec(item);
     // Items are quoted as JSON so a newline or NUL in the spec cannot split the message or the log line.
-    if (!match) return { ok: false, reason: `is not a valid port list: ${JSON.stringify(item)} is not a port or a range` };
+    if (!match)
+      return { ok: false, reason: `is not a valid port list: ${JSON.stringify(item)} is not a port or a range` };
     const first = Number(match[1]);
     const last = match[2] === undefined ? first : Number(match[2]);
     for (const port of [first, last]) {
@@ -45,7 +46,8 @@ export function parsePortSpec(text: string): PortSpecParse {
         return { ok: false, reason: `is not a valid port list: ${port} is outside 1-${MAX_PORT}` };
       }
     }
-    if (first > last) return { ok: false, reason: `is not a valid port list: ${JSON.stringify(item)} starts after it ends` };
+    if (first > last)
+      return { ok: false, reason: `is not a valid port list: ${JSON.stringify(item)} starts after it ends` };
     intervals.push({ first, last });
   }
   return { ok: true, ports: mergePortIntervals(intervals) };

@@ -15,11 +15,16 @@ export class AddressListTargets implements ScanTargets {
   /** Takes parsed addresses in any order, with duplicates; keeps each once, in address order. */
   constructor(parsed: readonly ParsedAddress[]) {
     const sorted = [...parsed].sort(compareAddresses);
-    const unique = sorted.filter((address, index) => index === 0 || compareAddresses(sorted[index - 1]!, address) !== 0);
+    const unique = sorted.filter(
+      (address, index) => index === 0 || compareAddresses(sorted[index - 1]!, address) !== 0,
+    );
     this.addresses = unique.map((address) => formatAddress(address.family, address.value));
     this.#set = new Set(this.addresses);
     this.#byFamily = new Map(
-      ([4, 6] as const).map((family) => [family, unique.filter((a) => a.family === family).map((a) => formatAddress(family, a.value))]),
+      ([4, 6] as const).map((family) => [
+        family,
+        unique.filter((a) => a.family === family).map((a) => formatAddress(family, a.value)),
+      ]),
     );
   }
 

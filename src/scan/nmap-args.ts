@@ -42,23 +42,32 @@ export function buildNmapArgs(invocation: NmapInvocation): string[] {
     ...(invocation.scanType !== 'connect' && invocation.privilege !== 'root' ? ['--privileged'] : []),
     ...(invocation.scanType === 'udp' && invocation.defeatIcmpRateLimit ? ['--defeat-icmp-ratelimit'] : []),
     ...(versionDetection ? ['-sV', '--version-intensity', String(versionDetection.intensity)] : []),
-    ...(versionDetection && versionDetection.scripts.length > 0 ? ['--script', versionDetection.scripts.join(',')] : []),
+    ...(versionDetection && versionDetection.scripts.length > 0
+      ? ['--script', versionDetection.scripts.join(',')]
+      : []),
     ...(invocation.hostDiscovery ? [] : ['-Pn']),
     '-n',
     // Without discovery nmap counts every address up: only the ports' answers (closed ones included) tell
     // an address that answered from a silent one, so --open, which hides them, goes with discovery.
     ...(invocation.hostDiscovery ? ['--open'] : []),
-    '-p', invocation.ports,
+    '-p',
+    invocation.ports,
     `-T${tuning.timingTemplate}`,
-    '--max-rtt-timeout', `${tuning.maxRttTimeoutMs}ms`,
-    '--max-retries', String(tuning.maxRetries),
-    '--host-timeout', `${tuning.hostTimeoutMs}ms`,
+    '--max-rtt-timeout',
+    `${tuning.maxRttTimeoutMs}ms`,
+    '--max-retries',
+    String(tuning.maxRetries),
+    '--host-timeout',
+    `${tuning.hostTimeoutMs}ms`,
     ...(tuning.minRate > 0 ? ['--min-rate', String(tuning.minRate)] : []),
     ...(tuning.maxRate > 0 ? ['--max-rate', String(tuning.maxRate)] : []),
     // Not --noninteractive: nmap 7.93 then stops writing <taskprogress>, and stdin is the target list, so
     // there is no keyboard to read anyway.
-    '--stats-every', `${invocation.statsEveryMs}ms`,
-    '-oX', '-',
-    '-iL', '-',
+    '--stats-every',
+    `${invocation.statsEveryMs}ms`,
+    '-oX',
+    '-',
+    '-iL',
+    '-',
   ];
 }

@@ -72,7 +72,6 @@ export type NmapXmlEvent =
       readonly targetsSkipped: number;
     };
 
-
 /** Garbage is quoted up to this many characters, so an error never carries a whole nmap output. */
 export const SNIPPET_CHARS = 40;
 
@@ -169,7 +168,9 @@ export function parseHostElement(text: string, hostsParsed: number): NmapHost {
     family: address.family,
     state: internName(readAttribute(status, 'state') ?? 'unknown'),
     timedOut: readAttribute(element, 'timedout') === 'true',
-    answered: isDiscoveryAnswer(readAttribute(status, 'reason')) || listPortReasons(ports).some((reason) => HOST_ANSWERS.has(reason)),
+    answered:
+      isDiscoveryAnswer(readAttribute(status, 'reason')) ||
+      listPortReasons(ports).some((reason) => HOST_ANSWERS.has(reason)),
     ports: readChildren(ports, 'port').map((port) => parsePortElement(port, where)),
   };
 }
@@ -178,7 +179,14 @@ export function parseHostElement(text: string, hostsParsed: number): NmapHost {
  * The reasons only the host itself gives: a router's host-unreachable or an edge's admin-prohibited says
  * nothing of whether a VM is behind the address.
  */
-const HOST_ANSWERS: ReadonlySet<string> = new Set(['syn-ack', 'reset', 'conn-refused', 'udp-response', 'port-unreach', 'proto-response']);
+const HOST_ANSWERS: ReadonlySet<string> = new Set([
+  'syn-ack',
+  'reset',
+  'conn-refused',
+  'udp-response',
+  'port-unreach',
+  'proto-response',
+]);
 
 /** `user-set` is -Pn's "up because you said so"; any other reason for up is an answer to discovery. */
 function isDiscoveryAnswer(reason: string | undefined): boolean {
@@ -187,7 +195,9 @@ function isDiscoveryAnswer(reason: string | undefined): boolean {
 
 function listPortReasons(ports: XmlElement | undefined): string[] {
   const listed = readChildren(ports, 'port').map((port) => readAttribute(readChild(port, 'state'), 'reason'));
-  const folded = readChildren(ports, 'extraports').flatMap((extra) => readChildren(extra, 'extrareasons').map((reasons) => readAttribute(reasons, 'reason')));
+  const folded = readChildren(ports, 'extraports').flatMap((extra) =>
+    readChildren(extra, 'extrareasons').map((reasons) => readAttribute(reasons, 'reason')),
+  );
   return [...listed, ...folded].filter((reason) => reason !== undefined);
 }
 
@@ -220,9 +230,13 @@ function parsePortElement(port: XmlElement, where: string): NmapPort {
     service: internName(readAttribute(service, 'name') ?? ''),
     product: internName(readAttribute(service, 'product') ?? ''),
     version: internName(readAttribute(service, 'version') ?? ''),
-    scripts: scripts.length === 0
-      ? NO_SCRIPTS
-      : scripts.map((script) => ({ id: internName(readAttribute(script, 'id') ?? ''), output: detachString(readAttribute(script, 'output') ?? '') })),
+    scripts:
+      scripts.length === 0
+        ? NO_SCRIPTS
+        : scripts.map((script) => ({
+            id: internName(readAttribute(script, 'id') ?? ''),
+            output: detachString(readAttribute(script, 'output') ?? ''),
+          })),
   };
 }
 
@@ -304,7 +318,9 @@ function parseElement(text: string, shape: ElementShape, where: string): XmlElem
 
 function malformed(err: unknown, where: string): unknown {
   if (!(err instanceof XmlSyntaxError)) return err;
-  return new ExporterError('NMAP_OUTPUT_INVALID', `nmap output has a malformed ${where}: ${err.message}`, { cause: err });
+  return new ExporterError('NMAP_OUTPUT_INVALID', `nmap output has a malformed ${where}: ${err.message}`, {
+    cause: err,
+  });
 }
 
 function readChild(element: XmlElement | undefined, name: string): XmlElement | undefined {

@@ -139,7 +139,10 @@ interface RunningNmap {
   readonly group: GroupSupervision;
 }
 
-async function readRun({ job, args, family, subprocess, group }: RunningNmap, options: ScanOptions): Promise<FamilyRun> {
+async function readRun(
+  { job, args, family, subprocess, group }: RunningNmap,
+  options: ScanOptions,
+): Promise<FamilyRun> {
   const checks = new OutputChecks({
     family,
     hosts: job.targets.countFamily(family),
@@ -147,7 +150,15 @@ async function readRun({ job, args, family, subprocess, group }: RunningNmap, op
     isTarget: (ip) => job.targets.contains(ip),
   });
   const stderr = collectTail(subprocess.stderr);
-  const parsed: ParsedRun = { hosts: [], timedOutHosts: [], silentHosts: [], hostsUp: 0, version: '', progress: 0, finished: undefined };
+  const parsed: ParsedRun = {
+    hosts: [],
+    timedOutHosts: [],
+    silentHosts: [],
+    hostsUp: 0,
+    version: '',
+    progress: 0,
+    finished: undefined,
+  };
   let parseError: unknown;
   let outputEnded = false;
   let stoppedForOutput = false;
@@ -228,8 +239,7 @@ function applyEvents(
     else if (event.kind === 'progress') {
       into.progress = Math.max(into.progress, estimateProgress(event.task, event.percent));
       options.onProgress?.(into.progress);
-    }
-    else if (event.kind === 'finished') into.finished = event;
+    } else if (event.kind === 'finished') into.finished = event;
     else {
       const ip = checks.admitHost(event.host);
       if (ip === undefined) continue;
@@ -255,7 +265,9 @@ function applyUpHost(
     .filter((port) => port.state === 'open')
     .map((port) => {
       const service = checks.cleanText(port.service);
-      return job.versionDetection ? withDetection(port, service, checks) : { port: port.port, protocol: port.protocol, service };
+      return job.versionDetection
+        ? withDetection(port, service, checks)
+        : { port: port.port, protocol: port.protocol, service };
     });
   if (openPorts.length > 0) into.hosts.push({ ip, openPorts });
 }
@@ -270,7 +282,6 @@ function withDetection(port: NmapPort, service: string, checks: OutputChecks): O
   };
   return { port: port.port, protocol: port.protocol, service, detected };
 }
-
 
 /**
  * nmap reports a percentage per task, and the tasks restart for every host group. Host discovery is quick
@@ -326,7 +337,10 @@ function throwIfNotRun(job: ScanJob, result: SubprocessOutcome, signal: AbortSig
     throw new ExporterError('NMAP_NOT_FOUND', `nmap was not found at ${JSON.stringify(job.nmapPath)} (scan.nmap.path)`);
   }
   if (result.code === 'EACCES') {
-    throw new ExporterError('NMAP_NOT_FOUND', `nmap at ${JSON.stringify(job.nmapPath)} is not executable (scan.nmap.path)`);
+    throw new ExporterError(
+      'NMAP_NOT_FOUND',
+      `nmap at ${JSON.stringify(job.nmapPath)} is not executable (scan.nmap.path)`,
+    );
   }
 }
 
@@ -337,14 +351,21 @@ function describeExitFailure(result: SubprocessOutcome, stderr: string): Exporte
 }
 
 function lastLines(text: string): string {
-  return text.split('\n').filter((line) => line.trim() !== '').slice(-3).join(' / ');
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .slice(-3)
+    .join(' / ');
 }
 
 /** nmap's version, for exposure_build_info; "unknown" when nmap cannot tell, which must not stop the exporter. */
 export async function probeNmapVersion(nmapPath: string, options: { signal: AbortSignal }): Promise<string> {
   const subprocess = execa(nmapPath, ['--version'], { detached: true, reject: false });
   const signal = AbortSignal.any([options.signal, AbortSignal.timeout(PROBE_TIMEOUT_MS)]);
-  const group = superviseProcessGroup(subprocess, once(subprocess.nodeChildProcess, 'exit'), { signal, graceMs: PROBE_GRACE_MS });
+  const group = superviseProcessGroup(subprocess, once(subprocess.nodeChildProcess, 'exit'), {
+    signal,
+    graceMs: PROBE_GRACE_MS,
+  });
   try {
     const result = await subprocess;
     const match = /Nmap version (\S+)/.exec(typeof result.stdout === 'string' ? result.stdout : '');
@@ -359,7 +380,10 @@ export async function probeNmapVersion(nmapPath: string, options: { signal: Abor
  * at exec (root, ambient, or a file capability), and with no targets it scans nothing. The process is killed
  * at once after the read. undefined when nmap could not be started or read.
  */
-export async function probeNmapProcStatus(nmapPath: string, options: { signal: AbortSignal }): Promise<string | undefined> {
+export async function probeNmapProcStatus(
+  nmapPath: string,
+  options: { signal: AbortSignal },
+): Promise<string | undefined> {
   const subprocess = execa(nmapPath, ['-n', '-sn', '-iL', '-'], {
     cancelSignal: options.signal,
     // Its group is killed below: a wrapper's nmap would otherwise wait for targets forever.

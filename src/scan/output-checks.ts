@@ -44,7 +44,10 @@ export class OutputChecks {
   admitHost(host: NmapHost): string | undefined {
     this.#hostsSeen += 1;
     if (this.#hostsSeen > this.#limits.hosts) {
-      throw new ExporterError('NMAP_OUTPUT_INVALID', `nmap's output names more hosts than the ${this.#limits.hosts} it was handed`);
+      throw new ExporterError(
+        'NMAP_OUTPUT_INVALID',
+        `nmap's output names more hosts than the ${this.#limits.hosts} it was handed`,
+      );
     }
     const address = parseAddress(host.ip);
     if (!address || address.family !== this.#limits.family || host.ip.includes(REPLACEMENT)) {
@@ -73,7 +76,12 @@ export class OutputChecks {
   }
 
   result(): RejectedOutput {
-    return { notAnAddress: this.#notAnAddress, outsideTargets: this.#outsideTargets, invalidText: this.#invalidText, examples: [...this.#examples] };
+    return {
+      notAnAddress: this.#notAnAddress,
+      outsideTargets: this.#outsideTargets,
+      invalidText: this.#invalidText,
+      examples: [...this.#examples],
+    };
   }
 
   #drop(ip: string): undefined {

@@ -9,7 +9,11 @@ import type { Privilege } from './nmap-args.ts';
 
 const CAP_NET_RAW_BIT = 13n;
 
-export function detectPrivilege(input: { euid: number; procStatus: string; nmapProcStatus?: string | undefined }): Privilege {
+export function detectPrivilege(input: {
+  euid: number;
+  procStatus: string;
+  nmapProcStatus?: string | undefined;
+}): Privilege {
   if (input.euid === 0) return 'root';
   if (input.nmapProcStatus !== undefined) return hasNetRaw(input.nmapProcStatus, ['CapEff']) ? 'net_raw' : 'none';
   return hasNetRaw(input.procStatus, ['CapEff', 'CapAmb']) ? 'net_raw' : 'none';

@@ -56,7 +56,10 @@ export function estimateScanDuration(input: ScanDurationInput): ScanDurationEsti
   const udpPorts = input.scan.udp && input.udpPorts ? countPortSpec(input.udpPorts) : 0;
   const udpProbes = input.scan.udp ? udpPorts * countTries(input.scan.udp.maxRetries) : 0;
   const perSilentAddressMs = rate > 0 ? ((tcpProbes + udpProbes) / rate) * 1000 : undefined;
-  const sweepMs = perSilentAddressMs === undefined || input.scan.hostDiscovery ? undefined : perSilentAddressMs * input.sweepAddresses;
+  const sweepMs =
+    perSilentAddressMs === undefined || input.scan.hostDiscovery
+      ? undefined
+      : perSilentAddressMs * input.sweepAddresses;
   const sweepBound = input.withInventory
     ? { setting: 'scan.sweep_timeout', ms: input.scan.sweepTimeoutMs }
     : { setting: 'scan.timeout', ms: input.scan.timeoutMs };
@@ -67,10 +70,15 @@ export function estimateScanDuration(input: ScanDurationInput): ScanDurationEsti
 }
 
 /** The lines --config.check prints, the last a warning when a sweep cannot fit its bound. */
-export function renderScanDuration(estimate: ScanDurationEstimate, input: Pick<ScanDurationInput, 'sweepAddresses' | 'scan'>): string[] {
+export function renderScanDuration(
+  estimate: ScanDurationEstimate,
+  input: Pick<ScanDurationInput, 'sweepAddresses' | 'scan'>,
+): string[] {
   const { rate, ports, sweepBound } = estimate;
   if (estimate.perSilentAddressMs === undefined) {
-    return [`scan durations: not predictable without scan.nmap.min_rate; nmap's own pacing on addresses that answer nothing is very slow`];
+    return [
+      `scan durations: not predictable without scan.nmap.min_rate; nmap's own pacing on addresses that answer nothing is very slow`,
+    ];
   }
   const pace = `${ports} TCP${estimate.udpPorts > 0 ? ` and ${estimate.udpPorts} UDP` : ''} ports at ${rate} packets/s`;
   const perAddress = formatSeconds(estimate.perSilentAddressMs);
@@ -96,7 +104,6 @@ export function renderScanDuration(estimate: ScanDurationEstimate, input: Pick<S
   }
   return lines;
 }
-
 
 /** Whole seconds past a minute, tenths below one; never "0s" for a cost that is not nothing. */
 function formatSeconds(ms: number): string {

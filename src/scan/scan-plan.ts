@@ -51,7 +51,10 @@ export function buildScanPlan(settings: ScanConfig, options: ScanPlanOptions): S
  * replica's shard. Every address a known cycle hands nmap passes through here, so an inventory listing a
  * tenant's private address or another replica's address cannot widen the scan.
  */
-export function buildKnownTargets(plan: Pick<ScanPlan, 'boundary' | 'shard'>, addresses: Iterable<string>): AddressListTargets {
+export function buildKnownTargets(
+  plan: Pick<ScanPlan, 'boundary' | 'shard'>,
+  addresses: Iterable<string>,
+): AddressListTargets {
   const kept: ParsedAddress[] = [];
   for (const text of addresses) {
     const address = parseAddress(text);

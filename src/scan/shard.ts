@@ -123,7 +123,6 @@ function* keptIpv6Runs(range: AddressRange, shard: Shard): Generator<AddressRang
   if (runFirst !== undefined) yield { family: 6, first: runFirst, last: range.last };
 }
 
-
 /** This replica's part of the targets, as a filter: nothing is hashed until it is counted or listed. */
 export function selectShard(targets: TargetSet, shard: Shard): ShardedTargets {
   return new ShardedTargets(targets, shard);
@@ -158,7 +157,9 @@ export class ShardedTargets implements ScanTargets {
   contains(address: string): boolean {
     const parsed = parseAddress(address);
     if (!parsed || !setContainsAddress(this.#targets, address)) return false;
-    return this.#shard.count === 1 || shardOfValue(parsed.family, parsed.value, this.#shard.count) === this.#shard.index;
+    return (
+      this.#shard.count === 1 || shardOfValue(parsed.family, parsed.value, this.#shard.count) === this.#shard.index
+    );
   }
 
   /** CIDR blocks over each run of consecutive kept addresses: the whole ranges when not sharded. */

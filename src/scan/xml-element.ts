@@ -260,7 +260,8 @@ class ElementReader {
       }
       seen.push(attributeStart, attributeEnd);
       this.#skipWhitespace();
-      if (text.charCodeAt(this.#pos) !== EQUALS) throw this.#attributeError(attributeStart, attributeEnd, 'is without value');
+      if (text.charCodeAt(this.#pos) !== EQUALS)
+        throw this.#attributeError(attributeStart, attributeEnd, 'is without value');
       this.#pos += 1;
       this.#skipWhitespace();
       const quote = text.charCodeAt(this.#pos);
@@ -275,7 +276,9 @@ class ElementReader {
       this.#checkReferences(valueStart, valueEnd);
       if (into !== undefined && wanted !== undefined) {
         const length = attributeEnd - attributeStart;
-        const name = wanted.find((candidate) => candidate.length === length && text.startsWith(candidate, attributeStart));
+        const name = wanted.find(
+          (candidate) => candidate.length === length && text.startsWith(candidate, attributeStart),
+        );
         if (name !== undefined) into[name] = text.slice(valueStart, valueEnd);
       }
       this.#pos = valueEnd + 1;

@@ -22,7 +22,8 @@ export class Reader {
   mapping(value: unknown, path: string, allowed: readonly string[]): Record<string, unknown> | undefined {
     if (!isPlainObject(value)) return this.report(path, `must be a mapping, got ${describeType(value)}`);
     for (const key of Object.keys(value)) {
-      if (!allowed.includes(key)) this.report(childPath(path, key), `unknown key (expected one of ${allowed.join(', ')})`);
+      if (!allowed.includes(key))
+        this.report(childPath(path, key), `unknown key (expected one of ${allowed.join(', ')})`);
     }
     return value;
   }
@@ -117,13 +118,15 @@ export class StrictReader {
   }
 
   boolean(value: unknown, path: string): boolean {
-    if (typeof value !== 'boolean') this.fail(path, `not true or false, got ${describeType(value, { withValue: false })}`);
+    if (typeof value !== 'boolean')
+      this.fail(path, `not true or false, got ${describeType(value, { withValue: false })}`);
     return value;
   }
 
   /** A whole number from 0 up. */
   count(value: unknown, path: string): number {
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) this.fail(path, 'not a whole number from 0 up');
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
+      this.fail(path, 'not a whole number from 0 up');
     return value;
   }
 

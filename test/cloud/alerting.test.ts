@@ -52,14 +52,13 @@ interface Exposure {
 /** The two exposures this test opens, with the owner the lab says each has. */
 function plannedExposures(seed: Seed): { high: Exposure; critical: Exposure } {
   const provider = seed.provider_addresses['gamma-edge-1']?.[0];
-  if (!provider?.startsWith('127.43.')) throw new Error(`gamma-edge-1 has no provider address in 127.43.0.0/24: ${provider}`);
+  if (!provider?.startsWith('127.43.'))
+    throw new Error(`gamma-edge-1 has no provider address in 127.43.0.0/24: ${provider}`);
   return {
     high: { ip: '127.42.0.11', port: 6379, severity: 'high', vm: 'alpha-web-1', user: 'alice', tenant: 'alpha' },
     critical: { ip: provider, port: 2375, severity: 'critical', vm: 'gamma-edge-1', user: 'carol', tenant: 'gamma' },
   };
 }
-
-
 
 /** Prometheus's humanizeTimestamp: Go's time.Time String() in UTC, at millisecond precision as Prometheus keeps it. */
 function formatLikeHumanizeTimestamp(seconds: number): string {
@@ -71,7 +70,9 @@ function formatLikeHumanizeTimestamp(seconds: number): string {
 
 /** The rows of a mail's HTML table, cell texts decoded (html/template escapes `+` as `&#43;`, for one). */
 function tableRows(mail: ReceivedMail): string[][] {
-  return [...mail.html.matchAll(/<tr><td>(.*?)<\/td><\/tr>/g)].map(([, cells]) => (cells ?? '').split('</td><td>').map(decodeEntities));
+  return [...mail.html.matchAll(/<tr><td>(.*?)<\/td><\/tr>/g)].map(([, cells]) =>
+    (cells ?? '').split('</td><td>').map(decodeEntities),
+  );
 }
 
 function decodeEntities(text: string): string {
@@ -110,7 +111,14 @@ describe('alerting end to end: exporter with the OpenStack lab, Prometheus with 
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
     await writeFile(join(dir, 'clouds.yaml'), renderCloudsYaml(seed));
     // request_timeout long enough that the first cycle waits for the inventory and names its VMs.
-    const config = { dir, ports: PORTS, interval: '30s', timeout: '25s', refreshInterval: '10m', requestTimeout: '20s' };
+    const config = {
+      dir,
+      ports: PORTS,
+      interval: '30s',
+      timeout: '25s',
+      refreshInterval: '10m',
+      requestTimeout: '20s',
+    };
     await writeFile(join(dir, 'config.yml'), renderLabExporterConfig(config));
     for (const exposure of [planned.high, planned.critical]) {
       const listener = await openTcpListener(exposure.ip, exposure.port);
@@ -122,7 +130,12 @@ describe('alerting end to end: exporter with the OpenStack lab, Prometheus with 
     webhook = await startWebhookReceiver();
     cleanups.push(() => webhook.stop());
     const alertmanager = await startAlertmanager({
-      config: await renderAlertmanagerConfigForTest({ smtpAddress: smtp.address, webhookUrl: webhook.url, groupWait: '1s', groupInterval: '1s' }),
+      config: await renderAlertmanagerConfigForTest({
+        smtpAddress: smtp.address,
+        webhookUrl: webhook.url,
+        groupWait: '1s',
+        groupInterval: '1s',
+      }),
     });
     cleanups.push(() => alertmanager.stop());
 
@@ -154,7 +167,9 @@ describe('alerting end to end: exporter with the OpenStack lab, Prometheus with 
   it("mails the security team a digest for tenant alpha naming the high exposure's VM, user, IP and port, its first-seen time and the report link", async () => {
     const { high } = planned;
     const digest = await smtp.waitForMail(
-      (mail) => /^\[exposure\] tenant alpha: \d+ nonstandard open ports?/.test(mail.subject) && rowFor(mail, high)?.[4] === high.vm,
+      (mail) =>
+        /^\[exposure\] tenant alpha: \d+ nonstandard open ports?/.test(mail.subject) &&
+        rowFor(mail, high)?.[4] === high.vm,
       `a digest for tenant alpha with ${high.ip}:${high.port} on ${high.vm}`,
       DEADLINE_MS,
     );
@@ -163,21 +178,41 @@ describe('alerting end to end: exporter with the OpenStack lab, Prometheus with 
     assert.equal(digest.subject.match(/: (\d+) nonstandard/)?.[1], String(rows.length), 'the subject counts the rows');
 
     const samples = await exporter.scrape();
-    const open = samplesNamed(samples, 'exposure_port_open').find((s) => s.labels['ip'] === high.ip && s.labels['port'] === String(high.port));
+    const open = samplesNamed(samples, 'exposure_port_open').find(
+      (s) => s.labels['ip'] === high.ip && s.labels['port'] === String(high.port),
+    );
     const firstSeen = samplesNamed(samples, 'exposure_port_first_seen_timestamp_seconds').find(
       (s) => s.labels['ip'] === high.ip && s.labels['port'] === String(high.port),
     );
     assert.ok(open && firstSeen, 'the exporter exports the exposure');
     const service = open.labels['service'] ?? '';
-    const expectedRow = [high.ip, `${high.port}/tcp`, service, high.severity, high.vm, high.user, high.tenant, formatLikeHumanizeTimestamp(firstSeen.value)];
+    const expectedRow = [
+      high.ip,
+      `${high.port}/tcp`,
+      service,
+      high.severity,
+      high.vm,
+      high.user,
+      high.tenant,
+      formatLikeHumanizeTimestamp(firstSeen.value),
+    ];
     assert.deepEqual(rowFor(digest, high), expectedRow);
     assert.match(digest.text, textRowPattern(expectedRow));
 
     const reportUrl = `${exporter.baseUrl}/report?tenant=alpha`;
     assert.match(digest.text, new RegExp(`^Full report: ${escapeRegExp(reportUrl)}$`, 'm'));
-    const report = (await (await fetch(reportUrl, { signal: AbortSignal.timeout(10_000) })).json()) as { hosts: { ip: string; vm: { tenant: string } | null; ports: { port: number }[] }[] };
-    assert.ok(report.hosts.some((h) => h.ip === high.ip && h.ports.some((p) => p.port === high.port)), 'the linked report lists the exposure');
-    assert.deepEqual([...new Set(report.hosts.map((h) => h.vm?.tenant))], ['alpha'], 'the linked report is filtered to the tenant');
+    const report = (await (await fetch(reportUrl, { signal: AbortSignal.timeout(10_000) })).json()) as {
+      hosts: { ip: string; vm: { tenant: string } | null; ports: { port: number }[] }[];
+    };
+    assert.ok(
+      report.hosts.some((h) => h.ip === high.ip && h.ports.some((p) => p.port === high.port)),
+      'the linked report lists the exposure',
+    );
+    assert.deepEqual(
+      [...new Set(report.hosts.map((h) => h.vm?.tenant))],
+      ['alpha'],
+      'the linked report is filtered to the tenant',
+    );
   });
 
   it('mails tenant alpha about the port as new, in a mail of its own', async () => {
@@ -195,20 +230,41 @@ describe('alerting end to end: exporter with the OpenStack lab, Prometheus with 
   it('pages the critical exposure through the webhook with its VM, user and tenant, and pages nothing else', async () => {
     const { critical, high } = planned;
     const page = await webhook.waitForAlert(
-      (alert) => alert.labels['alertname'] === 'ExposureCriticalPortOpen' && alert.labels['ip'] === critical.ip && alert.labels['vm_name'] === critical.vm,
+      (alert) =>
+        alert.labels['alertname'] === 'ExposureCriticalPortOpen' &&
+        alert.labels['ip'] === critical.ip &&
+        alert.labels['vm_name'] === critical.vm,
       `a page for ${critical.ip}:${critical.port}`,
       DEADLINE_MS,
     );
     assert.deepEqual(
-      [page.status, page.labels['port'], page.labels['severity'], page.labels['port_severity'], page.labels['user'], page.labels['tenant']],
+      [
+        page.status,
+        page.labels['port'],
+        page.labels['severity'],
+        page.labels['port_severity'],
+        page.labels['user'],
+        page.labels['tenant'],
+      ],
       ['firing', String(critical.port), 'critical', 'critical', critical.user, critical.tenant],
     );
-    assert.match(page.annotations['summary'] ?? '', new RegExp(`^Critical port ${critical.port}/tcp \\(.+\\) open on ${escapeRegExp(critical.ip)} \\(${critical.vm}\\)$`));
+    assert.match(
+      page.annotations['summary'] ?? '',
+      new RegExp(
+        `^Critical port ${critical.port}/tcp \\(.+\\) open on ${escapeRegExp(critical.ip)} \\(${critical.vm}\\)$`,
+      ),
+    );
     assert.equal(page.annotations['report_url'], `${exporter.baseUrl}/report?tenant=${critical.tenant}`);
     const paged = webhook.messages();
     assert.ok(paged.every((message) => message.receiver === 'exposure-pager'));
-    assert.ok(paged.every((message) => message.alerts.every((alert) => alert.labels['severity'] === 'critical')), 'only critical alerts page');
-    assert.ok(!paged.some((message) => message.alerts.some((alert) => alert.labels['ip'] === high.ip)), 'the high exposure does not page');
+    assert.ok(
+      paged.every((message) => message.alerts.every((alert) => alert.labels['severity'] === 'critical')),
+      'only critical alerts page',
+    );
+    assert.ok(
+      !paged.some((message) => message.alerts.some((alert) => alert.labels['ip'] === high.ip)),
+      'the high exposure does not page',
+    );
   });
 
   it("mails alice, from her Keystone email, her own VM's exposure and nobody else's; carol, without one, gets none", async () => {
@@ -220,9 +276,15 @@ describe('alerting end to end: exporter with the OpenStack lab, Prometheus with 
     );
     assert.deepEqual(mail.recipients, [ALICE_EMAIL]);
     // The owner's table: VM, address, port, service, severity, first seen.
-    assert.deepEqual(tableRows(mail).map((row) => row.slice(0, 3)), [[high.vm, high.ip, `${high.port}/tcp`]]);
+    assert.deepEqual(
+      tableRows(mail).map((row) => row.slice(0, 3)),
+      [[high.vm, high.ip, `${high.port}/tcp`]],
+    );
     const toAlice = smtp.mails().filter((m) => m.recipients.includes(ALICE_EMAIL));
-    assert.ok(toAlice.every((m) => !m.text.includes(critical.ip) && !m.text.includes(critical.vm)), "carol's critical exposure never reaches alice");
+    assert.ok(
+      toAlice.every((m) => !m.text.includes(critical.ip) && !m.text.includes(critical.vm)),
+      "carol's critical exposure never reaches alice",
+    );
     // carol has no email: mails about her exposure go to the team only, never to an owner's address.
     const aboutCarol = smtp.mails().filter((m) => m.text.includes(critical.ip));
     assert.ok(aboutCarol.length > 0, "carol's exposure was mailed");
@@ -232,11 +294,18 @@ describe('alerting end to end: exporter with the OpenStack lab, Prometheus with 
   it("lists the critical exposure in tenant gamma's digest as well", async () => {
     const { critical } = planned;
     const digest = await smtp.waitForMail(
-      (mail) => /^\[exposure\] tenant gamma: \d+ nonstandard open ports?/.test(mail.subject) && rowFor(mail, critical)?.[4] === critical.vm,
+      (mail) =>
+        /^\[exposure\] tenant gamma: \d+ nonstandard open ports?/.test(mail.subject) &&
+        rowFor(mail, critical)?.[4] === critical.vm,
       `a digest for tenant gamma with ${critical.ip}:${critical.port}`,
       DEADLINE_MS,
     );
     assert.match(digest.subject, /, critical among them$/);
-    assert.deepEqual(rowFor(digest, critical)?.slice(3, 7), [critical.severity, critical.vm, critical.user, critical.tenant]);
+    assert.deepEqual(rowFor(digest, critical)?.slice(3, 7), [
+      critical.severity,
+      critical.vm,
+      critical.user,
+      critical.tenant,
+    ]);
   });
 });

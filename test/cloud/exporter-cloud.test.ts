@@ -19,11 +19,13 @@ import type { Seed } from '../support/openstack-lab.ts';
 
 const PORTS = [2375, 6379, 8080, 9200];
 
-
 /** The exposures this test opens, with the owner the lab says each has. */
-function plannedExposures(seed: Seed): { ip: string; port: number; severity: string; vm: string; user: string; tenant: string }[] {
+function plannedExposures(
+  seed: Seed,
+): { ip: string; port: number; severity: string; vm: string; user: string; tenant: string }[] {
   const provider = seed.provider_addresses['gamma-edge-1']?.[0];
-  if (!provider?.startsWith('127.43.')) throw new Error(`gamma-edge-1 has no provider address in 127.43.0.0/24: ${provider}`);
+  if (!provider?.startsWith('127.43.'))
+    throw new Error(`gamma-edge-1 has no provider address in 127.43.0.0/24: ${provider}`);
   return [
     { ip: '127.42.0.11', port: 6379, severity: 'high', vm: 'alpha-web-1', user: 'alice', tenant: 'alpha' },
     { ip: '127.42.0.21', port: 9200, severity: 'high', vm: 'beta-app-1', user: 'bob', tenant: 'beta' },
@@ -32,7 +34,6 @@ function plannedExposures(seed: Seed): { ip: string; port: number; severity: str
     { ip: '127.42.0.12', port: 8080, severity: 'low', vm: '', user: '', tenant: 'alpha' },
   ];
 }
-
 
 /**
  * Short inventory timings, so a frozen Keystone shows within seconds; the request timeout leaves room for
@@ -47,7 +48,16 @@ function exposureTable(samples: readonly Sample[], planned: ReturnType<typeof pl
   const ours = new Set(planned.map((p) => `${p.ip}:${p.port}`));
   return samplesNamed(samples, 'exposure_port_open')
     .filter((s) => ours.has(`${s.labels['ip']}:${s.labels['port']}`))
-    .map((s) => [s.labels['ip'], s.labels['port'], s.labels['severity'], s.labels['vm_name'] || '-', s.labels['user'] || '-', s.labels['tenant'] || '-'].join(' '))
+    .map((s) =>
+      [
+        s.labels['ip'],
+        s.labels['port'],
+        s.labels['severity'],
+        s.labels['vm_name'] || '-',
+        s.labels['user'] || '-',
+        s.labels['tenant'] || '-',
+      ].join(' '),
+    )
     .sort();
 }
 
@@ -79,18 +89,30 @@ describe('exporter with the OpenStack lab', () => {
   });
 
   it('--once names each exposure by VM, user and tenant', async () => {
-    await writeFile(join(dir, 'config.yml'), renderLabExporterConfig({ ...labTiming(dir), interval: '1h', timeout: '50m' }));
-    const { code, stdout, stderr } = await runExporter([`--config.file=${join(dir, 'config.yml')}`, '--once'], { timeoutMs: 120_000 });
+    await writeFile(
+      join(dir, 'config.yml'),
+      renderLabExporterConfig({ ...labTiming(dir), interval: '1h', timeout: '50m' }),
+    );
+    const { code, stdout, stderr } = await runExporter([`--config.file=${join(dir, 'config.yml')}`, '--once'], {
+      timeoutMs: 120_000,
+    });
     assert.equal(code, 0, stderr);
     const report = JSON.parse(stdout) as {
       scan: { targets: number };
       inventory: { source: string; up: boolean; servers: number };
-      hosts: { ip: string; vm: { name: string; user: string; tenant: string; owner_kind: string } | null; ports: { port: number; severity: string | null }[] }[];
+      hosts: {
+        ip: string;
+        vm: { name: string; user: string; tenant: string; owner_kind: string } | null;
+        ports: { port: number; severity: string | null }[];
+      }[];
     };
     assert.deepEqual([report.inventory.source, report.inventory.up, report.inventory.servers], ['openstack', true, 4]);
     // The inventory knows the tenants' 10.x fixed addresses; the scan never went beyond its 127.x targets.
     assert.equal(report.scan.targets, 512);
-    assert.deepEqual(report.hosts.map((h) => h.ip).filter((ip) => !ip.startsWith('127.')), []);
+    assert.deepEqual(
+      report.hosts.map((h) => h.ip).filter((ip) => !ip.startsWith('127.')),
+      [],
+    );
     for (const exposure of planned) {
       const host = report.hosts.find((h) => h.ip === exposure.ip);
       assert.ok(host, `${exposure.ip} is in the report`);
@@ -104,19 +126,32 @@ describe('exporter with the OpenStack lab', () => {
   });
 
   it('serves the names on /metrics, and keeps them with exposure_openstack_up 0 while Keystone does not answer', async () => {
-    await writeFile(join(dir, 'config.yml'), renderLabExporterConfig({ ...labTiming(dir), interval: '10s', timeout: '8s' }));
+    await writeFile(
+      join(dir, 'config.yml'),
+      renderLabExporterConfig({ ...labTiming(dir), interval: '10s', timeout: '8s' }),
+    );
     const exporter = await startExporter([`--config.file=${join(dir, 'config.yml')}`]);
     const keystone = await keystoneGroup();
     try {
       const first = await exporter.waitForMetrics(
-        (samples) => exposureTable(samples, planned).length === planned.length && samples.some((s) => s.name === 'exposure_openstack_up'),
+        (samples) =>
+          exposureTable(samples, planned).length === planned.length &&
+          samples.some((s) => s.name === 'exposure_openstack_up'),
         'the first cycle with the inventory',
         90_000,
       );
       assert.deepEqual(exposureTable(first, planned), expectedTable(planned));
       assert.equal(sampleValue(first, 'exposure_openstack_up'), 1);
       assert.equal(sampleValue(first, 'exposure_inventory_addresses_outside_targets'), 0);
-      assert.equal(sampleValue(first, 'exposure_vm_info', { ip: '127.42.0.11', vm_name: 'alpha-web-1', owner_kind: 'compute', tenant: 'alpha' }), 1);
+      assert.equal(
+        sampleValue(first, 'exposure_vm_info', {
+          ip: '127.42.0.11',
+          vm_name: 'alpha-web-1',
+          owner_kind: 'compute',
+          tenant: 'alpha',
+        }),
+        1,
+      );
       assert.ok(sampleValue(first, 'exposure_openstack_request_duration_seconds_count', { service: 'compute' }) >= 1);
 
       // Keystone frozen: its sockets accept but nothing answers, so every read times out.
@@ -134,7 +169,11 @@ describe('exporter with the OpenStack lab', () => {
       );
       assert.equal(sampleValue(later, 'exposure_scan_success'), 1);
       assert.equal(sampleValue(later, 'exposure_openstack_up'), 0);
-      assert.deepEqual(exposureTable(later, planned), expectedTable(planned), 'the last good inventory still names them');
+      assert.deepEqual(
+        exposureTable(later, planned),
+        expectedTable(planned),
+        'the last good inventory still names them',
+      );
     } finally {
       process.kill(-keystone, 'SIGCONT');
       assert.equal(await exporter.stop('SIGTERM', 10_000), 0);

@@ -25,7 +25,11 @@ function sessionFor(credentials: CloudCredentials, options: { clock?: () => numb
   });
 }
 
-async function readInventory(credentials: CloudCredentials, pageSize?: number, requests?: string[]): Promise<InventorySnapshot> {
+async function readInventory(
+  credentials: CloudCredentials,
+  pageSize?: number,
+  requests?: string[],
+): Promise<InventorySnapshot> {
   const session = sessionFor(credentials, requests ? { requests } : {});
   try {
     const inventory = new OpenStackInventory({
@@ -47,7 +51,9 @@ function describeOwner(owner: AddressOwner | undefined): string {
 function expectedOwners(seed: Seed): Record<string, string> {
   const provider = seed.provider_addresses['gamma-edge-1']?.[0] ?? 'missing';
   const fixed = seed.servers['alpha-db-1']?.addresses.find((a) => a.type === 'fixed')?.addr ?? 'missing';
-  const gateways = Object.entries(seed.routers).map(([name, router]) => [router.gateway_ips[0] ?? 'missing', name.split('-')[0]!] as const);
+  const gateways = Object.entries(seed.routers).map(
+    ([name, router]) => [router.gateway_ips[0] ?? 'missing', name.split('-')[0]!] as const,
+  );
   return {
     '127.42.0.11': 'compute vm=alpha-web-1 user=alice tenant=alpha',
     '127.42.0.21': 'compute vm=beta-app-1 user=bob tenant=beta',
@@ -88,21 +94,33 @@ describe('OpenStack inventory against the lab cloud', () => {
 
   it('counts floating IPs and external or shared network addresses as public, never tenant fixed IPs', () => {
     const publicAddresses = new Set(adminInventory.publicAddresses);
-    for (const ip of ['127.42.0.11', '127.42.0.12', '127.42.0.21', ...(seed.provider_addresses['gamma-edge-1'] ?? [])]) {
+    for (const ip of [
+      '127.42.0.11',
+      '127.42.0.12',
+      '127.42.0.21',
+      ...(seed.provider_addresses['gamma-edge-1'] ?? []),
+    ]) {
       assert.ok(publicAddresses.has(ip), `${ip} is public`);
     }
-    assert.deepEqual([...publicAddresses].filter((ip) => ip.startsWith('10.')), []);
+    assert.deepEqual(
+      [...publicAddresses].filter((ip) => ip.startsWith('10.')),
+      [],
+    );
   });
 
   it('application credentials by id (OS_* variables) and by name with access rules (clouds.yaml) read the same inventory', async () => {
     const plain = seed.application_credentials.full;
-    const byEnvironment = await loadCredentials(OPENSTACK_DEFAULTS, {
-      OS_AUTH_TYPE: 'v3applicationcredential',
-      OS_AUTH_URL: seed.auth_url,
-      OS_APPLICATION_CREDENTIAL_ID: plain.id,
-      OS_APPLICATION_CREDENTIAL_SECRET: plain.secret,
-      OS_REGION_NAME: seed.region,
-    }, dir);
+    const byEnvironment = await loadCredentials(
+      OPENSTACK_DEFAULTS,
+      {
+        OS_AUTH_TYPE: 'v3applicationcredential',
+        OS_AUTH_URL: seed.auth_url,
+        OS_APPLICATION_CREDENTIAL_ID: plain.id,
+        OS_APPLICATION_CREDENTIAL_SECRET: plain.secret,
+        OS_REGION_NAME: seed.region,
+      },
+      dir,
+    );
     const restricted = await credentialsFor(seed, dir, 'lab-appcred-restricted');
     const expected = expectedOwners(seed);
     for (const credentials of [byEnvironment, restricted]) {
@@ -144,7 +162,13 @@ describe('OpenStack inventory against the lab cloud', () => {
     const beta = inventory.owners.get('127.42.0.21');
     assert.deepEqual(
       [beta?.vmName, beta?.user, beta?.userId, beta?.tenant, beta?.tenantId],
-      ['beta-app-1', seed.users['bob']?.id, seed.users['bob']?.id, seed.projects['beta']?.id, seed.projects['beta']?.id],
+      [
+        'beta-app-1',
+        seed.users['bob']?.id,
+        seed.users['bob']?.id,
+        seed.projects['beta']?.id,
+        seed.projects['beta']?.id,
+      ],
     );
   });
 
@@ -161,7 +185,9 @@ describe('OpenStack inventory against the lab cloud', () => {
       assert.notEqual(renewed.value, first.value);
       assert.equal(requests.filter((service) => service === 'identity').length, 2);
       // The renewed token works against Nova.
-      const servers = (await session.get('compute', 'servers/detail?all_tenants=1', { signal: AbortSignal.timeout(30_000) })) as {
+      const servers = (await session.get('compute', 'servers/detail?all_tenants=1', {
+        signal: AbortSignal.timeout(30_000),
+      })) as {
         servers: unknown[];
       };
       assert.equal(servers.servers.length, 4);

@@ -29,7 +29,13 @@ interface Report {
 }
 
 function exposuresOf(report: Report): string[] {
-  return report.hosts.flatMap((host) => host.ports.filter((port) => port.class === 'nonstandard').map((port) => `${host.ip} ${port.port}/${port.protocol}`)).sort();
+  return report.hosts
+    .flatMap((host) =>
+      host.ports
+        .filter((port) => port.class === 'nonstandard')
+        .map((port) => `${host.ip} ${port.port}/${port.protocol}`),
+    )
+    .sort();
 }
 
 describe('the container image, built and run with podman', { timeout: 1_200_000 }, () => {
@@ -68,18 +74,39 @@ describe('the container image, built and run with podman', { timeout: 1_200_000 
   /** A request from inside the lab's scan namespace, which the container shares. */
   async function fetchInLab(path: string): Promise<{ status: number; body: string }> {
     const script = `fetch('http://127.0.0.1:9869${path}').then(async (r) => process.stdout.write(JSON.stringify({ status: r.status, body: await r.text() })), () => process.stdout.write('{"status":0,"body":""}'))`;
-    const result = await runTool('ip', ['netns', 'exec', fleet.lab.scanName, process.execPath, '-e', script], { timeoutMs: 20_000 });
+    const result = await runTool('ip', ['netns', 'exec', fleet.lab.scanName, process.execPath, '-e', script], {
+      timeoutMs: 20_000,
+    });
     return JSON.parse(result.stdout || '{"status":0,"body":""}') as { status: number; body: string };
   }
 
   async function startServer(name: string, config: string): Promise<void> {
     containers.push(name);
-    await readPodman(['run', '-d', '--name', name, network, ...ONLY_NET_RAW, '-v', `${VOLUME}:/var/lib/exposure-exporter`, '-v', config, IMAGE]);
-    await pollUntil(() => fetchInLab('/-/healthy'), (answer) => answer.status === 200, { what: `${name} to serve`, timeoutMs: 30_000, intervalMs: 200 });
+    await readPodman([
+      'run',
+      '-d',
+      '--name',
+      name,
+      network,
+      ...ONLY_NET_RAW,
+      '-v',
+      `${VOLUME}:/var/lib/exposure-exporter`,
+      '-v',
+      config,
+      IMAGE,
+    ]);
+    await pollUntil(
+      () => fetchInLab('/-/healthy'),
+      (answer) => answer.status === 200,
+      { what: `${name} to serve`, timeoutMs: 30_000, intervalMs: 200 },
+    );
   }
 
   it('--once as uid 10001 with only NET_RAW SYN-scans the lab and finds its exposures behind their firewalls', async () => {
-    const { code, stdout, stderr } = await runPodman(['run', '--rm', network, ...ONLY_NET_RAW, '-v', await configMount('once', ''), IMAGE, '--once'], { timeoutMs: 120_000 });
+    const { code, stdout, stderr } = await runPodman(
+      ['run', '--rm', network, ...ONLY_NET_RAW, '-v', await configMount('once', ''), IMAGE, '--once'],
+      { timeoutMs: 120_000 },
+    );
     assert.equal(code, 0, stderr);
     const report = JSON.parse(stdout) as Report;
     assert.deepEqual(exposuresOf(report), EXPOSURES);
@@ -89,7 +116,10 @@ describe('the container image, built and run with podman', { timeout: 1_200_000 
   });
 
   it("runs on the image's own config and volume when a user passes only their own flags", async () => {
-    const { code, stdout, stderr } = await runPodman(['run', '--rm', network, ...ONLY_NET_RAW, IMAGE, '--once', '--log.level=debug'], { timeoutMs: 120_000 });
+    const { code, stdout, stderr } = await runPodman(
+      ['run', '--rm', network, ...ONLY_NET_RAW, IMAGE, '--once', '--log.level=debug'],
+      { timeoutMs: 120_000 },
+    );
     assert.equal(code, 0, stderr);
     assert.equal((JSON.parse(stdout) as Report).scan?.success, true);
     assert.doesNotMatch(stderr, /cannot save state|EACCES/);
@@ -97,11 +127,15 @@ describe('the container image, built and run with podman', { timeout: 1_200_000 
 
   it('serves as a server with a named volume: healthy, /metrics, stops on SIGTERM within 10 s, and a restart serves the saved state at once', async () => {
     await startServer(`ee-image-server-${SUFFIX}`, await configMount('server', ''));
-    const first = await pollUntil(async () => JSON.parse((await fetchInLab('/report')).body) as Report, (report) => report.scan?.success === true, {
-      what: 'the first cycle',
-      timeoutMs: 60_000,
-      intervalMs: 500,
-    });
+    const first = await pollUntil(
+      async () => JSON.parse((await fetchInLab('/report')).body) as Report,
+      (report) => report.scan?.success === true,
+      {
+        what: 'the first cycle',
+        timeoutMs: 60_000,
+        intervalMs: 500,
+      },
+    );
     assert.deepEqual(exposuresOf(first), EXPOSURES);
     const health = await runPodman(['healthcheck', 'run', `ee-image-server-${SUFFIX}`]);
     assert.equal(health.code, 0, `healthcheck: ${health.stdout}${health.stderr}`);
@@ -111,7 +145,10 @@ describe('the container image, built and run with podman', { timeout: 1_200_000 
     const stopStarted = Date.now();
     await readPodman(['stop', '--time=10', `ee-image-server-${SUFFIX}`], { timeoutMs: 30_000 });
     assert.ok(Date.now() - stopStarted < 10_000, `stopped in ${Date.now() - stopStarted} ms`);
-    assert.equal((await readPodman(['inspect', '--format', '{{.State.ExitCode}}', `ee-image-server-${SUFFIX}`])).trim(), '0');
+    assert.equal(
+      (await readPodman(['inspect', '--format', '{{.State.ExitCode}}', `ee-image-server-${SUFFIX}`])).trim(),
+      '0',
+    );
 
     // The restart's own first scan is slowed to a crawl (2 packets/s), so what it serves at once is the volume's.
     await startServer(`ee-image-restart-${SUFFIX}`, await configMount('restart', ', max_rate: 2'));
@@ -124,6 +161,9 @@ describe('the container image, built and run with podman', { timeout: 1_200_000 
     const stopped = Date.now();
     await readPodman(['stop', '--time=10', `ee-image-restart-${SUFFIX}`], { timeoutMs: 30_000 });
     assert.ok(Date.now() - stopped < 10_000, 'a stop during a scan is as quick');
-    assert.equal((await readPodman(['inspect', '--format', '{{.State.ExitCode}}', `ee-image-restart-${SUFFIX}`])).trim(), '0');
+    assert.equal(
+      (await readPodman(['inspect', '--format', '{{.State.ExitCode}}', `ee-image-restart-${SUFFIX}`])).trim(),
+      '0',
+    );
   });
 });

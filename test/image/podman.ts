@@ -23,32 +23,55 @@ const HOST_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 const STAND_IN_CA_BUNDLE = '/usr/local/share/host-ca-bundle.crt';
 const BUILD_TIMEOUT_MS = 600_000;
 
-export function runPodman(args: readonly string[], options: { timeoutMs?: number; input?: string } = {}): Promise<ToolResult> {
-  return runTool('podman', args, { env: { ...process.env, CONTAINERS_CONF }, timeoutMs: options.timeoutMs ?? 120_000, ...(options.input === undefined ? {} : { input: options.input }) });
+export function runPodman(
+  args: readonly string[],
+  options: { timeoutMs?: number; input?: string } = {},
+): Promise<ToolResult> {
+  return runTool('podman', args, {
+    env: { ...process.env, CONTAINERS_CONF },
+    timeoutMs: options.timeoutMs ?? 120_000,
+    ...(options.input === undefined ? {} : { input: options.input }),
+  });
 }
 
 export async function readPodman(args: readonly string[], options: { timeoutMs?: number } = {}): Promise<string> {
   const result = await runPodman(args, options);
-  if (result.code !== 0) throw new Error(`podman ${args.join(' ')} failed with exit code ${result.code}: ${result.stderr.trim()}`);
+  if (result.code !== 0)
+    throw new Error(`podman ${args.join(' ')} failed with exit code ${result.code}: ${result.stderr.trim()}`);
   return result.stdout;
 }
 
 /** Builds the stand-in base image unless one built from the same Node.js is there already; returns whether it built. */
 export async function ensureStandInImage(): Promise<boolean> {
   const wanted = `node ${process.version}, npm ${NPM_VERSION}`;
-  const existing = await runPodman(['image', 'inspect', '--format', `{{index .Labels "${STAND_IN_LABEL}"}}`, BASE_IMAGE]);
+  const existing = await runPodman([
+    'image',
+    'inspect',
+    '--format',
+    `{{index .Labels "${STAND_IN_LABEL}"}}`,
+    BASE_IMAGE,
+  ]);
   if (existing.code === 0 && existing.stdout.trim() === wanted) return false;
   const work = await mkdtemp(join(tmpdir(), 'ee-stand-in-'));
   try {
     const root = join(work, 'rootfs');
-    await readToolOutput('debootstrap', ['--variant=minbase', 'bookworm', root, DEBIAN_MIRROR], { timeoutMs: BUILD_TIMEOUT_MS });
+    await readToolOutput('debootstrap', ['--variant=minbase', 'bookworm', root, DEBIAN_MIRROR], {
+      timeoutMs: BUILD_TIMEOUT_MS,
+    });
     await rm(join(root, 'var/cache/apt/archives'), { recursive: true, force: true });
     await mkdir(join(root, 'var/cache/apt/archives/partial'), { recursive: true });
     // Node.js: the binary this very test runs on, which npm ci took from the registry's `node` package.
     await cp(process.execPath, join(root, 'usr/local/bin/node'));
     const npmDir = join(root, 'usr/local/lib/node_modules/npm');
     await mkdir(npmDir, { recursive: true });
-    const tarball = (await readToolOutput('npm', ['pack', `npm@${NPM_VERSION}`, '--silent', '--pack-destination', work], { timeoutMs: 120_000 })).trim().split('\n').at(-1)!;
+    const tarball = (
+      await readToolOutput('npm', ['pack', `npm@${NPM_VERSION}`, '--silent', '--pack-destination', work], {
+        timeoutMs: 120_000,
+      })
+    )
+      .trim()
+      .split('\n')
+      .at(-1)!;
     await readToolOutput('tar', ['-xzf', join(work, tarball), '-C', npmDir, '--strip-components=1']);
     await symlink('../lib/node_modules/npm/bin/npm-cli.js', join(root, 'usr/local/bin/npm'));
     await symlink('../lib/node_modules/npm/bin/npx-cli.js', join(root, 'usr/local/bin/npx'));
@@ -58,10 +81,14 @@ export async function ensureStandInImage(): Promise<boolean> {
     await readPodman(
       [
         'import',
-        '--change', 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-        '--change', `ENV NODE_EXTRA_CA_CERTS=${STAND_IN_CA_BUNDLE}`,
-        '--change', `LABEL ${STAND_IN_LABEL}="${wanted}"`,
-        '--change', 'CMD ["node"]',
+        '--change',
+        'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+        '--change',
+        `ENV NODE_EXTRA_CA_CERTS=${STAND_IN_CA_BUNDLE}`,
+        '--change',
+        `LABEL ${STAND_IN_LABEL}="${wanted}"`,
+        '--change',
+        'CMD ["node"]',
         archive,
         BASE_IMAGE,
       ],
@@ -78,11 +105,25 @@ export async function ensureStandInImage(): Promise<boolean> {
  * .dockerignore: never node_modules, dist or anything else a working tree collects.
  */
 async function copyCleanCheckout(into: string): Promise<void> {
-  const listed = await readToolOutput('git', ['-C', REPO, 'ls-files', '-z', '--cached', '--others', '--exclude-standard']);
+  const listed = await readToolOutput('git', [
+    '-C',
+    REPO,
+    'ls-files',
+    '-z',
+    '--cached',
+    '--others',
+    '--exclude-standard',
+  ]);
   for (const file of listed.split('\0').filter((name) => name !== '')) {
     const source = join(REPO, file);
     // A file deleted in the working tree but not yet in the index is not part of a clean checkout either.
-    if (!(await access(source).then(() => true, () => false))) continue;
+    if (
+      !(await access(source).then(
+        () => true,
+        () => false,
+      ))
+    )
+      continue;
     await mkdir(join(into, file, '..'), { recursive: true });
     await cp(source, join(into, file));
   }
@@ -100,7 +141,9 @@ export async function buildImage(): Promise<BuiltImage> {
     await copyCleanCheckout(context);
     const started = performance.now();
     // Host networking: the build's apt-get and npm ci need the network, and podman's own needs CNI plugins.
-    await readPodman(['build', '--pull=never', '--format', 'docker', '--network=host', '-t', IMAGE, context], { timeoutMs: BUILD_TIMEOUT_MS });
+    await readPodman(['build', '--pull=never', '--format', 'docker', '--network=host', '-t', IMAGE, context], {
+      timeoutMs: BUILD_TIMEOUT_MS,
+    });
     const buildMs = performance.now() - started;
     const sizeBytes = Number((await readPodman(['image', 'inspect', '--format', '{{.Size}}', IMAGE])).trim());
     return { buildMs, sizeBytes };

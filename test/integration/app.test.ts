@@ -24,12 +24,17 @@ async function serve(state: ExporterState, reload: () => Promise<void> = async (
 }
 
 /** A GET whose body is returned as the bytes sent (fetch would decompress it). */
-function getRaw(url: string, headers: Record<string, string>): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
+function getRaw(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const request = get(url, { headers, signal: AbortSignal.timeout(10_000) }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }));
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }),
+      );
       response.on('error', reject);
     });
     request.on('error', reject);
@@ -59,7 +64,10 @@ describe('HTTP endpoints with results', () => {
 
   it('filters the report to suspicious hosts', async () => {
     const report = (await (await fetch(`${base}/report?suspicious=true`)).json()) as { hosts: { ip: string }[] };
-    assert.deepEqual(report.hosts.map((host) => host.ip), ['203.0.113.7', '203.0.113.9', '203.0.113.10']);
+    assert.deepEqual(
+      report.hosts.map((host) => host.ip),
+      ['203.0.113.7', '203.0.113.9', '203.0.113.10'],
+    );
     const clean = (await (await fetch(`${base}/report?suspicious=false`)).json()) as { hosts: unknown[] };
     assert.deepEqual(clean.hosts, []);
   });
@@ -69,7 +77,10 @@ describe('HTTP endpoints with results', () => {
       hosts: { ip: string; ports: { port: number }[] }[];
       summary: { nonstandard_ports: number };
     };
-    assert.deepEqual(report.hosts.map((host) => [host.ip, host.ports.map((port) => port.port)]), [['203.0.113.9', [2375]]]);
+    assert.deepEqual(
+      report.hosts.map((host) => [host.ip, host.ports.map((port) => port.port)]),
+      [['203.0.113.9', [2375]]],
+    );
     assert.equal(report.summary.nonstandard_ports, 1);
   });
 
@@ -89,7 +100,10 @@ describe('HTTP endpoints with results', () => {
   it('serves metrics in the Prometheus text format', async () => {
     const response = await fetch(`${base}/metrics`);
     assert.match(response.headers.get('content-type') ?? '', /^text\/plain; version=0.0.4/);
-    assert.match(await response.text(), /^exposure_port_open\{ip="203.0.113.9",port="2375",.*severity="critical".*\} 1$/m);
+    assert.match(
+      await response.text(),
+      /^exposure_port_open\{ip="203.0.113.9",port="2375",.*severity="critical".*\} 1$/m,
+    );
   });
 
   it('compresses /metrics with gzip when the client accepts it, as Prometheus does', async () => {

@@ -30,7 +30,11 @@ function runBench(script: string, args: readonly string[]): Promise<BenchRun> {
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     const timer = setTimeout(() => {
       if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-      reject(new Error(`${script} ${args.join(' ')} did not finish within ${RUN_TIMEOUT_MS / 1000} s:\n${stdout}\n${stderr}`));
+      reject(
+        new Error(
+          `${script} ${args.join(' ')} did not finish within ${RUN_TIMEOUT_MS / 1000} s:\n${stdout}\n${stderr}`,
+        ),
+      );
     }, RUN_TIMEOUT_MS);
     child.once('error', reject);
     child.once('close', (code) => {
@@ -58,17 +62,44 @@ describe('bench smoke runs', { concurrency: true, timeout: 2 * RUN_TIMEOUT_MS },
   it('bench/load.ts --smoke loads every cycle state, path and auth mode over TLS, prints both tables and exits 0', async () => {
     const run = await runBench(LOAD, ['--smoke']);
     assert.equal(run.code, 0, `load --smoke failed:\n${run.stdout}\n${run.stderr}`);
-    assert.match(run.stdout, /^load: autocannon, 2 connections for 1 s per row \(4 requests for a wrong password\), against node dist\/main\.js over TLS; basic auth with a bcryptjs hash of cost 10/m);
+    assert.match(
+      run.stdout,
+      /^load: autocannon, 2 connections for 1 s per row \(4 requests for a wrong password\), against node dist\/main\.js over TLS; basic auth with a bcryptjs hash of cost 10/m,
+    );
     assert.doesNotMatch(run.stdout, /FAIL/);
     const lines = tableLines(run.stdout);
     const header = findRow(lines, 'cycle');
-    assert.deepEqual(header, ['cycle', 'path', 'auth', 'requests', 'errors', 'non-2xx', '401', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'CPU ms/req']);
-    const labels = lines.filter((cells) => cells.length === header.length && cells !== header).map((cells) => cells.slice(0, 3).join(' '));
+    assert.deepEqual(header, [
+      'cycle',
+      'path',
+      'auth',
+      'requests',
+      'errors',
+      'non-2xx',
+      '401',
+      'req/s',
+      'p50 ms',
+      'p90 ms',
+      'p99 ms',
+      'max ms',
+      'CPU ms/req',
+    ]);
+    const labels = lines
+      .filter((cells) => cells.length === header.length && cells !== header)
+      .map((cells) => cells.slice(0, 3).join(' '));
     const expected = ['running', 'hung'].flatMap((cycle) =>
-      ['/metrics', '/report'].flatMap((path) => ['cached', 'none', 'wrong password'].map((auth) => `${cycle} ${path} ${auth}`)),
+      ['/metrics', '/report'].flatMap((path) =>
+        ['cached', 'none', 'wrong password'].map((auth) => `${cycle} ${path} ${auth}`),
+      ),
     );
     assert.deepEqual(labels, expected);
-    assert.ok(lines.some((cells) => cells.join(' ') === 'cycle path cached/none p50 cached/none p99 cached/none CPU wrong/cached CPU wrong/cached req/s'));
+    assert.ok(
+      lines.some(
+        (cells) =>
+          cells.join(' ') ===
+          'cycle path cached/none p50 cached/none p99 cached/none CPU wrong/cached CPU wrong/cached req/s',
+      ),
+    );
   });
 
   it('bench/soak.ts --smoke counts 50 cycles from /metrics, prints the RSS table and exits 0', async () => {
@@ -86,7 +117,9 @@ describe('bench smoke runs', { concurrency: true, timeout: 2 * RUN_TIMEOUT_MS },
       'failed cycles',
       'elapsed (s)',
     ]);
-    const counts = lines.filter((cells) => cells.length === 8 && /^\d+$/.test(cells[0] ?? '')).map((cells) => Number(cells[0]));
+    const counts = lines
+      .filter((cells) => cells.length === 8 && /^\d+$/.test(cells[0] ?? ''))
+      .map((cells) => Number(cells[0]));
     assert.equal(counts.length, 2, 'one row after the first 20 cycles and one at the end');
     assert.ok(counts[0]! >= 20 && counts[1]! >= 50, `rows at ${counts.join(', ')} cycles`);
     assert.match(run.stdout, /^end\/start: RSS \d/m);

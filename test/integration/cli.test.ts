@@ -51,8 +51,13 @@ describe('command line', () => {
     );
     const exporter = await startExporter([`--config.file=${slow}`]);
     try {
-      const warning = exporter.logs().find((entry) => entry['msg'] === 'a sweep cannot finish within its bound at this rate');
-      assert.deepEqual([warning?.['level'], warning?.['sweep_seconds'], warning?.['bound_seconds']], ['warn', 8192, 3600]);
+      const warning = exporter
+        .logs()
+        .find((entry) => entry['msg'] === 'a sweep cannot finish within its bound at this rate');
+      assert.deepEqual(
+        [warning?.['level'], warning?.['sweep_seconds'], warning?.['bound_seconds']],
+        ['warn', 8192, 3600],
+      );
     } finally {
       assert.equal(await exporter.stop(), 0);
     }
@@ -81,13 +86,19 @@ describe('command line', () => {
     const { code, stdout, stderr } = await runExporter([`--config.file=${config}`, '--config.check'], { cwd: dir });
     assert.deepEqual([code, stderr], [0, '']);
     // The first line; the durations that follow are pinned by the example's test above.
-    assert.equal(stdout.split('\n')[0], `${config}: config is valid (1 targets, OpenStack credentials from cloud "lab" in ${clouds})`);
+    assert.equal(
+      stdout.split('\n')[0],
+      `${config}: config is valid (1 targets, OpenStack credentials from cloud "lab" in ${clouds})`,
+    );
   });
 
   it('names a bad clouds.yaml entry: --config.check exits 1, a start exits 2', async () => {
     const clouds = join(dir, 'bad-clouds.yaml');
     const config = join(dir, 'with-bad-cloud.yml');
-    await writeFile(clouds, 'clouds:\n  lab:\n    auth_type: v3applicationcredential\n    auth:\n      application_credential_id: ac-1\n');
+    await writeFile(
+      clouds,
+      'clouds:\n  lab:\n    auth_type: v3applicationcredential\n    auth:\n      application_credential_id: ac-1\n',
+    );
     await writeFile(config, `openstack:\n  cloud: lab\n  clouds_file: ${clouds}\n`);
     const check = await runExporter([`--config.file=${config}`, '--config.check'], { cwd: dir });
     const start = await runExporter([`--config.file=${config}`, '--web.listen-address=127.0.0.1:0'], { cwd: dir });
@@ -123,7 +134,10 @@ describe('command line', () => {
 
   it('--once on a config whose nmap is missing exits 1 with a report saying why', async () => {
     const config = join(dir, 'no-nmap.yml');
-    await writeFile(config, `scan:\n  nmap: {path: /nonexistent/nmap}\nstate: {path: ${JSON.stringify(join(dir, 'state.json'))}}\n`);
+    await writeFile(
+      config,
+      `scan:\n  nmap: {path: /nonexistent/nmap}\nstate: {path: ${JSON.stringify(join(dir, 'state.json'))}}\n`,
+    );
     const { code, stdout } = await runExporter([`--config.file=${config}`, '--once']);
     assert.equal(code, 1);
     const report = JSON.parse(stdout) as { scan: { success: boolean; error: { code: string; message: string } } };

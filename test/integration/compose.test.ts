@@ -174,7 +174,13 @@ describe('docker compose stack (deploy/compose), without Docker', () => {
   });
 
   it('has the five services, each from its pinned image, the exporter built from the repository', () => {
-    assert.deepEqual(Object.keys(compose.services).sort(), ['alertmanager', 'exposure-exporter', 'grafana', 'mailpit', 'prometheus']);
+    assert.deepEqual(Object.keys(compose.services).sort(), [
+      'alertmanager',
+      'exposure-exporter',
+      'grafana',
+      'mailpit',
+      'prometheus',
+    ]);
     for (const [name, image] of Object.entries(IMAGES)) assert.equal(service(name).image, image, `${name} image`);
     const exporter = service('exposure-exporter');
     assert.ok(exporter.build, 'the exporter is built, not pulled');
@@ -196,7 +202,10 @@ describe('docker compose stack (deploy/compose), without Docker', () => {
         if (mount.bind) {
           binds += 1;
           assert.ok(existsSync(mount.source), `${name}: ${fromRepo(mount.source)} (for ${mount.target}) exists`);
-          assert.ok(!relative(REPO, mount.source).startsWith('..'), `${name}: ${mount.source} is inside the repository`);
+          assert.ok(
+            !relative(REPO, mount.source).startsWith('..'),
+            `${name}: ${mount.source} is inside the repository`,
+          );
         } else {
           assert.ok(declared.includes(mount.source), `${name}: volume ${mount.source} is declared`);
         }
@@ -210,7 +219,10 @@ describe('docker compose stack (deploy/compose), without Docker', () => {
     assert.deepEqual(exporter.cap_add, ['NET_RAW']);
     assert.deepEqual(exporter.cap_drop, ['ALL']);
     // no-new-privileges would stop nmap's file capability from taking effect at exec.
-    assert.ok(!(exporter.security_opt ?? []).some((opt) => opt.startsWith('no-new-privileges')), 'no-new-privileges is off');
+    assert.ok(
+      !(exporter.security_opt ?? []).some((opt) => opt.startsWith('no-new-privileges')),
+      'no-new-privileges is off',
+    );
   });
 
   it('publishes each UI or API on 127.0.0.1 only', () => {
@@ -224,7 +236,7 @@ describe('docker compose stack (deploy/compose), without Docker', () => {
     assert.deepEqual(published, Object.fromEntries(Object.entries(PUBLISHED).map(([name, port]) => [name, [port]])));
   });
 
-  it('gives the exporter a valid config at the image\'s path, with its state on the named volume', async () => {
+  it("gives the exporter a valid config at the image's path, with its state on the named volume", async () => {
     const exporter = service('exposure-exporter');
     const configPath = requireHostPath(exporter, '/etc/exposure-exporter/config.yml');
     const config = parseConfigText(await readFile(configPath, 'utf8'), configPath);
@@ -238,19 +250,29 @@ describe('docker compose stack (deploy/compose), without Docker', () => {
 
   it('has Prometheus scrape job exposure-exporter at exposure-exporter:9869, send to Alertmanager, and load the shipped rules through their mount', async () => {
     const prometheus = service('prometheus');
-    const config = await readYaml<PrometheusConfig>(requireHostPath(prometheus, flagValue(prometheus, 'config.file') ?? ''));
+    const config = await readYaml<PrometheusConfig>(
+      requireHostPath(prometheus, flagValue(prometheus, 'config.file') ?? ''),
+    );
     assert.deepEqual(
       (config.scrape_configs ?? []).map((job) => [job.job_name, job.static_configs?.flatMap((sc) => sc.targets)]),
       [['exposure-exporter', [`exposure-exporter:${PUBLISHED['exposure-exporter']}`]]],
     );
-    assert.deepEqual(config.alerting?.alertmanagers?.flatMap((am) => am.static_configs?.flatMap((sc) => sc.targets)), ['alertmanager:9093']);
+    assert.deepEqual(
+      config.alerting?.alertmanagers?.flatMap((am) => am.static_configs?.flatMap((sc) => sc.targets)),
+      ['alertmanager:9093'],
+    );
     assert.deepEqual(config.rule_files, ['/etc/prometheus/rules/exposure-rules.yml']);
-    assert.deepEqual(config.rule_files.map((path) => hostPathOf(prometheus, path)), [RULES_FILE]);
+    assert.deepEqual(
+      config.rule_files.map((path) => hostPathOf(prometheus, path)),
+      [RULES_FILE],
+    );
   });
 
   it('promtool check config accepts the Prometheus config and the rules its mount provides', async () => {
     const prometheus = service('prometheus');
-    const config = await readYaml<PrometheusConfig>(requireHostPath(prometheus, flagValue(prometheus, 'config.file') ?? ''));
+    const config = await readYaml<PrometheusConfig>(
+      requireHostPath(prometheus, flagValue(prometheus, 'config.file') ?? ''),
+    );
     // /etc/prometheus does not exist here: point rule_files where the mounts say the container finds them.
     config.rule_files = (config.rule_files ?? []).map((path) => requireHostPath(prometheus, path));
     const copy = join(tempDir, 'prometheus.yml');
@@ -263,16 +285,21 @@ describe('docker compose stack (deploy/compose), without Docker', () => {
 
   it('has Alertmanager keep the shipped routes and inhibition, and mail every receiver to Mailpit', async () => {
     const alertmanager = service('alertmanager');
-    const config = await readYaml<AlertmanagerConfig>(requireHostPath(alertmanager, flagValue(alertmanager, 'config.file') ?? ''));
+    const config = await readYaml<AlertmanagerConfig>(
+      requireHostPath(alertmanager, flagValue(alertmanager, 'config.file') ?? ''),
+    );
     const shipped = await readYaml<AlertmanagerConfig>(SHIPPED_ALERTMANAGER);
     assert.deepEqual(config.route, shipped.route, 'the routes are the shipped ones');
     assert.deepEqual(config.inhibit_rules, shipped.inhibit_rules, 'the inhibition is the shipped one');
     assert.deepEqual(config.templates, shipped.templates, 'the templates are found as the shipped config finds them');
-    assert.deepEqual(config.receivers.map((r) => r.name), shipped.receivers.map((r) => r.name));
+    assert.deepEqual(
+      config.receivers.map((r) => r.name),
+      shipped.receivers.map((r) => r.name),
+    );
     for (const receiver of config.receivers) {
       assert.deepEqual(Object.keys(receiver).sort(), ['email_configs', 'name'], `${receiver.name} only mails`);
     }
-    assert.equal(config.global?.['smtp_smarthost'], 'mailpit:1025', 'Mailpit\'s SMTP port in the compose network');
+    assert.equal(config.global?.['smtp_smarthost'], 'mailpit:1025', "Mailpit's SMTP port in the compose network");
     assert.equal(config.global?.['smtp_require_tls'], false, 'Mailpit offers no TLS');
     assert.ok(compose.services['mailpit'], 'the smarthost is a service of the stack');
   });
@@ -300,26 +327,41 @@ describe('docker compose stack (deploy/compose), without Docker', () => {
     assert.equal(hostPathOf(grafana, providerTarget), DASHBOARD_PROVIDER);
     const provider = await readYaml<{ providers: { options: { path: string } }[] }>(DASHBOARD_PROVIDER);
     const dashboardsTarget = provider.providers[0]?.options.path ?? '';
-    assert.equal(hostPathOf(grafana, dashboardsTarget), DASHBOARDS_DIR, 'the dashboards are where the provider reads them');
+    assert.equal(
+      hostPathOf(grafana, dashboardsTarget),
+      DASHBOARDS_DIR,
+      'the dashboards are where the provider reads them',
+    );
     const home = grafana.environment?.['GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH'] ?? '';
-    assert.equal(hostPathOf(grafana, home), join(DASHBOARDS_DIR, 'exposure-overview.json'), 'the home dashboard is the overview');
+    assert.equal(
+      hostPathOf(grafana, home),
+      join(DASHBOARDS_DIR, 'exposure-overview.json'),
+      'the home dashboard is the overview',
+    );
   });
 
-  it('gives Grafana the shipped datasource pointed at the prometheus service, with Prometheus\'s scrape interval', async () => {
+  it("gives Grafana the shipped datasource pointed at the prometheus service, with Prometheus's scrape interval", async () => {
     const grafana = service('grafana');
-    const datasources = mountsOf(grafana).filter((mount) => mount.target.startsWith('/etc/grafana/provisioning/datasources/'));
+    const datasources = mountsOf(grafana).filter((mount) =>
+      mount.target.startsWith('/etc/grafana/provisioning/datasources/'),
+    );
     assert.equal(datasources.length, 1);
     const file = await readYaml<DatasourceFile>(datasources[0]?.source ?? '');
     const shipped = await readYaml<DatasourceFile>(SHIPPED_DATASOURCE);
     const prometheus = service('prometheus');
-    const prometheusConfig = await readYaml<PrometheusConfig>(requireHostPath(prometheus, flagValue(prometheus, 'config.file') ?? ''));
+    const prometheusConfig = await readYaml<PrometheusConfig>(
+      requireHostPath(prometheus, flagValue(prometheus, 'config.file') ?? ''),
+    );
     assert.equal(file.datasources.length, 1);
     // The compose stack has this one datasource, so it is the default; otherwise the shipped one, moved.
     assert.deepEqual(file.datasources[0], {
       ...shipped.datasources[0],
       url: `http://prometheus:${PUBLISHED['prometheus']}`,
       isDefault: true,
-      jsonData: { ...(shipped.datasources[0]?.['jsonData'] as object), timeInterval: prometheusConfig.global?.scrape_interval },
+      jsonData: {
+        ...(shipped.datasources[0]?.['jsonData'] as object),
+        timeInterval: prometheusConfig.global?.scrape_interval,
+      },
     });
   });
 });

@@ -38,7 +38,14 @@ const HOSTS = [
   { ip: '198.51.100.37', ports: [22] },
   { ip: '198.51.100.50', ports: [5432] },
 ];
-const SCAN_TARGETS = ['198.51.100.11', '198.51.100.12', '198.51.100.21', '198.51.100.37', '198.51.100.50', '198.51.100.60'];
+const SCAN_TARGETS = [
+  '198.51.100.11',
+  '198.51.100.12',
+  '198.51.100.21',
+  '198.51.100.37',
+  '198.51.100.50',
+  '198.51.100.60',
+];
 /** Closed for a cycle and reopened, so the changes panel has both kinds and 5432 a later first-seen. */
 const REOPENED = { ip: '198.51.100.50', port: 5432 };
 
@@ -137,12 +144,15 @@ function variableQuery(dashboard: Dashboard, name: string): string {
  * a dashboard fails here rather than sending a literal `$tenatn` to Prometheus.
  */
 function expandVariables(text: string, values: Readonly<Record<string, string>>): string {
-  return text.replaceAll(/\$\{([\w.]+)(?::(\w+))?\}|\$(\w+)/g, (whole, braced: string | undefined, format: string | undefined, bare: string | undefined) => {
-    const name = braced ?? bare ?? '';
-    const value = values[name];
-    if (value === undefined) throw new Error(`no value for ${whole}`);
-    return format === 'queryparam' ? `var-${name}=${encodeURIComponent(value)}` : value;
-  });
+  return text.replaceAll(
+    /\$\{([\w.]+)(?::(\w+))?\}|\$(\w+)/g,
+    (whole, braced: string | undefined, format: string | undefined, bare: string | undefined) => {
+      const name = braced ?? bare ?? '';
+      const value = values[name];
+      if (value === undefined) throw new Error(`no value for ${whole}`);
+      return format === 'queryparam' ? `var-${name}=${encodeURIComponent(value)}` : value;
+    },
+  );
 }
 
 /** How Grafana's Prometheus datasource writes a multi-value selection into `=~"$var"`. */
@@ -174,7 +184,10 @@ function singleValue(result: QueryResult): number {
   return rows[0]!.value;
 }
 
-function valuesByKey(rows: readonly Row[], key: (labels: Readonly<Record<string, string>>) => string): Record<string, number> {
+function valuesByKey(
+  rows: readonly Row[],
+  key: (labels: Readonly<Record<string, string>>) => string,
+): Record<string, number> {
   return Object.fromEntries(rows.map((row) => [key(row.labels), row.value]));
 }
 
@@ -189,7 +202,10 @@ function rowsAtEnd(result: QueryResult): Row[] {
 }
 
 /** Every finite point of every series of a range result, by series key. */
-function pointsByKey(result: QueryResult, key: (labels: Readonly<Record<string, string>>) => string): Record<string, number[]> {
+function pointsByKey(
+  result: QueryResult,
+  key: (labels: Readonly<Record<string, string>>) => string,
+): Record<string, number[]> {
   assert.equal(result.resultType, 'matrix');
   const points: Record<string, number[]> = {};
   for (const series of result.result) {
@@ -277,21 +293,30 @@ function checkExposureTable(run: PanelRun): void {
   assert.deepEqual(
     rows.map((row) => describeRow(row.labels)).sort(),
     run.scenario.exposures
-      .map((e) => describeRow({ ...e, protocol: 'tcp', vm_name: shown(e.vm), user: shown(e.user), tenant: shown(e.tenant) }))
+      .map((e) =>
+        describeRow({ ...e, protocol: 'tcp', vm_name: shown(e.vm), user: shown(e.user), tenant: shown(e.tenant) }),
+      )
       .sort(),
     'one row per exposed port, with VM, user and tenant columns',
   );
   for (const row of rows) {
     assert.ok(row.labels['service'], `${describeRow(row.labels)} has a service`);
     assert.equal(row.labels['severity_rank'], SEVERITY_RANK[row.labels['severity'] ?? '']);
-    assert.ok(row.value > firstSeenFloorMs && row.value <= Date.now(), `first seen ${row.value} is a time in ms during the test`);
+    assert.ok(
+      row.value > firstSeenFloorMs && row.value <= Date.now(),
+      `first seen ${row.value} is a time in ms during the test`,
+    );
   }
   assertColumnsOrganized(run, rows);
   const sorted = applySortTransformations(rows, run.panel.transformations ?? []);
   for (const [i, row] of sorted.slice(1).entries()) {
     const previous = sorted[i]!;
-    const order = Number(previous.labels['severity_rank']) - Number(row.labels['severity_rank']) || previous.value - row.value;
-    assert.ok(order <= 0, `severity then first seen: ${describeRow(previous.labels)} before ${describeRow(row.labels)}`);
+    const order =
+      Number(previous.labels['severity_rank']) - Number(row.labels['severity_rank']) || previous.value - row.value;
+    assert.ok(
+      order <= 0,
+      `severity then first seen: ${describeRow(previous.labels)} before ${describeRow(row.labels)}`,
+    );
   }
   if (run.scenario.exposures.length === EXPOSURES.length) {
     // All of the lab: critical, the two highs of the first cycle, the reopened high, then low.
@@ -304,7 +329,10 @@ function checkExposureTable(run: PanelRun): void {
 
 function checkSeverityHistory(run: PanelRun): void {
   const now = valuesByKey(rowsAtEnd(resultOf(run, 0)), (l) => l['severity'] ?? '');
-  assert.deepEqual(now, countBy(run.scenario.exposures, (e) => e.severity));
+  assert.deepEqual(
+    now,
+    countBy(run.scenario.exposures, (e) => e.severity),
+  );
 }
 
 function checkCriticalAndHigh(run: PanelRun): void {
@@ -329,8 +357,15 @@ const OVERVIEW_CHECKS: Readonly<Record<string, PanelCheck>> = {
   'Exposures by severity': checkSeverityHistory,
   'Top tenants by nonstandard ports': (run) => {
     const rows = rowsOf(resultOf(run, 0));
-    assert.deepEqual(valuesByKey(rows, (l) => l['tenant'] ?? ''), countBy(run.scenario.exposures, (e) => shown(e.tenant)));
-    assert.deepEqual(rows.map((r) => r.value), rows.map((r) => r.value).toSorted((a, b) => b - a), 'largest first');
+    assert.deepEqual(
+      valuesByKey(rows, (l) => l['tenant'] ?? ''),
+      countBy(run.scenario.exposures, (e) => shown(e.tenant)),
+    );
+    assert.deepEqual(
+      rows.map((r) => r.value),
+      rows.map((r) => r.value).toSorted((a, b) => b - a),
+      'largest first',
+    );
   },
   'Top users by nonstandard ports': (run) => {
     const rows = rowsOf(resultOf(run, 0));
@@ -349,24 +384,38 @@ const OVERVIEW_CHECKS: Readonly<Record<string, PanelCheck>> = {
     // Cloud-wide: the same whatever the filters. The lab closed one port and reopened it.
     const points = pointsByKey(resultOf(run, 0), (l) => l['change'] ?? '');
     assert.deepEqual(Object.keys(points).sort(), ['closed', 'opened']);
-    for (const [change, values] of Object.entries(points)) assert.ok(Math.max(...values) > 0, `${change} shows a change`);
+    for (const [change, values] of Object.entries(points))
+      assert.ok(Math.max(...values) > 0, `${change} shows a change`);
   },
   'Scan duration': (run) => {
     const [duration] = rowsAtEnd(resultOf(run, 0));
-    assert.ok(duration && duration.value > 0 && duration.value < 4, `a cycle within the 4 s timeout: ${duration?.value}`);
+    assert.ok(
+      duration && duration.value > 0 && duration.value < 4,
+      `a cycle within the 4 s timeout: ${duration?.value}`,
+    );
   },
   'Scan progress': (run) => {
     const values = Object.values(pointsByKey(resultOf(run, 0), () => 'progress')).flat();
-    assert.ok(values.every((v) => v >= 0 && v <= 1), 'a ratio');
+    assert.ok(
+      values.every((v) => v >= 0 && v <= 1),
+      'a ratio',
+    );
     assert.ok(values.includes(1), 'completed cycles show 1');
   },
-  'Scan success': (run) => assert.deepEqual(rowsAtEnd(resultOf(run, 0)).map((r) => r.value), [1]),
+  'Scan success': (run) =>
+    assert.deepEqual(
+      rowsAtEnd(resultOf(run, 0)).map((r) => r.value),
+      [1],
+    ),
   'OpenStack request latency': (run) => {
     for (const [index, quantile] of ['p95', 'p50'].entries()) {
       const points = pointsByKey(resultOf(run, index), (l) => l['service'] ?? '');
       assert.deepEqual(Object.keys(points).sort(), ['compute', 'identity', 'network'], `${quantile} by service`);
       for (const [service, values] of Object.entries(points)) {
-        assert.ok(values.some((v) => v > 0 && v < 2), `${quantile} ${service} has a latency within the request timeout`);
+        assert.ok(
+          values.some((v) => v > 0 && v < 2),
+          `${quantile} ${service} has a latency within the request timeout`,
+        );
       }
     }
   },
@@ -382,9 +431,13 @@ const TENANT_CHECKS: Readonly<Record<string, PanelCheck>> = {
     const rows = rowsOf(resultOf(run, 0));
     const describeVm = (ip: string, vm: string, kind: string, ports: number): string => `${ip} ${vm} ${kind} ${ports}`;
     assert.deepEqual(
-      rows.map((r) => describeVm(r.labels['ip'] ?? '', r.labels['vm_name'] ?? '', r.labels['owner_kind'] ?? '', r.value)).sort(),
+      rows
+        .map((r) => describeVm(r.labels['ip'] ?? '', r.labels['vm_name'] ?? '', r.labels['owner_kind'] ?? '', r.value))
+        .sort(),
       run.scenario.owners
-        .map((o) => describeVm(o.ip, shown(o.vm), 'compute', run.scenario.exposures.filter((e) => e.ip === o.ip).length))
+        .map((o) =>
+          describeVm(o.ip, shown(o.vm), 'compute', run.scenario.exposures.filter((e) => e.ip === o.ip).length),
+        )
         .sort(),
     );
     assertColumnsOrganized(run, rows);
@@ -396,7 +449,10 @@ const TENANT_CHECKS: Readonly<Record<string, PanelCheck>> = {
   'Exposures by severity': checkSeverityHistory,
   'Nonstandard ports per VM': (run) => {
     const now = valuesByKey(rowsAtEnd(resultOf(run, 0)), (l) => `${l['vm_name']} ${l['ip']}`);
-    assert.deepEqual(now, countBy(run.scenario.exposures, (e) => `${e.vm} ${e.ip}`));
+    assert.deepEqual(
+      now,
+      countBy(run.scenario.exposures, (e) => `${e.vm} ${e.ip}`),
+    );
   },
 };
 
@@ -430,14 +486,19 @@ interface Reply {
 
 function replyTo(method: string, path: string, origin: string): Reply {
   if (method === 'POST' && path === '/v3/auth/tokens') {
-    const body = JSON.parse(readRecording('keystone_token_password_project_scoped.json', origin)) as { token: Record<string, unknown> };
+    const body = JSON.parse(readRecording('keystone_token_password_project_scoped.json', origin)) as {
+      token: Record<string, unknown>;
+    };
     // The recorded token has expired by now; a fresh expiry lets the exporter reuse it as it would a real one.
     body.token['expires_at'] = new Date(Date.now() + 3_600_000).toISOString();
     return { status: 201, headers: { 'x-subject-token': 'replayed-token' }, body: JSON.stringify(body) };
   }
   const file = RECORDED_LISTINGS[path];
   if (method === 'GET' && file) return { status: 200, body: readRecording(file, origin) };
-  return { status: 404, body: JSON.stringify({ error: { code: 404, message: `nothing recorded for ${method} ${path}` } }) };
+  return {
+    status: 404,
+    body: JSON.stringify({ error: { code: 404, message: `nothing recorded for ${method} ${path}` } }),
+  };
 }
 
 interface ReplayCloud {
@@ -526,7 +587,12 @@ async function waitForLabHistory(prometheus: PrometheusServer, lab: Lab): Promis
     90_000,
   );
   await lab.closeListener(REOPENED.ip, REOPENED.port);
-  await prometheus.waitFor('exposure_port_changes_total{change="closed"}', (r) => singleValue(r) >= 1, 'the closed port', 60_000);
+  await prometheus.waitFor(
+    'exposure_port_changes_total{change="closed"}',
+    (r) => singleValue(r) >= 1,
+    'the closed port',
+    60_000,
+  );
   await lab.openListener(REOPENED.ip, REOPENED.port);
   await prometheus.waitFor(
     'exposure_port_changes_total{change="opened"} and on() count(exposure_port_open) == 5',
@@ -535,12 +601,20 @@ async function waitForLabHistory(prometheus: PrometheusServer, lab: Lab): Promis
     60_000,
   );
   const seen = singleValue(await prometheus.query('timestamp(exposure_build_info)'));
-  await prometheus.waitFor('timestamp(exposure_build_info)', (r) => singleValue(r) >= seen + 2, 'two more scrapes', 30_000);
+  await prometheus.waitFor(
+    'timestamp(exposure_build_info)',
+    (r) => singleValue(r) >= seen + 2,
+    'two more scrapes',
+    30_000,
+  );
 }
 
 function isSameCounts(result: QueryResult, expected: Readonly<Record<string, number>>): boolean {
   const actual = valuesByKey(rowsOf(result), (l) => l['tenant'] ?? '');
-  return Object.keys(actual).length === Object.keys(expected).length && Object.entries(expected).every(([k, v]) => actual[k] === v);
+  return (
+    Object.keys(actual).length === Object.keys(expected).length &&
+    Object.entries(expected).every(([k, v]) => actual[k] === v)
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -551,14 +625,21 @@ function builtInVariables(rangeSeconds: number): Record<string, string> {
   return { __rate_interval: '4s', __interval: '1s', __range: `${rangeSeconds}s` };
 }
 
-async function runPanel(prometheus: PrometheusServer, panel: Panel, scenario: Scenario, rangeSeconds: number): Promise<PanelRun> {
+async function runPanel(
+  prometheus: PrometheusServer,
+  panel: Panel,
+  scenario: Scenario,
+  rangeSeconds: number,
+): Promise<PanelRun> {
   const results: QueryResult[] = [];
   for (const target of panel.targets) {
     const expr = expandVariables(target.expr, { ...builtInVariables(rangeSeconds), ...scenario.variables });
     try {
       results.push(target.instant ? await prometheus.query(expr) : await prometheus.queryRange(expr, rangeSeconds, 1));
     } catch (err) {
-      throw new Error(`"${panel.title}" ${target.refId} with ${scenario.name}: ${(err as Error).message}\n${expr}`, { cause: err });
+      throw new Error(`"${panel.title}" ${target.refId} with ${scenario.name}: ${(err as Error).message}\n${expr}`, {
+        cause: err,
+      });
     }
   }
   return { panel, scenario, results };
@@ -570,7 +651,11 @@ async function checkDashboard(
   checks: Readonly<Record<string, PanelCheck>>,
   scenarios: readonly Scenario[],
 ): Promise<void> {
-  assert.deepEqual(dashboard.panels.map((p) => p.title).sort(), Object.keys(checks).sort(), 'every panel has a check, every check a panel');
+  assert.deepEqual(
+    dashboard.panels.map((p) => p.title).sort(),
+    Object.keys(checks).sort(),
+    'every panel has a check, every check a panel',
+  );
   const rangeSeconds = Math.ceil((Date.now() - prometheusStartedAt) / 1000);
   for (const scenario of scenarios) {
     for (const panel of dashboard.panels) {
@@ -578,14 +663,20 @@ async function checkDashboard(
       try {
         checks[panel.title]!(run);
       } catch (err) {
-        throw new Error(`${dashboard.uid} "${panel.title}" with ${scenario.name}: ${(err as Error).message}`, { cause: err });
+        throw new Error(`${dashboard.uid} "${panel.title}" with ${scenario.name}: ${(err as Error).message}`, {
+          cause: err,
+        });
       }
     }
   }
 }
 
 /** Resolves `label_values(selector, label)` the way Grafana does, through the label values API. */
-async function labelValuesOf(prometheus: PrometheusServer, query: string, variables: Readonly<Record<string, string>>): Promise<string[]> {
+async function labelValuesOf(
+  prometheus: PrometheusServer,
+  query: string,
+  variables: Readonly<Record<string, string>>,
+): Promise<string[]> {
   const match = /^label_values\((.+),\s*(\w+)\)$/.exec(expandVariables(query, variables));
   assert.ok(match, `${query} is a label_values query`);
   return (await prometheus.labelValues(match[2]!, [match[1]!])).toSorted();
@@ -622,8 +713,15 @@ describe('Grafana dashboards against a real Prometheus scraping the exporter on 
     const tenantDashboard = await readDashboard('exposure-tenant');
     assert.deepEqual(await labelValuesOf(prometheus!, variableQuery(overview, 'job'), {}), [JOB]);
     // Prometheus keeps no empty labels, so the unknown owner of .50 offers no "" value: only "All" reaches it.
-    assert.deepEqual(await labelValuesOf(prometheus!, variableQuery(overview, 'tenant'), { job: JOB }), ['alpha', 'beta']);
-    assert.deepEqual(await labelValuesOf(prometheus!, variableQuery(tenantDashboard, 'tenant'), { job: JOB }), ['alpha', 'beta', 'gamma']);
+    assert.deepEqual(await labelValuesOf(prometheus!, variableQuery(overview, 'tenant'), { job: JOB }), [
+      'alpha',
+      'beta',
+    ]);
+    assert.deepEqual(await labelValuesOf(prometheus!, variableQuery(tenantDashboard, 'tenant'), { job: JOB }), [
+      'alpha',
+      'beta',
+      'gamma',
+    ]);
   });
 
   it('answers every exposure-overview query with what the lab implies, for every tenant and severity selection', async () => {
@@ -638,13 +736,18 @@ describe('Grafana dashboards against a real Prometheus scraping the exporter on 
     ];
     const severityChoices = [
       { name: 'severity=All', regex: '.*' },
-      ...[['critical'], ['high'], ['medium'], ['low'], ['critical', 'high']].map((s) => ({ name: `severity=${s.join('+')}`, regex: regexOfSelection(s) })),
+      ...[['critical'], ['high'], ['medium'], ['low'], ['critical', 'high']].map((s) => ({
+        name: `severity=${s.join('+')}`,
+        regex: regexOfSelection(s),
+      })),
     ];
     const scenarios = tenantChoices.flatMap((tenant) =>
       severityChoices.map((severity) => ({
         name: `${tenant.name} ${severity.name}`,
         variables: { job: JOB, tenant: tenant.regex, severity: severity.regex },
-        exposures: EXPOSURES.filter((e) => matchesFully(tenant.regex, e.tenant) && matchesFully(severity.regex, e.severity)),
+        exposures: EXPOSURES.filter(
+          (e) => matchesFully(tenant.regex, e.tenant) && matchesFully(severity.regex, e.severity),
+        ),
         owners: OWNERS.filter((o) => matchesFully(tenant.regex, o.tenant)),
       })),
     );
@@ -672,8 +775,15 @@ describe('Grafana dashboards against a real Prometheus scraping the exporter on 
       .find((o) => o.matcher.options === 'Tenant')
       ?.properties.find((p) => p.id === 'links')?.value as readonly { url: string }[] | undefined;
     assert.ok(link?.[0], 'the tenant column has a data link');
-    const all = { name: 'tenant=All severity=All', variables: { job: JOB, tenant: '.*', severity: '.*' }, exposures: EXPOSURES, owners: OWNERS };
-    const rows = rowsOf(resultOf(await runPanel(prometheus!, table, all, 60), 0)).filter((row) => row.labels['tenant'] !== NO_OWNER);
+    const all = {
+      name: 'tenant=All severity=All',
+      variables: { job: JOB, tenant: '.*', severity: '.*' },
+      exposures: EXPOSURES,
+      owners: OWNERS,
+    };
+    const rows = rowsOf(resultOf(await runPanel(prometheus!, table, all, 60), 0)).filter(
+      (row) => row.labels['tenant'] !== NO_OWNER,
+    );
     assert.equal(rows.length, 4, 'four exposures have a named tenant');
     for (const row of rows) {
       const href = expandVariables(link[0].url, {
@@ -685,7 +795,10 @@ describe('Grafana dashboards against a real Prometheus scraping the exporter on 
       const url = new URL(href, 'http://grafana.invalid');
       const [, , uid] = url.pathname.split('/');
       const target = await readDashboard(uid ?? '');
-      const variables = { job: url.searchParams.get('var-job') ?? '', tenant: url.searchParams.get('var-tenant') ?? '' };
+      const variables = {
+        job: url.searchParams.get('var-job') ?? '',
+        tenant: url.searchParams.get('var-tenant') ?? '',
+      };
       assert.equal(url.searchParams.get('var-datasource'), 'prometheus', 'the drill-down keeps the datasource');
       const scenario = { name: href, variables, exposures: [], owners: [] };
       const drilled = rowsOf(resultOf(await runPanel(prometheus!, panelTitled(target, 'Exposures'), scenario, 60), 0));
@@ -693,7 +806,10 @@ describe('Grafana dashboards against a real Prometheus scraping the exporter on 
         drilled.some((r) => r.labels['ip'] === row.labels['ip'] && r.labels['port'] === row.labels['port']),
         `${href} lists ${row.labels['ip']}:${row.labels['port']}`,
       );
-      assert.ok(drilled.every((r) => r.labels['tenant'] === row.labels['tenant']), `${href} lists only tenant ${row.labels['tenant']}`);
+      assert.ok(
+        drilled.every((r) => r.labels['tenant'] === row.labels['tenant']),
+        `${href} lists only tenant ${row.labels['tenant']}`,
+      );
     }
   });
 });

@@ -109,7 +109,9 @@ describe('Dockerfile', () => {
     assert.equal(user, '10001:10001');
     const useradd = runCommands(runtime).find((command) => command[0] === 'useradd') ?? [];
     assert.equal(useradd[useradd.indexOf('--uid') + 1], '10001');
-    assert.ok(lineOf(users[0]) < lineOf(runtime.instructions.find((instruction) => instruction.getKeyword() === 'ENTRYPOINT')));
+    assert.ok(
+      lineOf(users[0]) < lineOf(runtime.instructions.find((instruction) => instruction.getKeyword() === 'ENTRYPOINT')),
+    );
   });
 
   it('exposes the default listen port and health-checks /-/healthy on it', () => {
@@ -135,12 +137,16 @@ describe('Dockerfile', () => {
   });
 
   it('keeps the state on the VOLUME: the shipped config writes its state file there', async () => {
-    const config = parseYaml(await readFile(join(REPO, 'deploy/docker/config.yml'), 'utf8')) as { state: { path: string } };
+    const config = parseYaml(await readFile(join(REPO, 'deploy/docker/config.yml'), 'utf8')) as {
+      state: { path: string };
+    };
     assert.deepEqual(argumentsOf(stageNamed(stages, 'runtime'), 'VOLUME'), [[posix.dirname(config.state.path)]]);
   });
 
   it('copies from the build context only files of the checkout that .dockerignore lets in', () => {
-    const sources = stages.flatMap((stage) => copyInstructions(stage).filter((copy) => copy.from === undefined)).flatMap((copy) => copy.sources);
+    const sources = stages
+      .flatMap((stage) => copyInstructions(stage).filter((copy) => copy.from === undefined))
+      .flatMap((copy) => copy.sources);
     assert.deepEqual(sources, [
       'package.json',
       'package-lock.json',
@@ -154,14 +160,17 @@ describe('Dockerfile', () => {
     for (const source of sources) {
       const files = filesUnder(checkout, source);
       assert.ok(files.length > 0, `${source} is in the repository`);
-      for (const file of files) assert.ok(isIncluded(ignore, file), `.dockerignore lets ${file} into the build context`);
+      for (const file of files)
+        assert.ok(isIncluded(ignore, file), `.dockerignore lets ${file} into the build context`);
     }
   });
 
   it('copies from the build stage only what `npm run build` writes: the outDir of tsconfig.json', async () => {
     const build = stageNamed(stages, 'build');
     const fromBuild = copyInstructions(stageNamed(stages, 'runtime')).filter((copy) => copy.from !== undefined);
-    const tsconfig = JSON.parse(await readFile(join(REPO, 'tsconfig.json'), 'utf8')) as { compilerOptions: { outDir: string } };
+    const tsconfig = JSON.parse(await readFile(join(REPO, 'tsconfig.json'), 'utf8')) as {
+      compilerOptions: { outDir: string };
+    };
     assert.deepEqual(
       fromBuild.map((copy) => [copy.from, copy.sources]),
       [['build', [posix.join(workdirOf(build), tsconfig.compilerOptions.outDir)]]],
@@ -170,7 +179,16 @@ describe('Dockerfile', () => {
   });
 
   it('.dockerignore keeps node_modules, dist, .git, the tests and any credentials out of the build context', () => {
-    for (const path of ['node_modules/yaml/package.json', 'dist/main.js', '.git/HEAD', 'test/unit/flags.test.ts', 'clouds.yaml', 'secure.yaml', 'data/state.json', 'alerts/exposure.rules.yml']) {
+    for (const path of [
+      'node_modules/yaml/package.json',
+      'dist/main.js',
+      '.git/HEAD',
+      'test/unit/flags.test.ts',
+      'clouds.yaml',
+      'secure.yaml',
+      'data/state.json',
+      'alerts/exposure.rules.yml',
+    ]) {
       assert.equal(isIncluded(ignore, path), false, `${path} stays out`);
     }
     assert.equal(isIncluded(ignore, 'src/main.ts'), true);
@@ -215,7 +233,8 @@ describe('the image replayed on a clean copy of the repository', () => {
   it('leaves no devDependency in the runtime node_modules', async () => {
     const installed = await installedPackages(join(rootOf(roots, 'runtime'), workdirOf(runtime), 'node_modules'));
     for (const name of Object.keys(pkg.dependencies)) assert.ok(installed.has(name), `${name} is installed`);
-    for (const name of Object.keys(pkg.devDependencies)) assert.equal(installed.has(name), false, `${name} is not installed`);
+    for (const name of Object.keys(pkg.devDependencies))
+      assert.equal(installed.has(name), false, `${name} is not installed`);
   });
 
   it('ships a dist that imports only Node.js builtins and production dependencies', async () => {
@@ -227,7 +246,10 @@ describe('the image replayed on a clean copy of the repository', () => {
   });
 
   it('the ENTRYPOINT prints the version from the runtime files alone', async () => {
-    const result = await runCommand(entrypoint(roots, runtime, ['--version']), { env: runtimeEnv, cwd: workdirIn(roots, runtime) });
+    const result = await runCommand(entrypoint(roots, runtime, ['--version']), {
+      env: runtimeEnv,
+      cwd: workdirIn(roots, runtime),
+    });
     assert.equal(result.code, 0, result.stderr);
     // No .git in the build context: the image's honest revision is "unknown".
     assert.equal(result.stdout, `exposure-exporter ${pkg.version} (revision unknown, Node.js ${process.version})\n`);
@@ -245,7 +267,9 @@ describe('the image replayed on a clean copy of the repository', () => {
     const [uid, gid] = (argumentsOf(runtime, 'USER')[0]?.[0] ?? '').split(':').map(Number);
     assert.ok(uid !== undefined && gid !== undefined && uid > 0, 'a numeric non-root USER');
     const nmap = await capableNmapCopy(runtime, join(work, 'nmap'));
-    const shipped = parseYaml(await readFile(join(rootOf(roots, 'runtime'), '/etc/exposure-exporter/config.yml'), 'utf8')) as {
+    const shipped = parseYaml(
+      await readFile(join(rootOf(roots, 'runtime'), '/etc/exposure-exporter/config.yml'), 'utf8'),
+    ) as {
       scan: { nmap: Record<string, unknown> } & Record<string, unknown>;
     };
     const listener = await openTcpListener('127.0.0.1');
@@ -255,21 +279,33 @@ describe('the image replayed on a clean copy of the repository', () => {
       await chown(stateDir, uid, gid);
       const config = join(work, 'image-user.yml');
       // The shipped config, scanning one port of ours with the capable nmap copy, its state where the user may write.
-      await writeFile(config, stringifyYaml({
-        ...shipped,
-        scan: { ...shipped.scan, ports: String(listener.port), nmap: { ...shipped.scan.nmap, path: nmap } },
-        state: { path: join(stateDir, 'state.json') },
-      }));
+      await writeFile(
+        config,
+        stringifyYaml({
+          ...shipped,
+          scan: { ...shipped.scan, ports: String(listener.port), nmap: { ...shipped.scan.nmap, path: nmap } },
+          state: { path: join(stateDir, 'state.json') },
+        }),
+      );
       await chmod(work, 0o755);
       const asImageUser = ['setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--inh-caps=-all'];
-      const result = await runCommand([...asImageUser, ...entrypoint(roots, runtime, [`--config.file=${config}`, '--once'])], {
-        env: { ...runtimeEnv, HOME: '/nonexistent' },
-        cwd: workdirIn(roots, runtime),
-      });
+      const result = await runCommand(
+        [...asImageUser, ...entrypoint(roots, runtime, [`--config.file=${config}`, '--once'])],
+        {
+          env: { ...runtimeEnv, HOME: '/nonexistent' },
+          cwd: workdirIn(roots, runtime),
+        },
+      );
       assert.equal(result.code, 0, result.stderr.slice(-2000));
-      const report = JSON.parse(result.stdout) as { scan: { nmap: { args: string[] } }; hosts: { ip: string; ports: { port: number }[] }[] };
+      const report = JSON.parse(result.stdout) as {
+        scan: { nmap: { args: string[] } };
+        hosts: { ip: string; ports: { port: number }[] }[];
+      };
       assert.deepEqual(report.scan.nmap.args.slice(0, 2), ['-sS', '--privileged']);
-      assert.deepEqual(report.hosts.map((host) => [host.ip, host.ports.map((port) => port.port)]), [['127.0.0.1', [listener.port]]]);
+      assert.deepEqual(
+        report.hosts.map((host) => [host.ip, host.ports.map((port) => port.port)]),
+        [['127.0.0.1', [listener.port]]],
+      );
     } finally {
       await listener.close();
     }
@@ -278,15 +314,26 @@ describe('the image replayed on a clean copy of the repository', () => {
   it('the HEALTHCHECK passes while the exporter serves and fails once it has stopped', async () => {
     const port = await findFreePort();
     // The shipped config as is, but with its state in the temp root instead of the host's /var/lib.
-    const shipped = parseYaml(await readFile(join(rootOf(roots, 'runtime'), '/etc/exposure-exporter/config.yml'), 'utf8')) as Record<string, unknown>;
+    const shipped = parseYaml(
+      await readFile(join(rootOf(roots, 'runtime'), '/etc/exposure-exporter/config.yml'), 'utf8'),
+    ) as Record<string, unknown>;
     const config = join(work, 'healthcheck.yml');
     await writeFile(config, stringifyYaml({ ...shipped, state: { path: join(work, 'state.json') } }));
-    const [program, ...args] = healthcheckCommand(runtime).map((arg) => arg.replace('127.0.0.1:9869/', `127.0.0.1:${port}/`));
+    const [program, ...args] = healthcheckCommand(runtime).map((arg) =>
+      arg.replace('127.0.0.1:9869/', `127.0.0.1:${port}/`),
+    );
     const check = [program === 'node' ? process.execPath : (program ?? ''), ...args];
-    const exporter = spawnReplayed(entrypoint(roots, runtime, [`--config.file=${config}`, `--web.listen-address=127.0.0.1:${port}`, '--log.format=json']), {
-      env: runtimeEnv,
-      cwd: workdirIn(roots, runtime),
-    });
+    const exporter = spawnReplayed(
+      entrypoint(roots, runtime, [
+        `--config.file=${config}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--log.format=json',
+      ]),
+      {
+        env: runtimeEnv,
+        cwd: workdirIn(roots, runtime),
+      },
+    );
     try {
       await waitForLog(exporter, 'listening', 20_000);
       assert.equal((await runCommand(check, { env: runtimeEnv, cwd: workdirIn(roots, runtime) })).code, 0);
@@ -330,7 +377,9 @@ function lineOf(instruction: Instruction | undefined): number {
 }
 
 function argumentsOf(stage: Stage, keyword: string): string[][] {
-  return stage.instructions.filter((instruction) => instruction.getKeyword() === keyword).map((instruction) => instruction.getArguments().map((arg) => arg.getValue()));
+  return stage.instructions
+    .filter((instruction) => instruction.getKeyword() === keyword)
+    .map((instruction) => instruction.getArguments().map((arg) => arg.getValue()));
 }
 
 function jsonArguments(stage: Stage, keyword: 'ENTRYPOINT' | 'CMD', options: { empty?: boolean } = {}): string[] {
@@ -383,12 +432,25 @@ interface CopyStep {
 }
 
 function copyInstructions(stage: Stage): CopyStep[] {
-  return stage.instructions.filter((instruction) => instruction.getKeyword() === 'COPY').map((instruction) => {
-    const values = instruction.getArguments().map((arg) => arg.getValue()).filter((value) => !value.startsWith('--'));
-    const destination = values.pop();
-    assert.ok(destination && values.length > 0, `COPY on line ${lineOf(instruction) + 1} has sources and a destination`);
-    return { from: (instruction as Copy).getFromFlag()?.getValue() ?? undefined, sources: values, destination, instruction };
-  });
+  return stage.instructions
+    .filter((instruction) => instruction.getKeyword() === 'COPY')
+    .map((instruction) => {
+      const values = instruction
+        .getArguments()
+        .map((arg) => arg.getValue())
+        .filter((value) => !value.startsWith('--'));
+      const destination = values.pop();
+      assert.ok(
+        destination && values.length > 0,
+        `COPY on line ${lineOf(instruction) + 1} has sources and a destination`,
+      );
+      return {
+        from: (instruction as Copy).getFromFlag()?.getValue() ?? undefined,
+        sources: values,
+        destination,
+        instruction,
+      };
+    });
 }
 
 // --- .dockerignore -----------------------------------------------------------------------------------
@@ -442,10 +504,20 @@ function isIncluded(rules: readonly IgnoreRule[], path: string): boolean {
 
 /** The files a fresh clone would have: tracked ones plus new ones not ignored by git (so work in progress counts). */
 async function listCheckoutFiles(repo: string): Promise<string[]> {
-  const stdout = await readToolOutput('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: repo, timeoutMs: 30_000 });
+  const stdout = await readToolOutput('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+    cwd: repo,
+    timeoutMs: 30_000,
+  });
   const files = stdout.split('\0').filter((file) => file !== '');
   // A file deleted in the work tree but still in the index is not in a clone of what gets committed.
-  const present = await Promise.all(files.map((file) => stat(join(repo, file)).then(() => true, () => false)));
+  const present = await Promise.all(
+    files.map((file) =>
+      stat(join(repo, file)).then(
+        () => true,
+        () => false,
+      ),
+    ),
+  );
   return files.filter((_file, index) => present[index]);
 }
 
@@ -482,7 +554,10 @@ interface ReplayOptions {
  * WORKDIR, ENV and COPY are applied under `root`; of RUN, only `npm ci` and `npm run` execute (the rest needs
  * an image's root file system). Returns the npm commands run and the environment the stage ended with.
  */
-async function replayStage(stage: Stage, options: ReplayOptions): Promise<{ executed: string[][]; env: NodeJS.ProcessEnv }> {
+async function replayStage(
+  stage: Stage,
+  options: ReplayOptions,
+): Promise<{ executed: string[][]; env: NodeJS.ProcessEnv }> {
   let workdir = '/';
   const env = imageEnv(options.bin);
   const executed: string[][] = [];
@@ -499,7 +574,9 @@ async function replayStage(stage: Stage, options: ReplayOptions): Promise<{ exec
       const sourceRoot = copy.from === undefined ? options.context : rootOf(options.stageRoots, copy.from);
       await replayCopy(copy, { sourceRoot, root: options.root, workdir });
     } else if (keyword === 'RUN') {
-      for (const command of splitRun(instruction).filter((words) => words[0] === 'npm' && (words[1] === 'ci' || words[1] === 'run'))) {
+      for (const command of splitRun(instruction).filter(
+        (words) => words[0] === 'npm' && (words[1] === 'ci' || words[1] === 'run'),
+      )) {
         const result = await runCommand(command, { env, cwd: join(options.root, workdir), timeoutMs: 300_000 });
         assert.equal(result.code, 0, `${command.join(' ')} in stage ${stage.name}:\n${result.stderr.slice(-4000)}`);
         executed.push(command);
@@ -532,9 +609,14 @@ async function replayCopy(copy: CopyStep, where: { sourceRoot: string; root: str
  */
 function imageEnv(bin: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !/^(npm_(?!config_(globalconfig|cafile)$)|INIT_CWD$|NODE$|NODE_(ENV|OPTIONS|TEST_CONTEXT)$)/.test(name)),
+    Object.entries(process.env).filter(
+      ([name]) =>
+        !/^(npm_(?!config_(globalconfig|cafile)$)|INIT_CWD$|NODE$|NODE_(ENV|OPTIONS|TEST_CONTEXT)$)/.test(name),
+    ),
   );
-  const path = (process.env['PATH'] ?? '').split(':').filter((entry) => entry !== '' && !entry.includes('node_modules'));
+  const path = (process.env['PATH'] ?? '')
+    .split(':')
+    .filter((entry) => entry !== '' && !entry.includes('node_modules'));
   env['PATH'] = [bin, ...path].join(':');
   return env;
 }
@@ -551,7 +633,10 @@ function workdirIn(roots: ReadonlyMap<string, string>, stage: Stage): string {
 
 /** A container path, alone or as a `--flag=/path` value, moved under the replay's root. */
 function inRoot(root: string, arg: string): string {
-  return arg.replace(/^(--[\w.-]+=)?(\/.*)$/, (_all, flag: string | undefined, path: string) => `${flag ?? ''}${join(root, path)}`);
+  return arg.replace(
+    /^(--[\w.-]+=)?(\/.*)$/,
+    (_all, flag: string | undefined, path: string) => `${flag ?? ''}${join(root, path)}`,
+  );
 }
 
 /** ENTRYPOINT + args as the host runs them: `node` is the test's Node.js, container paths live under the root. */
@@ -567,7 +652,8 @@ async function installedPackages(nodeModules: string): Promise<Set<string>> {
   const names = new Set<string>();
   for (const entry of await readdir(nodeModules)) {
     if (entry.startsWith('.')) continue;
-    if (entry.startsWith('@')) for (const scoped of await readdir(join(nodeModules, entry))) names.add(`${entry}/${scoped}`);
+    if (entry.startsWith('@'))
+      for (const scoped of await readdir(join(nodeModules, entry))) names.add(`${entry}/${scoped}`);
     else names.add(entry);
   }
   return names;
@@ -599,7 +685,10 @@ async function capableNmapCopy(runtime: Stage, copy: string): Promise<string> {
 
 // --- Processes ---------------------------------------------------------------------------------------
 
-function runCommand(command: readonly string[], options: { env: NodeJS.ProcessEnv; cwd: string; timeoutMs?: number }): Promise<ToolResult> {
+function runCommand(
+  command: readonly string[],
+  options: { env: NodeJS.ProcessEnv; cwd: string; timeoutMs?: number },
+): Promise<ToolResult> {
   const [program, ...args] = command;
   assert.ok(program);
   return runTool(program, args, options);
@@ -615,7 +704,10 @@ function spawnReplayed(command: readonly string[], options: { env: NodeJS.Proces
 function waitForLog(child: ChildProcess, msg: string, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
     let buffered = '';
-    const timer = setTimeout(() => reject(new Error(`no "${msg}" log within ${timeoutMs} ms: ${buffered.slice(-2000)}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`no "${msg}" log within ${timeoutMs} ms: ${buffered.slice(-2000)}`)),
+      timeoutMs,
+    );
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`exited with ${code} before logging "${msg}": ${buffered.slice(-2000)}`));
@@ -644,7 +736,6 @@ function exitCode(child: ChildProcess, timeoutMs: number): Promise<number | null
     });
   });
 }
-
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

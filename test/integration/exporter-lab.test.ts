@@ -74,14 +74,25 @@ describe('exporter against a namespace lab', () => {
     assert.equal(code, 3, `exit code 3 for findings; stderr: ${stderr}`);
     const report = JSON.parse(stdout) as {
       scan: { success: boolean; targets: number; hosts_up: number };
-      summary: { nonstandard_ports: number; excepted_ports: number; suspicious_vms: number; by_severity: Record<string, number> };
-      hosts: { ip: string; suspicious: boolean; ports: { port: number; class: string; severity: string | null; exception: string | null }[] }[];
+      summary: {
+        nonstandard_ports: number;
+        excepted_ports: number;
+        suspicious_vms: number;
+        by_severity: Record<string, number>;
+      };
+      hosts: {
+        ip: string;
+        suspicious: boolean;
+        ports: { port: number; class: string; severity: string | null; exception: string | null }[];
+      }[];
     };
     assert.equal(report.scan.success, true);
     assert.equal(report.scan.targets, 8);
     assert.equal(report.scan.hosts_up, 3, 'the five silent addresses are not up');
     const nonstandard = report.hosts.flatMap((host) =>
-      host.ports.filter((port) => port.class === 'nonstandard').map((port) => `${host.ip} ${port.port}/tcp ${port.severity}`),
+      host.ports
+        .filter((port) => port.class === 'nonstandard')
+        .map((port) => `${host.ip} ${port.port}/tcp ${port.severity}`),
     );
     assert.deepEqual(nonstandard.sort(), EXPECTED_EXPOSURES);
     assert.deepEqual(
@@ -102,7 +113,8 @@ describe('exporter against a namespace lab', () => {
     let firstSeen: Sample[] = [];
     try {
       const first = await exporter.waitForMetrics(
-        (samples) => samples.some((s) => s.name === 'exposure_scans_total' && s.labels['result'] === 'success' && s.value >= 1),
+        (samples) =>
+          samples.some((s) => s.name === 'exposure_scans_total' && s.labels['result'] === 'success' && s.value >= 1),
         'the first successful cycle',
       );
       assert.equal((await fetch(`${exporter.baseUrl}/-/ready`)).status, 200);
@@ -110,7 +122,10 @@ describe('exporter against a namespace lab', () => {
       assert.equal(sampleValue(first, 'exposure_scan_success'), 1);
       assert.equal(sampleValue(first, 'exposure_scan_targets'), 8);
       assert.equal(sampleValue(first, 'exposure_scan_hosts_up'), 3);
-      assert.equal(sampleValue(first, 'exposure_port_excepted', { ip: '198.51.100.12', port: '873', exception: 'backup-rsync' }), 1);
+      assert.equal(
+        sampleValue(first, 'exposure_port_excepted', { ip: '198.51.100.12', port: '873', exception: 'backup-rsync' }),
+        1,
+      );
       assert.equal(sampleValue(first, 'exposure_open_ports', { class: 'standard' }), 4);
       firstSeen = samplesNamed(first, 'exposure_port_first_seen_timestamp_seconds');
       assert.equal(firstSeen.length, 4);
@@ -130,7 +145,10 @@ describe('exporter against a namespace lab', () => {
           (samples) => sampleValue(samples, 'exposure_scans_total', { result: 'success' }) >= successes + 2,
           'two more successful cycles',
         );
-        assert.deepEqual(exposuresIn(after), EXPECTED_EXPOSURES.filter((e) => !e.startsWith('198.51.100.10 6379')));
+        assert.deepEqual(
+          exposuresIn(after),
+          EXPECTED_EXPOSURES.filter((e) => !e.startsWith('198.51.100.10 6379')),
+        );
         assert.equal(sampleValue(after, 'exposure_port_changes_total', { change: 'closed' }), 1);
         assert.equal(sampleValue(after, 'exposure_port_changes_total', { change: 'opened' }), 0);
         await lab.openListener('198.51.100.10', 6379);
@@ -143,24 +161,37 @@ describe('exporter against a namespace lab', () => {
       });
 
       for (const fake of ['exit1', 'garbage', 'truncated', 'hang']) {
-        await t.test(`a fake nmap that ${fake === 'exit1' ? 'exits 1' : fake === 'hang' ? 'hangs' : `prints ${fake} output`} leaves the last results served with scan_success 0`, async () => {
-          const before = await exporter.scrape();
-          const failures = sampleValue(before, 'exposure_scans_total', { result: 'failure' });
-          await writeFile(configPath, configYaml(lab, { interval: '5s', timeout: '4s', nmapPath: join(FAKE_NMAP_DIR, fake) }));
-          exporter.child.kill('SIGHUP');
-          const failed = await exporter.waitForMetrics(
-            (samples) => sampleValue(samples, 'exposure_scans_total', { result: 'failure' }) > failures,
-            `a failed cycle with the ${fake} nmap`,
-          );
-          assert.equal(sampleValue(failed, 'exposure_scan_success'), 0);
-          assert.equal(sampleValue(failed, 'exposure_config_last_reload_successful'), 1);
-          assert.deepEqual(exposuresIn(failed), exposuresIn(before), 'the previous snapshot is still served');
-          assert.equal(exporter.child.exitCode, null, 'the exporter is still running');
-          const report = (await (await fetch(`${exporter.baseUrl}/report`)).json()) as { scan: { success: boolean; error: { code: string } } };
-          assert.equal(report.scan.success, false);
-          const expectedCode = { exit1: 'NMAP_FAILED', garbage: 'NMAP_OUTPUT_INVALID', truncated: 'NMAP_OUTPUT_INVALID', hang: 'NMAP_TIMEOUT' }[fake];
-          assert.equal(report.scan.error.code, expectedCode);
-        });
+        await t.test(
+          `a fake nmap that ${fake === 'exit1' ? 'exits 1' : fake === 'hang' ? 'hangs' : `prints ${fake} output`} leaves the last results served with scan_success 0`,
+          async () => {
+            const before = await exporter.scrape();
+            const failures = sampleValue(before, 'exposure_scans_total', { result: 'failure' });
+            await writeFile(
+              configPath,
+              configYaml(lab, { interval: '5s', timeout: '4s', nmapPath: join(FAKE_NMAP_DIR, fake) }),
+            );
+            exporter.child.kill('SIGHUP');
+            const failed = await exporter.waitForMetrics(
+              (samples) => sampleValue(samples, 'exposure_scans_total', { result: 'failure' }) > failures,
+              `a failed cycle with the ${fake} nmap`,
+            );
+            assert.equal(sampleValue(failed, 'exposure_scan_success'), 0);
+            assert.equal(sampleValue(failed, 'exposure_config_last_reload_successful'), 1);
+            assert.deepEqual(exposuresIn(failed), exposuresIn(before), 'the previous snapshot is still served');
+            assert.equal(exporter.child.exitCode, null, 'the exporter is still running');
+            const report = (await (await fetch(`${exporter.baseUrl}/report`)).json()) as {
+              scan: { success: boolean; error: { code: string } };
+            };
+            assert.equal(report.scan.success, false);
+            const expectedCode = {
+              exit1: 'NMAP_FAILED',
+              garbage: 'NMAP_OUTPUT_INVALID',
+              truncated: 'NMAP_OUTPUT_INVALID',
+              hang: 'NMAP_TIMEOUT',
+            }[fake];
+            assert.equal(report.scan.error.code, expectedCode);
+          },
+        );
       }
 
       await t.test('an invalid config on SIGHUP is rejected and the old one kept', async () => {
@@ -196,8 +227,14 @@ describe('exporter against a namespace lab', () => {
           const port = original.labels['port'];
           // 6379 closed and reopened during the run, so it has a newer first-seen; the rest keep theirs.
           if (port === '6379') continue;
-          const restored = restoredFirstSeen.find((s) => s.labels['ip'] === original.labels['ip'] && s.labels['port'] === port);
-          assert.equal(restored?.value, original.value, `first-seen of ${original.labels['ip']}:${port} survives the restart`);
+          const restored = restoredFirstSeen.find(
+            (s) => s.labels['ip'] === original.labels['ip'] && s.labels['port'] === port,
+          );
+          assert.equal(
+            restored?.value,
+            original.value,
+            `first-seen of ${original.labels['ip']}:${port} survives the restart`,
+          );
         }
         const state = JSON.parse(await readFile(join(lab.dir, 'state.json'), 'utf8')) as { schema_version: number };
         assert.equal(state.schema_version, 1);

@@ -47,7 +47,9 @@ describe("nmap's output is untrusted", () => {
 
   it('drops hosts that are not IP addresses or were not handed to nmap, and text that is not UTF-8: counted, logged, never a label', async () => {
     // Four addresses handed, four hosts named: within the bound, so each host is judged on its own.
-    const exporter = await startExporter([`--config.file=${await writeConfig(HOSTILE, '6379', '127.0.0.1-127.0.0.4')}`]);
+    const exporter = await startExporter([
+      `--config.file=${await writeConfig(HOSTILE, '6379', '127.0.0.1-127.0.0.4')}`,
+    ]);
     try {
       const samples = await waitForMoreScans(exporter, [], 'success', 'a cycle on the hostile output');
       assert.deepEqual(exposuresIn(samples), ['127.0.0.1 6379/tcp   ']);
@@ -57,13 +59,15 @@ describe("nmap's output is untrusted", () => {
         'the service name that was not UTF-8 is left empty',
       );
       assert.deepEqual(
-        ['not_an_address', 'outside_targets', 'invalid_text'].map((reason) => sampleValue(samples, 'exposure_nmap_output_rejected_total', { reason })),
+        ['not_an_address', 'outside_targets', 'invalid_text'].map((reason) =>
+          sampleValue(samples, 'exposure_nmap_output_rejected_total', { reason }),
+        ),
         [2, 1, 1],
       );
       const logged = await waitForLog(exporter, "dropped what nmap's output should not hold", 'the warning');
       assert.equal(logged['level'], 'warn');
       assert.equal(logged['first'], '"not-an-ip" "127.0.0.1\ufffd" "192.0.2.55"');
-      const report = (await (await fetch(`${exporter.baseUrl}/report`)).text());
+      const report = await (await fetch(`${exporter.baseUrl}/report`)).text();
       assert.doesNotMatch(report, /192\.0\.2\.55|not-an-ip|\ufffd/);
     } finally {
       assert.equal(await exporter.stop(), 0);
@@ -86,7 +90,10 @@ describe("nmap's output is untrusted", () => {
       assert.equal(last.error?.message, "nmap's output names more hosts than the 1 it was handed");
       assert.deepEqual(exposuresIn(failed), exposures, 'the previous snapshot is still served');
       const afterMiB = await readRssMiB(exporter.child.pid!);
-      assert.ok(afterMiB < idleMiB + 40, `RSS ${afterMiB.toFixed(0)} MiB after the cycle, ${idleMiB.toFixed(0)} MiB before`);
+      assert.ok(
+        afterMiB < idleMiB + 40,
+        `RSS ${afterMiB.toFixed(0)} MiB after the cycle, ${idleMiB.toFixed(0)} MiB before`,
+      );
       await nmap.setMode('hang');
     } finally {
       assert.equal(await exporter.stop(), 0);

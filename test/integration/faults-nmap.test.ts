@@ -98,7 +98,11 @@ state:
       await nmap.setMode('real');
       const recovered = await waitForMoreScans(exporter, failed, 'success', 'a good cycle after the kill');
       assert.equal(sampleValue(recovered, 'exposure_scan_success'), 1);
-      assert.deepEqual(firstSeenIn(recovered), firstSeen, 'an exposure seen on both sides of a failed cycle keeps its first-seen');
+      assert.deepEqual(
+        firstSeenIn(recovered),
+        firstSeen,
+        'an exposure seen on both sides of a failed cycle keeps its first-seen',
+      );
     } finally {
       await nmap.setMode('hang');
       assert.equal(await exporter.stop('SIGTERM', 10_000), 0);
@@ -126,7 +130,10 @@ state:
       assert.deepEqual(firstSeenIn(failed), firstSeen);
       assert.equal((await fetch(`${exporter.baseUrl}/-/ready`)).status, 200);
       assert.equal(failed.find((s) => s.name === 'exposure_build_info')?.labels['nmap_version'], 'unknown');
-      const expected = { code: 'NMAP_NOT_FOUND', message: `nmap was not found at ${JSON.stringify(missing)} (scan.nmap.path)` };
+      const expected = {
+        code: 'NMAP_NOT_FOUND',
+        message: `nmap was not found at ${JSON.stringify(missing)} (scan.nmap.path)`,
+      };
       assert.deepEqual(await readLastScan(exporter), { success: false, error: expected });
       const line = await waitForLog(exporter, 'scan cycle failed', 'the cycle without nmap');
       assert.deepEqual(loggedError(line), expected);
@@ -155,7 +162,10 @@ state:
       assert.equal(sampleValue(failed, 'exposure_scan_success'), 0);
       assert.deepEqual(exposuresIn(failed), [exposure]);
       assert.deepEqual(firstSeenIn(failed), firstSeen);
-      const expected = { code: 'NMAP_NOT_FOUND', message: `nmap was not found at ${JSON.stringify(nmap.path)} (scan.nmap.path)` };
+      const expected = {
+        code: 'NMAP_NOT_FOUND',
+        message: `nmap was not found at ${JSON.stringify(nmap.path)} (scan.nmap.path)`,
+      };
       assert.deepEqual(await readLastScan(exporter), { success: false, error: expected });
       const lines = logsWith(exporter, 'scan cycle failed', logged);
       assert.deepEqual(loggedError(lines[0]), expected);

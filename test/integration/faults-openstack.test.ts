@@ -81,7 +81,11 @@ const FAULTS: readonly FaultCase[] = [
 async function assertDownButServing(
   exporter: ExporterProcess,
   { name, code, err }: FaultCase,
-  expected: { readonly logged: number; readonly exposures: readonly string[]; readonly firstSeen: Record<string, number> },
+  expected: {
+    readonly logged: number;
+    readonly exposures: readonly string[];
+    readonly firstSeen: Record<string, number>;
+  },
 ): Promise<void> {
   const down = await exporter.waitForMetrics((s) => lookup(s, 'exposure_openstack_up') === 0, 'openstack_up 0', 20_000);
   // A cycle that finishes while the cloud is down joins the scan with the last good inventory.
@@ -153,18 +157,24 @@ state:
       firstSeen = firstSeenIn(good);
 
       for (const faultCase of FAULTS) {
-        await t.test(`a cloud that ${faultCase.name}: openstack_up 0, owners kept, log says ${faultCase.code}; then back to 1`, async () => {
-          const logged = exporter.logs().length;
-          cloud.setFault(faultCase.fault);
-          try {
-            await assertDownButServing(exporter, faultCase, { logged, exposures: [exposure], firstSeen });
-          } finally {
-            cloud.setFault({ kind: 'healthy' });
-          }
-          const up = await exporter.waitForMetrics((s) => lookup(s, 'exposure_openstack_up') === 1, 'openstack_up back to 1', 20_000);
-          assert.deepEqual(exposuresIn(up), [exposure]);
-        });
-
+        await t.test(
+          `a cloud that ${faultCase.name}: openstack_up 0, owners kept, log says ${faultCase.code}; then back to 1`,
+          async () => {
+            const logged = exporter.logs().length;
+            cloud.setFault(faultCase.fault);
+            try {
+              await assertDownButServing(exporter, faultCase, { logged, exposures: [exposure], firstSeen });
+            } finally {
+              cloud.setFault({ kind: 'healthy' });
+            }
+            const up = await exporter.waitForMetrics(
+              (s) => lookup(s, 'exposure_openstack_up') === 1,
+              'openstack_up back to 1',
+              20_000,
+            );
+            assert.deepEqual(exposuresIn(up), [exposure]);
+          },
+        );
       }
 
       await t.test('a token revoked in the middle of a read is re-issued once and the read succeeds', async () => {

@@ -84,7 +84,9 @@ state:
     assert.equal(loggedError(stopped).code, 'NMAP_ABORTED');
 
     assert.equal(await readFile(statePath, 'utf8'), savedBefore, 'the state file is the last good cycle, whole');
-    assert.deepEqual(await readdir(dir).then((names) => names.filter((name) => name.startsWith('state.json'))), ['state.json']);
+    assert.deepEqual(await readdir(dir).then((names) => names.filter((name) => name.startsWith('state.json'))), [
+      'state.json',
+    ]);
     await assertRestartRestores([`--config.file=${configPath}`], { exposures: [exposure], firstSeen });
   });
 
@@ -97,7 +99,8 @@ state:
     {
       name: 'YAML that does not parse',
       text: () => goodConfig.replace('targets: ["127.0.0.1"]', 'targets: ["127.0.0.1"'),
-      err: () => `CONFIG_INVALID: ${configPath}: line 3, column 3: Flow sequence in block collection must be sufficiently indented and end with a ]`,
+      err: () =>
+        `CONFIG_INVALID: ${configPath}: line 3, column 3: Flow sequence in block collection must be sufficiently indented and end with a ]`,
     },
   ];
   for (const broken of BROKEN) {
@@ -115,7 +118,12 @@ state:
           'the reload to be rejected',
           10_000,
         );
-        const line = await waitForLog(exporter, 'config reload failed; keeping the previous config', 'the rejected reload', { from: logged });
+        const line = await waitForLog(
+          exporter,
+          'config reload failed; keeping the previous config',
+          'the rejected reload',
+          { from: logged },
+        );
         assert.equal(line['level'], 'error');
         assert.equal(renderLoggedError(line), broken.err());
         assert.equal(sampleValue(rejected, 'exposure_scan_targets'), 1);
@@ -147,5 +155,9 @@ state:
 /** The state file's text once the first save has happened (it comes just after the cycle counts as done). */
 async function waitForStateFile(path: string): Promise<string> {
   const read = async (): Promise<string> => readFile(path, 'utf8').catch(() => '');
-  return pollUntil(read, (text) => text !== '', { what: `a state file at ${path}`, timeoutMs: 10_000, intervalMs: 100 });
+  return pollUntil(read, (text) => text !== '', {
+    what: `a state file at ${path}`,
+    timeoutMs: 10_000,
+    intervalMs: 100,
+  });
 }

@@ -13,7 +13,13 @@ import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { startExporter } from '../support/exporter-process.ts';
 import { sampleValue } from '../support/exposition.ts';
-import { assertRestartRestores, exposuresIn, firstSeenIn, waitForLog, waitForMoreScans } from '../support/fault-checks.ts';
+import {
+  assertRestartRestores,
+  exposuresIn,
+  firstSeenIn,
+  waitForLog,
+  waitForMoreScans,
+} from '../support/fault-checks.ts';
 import { findFreePort } from '../support/free-port.ts';
 import { createSwitchableNmap } from '../support/switchable-nmap.ts';
 import type { SwitchableNmap } from '../support/switchable-nmap.ts';
@@ -28,7 +34,9 @@ async function savedPorts(path: string): Promise<string[]> {
   const state = JSON.parse(await readFile(path, 'utf8')) as {
     snapshot: { hosts: { ip: string; ports: { port: number; protocol: string }[] }[] };
   };
-  return state.snapshot.hosts.flatMap((host) => host.ports.map((port) => `${host.ip} ${port.port}/${port.protocol}`)).sort();
+  return state.snapshot.hosts
+    .flatMap((host) => host.ports.map((port) => `${host.ip} ${port.port}/${port.protocol}`))
+    .sort();
 }
 
 /** The state is saved just after a cycle counts as done, so a test that saw the cycle polls for the file. */
@@ -168,9 +176,15 @@ state:
       const exporter = await startExporter([`--config.file=${configPath}`]);
       let firstSeen: Record<string, number>;
       try {
-        const line = await waitForLog(exporter, 'cannot restore state; starting without it', 'the unreadable state file');
+        const line = await waitForLog(
+          exporter,
+          'cannot restore state; starting without it',
+          'the unreadable state file',
+        );
         assert.equal(line['path'], statePath);
-        const match = new RegExp(`^STATE_INVALID: ${err}; moved it to (${statePath}\\.invalid-\\d{4}-\\d{2}-\\d{2}T\\d{9}Z)$`).exec(renderLoggedError(line));
+        const match = new RegExp(
+          `^STATE_INVALID: ${err}; moved it to (${statePath}\\.invalid-\\d{4}-\\d{2}-\\d{2}T\\d{9}Z)$`,
+        ).exec(renderLoggedError(line));
         assert.ok(match, `the log names the problem and where the file went: ${renderLoggedError(line)}`);
         assert.equal(await readFile(match[1]!, 'utf8'), text, 'the unreadable file is kept as it was');
 

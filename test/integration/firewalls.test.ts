@@ -21,14 +21,25 @@ import { samplesNamed, sampleValue } from '../support/exposition.ts';
 import { pollUntil } from '../support/poll.ts';
 
 interface Report {
-  scan: { success: boolean; scope: string; started_at: string; hosts_up: number; addresses_silent: number; nmap: { args: string[] } } | null;
+  scan: {
+    success: boolean;
+    scope: string;
+    started_at: string;
+    hosts_up: number;
+    addresses_silent: number;
+    nmap: { args: string[] };
+  } | null;
   hosts: { ip: string; ports: { port: number; protocol: string; class: string }[] }[];
 }
 
 /** Each nonstandard open port as `ip port/protocol`, sorted. */
 function exposuresOf(report: Report): string[] {
   return report.hosts
-    .flatMap((host) => host.ports.filter((port) => port.class === 'nonstandard').map((port) => `${host.ip} ${port.port}/${port.protocol}`))
+    .flatMap((host) =>
+      host.ports
+        .filter((port) => port.class === 'nonstandard')
+        .map((port) => `${host.ip} ${port.port}/${port.protocol}`),
+    )
     .sort();
 }
 
@@ -77,17 +88,31 @@ describe('VMs behind security groups that drop silently', () => {
 
   it('a server with an inventory finds them in its sweep and in its known cycles, and counts the silent VMs apart', async () => {
     const inventory = join(fleet.lab.dir, 'inventory.yml');
-    await writeFile(inventory, TEST_FLEET.map((vm, index) => `- {ip: ${vm.address}, vm_name: vm-${index + 1}, tenant: lab}\n`).join(''));
-    const text = configText(fleet, 'server', '').replace('  nmap:', '  interval: 20s\n  timeout: 19s\n  nmap:') +
+    await writeFile(
+      inventory,
+      TEST_FLEET.map((vm, index) => `- {ip: ${vm.address}, vm_name: vm-${index + 1}, tenant: lab}\n`).join(''),
+    );
+    const text =
+      configText(fleet, 'server', '').replace('  nmap:', '  interval: 20s\n  timeout: 19s\n  nmap:') +
       `inventory_file:\n  path: ${JSON.stringify(inventory)}\n`;
     const exporter = await startExporter([`--config.file=${await writeConfig(fleet, 'server', text)}`]);
     try {
-      const readReport = async (): Promise<Report> => (await (await fetch(`${exporter.baseUrl}/report`)).json()) as Report;
+      const readReport = async (): Promise<Report> =>
+        (await (await fetch(`${exporter.baseUrl}/report`)).json()) as Report;
       const wait = (what: string, predicate: (report: Report) => boolean) =>
-        pollUntil(readReport, predicate, { what, timeoutMs: 90_000, intervalMs: 250, describe: (report) => JSON.stringify(report.scan) });
+        pollUntil(readReport, predicate, {
+          what,
+          timeoutMs: 90_000,
+          intervalMs: 250,
+          describe: (report) => JSON.stringify(report.scan),
+        });
       const swept = await wait('the start sweep', (report) => report.scan?.scope === 'sweep' && report.scan.success);
       assert.deepEqual(exposuresOf(swept), TEST_FLEET_EXPOSURES);
-      assert.equal(swept.scan?.addresses_silent, TEST_FLEET_SILENT.length, 'only the silent addresses the inventory names');
+      assert.equal(
+        swept.scan?.addresses_silent,
+        TEST_FLEET_SILENT.length,
+        'only the silent addresses the inventory names',
+      );
 
       const known = await wait('a known cycle', (report) => report.scan?.scope === 'known' && report.scan.success);
       assert.deepEqual(exposuresOf(known), TEST_FLEET_EXPOSURES);
@@ -96,7 +121,11 @@ describe('VMs behind security groups that drop silently', () => {
       const metrics = await exporter.scrape();
       assert.equal(sampleValue(metrics, 'exposure_scan_addresses_silent'), TEST_FLEET_SILENT.length);
       for (const ip of TEST_FLEET_SILENT) {
-        assert.equal(samplesNamed(metrics, 'exposure_port_open').filter((sample) => sample.labels['ip'] === ip).length, 0, `${ip} is silent, not exposed`);
+        assert.equal(
+          samplesNamed(metrics, 'exposure_port_open').filter((sample) => sample.labels['ip'] === ip).length,
+          0,
+          `${ip} is silent, not exposed`,
+        );
       }
     } finally {
       assert.equal(await exporter.stop(), 0);

@@ -167,14 +167,20 @@ describe('request bodies', () => {
   });
 
   it('refuses a chunked body on GET with 413 and a JSON error', async () => {
-    const response = await sendRaw(exporter.baseUrl, request('GET', '/-/healthy', { 'Transfer-Encoding': 'chunked' }, '5\r\nhello\r\n0\r\n\r\n'));
+    const response = await sendRaw(
+      exporter.baseUrl,
+      request('GET', '/-/healthy', { 'Transfer-Encoding': 'chunked' }, '5\r\nhello\r\n0\r\n\r\n'),
+    );
     assertRawJsonError(response, 413, 'BODY_NOT_ALLOWED', 'GET /-/healthy takes no request body');
   });
 
   it('refuses a large POST body to /-/reload with 413 without reading it or reloading', async () => {
     const before = countReloads();
     const chunk = 'a'.repeat(256 * 1024);
-    const response = await sendRaw(exporter.baseUrl, request('POST', '/-/reload', { 'Content-Length': String(64 * 1024 * 1024) }, chunk));
+    const response = await sendRaw(
+      exporter.baseUrl,
+      request('POST', '/-/reload', { 'Content-Length': String(64 * 1024 * 1024) }, chunk),
+    );
     assertRawJsonError(response, 413, 'BODY_NOT_ALLOWED', 'POST /-/reload takes no request body');
     assert.equal(response.headers['connection'], 'close');
     assert.equal(countReloads(), before);
@@ -204,13 +210,29 @@ describe('requests Node refuses before any route runs', () => {
     ['a request line that is not HTTP', 'HELLO\r\n\r\n', 'HPE_INVALID_METHOD'],
     ['an unknown HTTP version', 'GET / HTTP/9.9\r\nHost: x\r\n\r\n', 'HPE_INVALID_VERSION'],
     ['a control character in the path', 'GET /\x01 HTTP/1.1\r\nHost: x\r\n\r\n', 'HPE_INVALID_URL'],
-    ['a space in the host of an absolute URL', 'GET http://a b/metrics HTTP/1.1\r\nHost: x\r\n\r\n', 'HPE_INVALID_CONSTANT'],
+    [
+      'a space in the host of an absolute URL',
+      'GET http://a b/metrics HTTP/1.1\r\nHost: x\r\n\r\n',
+      'HPE_INVALID_CONSTANT',
+    ],
     ['a NUL in a header value', 'GET / HTTP/1.1\r\nHost: x\r\nX-A: a\x00b\r\n\r\n', 'HPE_INVALID_HEADER_TOKEN'],
     ['a header line without a colon', 'GET / HTTP/1.1\r\nHost: x\r\nX-A\r\n\r\n', 'HPE_INVALID_HEADER_TOKEN'],
     ['an obsolete folded header line', 'GET / HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n', 'HPE_INVALID_HEADER_TOKEN'],
-    ['two different Content-Lengths', 'POST /-/reload HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab', 'HPE_UNEXPECTED_CONTENT_LENGTH'],
-    ['Content-Length beside chunked encoding', 'POST /-/reload HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 'HPE_INVALID_TRANSFER_ENCODING'],
-    ['a Content-Length that is not a number', 'POST /-/reload HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n', 'HPE_INVALID_CONTENT_LENGTH'],
+    [
+      'two different Content-Lengths',
+      'POST /-/reload HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab',
+      'HPE_UNEXPECTED_CONTENT_LENGTH',
+    ],
+    [
+      'Content-Length beside chunked encoding',
+      'POST /-/reload HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+      'HPE_INVALID_TRANSFER_ENCODING',
+    ],
+    [
+      'a Content-Length that is not a number',
+      'POST /-/reload HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n',
+      'HPE_INVALID_CONTENT_LENGTH',
+    ],
   ];
   for (const [what, bytes, code] of malformed) {
     it(`answers ${what} with 400 and a JSON error naming the parser's reason`, async () => {
@@ -235,7 +257,12 @@ describe('odd but harmless headers', () => {
   it('serves the report as JSON whatever Accept, Accept-Encoding or Host say', async () => {
     const response = await sendRaw(
       exporter.baseUrl,
-      request('GET', '/report', { Host: 'evil.example:99999', Accept: 'text/html', 'Accept-Encoding': 'br, gzip, zstd', 'X-Forwarded-For': '203.0.113.1' }),
+      request('GET', '/report', {
+        Host: 'evil.example:99999',
+        Accept: 'text/html',
+        'Accept-Encoding': 'br, gzip, zstd',
+        'X-Forwarded-For': '203.0.113.1',
+      }),
     );
     assert.equal(response.status, 200);
     assert.match(response.headers['content-type'] ?? '', /^application\/json/);
@@ -259,7 +286,9 @@ describe('odd but harmless headers', () => {
 /** A request with Host and Connection: close, so the server ends the connection once it has answered. */
 function request(method: string, target: string, headers: Readonly<Record<string, string>> = {}, body = ''): string {
   const all = { Host: '127.0.0.1', Connection: 'close', ...headers };
-  const lines = Object.entries(all).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  const lines = Object.entries(all)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
   return `${method} ${target} HTTP/1.1\r\n${lines}\r\n${body}`;
 }
 
@@ -287,5 +316,9 @@ async function waitUntilReady(baseUrl: string): Promise<void> {
 }
 
 async function waitFor(predicate: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  await pollUntil(async () => predicate(), (holds) => holds, { what, timeoutMs, intervalMs: 50 });
+  await pollUntil(
+    async () => predicate(),
+    (holds) => holds,
+    { what, timeoutMs, intervalMs: 50 },
+  );
 }

@@ -36,12 +36,16 @@ describe('the inventory file, bounded', () => {
   });
   afterEach(() => rm(dir, { recursive: true, force: true }));
 
-  const count = (exporter: ExporterProcess, msg: string): number => exporter.logs().filter((entry) => entry['msg'] === msg).length;
+  const count = (exporter: ExporterProcess, msg: string): number =>
+    exporter.logs().filter((entry) => entry['msg'] === msg).length;
 
   it('refuses a 50 MB file unread: /-/healthy keeps answering within 1 s and the last good owners stay', async () => {
     const exporter = await startExporter([`--config.file=${config}`]);
     try {
-      await exporter.waitForMetrics((samples) => lookup(samples, 'exposure_inventory_file_up') === 1, 'the good inventory');
+      await exporter.waitForMetrics(
+        (samples) => lookup(samples, 'exposure_inventory_file_up') === 1,
+        'the good inventory',
+      );
       await writeFile(inventory, `# ${'x'.repeat(50 * 1024 * 1024)}\n${GOOD}`);
       const slowest = { ms: 0 };
       const refused = pollUntil(
@@ -58,11 +62,21 @@ describe('the inventory file, bounded', () => {
       const samples = await refused;
       assert.ok(slowest.ms < 1000, `the slowest /-/healthy took ${slowest.ms} ms`);
       assert.equal(lookup(samples, 'exposure_inventory_file_addresses'), 1, 'the last good file is still in use');
-      const failure = exporter.logs().find((entry) => entry['msg'] === 'cannot read the inventory; keeping the last good one');
+      const failure = exporter
+        .logs()
+        .find((entry) => entry['msg'] === 'cannot read the inventory; keeping the last good one');
       // "# ", 50 MiB of x, a newline and the good entry: 2 + 52,428,800 + 1 + 49 bytes.
-      assert.match(JSON.stringify(failure), /the inventory file is 52428852 bytes, more than the limit of 16777216 bytes/);
-      const report = (await (await fetch(`${exporter.baseUrl}/report`)).json()) as { hosts: { vm: { name: string } | null }[] };
-      assert.deepEqual(report.hosts.map((host) => host.vm?.name), ['vm-good']);
+      assert.match(
+        JSON.stringify(failure),
+        /the inventory file is 52428852 bytes, more than the limit of 16777216 bytes/,
+      );
+      const report = (await (await fetch(`${exporter.baseUrl}/report`)).json()) as {
+        hosts: { vm: { name: string } | null }[];
+      };
+      assert.deepEqual(
+        report.hosts.map((host) => host.vm?.name),
+        ['vm-good'],
+      );
     } finally {
       assert.equal(await exporter.stop(), 0);
     }
@@ -71,12 +85,24 @@ describe('the inventory file, bounded', () => {
   it('parses an unchanged file once, however often it is read, and again once its bytes change', async () => {
     const exporter = await startExporter([`--config.file=${config}`, '--log.level=debug']);
     try {
-      await pollUntil(async () => count(exporter, 'inventory read'), (reads) => reads >= 4, { what: 'four reads', timeoutMs: 20_000, intervalMs: 100 });
+      await pollUntil(
+        async () => count(exporter, 'inventory read'),
+        (reads) => reads >= 4,
+        { what: 'four reads', timeoutMs: 20_000, intervalMs: 100 },
+      );
       assert.equal(count(exporter, 'inventory file parsed'), 1);
       await writeFile(inventory, GOOD.replace('vm-good', 'vm-renamed'));
-      await pollUntil(async () => count(exporter, 'inventory file parsed'), (parses) => parses === 2, { what: 'the changed file parsed', timeoutMs: 20_000, intervalMs: 100 });
+      await pollUntil(
+        async () => count(exporter, 'inventory file parsed'),
+        (parses) => parses === 2,
+        { what: 'the changed file parsed', timeoutMs: 20_000, intervalMs: 100 },
+      );
       const reads = count(exporter, 'inventory read');
-      await pollUntil(async () => count(exporter, 'inventory read'), (now) => now >= reads + 3, { what: 'three more reads', timeoutMs: 20_000, intervalMs: 100 });
+      await pollUntil(
+        async () => count(exporter, 'inventory read'),
+        (now) => now >= reads + 3,
+        { what: 'three more reads', timeoutMs: 20_000, intervalMs: 100 },
+      );
       assert.equal(count(exporter, 'inventory file parsed'), 2);
     } finally {
       assert.equal(await exporter.stop(), 0);

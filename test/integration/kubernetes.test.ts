@@ -17,7 +17,11 @@ import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
 import { parse, parseAllDocuments, stringify } from 'yaml';
-import { PROMETHEUS_RULE_FILE, RULES_FILE, renderPrometheusRule } from '../../deploy/kubernetes/render-prometheusrule.ts';
+import {
+  PROMETHEUS_RULE_FILE,
+  RULES_FILE,
+  renderPrometheusRule,
+} from '../../deploy/kubernetes/render-prometheusrule.ts';
 import { resolveCloudCredentials } from '../../src/cloud/clouds-config.ts';
 import { parseConfigText } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
@@ -31,7 +35,10 @@ const POD_INDEX_LABEL = "metadata.labels['apps.kubernetes.io/pod-index']";
  * The schema of each kind, by `apiVersion/kind`. Each model's prototype.validate runs the schema's compiled
  * validator on `this`, which lets validateManifest hand it a watched copy.
  */
-const MODELS: ReadonlyMap<string, { prototype: { validate(): void } }> = new Map<string, { prototype: { validate(): void } }>([
+const MODELS: ReadonlyMap<string, { prototype: { validate(): void } }> = new Map<
+  string,
+  { prototype: { validate(): void } }
+>([
   ['apps/v1/StatefulSet', StatefulSet],
   ['v1/Service', Service],
   ['v1/ConfigMap', ConfigMap],
@@ -44,7 +51,11 @@ type Json = Record<string, unknown>;
 
 interface Manifest {
   readonly file: string;
-  readonly object: Json & { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string> } };
+  readonly object: Json & {
+    apiVersion: string;
+    kind: string;
+    metadata: { name: string; labels?: Record<string, string> };
+  };
 }
 
 interface EnvVar {
@@ -96,19 +107,31 @@ interface StatefulSetObject {
       spec: { securityContext?: SecurityContext; containers: Container[]; volumes?: Volume[] };
     };
     persistentVolumeClaimRetentionPolicy?: { whenScaled: string; whenDeleted: string };
-    volumeClaimTemplates?: { metadata: { name: string }; spec: { accessModes: string[]; resources: { requests: { storage: string } } } }[];
+    volumeClaimTemplates?: {
+      metadata: { name: string };
+      spec: { accessModes: string[]; resources: { requests: { storage: string } } };
+    }[];
   };
 }
 
 interface ServiceObject {
   metadata: { name: string; labels: Record<string, string> };
-  spec: { clusterIP?: string; publishNotReadyAddresses?: boolean; selector: Record<string, string>; ports: { name: string; port: number; targetPort: string | number }[] };
+  spec: {
+    clusterIP?: string;
+    publishNotReadyAddresses?: boolean;
+    selector: Record<string, string>;
+    ports: { name: string; port: number; targetPort: string | number }[];
+  };
 }
 
 interface ServiceMonitorObject {
   spec: {
     selector: { matchLabels: Record<string, string> };
-    endpoints: { port: string; path?: string; relabelings?: { action?: string; targetLabel?: string; replacement?: string; sourceLabels?: string[] }[] }[];
+    endpoints: {
+      port: string;
+      path?: string;
+      relabelings?: { action?: string; targetLabel?: string; replacement?: string; sourceLabels?: string[] }[];
+    }[];
   };
 }
 
@@ -160,7 +183,9 @@ function findUnreadFields(value: unknown, path: string, reads: ReadonlyMap<strin
   if (Array.isArray(value)) return value.flatMap((item, index) => findUnreadFields(item, `${path}/${index}`, reads));
   if (!isObject(value)) return [];
   return Object.entries(value).flatMap(([key, child]) =>
-    reads.get(path)?.has(key) ? findUnreadFields(child, `${path}/${key}`, reads) : [`${path}/${key} is not a field of the schema`],
+    reads.get(path)?.has(key)
+      ? findUnreadFields(child, `${path}/${key}`, reads)
+      : [`${path}/${key} is not a field of the schema`],
   );
 }
 
@@ -245,10 +270,17 @@ describe('Kubernetes manifests (deploy/kubernetes), without a cluster', () => {
   it('has one object of each kind, each valid against its Kubernetes or Prometheus Operator schema', () => {
     assert.deepEqual(
       manifests.map((m) => `${m.file}: ${m.object.kind}`),
-      ['configmap.yaml: ConfigMap', 'prometheusrule.yaml: PrometheusRule', 'secret.yaml: Secret', 'service.yaml: Service',
-        'servicemonitor.yaml: ServiceMonitor', 'statefulset.yaml: StatefulSet'],
+      [
+        'configmap.yaml: ConfigMap',
+        'prometheusrule.yaml: PrometheusRule',
+        'secret.yaml: Secret',
+        'service.yaml: Service',
+        'servicemonitor.yaml: ServiceMonitor',
+        'statefulset.yaml: StatefulSet',
+      ],
     );
-    for (const manifest of manifests) assert.deepEqual(validateManifest(manifest.object), [], `${manifest.file} matches its schema`);
+    for (const manifest of manifests)
+      assert.deepEqual(validateManifest(manifest.object), [], `${manifest.file} matches its schema`);
   });
 
   it('the schema check refuses a misspelt field, a field of the wrong type and an unknown kind', () => {
@@ -271,17 +303,26 @@ describe('Kubernetes manifests (deploy/kubernetes), without a cluster', () => {
     const container = exporterContainer();
     const replicas = statefulSet.spec.replicas;
     assert.equal(replicas, 3);
-    assert.deepEqual(container.env?.find((v) => v.name === 'POD_INDEX')?.valueFrom, { fieldRef: { fieldPath: POD_INDEX_LABEL } });
+    assert.deepEqual(container.env?.find((v) => v.name === 'POD_INDEX')?.valueFrom, {
+      fieldRef: { fieldPath: POD_INDEX_LABEL },
+    });
     assert.ok(container.args?.includes(`--shard=$(POD_INDEX)/${replicas}`), 'N of --shard equals spec.replicas');
     for (let ordinal = 0; ordinal < replicas; ordinal += 1) {
       // What the StatefulSet controller labels pod `exposure-exporter-<ordinal>` with.
-      const podLabels = { ...statefulSet.spec.template.metadata.labels, 'apps.kubernetes.io/pod-index': String(ordinal) };
+      const podLabels = {
+        ...statefulSet.spec.template.metadata.labels,
+        'apps.kubernetes.io/pod-index': String(ordinal),
+      };
       const flags = parseFlags(expandArgs(container.args ?? [], resolveEnv(container, podLabels)));
-      assert.deepEqual(flags.shard, { index: ordinal, count: replicas }, `pod ${ordinal} scans shard ${ordinal}/${replicas}`);
+      assert.deepEqual(
+        flags.shard,
+        { index: ordinal, count: replicas },
+        `pod ${ordinal} scans shard ${ordinal}/${replicas}`,
+      );
     }
   });
 
-  it('runs as the image\'s non-root user with a read-only root and only NET_RAW, which nmap\'s file capability needs', () => {
+  it("runs as the image's non-root user with a read-only root and only NET_RAW, which nmap's file capability needs", () => {
     const pod = find<StatefulSetObject>('StatefulSet').spec.template.spec;
     const container = exporterContainer();
     assert.equal(pod.securityContext?.runAsNonRoot, true);
@@ -306,7 +347,10 @@ describe('Kubernetes manifests (deploy/kubernetes), without a cluster', () => {
     assert.deepEqual(claim.spec.accessModes, ['ReadWriteOnce']);
     assert.match(claim.spec.resources.requests.storage, /^\d+(Mi|Gi)$/);
     // A removed ordinal's state is a shard that no longer exists; the whole set's removal keeps them all.
-    assert.deepEqual(statefulSet.spec.persistentVolumeClaimRetentionPolicy, { whenScaled: 'Delete', whenDeleted: 'Retain' });
+    assert.deepEqual(statefulSet.spec.persistentVolumeClaimRetentionPolicy, {
+      whenScaled: 'Delete',
+      whenDeleted: 'Retain',
+    });
   });
 
   it('mounts the Secret where the config reads clouds.yaml, and the exporter resolves its credentials', () => {
@@ -340,10 +384,14 @@ describe('Kubernetes manifests (deploy/kubernetes), without a cluster', () => {
 
   it('annotates the pods for a Prometheus without the Operator', () => {
     const annotations = find<StatefulSetObject>('StatefulSet').spec.template.metadata.annotations;
-    assert.deepEqual(annotations, { 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9869', 'prometheus.io/path': '/metrics' });
+    assert.deepEqual(annotations, {
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/port': '9869',
+      'prometheus.io/path': '/metrics',
+    });
   });
 
-  it('ties the Service to the pods, and the ServiceMonitor to the Service\'s labels and port, with job exposure-exporter', () => {
+  it("ties the Service to the pods, and the ServiceMonitor to the Service's labels and port, with job exposure-exporter", () => {
     const statefulSet = find<StatefulSetObject>('StatefulSet');
     const service = find<ServiceObject>('Service');
     const monitor = find<ServiceMonitorObject>('ServiceMonitor');
@@ -359,13 +407,22 @@ describe('Kubernetes manifests (deploy/kubernetes), without a cluster', () => {
     for (const [label, value] of Object.entries(monitor.spec.selector.matchLabels)) {
       assert.equal(service.metadata.labels[label], value, `the Service carries ${label}`);
     }
-    assert.deepEqual(monitor.spec.endpoints.map((e) => [e.port, e.path]), [['metrics', '/metrics']]);
-    assert.deepEqual(monitor.spec.endpoints[0]?.relabelings, [{ action: 'replace', targetLabel: 'job', replacement: 'exposure-exporter' }]);
+    assert.deepEqual(
+      monitor.spec.endpoints.map((e) => [e.port, e.path]),
+      [['metrics', '/metrics']],
+    );
+    assert.deepEqual(monitor.spec.endpoints[0]?.relabelings, [
+      { action: 'replace', targetLabel: 'job', replacement: 'exposure-exporter' },
+    ]);
   });
 
   it('commits the PrometheusRule that render-prometheusrule.ts makes from alerts/exposure-rules.yml', async () => {
     const committed = await readFile(PROMETHEUS_RULE_FILE, 'utf8');
-    assert.equal(committed, renderPrometheusRule(await readFile(RULES_FILE, 'utf8')), 'run: npx node deploy/kubernetes/render-prometheusrule.ts');
+    assert.equal(
+      committed,
+      renderPrometheusRule(await readFile(RULES_FILE, 'utf8')),
+      'run: npx node deploy/kubernetes/render-prometheusrule.ts',
+    );
   });
 
   it('wraps the same groups as alerts/exposure-rules.yml, which promtool accepts as a rule file', async () => {
@@ -379,7 +436,7 @@ describe('Kubernetes manifests (deploy/kubernetes), without a cluster', () => {
     assert.match(stdout, /SUCCESS: 13 rules found/);
   });
 
-  it('lists every manifest of the directory in kustomization.yaml, and names the container\'s image', async () => {
+  it("lists every manifest of the directory in kustomization.yaml, and names the container's image", async () => {
     const kustomization = parse(await readFile(join(K8S_DIR, 'kustomization.yaml'), 'utf8')) as {
       kind: string;
       resources: string[];
@@ -387,6 +444,9 @@ describe('Kubernetes manifests (deploy/kubernetes), without a cluster', () => {
     };
     assert.equal(kustomization.kind, 'Kustomization');
     assert.deepEqual([...kustomization.resources].sort(), await listManifestFiles());
-    assert.deepEqual(kustomization.images?.map((image) => image.name), [exporterContainer().image]);
+    assert.deepEqual(
+      kustomization.images?.map((image) => image.name),
+      [exporterContainer().image],
+    );
   });
 });

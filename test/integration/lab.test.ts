@@ -64,7 +64,10 @@ function parseHostCounts(xml: string): string {
 function findOpenPorts(hosts: readonly ScannedHost[]): Record<string, number[]> {
   const open: Record<string, number[]> = {};
   for (const host of hosts.filter((h) => h.state === 'up')) {
-    open[host.ip] = [...host.ports].filter(([, state]) => state === 'open').map(([port]) => port).sort((a, b) => a - b);
+    open[host.ip] = [...host.ports]
+      .filter(([, state]) => state === 'open')
+      .map(([port]) => port)
+      .sort((a, b) => a - b);
   }
   return open;
 }
@@ -98,9 +101,11 @@ function diffCounters(before: Record<string, number>, after: Record<string, numb
 }
 
 async function listNamespacePids(netns: string): Promise<number[]> {
-  return (await run('ip', ['netns', 'pids', netns])).split('\n').filter((line) => line !== '').map(Number);
+  return (await run('ip', ['netns', 'pids', netns]))
+    .split('\n')
+    .filter((line) => line !== '')
+    .map(Number);
 }
-
 
 /** A prefix the root namespace routes somewhere real (eth0's subnet), other than loopback and default. */
 async function findRoutedPrefix(): Promise<string | undefined> {
@@ -141,8 +146,15 @@ describe('netns lab', { skip, timeout: 180_000 }, () => {
     });
     // Every other scanned port on a live host must be a definite "closed" (RST), not filtered.
     for (const host of hosts) {
-      assert.deepEqual([...host.ports.keys()].sort((a, b) => a - b), [...PORTS].sort((a, b) => a - b), host.ip);
-      assert.ok([...host.ports.values()].every((state) => state === 'open' || state === 'closed'), host.ip);
+      assert.deepEqual(
+        [...host.ports.keys()].sort((a, b) => a - b),
+        [...PORTS].sort((a, b) => a - b),
+        host.ip,
+      );
+      assert.ok(
+        [...host.ports.values()].every((state) => state === 'open' || state === 'closed'),
+        host.ip,
+      );
     }
     assert.equal(parseHostCounts(xml), 'up="3" down="5" total="8"');
     assert.ok(!hosts.some((host) => host.ip === '198.51.100.9'), '198.51.100.9 has no VM and must not be reported');
@@ -194,7 +206,10 @@ describe('netns lab', { skip, timeout: 180_000 }, () => {
 
     // Positive control: the same ss query inside the lab does see the listeners and their pids.
     const inside = (await listListeners(current.name)).filter((l) => l.address.startsWith('198.51.100.'));
-    assert.equal(inside.length, HOSTS.reduce((n, host) => n + host.ports.length, 0));
+    assert.equal(
+      inside.length,
+      HOSTS.reduce((n, host) => n + host.ports.length, 0),
+    );
     assert.ok(inside.every((l) => l.pids.some((pid) => labPids.has(pid))));
 
     // Other test suites may legitimately listen on 22 or 6379 in the root namespace, so judge by owner and
@@ -211,7 +226,8 @@ describe('netns lab', { skip, timeout: 180_000 }, () => {
     if (routed === undefined) return t.skip('the root namespace routes no prefix besides default');
     const before = await listLabNamespaces();
     await assert.rejects(startLab({ hosts: [{ ip: routed.split('/')[0] ?? '', ports: [22] }], silentRange: routed }), {
-      message: `silentRange: "${routed}" overlaps ${routed}, which this namespace already routes; pick another ` +
+      message:
+        `silentRange: "${routed}" overlaps ${routed}, which this namespace already routes; pick another ` +
         'documentation range (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24)',
     });
     assert.deepEqual(await listLabNamespaces(), before, 'a refused lab must create no namespace');

@@ -33,13 +33,16 @@ function decodeSerialized(html: string): string {
 
 /** Tenant section headings, in order, as text. */
 function tenantHeadings(dom: string): string[] {
-  return [...dom.matchAll(/<section class="tenant">\s*<h3>(.*?)<\/h3>/g)].map(([, heading]) => decodeSerialized((heading ?? '').replace(/<[^>]*>/g, '')));
+  return [...dom.matchAll(/<section class="tenant">\s*<h3>(.*?)<\/h3>/g)].map(([, heading]) =>
+    decodeSerialized((heading ?? '').replace(/<[^>]*>/g, '')),
+  );
 }
 
 /** `ip port/protocol` of each open-port row (tenant sections) and each latent row. */
 function listedRows(dom: string): { open: string[]; latent: string[] } {
   const [open = '', latent = ''] = dom.split('<h2>Latent exposures</h2>');
-  const rows = (part: string) => [...part.matchAll(/<td><code>([^<]*)<\/code><\/td><td>([^<]*)<\/td>/g)].map(([, ip, port]) => `${ip} ${port}`);
+  const rows = (part: string) =>
+    [...part.matchAll(/<td><code>([^<]*)<\/code><\/td><td>([^<]*)<\/td>/g)].map(([, ip, port]) => `${ip} ${port}`);
   return { open: rows(open), latent: rows(latent) };
 }
 
@@ -85,13 +88,22 @@ state:
 
   it('lists the nonstandard open ports and the latent exposures from the restored state', () => {
     assert.deepEqual(listedRows(dom), {
-      open: ['203.0.113.7 6379/tcp', '203.0.113.9 9200/tcp', '203.0.113.8 5432/tcp', '203.0.113.11 2375/tcp', '203.0.113.50 9100/tcp'],
+      open: [
+        '203.0.113.7 6379/tcp',
+        '203.0.113.9 9200/tcp',
+        '203.0.113.8 5432/tcp',
+        '203.0.113.11 2375/tcp',
+        '203.0.113.50 9100/tcp',
+      ],
       latent: ['203.0.113.7 27017/tcp', '203.0.113.8 all/tcp'],
     });
   });
 
   it('shows the VM named like a script tag as text, and the page has no script element', () => {
-    assert.ok(dom.includes(`<span title="7d1c3a0e-0000-4000-8000-00000000a001, ACTIVE">${serializedText(HOSTILE_VM)}</span>`), dom);
+    assert.ok(
+      dom.includes(`<span title="7d1c3a0e-0000-4000-8000-00000000a001, ACTIVE">${serializedText(HOSTILE_VM)}</span>`),
+      dom,
+    );
     assert.doesNotMatch(dom, /<script/i);
     assert.ok(dom.includes(serializedText(HOSTILE_TENANT)));
   });
@@ -100,11 +112,18 @@ state:
     assert.ok(dom.includes('alice<br><a href="mailto:alice@example.org">alice@example.org</a>'), dom);
     assert.ok(dom.includes(`bob<br>${serializedText('bob<b>@example.org')}</td>`));
     assert.ok(dom.includes('carol<br>javascript:alert(1)</td>'));
-    assert.deepEqual([...dom.matchAll(/href="(mailto:[^"]*)"/g)].map(([, href]) => href), ['mailto:alice@example.org', 'mailto:alice@example.org']);
+    assert.deepEqual(
+      [...dom.matchAll(/href="(mailto:[^"]*)"/g)].map(([, href]) => href),
+      ['mailto:alice@example.org', 'mailto:alice@example.org'],
+    );
   });
 
   it('says what to change for each exposure: the admitting rules, port security off, no world-open rule, unknown', () => {
-    assert.ok(dom.includes('<td>redis-open / 9a000000-0000-4000-8000-000000000001 (0.0.0.0/0)<br>default / 9a000000-0000-4000-8000-000000000002 (0.0.0.0/0)</td>'));
+    assert.ok(
+      dom.includes(
+        '<td>redis-open / 9a000000-0000-4000-8000-000000000001 (0.0.0.0/0)<br>default / 9a000000-0000-4000-8000-000000000002 (0.0.0.0/0)</td>',
+      ),
+    );
     assert.ok(dom.includes('<td>port security off</td>'));
     assert.ok(dom.includes("<td>no world-open rule (reachable from the scanner's network only)</td>"));
     assert.ok(dom.includes('<td>unknown</td>'));
@@ -113,7 +132,9 @@ state:
 
   it('keeps the health summary', () => {
     assert.match(dom, /<h1>exposure-exporter<\/h1>/);
-    assert.ok(dom.includes('<tr><th>Results from</th><td>2026-11-26T01:00:41.200Z (restored from the state file)</td></tr>'));
+    assert.ok(
+      dom.includes('<tr><th>Results from</th><td>2026-11-26T01:00:41.200Z (restored from the state file)</td></tr>'),
+    );
     assert.ok(dom.includes('<tr><th>Latent exposures</th><td>2</td></tr>'));
   });
 
@@ -133,7 +154,10 @@ state:
     const tenantPage = await dumpDom(new URL(decodeSerialized(href), `${exporter.baseUrl}/`).href);
     assert.deepEqual(listedRows(tenantPage), { open: ['203.0.113.8 5432/tcp'], latent: ['203.0.113.8 all/tcp'] });
     const both = await dumpDom(`${exporter.baseUrl}/?tenant=alpha&severity=high`);
-    assert.deepEqual(listedRows(both), { open: ['203.0.113.7 6379/tcp', '203.0.113.9 9200/tcp'], latent: ['203.0.113.7 27017/tcp'] });
+    assert.deepEqual(listedRows(both), {
+      open: ['203.0.113.7 6379/tcp', '203.0.113.9 9200/tcp'],
+      latent: ['203.0.113.7 27017/tcp'],
+    });
   });
 
   it('renders a 1280 px screenshot, kept in test-artifacts/landing-page.png', async () => {

@@ -50,7 +50,10 @@ describe('gzip scrapes by a real Prometheus', () => {
     assert.ok(expected.length > 20, `the exposition has ${expected.length} samples`);
     const prom = prometheus!;
     await prom.waitFor(`up{job="${JOB}"}`, (result) => singleValue(result) === 1, 'the exporter is scraped');
-    assert.ok(acceptEncodings.length > 0 && acceptEncodings.every((value) => /\bgzip\b/.test(value)), JSON.stringify(acceptEncodings));
+    assert.ok(
+      acceptEncodings.length > 0 && acceptEncodings.every((value) => /\bgzip\b/.test(value)),
+      JSON.stringify(acceptEncodings),
+    );
     assert.equal(singleValue(await prom.query(`scrape_samples_scraped{job="${JOB}"}`)), expected.length);
     // The first and last samples of the snapshot member, and one of the live member after it.
     assert.equal(singleValue(await prom.query('count(exposure_port_open)')), 3);

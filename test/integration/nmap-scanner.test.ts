@@ -43,7 +43,10 @@ describe('NmapScanner on loopback', () => {
     const open = (ip: string) => result.hosts.find((host) => host.ip === ip)?.openPorts.map((port) => port.port) ?? [];
     assert.ok(open('127.0.0.1').includes(v4.port), `127.0.0.1:${v4.port} found open`);
     assert.ok(open('::1').includes(v6.port), `[::1]:${v6.port} found open`);
-    assert.ok(!open('127.0.0.1').includes(v6.port) || v6.port === v4.port, 'the IPv6-only listener is not open on IPv4');
+    assert.ok(
+      !open('127.0.0.1').includes(v6.port) || v6.port === v4.port,
+      'the IPv6-only listener is not open on IPv4',
+    );
   });
 
   it('runs a connect scan without root privilege', async () => {
@@ -51,7 +54,10 @@ describe('NmapScanner on loopback', () => {
     const job = jobFor(`scan:\n  targets: ["127.0.0.1"]\n  ports: "${v4.port}"\n`);
     const result = await scanner.scan(job, { signal: AbortSignal.timeout(60_000) });
     assert.ok(result.nmapArgs[0]?.includes('-sT'));
-    assert.deepEqual(result.hosts.map((host) => host.openPorts.map((port) => port.port)), [[v4.port]]);
+    assert.deepEqual(
+      result.hosts.map((host) => host.openPorts.map((port) => port.port)),
+      [[v4.port]],
+    );
   });
 
   it('reports a missing nmap as NMAP_NOT_FOUND naming the configured path', async () => {
@@ -91,19 +97,31 @@ describe('NmapScanner in a namespace lab', () => {
 
   it("drives the progress ratio from nmap's task reports, never backwards, ending at most 1", async () => {
     const scanner = new NmapScanner({ privilege: 'root', statsEveryMs: 100 });
-    const job = jobFor(`scan:\n  targets: ["198.51.100.16/28"]\n  ports: "6379"\n  nmap:\n    path: ${JSON.stringify(lab.nmapPath)}\n`);
+    const job = jobFor(
+      `scan:\n  targets: ["198.51.100.16/28"]\n  ports: "6379"\n  nmap:\n    path: ${JSON.stringify(lab.nmapPath)}\n`,
+    );
     const ratios: number[] = [];
-    const result = await scanner.scan(job, { signal: AbortSignal.timeout(60_000), onProgress: (ratio) => ratios.push(ratio) });
-    assert.deepEqual(result.hosts, [{ ip: '198.51.100.20', openPorts: [{ port: 6379, protocol: 'tcp', service: 'redis' }] }]);
+    const result = await scanner.scan(job, {
+      signal: AbortSignal.timeout(60_000),
+      onProgress: (ratio) => ratios.push(ratio),
+    });
+    assert.deepEqual(result.hosts, [
+      { ip: '198.51.100.20', openPorts: [{ port: 6379, protocol: 'tcp', service: 'redis' }] },
+    ]);
     assert.equal(result.hostsUp, 1);
     assert.ok(ratios.length >= 2, `progress reported ${ratios.length} times`);
-    assert.ok(ratios.every((ratio, i) => ratio > 0 && ratio <= 1 && (i === 0 || ratio >= ratios[i - 1]!)), ratios.join(' '));
+    assert.ok(
+      ratios.every((ratio, i) => ratio > 0 && ratio <= 1 && (i === 0 || ratio >= ratios[i - 1]!)),
+      ratios.join(' '),
+    );
   });
 
   it('kills nmap when the signal aborts and says it timed out', async () => {
     const scanner = new NmapScanner({ privilege: 'root', killGraceMs: 500 });
     // Host discovery of 62 silent addresses takes seconds; the deadline fires long before.
-    const job = jobFor(`scan:\n  targets: ["198.51.100.64/26"]\n  ports: "6379"\n  nmap:\n    path: ${JSON.stringify(lab.nmapPath)}\n`);
+    const job = jobFor(
+      `scan:\n  targets: ["198.51.100.64/26"]\n  ports: "6379"\n  nmap:\n    path: ${JSON.stringify(lab.nmapPath)}\n`,
+    );
     const started = Date.now();
     await assert.rejects(scanner.scan(job, { signal: AbortSignal.timeout(300) }), {
       code: 'NMAP_TIMEOUT',
@@ -134,18 +152,30 @@ describe('NmapScanner on recorded UDP and -sV output', () => {
 
   it("keeps only the UDP ports that answered, never the rate-limited hosts' open|filtered ones", async () => {
     const scanner = new NmapScanner({ privilege: 'root' });
-    const job = { ...jobFor(`scan:\n  targets: ["198.51.100.8/29"]\n  nmap: {path: ${JSON.stringify(await replaying('udp-ratelimited.xml'))}}\n`), scanType: 'udp' as const };
+    const job = {
+      ...jobFor(
+        `scan:\n  targets: ["198.51.100.8/29"]\n  nmap: {path: ${JSON.stringify(await replaying('udp-ratelimited.xml'))}}\n`,
+      ),
+      scanType: 'udp' as const,
+    };
     const result = await scanner.scan(job, { signal: AbortSignal.timeout(10_000) });
     assert.deepEqual(
-      result.hosts.map((host) => `${host.ip} ${host.openPorts.map((port) => `${port.port}/${port.protocol}`).join(',')}`),
+      result.hosts.map(
+        (host) => `${host.ip} ${host.openPorts.map((port) => `${port.port}/${port.protocol}`).join(',')}`,
+      ),
       ['198.51.100.12 11211/udp', '198.51.100.13 53/udp', '198.51.100.14 161/udp'],
     );
   });
 
   it('reads what -sV found and whether redis-info got in without credentials', async () => {
     const scanner = new NmapScanner({ privilege: 'root' });
-    const base = jobFor(`scan:\n  targets: ["198.51.100.11"]\n  nmap: {path: ${JSON.stringify(await replaying('verify-redis.xml'))}}\n`);
-    const result = await scanner.scan({ ...base, versionDetection: { intensity: 7, scripts: ['redis-info'] } }, { signal: AbortSignal.timeout(10_000) });
+    const base = jobFor(
+      `scan:\n  targets: ["198.51.100.11"]\n  nmap: {path: ${JSON.stringify(await replaying('verify-redis.xml'))}}\n`,
+    );
+    const result = await scanner.scan(
+      { ...base, versionDetection: { intensity: 7, scripts: ['redis-info'] } },
+      { signal: AbortSignal.timeout(10_000) },
+    );
     assert.deepEqual(result.hosts[0]?.openPorts, [
       {
         port: 7777,
@@ -161,7 +191,8 @@ describe('NmapScanner on recorded UDP and -sV output', () => {
     const job = { ...jobFor('scan:\n  targets: ["127.0.0.1"]\n'), scanType: 'udp' as const };
     await assert.rejects(scanner.scan(job, { signal: AbortSignal.timeout(10_000) }), {
       code: 'NMAP_NO_PRIVILEGE',
-      message: 'the UDP pass needs raw sockets (root or CAP_NET_RAW), which the exporter does not have; set scan.udp.ports: none to turn it off',
+      message:
+        'the UDP pass needs raw sockets (root or CAP_NET_RAW), which the exporter does not have; set scan.udp.ports: none to turn it off',
     });
   });
 });

@@ -41,7 +41,10 @@ describe('an nmap wrapper whose child outlives it', () => {
     childPidFile = join(dir, 'child.pid');
     // The child runs in the background so the shell can record its pid; `wait` then blocks as a foreground
     // command would, and SIGTERM ends the shell alone.
-    await writeFile(wrapper, `#!/bin/sh\n${JSON.stringify(HANG)} "$@" &\necho $! > ${JSON.stringify(childPidFile)}\nwait\n`);
+    await writeFile(
+      wrapper,
+      `#!/bin/sh\n${JSON.stringify(HANG)} "$@" &\necho $! > ${JSON.stringify(childPidFile)}\nwait\n`,
+    );
     await chmod(wrapper, 0o755);
   });
   afterEach(async () => {
@@ -57,7 +60,11 @@ describe('an nmap wrapper whose child outlives it', () => {
   /** The pid of the wrapper's child in the running scan, once it is there. */
   async function waitForScanChild(): Promise<number> {
     const read = async (): Promise<number> => readChildPid().catch(() => 0);
-    return pollUntil(read, (pid) => pid > 0 && isProcessRunning(pid), { what: 'the wrapper child to run', timeoutMs: 10_000, intervalMs: 50 });
+    return pollUntil(read, (pid) => pid > 0 && isProcessRunning(pid), {
+      what: 'the wrapper child to run',
+      timeoutMs: 10_000,
+      intervalMs: 50,
+    });
   }
 
   async function writeConfig(timeout: string): Promise<string> {
@@ -89,7 +96,10 @@ describe('an nmap wrapper whose child outlives it', () => {
     assert.equal(await exporter.stop('SIGTERM', 10_000), 0);
     assert.ok(Date.now() - sentAt < 10_000, 'exited within 10 s');
     assert.equal(isProcessRunning(child), false, 'the child was ended with its group');
-    assert.equal(loggedError(exporter.logs().find((entry) => entry['msg'] === 'scan cycle failed')).code, 'NMAP_ABORTED');
+    assert.equal(
+      loggedError(exporter.logs().find((entry) => entry['msg'] === 'scan cycle failed')).code,
+      'NMAP_ABORTED',
+    );
   });
 
   it('SIGHUP during the hung cycle applies the new config, and the cycle still fails at its bound', async () => {

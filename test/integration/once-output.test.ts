@@ -109,7 +109,10 @@ describe('--once output', () => {
     assert.equal(code, 0, stderr);
     assert.ok(stdout.length > 1_500_000, `the report is ${stdout.length} characters, well past a pipe's 64 KiB`);
     assert.ok(stdout.endsWith('}\n'), `the report ends with ${JSON.stringify(stdout.slice(-40))}`);
-    const report = JSON.parse(stdout) as { hosts: { ip: string; ports: { port: number }[] }[]; summary: { open_ports: number } };
+    const report = JSON.parse(stdout) as {
+      hosts: { ip: string; ports: { port: number }[] }[];
+      summary: { open_ports: number };
+    };
     assert.equal(report.hosts.length, HOSTS);
     assert.equal(report.summary.open_ports, 2 * HOSTS);
     const last = report.hosts.at(-1);
@@ -117,9 +120,13 @@ describe('--once output', () => {
   });
 
   it('a reader that goes away early makes --once exit 1 and say so, instead of dying on EPIPE', async () => {
-    const child = spawn(process.execPath, [MAIN, '--once', `--config.file=${config}`, '--log.level=warn', '--log.format=json'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [MAIN, '--once', `--config.file=${config}`, '--log.level=warn', '--log.format=json'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     child.stdout.once('data', () => child.stdout.destroy());

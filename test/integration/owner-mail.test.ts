@@ -29,10 +29,34 @@ interface Exposure {
 }
 
 /** Alice has two ports on her VM, Bob one in the same tenant, and Carol's user has no email in Keystone. */
-const ALICE_REDIS: Exposure = { ip: '198.51.100.11', port: '6379', service: 'redis', vm: 'alpha-web-1', user: 'alice', email: 'alice@example.org', tenant: 'alpha' };
+const ALICE_REDIS: Exposure = {
+  ip: '198.51.100.11',
+  port: '6379',
+  service: 'redis',
+  vm: 'alpha-web-1',
+  user: 'alice',
+  email: 'alice@example.org',
+  tenant: 'alpha',
+};
 const ALICE_MONGO: Exposure = { ...ALICE_REDIS, port: '27017', service: 'mongod' };
-const BOB_POSTGRES: Exposure = { ip: '198.51.100.12', port: '5432', service: 'postgresql', vm: 'alpha-db-1', user: 'bob', email: 'bob@example.org', tenant: 'alpha' };
-const CAROL_ELASTIC: Exposure = { ip: '198.51.100.13', port: '9200', service: 'wap-wsp', vm: 'gamma-search-1', user: 'carol', email: '', tenant: 'gamma' };
+const BOB_POSTGRES: Exposure = {
+  ip: '198.51.100.12',
+  port: '5432',
+  service: 'postgresql',
+  vm: 'alpha-db-1',
+  user: 'bob',
+  email: 'bob@example.org',
+  tenant: 'alpha',
+};
+const CAROL_ELASTIC: Exposure = {
+  ip: '198.51.100.13',
+  port: '9200',
+  service: 'wap-wsp',
+  vm: 'gamma-search-1',
+  user: 'carol',
+  email: '',
+  tenant: 'gamma',
+};
 const ALL = [ALICE_REDIS, ALICE_MONGO, BOB_POSTGRES, CAROL_ELASTIC];
 
 /** ExposureNonstandardPortOpen as the shipped rule makes it: no user_email label when the user has none. */
@@ -40,9 +64,19 @@ function standingAlert(exposure: Exposure): PostableAlert {
   const query = `tenant=${exposure.tenant}`;
   return {
     labels: {
-      alertname: 'ExposureNonstandardPortOpen', severity: 'warning', job: 'exposure-exporter', instance: INSTANCE,
-      ip: exposure.ip, port: exposure.port, protocol: 'tcp', service: exposure.service, port_severity: 'high',
-      vm_id: `id-${exposure.vm}`, vm_name: exposure.vm, user: exposure.user, tenant: exposure.tenant,
+      alertname: 'ExposureNonstandardPortOpen',
+      severity: 'warning',
+      job: 'exposure-exporter',
+      instance: INSTANCE,
+      ip: exposure.ip,
+      port: exposure.port,
+      protocol: 'tcp',
+      service: exposure.service,
+      port_severity: 'high',
+      vm_id: `id-${exposure.vm}`,
+      vm_name: exposure.vm,
+      user: exposure.user,
+      tenant: exposure.tenant,
       ...(exposure.email === '' ? {} : { user_email: exposure.email }),
     },
     annotations: {
@@ -58,7 +92,9 @@ function standingAlert(exposure: Exposure): PostableAlert {
 
 /** The `ip port/tcp` of every exposure a mail lists, from the rows of its plain-text table (owner or digest). */
 function exposuresIn(mail: ReceivedMail): string[] {
-  return ALL.filter((e) => new RegExp(`(^| )${e.ip.replaceAll('.', '\\.')} +${e.port}/tcp `, 'm').test(mail.text)).map(keyOf);
+  return ALL.filter((e) => new RegExp(`(^| )${e.ip.replaceAll('.', '\\.')} +${e.port}/tcp `, 'm').test(mail.text)).map(
+    keyOf,
+  );
 }
 
 function keyOf(exposure: Exposure): string {
@@ -80,14 +116,25 @@ describe('owner mail through the real Alertmanager with the shipped config', () 
     smtp = await startSmtpReceiver();
     webhook = await startWebhookReceiver();
     alertmanager = await startAlertmanager({
-      config: await renderAlertmanagerConfigForTest({ smtpAddress: smtp.address, webhookUrl: webhook.url, groupWait: '1s', groupInterval: '1s' }),
+      config: await renderAlertmanagerConfigForTest({
+        smtpAddress: smtp.address,
+        webhookUrl: webhook.url,
+        groupWait: '1s',
+        groupInterval: '1s',
+      }),
     });
     await alertmanager.postAlerts(ALL.map(standingAlert));
     const received = smtp;
     aliceMail = await received.waitForMail((mail) => mail.recipients.includes(ALICE_REDIS.email), "Alice's mail");
     bobMail = await received.waitForMail((mail) => mail.recipients.includes(BOB_POSTGRES.email), "Bob's mail");
-    await received.waitForMail((mail) => mail.subject.startsWith('[exposure] tenant gamma: '), "the security team's digest of tenant gamma");
-    await received.waitForMail((mail) => mail.subject.startsWith('[exposure] tenant alpha: '), "the security team's digest of tenant alpha");
+    await received.waitForMail(
+      (mail) => mail.subject.startsWith('[exposure] tenant gamma: '),
+      "the security team's digest of tenant gamma",
+    );
+    await received.waitForMail(
+      (mail) => mail.subject.startsWith('[exposure] tenant alpha: '),
+      "the security team's digest of tenant alpha",
+    );
     // Several group intervals more, so a mail that should not exist has had every chance to arrive.
     await new Promise((resolve) => setTimeout(resolve, 4000));
   });
@@ -115,27 +162,46 @@ describe('owner mail through the real Alertmanager with the shipped config', () 
     assert.ok(smtp);
     const listed = mailsTo(smtp, SECURITY_TEAM).flatMap(exposuresIn).sort();
     assert.deepEqual(listed, ALL.map(keyOf).sort());
-    assert.deepEqual(mailsTo(smtp, SECURITY_TEAM).map((mail) => mail.subject).sort(), [
-      '[exposure] tenant alpha: 3 nonstandard open ports',
-      '[exposure] tenant gamma: 1 nonstandard open port',
-    ]);
+    assert.deepEqual(
+      mailsTo(smtp, SECURITY_TEAM)
+        .map((mail) => mail.subject)
+        .sort(),
+      ['[exposure] tenant alpha: 3 nonstandard open ports', '[exposure] tenant gamma: 1 nonstandard open port'],
+    );
   });
 
   it('names the VM, address and port in the subject', () => {
     assert.equal(bobMail.subject, '[exposure] Port 5432/tcp on alpha-db-1 (198.51.100.12) open to the internet');
-    assert.match(aliceMail.subject, /^\[exposure\] 2 ports of your VMs open to the internet: (6379|27017)\/tcp on alpha-web-1 \(198\.51\.100\.11\) and 1 more$/);
+    assert.match(
+      aliceMail.subject,
+      /^\[exposure\] 2 ports of your VMs open to the internet: (6379|27017)\/tcp on alpha-web-1 \(198\.51\.100\.11\) and 1 more$/,
+    );
   });
 
   it('greets the owner, lists each port and says what to change and where the admitting rule is listed', () => {
     assert.match(bobMail.text, /^Hello bob,$/m);
-    assert.match(bobMail.text, /^alpha-db-1 +198\.51\.100\.12 +5432\/tcp +postgresql +high +2026-11-26 14:00:00 \+0000 UTC$/m);
+    assert.match(
+      bobMail.text,
+      /^alpha-db-1 +198\.51\.100\.12 +5432\/tcp +postgresql +high +2026-11-26 14:00:00 \+0000 UTC$/m,
+    );
     assert.match(
       bobMail.text,
       /^- 5432\/tcp on alpha-db-1 \(198\.51\.100\.12\): If nobody outside needs postgresql there, remove the security group rule that admits it from anywhere \(0\.0\.0\.0\/0 or ::\/0\), or narrow it/m,
     );
-    assert.match(bobMail.text, /^The security group rule that admits each port: http:\/\/exporter\.example\.net:9869\/\?tenant=alpha$/m);
-    assert.match(bobMail.text, /Keystone names bob@example\.org as the user of these VMs\. The security team gets a copy\.$/);
+    assert.match(
+      bobMail.text,
+      /^The security group rule that admits each port: http:\/\/exporter\.example\.net:9869\/\?tenant=alpha$/m,
+    );
+    assert.match(
+      bobMail.text,
+      /Keystone names bob@example\.org as the user of these VMs\. The security team gets a copy\.$/,
+    );
     assert.ok(bobMail.html.includes('<a href="http://exporter.example.net:9869/?tenant=alpha">'), bobMail.html);
-    assert.ok(bobMail.html.includes('<tr><td>alpha-db-1</td><td>198.51.100.12</td><td>5432/tcp</td><td>postgresql</td><td>high</td>'), bobMail.html);
+    assert.ok(
+      bobMail.html.includes(
+        '<tr><td>alpha-db-1</td><td>198.51.100.12</td><td>5432/tcp</td><td>postgresql</td><td>high</td>',
+      ),
+      bobMail.html,
+    );
   });
 });

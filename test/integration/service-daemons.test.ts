@@ -8,7 +8,12 @@ import { after, before, describe, it } from 'node:test';
 import { isProcessAlive } from '../lab/netns-lab.ts';
 import { listRoutedLabNamespaces, startRoutedLab, type RoutedLab } from '../lab/routed-lab.ts';
 import { DEFAULT_UDP_PORTS } from '../../src/scan/udp-ports.ts';
-import { SERVICE_LAB, SERVICE_LAB_EMPTY_ADDRESS, startServiceDaemons, type ServiceDaemons } from '../lab/service-daemons.ts';
+import {
+  SERVICE_LAB,
+  SERVICE_LAB_EMPTY_ADDRESS,
+  startServiceDaemons,
+  type ServiceDaemons,
+} from '../lab/service-daemons.ts';
 import { readToolOutput } from '../support/run-tool.ts';
 
 const PLACEMENTS = SERVICE_LAB;
@@ -25,7 +30,12 @@ interface ScannedPort {
 }
 
 function decodeEntities(text: string): string {
-  return text.replace(/&#x([0-9a-f]+);/gi, (_, hex: string) => String.fromCodePoint(parseInt(hex, 16))).replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  return text
+    .replace(/&#x([0-9a-f]+);/gi, (_, hex: string) => String.fromCodePoint(parseInt(hex, 16)))
+    .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 }
 
 /** Address → the ports nmap listed for it, read from `-oX -` output with just enough parsing for these asserts. */
@@ -34,35 +44,47 @@ function readPorts(xml: string): Map<string, ScannedPort[]> {
   for (const host of xml.split('<host ').slice(1)) {
     const address = /<address addr="([^"]+)" addrtype="ipv4"/.exec(host)?.[1];
     assert.ok(address, `a <host> without an IPv4 address: ${host.slice(0, 200)}`);
-    const ports = host.split('<port ').slice(1).map((element) => {
-      const scripts = new Map<string, string>();
-      for (const match of element.matchAll(/<script id="([^"]+)" output="([^"]*)"/g)) scripts.set(match[1]!, decodeEntities(match[2]!));
-      return {
-        protocol: /protocol="(\w+)"/.exec(element)?.[1] ?? '',
-        port: Number(/portid="(\d+)"/.exec(element)?.[1]),
-        state: /<state state="([^"]+)"/.exec(element)?.[1] ?? '',
-        service: /<service name="([^"]+)"/.exec(element)?.[1],
-        scripts,
-      };
-    });
+    const ports = host
+      .split('<port ')
+      .slice(1)
+      .map((element) => {
+        const scripts = new Map<string, string>();
+        for (const match of element.matchAll(/<script id="([^"]+)" output="([^"]*)"/g))
+          scripts.set(match[1]!, decodeEntities(match[2]!));
+        return {
+          protocol: /protocol="(\w+)"/.exec(element)?.[1] ?? '',
+          port: Number(/portid="(\d+)"/.exec(element)?.[1]),
+          state: /<state state="([^"]+)"/.exec(element)?.[1] ?? '',
+          service: /<service name="([^"]+)"/.exec(element)?.[1],
+          scripts,
+        };
+      });
     hosts.set(address, ports);
   }
   return hosts;
 }
 
 function summarise(hosts: Map<string, ScannedPort[]>): Record<string, string[]> {
-  return Object.fromEntries([...hosts].map(([address, ports]) => [address, ports.map((port) => `${port.protocol}/${port.port} ${port.state}`)]));
+  return Object.fromEntries(
+    [...hosts].map(([address, ports]) => [address, ports.map((port) => `${port.protocol}/${port.port} ${port.state}`)]),
+  );
 }
 
 describe('real UDP and service daemons in a routed namespace lab', { timeout: 120_000 }, () => {
   let lab: RoutedLab;
   let daemons: ServiceDaemons;
 
-  const nmap = (args: readonly string[]): Promise<string> => readToolOutput(lab.nmapPath, [...args, '-oX', '-'], { timeoutMs: NMAP_TIMEOUT_MS });
+  const nmap = (args: readonly string[]): Promise<string> =>
+    readToolOutput(lab.nmapPath, [...args, '-oX', '-'], { timeoutMs: NMAP_TIMEOUT_MS });
 
   before(async () => {
     lab = await startRoutedLab({ addresses: ADDRESSES, icmpRateLimit: false });
-    daemons = await startServiceDaemons({ namespace: (address) => lab.hostNamespace(address), probeNamespace: lab.scanName, dir: lab.dir, daemons: PLACEMENTS });
+    daemons = await startServiceDaemons({
+      namespace: (address) => lab.hostNamespace(address),
+      probeNamespace: lab.scanName,
+      dir: lab.dir,
+      daemons: PLACEMENTS,
+    });
   });
   after(async () => {
     await daemons?.stop();
@@ -104,7 +126,12 @@ describe('real UDP and service daemons in a routed namespace lab', { timeout: 12
       return ports[0]!;
     };
     assert.deepEqual(
-      [only(redis!, '198.51.100.11'), only(memcached!, '198.51.100.12'), only(dns!, '198.51.100.13'), only(snmp!, '198.51.100.14')].map((port) => port.service),
+      [
+        only(redis!, '198.51.100.11'),
+        only(memcached!, '198.51.100.12'),
+        only(dns!, '198.51.100.13'),
+        only(snmp!, '198.51.100.14'),
+      ].map((port) => port.service),
       ['redis', 'memcached', 'domain', 'snmp'],
     );
     const redisInfo = only(redis!, '198.51.100.11').scripts.get('redis-info');
@@ -117,11 +144,19 @@ describe('real UDP and service daemons in a routed namespace lab', { timeout: 12
   it('stopping the daemons and the lab leaves no daemon process and no namespace behind', async () => {
     const pids = daemons.daemons.map((daemon) => daemon.pid);
     assert.equal(pids.length, 4);
-    assert.ok(pids.every((pid) => pid > 0 && isProcessAlive(pid)), `all four daemons run before the stop: ${pids.join(', ')}`);
+    assert.ok(
+      pids.every((pid) => pid > 0 && isProcessAlive(pid)),
+      `all four daemons run before the stop: ${pids.join(', ')}`,
+    );
     await daemons.stop();
-    assert.deepEqual(pids.filter((pid) => isProcessAlive(pid)), []);
+    assert.deepEqual(
+      pids.filter((pid) => isProcessAlive(pid)),
+      [],
+    );
     await lab.stop();
-    const left = (await listRoutedLabNamespaces()).filter((name) => name.endsWith(lab.scanName.slice('eesvc-scan'.length)));
+    const left = (await listRoutedLabNamespaces()).filter((name) =>
+      name.endsWith(lab.scanName.slice('eesvc-scan'.length)),
+    );
     assert.deepEqual(left, []);
   });
 });

@@ -9,7 +9,12 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startRoutedLab, type RoutedLab } from '../lab/routed-lab.ts';
-import { SERVICE_LAB, SERVICE_LAB_EMPTY_ADDRESS, startServiceDaemons, type ServiceDaemons } from '../lab/service-daemons.ts';
+import {
+  SERVICE_LAB,
+  SERVICE_LAB_EMPTY_ADDRESS,
+  startServiceDaemons,
+  type ServiceDaemons,
+} from '../lab/service-daemons.ts';
 import { runExporter, startExporter } from '../support/exporter-process.ts';
 import { lintExposition, samplesNamed, sampleValue } from '../support/exposition.ts';
 
@@ -41,7 +46,10 @@ interface Report {
 /** Each open port as `ip port/protocol service severity [no-auth]`, in report order. */
 function portTable(report: Report): string[] {
   return report.hosts.flatMap((host) =>
-    host.ports.map((port) => `${host.ip} ${port.port}/${port.protocol} ${port.service} ${port.severity ?? port.class}${port.unauthenticated ? ' no-auth' : ''}`),
+    host.ports.map(
+      (port) =>
+        `${host.ip} ${port.port}/${port.protocol} ${port.service} ${port.severity ?? port.class}${port.unauthenticated ? ' no-auth' : ''}`,
+    ),
   );
 }
 
@@ -50,8 +58,16 @@ describe('UDP and verification passes against real daemons', () => {
   let daemons: ServiceDaemons;
 
   before(async () => {
-    lab = await startRoutedLab({ addresses: [...PLACEMENTS.map((placement) => placement.address), EMPTY_ADDRESS], icmpRateLimit: false });
-    daemons = await startServiceDaemons({ namespace: (address) => lab.hostNamespace(address), probeNamespace: lab.scanName, dir: lab.dir, daemons: PLACEMENTS });
+    lab = await startRoutedLab({
+      addresses: [...PLACEMENTS.map((placement) => placement.address), EMPTY_ADDRESS],
+      icmpRateLimit: false,
+    });
+    daemons = await startServiceDaemons({
+      namespace: (address) => lab.hostNamespace(address),
+      probeNamespace: lab.scanName,
+      dir: lab.dir,
+      daemons: PLACEMENTS,
+    });
   });
   after(async () => {
     await daemons?.stop();
@@ -70,7 +86,10 @@ describe('UDP and verification passes against real daemons', () => {
   }
 
   it('reports the UDP services that answered, none where nothing listens, and rates by what answers', async () => {
-    const config = await writeConfig('verify.yml', '  verify:\n    enabled: true\n    scripts: [redis-info, memcached-info]\n');
+    const config = await writeConfig(
+      'verify.yml',
+      '  verify:\n    enabled: true\n    scripts: [redis-info, memcached-info]\n',
+    );
     const { code, stdout, stderr } = await runExporter([`--config.file=${config}`, '--once'], { timeoutMs: 240_000 });
     assert.equal(code, 0, stderr);
     const report = JSON.parse(stdout) as Report;
@@ -85,14 +104,19 @@ describe('UDP and verification passes against real daemons', () => {
     ]);
     const redis = report.hosts[0]!.ports[0]!;
     assert.deepEqual([redis.product, redis.version], ['Redis key-value store', '7.0.15']);
-    assert.equal(report.hosts.some((host) => host.ip === EMPTY_ADDRESS), false);
+    assert.equal(
+      report.hosts.some((host) => host.ip === EMPTY_ADDRESS),
+      false,
+    );
     assert.equal(report.scan.udp?.success, true);
     assert.equal(report.scan.udp?.addresses_scanned, 8);
     assert.ok(report.scan.udp?.nmap_args[0]?.includes('-sU'));
     assert.equal(report.scan.verify?.success, true);
     assert.equal(report.scan.verify?.ports_verified, 6);
     // One nmap -sV run per protocol and port set, each on its own pairs only.
-    const verifyRuns = report.scan.verify!.nmap_args.map((args) => `${args.includes('-sU') ? 'udp' : 'tcp'} ${args[args.indexOf('-p') + 1]}`);
+    const verifyRuns = report.scan.verify!.nmap_args.map(
+      (args) => `${args.includes('-sU') ? 'udp' : 'tcp'} ${args[args.indexOf('-p') + 1]}`,
+    );
     assert.deepEqual(verifyRuns.sort(), ['tcp 11211', 'tcp 53', 'tcp 7777', 'udp 11211', 'udp 161', 'udp 53']);
   });
 
@@ -107,16 +131,40 @@ describe('UDP and verification passes against real daemons', () => {
   });
 
   it('serves UDP exposures, unauthenticated stores and the passes on /metrics, which promtool accepts', async () => {
-    const config = await writeConfig('serve.yml', '  verify:\n    enabled: true\n    scripts: [redis-info, memcached-info]\n');
+    const config = await writeConfig(
+      'serve.yml',
+      '  verify:\n    enabled: true\n    scripts: [redis-info, memcached-info]\n',
+    );
     const exporter = await startExporter([`--config.file=${config}`]);
     try {
-      const samples = await exporter.waitForMetrics((s) => samplesNamed(s, 'exposure_scan_pass_success').length === 2, 'a cycle with both passes', 240_000);
+      const samples = await exporter.waitForMetrics(
+        (s) => samplesNamed(s, 'exposure_scan_pass_success').length === 2,
+        'a cycle with both passes',
+        240_000,
+      );
       assert.equal(sampleValue(samples, 'exposure_scan_pass_success', { pass: 'udp' }), 1);
       assert.equal(sampleValue(samples, 'exposure_scan_pass_success', { pass: 'verify' }), 1);
-      assert.equal(sampleValue(samples, 'exposure_port_open', { ip: '198.51.100.14', port: '161', protocol: 'udp', service: 'snmp', severity: 'high' }), 1);
-      const unauthenticated = samplesNamed(samples, 'exposure_port_unauthenticated').map((s) => `${s.labels['ip']} ${s.labels['port']}/${s.labels['protocol']} ${s.labels['service']}`);
-      assert.deepEqual(unauthenticated.sort(), ['198.51.100.11 7777/tcp redis', '198.51.100.12 11211/tcp memcached', '198.51.100.12 11211/udp memcache']);
-      const udpPorts = samplesNamed(samples, 'exposure_port_open').filter((s) => s.labels['protocol'] === 'udp').map((s) => `${s.labels['ip']} ${s.labels['port']}`);
+      assert.equal(
+        sampleValue(samples, 'exposure_port_open', {
+          ip: '198.51.100.14',
+          port: '161',
+          protocol: 'udp',
+          service: 'snmp',
+          severity: 'high',
+        }),
+        1,
+      );
+      const unauthenticated = samplesNamed(samples, 'exposure_port_unauthenticated').map(
+        (s) => `${s.labels['ip']} ${s.labels['port']}/${s.labels['protocol']} ${s.labels['service']}`,
+      );
+      assert.deepEqual(unauthenticated.sort(), [
+        '198.51.100.11 7777/tcp redis',
+        '198.51.100.12 11211/tcp memcached',
+        '198.51.100.12 11211/udp memcache',
+      ]);
+      const udpPorts = samplesNamed(samples, 'exposure_port_open')
+        .filter((s) => s.labels['protocol'] === 'udp')
+        .map((s) => `${s.labels['ip']} ${s.labels['port']}`);
       assert.deepEqual(udpPorts.sort(), ['198.51.100.12 11211', '198.51.100.13 53', '198.51.100.14 161']);
       const { code, output } = await lintExposition(await (await fetch(`${exporter.baseUrl}/metrics`)).text());
       assert.equal(output, '');

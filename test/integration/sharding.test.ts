@@ -55,9 +55,12 @@ describe('sharding over replicas', () => {
         `scan:\n  targets: ["${TARGETS}"]\n  ports: "6379"\n  nmap:\n    path: ${JSON.stringify(recordingNmap)}\n` +
           `    max_rtt_timeout: 200ms\n    max_retries: 1\nstate:\n  path: ${JSON.stringify(join(lab.dir, `state-${index}.json`))}\n`,
       );
-      const { code, stdout, stderr } = await runExporter([`--config.file=${config}`, `--shard=${index}/${REPLICAS}`, '--once'], {
-        timeoutMs: 120_000,
-      });
+      const { code, stdout, stderr } = await runExporter(
+        [`--config.file=${config}`, `--shard=${index}/${REPLICAS}`, '--once'],
+        {
+          timeoutMs: 120_000,
+        },
+      );
       assert.equal(code, 0, stderr);
       const report = JSON.parse(stdout) as { scan: { targets: number }; hosts: { ip: string }[] };
       reports.push({ targets: report.scan.targets, hosts: report.hosts.map((host) => host.ip) });
@@ -81,8 +84,14 @@ describe('sharding over replicas', () => {
       assert.deepEqual([...new Set(scanned)].sort(), [...all].sort(), `every address scanned by ${kind}`);
     }
 
-    assert.equal(reports.reduce((sum, report) => sum + report.targets, 0), 32);
-    assert.ok(reports.every((report) => report.targets > 0 && report.targets < 32), 'each replica has a real share');
+    assert.equal(
+      reports.reduce((sum, report) => sum + report.targets, 0),
+      32,
+    );
+    assert.ok(
+      reports.every((report) => report.targets > 0 && report.targets < 32),
+      'each replica has a real share',
+    );
     const reported = reports.flatMap((report) => report.hosts);
     assert.equal(reported.length, HOSTS.length, 'no exposure reported twice');
     assert.deepEqual([...reported].sort(), HOSTS.map((host) => host.ip).sort());

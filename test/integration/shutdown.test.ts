@@ -10,7 +10,6 @@ import { sampleValue } from '../support/exposition.ts';
 
 const HANG = new URL('../fixtures/fake-nmap/hang', import.meta.url).pathname;
 
-
 /** The pid the wrapper wrote; the scan may still be spawning nmap when in_progress turns 1. */
 async function waitForPid(path: string): Promise<number> {
   const deadline = Date.now() + 10_000;
@@ -36,9 +35,15 @@ describe('shutdown', () => {
         );
         await chmod(wrapper, 0o755);
         const config = join(dir, 'config.yml');
-        await writeFile(config, `scan:\n  nmap: {path: ${JSON.stringify(wrapper)}}\nstate: {path: ${JSON.stringify(join(dir, 'state.json'))}}\n`);
+        await writeFile(
+          config,
+          `scan:\n  nmap: {path: ${JSON.stringify(wrapper)}}\nstate: {path: ${JSON.stringify(join(dir, 'state.json'))}}\n`,
+        );
         const exporter = await startExporter([`--config.file=${config}`]);
-        await exporter.waitForMetrics((samples) => sampleValue(samples, 'exposure_scan_in_progress') === 1, 'the scan to start');
+        await exporter.waitForMetrics(
+          (samples) => sampleValue(samples, 'exposure_scan_in_progress') === 1,
+          'the scan to start',
+        );
         const pid = await waitForPid(join(dir, 'nmap.pid'));
         assert.ok(isProcessAlive(pid), 'nmap is running before the signal');
         assert.equal(await exporter.stop(signal, 10_000), 0);

@@ -24,7 +24,7 @@ describe('the state directory', () => {
     dir = await mkdtemp(join(tmpdir(), 'ee-state-dir-'));
     await chmod(dir, 0o755);
     victim = join(dir, 'victim');
-    await writeFile(victim, 'root-owned, not the exporter\'s\n', { mode: 0o644 });
+    await writeFile(victim, "root-owned, not the exporter's\n", { mode: 0o644 });
   });
   afterEach(() => rm(dir, { recursive: true, force: true }));
 
@@ -65,9 +65,15 @@ describe('the state directory', () => {
     await chmod(shared, 0o1777);
     await plant(shared, 'state.json');
     for (let pid = 1; pid <= 50; pid += 1) await plant(shared, `state.json.tmp-${pid}`);
-    const { code, stderr } = await runExporter([`--config.file=${await writeConfig(join(shared, 'state.json'))}`, '--once']);
+    const { code, stderr } = await runExporter([
+      `--config.file=${await writeConfig(join(shared, 'state.json'))}`,
+      '--once',
+    ]);
     assert.equal(code, 0, stderr);
-    assert.match(stderr, /msg="cannot restore state; starting without it" .*is a symbolic link, not a file; moved it to/);
+    assert.match(
+      stderr,
+      /msg="cannot restore state; starting without it" .*is a symbolic link, not a file; moved it to/,
+    );
     assert.equal(await readFile(victim, 'utf8'), "root-owned, not the exporter's\n");
     const state = await lstat(join(shared, 'state.json'));
     assert.deepEqual([state.isFile(), state.uid, state.mode & 0o777], [true, 0, 0o600]);
@@ -81,12 +87,22 @@ describe('the state directory', () => {
     const exporter = await startExporter([`--config.file=${await writeConfig(statePath)}`]);
     try {
       const restore = await waitForLog(exporter, 'cannot restore state; starting without it', 'the refused state');
-      assert.match(String((restore['err'] as { message?: string } | undefined)?.message ?? JSON.stringify(restore)), /is a directory, not a file; moved it to/);
-      const samples = await exporter.waitForMetrics((now) => lookup(now, 'exposure_state_last_write_successful') !== undefined, 'the first state write');
+      assert.match(
+        String((restore['err'] as { message?: string } | undefined)?.message ?? JSON.stringify(restore)),
+        /is a directory, not a file; moved it to/,
+      );
+      const samples = await exporter.waitForMetrics(
+        (now) => lookup(now, 'exposure_state_last_write_successful') !== undefined,
+        'the first state write',
+      );
       assert.equal(lookup(samples, 'exposure_state_last_write_successful'), 1);
       assert.ok((await lstat(statePath)).isFile());
       const aside = (await readdir(dir)).find((name) => name.startsWith('state.json.invalid-'));
-      assert.equal(await readFile(join(dir, aside ?? 'missing', 'inside'), 'utf8'), 'kept\n', 'what was in the directory is kept');
+      assert.equal(
+        await readFile(join(dir, aside ?? 'missing', 'inside'), 'utf8'),
+        'kept\n',
+        'what was in the directory is kept',
+      );
     } finally {
       assert.equal(await exporter.stop(), 0);
     }
@@ -97,7 +113,10 @@ describe('the state directory', () => {
     await writeFile(blocker, 'a file where the state directory should be\n');
     const exporter = await startExporter([`--config.file=${await writeConfig(join(blocker, 'state.json'))}`]);
     try {
-      const samples = await exporter.waitForMetrics((now) => lookup(now, 'exposure_state_last_write_successful') !== undefined, 'the first state write');
+      const samples = await exporter.waitForMetrics(
+        (now) => lookup(now, 'exposure_state_last_write_successful') !== undefined,
+        'the first state write',
+      );
       assert.equal(lookup(samples, 'exposure_state_last_write_successful'), 0);
       assert.equal(lookup(samples, 'exposure_scan_success'), 1);
       const logged = await waitForLog(exporter, 'cannot save state', 'the failed write');

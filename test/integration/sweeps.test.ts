@@ -62,7 +62,16 @@ describe('known-address cycles and sweeps against a namespace lab', () => {
     const statePath = join(lab.dir, 'state.json');
     // A state file whose sweep started long enough ago that the next one is due a few seconds after start.
     const sweptAt = new Date(Date.now() - SWEEP_INTERVAL_MS + SWEEP_DUE_AFTER_MS).toISOString();
-    const scan = { startedAt: sweptAt, finishedAt: sweptAt, scope: 'sweep', targets: 32, addressesScanned: 32, hostsUp: 0, nmapVersion: '7.93', nmapArgs: [] };
+    const scan = {
+      startedAt: sweptAt,
+      finishedAt: sweptAt,
+      scope: 'sweep',
+      targets: 32,
+      addressesScanned: 32,
+      hostsUp: 0,
+      nmapVersion: '7.93',
+      nmapArgs: [],
+    };
     const sweep = { startedAt: sweptAt, finishedAt: sweptAt, addressesScanned: 32, hostsUp: 0, upAddresses: [] };
     const inventory = { source: 'file', up: true, servers: 0, addresses: 0 };
     const snapshot = { scan, sweep, inventory, hosts: [], changes: { opened: [], closed: [] } };
@@ -89,22 +98,38 @@ state:
     );
     const exporter = await startExporter([`--config.file=${configPath}`]);
     try {
-      const readReport = async (): Promise<Report> => (await (await fetch(`${exporter.baseUrl}/report`)).json()) as Report;
+      const readReport = async (): Promise<Report> =>
+        (await (await fetch(`${exporter.baseUrl}/report`)).json()) as Report;
       const wait = (what: string, predicate: (report: Report) => boolean) =>
-        pollUntil(readReport, predicate, { what, timeoutMs: 40_000, intervalMs: 100, describe: (report) => JSON.stringify(report.scan) });
+        pollUntil(readReport, predicate, {
+          what,
+          timeoutMs: 40_000,
+          intervalMs: 100,
+          describe: (report) => JSON.stringify(report.scan),
+        });
 
       const known = await wait('a known cycle', (r) => r.scan?.scope === 'known' && r.scan.success);
       assert.equal(known.scan?.addresses_scanned, 2);
       assert.equal(known.scan?.targets, 32);
-      assert.deepEqual(await lastStdin(), ['198.51.100.10', '198.51.100.11'], 'nmap was given the two listed hosts only');
-      assert.deepEqual(known.hosts.map((host) => [host.ip, host.vm?.name, host.vm?.owner_kind]), [
-        ['198.51.100.10', 'cache-1', 'baremetal'],
-        ['198.51.100.11', 'docker-1', 'file'],
-      ]);
+      assert.deepEqual(
+        await lastStdin(),
+        ['198.51.100.10', '198.51.100.11'],
+        'nmap was given the two listed hosts only',
+      );
+      assert.deepEqual(
+        known.hosts.map((host) => [host.ip, host.vm?.name, host.vm?.owner_kind]),
+        [
+          ['198.51.100.10', 'cache-1', 'baremetal'],
+          ['198.51.100.11', 'docker-1', 'file'],
+        ],
+      );
 
       const swept = await wait('the sweep', (r) => r.scan?.scope === 'sweep' && r.scan.success);
       assert.equal(swept.scan?.addresses_scanned, 32);
-      assert.deepEqual(swept.hosts.map((host) => host.ip), ['198.51.100.10', '198.51.100.11', '198.51.100.20']);
+      assert.deepEqual(
+        swept.hosts.map((host) => host.ip),
+        ['198.51.100.10', '198.51.100.11', '198.51.100.20'],
+      );
       assert.equal(swept.hosts[2]?.vm, null, 'no owner to show for an unlisted address');
       const metrics = await exporter.scrape();
       assert.equal(sampleValue(metrics, 'exposure_vm_info', { ip: UNLISTED.ip, owner_kind: 'unknown' }), 1);
@@ -113,10 +138,16 @@ state:
       assert.equal(sampleValue(metrics, 'exposure_inventory_file_up'), 1);
       assert.equal(samplesNamed(metrics, 'exposure_sweep_last_success_timestamp_seconds').length, 1);
 
-      const after = await wait('a known cycle after the sweep', (r) => r.scan?.scope === 'known' && r.scan.started_at > swept.scan!.started_at && r.scan.success);
+      const after = await wait(
+        'a known cycle after the sweep',
+        (r) => r.scan?.scope === 'known' && r.scan.started_at > swept.scan!.started_at && r.scan.success,
+      );
       assert.equal(after.scan?.addresses_scanned, 3);
       assert.deepEqual(await lastStdin(), ['198.51.100.10', '198.51.100.11', '198.51.100.20']);
-      assert.deepEqual(after.hosts.map((host) => host.ip), ['198.51.100.10', '198.51.100.11', '198.51.100.20']);
+      assert.deepEqual(
+        after.hosts.map((host) => host.ip),
+        ['198.51.100.10', '198.51.100.11', '198.51.100.20'],
+      );
     } finally {
       assert.equal(await exporter.stop(), 0);
     }

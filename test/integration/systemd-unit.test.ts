@@ -73,7 +73,10 @@ describe('systemd unit', () => {
     assert.equal(result.code, 0, result.stderr);
     const checks = JSON.parse(result.stdout) as { name: string; set: boolean; exposure: string | null }[];
     const failed = checks.filter((check) => !check.set && check.exposure !== null).map((check) => check.name);
-    assert.deepEqual(failed.filter((name) => !ACCEPTED_EXPOSURES.has(name)), []);
+    assert.deepEqual(
+      failed.filter((name) => !ACCEPTED_EXPOSURES.has(name)),
+      [],
+    );
     const summary = await analyze(['security', '--offline=yes', `--root=${root}`, UNIT_NAME]);
     const level = /Overall exposure level for exposure-exporter\.service: (\d+\.\d) (\w+)/.exec(summary.stdout);
     assert.ok(level, summary.stdout.slice(-500));
@@ -122,7 +125,9 @@ describe('systemd unit', () => {
   });
 
   it('keeps state where the example config (the one the README installs) writes it', async () => {
-    const example = parseYaml(await readFile(join(REPO, 'examples/exposure-exporter.yml'), 'utf8')) as { state: { path: string } };
+    const example = parseYaml(await readFile(join(REPO, 'examples/exposure-exporter.yml'), 'utf8')) as {
+      state: { path: string };
+    };
     const [stateDirectory] = directives(unit, 'Service')['StateDirectory'] ?? [];
     assert.equal(example.state.path, `/var/lib/${stateDirectory}/state.json`);
   });
@@ -141,7 +146,14 @@ describe('systemd unit', () => {
       scanType: resolveScanType('auto', privilege),
       privilege,
       hostDiscovery: true,
-      tuning: { timingTemplate: 4, maxRttTimeoutMs: 500, maxRetries: 2, hostTimeoutMs: 600_000, minRate: 0, maxRate: 0 },
+      tuning: {
+        timingTemplate: 4,
+        maxRttTimeoutMs: 500,
+        maxRetries: 2,
+        hostTimeoutMs: 600_000,
+        minRate: 0,
+        maxRate: 0,
+      },
       statsEveryMs: 5000,
     });
     assert.deepEqual(args.slice(0, 2), ['-sS', '--privileged']);

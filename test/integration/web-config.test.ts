@@ -72,7 +72,13 @@ async function writeWebConfig(text: string | Buffer, name?: string): Promise<str
 
 /** A web config serving the test server certificate by relative path, plus `extra` lines. */
 function tlsConfig(extra: string[] = []): string {
-  return ['tls_server_config:', '  cert_file: server.crt', '  key_file: server.key', ...extra.map((line) => `  ${line}`), ''].join('\n');
+  return [
+    'tls_server_config:',
+    '  cert_file: server.crt',
+    '  key_file: server.key',
+    ...extra.map((line) => `  ${line}`),
+    '',
+  ].join('\n');
 }
 
 async function withExporter(webConfig: string, test: (exporter: ExporterProcess) => Promise<void>): Promise<void> {
@@ -106,33 +112,54 @@ describe('--web.config.file', { timeout: 240_000 }, () => {
   });
 
   it('serves /metrics over TLS with the configured headers, and refuses plain HTTP on the TLS port', async () => {
-    await withExporter(`${tlsConfig()}http_server_config:\n  headers:\n    X-Content-Type-Options: nosniff\n`, async (exporter) => {
-      assert.match(exporter.baseUrl, /^https:\/\/127\.0\.0\.1:\d+$/);
-      const answer = await call(exporter);
-      assert.equal(answer.status, 200);
-      assert.equal(answer.headers['x-content-type-options'], 'nosniff');
-      assert.match(answer.body, /^exposure_build_info\{/m);
-      assert.match(answer.body, /^exposure_web_config_last_reload_successful 1$/m);
+    await withExporter(
+      `${tlsConfig()}http_server_config:\n  headers:\n    X-Content-Type-Options: nosniff\n`,
+      async (exporter) => {
+        assert.match(exporter.baseUrl, /^https:\/\/127\.0\.0\.1:\d+$/);
+        const answer = await call(exporter);
+        assert.equal(answer.status, 200);
+        assert.equal(answer.headers['x-content-type-options'], 'nosniff');
+        assert.match(answer.body, /^exposure_build_info\{/m);
+        assert.match(answer.body, /^exposure_web_config_last_reload_successful 1$/m);
 
-      const plain = new Promise<number>((resolve, reject) => {
-        const req = httpRequest(`${exporter.baseUrl.replace('https:', 'http:')}/metrics`, { agent: false, timeout: 10_000 }, (res) => resolve(res.statusCode ?? 0));
-        req.on('timeout', () => req.destroy(new Error('timed out')));
-        req.on('error', reject);
-        req.end();
-      });
-      await assert.rejects(plain, (err: NodeJS.ErrnoException) => err.code === 'ECONNRESET' || /socket hang up/.test(err.message));
-    });
+        const plain = new Promise<number>((resolve, reject) => {
+          const req = httpRequest(
+            `${exporter.baseUrl.replace('https:', 'http:')}/metrics`,
+            { agent: false, timeout: 10_000 },
+            (res) => resolve(res.statusCode ?? 0),
+          );
+          req.on('timeout', () => req.destroy(new Error('timed out')));
+          req.on('error', reject);
+          req.end();
+        });
+        await assert.rejects(
+          plain,
+          (err: NodeJS.ErrnoException) => err.code === 'ECONNRESET' || /socket hang up/.test(err.message),
+        );
+      },
+    );
   });
 
   it('serves inline cert and key', async () => {
-    const inline = ['tls_server_config:', `  cert: ${JSON.stringify(certs.server.cert)}`, `  key: ${JSON.stringify(certs.server.key)}`, ''].join('\n');
+    const inline = [
+      'tls_server_config:',
+      `  cert: ${JSON.stringify(certs.server.cert)}`,
+      `  key: ${JSON.stringify(certs.server.key)}`,
+      '',
+    ].join('\n');
     await withExporter(inline, async (exporter) => {
       assert.equal((await call(exporter)).status, 200);
     });
   });
 
   /** `ca`: how the client CA is given; without one, a verifying policy checks against the system's roots. */
-  const POLICIES: readonly { type: string; ca: 'file' | 'inline' | 'none'; none: boolean; trusted: boolean; stranger: boolean }[] = [
+  const POLICIES: readonly {
+    type: string;
+    ca: 'file' | 'inline' | 'none';
+    none: boolean;
+    trusted: boolean;
+    stranger: boolean;
+  }[] = [
     { type: 'NoClientCert', ca: 'none', none: true, trusted: true, stranger: true },
     { type: 'RequestClientCert', ca: 'none', none: true, trusted: true, stranger: true },
     { type: 'RequireAnyClientCert', ca: 'none', none: false, trusted: true, stranger: true },
@@ -145,12 +172,21 @@ describe('--web.config.file', { timeout: 240_000 }, () => {
     { type: 'RequireAndVerifyClientCert', ca: 'none', none: false, trusted: false, stranger: false },
   ];
   for (const policy of POLICIES) {
-    const caLines = { file: ['client_ca_file: ca.crt'], inline: [`client_ca: ${JSON.stringify('CA_PEM')}`], none: [] }[policy.ca];
+    const caLines = { file: ['client_ca_file: ca.crt'], inline: [`client_ca: ${JSON.stringify('CA_PEM')}`], none: [] }[
+      policy.ca
+    ];
     it(`${policy.type}, client CA ${policy.ca}: no certificate ${policy.none ? 'admitted' : 'refused'}, the test CA's ${policy.trusted ? 'admitted' : 'refused'}, another CA's ${policy.stranger ? 'admitted' : 'refused'}`, async () => {
-      const lines = [`client_auth_type: ${policy.type}`, ...caLines.map((line) => line.replace('"CA_PEM"', JSON.stringify(certs.ca)))];
+      const lines = [
+        `client_auth_type: ${policy.type}`,
+        ...caLines.map((line) => line.replace('"CA_PEM"', JSON.stringify(certs.ca))),
+      ];
       await withExporter(tlsConfig(lines), async (exporter) => {
         assert.deepEqual(
-          { none: await admitted(exporter), trusted: await admitted(exporter, certs.clientA), stranger: await admitted(exporter, certs.stranger) },
+          {
+            none: await admitted(exporter),
+            trusted: await admitted(exporter, certs.clientA),
+            stranger: await admitted(exporter, certs.stranger),
+          },
           { none: policy.none, trusted: policy.trusted, stranger: policy.stranger },
         );
       });
@@ -170,7 +206,10 @@ describe('--web.config.file', { timeout: 240_000 }, () => {
     };
     assert.deepEqual(await statuses('rate_limit:\n  interval: 1s\n  burst: 0\n'), Array(10).fill(429));
     assert.deepEqual(await statuses('rate_limit:\n  interval: 0\n  burst: 0\n'), Array(10).fill(200));
-    assert.deepEqual(await statuses('rate_limit:\n  interval: 1m\n  burst: 3\n'), [...Array(3).fill(200), ...Array(7).fill(429)]);
+    assert.deepEqual(await statuses('rate_limit:\n  interval: 1m\n  burst: 3\n'), [
+      ...Array(3).fill(200),
+      ...Array(7).fill(429),
+    ]);
   });
 
   it('curve_preferences: a TLS 1.2 client offering only another curve is refused', async () => {
@@ -178,7 +217,13 @@ describe('--web.config.file', { timeout: 240_000 }, () => {
       const handshake = (ecdhCurve: string): Promise<number> =>
         new Promise((resolve, reject) => {
           // ECDHE suites only: without a shared curve the handshake must fail, not fall back to another key exchange.
-          const options = { ca: certs.ca, agent: false, timeout: 10_000, ecdhCurve, ciphers: 'ECDHE-RSA-AES128-GCM-SHA256' };
+          const options = {
+            ca: certs.ca,
+            agent: false,
+            timeout: 10_000,
+            ecdhCurve,
+            ciphers: 'ECDHE-RSA-AES128-GCM-SHA256',
+          };
           const req = httpsRequest(new URL('/-/healthy', exporter.baseUrl), options, (res) => {
             resolve(res.statusCode ?? 0);
             res.resume();
@@ -193,11 +238,20 @@ describe('--web.config.file', { timeout: 240_000 }, () => {
 
   it("prefer_server_cipher_suites: the server's order wins when true, the client's when false", async () => {
     const chosen = async (prefer: boolean): Promise<string> => {
-      const lines = ['max_version: TLS12', 'cipher_suites: [TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]', `prefer_server_cipher_suites: ${prefer}`];
+      const lines = [
+        'max_version: TLS12',
+        'cipher_suites: [TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]',
+        `prefer_server_cipher_suites: ${prefer}`,
+      ];
       let cipher = '';
       await withExporter(tlsConfig(lines), async (exporter) => {
         cipher = await new Promise<string>((resolve, reject) => {
-          const options = { ca: certs.ca, agent: false, timeout: 10_000, ciphers: 'ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384' };
+          const options = {
+            ca: certs.ca,
+            agent: false,
+            timeout: 10_000,
+            ciphers: 'ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384',
+          };
           const req = httpsRequest(new URL('/-/healthy', exporter.baseUrl), options, (res) => {
             resolve((res.socket as import('node:tls').TLSSocket).getCipher().name);
             res.resume();
@@ -225,36 +279,54 @@ describe('--web.config.file', { timeout: 240_000 }, () => {
       '',
     ].join('\n');
     await withExporter(tlsConfig() + headers, async (exporter) => {
-      const answer = await new Promise<{ alpn: string | false | null; headers: Record<string, unknown> }>((resolve, reject) => {
-        const options: import('node:https').RequestOptions & import('node:tls').ConnectionOptions = {
-          ca: certs.ca,
-          agent: false,
-          timeout: 10_000,
-          ALPNProtocols: ['h2', 'http/1.1'],
-        };
-        const req = httpsRequest(new URL('/-/healthy', exporter.baseUrl), options, (res) => {
-          resolve({ alpn: (res.socket as import('node:tls').TLSSocket).alpnProtocol, headers: res.headers });
-          res.resume();
-        });
-        req.on('error', reject);
-        req.end();
-      });
+      const answer = await new Promise<{ alpn: string | false | null; headers: Record<string, unknown> }>(
+        (resolve, reject) => {
+          const options: import('node:https').RequestOptions & import('node:tls').ConnectionOptions = {
+            ca: certs.ca,
+            agent: false,
+            timeout: 10_000,
+            ALPNProtocols: ['h2', 'http/1.1'],
+          };
+          const req = httpsRequest(new URL('/-/healthy', exporter.baseUrl), options, (res) => {
+            resolve({ alpn: (res.socket as import('node:tls').TLSSocket).alpnProtocol, headers: res.headers });
+            res.resume();
+          });
+          req.on('error', reject);
+          req.end();
+        },
+      );
       assert.equal(answer.alpn, 'http/1.1');
       assert.deepEqual(
-        ['content-security-policy', 'x-frame-options', 'x-content-type-options', 'x-xss-protection', 'strict-transport-security'].map((name) => answer.headers[name]),
+        [
+          'content-security-policy',
+          'x-frame-options',
+          'x-content-type-options',
+          'x-xss-protection',
+          'strict-transport-security',
+        ].map((name) => answer.headers[name]),
         ["default-src 'self'", 'sameorigin', 'nosniff', '1; mode=block', 'max-age=31536000'],
       );
     });
   });
 
   it('admits only client certificates with an allowed SAN', async () => {
-    const lines = ['client_auth_type: RequireAndVerifyClientCert', 'client_ca_file: ca.crt', 'client_allowed_sans: [client-a.example]'];
+    const lines = [
+      'client_auth_type: RequireAndVerifyClientCert',
+      'client_ca_file: ca.crt',
+      'client_allowed_sans: [client-a.example]',
+    ];
     await withExporter(tlsConfig(lines), async (exporter) => {
       assert.equal(await admitted(exporter, certs.clientA), true);
       assert.equal(await admitted(exporter, certs.clientB), false);
       // The client sees the connection close before the exporter's log line reaches the test: wait for it.
       await waitFor(
-        async () => exporter.logs().some((entry) => entry['msg'] === 'refused a TLS client' && /has client-b\.example/.test(String(entry['reason']))),
+        async () =>
+          exporter
+            .logs()
+            .some(
+              (entry) =>
+                entry['msg'] === 'refused a TLS client' && /has client-b\.example/.test(String(entry['reason'])),
+            ),
         'the refusal in the log',
       );
     });
@@ -268,17 +340,24 @@ describe('--web.config.file', { timeout: 240_000 }, () => {
   });
 
   it('serves only the cipher suites listed to a TLS 1.2 client', async () => {
-    await withExporter(tlsConfig(['max_version: TLS12', 'cipher_suites: [TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384]']), async (exporter) => {
-      const cipher = await new Promise<string>((resolve, reject) => {
-        const req = httpsRequest(new URL('/-/healthy', exporter.baseUrl), { ca: certs.ca, agent: false, timeout: 10_000 }, (res) => {
-          resolve((res.socket as import('node:tls').TLSSocket).getCipher().name);
-          res.resume();
+    await withExporter(
+      tlsConfig(['max_version: TLS12', 'cipher_suites: [TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384]']),
+      async (exporter) => {
+        const cipher = await new Promise<string>((resolve, reject) => {
+          const req = httpsRequest(
+            new URL('/-/healthy', exporter.baseUrl),
+            { ca: certs.ca, agent: false, timeout: 10_000 },
+            (res) => {
+              resolve((res.socket as import('node:tls').TLSSocket).getCipher().name);
+              res.resume();
+            },
+          );
+          req.on('error', reject);
+          req.end();
         });
-        req.on('error', reject);
-        req.end();
-      });
-      assert.equal(cipher, 'ECDHE-RSA-AES256-GCM-SHA384');
-    });
+        assert.equal(cipher, 'ECDHE-RSA-AES256-GCM-SHA384');
+      },
+    );
   });
 
   it('asks for basic auth on every path but /-/healthy, POST /-/reload included', async () => {
@@ -296,7 +375,10 @@ describe('--web.config.file', { timeout: 240_000 }, () => {
       assert.equal((await call(exporter, { auth: 'prometheus:scrape-secret' })).status, 200);
       assert.equal((await call(exporter, { path: '/-/healthy' })).status, 200);
       assert.equal((await call(exporter, { path: '/-/reload', method: 'POST' })).status, 401);
-      assert.equal((await call(exporter, { path: '/-/reload', method: 'POST', auth: 'prometheus:scrape-secret' })).status, 200);
+      assert.equal(
+        (await call(exporter, { path: '/-/reload', method: 'POST', auth: 'prometheus:scrape-secret' })).status,
+        200,
+      );
     });
   });
 
@@ -310,7 +392,8 @@ describe('--web.config.file', { timeout: 240_000 }, () => {
     {
       name: 'a certificate file that does not exist',
       text: () => 'tls_server_config:\n  cert_file: missing.crt\n  key_file: server.key\n',
-      message: (path) => `${path}: tls_server_config.cert_file: cannot read ${join(certs.dir, 'missing.crt')}: no such file\n`,
+      message: (path) =>
+        `${path}: tls_server_config.cert_file: cannot read ${join(certs.dir, 'missing.crt')}: no such file\n`,
     },
     {
       name: 'a key that does not belong to the certificate',
@@ -324,12 +407,15 @@ describe('--web.config.file', { timeout: 240_000 }, () => {
     },
     {
       name: 'a client CA file that holds no certificate',
-      text: () => 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: server.key\n',
-      message: (path) => `${path}: tls_server_config.client_ca_file: ${join(certs.dir, 'server.key')} holds no PEM certificate\n`,
+      text: () =>
+        'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: server.key\n',
+      message: (path) =>
+        `${path}: tls_server_config.client_ca_file: ${join(certs.dir, 'server.key')} holds no PEM certificate\n`,
     },
     {
       name: 'an inline client CA that holds no certificate',
-      text: () => `tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca: ${JSON.stringify(certs.server.key)}\n`,
+      text: () =>
+        `tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca: ${JSON.stringify(certs.server.key)}\n`,
       message: (path) => `${path}: tls_server_config.client_ca: holds no PEM certificate\n`,
     },
     {
@@ -345,7 +431,12 @@ describe('--web.config.file', { timeout: 240_000 }, () => {
     },
     {
       name: 'a user name that is not UTF-8',
-      text: () => Buffer.concat([Buffer.from('basic_auth_users:\n  b'), Buffer.from([0xff]), Buffer.from(`b: '${'$2y$10$X0h1gDsPszWURQaxFh.zoubFi6DXncSjhoQNJgRrnGs7EsimhC7zG'}'\n`)]),
+      text: () =>
+        Buffer.concat([
+          Buffer.from('basic_auth_users:\n  b'),
+          Buffer.from([0xff]),
+          Buffer.from(`b: '${'$2y$10$X0h1gDsPszWURQaxFh.zoubFi6DXncSjhoQNJgRrnGs7EsimhC7zG'}'\n`),
+        ]),
       message: (path) => `${path}: basic_auth_users: a key holds bytes that are not valid UTF-8\n`,
     },
     {
@@ -376,9 +467,13 @@ describe('--web.config.file', { timeout: 240_000 }, () => {
     try {
       await writeFile(path, 'http_server_config:\n  headers:\n    X-Frame-Options: deny\n');
       exporter.child.kill('SIGHUP');
-      const failed = (): Record<string, unknown> | undefined => exporter.logs().find((entry) => entry['msg'] === 'web config reload failed; keeping the previous web config');
+      const failed = (): Record<string, unknown> | undefined =>
+        exporter.logs().find((entry) => entry['msg'] === 'web config reload failed; keeping the previous web config');
       await waitFor(async () => failed() !== undefined, 'the refused reload');
-      assert.equal(renderLoggedError(failed()), `CONFIG_INVALID: ${path}: tls_server_config: turning TLS off takes a restart`);
+      assert.equal(
+        renderLoggedError(failed()),
+        `CONFIG_INVALID: ${path}: tls_server_config: turning TLS off takes a restart`,
+      );
       const answer = await call(exporter);
       assert.equal(answer.status, 200);
       assert.match(answer.body, /^exposure_web_config_last_reload_successful 0$/m);
@@ -396,7 +491,10 @@ describe('--web.config.file', { timeout: 240_000 }, () => {
       assert.equal((await call(exporter, { auth: 'alice:alice-secret' })).status, 200);
 
       await writeFile(path, `${tlsConfig()}basic_auth_users:\n  bob: '${bob}'\n`);
-      await waitFor(async () => (await call(exporter, { auth: 'bob:bob-secret' })).status === 200, 'the periodic check to apply the new users');
+      await waitFor(
+        async () => (await call(exporter, { auth: 'bob:bob-secret' })).status === 200,
+        'the periodic check to apply the new users',
+      );
       assert.equal((await call(exporter, { auth: 'alice:alice-secret' })).status, 401);
 
       await writeFile(path, `${tlsConfig()}basic_auth_users:\n  bob: not-a-hash\n`);
@@ -406,12 +504,20 @@ describe('--web.config.file', { timeout: 240_000 }, () => {
       const metrics = await call(exporter, { auth: 'bob:bob-secret' });
       assert.equal(metrics.status, 200, 'the previous users still apply');
       assert.match(metrics.body, /^exposure_web_config_last_reload_successful 0$/m);
-      assert.ok(exporter.logs().some((entry) => entry['msg'] === 'web config reload failed; keeping the previous web config'));
+      assert.ok(
+        exporter.logs().some((entry) => entry['msg'] === 'web config reload failed; keeping the previous web config'),
+      );
 
       await writeFile(path, `${tlsConfig()}basic_auth_users:\n  alice: '${alice}'\n`);
       exporter.child.kill('SIGHUP');
-      await waitFor(async () => (await call(exporter, { auth: 'alice:alice-secret' })).status === 200, 'SIGHUP to apply the fixed file');
-      assert.match((await call(exporter, { auth: 'alice:alice-secret' })).body, /^exposure_web_config_last_reload_successful 1$/m);
+      await waitFor(
+        async () => (await call(exporter, { auth: 'alice:alice-secret' })).status === 200,
+        'SIGHUP to apply the fixed file',
+      );
+      assert.match(
+        (await call(exporter, { auth: 'alice:alice-secret' })).body,
+        /^exposure_web_config_last_reload_successful 1$/m,
+      );
     } finally {
       await exporter.stop();
     }

@@ -78,10 +78,17 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   };
   try {
     await Promise.all(
-      options.vms.filter((vm) => vm.listening.length > 0).map(async (vm) => listeners.push(await startListeners(lab.hostNamespace(vm.address), vm))),
+      options.vms
+        .filter((vm) => vm.listening.length > 0)
+        .map(async (vm) => listeners.push(await startListeners(lab.hostNamespace(vm.address), vm))),
     );
     if (options.daemons?.length) {
-      daemons = await startServiceDaemons({ namespace: (address) => lab.hostNamespace(address), probeNamespace: lab.scanName, dir: lab.dir, daemons: options.daemons });
+      daemons = await startServiceDaemons({
+        namespace: (address) => lab.hostNamespace(address),
+        probeNamespace: lab.scanName,
+        dir: lab.dir,
+        daemons: options.daemons,
+      });
     }
   } catch (error) {
     await stop().catch(() => undefined);
@@ -93,13 +100,18 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
 /** One listener process per VM: a process lives in one namespace, and each VM is a namespace of its own. */
 async function startListeners(namespace: string, vm: FleetVm): Promise<ChildProcess> {
   const endpoints = vm.listening.map((port) => `${vm.address}:${port}`);
-  const child = spawn('ip', ['netns', 'exec', namespace, process.execPath, LISTENERS_SCRIPT, ...endpoints], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('ip', ['netns', 'exec', namespace, process.execPath, LISTENERS_SCRIPT, ...endpoints], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-2000);
   });
   const ready = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`listeners on ${vm.address}: not ready within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new Error(`listeners on ${vm.address}: not ready within ${READY_TIMEOUT_MS} ms`)),
+      READY_TIMEOUT_MS,
+    );
     createInterface({ input: child.stdout! }).once('line', (line) => {
       clearTimeout(timer);
       if (line === 'ready') resolve();

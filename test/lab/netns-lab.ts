@@ -252,7 +252,11 @@ async function assertRangeUnrouted(silentRange: string, options: RunOptions): Pr
   const output = await runIp(['-4', 'route', 'show', 'table', 'all'], options);
   for (const line of output.split('\n')) {
     // The destination is the first token, or the second after a type: "192.0.2.0/24 dev eth0", "local 192.0.2.2 …".
-    const destination = line.trim().split(/\s+/).slice(0, 2).find((token) => parseRouteDestination(token));
+    const destination = line
+      .trim()
+      .split(/\s+/)
+      .slice(0, 2)
+      .find((token) => parseRouteDestination(token));
     const block = destination === undefined ? undefined : parseRouteDestination(destination);
     if (block !== undefined && !destination?.startsWith('127.') && overlaps(range, block)) {
       throw new Error(

@@ -92,14 +92,22 @@ function runIp(args: readonly string[], signal?: AbortSignal): Promise<string> {
 /** For the exit hook, which cannot await; failures are ignored because the namespace may already be gone. */
 function runIpSync(args: readonly string[]): string {
   try {
-    return execFileSync('ip', args, { timeout: COMMAND_TIMEOUT_MS, killSignal: 'SIGKILL', encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    return execFileSync('ip', args, {
+      timeout: COMMAND_TIMEOUT_MS,
+      killSignal: 'SIGKILL',
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
   } catch {
     return '';
   }
 }
 
 function killPids(output: string): void {
-  for (const pid of output.split('\n').map(Number).filter((value) => Number.isInteger(value) && value > 0)) {
+  for (const pid of output
+    .split('\n')
+    .map(Number)
+    .filter((value) => Number.isInteger(value) && value > 0)) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {
@@ -109,7 +117,10 @@ function killPids(output: string): void {
 }
 
 async function listNamespaces(): Promise<string[]> {
-  return (await runIp(['netns', 'list'])).split('\n').map((line) => line.trim().split(/\s+/)[0] ?? '').filter((name) => name !== '');
+  return (await runIp(['netns', 'list']))
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/)[0] ?? '')
+    .filter((name) => name !== '');
 }
 
 /** This module's namespaces, live or stale; for tests asserting that nothing leaked. */
@@ -145,7 +156,8 @@ function validateAddresses(addresses: readonly string[]): void {
   const seen = new Set<string>();
   addresses.forEach((address, index) => {
     const last = Number(ADDRESS_PATTERN.exec(address)?.[1]);
-    if (!(last >= 1 && last <= 254)) throw new Error(`addresses[${index}]: "${address}" is not a host address inside ${ROUTED_LAB_RANGE}`);
+    if (!(last >= 1 && last <= 254))
+      throw new Error(`addresses[${index}]: "${address}" is not a host address inside ${ROUTED_LAB_RANGE}`);
     if (seen.has(address)) throw new Error(`addresses[${index}]: "${address}" is listed twice`);
     seen.add(address);
   });
@@ -194,7 +206,10 @@ class RoutedNamespaces implements RoutedLab {
       await runIp(['-n', name, 'link', 'set', 'lo', 'up'], signal);
     }
     // Created inside the scan namespace with the peer put straight into the router: the root namespace never sees it.
-    await runIp([...scan, 'link', 'add', SCAN_LINK, 'type', 'veth', 'peer', 'name', VM_LINK, 'netns', this.routerName], signal);
+    await runIp(
+      [...scan, 'link', 'add', SCAN_LINK, 'type', 'veth', 'peer', 'name', VM_LINK, 'netns', this.routerName],
+      signal,
+    );
     await runIp([...scan, 'addr', 'add', SCAN_TRANSIT_ADDRESS, 'dev', SCAN_LINK], signal);
     await runIp([...vm, 'addr', 'add', VM_TRANSIT_ADDRESS, 'dev', VM_LINK], signal);
     await runIp([...scan, 'link', 'set', SCAN_LINK, 'up'], signal);
@@ -226,7 +241,10 @@ class RoutedNamespaces implements RoutedLab {
   }
 
   async #sysctl(namespace: string, setting: string, signal: AbortSignal | undefined): Promise<void> {
-    await readToolOutput('ip', ['netns', 'exec', namespace, 'sysctl', '-q', '-w', setting], { timeoutMs: COMMAND_TIMEOUT_MS, signal });
+    await readToolOutput('ip', ['netns', 'exec', namespace, 'sysctl', '-q', '-w', setting], {
+      timeoutMs: COMMAND_TIMEOUT_MS,
+      signal,
+    });
   }
 
   stop(): Promise<void> {
@@ -278,12 +296,17 @@ export function buildFirewallRules(firewall: HostFirewall): string {
 
 /** Random loss on everything the router forwards, which is both directions of every probe. */
 function buildLossRules(percent: number): string {
-  if (!Number.isInteger(percent) || percent < 0 || percent > 99) throw new Error(`lossPercent: ${percent} is not an integer from 0 to 99`);
+  if (!Number.isInteger(percent) || percent < 0 || percent > 99)
+    throw new Error(`lossPercent: ${percent} is not an integer from 0 to 99`);
   return `table inet loss {\n  chain forward {\n    type filter hook forward priority filter; policy accept;\n    numgen random mod 100 < ${percent} drop\n  }\n}\n`;
 }
 
 function runNft(namespace: string, rules: string, signal: AbortSignal | undefined): Promise<string> {
-  return readToolOutput('ip', ['netns', 'exec', namespace, 'nft', '-f', '-'], { timeoutMs: COMMAND_TIMEOUT_MS, signal, input: rules });
+  return readToolOutput('ip', ['netns', 'exec', namespace, 'nft', '-f', '-'], {
+    timeoutMs: COMMAND_TIMEOUT_MS,
+    signal,
+    input: rules,
+  });
 }
 
 /** Builds both namespaces and the nmap wrapper; on any failure, tears down what was built and rethrows. */
@@ -291,7 +314,9 @@ export async function startRoutedLab(options: RoutedLabOptions): Promise<RoutedL
   validateAddresses(options.addresses);
   await sweepStaleNamespaces();
   const suffix = `${process.pid}-${randomBytes(3).toString('hex')}`;
-  const lab = new RoutedNamespaces(suffix, await mkdtemp(join(tmpdir(), `${PREFIX}-vm-${suffix}-`)), [...options.addresses]);
+  const lab = new RoutedNamespaces(suffix, await mkdtemp(join(tmpdir(), `${PREFIX}-vm-${suffix}-`)), [
+    ...options.addresses,
+  ]);
   if (activeLabs.size === 0) process.on('exit', destroyAllSync);
   activeLabs.add(lab);
   try {

@@ -90,7 +90,17 @@ function buildCommand(placement: DaemonPlacement, dir: string): DaemonCommand {
   switch (kind) {
     case 'redis': {
       // No persistence (save "" and no AOF) and its working dir in the lab, so nothing is written elsewhere.
-      const config = [`bind ${address}`, `port ${DAEMON_PORTS.redis.tcp[0]}`, 'protected-mode no', 'save ""', 'appendonly no', 'daemonize no', `dir ${dir}`, 'logfile ""', `pidfile ${base}.pid`];
+      const config = [
+        `bind ${address}`,
+        `port ${DAEMON_PORTS.redis.tcp[0]}`,
+        'protected-mode no',
+        'save ""',
+        'appendonly no',
+        'daemonize no',
+        `dir ${dir}`,
+        'logfile ""',
+        `pidfile ${base}.pid`,
+      ];
       return { files: { [`${base}.conf`]: `${config.join('\n')}\n` }, argv: ['redis-server', `${base}.conf`] };
     }
     case 'memcached':
@@ -100,13 +110,39 @@ function buildCommand(placement: DaemonPlacement, dir: string): DaemonCommand {
       // --conf-file=/dev/null: no system config; no --dhcp-range, so no DHCP; answers lab.test itself.
       return {
         files: {},
-        argv: ['dnsmasq', '--no-daemon', '--conf-file=/dev/null', `--pid-file=${base}.pid`, '--bind-interfaces', `--listen-address=${address}`, '--port=53', '--no-resolv', '--no-hosts', '--address=/lab.test/198.51.100.99', '--log-facility=-', '-u', 'root'],
+        argv: [
+          'dnsmasq',
+          '--no-daemon',
+          '--conf-file=/dev/null',
+          `--pid-file=${base}.pid`,
+          '--bind-interfaces',
+          `--listen-address=${address}`,
+          '--port=53',
+          '--no-resolv',
+          '--no-hosts',
+          '--address=/lab.test/198.51.100.99',
+          '--log-facility=-',
+          '-u',
+          'root',
+        ],
       };
     case 'snmp':
       // -C: this config only; -I -smux: no SMUX listener on TCP 199 of every address.
       return {
         files: { [`${base}.conf`]: 'rocommunity public\n' },
-        argv: ['snmpd', '-f', '-Lo', '-C', '-c', `${base}.conf`, '-I', '-smux', '-p', `${base}.pid`, `udp:${address}:161`],
+        argv: [
+          'snmpd',
+          '-f',
+          '-Lo',
+          '-C',
+          '-c',
+          `${base}.conf`,
+          '-I',
+          '-smux',
+          '-p',
+          `${base}.pid`,
+          `udp:${address}:161`,
+        ],
       };
   }
 }
@@ -116,7 +152,11 @@ async function answersOnAllPorts(probeNamespace: string, daemon: DaemonPlacement
   const { tcp, udp } = DAEMON_PORTS[daemon.kind];
   const scanTypes = [...(tcp.length > 0 ? ['-sS'] : []), ...(udp.length > 0 ? ['-sU'] : [])];
   const ports = [...tcp.map((port) => `T:${port}`), ...udp.map((port) => `U:${port}`)].join(',');
-  const xml = await readToolOutput('ip', ['netns', 'exec', probeNamespace, 'nmap', '-n', '-Pn', ...scanTypes, '-p', ports, '-oX', '-', daemon.address], { timeoutMs: PROBE_TIMEOUT_MS });
+  const xml = await readToolOutput(
+    'ip',
+    ['netns', 'exec', probeNamespace, 'nmap', '-n', '-Pn', ...scanTypes, '-p', ports, '-oX', '-', daemon.address],
+    { timeoutMs: PROBE_TIMEOUT_MS },
+  );
   const open = xml.match(/<port protocol="(tcp|udp)" portid="\d+"><state state="open"/g) ?? [];
   return open.length === tcp.length + udp.length;
 }
@@ -161,7 +201,10 @@ class DaemonProcess {
     for (;;) {
       if (this.hasExited) throw new Error(this.describeExit());
       if (await answersOnAllPorts(probeNamespace, this.placement)) return;
-      if (Date.now() > deadline) throw new Error(`${this.describe()} did not answer on all its ports within ${timeoutMs} ms: ${this.#output.trim()}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `${this.describe()} did not answer on all its ports within ${timeoutMs} ms: ${this.#output.trim()}`,
+        );
       await new Promise((resolve) => setTimeout(resolve, PROBE_INTERVAL_MS));
     }
   }
@@ -217,13 +260,19 @@ export async function startServiceDaemons(options: ServiceDaemonsOptions): Promi
   for (const command of commands) {
     for (const [path, text] of Object.entries(command.files)) await writeFile(path, text);
   }
-  const namespaceOf = (address: string): string => (typeof options.namespace === 'string' ? options.namespace : options.namespace(address));
-  const processes = options.daemons.map((placement, index) => new DaemonProcess(placement, namespaceOf(placement.address), commands[index]!.argv));
+  const namespaceOf = (address: string): string =>
+    typeof options.namespace === 'string' ? options.namespace : options.namespace(address);
+  const processes = options.daemons.map(
+    (placement, index) => new DaemonProcess(placement, namespaceOf(placement.address), commands[index]!.argv),
+  );
   const running = new RunningServiceDaemons(processes);
   try {
     await Promise.all(
       processes.map((process) =>
-        process.waitUntilReady(options.probeNamespace ?? namespaceOf(process.placement.address), options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS),
+        process.waitUntilReady(
+          options.probeNamespace ?? namespaceOf(process.placement.address),
+          options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
+        ),
       ),
     );
   } catch (error) {

@@ -82,7 +82,8 @@ export async function renderAlertmanagerConfigForTest(options: {
     for (const webhook of receiver.webhook_configs ?? []) webhook.url = options.webhookUrl;
     for (const email of receiver.email_configs ?? []) {
       // A per-receiver smarthost would escape the rewrite above and mail a real relay.
-      if ('smarthost' in email) throw new Error(`receiver ${receiver.name} sets its own smarthost; render it for the test too`);
+      if ('smarthost' in email)
+        throw new Error(`receiver ${receiver.name} sets its own smarthost; render it for the test too`);
     }
   }
   return stringify(config);

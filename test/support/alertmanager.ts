@@ -34,7 +34,11 @@ export interface AlertmanagerServer {
   alerts(): Promise<AlertmanagerAlert[]>;
   postAlerts(alerts: readonly PostableAlert[]): Promise<void>;
   /** Polls GET /api/v2/alerts until the predicate holds or the deadline passes. */
-  waitForAlerts(predicate: (alerts: AlertmanagerAlert[]) => boolean, what: string, timeoutMs?: number): Promise<AlertmanagerAlert[]>;
+  waitForAlerts(
+    predicate: (alerts: AlertmanagerAlert[]) => boolean,
+    what: string,
+    timeoutMs?: number,
+  ): Promise<AlertmanagerAlert[]>;
   stop(): Promise<void>;
 }
 
@@ -74,7 +78,12 @@ function buildServer(daemon: Daemon): AlertmanagerServer {
       if (!response.ok) throw new Error(`POST /api/v2/alerts: ${response.status} ${await response.text()}`);
     },
     waitForAlerts(predicate, what, timeoutMs = 30_000) {
-      return pollUntil(alerts, predicate, { what, timeoutMs, intervalMs: 200, describe: (current) => JSON.stringify(current) });
+      return pollUntil(alerts, predicate, {
+        what,
+        timeoutMs,
+        intervalMs: 200,
+        describe: (current) => JSON.stringify(current),
+      });
     },
     stop: daemon.stop,
   };

@@ -38,8 +38,25 @@ async function makeCa(dir: string, name: string): Promise<{ certFile: string; ke
   const certFile = join(dir, `${name}.crt`);
   const keyFile = join(dir, `${name}.key`);
   await openssl([
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', certFile,
-    '-days', '2', '-subj', `/CN=${name}`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    keyFile,
+    '-out',
+    certFile,
+    '-days',
+    '2',
+    '-subj',
+    `/CN=${name}`,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
   ]);
   return { certFile, keyFile };
 }
@@ -57,7 +74,23 @@ async function makeLeaf(
   const ext = join(dir, `${name}.ext`);
   await writeFile(ext, extensions);
   await openssl(['req', '-newkey', ...keyArgs, '-nodes', '-keyout', keyFile, '-out', csr, '-subj', `/CN=${name}`]);
-  await openssl(['x509', '-req', '-in', csr, '-CA', ca.certFile, '-CAkey', ca.keyFile, '-CAcreateserial', '-out', certFile, '-days', '2', '-extfile', ext]);
+  await openssl([
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    ca.certFile,
+    '-CAkey',
+    ca.keyFile,
+    '-CAcreateserial',
+    '-out',
+    certFile,
+    '-days',
+    '2',
+    '-extfile',
+    ext,
+  ]);
   return { certFile, keyFile, cert: await readFile(certFile, 'utf8'), key: await readFile(keyFile, 'utf8') };
 }
 
@@ -68,7 +101,9 @@ export async function makeTestCertificates(): Promise<TestCertificates> {
   const ec = ['ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1'];
   const client = (san: string): string => `subjectAltName=${san}\nextendedKeyUsage=clientAuth\n`;
   // RSA, so the TLS_ECDHE_RSA_* suites can be tested.
-  const server = await makeLeaf(dir, 'server', ca, 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n', ['rsa:2048']);
+  const server = await makeLeaf(dir, 'server', ca, 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n', [
+    'rsa:2048',
+  ]);
   const clientA = await makeLeaf(dir, 'client-a', ca, client('DNS:client-a.example'), ec);
   const clientB = await makeLeaf(dir, 'client-b', ca, client('DNS:client-b.example'), ec);
   const stranger = await makeLeaf(dir, 'stranger', otherCa, client('DNS:client-a.example'), ec);

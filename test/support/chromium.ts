@@ -28,7 +28,12 @@ export async function dumpDom(url: string, options: { timeoutMs?: number } = {})
 }
 
 /** A PNG of the page at `width`×`height` CSS pixels, written to `path`. */
-export async function takeScreenshot(url: string, path: string, size: { width: number; height: number }, options: { timeoutMs?: number } = {}): Promise<void> {
+export async function takeScreenshot(
+  url: string,
+  path: string,
+  size: { width: number; height: number },
+  options: { timeoutMs?: number } = {},
+): Promise<void> {
   await runChromium([`--screenshot=${path}`, `--window-size=${size.width},${size.height}`, url], options);
 }
 
@@ -36,7 +41,10 @@ async function runChromium(args: readonly string[], options: { timeoutMs?: numbe
   const profile = await mkdtemp(join(tmpdir(), 'ee-chromium-'));
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   try {
-    const child = spawn('chromium', [...FLAGS, `--user-data-dir=${profile}`, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn('chromium', [...FLAGS, `--user-data-dir=${profile}`, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -54,7 +62,8 @@ async function runChromium(args: readonly string[], options: { timeoutMs?: numbe
       // A helper process that outlived the browser would hold the profile directory; none may stay behind.
       killGroup(child.pid);
     });
-    if (timedOut) throw new Error(`chromium ${args.join(' ')} took longer than ${timeoutMs} ms; stderr: ${stderr.slice(-2000)}`);
+    if (timedOut)
+      throw new Error(`chromium ${args.join(' ')} took longer than ${timeoutMs} ms; stderr: ${stderr.slice(-2000)}`);
     if (code !== 0) throw new Error(`chromium ${args.join(' ')} exited with ${code}; stderr: ${stderr.slice(-2000)}`);
     return { stdout };
   } finally {

@@ -69,7 +69,12 @@ async function startOnPort(options: DaemonOptions, port: number, dir: string): P
   });
   const url = `http://127.0.0.1:${port}`;
   try {
-    await waitUntilReady(`${url}${options.readyPath}`, gone, options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS, () => stderr);
+    await waitUntilReady(
+      `${url}${options.readyPath}`,
+      gone,
+      options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
+      () => stderr,
+    );
     return { ok: true, url, child };
   } catch (err) {
     await stopChild(child);
@@ -77,13 +82,21 @@ async function startOnPort(options: DaemonOptions, port: number, dir: string): P
   }
 }
 
-async function waitUntilReady(readyUrl: string, gone: Promise<string>, timeoutMs: number, stderr: () => string): Promise<void> {
+async function waitUntilReady(
+  readyUrl: string,
+  gone: Promise<string>,
+  timeoutMs: number,
+  stderr: () => string,
+): Promise<void> {
   let exit: string | undefined;
   void gone.then((reason) => (exit = reason));
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (exit !== undefined) throw new Error(exit);
-    const ready = await fetch(readyUrl, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
+    const ready = await fetch(readyUrl, { signal: AbortSignal.timeout(2000) }).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) return;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }

@@ -26,10 +26,14 @@ export async function startExporter(
   args: readonly string[],
   options: { cwd?: string; nodeArgs?: readonly string[] } = {},
 ): Promise<ExporterProcess> {
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), MAIN, '--web.listen-address=127.0.0.1:0', '--log.format=json', ...args], {
-    cwd: options.cwd,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...(options.nodeArgs ?? []), MAIN, '--web.listen-address=127.0.0.1:0', '--log.format=json', ...args],
+    {
+      cwd: options.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const logs: Record<string, unknown>[] = [];
   let stderrText = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -45,7 +49,9 @@ export async function startExporter(
         if (entry['msg'] === 'listening') resolve(entry);
       }
     });
-    void exited.then((code) => reject(new Error(`exporter exited with ${code} before listening: ${JSON.stringify(logs.slice(-5))}`)));
+    void exited.then((code) =>
+      reject(new Error(`exporter exited with ${code} before listening: ${JSON.stringify(logs.slice(-5))}`)),
+    );
   });
   const listened = await withDeadline(listening, 20_000, 'the exporter to listen');
   // With a web config that turns TLS on, the exporter says so; fetch then needs the test's CA, see web-config.test.ts.

@@ -28,9 +28,18 @@ const RECORDED_LISTINGS: Readonly<Record<string, string>> = {
  * `{"forbidden"|"computeFault": …}`.
  */
 const ERROR_BODIES: Readonly<Record<401 | 403 | 500, string>> = {
-  401: JSON.stringify({ error: { code: 401, message: 'The request you have made requires authentication.', title: 'Unauthorized' } }),
-  403: JSON.stringify({ forbidden: { code: 403, message: "Policy doesn't allow os_compute_api:servers:detail:get_all_tenants to be performed." } }),
-  500: JSON.stringify({ computeFault: { code: 500, message: 'Unexpected API Error. Please report this at http://bugs.launchpad.net/nova/' } }),
+  401: JSON.stringify({
+    error: { code: 401, message: 'The request you have made requires authentication.', title: 'Unauthorized' },
+  }),
+  403: JSON.stringify({
+    forbidden: {
+      code: 403,
+      message: "Policy doesn't allow os_compute_api:servers:detail:get_all_tenants to be performed.",
+    },
+  }),
+  500: JSON.stringify({
+    computeFault: { code: 500, message: 'Unexpected API Error. Please report this at http://bugs.launchpad.net/nova/' },
+  }),
 };
 
 export type OpenStackFault =
@@ -81,7 +90,11 @@ export async function startFakeOpenStack(): Promise<FakeOpenStack> {
       return reply(201, renderToken(origin), { 'x-subject-token': token });
     }
     const file = RECORDED_LISTINGS[path];
-    if (req.method !== 'GET' || !file) return reply(404, JSON.stringify({ error: { code: 404, message: `nothing recorded for ${req.method} ${path}` } }));
+    if (req.method !== 'GET' || !file)
+      return reply(
+        404,
+        JSON.stringify({ error: { code: 404, message: `nothing recorded for ${req.method} ${path}` } }),
+      );
     const token = String(req.headers['x-auth-token'] ?? '');
     if (!validTokens.has(token)) return reply(401, ERROR_BODIES[401]);
     if (fault.kind === 'revoke-token-after-servers' && path === '/v2.1/servers/detail') {
@@ -143,7 +156,9 @@ function readRecording(file: string, origin: string): string {
 
 /** The recorded token, valid for an hour from now (the recording has long expired), its catalog pointing here. */
 function renderToken(origin: string): string {
-  const body = JSON.parse(readRecording('keystone_token_password_project_scoped.json', origin)) as { token: Record<string, unknown> };
+  const body = JSON.parse(readRecording('keystone_token_password_project_scoped.json', origin)) as {
+    token: Record<string, unknown>;
+  };
   const now = Date.now();
   body.token['issued_at'] = new Date(now).toISOString();
   body.token['expires_at'] = new Date(now + 3_600_000).toISOString();

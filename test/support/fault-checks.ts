@@ -12,7 +12,10 @@ import type { Sample } from './exposition.ts';
 /** `ip port/protocol vm_name user tenant` of every nonstandard open port, sorted; without an inventory the last three are empty. */
 export function exposuresIn(samples: readonly Sample[]): string[] {
   return samplesNamed(samples, 'exposure_port_open')
-    .map((s) => `${s.labels['ip']} ${s.labels['port']}/${s.labels['protocol']} ${s.labels['vm_name']} ${s.labels['user']} ${s.labels['tenant']}`)
+    .map(
+      (s) =>
+        `${s.labels['ip']} ${s.labels['port']}/${s.labels['protocol']} ${s.labels['vm_name']} ${s.labels['user']} ${s.labels['tenant']}`,
+    )
     .sort();
 }
 
@@ -26,8 +29,14 @@ export function firstSeenIn(samples: readonly Sample[]): Record<string, number> 
 }
 
 /** Like sampleValue, but undefined instead of a throw, for wait predicates polled before a metric exists. */
-export function lookup(samples: readonly Sample[], name: string, labels: Record<string, string> = {}): number | undefined {
-  const found = samples.filter((s) => s.name === name && Object.entries(labels).every(([key, value]) => s.labels[key] === value));
+export function lookup(
+  samples: readonly Sample[],
+  name: string,
+  labels: Record<string, string> = {},
+): number | undefined {
+  const found = samples.filter(
+    (s) => s.name === name && Object.entries(labels).every(([key, value]) => s.labels[key] === value),
+  );
   return found.length === 1 ? found[0]!.value : undefined;
 }
 
@@ -60,7 +69,10 @@ export async function readLastScan(exporter: ExporterProcess): Promise<LastScan>
 
 /** The log lines with this message, optionally from index `from` on. */
 export function logsWith(exporter: ExporterProcess, msg: string, from = 0): Record<string, unknown>[] {
-  return exporter.logs().slice(from).filter((entry) => entry['msg'] === msg);
+  return exporter
+    .logs()
+    .slice(from)
+    .filter((entry) => entry['msg'] === msg);
 }
 
 export async function waitForLog(

@@ -57,7 +57,12 @@ export class ReplayServer {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
-        const received = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+        const received = {
+          method: req.method ?? '',
+          url: req.url ?? '',
+          headers: req.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+        };
         replay!.received.push(received);
         void Promise.resolve(replay!.route(received, replay!)).then((reply) => {
           if (reply === 'hang') return;
@@ -91,9 +96,15 @@ export class ReplayServer {
  * A recorded token answer, its catalog pointed at this server. The first token carries the recorded
  * X-Subject-Token; later ones get a suffix so a test can tell them apart.
  */
-export function issueToken(server: ReplayServer, options: { file?: string; edit?: (token: Record<string, unknown>) => void } = {}): Reply {
+export function issueToken(
+  server: ReplayServer,
+  options: { file?: string; edit?: (token: Record<string, unknown>) => void } = {},
+): Reply {
   server.issued += 1;
-  const text = fixtureText(options.file ?? 'keystone_token_password_project_scoped.json').replaceAll(/http:\/\/127\.0\.0\.1:\d+/g, server.origin);
+  const text = fixtureText(options.file ?? 'keystone_token_password_project_scoped.json').replaceAll(
+    /http:\/\/127\.0\.0\.1:\d+/g,
+    server.origin,
+  );
   const body = JSON.parse(text) as { token: Record<string, unknown> };
   options.edit?.(body.token);
   const value = server.issued === 1 ? RECORDED_TOKEN : `${RECORDED_TOKEN}-${server.issued}`;
@@ -103,8 +114,12 @@ export function issueToken(server: ReplayServer, options: { file?: string; edit?
 /** Token requests get a token; GET /v3/projects gets the recorded project list. */
 export const replayKeystone: Route = (req, server) => {
   if (req.method === 'POST' && req.url === '/v3/auth/tokens') return issueToken(server);
-  if (req.method === 'GET' && req.url.startsWith('/v3/projects')) return { status: 200, body: fixtureText('keystone_projects.json') };
-  return { status: 404, body: JSON.stringify({ error: { code: 404, message: 'The resource could not be found.', title: 'Not Found' } }) };
+  if (req.method === 'GET' && req.url.startsWith('/v3/projects'))
+    return { status: 200, body: fixtureText('keystone_projects.json') };
+  return {
+    status: 404,
+    body: JSON.stringify({ error: { code: 404, message: 'The resource could not be found.', title: 'Not Found' } }),
+  };
 };
 
 /** The rejection of a promise, which must reject with an ExporterError. */

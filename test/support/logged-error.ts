@@ -8,7 +8,8 @@ export interface LoggedErrorFields {
 /** The error a log line carries; fails the test when the line has none. */
 export function loggedError(line: Record<string, unknown> | undefined): LoggedErrorFields {
   const err = line?.['err'];
-  if (typeof err !== 'object' || err === null) throw new Error(`the log line has no err object: ${JSON.stringify(line)}`);
+  if (typeof err !== 'object' || err === null)
+    throw new Error(`the log line has no err object: ${JSON.stringify(line)}`);
   const { message, code } = err as { message?: unknown; code?: unknown };
   return { message: String(message), code: typeof code === 'string' ? code : undefined };
 }

@@ -29,21 +29,43 @@ export interface Seed {
   readonly admin: { username: string; password: string; project: string; project_id: string; user_id: string };
   readonly projects: Readonly<Record<string, { id: string; name: string }>>;
   readonly users: Readonly<
-    Record<string, { id: string; name: string; password: string; role: string; project: string; project_id: string; email: string | null }>
+    Record<
+      string,
+      {
+        id: string;
+        name: string;
+        password: string;
+        role: string;
+        project: string;
+        project_id: string;
+        email: string | null;
+      }
+    >
   >;
   readonly servers: Readonly<Record<string, SeedServer>>;
-  readonly floating_ips: Readonly<Record<string, { address: string; project: string; project_id: string; server: string | null; device_id: string | null }>>;
-  readonly routers: Readonly<Record<string, { id: string; project: string; project_id: string; gateway_ips: string[] }>>;
+  readonly floating_ips: Readonly<
+    Record<
+      string,
+      { address: string; project: string; project_id: string; server: string | null; device_id: string | null }
+    >
+  >;
+  readonly routers: Readonly<
+    Record<string, { id: string; project: string; project_id: string; gateway_ips: string[] }>
+  >;
   readonly provider_addresses: Readonly<Record<string, string[]>>;
   /** The seed's groups by name (a project's default group as `<project>-default`), every rule included. */
   readonly security_groups: Readonly<Record<string, SeedSecurityGroup>>;
   /** Each server's one port. */
-  readonly ports: Readonly<Record<string, { id: string; port_security_enabled: boolean; security_groups: string[]; fixed_ips: string[] }>>;
+  readonly ports: Readonly<
+    Record<string, { id: string; port_security_enabled: boolean; security_groups: string[]; fixed_ips: string[] }>
+  >;
   /**
    * `full`: no access rules; `read_only`: access rules limited to the GETs the exporter makes;
    * `no_security_groups`: those rules without the two security group listings, as made before the exporter read them.
    */
-  readonly application_credentials: Readonly<Record<'full' | 'read_only' | 'no_security_groups', { id: string; name: string; secret: string }>>;
+  readonly application_credentials: Readonly<
+    Record<'full' | 'read_only' | 'no_security_groups', { id: string; name: string; secret: string }>
+  >;
 }
 
 export interface SeedSecurityGroup {
@@ -67,7 +89,9 @@ export async function readSeed(): Promise<Seed> {
   try {
     return JSON.parse(await readFile(path, 'utf8')) as Seed;
   } catch (err) {
-    throw new Error(`no seeded OpenStack lab (${path}: ${(err as Error).message}); run make openstack-up openstack-seed`);
+    throw new Error(
+      `no seeded OpenStack lab (${path}: ${(err as Error).message}); run make openstack-up openstack-seed`,
+    );
   }
 }
 

@@ -85,7 +85,13 @@ const SECURITY: ReadonlyMap<string, Pick<SnapshotPort, 'admittedBy' | 'portSecur
   ['203.0.113.7 6379/tcp', { admittedBy: [WORLD_OPEN, SECOND_WORLD_OPEN], portSecurity: true }],
   ['203.0.113.8 5432/tcp', { admittedBy: [], portSecurity: false }],
   ['203.0.113.9 9200/tcp', { admittedBy: [], portSecurity: true }],
-  ['203.0.113.11 2375/tcp', { admittedBy: [{ ...WORLD_OPEN, securityGroup: '', ruleId: '9a000000-0000-4000-8000-0000000000c1' }], portSecurity: true }],
+  [
+    '203.0.113.11 2375/tcp',
+    {
+      admittedBy: [{ ...WORLD_OPEN, securityGroup: '', ruleId: '9a000000-0000-4000-8000-0000000000c1' }],
+      portSecurity: true,
+    },
+  ],
 ]);
 
 export const LATENT: readonly LatentExposure[] = [
@@ -99,7 +105,16 @@ export const LATENT: readonly LatentExposure[] = [
     ruleId: '9a000000-0000-4000-8000-000000000003',
     owner: ALPHA_WEB,
   },
-  { ip: '203.0.113.8', port: 'all', protocol: 'tcp', severity: 'critical', securityGroupId: '', securityGroup: '', ruleId: '', owner: BETA_DB },
+  {
+    ip: '203.0.113.8',
+    port: 'all',
+    protocol: 'tcp',
+    severity: 'critical',
+    securityGroupId: '',
+    securityGroup: '',
+    ruleId: '',
+    owner: BETA_DB,
+  },
 ];
 
 export function pageConfig(): ExporterConfig {
@@ -130,9 +145,21 @@ export function buildPageSnapshot(config: ExporterConfig = pageConfig()): Snapsh
   };
   const result = scanResult(
     [
-      { ip: '203.0.113.7', openPorts: [{ port: 22, protocol: 'tcp', service: 'ssh' }, { port: 6379, protocol: 'tcp', service: 'redis' }] },
+      {
+        ip: '203.0.113.7',
+        openPorts: [
+          { port: 22, protocol: 'tcp', service: 'ssh' },
+          { port: 6379, protocol: 'tcp', service: 'redis' },
+        ],
+      },
       { ip: '203.0.113.8', openPorts: [{ port: 5432, protocol: 'tcp', service: 'postgresql' }] },
-      { ip: '203.0.113.9', openPorts: [{ port: 443, protocol: 'tcp', service: 'https' }, { port: 9200, protocol: 'tcp', service: 'wap-wsp' }] },
+      {
+        ip: '203.0.113.9',
+        openPorts: [
+          { port: 443, protocol: 'tcp', service: 'https' },
+          { port: 9200, protocol: 'tcp', service: 'wap-wsp' },
+        ],
+      },
       { ip: '203.0.113.11', openPorts: [{ port: 2375, protocol: 'tcp', service: 'docker' }] },
       { ip: '203.0.113.50', openPorts: [{ port: 9100, protocol: 'tcp', service: 'jetdirect' }] },
     ],

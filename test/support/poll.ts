@@ -10,7 +10,11 @@ export interface PollOptions<T> {
 }
 
 /** Reads until the predicate holds on what was read and returns that; throws once the deadline has passed. */
-export async function pollUntil<T>(read: () => Promise<T>, predicate: (value: T) => boolean, options: PollOptions<T>): Promise<T> {
+export async function pollUntil<T>(
+  read: () => Promise<T>,
+  predicate: (value: T) => boolean,
+  options: PollOptions<T>,
+): Promise<T> {
   const deadline = Date.now() + options.timeoutMs;
   for (;;) {
     const value = await read();

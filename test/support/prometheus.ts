@@ -28,7 +28,12 @@ export interface PrometheusServer {
   /** A range query over the last `seconds`, at `step` seconds. */
   queryRange(expr: string, seconds: number, step: number): Promise<QueryResult>;
   /** Polls an instant query until the predicate holds or the deadline passes. */
-  waitFor(expr: string, predicate: (result: QueryResult) => boolean, what: string, timeoutMs?: number): Promise<QueryResult>;
+  waitFor(
+    expr: string,
+    predicate: (result: QueryResult) => boolean,
+    what: string,
+    timeoutMs?: number,
+  ): Promise<QueryResult>;
   /**
    * The values of a label among the series the selectors match (/api/v1/label/<name>/values), which is how
    * Grafana resolves a `label_values(selector, label)` template variable.
@@ -54,9 +59,14 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
 
 function renderConfig(options: PrometheusOptions): string {
   const scrapeConfigs = Object.entries(options.targets)
-    .map(([job, target]) => `  - job_name: ${JSON.stringify(job)}\n    static_configs:\n      - targets: [${JSON.stringify(target)}]\n`)
+    .map(
+      ([job, target]) =>
+        `  - job_name: ${JSON.stringify(job)}\n    static_configs:\n      - targets: [${JSON.stringify(target)}]\n`,
+    )
     .join('');
-  const rules = options.ruleFiles?.length ? `rule_files:\n${options.ruleFiles.map((f) => `  - ${JSON.stringify(f)}\n`).join('')}` : '';
+  const rules = options.ruleFiles?.length
+    ? `rule_files:\n${options.ruleFiles.map((f) => `  - ${JSON.stringify(f)}\n`).join('')}`
+    : '';
   const alerting = options.alertmanagerUrl
     ? `alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: [${JSON.stringify(new URL(options.alertmanagerUrl).host)}]\n`
     : '';
@@ -70,7 +80,9 @@ ${scrapeConfigs}`;
 function buildServer(daemon: Daemon): PrometheusServer {
   const { url } = daemon;
   const api = async (path: string, params: Record<string, string>): Promise<QueryResult> => {
-    const response = await fetch(`${url}${path}?${new URLSearchParams(params)}`, { signal: AbortSignal.timeout(10_000) });
+    const response = await fetch(`${url}${path}?${new URLSearchParams(params)}`, {
+      signal: AbortSignal.timeout(10_000),
+    });
     const body = (await response.json()) as { status: string; data: QueryResult; error?: string };
     if (body.status !== 'success') throw new Error(`Prometheus rejected the query: ${body.error ?? response.status}`);
     return body.data;
@@ -81,7 +93,12 @@ function buildServer(daemon: Daemon): PrometheusServer {
     query,
     queryRange(expr, seconds, step) {
       const end = Date.now() / 1000;
-      return api('/api/v1/query_range', { query: expr, start: String(end - seconds), end: String(end), step: String(step) });
+      return api('/api/v1/query_range', {
+        query: expr,
+        start: String(end - seconds),
+        end: String(end),
+        step: String(step),
+      });
     },
     waitFor(expr, predicate, what, timeoutMs = 60_000) {
       return pollUntil(() => query(expr), predicate, {
@@ -100,8 +117,11 @@ function buildServer(daemon: Daemon): PrometheusServer {
 
 async function fetchLabelValues(url: string, label: string, selectors: readonly string[]): Promise<string[]> {
   const params = new URLSearchParams(selectors.map((selector): [string, string] => ['match[]', selector]));
-  const response = await fetch(`${url}/api/v1/label/${encodeURIComponent(label)}/values?${params}`, { signal: AbortSignal.timeout(10_000) });
+  const response = await fetch(`${url}/api/v1/label/${encodeURIComponent(label)}/values?${params}`, {
+    signal: AbortSignal.timeout(10_000),
+  });
   const body = (await response.json()) as { status: string; data: string[]; error?: string };
-  if (body.status !== 'success') throw new Error(`Prometheus rejected the label query: ${body.error ?? response.status}`);
+  if (body.status !== 'success')
+    throw new Error(`Prometheus rejected the label query: ${body.error ?? response.status}`);
   return body.data;
 }

@@ -41,7 +41,11 @@ export function runTool(command: string, args: readonly string[], options: ToolO
       },
       (error, stdout, stderr) => {
         if (error && typeof error.code !== 'number') {
-          reject(new Error(`${describeCall(command, args)} did not run to its end: ${stderr.trim() || error.message}`, { cause: error }));
+          reject(
+            new Error(`${describeCall(command, args)} did not run to its end: ${stderr.trim() || error.message}`, {
+              cause: error,
+            }),
+          );
         } else {
           resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
         }
@@ -54,7 +58,11 @@ export function runTool(command: string, args: readonly string[], options: ToolO
 }
 
 /** The stdout of a tool that must exit 0; any other exit rejects with the command and its stderr. */
-export async function readToolOutput(command: string, args: readonly string[], options: ToolOptions = {}): Promise<string> {
+export async function readToolOutput(
+  command: string,
+  args: readonly string[],
+  options: ToolOptions = {},
+): Promise<string> {
   const { code, stdout, stderr } = await runTool(command, args, options);
   if (code !== 0) throw new Error(`${describeCall(command, args)} failed with exit code ${code}: ${stderr.trim()}`);
   return stdout;

@@ -57,12 +57,22 @@ export const FIRST_HOSTS: ObservedHost[] = [
       { port: 9200, protocol: 'tcp', service: 'wap-wsp' },
     ],
   },
-  { ip: '203.0.113.9', openPorts: [{ port: 873, protocol: 'tcp', service: 'rsync' }, { port: 2375, protocol: 'tcp', service: 'docker' }] },
+  {
+    ip: '203.0.113.9',
+    openPorts: [
+      { port: 873, protocol: 'tcp', service: 'rsync' },
+      { port: 2375, protocol: 'tcp', service: 'docker' },
+    ],
+  },
   { ip: '203.0.113.10', openPorts: [{ port: 443, protocol: 'tcp', service: 'https' }] },
 ];
 
 /** An exporter state after two cycles: the second closed 9200 on .7 and opened 27017 on .10. */
-export function twoCycleState(config: ExporterConfig = testConfig()): { state: ExporterState; first: Snapshot; second: Snapshot } {
+export function twoCycleState(config: ExporterConfig = testConfig()): {
+  state: ExporterState;
+  first: Snapshot;
+  second: Snapshot;
+} {
   const state = new ExporterState({ config, startedAt: new Date('2026-11-26T01:00:00Z') });
   const snapshotAt = (hosts: readonly ObservedHost[], finishedAt: string, previous: Snapshot | undefined): Snapshot =>
     buildSnapshot({ result: scanResult(hosts, finishedAt), inventory: NO_INVENTORY, rules: config.rules, previous });
@@ -71,7 +81,10 @@ export function twoCycleState(config: ExporterConfig = testConfig()): { state: E
   const secondHosts: ObservedHost[] = [
     { ip: '203.0.113.7', openPorts: FIRST_HOSTS[0]!.openPorts.filter((port) => port.port !== 9200) },
     FIRST_HOSTS[1]!,
-    { ip: '203.0.113.10', openPorts: [...FIRST_HOSTS[2]!.openPorts, { port: 27017, protocol: 'tcp', service: 'mongod' }] },
+    {
+      ip: '203.0.113.10',
+      openPorts: [...FIRST_HOSTS[2]!.openPorts, { port: 27017, protocol: 'tcp', service: 'mongod' }],
+    },
   ];
   const second = snapshotAt(secondHosts, '2026-11-26T02:00:41.200Z', first);
   recordCompletedCycle(state, attemptFor(2, second), second);
@@ -89,5 +102,13 @@ export function recordFailedCycle(state: ExporterState, attempt: CycleAttempt): 
 }
 
 function attemptFor(cycle: number, snapshot: Snapshot): CycleAttempt {
-  return { cycle, scope: snapshot.scan.scope, addressesScanned: snapshot.scan.addressesScanned, startedAt: snapshot.scan.startedAt, finishedAt: snapshot.scan.finishedAt, success: true, error: null };
+  return {
+    cycle,
+    scope: snapshot.scan.scope,
+    addressesScanned: snapshot.scan.addressesScanned,
+    startedAt: snapshot.scan.startedAt,
+    finishedAt: snapshot.scan.finishedAt,
+    success: true,
+    error: null,
+  };
 }

@@ -21,7 +21,11 @@ export interface WebhookReceiver {
   readonly url: string;
   messages(): readonly WebhookMessage[];
   /** Polls the received alerts until one satisfies the predicate or the deadline passes. */
-  waitForAlert(predicate: (alert: WebhookAlert, message: WebhookMessage) => boolean, what: string, timeoutMs?: number): Promise<WebhookAlert>;
+  waitForAlert(
+    predicate: (alert: WebhookAlert, message: WebhookMessage) => boolean,
+    what: string,
+    timeoutMs?: number,
+  ): Promise<WebhookAlert>;
   stop(): Promise<void>;
 }
 
@@ -45,7 +49,9 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  const findAlert = (predicate: (alert: WebhookAlert, message: WebhookMessage) => boolean): WebhookAlert | undefined => {
+  const findAlert = (
+    predicate: (alert: WebhookAlert, message: WebhookMessage) => boolean,
+  ): WebhookAlert | undefined => {
     for (const message of received) {
       const alert = message.alerts.find((a) => predicate(a, message));
       if (alert) return alert;
@@ -60,7 +66,8 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
       for (;;) {
         const alert = findAlert(predicate);
         if (alert) return alert;
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; webhook received: ${JSON.stringify(received)}`);
+        if (Date.now() > deadline)
+          throw new Error(`timed out waiting for ${what}; webhook received: ${JSON.stringify(received)}`);
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
     },

@@ -5,7 +5,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { buildTargetSet, countAddresses, formatAddress, parseAddress, parseTargetSpec } from '../../src/net/addresses.ts';
+import {
+  buildTargetSet,
+  countAddresses,
+  formatAddress,
+  parseAddress,
+  parseTargetSpec,
+} from '../../src/net/addresses.ts';
 import { renderCidrBlocks } from '../../src/scan/cidr-blocks.ts';
 import type { AddressRange, IpFamily, TargetSet } from '../../src/net/addresses.ts';
 
@@ -30,8 +36,18 @@ function rangeFrom(of: IpFamily, a: bigint, b: bigint): AddressRange {
 
 /** Mostly ranges inside a small window of each family, sometimes one anywhere in the whole space. */
 const range: fc.Arbitrary<AddressRange> = fc.oneof(
-  { weight: 4, arbitrary: family.chain((of) => fc.tuple(fc.bigInt({ min: 0n, max: DENSE_SPAN }), fc.bigInt({ min: 0n, max: DENSE_SPAN })).map(([a, b]) => rangeFrom(of, DENSE_BASE[of] + a, DENSE_BASE[of] + b))) },
-  { weight: 1, arbitrary: family.chain((of) => fc.tuple(anyValue(of), anyValue(of)).map(([a, b]) => rangeFrom(of, a, b))) },
+  {
+    weight: 4,
+    arbitrary: family.chain((of) =>
+      fc
+        .tuple(fc.bigInt({ min: 0n, max: DENSE_SPAN }), fc.bigInt({ min: 0n, max: DENSE_SPAN }))
+        .map(([a, b]) => rangeFrom(of, DENSE_BASE[of] + a, DENSE_BASE[of] + b)),
+    ),
+  },
+  {
+    weight: 1,
+    arbitrary: family.chain((of) => fc.tuple(anyValue(of), anyValue(of)).map(([a, b]) => rangeFrom(of, a, b))),
+  },
 );
 
 const ranges = fc.array(range, { maxLength: 8 });
@@ -53,7 +69,8 @@ function assertSortedAndSeparate(set: TargetSet): void {
   set.ranges.forEach((r, index) => {
     assert.ok(r.first <= r.last, 'a range starts no later than it ends');
     const next = set.ranges[index + 1];
-    if (next && next.family === r.family) assert.ok(next.first > r.last + 1n, 'ranges of one family neither overlap nor touch');
+    if (next && next.family === r.family)
+      assert.ok(next.first > r.last + 1n, 'ranges of one family neither overlap nor touch');
     if (next) assert.ok(next.family >= r.family, 'IPv4 ranges come before IPv6 ones');
   });
 }
@@ -81,9 +98,12 @@ describe('target parser properties', () => {
 
   it('reads back every address it writes', () => {
     fc.assert(
-      fc.property(family.chain((of) => fc.tuple(fc.constant(of), anyValue(of))), ([of, value]) => {
-        assert.deepEqual(parseAddress(formatAddress(of, value)), { family: of, value });
-      }),
+      fc.property(
+        family.chain((of) => fc.tuple(fc.constant(of), anyValue(of))),
+        ([of, value]) => {
+          assert.deepEqual(parseAddress(formatAddress(of, value)), { family: of, value });
+        },
+      ),
     );
   });
 
@@ -109,11 +129,19 @@ describe('target parser properties', () => {
         const set = buildTargetSet(targets, exclude);
         assertSortedAndSeparate(set);
         for (const probe of probes([...targets, ...exclude])) {
-          const expected = includes(targets, probe.family, probe.value) && !includes(exclude, probe.family, probe.value);
-          assert.equal(includes(set.ranges, probe.family, probe.value), expected, `${formatAddress(probe.family, probe.value)}`);
+          const expected =
+            includes(targets, probe.family, probe.value) && !includes(exclude, probe.family, probe.value);
+          assert.equal(
+            includes(set.ranges, probe.family, probe.value),
+            expected,
+            `${formatAddress(probe.family, probe.value)}`,
+          );
         }
         for (const r of set.ranges) {
-          assert.ok(includes(targets, r.family, r.first) && includes(targets, r.family, r.last), 'every kept range lies in the targets');
+          assert.ok(
+            includes(targets, r.family, r.first) && includes(targets, r.family, r.last),
+            'every kept range lies in the targets',
+          );
         }
       }),
     );
@@ -136,7 +164,11 @@ describe('target parser properties', () => {
   });
 
   it('refuses a valid target with a space, a newline, a NUL or a shell character added at either end', () => {
-    const target = fc.oneof(fc.ipV4(), fc.ipV6(), fc.ipV4().map((address) => `${address}/24`));
+    const target = fc.oneof(
+      fc.ipV4(),
+      fc.ipV6(),
+      fc.ipV4().map((address) => `${address}/24`),
+    );
     const junk = fc.constantFrom(' ', '\n', '\0', ';', '|', '$(id)', '`id`', '&', '>');
     fc.assert(
       fc.property(target, junk, fc.boolean(), (text, extra, before) => {

@@ -26,7 +26,9 @@ function setOf(targets: readonly string[], exclude: readonly string[] = []): Tar
 
 /** Ranges as "first-last" text, so a failing assertion shows addresses rather than bigints. */
 function describeRanges(ranges: readonly AddressRange[]): string[] {
-  return ranges.map((range) => `${formatAddress(range.family, range.first)}-${formatAddress(range.family, range.last)}`);
+  return ranges.map(
+    (range) => `${formatAddress(range.family, range.first)}-${formatAddress(range.family, range.last)}`,
+  );
 }
 
 function sampleValue(text: string): bigint {
@@ -240,9 +242,7 @@ describe('parseTargetSpec', () => {
 
 describe('merging target ranges', () => {
   it('merges overlapping ranges into one', () => {
-    assert.deepEqual(describeRanges(setOf(['10.0.0.0/24', '10.0.0.128-10.0.1.10']).ranges), [
-      '10.0.0.0-10.0.1.10',
-    ]);
+    assert.deepEqual(describeRanges(setOf(['10.0.0.0/24', '10.0.0.128-10.0.1.10']).ranges), ['10.0.0.0-10.0.1.10']);
   });
 
   it('merges ranges that touch without overlapping', () => {
@@ -250,7 +250,10 @@ describe('merging target ranges', () => {
   });
 
   it('keeps ranges with a one-address gap apart', () => {
-    assert.deepEqual(describeRanges(setOf(['10.0.0.3', '10.0.0.1']).ranges), ['10.0.0.1-10.0.0.1', '10.0.0.3-10.0.0.3']);
+    assert.deepEqual(describeRanges(setOf(['10.0.0.3', '10.0.0.1']).ranges), [
+      '10.0.0.1-10.0.0.1',
+      '10.0.0.3-10.0.0.3',
+    ]);
   });
 
   it('absorbs a range contained in another and duplicates', () => {

@@ -56,7 +56,9 @@ async function loadLab(): Promise<InventorySnapshot> {
 }
 
 function latentTable(latent: readonly LatentExposure[]): string[] {
-  return latent.map((l) => `${l.ip} ${l.port}/${l.protocol} ${l.severity} ${l.securityGroup || '-'} ${l.ruleId || '-'}`);
+  return latent.map(
+    (l) => `${l.ip} ${l.port}/${l.protocol} ${l.severity} ${l.securityGroup || '-'} ${l.ruleId || '-'}`,
+  );
 }
 
 describe('findAdmittingRules on the recorded lab', () => {
@@ -86,7 +88,9 @@ describe('findAdmittingRules on the recorded lab', () => {
   it('reads a rule without prefix or range as admitting every TCP port from anywhere, and no UDP port', async () => {
     const lab = await loadLab();
     const security = lab.security.get('127.42.0.21');
-    assert.deepEqual(findAdmittingRules('127.42.0.21', 8081, 'tcp', security), [{ ...BETA_OPEN, ruleId: RULE_BETA_ALL_TCP, remote: '0.0.0.0/0' }]);
+    assert.deepEqual(findAdmittingRules('127.42.0.21', 8081, 'tcp', security), [
+      { ...BETA_OPEN, ruleId: RULE_BETA_ALL_TCP, remote: '0.0.0.0/0' },
+    ]);
     assert.deepEqual(findAdmittingRules('127.42.0.21', 8081, 'udp', security), []);
   });
 
@@ -108,7 +112,13 @@ describe('findAdmittingRules on the recorded lab', () => {
 describe('findLatentExposures on the recorded lab', () => {
   it('lists every high or critical port world-open rules admit to public VM addresses, and all ports without port security', async () => {
     const lab = await loadLab();
-    const latent = findLatentExposures({ security: lab.security, owners: lab.owners, rules: DEFAULT_RULES, scanned: () => true, now: NOW });
+    const latent = findLatentExposures({
+      security: lab.security,
+      owners: lab.owners,
+      rules: DEFAULT_RULES,
+      scanned: () => true,
+      now: NOW,
+    });
     assert.deepEqual(latentTable(latent).sort(), [
       `127.42.0.11 27017/tcp high alpha-web ${RULE_27017_27018}`,
       `127.42.0.11 27018/tcp high alpha-web ${RULE_27017_27018}`,
@@ -123,13 +133,28 @@ describe('findLatentExposures on the recorded lab', () => {
   it('leaves out router gateways, which have no port security but are no VM', async () => {
     const lab = await loadLab();
     assert.equal(lab.security.get('127.42.0.228')?.portSecurity, false);
-    const latent = findLatentExposures({ security: lab.security, owners: lab.owners, rules: DEFAULT_RULES, scanned: () => true, now: NOW });
-    assert.deepEqual(latent.filter((l) => l.ip === '127.42.0.228'), []);
+    const latent = findLatentExposures({
+      security: lab.security,
+      owners: lab.owners,
+      rules: DEFAULT_RULES,
+      scanned: () => true,
+      now: NOW,
+    });
+    assert.deepEqual(
+      latent.filter((l) => l.ip === '127.42.0.228'),
+      [],
+    );
   });
 
   it('lists only the addresses this replica scans', async () => {
     const lab = await loadLab();
-    const latent = findLatentExposures({ security: lab.security, owners: lab.owners, rules: DEFAULT_RULES, scanned: (ip) => ip === '127.42.0.21', now: NOW });
+    const latent = findLatentExposures({
+      security: lab.security,
+      owners: lab.owners,
+      rules: DEFAULT_RULES,
+      scanned: (ip) => ip === '127.42.0.21',
+      now: NOW,
+    });
     assert.deepEqual(latentTable(latent), [`127.42.0.21 all/tcp critical beta-open ${RULE_BETA_ALL_TCP}`]);
   });
 });
@@ -162,9 +187,10 @@ describe('findAdmittingRules on rule tables', () => {
   it('matches the ethertype to the address family', () => {
     assert.equal(admits('203.0.113.7', 6379, 'tcp', [rule({ ethertype: 'IPv6', remoteIpPrefix: '::/0' })]), false);
     assert.equal(admits('2001:db8::7', 6379, 'tcp', [rule()]), false);
-    assert.deepEqual(findAdmittingRules('2001:db8::7', 6379, 'tcp', securityOf([rule({ ethertype: 'IPv6', remoteIpPrefix: null })])), [
-      { securityGroupId: 'sg-1', securityGroup: 'web', ruleId: 'rule-1', remote: '::/0' },
-    ]);
+    assert.deepEqual(
+      findAdmittingRules('2001:db8::7', 6379, 'tcp', securityOf([rule({ ethertype: 'IPv6', remoteIpPrefix: null })])),
+      [{ securityGroupId: 'sg-1', securityGroup: 'web', ruleId: 'rule-1', remote: '::/0' }],
+    );
   });
 
   it('reads a missing protocol as any protocol', () => {
@@ -191,12 +217,18 @@ describe('findAdmittingRules on rule tables', () => {
   });
 
   it('admits a single port only, and every port without a range', () => {
-    assert.deepEqual([6378, 6379, 6380].map((port) => admits('203.0.113.7', port, 'tcp', [rule()])), [false, true, false]);
+    assert.deepEqual(
+      [6378, 6379, 6380].map((port) => admits('203.0.113.7', port, 'tcp', [rule()])),
+      [false, true, false],
+    );
     assert.equal(admits('203.0.113.7', 65535, 'tcp', [rule({ portMin: null, portMax: null })]), true);
   });
 
   it('never counts a rule for a remote group as world-open, whatever its prefix', () => {
-    assert.equal(admits('203.0.113.7', 6379, 'tcp', [rule({ remoteIpPrefix: null, remoteGroupId: 'sg-members' })]), false);
+    assert.equal(
+      admits('203.0.113.7', 6379, 'tcp', [rule({ remoteIpPrefix: null, remoteGroupId: 'sg-members' })]),
+      false,
+    );
     assert.equal(admits('203.0.113.7', 6379, 'tcp', [rule({ remoteGroupId: 'sg-members' })]), false);
   });
 
@@ -206,13 +238,23 @@ describe('findAdmittingRules on rule tables', () => {
   });
 
   it('writes a missing prefix as 0.0.0.0/0 and keeps a given one as Neutron wrote it', () => {
-    assert.equal(findAdmittingRules('203.0.113.7', 6379, 'tcp', securityOf([rule({ remoteIpPrefix: null })]))[0]?.remote, '0.0.0.0/0');
+    assert.equal(
+      findAdmittingRules('203.0.113.7', 6379, 'tcp', securityOf([rule({ remoteIpPrefix: null })]))[0]?.remote,
+      '0.0.0.0/0',
+    );
     assert.equal(findAdmittingRules('203.0.113.7', 6379, 'tcp', securityOf([rule()]))[0]?.remote, '0.0.0.0/0');
   });
 
   it('names every admitting rule, in the order the groups list them', () => {
-    const rules = [rule({ ruleId: 'a' }), rule({ ruleId: 'b', remoteIpPrefix: '10.0.0.0/8' }), rule({ ruleId: 'c', portMin: 6000, portMax: 7000 })];
-    assert.deepEqual(findAdmittingRules('203.0.113.7', 6379, 'tcp', securityOf(rules)).map((r) => r.ruleId), ['a', 'c']);
+    const rules = [
+      rule({ ruleId: 'a' }),
+      rule({ ruleId: 'b', remoteIpPrefix: '10.0.0.0/8' }),
+      rule({ ruleId: 'c', portMin: 6000, portMax: 7000 }),
+    ];
+    assert.deepEqual(
+      findAdmittingRules('203.0.113.7', 6379, 'tcp', securityOf(rules)).map((r) => r.ruleId),
+      ['a', 'c'],
+    );
   });
 
   it('admits nothing without port security or without a known port', () => {
@@ -259,9 +301,10 @@ describe('findLatentExposures on rule tables', () => {
   });
 
   it('rates ports with the severity overrides and leaves out standard ports and live exceptions', () => {
-    assert.deepEqual(find([rule({ portMin: 8080, portMax: 8080 })], { yaml: 'severity_overrides: {"8080/tcp": critical}' }), [
-      '203.0.113.7 8080/tcp critical web rule-1',
-    ]);
+    assert.deepEqual(
+      find([rule({ portMin: 8080, portMax: 8080 })], { yaml: 'severity_overrides: {"8080/tcp": critical}' }),
+      ['203.0.113.7 8080/tcp critical web rule-1'],
+    );
     assert.deepEqual(find([rule()], { yaml: 'severity_overrides: {"6379/tcp": low}' }), []);
     assert.deepEqual(find([rule({ portMin: 22, portMax: 22 })], { yaml: 'severity_overrides: {"22/tcp": high}' }), []);
     const exception = 'exceptions: [{name: redis, match: {ports: ["6379/tcp"]}, reason: SEC-1, expires: 2099-01-01}]';
@@ -269,11 +312,17 @@ describe('findLatentExposures on rule tables', () => {
   });
 
   it('gives every port of an address without port security, with no rule', () => {
-    assert.deepEqual(find([], { security: { portSecurity: false } }), ['203.0.113.7 all/tcp critical - -', '203.0.113.7 all/udp critical - -']);
+    assert.deepEqual(find([], { security: { portSecurity: false } }), [
+      '203.0.113.7 all/tcp critical - -',
+      '203.0.113.7 all/udp critical - -',
+    ]);
   });
 
   it('ignores rules that are not world-open', () => {
-    assert.deepEqual(find([rule({ remoteGroupId: 'sg-2' }), rule({ remoteIpPrefix: '203.0.113.0/24' }), rule({ ethertype: 'IPv6' })]), []);
+    assert.deepEqual(
+      find([rule({ remoteGroupId: 'sg-2' }), rule({ remoteIpPrefix: '203.0.113.0/24' }), rule({ ethertype: 'IPv6' })]),
+      [],
+    );
   });
 
   it('lists nothing for an address that is not public, not a VM or not scanned here', () => {
@@ -291,7 +340,16 @@ describe('findLatentExposures on rule tables', () => {
       now: NOW,
     });
     assert.deepEqual(latent, [
-      { ip: '203.0.113.7', port: 6379, protocol: 'tcp', severity: 'high', securityGroupId: 'sg-1', securityGroup: 'web', ruleId: 'rule-1', owner: VM },
+      {
+        ip: '203.0.113.7',
+        port: 6379,
+        protocol: 'tcp',
+        severity: 'high',
+        securityGroupId: 'sg-1',
+        securityGroup: 'web',
+        ruleId: 'rule-1',
+        owner: VM,
+      },
     ]);
   });
 });

@@ -51,7 +51,22 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   metrics: ['core', 'config', 'net', 'errors.ts', 'log.ts'],
   http: ['core', 'metrics', 'config', 'net', 'errors.ts', 'log.ts', 'untyped'],
   'flags.ts': ['errors.ts', 'log.ts', 'config', 'net'],
-  'main.ts': ['errors.ts', 'log.ts', 'untyped', 'net', 'config', 'scan', 'core', 'cloud', 'inventory', 'metrics', 'http', 'flags.ts', 'stream-writer.ts', 'young-generation.ts'],
+  'main.ts': [
+    'errors.ts',
+    'log.ts',
+    'untyped',
+    'net',
+    'config',
+    'scan',
+    'core',
+    'cloud',
+    'inventory',
+    'metrics',
+    'http',
+    'flags.ts',
+    'stream-writer.ts',
+    'young-generation.ts',
+  ],
 };
 
 const IMPORT = /^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]/gm;
@@ -120,7 +135,9 @@ describe('architecture', () => {
       importsOf(text)
         .filter((specifier) => !specifier.startsWith('.') && !specifier.startsWith('node:'))
         .filter((specifier) => {
-          const library = Object.keys(LIBRARY_HOMES).find((name) => specifier === name || specifier.startsWith(`${name}/`));
+          const library = Object.keys(LIBRARY_HOMES).find(
+            (name) => specifier === name || specifier.startsWith(`${name}/`),
+          );
           return library === undefined || !LIBRARY_HOMES[library]!(file);
         })
         .map((specifier) => `${file} imports ${specifier}`),
@@ -142,7 +159,9 @@ describe('architecture', () => {
     assert.ok(imports.length > 20, 'found the imports between folders');
     const violations = imports
       .filter(({ from, to }) => !(MAY_IMPORT[from] ?? []).includes(to))
-      .map(({ file, from, to }) => (MAY_IMPORT[from] ? `${file} imports ${to}` : `${file}: ${from} is not in the table`));
+      .map(({ file, from, to }) =>
+        MAY_IMPORT[from] ? `${file} imports ${to}` : `${file}: ${from} is not in the table`,
+      );
     assert.deepEqual([...new Set(violations)].sort(), []);
   });
 
@@ -170,13 +189,27 @@ describe('architecture', () => {
       for (const [from, to] of pairs) edges.set(from, (edges.get(from) ?? new Set()).add(to));
       return edges;
     };
-    assert.deepEqual(findCycle(graph([['a', 'b'], ['b', 'c'], ['c', 'd']])), undefined);
+    assert.deepEqual(
+      findCycle(
+        graph([
+          ['a', 'b'],
+          ['b', 'c'],
+          ['c', 'd'],
+        ]),
+      ),
+      undefined,
+    );
     // The search starts from the names in order, so the cycle is reported from `config`, where it is first met.
-    assert.deepEqual(findCycle(graph([['main', 'core'], ['core', 'scan'], ['scan', 'config'], ['config', 'core']])), [
-      'config',
-      'core',
-      'scan',
-      'config',
-    ]);
+    assert.deepEqual(
+      findCycle(
+        graph([
+          ['main', 'core'],
+          ['core', 'scan'],
+          ['scan', 'config'],
+          ['config', 'core'],
+        ]),
+      ),
+      ['config', 'core', 'scan', 'config'],
+    );
   });
 });

@@ -21,7 +21,14 @@ function countingCompare(): { compare: BcryptCompare; hashes: string[] } {
 }
 
 function checker(compare: BcryptCompare, cacheSize?: number): BasicAuthChecker {
-  return new BasicAuthChecker({ users: new Map([['alice', ALICE_HASH], ['bob', BOB_HASH]]), compare, ...(cacheSize === undefined ? {} : { cacheSize }) });
+  return new BasicAuthChecker({
+    users: new Map([
+      ['alice', ALICE_HASH],
+      ['bob', BOB_HASH],
+    ]),
+    compare,
+    ...(cacheSize === undefined ? {} : { cacheSize }),
+  });
 }
 
 describe('BasicAuthChecker', () => {
@@ -36,14 +43,16 @@ describe('BasicAuthChecker', () => {
   it('runs bcrypt once for repeated scrapes with the same credentials', async () => {
     const counting = countingCompare();
     const auth = checker(counting.compare);
-    for (let scrape = 0; scrape < 5; scrape += 1) assert.equal(await auth.check({ user: 'alice', password: 'alice-secret' }), true);
+    for (let scrape = 0; scrape < 5; scrape += 1)
+      assert.equal(await auth.check({ user: 'alice', password: 'alice-secret' }), true);
     assert.equal(counting.hashes.length, 1);
   });
 
   it('never caches a failure: each wrong password pays bcrypt again', async () => {
     const counting = countingCompare();
     const auth = checker(counting.compare);
-    for (let attempt = 0; attempt < 3; attempt += 1) assert.equal(await auth.check({ user: 'alice', password: 'guess' }), false);
+    for (let attempt = 0; attempt < 3; attempt += 1)
+      assert.equal(await auth.check({ user: 'alice', password: 'guess' }), false);
     assert.equal(counting.hashes.length, 3);
     assert.equal(await auth.check({ user: 'alice', password: 'alice-secret' }), true);
   });
@@ -56,7 +65,7 @@ describe('BasicAuthChecker', () => {
     assert.equal(counting.hashes.length, 2);
   });
 
-  it('runs bcrypt for an unknown user too, against a hash of the users\' cost, and refuses', async () => {
+  it("runs bcrypt for an unknown user too, against a hash of the users' cost, and refuses", async () => {
     const counting = countingCompare();
     const auth = checker(counting.compare);
     assert.equal(await auth.check({ user: 'mallory', password: 'alice-secret' }), false);
@@ -69,10 +78,16 @@ describe('BasicAuthChecker', () => {
   it('checks unknown users at the highest cost among the users', async () => {
     const counting = countingCompare();
     const slow = `$2b$12$${'a'.repeat(53)}`;
-    const auth = new BasicAuthChecker({ users: new Map([['alice', ALICE_HASH], ['carol', slow]]), compare: async (_password, hash) => {
-      counting.hashes.push(hash);
-      return false;
-    } });
+    const auth = new BasicAuthChecker({
+      users: new Map([
+        ['alice', ALICE_HASH],
+        ['carol', slow],
+      ]),
+      compare: async (_password, hash) => {
+        counting.hashes.push(hash);
+        return false;
+      },
+    });
     await auth.check({ user: 'nobody', password: 'x' });
     assert.match(counting.hashes[0] ?? '', /^\$2b\$12\$/);
   });

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildTargetSet, enumerateAddresses, formatAddress, parseAddress, parseTargetSpec, setContainsAddress } from '../../src/net/addresses.ts';
+import {
+  buildTargetSet,
+  enumerateAddresses,
+  formatAddress,
+  parseAddress,
+  parseTargetSpec,
+  setContainsAddress,
+} from '../../src/net/addresses.ts';
 import type { AddressRange, IpFamily, TargetSet } from '../../src/net/addresses.ts';
 import { generateRangeBlocks, renderCidrBlocks } from '../../src/scan/cidr-blocks.ts';
 import { createRandom } from '../support/random.ts';
@@ -133,6 +140,9 @@ describe('renderCidrBlocks', () => {
 describe('generateRangeBlocks', () => {
   it('produces the blocks of one range lazily: the first of a /1 range comes without the rest', () => {
     const blocks = generateRangeBlocks(rangeOf('0.0.0.1-255.255.255.255'));
-    assert.deepEqual([blocks.next().value, blocks.next().value, blocks.next().value], ['0.0.0.1', '0.0.0.2/31', '0.0.0.4/30']);
+    assert.deepEqual(
+      [blocks.next().value, blocks.next().value, blocks.next().value],
+      ['0.0.0.1', '0.0.0.2/31', '0.0.0.4/30'],
+    );
   });
 });

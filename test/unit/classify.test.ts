@@ -207,7 +207,10 @@ describe('classifyPort', () => {
       });
 
       it('does not match another tenant', () => {
-        assert.equal(classify(config, { port: 6379, owner: { ...SHOP_DB, tenant: 'blog', tenantId: 'x' } }).class, 'nonstandard');
+        assert.equal(
+          classify(config, { port: 6379, owner: { ...SHOP_DB, tenant: 'blog', tenantId: 'x' } }).class,
+          'nonstandard',
+        );
       });
 
       it('does not match another VM name', () => {
@@ -241,7 +244,11 @@ exceptions:
 
     it('an exception that expires exactly now no longer applies', () => {
       const config = configWithException('{tenant: shop}', '2026-11-26T02:00:00Z');
-      assert.deepEqual(classify(config, { port: 6379 }, NOW), { class: 'nonstandard', severity: 'high', exception: null });
+      assert.deepEqual(classify(config, { port: 6379 }, NOW), {
+        class: 'nonstandard',
+        severity: 'high',
+        exception: null,
+      });
     });
 
     it('an exception that expires a millisecond after now still applies', () => {

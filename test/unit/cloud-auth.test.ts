@@ -6,7 +6,12 @@ import { APP_SECRET, HOME_CLOUDS, MYCLOUD, PASSWORD, clouds, messageOf, resolve 
 import type { Input } from '../support/clouds-inputs.ts';
 
 describe('readPassword and readApplicationCredential (through resolveCloudCredentials)', () => {
-  const authCases: { name: string; auth: Record<string, unknown>; top?: Record<string, unknown>; expected: CloudCredentials['auth'] }[] = [
+  const authCases: {
+    name: string;
+    auth: Record<string, unknown>;
+    top?: Record<string, unknown>;
+    expected: CloudCredentials['auth'];
+  }[] = [
     {
       name: 'an application credential by id, ignoring project settings it cannot use',
       top: { auth_type: 'v3applicationcredential' },
@@ -16,7 +21,12 @@ describe('readPassword and readApplicationCredential (through resolveCloudCreden
     {
       name: 'an application credential by name with its user and domain',
       top: { auth_type: 'v3applicationcredential' },
-      auth: { application_credential_name: 'oslab-exporter', application_credential_secret: APP_SECRET, username: 'admin', user_domain_id: 'default' },
+      auth: {
+        application_credential_name: 'oslab-exporter',
+        application_credential_secret: APP_SECRET,
+        username: 'admin',
+        user_domain_id: 'default',
+      },
       expected: {
         type: 'v3applicationcredential',
         credential: { name: 'oslab-exporter', user: { name: 'admin', domain: { id: 'default' } } },
@@ -26,8 +36,16 @@ describe('readPassword and readApplicationCredential (through resolveCloudCreden
     {
       name: 'an application credential by name with a user id',
       top: { auth_type: 'v3applicationcredential' },
-      auth: { application_credential_name: 'oslab-exporter', application_credential_secret: APP_SECRET, user_id: 'u-1' },
-      expected: { type: 'v3applicationcredential', credential: { name: 'oslab-exporter', user: { id: 'u-1' } }, secret: APP_SECRET },
+      auth: {
+        application_credential_name: 'oslab-exporter',
+        application_credential_secret: APP_SECRET,
+        user_id: 'u-1',
+      },
+      expected: {
+        type: 'v3applicationcredential',
+        credential: { name: 'oslab-exporter', user: { id: 'u-1' } },
+        secret: APP_SECRET,
+      },
     },
     {
       name: 'a system-scoped password user by id',
@@ -42,7 +60,13 @@ describe('readPassword and readApplicationCredential (through resolveCloudCreden
     },
     {
       name: 'the domain_name shorthand standing for both the user and the project domain',
-      auth: { username: 'rita', password: PASSWORD, project_name: 'alpha', domain_name: 'Lab', project_domain_id: 'lab-id' },
+      auth: {
+        username: 'rita',
+        password: PASSWORD,
+        project_name: 'alpha',
+        domain_name: 'Lab',
+        project_domain_id: 'lab-id',
+      },
       expected: {
         type: 'password',
         user: { name: 'rita', domain: { name: 'Lab' } },
@@ -62,10 +86,25 @@ describe('readPassword and readApplicationCredential (through resolveCloudCreden
   it('records the domain shorthand under the setting it stood for', () => {
     const credentials = resolve({
       openstack: { cloud: 'c' },
-      files: [clouds(HOME_CLOUDS, { c: { auth: { ...MYCLOUD.auth, user_domain_name: undefined, project_domain_name: undefined, domain_id: 'default' } } })],
+      files: [
+        clouds(HOME_CLOUDS, {
+          c: {
+            auth: {
+              ...MYCLOUD.auth,
+              user_domain_name: undefined,
+              project_domain_name: undefined,
+              domain_id: 'default',
+            },
+          },
+        }),
+      ],
     });
     assert.deepEqual(
-      [credentials.origins['user_domain_id'], credentials.origins['project_domain_id'], credentials.origins['domain_id']],
+      [
+        credentials.origins['user_domain_id'],
+        credentials.origins['project_domain_id'],
+        credentials.origins['domain_id'],
+      ],
       [`${HOME_CLOUDS}: clouds.c.auth.domain_id`, `${HOME_CLOUDS}: clouds.c.auth.domain_id`, undefined],
     );
   });
@@ -83,7 +122,10 @@ describe('readPassword and readApplicationCredential (through resolveCloudCreden
     },
     {
       name: 'a password cloud without user or scope',
-      input: { openstack: { cloud: 'c' }, files: [clouds(HOME_CLOUDS, { c: { auth: { auth_url: 'https://k', password: PASSWORD } } })] },
+      input: {
+        openstack: { cloud: 'c' },
+        files: [clouds(HOME_CLOUDS, { c: { auth: { auth_url: 'https://k', password: PASSWORD } } })],
+      },
       message: [
         `${HOME_CLOUDS}: clouds.c.auth.username or user_id is required`,
         `${HOME_CLOUDS}: clouds.c.auth.project_name or project_id is required (or system_scope: all for a system scope)`,
@@ -98,7 +140,17 @@ describe('readPassword and readApplicationCredential (through resolveCloudCreden
       name: 'an application credential secret without a type',
       input: {
         openstack: { cloud: 'c' },
-        files: [clouds(HOME_CLOUDS, { c: { auth: { auth_url: 'https://k', application_credential_id: 'ac', application_credential_secret: APP_SECRET } } })],
+        files: [
+          clouds(HOME_CLOUDS, {
+            c: {
+              auth: {
+                auth_url: 'https://k',
+                application_credential_id: 'ac',
+                application_credential_secret: APP_SECRET,
+              },
+            },
+          }),
+        ],
       },
       message: [
         `${HOME_CLOUDS}: clouds.c.auth.password is required (or set clouds.c.auth_type to v3applicationcredential)`,
@@ -117,7 +169,12 @@ describe('readPassword and readApplicationCredential (through resolveCloudCreden
     {
       name: 'an application credential name without its user',
       input: {
-        env: { OS_AUTH_URL: 'https://k', OS_AUTH_TYPE: 'v3applicationcredential', OS_APPLICATION_CREDENTIAL_NAME: 'x', OS_APPLICATION_CREDENTIAL_SECRET: APP_SECRET },
+        env: {
+          OS_AUTH_URL: 'https://k',
+          OS_AUTH_TYPE: 'v3applicationcredential',
+          OS_APPLICATION_CREDENTIAL_NAME: 'x',
+          OS_APPLICATION_CREDENTIAL_SECRET: APP_SECRET,
+        },
       },
       message: 'environment: OS_USERNAME or OS_USER_ID is required with OS_APPLICATION_CREDENTIAL_NAME',
     },
@@ -125,20 +182,40 @@ describe('readPassword and readApplicationCredential (through resolveCloudCreden
       name: 'an application credential name with a user but no user domain',
       input: {
         openstack: { cloud: 'c' },
-        files: [clouds(HOME_CLOUDS, {
-          c: { auth_type: 'v3applicationcredential', auth: { auth_url: 'https://k', application_credential_name: 'x', application_credential_secret: APP_SECRET, username: 'admin' } },
-        })],
+        files: [
+          clouds(HOME_CLOUDS, {
+            c: {
+              auth_type: 'v3applicationcredential',
+              auth: {
+                auth_url: 'https://k',
+                application_credential_name: 'x',
+                application_credential_secret: APP_SECRET,
+                username: 'admin',
+              },
+            },
+          }),
+        ],
       },
       message: `${HOME_CLOUDS}: clouds.c.auth.user_domain_name or user_domain_id is required with username`,
     },
     {
       name: 'a system scope together with a project',
-      input: { openstack: { cloud: 'c' }, files: [clouds(HOME_CLOUDS, { c: { auth: { ...MYCLOUD.auth, system_scope: 'all' } } })] },
+      input: {
+        openstack: { cloud: 'c' },
+        files: [clouds(HOME_CLOUDS, { c: { auth: { ...MYCLOUD.auth, system_scope: 'all' } } })],
+      },
       message: `${HOME_CLOUDS}: clouds.c.auth.system_scope and project_name cannot both be set (a token has one scope)`,
     },
     {
       name: 'a system scope other than all',
-      input: { openstack: { cloud: 'c' }, files: [clouds(HOME_CLOUDS, { c: { auth: { auth_url: 'https://k', user_id: 'u', password: PASSWORD, system_scope: 'compute' } } })] },
+      input: {
+        openstack: { cloud: 'c' },
+        files: [
+          clouds(HOME_CLOUDS, {
+            c: { auth: { auth_url: 'https://k', user_id: 'u', password: PASSWORD, system_scope: 'compute' } },
+          }),
+        ],
+      },
       message: `${HOME_CLOUDS}: clouds.c.auth.system_scope: "compute" must be all (the only system scope Keystone has)`,
     },
   ];

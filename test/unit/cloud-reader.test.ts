@@ -35,19 +35,37 @@ describe('renderSetting', () => {
 
 describe('parseBoolean', () => {
   it('takes YAML booleans and the strings the OS_* variables carry, in any case', () => {
-    assert.deepEqual(
-      [true, false, 'TRUE', 'yes', '1', 'False', 'no', '0', 'maybe', 1, null].map(parseBoolean),
-      [true, false, true, true, true, false, false, false, undefined, undefined, undefined],
-    );
+    assert.deepEqual([true, false, 'TRUE', 'yes', '1', 'False', 'no', '0', 'maybe', 1, null].map(parseBoolean), [
+      true,
+      false,
+      true,
+      true,
+      true,
+      false,
+      false,
+      false,
+      undefined,
+      undefined,
+      undefined,
+    ]);
   });
 });
 
 describe('CloudReader', () => {
   it('collects every problem, naming the file of a value that came from elsewhere, and records what it used', () => {
     const reader = new CloudReader(
-      rawCloud([setting('region_name', 7, '/etc/openstack/secure.yaml'), setting('interface', 'public', '/etc/openstack/secure.yaml'), setting('verify', 'sometimes')]),
+      rawCloud([
+        setting('region_name', 7, '/etc/openstack/secure.yaml'),
+        setting('interface', 'public', '/etc/openstack/secure.yaml'),
+        setting('verify', 'sometimes'),
+      ]),
     );
-    const read = [reader.text('top', 'region_name'), reader.text('top', 'interface'), reader.boolean('top', 'verify'), reader.required('top', 'cacert')];
+    const read = [
+      reader.text('top', 'region_name'),
+      reader.text('top', 'interface'),
+      reader.boolean('top', 'verify'),
+      reader.required('top', 'cacert'),
+    ];
     assert.deepEqual(read, [undefined, 'public', undefined, undefined]);
     assert.deepEqual(reader.problems, [
       'clouds.c.region_name: a number (7) must be a string (quote it in YAML) (in /etc/openstack/secure.yaml)',

@@ -9,7 +9,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../../src/errors.ts';
-import { APP_SECRET, HOME_CLOUDS, HOME_SECURE, MYCLOUD, OPENSTACK, PASSWORD, clouds, messageOf, resolve } from '../support/clouds-inputs.ts';
+import {
+  APP_SECRET,
+  HOME_CLOUDS,
+  HOME_SECURE,
+  MYCLOUD,
+  OPENSTACK,
+  PASSWORD,
+  clouds,
+  messageOf,
+  resolve,
+} from '../support/clouds-inputs.ts';
 import type { Input } from '../support/clouds-inputs.ts';
 import { loadCredentials } from '../support/openstack-lab.ts';
 
@@ -17,19 +27,23 @@ describe('resolveCloudCredentials', () => {
   it('selects the cloud named by OS_CLOUD', () => {
     const credentials = resolve({
       env: { OS_CLOUD: 'second' },
-      files: [clouds(HOME_CLOUDS, { first: { ...MYCLOUD, region_name: 'One' }, second: { ...MYCLOUD, region_name: 'Two' } })],
+      files: [
+        clouds(HOME_CLOUDS, { first: { ...MYCLOUD, region_name: 'One' }, second: { ...MYCLOUD, region_name: 'Two' } }),
+      ],
     });
-    assert.deepEqual([credentials.source, credentials.regionName], [
-      { kind: 'clouds-file', cloud: 'second', path: HOME_CLOUDS, securePath: undefined },
-      'Two',
-    ]);
+    assert.deepEqual(
+      [credentials.source, credentials.regionName],
+      [{ kind: 'clouds-file', cloud: 'second', path: HOME_CLOUDS, securePath: undefined }, 'Two'],
+    );
   });
 
   it('prefers openstack.cloud over OS_CLOUD, and a named cloud over the OS_* variables', () => {
     const credentials = resolve({
       openstack: { cloud: 'first' },
       env: { OS_CLOUD: 'second', OS_AUTH_URL: 'https://other.example.com/v3', OS_USERNAME: 'other' },
-      files: [clouds(HOME_CLOUDS, { first: { ...MYCLOUD, region_name: 'One' }, second: { ...MYCLOUD, region_name: 'Two' } })],
+      files: [
+        clouds(HOME_CLOUDS, { first: { ...MYCLOUD, region_name: 'One' }, second: { ...MYCLOUD, region_name: 'Two' } }),
+      ],
     });
     assert.deepEqual([credentials.regionName, credentials.authUrl], ['One', 'https://keystone.example.com:5000/v3']);
   });
@@ -37,7 +51,10 @@ describe('resolveCloudCredentials', () => {
   const invalid: { name: string; input: Input; message: string }[] = [
     {
       name: 'an openstack.clouds_file that does not exist',
-      input: { openstack: { cloud: 'mycloud', cloudsFile: '/opt/clouds.yaml' }, files: [clouds(HOME_CLOUDS, { mycloud: MYCLOUD })] },
+      input: {
+        openstack: { cloud: 'mycloud', cloudsFile: '/opt/clouds.yaml' },
+        files: [clouds(HOME_CLOUDS, { mycloud: MYCLOUD })],
+      },
       message: 'openstack.clouds_file: "/opt/clouds.yaml" does not exist',
     },
     {
@@ -54,17 +71,48 @@ describe('resolveCloudCredentials', () => {
 
   it('never puts a password or application credential secret into a message', () => {
     const secretShapes: Input[] = [
-      { openstack: { cloud: 'c' }, files: [clouds(HOME_CLOUDS, { c: { auth: { password: PASSWORD, application_credential_secret: APP_SECRET } } })] },
-      { openstack: { cloud: 'c' }, files: [clouds(HOME_CLOUDS, { c: MYCLOUD }), clouds(HOME_SECURE, { c: PASSWORD })] },
-      { openstack: { cloud: 'c' }, files: [clouds(HOME_CLOUDS, { c: MYCLOUD }), clouds(HOME_SECURE, { c: { auth: PASSWORD } })] },
-      { openstack: { cloud: 'c' }, files: [clouds(HOME_CLOUDS, { c: MYCLOUD }), { path: HOME_SECURE, value: { clouds: PASSWORD } }] },
-      { openstack: { cloud: 'c' }, files: [clouds(HOME_CLOUDS, { c: MYCLOUD }), { path: HOME_SECURE, value: PASSWORD }] },
-      { openstack: { cloud: 'c' }, files: [clouds(HOME_CLOUDS, { c: { auth: { ...MYCLOUD.auth, password: { value: PASSWORD } } } })] },
       {
         openstack: { cloud: 'c' },
-        files: [clouds(HOME_CLOUDS, { c: { auth_type: 'v3applicationcredential', auth: { auth_url: 'https://k', application_credential_secret: [APP_SECRET] } } })],
+        files: [
+          clouds(HOME_CLOUDS, { c: { auth: { password: PASSWORD, application_credential_secret: APP_SECRET } } }),
+        ],
       },
-      { env: { OS_AUTH_URL: 'nope', OS_AUTH_TYPE: 'token', OS_PASSWORD: PASSWORD, OS_APPLICATION_CREDENTIAL_SECRET: APP_SECRET } },
+      { openstack: { cloud: 'c' }, files: [clouds(HOME_CLOUDS, { c: MYCLOUD }), clouds(HOME_SECURE, { c: PASSWORD })] },
+      {
+        openstack: { cloud: 'c' },
+        files: [clouds(HOME_CLOUDS, { c: MYCLOUD }), clouds(HOME_SECURE, { c: { auth: PASSWORD } })],
+      },
+      {
+        openstack: { cloud: 'c' },
+        files: [clouds(HOME_CLOUDS, { c: MYCLOUD }), { path: HOME_SECURE, value: { clouds: PASSWORD } }],
+      },
+      {
+        openstack: { cloud: 'c' },
+        files: [clouds(HOME_CLOUDS, { c: MYCLOUD }), { path: HOME_SECURE, value: PASSWORD }],
+      },
+      {
+        openstack: { cloud: 'c' },
+        files: [clouds(HOME_CLOUDS, { c: { auth: { ...MYCLOUD.auth, password: { value: PASSWORD } } } })],
+      },
+      {
+        openstack: { cloud: 'c' },
+        files: [
+          clouds(HOME_CLOUDS, {
+            c: {
+              auth_type: 'v3applicationcredential',
+              auth: { auth_url: 'https://k', application_credential_secret: [APP_SECRET] },
+            },
+          }),
+        ],
+      },
+      {
+        env: {
+          OS_AUTH_URL: 'nope',
+          OS_AUTH_TYPE: 'token',
+          OS_PASSWORD: PASSWORD,
+          OS_APPLICATION_CREDENTIAL_SECRET: APP_SECRET,
+        },
+      },
       { env: { OS_AUTH_URL: `https://admin:${PASSWORD}@k/v3`, OS_PASSWORD: PASSWORD } },
     ];
     const messages = secretShapes.map(messageOf);
@@ -99,7 +147,10 @@ clouds:
   it('reads ~/.config/openstack/clouds.yaml and merges secure.yaml from the same directory', async () => {
     const home = await makeHome();
     await writeFile(join(home, '.config/openstack/clouds.yaml'), CLOUDS_YAML);
-    await writeFile(join(home, '.config/openstack/secure.yaml'), `clouds:\n  lab:\n    auth:\n      password: "${PASSWORD}"\n`);
+    await writeFile(
+      join(home, '.config/openstack/secure.yaml'),
+      `clouds:\n  lab:\n    auth:\n      password: "${PASSWORD}"\n`,
+    );
     const credentials = await loadCredentials({ ...OPENSTACK, cloud: 'lab' }, {}, home);
     assert.deepEqual(credentials, {
       source: {
@@ -139,12 +190,18 @@ clouds:
     await writeFile(join(home, '.config/openstack/clouds.yaml'), 'clouds: [broken\n');
     const override = join(home, 'override.yaml');
     await writeFile(override, CLOUDS_YAML.replace('RegionOne', 'FromOverride'));
-    await writeFile(join(home, '.config/openstack/secure.yaml'), `clouds:\n  lab:\n    auth:\n      password: "${PASSWORD}"\n`);
+    await writeFile(
+      join(home, '.config/openstack/secure.yaml'),
+      `clouds:\n  lab:\n    auth:\n      password: "${PASSWORD}"\n`,
+    );
     const credentials = await loadCredentials(OPENSTACK, { OS_CLOUD: 'lab', OS_CLIENT_CONFIG_FILE: override }, home);
-    assert.deepEqual([credentials.source, credentials.regionName], [
-      { kind: 'clouds-file', cloud: 'lab', path: override, securePath: join(home, '.config/openstack/secure.yaml') },
-      'FromOverride',
-    ]);
+    assert.deepEqual(
+      [credentials.source, credentials.regionName],
+      [
+        { kind: 'clouds-file', cloud: 'lab', path: override, securePath: join(home, '.config/openstack/secure.yaml') },
+        'FromOverride',
+      ],
+    );
   });
 
   it('reads openstack.clouds_file instead of searching', async () => {
@@ -152,10 +209,10 @@ clouds:
     const file = join(home, 'exporter-clouds.yaml');
     await writeFile(file, CLOUDS_YAML.replace('username: admin', `username: admin\n      password: "${PASSWORD}"`));
     const credentials = await loadCredentials({ ...OPENSTACK, cloud: 'lab', cloudsFile: file }, {}, home);
-    assert.deepEqual([credentials.source, credentials.auth.type], [
-      { kind: 'clouds-file', cloud: 'lab', path: file, securePath: undefined },
-      'password',
-    ]);
+    assert.deepEqual(
+      [credentials.source, credentials.auth.type],
+      [{ kind: 'clouds-file', cloud: 'lab', path: file, securePath: undefined }, 'password'],
+    );
   });
 
   it('names an openstack.clouds_file that does not exist', async () => {
@@ -209,9 +266,9 @@ clouds:
       OS_APPLICATION_CREDENTIAL_SECRET: APP_SECRET,
     };
     const credentials = await loadCredentials(OPENSTACK, env, home);
-    assert.deepEqual([credentials.source, credentials.auth], [
-      { kind: 'environment' },
-      { type: 'v3applicationcredential', credential: { id: 'ac-7' }, secret: APP_SECRET },
-    ]);
+    assert.deepEqual(
+      [credentials.source, credentials.auth],
+      [{ kind: 'environment' }, { type: 'v3applicationcredential', credential: { id: 'ac-7' }, secret: APP_SECRET }],
+    );
   });
 });

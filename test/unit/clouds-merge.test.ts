@@ -79,15 +79,27 @@ describe('readNamedCloud (through resolveCloudCredentials)', () => {
   });
 
   it('finds a cloud that only secure.yaml has', () => {
-    const credentials = resolve({ env: { OS_CLOUD: 'hidden' }, files: [clouds(HOME_CLOUDS, {}), clouds(ETC_SECURE, { hidden: MYCLOUD })] });
-    assert.deepEqual(credentials.source, { kind: 'clouds-file', cloud: 'hidden', path: ETC_SECURE, securePath: ETC_SECURE });
+    const credentials = resolve({
+      env: { OS_CLOUD: 'hidden' },
+      files: [clouds(HOME_CLOUDS, {}), clouds(ETC_SECURE, { hidden: MYCLOUD })],
+    });
+    assert.deepEqual(credentials.source, {
+      kind: 'clouds-file',
+      cloud: 'hidden',
+      path: ETC_SECURE,
+      securePath: ETC_SECURE,
+    });
     assert.equal(credentials.origins['auth_url'], `${ETC_SECURE}: clouds.hidden.auth.auth_url`);
   });
 
   const invalid: { name: string; input: Input; message: string }[] = [
     {
       name: 'a cloud that is not in the file',
-      input: { openstack: { cloud: 'mycloud' }, homeDir: '/root', files: [clouds('/root/.config/openstack/clouds.yaml', { a: MYCLOUD, b: MYCLOUD })] },
+      input: {
+        openstack: { cloud: 'mycloud' },
+        homeDir: '/root',
+        files: [clouds('/root/.config/openstack/clouds.yaml', { a: MYCLOUD, b: MYCLOUD })],
+      },
       message: 'openstack.cloud: "mycloud" is not in /root/.config/openstack/clouds.yaml (clouds: a, b)',
     },
     {

@@ -20,7 +20,10 @@ import {
 
 describe('listCloudConfigCandidates', () => {
   it('searches OS_CLIENT_CONFIG_FILE, ./, ~/.config/openstack and /etc/openstack, for clouds.yaml and secure.yaml', () => {
-    const env = { OS_CLIENT_CONFIG_FILE: '/run/secrets/clouds.yaml', OS_CLIENT_SECURE_FILE: '/run/secrets/secure.yaml' };
+    const env = {
+      OS_CLIENT_CONFIG_FILE: '/run/secrets/clouds.yaml',
+      OS_CLIENT_SECURE_FILE: '/run/secrets/secure.yaml',
+    };
     assert.deepEqual(listCloudConfigCandidates({ openstack: OPENSTACK, env, homeDir: HOME, cwd: CWD }), {
       clouds: ['/run/secrets/clouds.yaml', CWD_CLOUDS, HOME_CLOUDS, ETC_CLOUDS],
       secure: ['/run/secrets/secure.yaml', '/srv/exporter/secure.yaml', HOME_SECURE, ETC_SECURE],
@@ -28,7 +31,12 @@ describe('listCloudConfigCandidates', () => {
   });
 
   it('leaves out unset or empty override variables', () => {
-    const candidates = listCloudConfigCandidates({ openstack: OPENSTACK, env: { OS_CLIENT_CONFIG_FILE: '' }, homeDir: HOME, cwd: CWD });
+    const candidates = listCloudConfigCandidates({
+      openstack: OPENSTACK,
+      env: { OS_CLIENT_CONFIG_FILE: '' },
+      homeDir: HOME,
+      cwd: CWD,
+    });
     assert.deepEqual(candidates.clouds, [CWD_CLOUDS, HOME_CLOUDS, ETC_CLOUDS]);
   });
 
@@ -42,7 +50,12 @@ describe('listCloudConfigCandidates', () => {
   });
 
   it('lists a directory once when the working directory is the config directory', () => {
-    const candidates = listCloudConfigCandidates({ openstack: OPENSTACK, env: {}, homeDir: HOME, cwd: '/etc/openstack' });
+    const candidates = listCloudConfigCandidates({
+      openstack: OPENSTACK,
+      env: {},
+      homeDir: HOME,
+      cwd: '/etc/openstack',
+    });
     assert.deepEqual(candidates.clouds, [ETC_CLOUDS, HOME_CLOUDS]);
   });
 });
@@ -72,10 +85,20 @@ describe('readCandidateFiles', () => {
 });
 
 describe('the search order (through resolveCloudCredentials)', () => {
-  const searchOrder: { name: string; env?: Environment; openstack?: Partial<OpenStackConfig>; present: string[]; expected: string }[] = [
+  const searchOrder: {
+    name: string;
+    env?: Environment;
+    openstack?: Partial<OpenStackConfig>;
+    present: string[];
+    expected: string;
+  }[] = [
     { name: '/etc/openstack when it is the only one', present: [ETC_CLOUDS], expected: ETC_CLOUDS },
     { name: '~/.config/openstack over /etc/openstack', present: [ETC_CLOUDS, HOME_CLOUDS], expected: HOME_CLOUDS },
-    { name: './clouds.yaml over ~/.config/openstack', present: [ETC_CLOUDS, HOME_CLOUDS, CWD_CLOUDS], expected: CWD_CLOUDS },
+    {
+      name: './clouds.yaml over ~/.config/openstack',
+      present: [ETC_CLOUDS, HOME_CLOUDS, CWD_CLOUDS],
+      expected: CWD_CLOUDS,
+    },
     {
       name: 'OS_CLIENT_CONFIG_FILE over ./clouds.yaml',
       env: { OS_CLIENT_CONFIG_FILE: '/run/clouds.yaml' },
@@ -102,10 +125,10 @@ describe('the search order (through resolveCloudCredentials)', () => {
       // Each file names its own region, so the region tells which file was read.
       const files = present.map((path) => clouds(path, { mycloud: { ...MYCLOUD, region_name: path } }));
       const credentials = resolve({ openstack: { cloud: 'mycloud', ...openstack }, env: env ?? {}, files });
-      assert.deepEqual([credentials.source, credentials.regionName], [
-        { kind: 'clouds-file', cloud: 'mycloud', path: expected, securePath: undefined },
-        expected,
-      ]);
+      assert.deepEqual(
+        [credentials.source, credentials.regionName],
+        [{ kind: 'clouds-file', cloud: 'mycloud', path: expected, securePath: undefined }, expected],
+      );
     });
   }
 });

@@ -9,7 +9,13 @@ import { appendLiveExposition, createMetricsEndpoint } from '../../src/metrics/c
 import { lintExposition } from '../support/exposition.ts';
 import { assertGolden } from '../support/golden.ts';
 import { SHOP_DB } from '../support/owners.ts';
-import { recordCompletedCycle, recordFailedCycle, scanResult, testConfig, twoCycleState } from '../support/snapshots.ts';
+import {
+  recordCompletedCycle,
+  recordFailedCycle,
+  scanResult,
+  testConfig,
+  twoCycleState,
+} from '../support/snapshots.ts';
 
 const BUILD = { version: '0.1.0', revision: 'abc123', nodejsVersion: 'v24.21.0', nmapVersion: '7.93' };
 
@@ -45,12 +51,27 @@ describe('exporter metrics', () => {
     const { state, second } = twoCycleState();
     const config = state.config;
     const third = buildSnapshot({
-      result: scanResult([{ ip: '203.0.113.7', openPorts: [{ port: 22, protocol: 'tcp', service: 'ssh' }] }], '2026-11-26T03:00:41.200Z'),
+      result: scanResult(
+        [{ ip: '203.0.113.7', openPorts: [{ port: 22, protocol: 'tcp', service: 'ssh' }] }],
+        '2026-11-26T03:00:41.200Z',
+      ),
       inventory: NO_INVENTORY,
       rules: config.rules,
       previous: second,
     });
-    recordCompletedCycle(state, { cycle: 3, scope: 'sweep', addressesScanned: 16, startedAt: third.scan.startedAt, finishedAt: third.scan.finishedAt, success: true, error: null }, third);
+    recordCompletedCycle(
+      state,
+      {
+        cycle: 3,
+        scope: 'sweep',
+        addressesScanned: 16,
+        startedAt: third.scan.startedAt,
+        finishedAt: third.scan.finishedAt,
+        success: true,
+        error: null,
+      },
+      third,
+    );
     const text = await render(state);
     assert.doesNotMatch(text, /^exposure_port_open\{/m);
     assert.doesNotMatch(text, /^exposure_port_first_seen_timestamp_seconds\{/m);
@@ -59,25 +80,61 @@ describe('exporter metrics', () => {
     assert.match(text, /^exposure_open_ports\{class="nonstandard"\} 0$/m);
   });
 
-  it('renders the admitting rules of nonstandard ports, the latent exposures and the owner\'s email', async () => {
+  it("renders the admitting rules of nonstandard ports, the latent exposures and the owner's email", async () => {
     const { state, second } = twoCycleState();
-    const world = { securityGroupId: 'sg-1', securityGroup: 'shop-db', ethertype: 'IPv4', protocol: 'tcp', remoteIpPrefix: '0.0.0.0/0', remoteGroupId: null } as const;
+    const world = {
+      securityGroupId: 'sg-1',
+      securityGroup: 'shop-db',
+      ethertype: 'IPv4',
+      protocol: 'tcp',
+      remoteIpPrefix: '0.0.0.0/0',
+      remoteGroupId: null,
+    } as const;
     const rules = [
       { ...world, ruleId: 'r-ssh', portMin: 22, portMax: 22 },
       { ...world, ruleId: 'r-redis', portMin: 6379, portMax: 6379 },
       { ...world, ruleId: 'r-mongo', portMin: 27017, portMax: 27018 },
     ];
     const third = buildSnapshot({
-      result: scanResult([{ ip: '203.0.113.7', openPorts: [{ port: 22, protocol: 'tcp', service: 'ssh' }, { port: 6379, protocol: 'tcp', service: 'redis' }] }], '2026-11-26T03:00:41.200Z'),
-      inventory: { ...NO_INVENTORY, owners: new Map([['203.0.113.7', SHOP_DB]]), security: new Map([['203.0.113.7', { portSecurity: true, public: true, rules }]]) },
+      result: scanResult(
+        [
+          {
+            ip: '203.0.113.7',
+            openPorts: [
+              { port: 22, protocol: 'tcp', service: 'ssh' },
+              { port: 6379, protocol: 'tcp', service: 'redis' },
+            ],
+          },
+        ],
+        '2026-11-26T03:00:41.200Z',
+      ),
+      inventory: {
+        ...NO_INVENTORY,
+        owners: new Map([['203.0.113.7', SHOP_DB]]),
+        security: new Map([['203.0.113.7', { portSecurity: true, public: true, rules }]]),
+      },
       rules: state.config.rules,
       previous: second,
       scanned: () => true,
     });
-    recordCompletedCycle(state, { cycle: 3, scope: 'sweep', addressesScanned: 1, startedAt: third.scan.startedAt, finishedAt: third.scan.finishedAt, success: true, error: null }, third);
+    recordCompletedCycle(
+      state,
+      {
+        cycle: 3,
+        scope: 'sweep',
+        addressesScanned: 1,
+        startedAt: third.scan.startedAt,
+        finishedAt: third.scan.finishedAt,
+        success: true,
+        error: null,
+      },
+      third,
+    );
     const text = await render(state);
     // Standard 22 is admitted too, but only nonstandard ports are exposures.
-    assert.deepEqual(text.match(/^exposure_port_admitted_info\{.*$/gm), ['exposure_port_admitted_info{ip="203.0.113.7",port="6379",protocol="tcp",security_group="shop-db",rule_id="r-redis"} 1']);
+    assert.deepEqual(text.match(/^exposure_port_admitted_info\{.*$/gm), [
+      'exposure_port_admitted_info{ip="203.0.113.7",port="6379",protocol="tcp",security_group="shop-db",rule_id="r-redis"} 1',
+    ]);
     const owner = 'vm_id="8a2f6c1e-3b7d-4e59-9c1a-5d0e7f3b2a61",vm_name="db-1",user="alice",tenant="shop"';
     assert.deepEqual(text.match(/^exposure_latent_port\{.*$/gm), [
       `exposure_latent_port{ip="203.0.113.7",port="6379",protocol="tcp",severity="high",security_group="shop-db",rule_id="r-redis",${owner}} 1`,
@@ -104,7 +161,12 @@ describe('exporter metrics', () => {
     const readAt = new Date('2026-11-26T01:30:00Z');
     state.recordInventory(
       recordInventoryRead(
-        { ...NO_INVENTORY, source: 'openstack', syncedAt: readAt, publicAddresses: ['203.0.113.7', '198.51.100.4', '198.51.100.5'] },
+        {
+          ...NO_INVENTORY,
+          source: 'openstack',
+          syncedAt: readAt,
+          publicAddresses: ['203.0.113.7', '198.51.100.4', '198.51.100.5'],
+        },
         readAt,
       ),
     );
@@ -121,7 +183,12 @@ describe('exporter metrics', () => {
 
   it('leaves per-cycle gauges absent, not 0, before the first cycle', async () => {
     const text = await render(new ExporterState({ config: testConfig(), startedAt: new Date('2026-11-26T00:00:00Z') }));
-    for (const name of ['exposure_scan_success', 'exposure_scan_duration_seconds', 'exposure_scan_last_success_timestamp_seconds', 'exposure_scan_hosts_up']) {
+    for (const name of [
+      'exposure_scan_success',
+      'exposure_scan_duration_seconds',
+      'exposure_scan_last_success_timestamp_seconds',
+      'exposure_scan_hosts_up',
+    ]) {
       assert.doesNotMatch(text, new RegExp(`^${name} `, 'm'), `${name} is absent`);
     }
     assert.match(text, /^exposure_scan_in_progress 0$/m);
@@ -135,13 +202,14 @@ describe('exporter metrics', () => {
     const compressed = await endpoint.renderBody({ gzip: true });
     const identity = Buffer.concat(await endpoint.renderBody({ gzip: false }));
     assert.equal(compressed.length, 2);
-    for (const member of compressed) assert.deepEqual([...member.subarray(0, 2)], [0x1f, 0x8b], 'each chunk opens a gzip member');
+    for (const member of compressed)
+      assert.deepEqual([...member.subarray(0, 2)], [0x1f, 0x8b], 'each chunk opens a gzip member');
     assert.deepEqual(gunzipSync(Buffer.concat(compressed)), identity);
     assert.match(identity.toString('utf8'), /^exposure_port_open\{ip="203.0.113.9",port="2375",.*\} 1$/m);
     assert.match(identity.toString('utf8'), /^exposure_scans_total\{result="success"\} 2$/m);
   });
 
-  it('appends another module\'s live metrics after the exposition, as one more gzip member', async () => {
+  it("appends another module's live metrics after the exposition, as one more gzip member", async () => {
     const { state } = twoCycleState();
     const base = createMetricsEndpoint({ state, build: BUILD, processMetrics: false });
     const extra = '# HELP test_extra Extra.\n# TYPE test_extra gauge\ntest_extra 1\n';
@@ -156,7 +224,12 @@ describe('exporter metrics', () => {
   it('renders the snapshot part once per snapshot or config while the live part follows every scrape', async () => {
     const { state, second } = twoCycleState();
     let renders = 0;
-    const endpoint = createMetricsEndpoint({ state, build: BUILD, processMetrics: false, onSnapshotRender: () => (renders += 1) });
+    const endpoint = createMetricsEndpoint({
+      state,
+      build: BUILD,
+      processMetrics: false,
+      onSnapshotRender: () => (renders += 1),
+    });
     const first = await endpoint.render();
     await endpoint.renderBody({ gzip: true });
     recordFailedCycle(state, {
@@ -173,16 +246,34 @@ describe('exporter metrics', () => {
     assert.match(first, /^exposure_scan_success 1$/m);
     assert.match(afterFailure, /^exposure_scan_success 0$/m);
     const third = buildSnapshot({
-      result: scanResult([{ ip: '203.0.113.7', openPorts: [{ port: 6379, protocol: 'tcp', service: 'redis' }] }], '2026-11-26T04:00:41.200Z'),
+      result: scanResult(
+        [{ ip: '203.0.113.7', openPorts: [{ port: 6379, protocol: 'tcp', service: 'redis' }] }],
+        '2026-11-26T04:00:41.200Z',
+      ),
       inventory: NO_INVENTORY,
       rules: state.config.rules,
       previous: second,
     });
-    recordCompletedCycle(state, { cycle: 4, scope: 'sweep', addressesScanned: 16, startedAt: third.scan.startedAt, finishedAt: third.scan.finishedAt, success: true, error: null }, third);
+    recordCompletedCycle(
+      state,
+      {
+        cycle: 4,
+        scope: 'sweep',
+        addressesScanned: 16,
+        startedAt: third.scan.startedAt,
+        finishedAt: third.scan.finishedAt,
+        success: true,
+        error: null,
+      },
+      third,
+    );
     const afterSwap = await endpoint.render();
     assert.equal(renders, 2);
     assert.doesNotMatch(afterSwap, /^exposure_port_open\{ip="203.0.113.9",/m);
-    state.recordReload({ successful: true, at: new Date('2026-11-26T04:05:00Z') }, { config: testConfig('scan:\n  targets: ["203.0.113.0/28"]\n'), snapshot: third });
+    state.recordReload(
+      { successful: true, at: new Date('2026-11-26T04:05:00Z') },
+      { config: testConfig('scan:\n  targets: ["203.0.113.0/28"]\n'), snapshot: third },
+    );
     const afterReload = await endpoint.render();
     assert.equal(renders, 3);
     assert.doesNotMatch(afterReload, /^exposure_exception_expiry_timestamp_seconds\{/m);
@@ -194,7 +285,6 @@ describe('exporter metrics', () => {
     assert.doesNotMatch(text, /[{,](job|instance)="/);
   });
 });
-
 
 describe('sweep and inventory_file metrics', () => {
   const config = testConfig(
@@ -212,10 +302,29 @@ describe('sweep and inventory_file metrics', () => {
     assert.match(before, /^exposure_sweep_ranges_skipped 1$/m);
     assert.doesNotMatch(before, /^exposure_sweep_last_success_timestamp_seconds /m, 'absent before the first sweep');
     assert.doesNotMatch(before, /^exposure_inventory_file_up /m, 'absent before the first read');
-    state.recordInventoryFile(recordInventoryFailure(recordInventoryRead({ ...NO_INVENTORY, source: 'file' }, new Date()), new Date()));
+    state.recordInventoryFile(
+      recordInventoryFailure(recordInventoryRead({ ...NO_INVENTORY, source: 'file' }, new Date()), new Date()),
+    );
     const result = scanResult([], '2026-11-26T01:00:41.200Z', { hostsUp: 5 });
-    const snapshot = buildSnapshot({ result, inventory: { ...NO_INVENTORY, source: 'file' }, rules: config.rules, previous: undefined });
-    recordCompletedCycle(state, { cycle: 1, scope: 'sweep', addressesScanned: 16, startedAt: result.startedAt, finishedAt: result.finishedAt, success: true, error: null }, snapshot);
+    const snapshot = buildSnapshot({
+      result,
+      inventory: { ...NO_INVENTORY, source: 'file' },
+      rules: config.rules,
+      previous: undefined,
+    });
+    recordCompletedCycle(
+      state,
+      {
+        cycle: 1,
+        scope: 'sweep',
+        addressesScanned: 16,
+        startedAt: result.startedAt,
+        finishedAt: result.finishedAt,
+        success: true,
+        error: null,
+      },
+      snapshot,
+    );
     const text = await render(state);
     assert.match(text, /^exposure_sweep_duration_seconds 41.2$/m);
     assert.match(text, /^exposure_sweep_last_success_timestamp_seconds 1795654841.2$/m);

@@ -53,7 +53,10 @@ interface Panel {
   readonly description?: string;
   readonly datasource?: unknown;
   readonly gridPos?: { readonly h: number; readonly w: number; readonly x: number; readonly y: number };
-  readonly fieldConfig?: { readonly defaults?: { readonly unit?: string; readonly links?: readonly Link[] }; readonly overrides?: readonly Override[] };
+  readonly fieldConfig?: {
+    readonly defaults?: { readonly unit?: string; readonly links?: readonly Link[] };
+    readonly overrides?: readonly Override[];
+  };
   readonly targets?: readonly Target[];
   readonly transformations?: readonly Transformation[];
 }
@@ -115,7 +118,10 @@ function variableQuery(variable: Variable): string {
 /** Every PromQL text of a dashboard: panel targets and query variables. */
 function expressionsOf(dashboard: Dashboard): { where: string; expr: string }[] {
   const targets = panelsOf(dashboard).flatMap((panel) =>
-    (panel.targets ?? []).map((target) => ({ where: `${dashboard.uid} panel "${panel.title}" ${target.refId}`, expr: target.expr ?? '' })),
+    (panel.targets ?? []).map((target) => ({
+      where: `${dashboard.uid} panel "${panel.title}" ${target.refId}`,
+      expr: target.expr ?? '',
+    })),
   );
   const variables = variablesOf(dashboard)
     .filter((variable) => variable.type === 'query')
@@ -162,7 +168,10 @@ describe('Grafana dashboards', async () => {
     for (const dashboard of dashboards.values()) {
       assert.ok(dashboard.title?.trim(), `${dashboard.uid} has a title`);
       assert.ok(dashboard.description?.trim(), `${dashboard.uid} has a description`);
-      assert.ok((dashboard.schemaVersion ?? 0) >= MIN_SCHEMA_VERSION, `${dashboard.uid} schemaVersion ${dashboard.schemaVersion}`);
+      assert.ok(
+        (dashboard.schemaVersion ?? 0) >= MIN_SCHEMA_VERSION,
+        `${dashboard.uid} schemaVersion ${dashboard.schemaVersion}`,
+      );
       // Provisioning cannot answer __inputs, and a fixed id would clash with the importing Grafana's own.
       assert.equal(dashboard.__inputs, undefined, `${dashboard.uid} has no __inputs`);
       assert.equal(dashboard.id ?? null, null, `${dashboard.uid} has no fixed id`);
@@ -198,7 +207,10 @@ describe('Grafana dashboards', async () => {
       for (const [i, panel] of panels.entries()) {
         const grid = panel.gridPos;
         assert.ok(grid, `${dashboard.uid} panel ${panel.id} has a gridPos`);
-        assert.ok(grid.x >= 0 && grid.w > 0 && grid.x + grid.w <= 24 && grid.h > 0, `${dashboard.uid} panel ${panel.id} fits the grid`);
+        assert.ok(
+          grid.x >= 0 && grid.w > 0 && grid.x + grid.w <= 24 && grid.h > 0,
+          `${dashboard.uid} panel ${panel.id} fits the grid`,
+        );
         for (const other of panels.slice(i + 1)) {
           assert.ok(!overlaps(grid, other.gridPos!), `${dashboard.uid} panels ${panel.id} and ${other.id} overlap`);
         }
@@ -213,7 +225,8 @@ describe('Grafana dashboards', async () => {
           assert.ok(label === 'job' && value === '$job', `${where}: ${matcher}`);
         }
       }
-      for (const url of linksOf(dashboard)) assert.doesNotMatch(url, /var-(job|instance)=[^$&]/, `${dashboard.uid} link ${url}`);
+      for (const url of linksOf(dashboard))
+        assert.doesNotMatch(url, /var-(job|instance)=[^$&]/, `${dashboard.uid} link ${url}`);
     }
   });
 
@@ -284,15 +297,23 @@ describe('Grafana dashboards', async () => {
   });
 
   it('links only to dashboards that exist, with variables they define', () => {
-    const exposureTables = panelsOf(byUid.get('exposure-overview')!).filter((panel) => EXPOSURE_TABLES['exposure-overview']!.includes(panel.title ?? ''));
+    const exposureTables = panelsOf(byUid.get('exposure-overview')!).filter((panel) =>
+      EXPOSURE_TABLES['exposure-overview']!.includes(panel.title ?? ''),
+    );
     assert.equal(exposureTables.length, EXPOSURE_TABLES['exposure-overview']!.length);
     for (const table of exposureTables) {
       const tenantColumnLinks = (table.fieldConfig?.overrides ?? [])
         .filter((override) => override.matcher.options === 'Tenant')
-        .flatMap((override) => override.properties.filter((p) => p.id === 'links').flatMap((p) => p.value as readonly Link[]));
+        .flatMap((override) =>
+          override.properties.filter((p) => p.id === 'links').flatMap((p) => p.value as readonly Link[]),
+        );
       assert.equal(tenantColumnLinks.length, 1, `the tenant column of "${table.title}" has one data link`);
       assert.match(tenantColumnLinks[0]?.url ?? '', /^\/d\/exposure-tenant\/[^?]*\?.*var-tenant=\$\{__value\.text\}/);
-      assert.match(tenantColumnLinks[0]?.url ?? '', /\$\{datasource:queryparam\}/, 'the drill-down keeps the datasource');
+      assert.match(
+        tenantColumnLinks[0]?.url ?? '',
+        /\$\{datasource:queryparam\}/,
+        'the drill-down keeps the datasource',
+      );
     }
 
     for (const dashboard of dashboards.values()) {
@@ -302,34 +323,53 @@ describe('Grafana dashboards', async () => {
         const target = byUid.get(match[1]!);
         assert.ok(target, `${dashboard.uid} link ${url}: no dashboard with uid ${match[1]}`);
         const defined = new Set(variablesOf(target).map((v) => v.name));
-        for (const [, name] of url.matchAll(/var-(\w+)=/g)) assert.ok(defined.has(name!), `${url}: ${target.uid} has no ${name} variable`);
-        for (const [, name] of url.matchAll(/\$\{(\w+):queryparam\}/g)) assert.ok(defined.has(name!), `${url}: ${target.uid} has no ${name} variable`);
+        for (const [, name] of url.matchAll(/var-(\w+)=/g))
+          assert.ok(defined.has(name!), `${url}: ${target.uid} has no ${name} variable`);
+        for (const [, name] of url.matchAll(/\$\{(\w+):queryparam\}/g))
+          assert.ok(defined.has(name!), `${url}: ${target.uid} has no ${name} variable`);
       }
     }
   });
 
   it('shows exposures in tables with the owner columns, sorted by severity rank then first seen, severity coloured', () => {
     for (const dashboard of dashboards.values()) {
-      const tables = panelsOf(dashboard).filter((p) => p.type === 'table' && (p.targets ?? []).some((t) => t.expr?.includes('exposure_port_open')));
-      assert.deepEqual(tables.map((t) => t.title), EXPOSURE_TABLES[dashboard.uid ?? ''], `${dashboard.uid} has one table of all exposures, then the two of its own`);
+      const tables = panelsOf(dashboard).filter(
+        (p) => p.type === 'table' && (p.targets ?? []).some((t) => t.expr?.includes('exposure_port_open')),
+      );
+      assert.deepEqual(
+        tables.map((t) => t.title),
+        EXPOSURE_TABLES[dashboard.uid ?? ''],
+        `${dashboard.uid} has one table of all exposures, then the two of its own`,
+      );
       for (const table of tables) {
         const target = table.targets![0]!;
         assert.equal(target.format, 'table');
         assert.equal(target.instant, true);
         assert.deepEqual(
-          (table.transformations ?? []).filter((t) => t.id === 'sortBy').map((t) => (t.options['sort'] as { field: string }[])[0]?.field),
+          (table.transformations ?? [])
+            .filter((t) => t.id === 'sortBy')
+            .map((t) => (t.options['sort'] as { field: string }[])[0]?.field),
           ['Value', 'severity_rank'],
           'a stable sort on first seen, then on severity rank',
         );
         SEVERITIES.forEach((severity, i) => {
-          assert.ok(target.expr?.includes(`"severity_rank", "${i + 1}", "severity", "${severity}")`), `${severity} ranks ${i + 1}`);
+          assert.ok(
+            target.expr?.includes(`"severity_rank", "${i + 1}", "severity", "${severity}")`),
+            `${severity} ranks ${i + 1}`,
+          );
         });
-        const organize = table.transformations?.find((t) => t.id === 'organize')?.options as { renameByName: Record<string, string> };
+        const organize = table.transformations?.find((t) => t.id === 'organize')?.options as {
+          renameByName: Record<string, string>;
+        };
         const columns = Object.values(organize.renameByName);
-        for (const column of ['IP', 'Port', 'Service', 'Severity', 'VM', 'User', 'First seen']) assert.ok(columns.includes(column), `${table.title} shows ${column}`);
-        if (dashboard.uid === 'exposure-overview') assert.ok(columns.includes('Tenant'), 'the overview shows the tenant');
+        for (const column of ['IP', 'Port', 'Service', 'Severity', 'VM', 'User', 'First seen'])
+          assert.ok(columns.includes(column), `${table.title} shows ${column}`);
+        if (dashboard.uid === 'exposure-overview')
+          assert.ok(columns.includes('Tenant'), 'the overview shows the tenant');
         const severity = table.fieldConfig?.overrides?.find((o) => o.matcher.options === 'Severity');
-        const mappings = severity?.properties.find((p) => p.id === 'mappings')?.value as { options: Record<string, { color: string }> }[];
+        const mappings = severity?.properties.find((p) => p.id === 'mappings')?.value as {
+          options: Record<string, { color: string }>;
+        }[];
         assert.deepEqual(Object.keys(mappings[0]?.options ?? {}), SEVERITIES, 'every severity has a colour');
         const firstSeen = table.fieldConfig?.overrides?.find((o) => o.matcher.options === 'First seen');
         assert.deepEqual(firstSeen?.properties, [{ id: 'unit', value: 'dateTimeAsIso' }]);
@@ -353,8 +393,14 @@ describe('Grafana dashboards', async () => {
       assert.equal(table?.type, 'table', `${dashboard.uid} has an Unauthenticated services table`);
       const expr = table.targets?.[0]?.expr ?? '';
       // The owner columns come from exposure_port_open; the unauthenticated series only selects which ports.
-      assert.match(expr, /group_left\(service, severity, vm_id, vm_name, user, tenant\)\n\s+\(\n\s+exposure_port_open\{job=~"\$job", tenant/);
-      assert.match(expr, /and on\(job, instance, ip, port, protocol\) exposure_port_unauthenticated\{job=~"\$job"\} == 1/);
+      assert.match(
+        expr,
+        /group_left\(service, severity, vm_id, vm_name, user, tenant\)\n\s+\(\n\s+exposure_port_open\{job=~"\$job", tenant/,
+      );
+      assert.match(
+        expr,
+        /and on\(job, instance, ip, port, protocol\) exposure_port_unauthenticated\{job=~"\$job"\} == 1/,
+      );
       assert.match(table.description ?? '', /without credentials/);
     }
   });
@@ -375,7 +421,10 @@ describe('Grafana provisioning files', () => {
     assert.equal(provider.type, 'file');
     assert.match(provider.options.path, /^\//, 'an absolute path, as Grafana resolves it');
     const readme = await readFile(README, 'utf8');
-    assert.ok(readme.includes(`grafana/dashboards/*.json ${provider.options.path}`), `the README copies the dashboards to ${provider.options.path}`);
+    assert.ok(
+      readme.includes(`grafana/dashboards/*.json ${provider.options.path}`),
+      `the README copies the dashboards to ${provider.options.path}`,
+    );
   });
 
   it('provision a Prometheus datasource', async () => {

@@ -36,8 +36,14 @@ function acceptedKeys(yaml: string): string[] {
 
 describe('docs/metrics.md', () => {
   it('gives every metric of the exposition its type and its exact HELP text', async () => {
-    const [doc, golden] = await Promise.all([readRepoFile('docs/metrics.md'), readRepoFile('test/golden/metrics-two-cycles.prom')]);
-    const families = [...golden.matchAll(/^# HELP (\S+) (.*)$/gm)].map(([, name, help]) => ({ name: name!, help: help! }));
+    const [doc, golden] = await Promise.all([
+      readRepoFile('docs/metrics.md'),
+      readRepoFile('test/golden/metrics-two-cycles.prom'),
+    ]);
+    const families = [...golden.matchAll(/^# HELP (\S+) (.*)$/gm)].map(([, name, help]) => ({
+      name: name!,
+      help: help!,
+    }));
     assert.ok(families.length >= 20, `found ${families.length} metrics in the golden file`);
     for (const { name, help } of families) {
       const type = new RegExp(`^# TYPE ${name} (\\w+)$`, 'm').exec(golden)?.[1];
@@ -51,7 +57,10 @@ describe('docs/metrics.md', () => {
 
 describe('docs/report.md', () => {
   it('documents every field of the report', async () => {
-    const [doc, golden] = await Promise.all([readRepoFile('docs/report.md'), readRepoFile('test/golden/report-two-cycles.json')]);
+    const [doc, golden] = await Promise.all([
+      readRepoFile('docs/report.md'),
+      readRepoFile('test/golden/report-two-cycles.json'),
+    ]);
     const fields = new Set<string>();
     const collect = (value: unknown): void => {
       if (Array.isArray(value)) value.forEach(collect);
@@ -86,7 +95,10 @@ describe('docs/config.md', () => {
       const doc = await readRepoFile('docs/config.md');
       const keys = acceptedKeys(section.yaml);
       assert.ok(keys.length > 0);
-      assert.deepEqual(keys.filter((key) => !mentionsInCode(doc, key)), []);
+      assert.deepEqual(
+        keys.filter((key) => !mentionsInCode(doc, key)),
+        [],
+      );
     });
   }
 });
@@ -98,7 +110,10 @@ describe('docs/severities.md', () => {
     // The UDP table comes after its own heading; everything before it is TCP.
     const [tcpPart, udpPart] = doc.split(/^### UDP$/m);
     assert.ok(udpPart !== undefined, 'docs/severities.md has a "### UDP" section');
-    for (const [protocol, part] of [['tcp', tcpPart!], ['udp', udpPart]] as const) {
+    for (const [protocol, part] of [
+      ['tcp', tcpPart!],
+      ['udp', udpPart],
+    ] as const) {
       for (const [, severity, ports] of part.matchAll(/^\| \*\*(critical|high|medium)\*\* \| ([\d, ]+) \|/gm)) {
         for (const port of ports!.split(',')) documented.set(`${port.trim()}/${protocol}`, severity!);
       }
@@ -112,6 +127,9 @@ describe('docs/cli.md', () => {
     const doc = await readRepoFile('docs/cli.md');
     const flags = [...USAGE.matchAll(/^\s+(?:-\w, )?(--[\w.-]+)/gm)].map(([, flag]) => flag!);
     assert.ok(flags.includes('--config.file') && flags.includes('--help'));
-    assert.deepEqual(flags.filter((flag) => !doc.includes(flag)), []);
+    assert.deepEqual(
+      flags.filter((flag) => !doc.includes(flag)),
+      [],
+    );
   });
 });

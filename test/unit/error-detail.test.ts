@@ -14,18 +14,30 @@ describe('extractErrorMessage', () => {
         '{"error": {"message": ""}}',
         '["message"]',
       ].map(extractErrorMessage),
-      ['The request you have made requires authentication.', 'Policy does not allow it.', 'The resource could not be found.', undefined, undefined, undefined],
+      [
+        'The request you have made requires authentication.',
+        'Policy does not allow it.',
+        'The resource could not be found.',
+        undefined,
+        undefined,
+        undefined,
+      ],
     );
   });
 });
 
 describe('formatErrorDetail', () => {
   it('shortens a long message to 300 characters and scrubs it', () => {
-    const detail = formatErrorDetail(JSON.stringify({ error: { message: `secret ${'x'.repeat(400)}` } }), (text) => text.replace('secret', '[redacted]'));
+    const detail = formatErrorDetail(JSON.stringify({ error: { message: `secret ${'x'.repeat(400)}` } }), (text) =>
+      text.replace('secret', '[redacted]'),
+    );
     assert.equal(detail, `: [redacted] ${'x'.repeat(293)}…`);
   });
 
   it('adds nothing for a body without a message', () => {
-    assert.equal(formatErrorDetail('', (text) => text), '');
+    assert.equal(
+      formatErrorDetail('', (text) => text),
+      '',
+    );
   });
 });

@@ -28,7 +28,9 @@ describe('buildExporterConfig', () => {
   });
 
   it('applies severity overrides over the built-in table', () => {
-    const config = buildExporterConfig(parseConfigText('severity_overrides: {"8080/tcp": medium, "6379/tcp": critical}\n', 'c.yml'));
+    const config = buildExporterConfig(
+      parseConfigText('severity_overrides: {"8080/tcp": medium, "6379/tcp": critical}\n', 'c.yml'),
+    );
     assert.equal(config.rules.severities.get('8080/tcp'), 'medium');
     assert.equal(config.rules.severities.get('6379/tcp'), 'critical');
     assert.equal(config.rules.severities.get('27017/tcp'), 'high');
@@ -41,7 +43,10 @@ describe('buildExporterConfig', () => {
     );
     const { rules } = buildExporterConfig(settings);
     assert.deepEqual([...rules.standardPorts], ['22/tcp']);
-    assert.deepEqual(rules.exceptions.map((exception) => exception.name), ['a']);
+    assert.deepEqual(
+      rules.exceptions.map((exception) => exception.name),
+      ['a'],
+    );
   });
 
   it('keeps the settings it was built from', () => {

@@ -27,21 +27,29 @@ const INVENTORY: InventorySnapshot = {
 };
 
 function savedSnapshot(inventory: InventorySnapshot) {
-  return buildSnapshot({ result: scanResult(FIRST_HOSTS, '2026-11-26T01:00:41.200Z'), inventory, rules: CONFIG.rules, previous: undefined });
+  return buildSnapshot({
+    result: scanResult(FIRST_HOSTS, '2026-11-26T01:00:41.200Z'),
+    inventory,
+    rules: CONFIG.rules,
+    previous: undefined,
+  });
 }
 
 describe('ExporterState.restore', () => {
-  it("takes the owners a snapshot saved as the inventory until the cloud is read, so a cycle with OpenStack down keeps them", () => {
+  it('takes the owners a snapshot saved as the inventory until the cloud is read, so a cycle with OpenStack down keeps them', () => {
     const state = new ExporterState({ config: CONFIG, startedAt: new Date('2026-11-26T02:00:00Z') });
     state.restore(savedSnapshot(INVENTORY));
     assert.equal(state.health.inventory.up, undefined, 'no read has happened yet');
     assert.equal(state.health.inventory.lastGood.source, 'openstack');
     assert.equal(state.health.inventory.lastGood.syncedAt, SYNCED_AT);
     assert.equal(state.health.inventory.lastGood.servers, 240);
-    assert.deepEqual([...state.health.inventory.lastGood.owners], [
-      ['203.0.113.7', SHOP_DB],
-      ['203.0.113.9', BLOG_WEB],
-    ]);
+    assert.deepEqual(
+      [...state.health.inventory.lastGood.owners],
+      [
+        ['203.0.113.7', SHOP_DB],
+        ['203.0.113.9', BLOG_WEB],
+      ],
+    );
 
     state.recordInventory(recordInventoryFailure(state.health.inventory, new Date('2026-11-26T02:00:01Z')));
     const next = buildSnapshot({
@@ -69,7 +77,11 @@ describe('ExporterState.restore', () => {
   it('gives way to the first inventory read that succeeds', () => {
     const state = new ExporterState({ config: CONFIG, startedAt: new Date('2026-11-26T02:00:00Z') });
     state.restore(savedSnapshot(INVENTORY));
-    const fresh: InventorySnapshot = { ...INVENTORY, owners: new Map([['203.0.113.10', SHOP_DB]]), syncedAt: new Date('2026-11-26T02:00:05Z') };
+    const fresh: InventorySnapshot = {
+      ...INVENTORY,
+      owners: new Map([['203.0.113.10', SHOP_DB]]),
+      syncedAt: new Date('2026-11-26T02:00:05Z'),
+    };
     state.recordInventory(recordInventoryRead(fresh, new Date('2026-11-26T02:00:00Z')));
     assert.equal(state.health.inventory.lastGood, fresh);
     assert.equal(state.health.inventory.up, true);

@@ -4,7 +4,12 @@ import { Registry } from 'prom-client';
 import { NO_INVENTORY } from '../../src/core/inventory.ts';
 import type { AddressOwner } from '../../src/core/inventory.ts';
 import { buildSnapshot } from '../../src/core/snapshot.ts';
-import { escapeHelp, escapeLabelValue, formatSampleValue, renderGaugeFamily } from '../../src/metrics/exposition-writer.ts';
+import {
+  escapeHelp,
+  escapeLabelValue,
+  formatSampleValue,
+  renderGaugeFamily,
+} from '../../src/metrics/exposition-writer.ts';
 import type { GaugeFamily } from '../../src/metrics/exposition-writer.ts';
 import { EXPOSURE_FAMILIES } from '../../src/metrics/exposure-metrics.ts';
 import { registerGaugeFamily } from '../../src/metrics/gauges.ts';
@@ -42,7 +47,10 @@ async function renderWithPromClient<I>(families: readonly GaugeFamily<string, I>
  * prom-client's last family ends in a single newline; without that last newline the two must be equal.
  */
 function renderWithWriter<I>(families: readonly GaugeFamily<string, I>[], input: I): string {
-  return families.map((family) => renderGaugeFamily(family, input)).join('').slice(0, -1);
+  return families
+    .map((family) => renderGaugeFamily(family, input))
+    .join('')
+    .slice(0, -1);
 }
 
 const HOSTILE_FAMILY: GaugeFamily<'value' | 'index', readonly string[]> = {
@@ -58,7 +66,10 @@ describe('exposition writer', () => {
   it('escapes hostile label values and HELP text exactly as prom-client does', async () => {
     const written = renderWithWriter([HOSTILE_FAMILY], HOSTILE_VALUES);
     assert.equal(written, await renderWithPromClient([HOSTILE_FAMILY], HOSTILE_VALUES));
-    assert.match(written, /^# HELP test_hostile_labels Labels "as given" with a \\\\ backslash,\\na newline and <b>markup<\/b>\.$/m);
+    assert.match(
+      written,
+      /^# HELP test_hostile_labels Labels "as given" with a \\\\ backslash,\\na newline and <b>markup<\/b>\.$/m,
+    );
     assert.match(written, /^test_hostile_labels\{value="line one\\nline two",index="2"\} 2$/m);
   });
 
@@ -94,10 +105,17 @@ describe('exposition writer', () => {
         for (const [ip, value] of input) set({ ip }, value);
       },
     };
-    const input = [['203.0.113.9', 1], ['203.0.113.7', 2], ['203.0.113.9', 3]] as const;
+    const input = [
+      ['203.0.113.9', 1],
+      ['203.0.113.7', 2],
+      ['203.0.113.9', 3],
+    ] as const;
     const written = renderWithWriter([family], input);
     assert.equal(written, await renderWithPromClient([family], input));
-    assert.deepEqual(written.split('\n').slice(2, -1), ['test_repeated{ip="203.0.113.9"} 3', 'test_repeated{ip="203.0.113.7"} 2']);
+    assert.deepEqual(written.split('\n').slice(2, -1), [
+      'test_repeated{ip="203.0.113.9"} 3',
+      'test_repeated{ip="203.0.113.7"} 2',
+    ]);
   });
 
   it('writes HELP and TYPE but no sample for an unlabelled family that has no value, as prom-client does', async () => {
@@ -118,7 +136,12 @@ describe('exposition writer', () => {
       rules: config.rules,
       previous: undefined,
     });
-    const families = [...EXPOSURE_FAMILIES, ...CYCLE_RESULT_FAMILIES, ...SWEEP_FAMILIES, ...listInfoFamilies(hostileBuild())];
+    const families = [
+      ...EXPOSURE_FAMILIES,
+      ...CYCLE_RESULT_FAMILIES,
+      ...SWEEP_FAMILIES,
+      ...listInfoFamilies(hostileBuild()),
+    ];
     const input: SnapshotInput = { snapshot, config };
     const written = renderWithWriter(families, input);
     assert.equal(written, await renderWithPromClient(families, input));
@@ -146,5 +169,10 @@ function hostileOwner(values: readonly string[]): AddressOwner {
 }
 
 function hostileBuild() {
-  return { version: '1.0.0\n', revision: 'C:\\build', nodejsVersion: '<script>alert("x")</script>', nmapVersion: 'Zürich 🚀' };
+  return {
+    version: '1.0.0\n',
+    revision: 'C:\\build',
+    nodejsVersion: '<script>alert("x")</script>',
+    nmapVersion: 'Zürich 🚀',
+  };
 }

@@ -3,7 +3,16 @@ import { describe, it } from 'node:test';
 import { UNKNOWN_OWNER } from '../../src/core/inventory.ts';
 import type { SnapshotHost } from '../../src/core/snapshot.ts';
 import { describeRuleToChange, renderLatentSection, renderTenantSections } from '../../src/http/exposure-tables.ts';
-import { ALPHA_WEB, BETA_DB, HOSTILE_EMAIL, HOSTILE_TENANT, LATENT, SECOND_WORLD_OPEN, WORLD_OPEN, buildPageSnapshot } from '../support/page-snapshots.ts';
+import {
+  ALPHA_WEB,
+  BETA_DB,
+  HOSTILE_EMAIL,
+  HOSTILE_TENANT,
+  LATENT,
+  SECOND_WORLD_OPEN,
+  WORLD_OPEN,
+  buildPageSnapshot,
+} from '../support/page-snapshots.ts';
 
 /** The text a reader sees in each cell of each body row, tags dropped and entities decoded. */
 function rowsOf(html: string): string[][] {
@@ -32,17 +41,20 @@ describe('describeRuleToChange', () => {
   });
 
   it('falls back to the group id for a group without a name', () => {
-    assert.deepEqual(describeRuleToChange({ admittedBy: [{ ...WORLD_OPEN, securityGroup: '', remote: '::/0' }], portSecurity: true }), [
-      '5e0c0000-0000-4000-8000-000000000001 / 9a000000-0000-4000-8000-000000000001 (::/0)',
-    ]);
+    assert.deepEqual(
+      describeRuleToChange({ admittedBy: [{ ...WORLD_OPEN, securityGroup: '', remote: '::/0' }], portSecurity: true }),
+      ['5e0c0000-0000-4000-8000-000000000001 / 9a000000-0000-4000-8000-000000000001 (::/0)'],
+    );
   });
 
   it('says port security is off when the port has none', () => {
     assert.deepEqual(describeRuleToChange({ admittedBy: [], portSecurity: false }), ['port security off']);
   });
 
-  it("says no world-open rule admits it when groups were read and none matched", () => {
-    assert.deepEqual(describeRuleToChange({ admittedBy: [], portSecurity: true }), ["no world-open rule (reachable from the scanner's network only)"]);
+  it('says no world-open rule admits it when groups were read and none matched', () => {
+    assert.deepEqual(describeRuleToChange({ admittedBy: [], portSecurity: true }), [
+      "no world-open rule (reachable from the scanner's network only)",
+    ]);
   });
 
   it('says unknown when security groups could not be read or the address has no port', () => {
@@ -64,12 +76,46 @@ describe('renderTenantSections', () => {
 
   it('lists only nonstandard ports, each with VM, owner, address, port, service, severity, first seen and the rule to change', () => {
     assert.deepEqual(rowsOf(renderTenantSections(snapshot.hosts)), [
-      ['<script>alert(1)</script>', 'alice | alice@example.org', '203.0.113.7', '6379/tcp', 'redis', 'high', '2026-11-26 01:00:41 UTC',
-        'redis-open / 9a000000-0000-4000-8000-000000000001 (0.0.0.0/0) | default / 9a000000-0000-4000-8000-000000000002 (0.0.0.0/0)'],
-      ['search-1', 'anna', '203.0.113.9', '9200/tcp', 'wap-wsp', 'high', '2026-11-26 01:00:41 UTC', "no world-open rule (reachable from the scanner's network only)"],
-      ['db-1', `bob | ${HOSTILE_EMAIL}`, '203.0.113.8', '5432/tcp', 'postgresql', 'high', '2026-11-26 01:00:41 UTC', 'port security off'],
-      ['ci-1', 'carol | javascript:alert(1)', '203.0.113.11', '2375/tcp', 'docker', 'critical', '2026-11-26 01:00:41 UTC',
-        '5e0c0000-0000-4000-8000-000000000001 / 9a000000-0000-4000-8000-0000000000c1 (0.0.0.0/0)'],
+      [
+        '<script>alert(1)</script>',
+        'alice | alice@example.org',
+        '203.0.113.7',
+        '6379/tcp',
+        'redis',
+        'high',
+        '2026-11-26 01:00:41 UTC',
+        'redis-open / 9a000000-0000-4000-8000-000000000001 (0.0.0.0/0) | default / 9a000000-0000-4000-8000-000000000002 (0.0.0.0/0)',
+      ],
+      [
+        'search-1',
+        'anna',
+        '203.0.113.9',
+        '9200/tcp',
+        'wap-wsp',
+        'high',
+        '2026-11-26 01:00:41 UTC',
+        "no world-open rule (reachable from the scanner's network only)",
+      ],
+      [
+        'db-1',
+        `bob | ${HOSTILE_EMAIL}`,
+        '203.0.113.8',
+        '5432/tcp',
+        'postgresql',
+        'high',
+        '2026-11-26 01:00:41 UTC',
+        'port security off',
+      ],
+      [
+        'ci-1',
+        'carol | javascript:alert(1)',
+        '203.0.113.11',
+        '2375/tcp',
+        'docker',
+        'critical',
+        '2026-11-26 01:00:41 UTC',
+        '5e0c0000-0000-4000-8000-000000000001 / 9a000000-0000-4000-8000-0000000000c1 (0.0.0.0/0)',
+      ],
       ['unknown', 'unknown', '203.0.113.50', '9100/tcp', 'jetdirect', 'low', '2026-11-26 01:00:41 UTC', 'unknown'],
     ]);
   });
@@ -80,14 +126,26 @@ describe('renderTenantSections', () => {
     assert.ok(html.includes('&#60;script&#62;alert(1)&#60;/script&#62;'));
     assert.ok(html.includes('beta &#34;&#38;&#34; sons'));
     assert.ok(html.includes('bob&#60;b&#62;@example.org'));
-    assert.deepEqual([...html.matchAll(/href="([^"]*)"/g)].map(([, href]) => href), ['mailto:alice@example.org']);
+    assert.deepEqual(
+      [...html.matchAll(/href="([^"]*)"/g)].map(([, href]) => href),
+      ['mailto:alice@example.org'],
+    );
   });
 
   it('shows what verification found answering, escaped, and a store that needs no credentials', () => {
     const host = snapshot.hosts[0]!;
     const ports = host.ports.map((port) =>
       port.port === 6379
-        ? { ...port, service: 'redis', detected: { name: 'redis', product: 'Redis <b>key-value</b> store', version: '7.0.15', unauthenticated: true } }
+        ? {
+            ...port,
+            service: 'redis',
+            detected: {
+              name: 'redis',
+              product: 'Redis <b>key-value</b> store',
+              version: '7.0.15',
+              unauthenticated: true,
+            },
+          }
         : port,
     );
     const html = renderTenantSections([{ ...host, ports }]);
@@ -101,7 +159,10 @@ describe('renderTenantSections', () => {
       ip,
       owner: { ...ALPHA_WEB, vmName: ip, tenantId },
     });
-    assert.deepEqual(headingsOf(renderTenantSections([host('203.0.113.7', 'id-b'), host('203.0.113.8', 'id-a')])), ['alpha id-a', 'alpha id-b']);
+    assert.deepEqual(headingsOf(renderTenantSections([host('203.0.113.7', 'id-b'), host('203.0.113.8', 'id-a')])), [
+      'alpha id-a',
+      'alpha id-b',
+    ]);
   });
 
   it('names a tenant known only by id by its id, once', () => {
@@ -119,10 +180,28 @@ describe('renderTenantSections', () => {
 describe('renderLatentSection', () => {
   it('lists each latent exposure with its tenant, not listening yet, and the rule that admits it', () => {
     assert.deepEqual(rowsOf(renderLatentSection(LATENT)), [
-      ['alpha', '<script>alert(1)</script>', 'alice | alice@example.org', '203.0.113.7', '27017/tcp',
-        'not listening yet', 'high', 'not listening yet', 'mongo-range / 9a000000-0000-4000-8000-000000000003'],
-      [HOSTILE_TENANT, 'db-1', `bob | ${HOSTILE_EMAIL}`, '203.0.113.8', 'all/tcp',
-        'not listening yet', 'critical', 'not listening yet', 'port security off'],
+      [
+        'alpha',
+        '<script>alert(1)</script>',
+        'alice | alice@example.org',
+        '203.0.113.7',
+        '27017/tcp',
+        'not listening yet',
+        'high',
+        'not listening yet',
+        'mongo-range / 9a000000-0000-4000-8000-000000000003',
+      ],
+      [
+        HOSTILE_TENANT,
+        'db-1',
+        `bob | ${HOSTILE_EMAIL}`,
+        '203.0.113.8',
+        'all/tcp',
+        'not listening yet',
+        'critical',
+        'not listening yet',
+        'port security off',
+      ],
     ]);
   });
 
@@ -133,19 +212,24 @@ describe('renderLatentSection', () => {
       { ...LATENT[0]!, port: 6379 },
       { ...LATENT[1]!, owner: { ...BETA_DB, tenant: 'aardvark' } },
     ];
-    assert.deepEqual(rowsOf(renderLatentSection(latent)).map((row) => `${row[0]?.split(' ')[0]} ${row[3]} ${row[4]}`), [
-      'aardvark 203.0.113.8 all/tcp',
-      'alpha 203.0.113.7 6379/tcp',
-      'alpha 203.0.113.7 all/tcp',
-      'alpha 203.0.113.10 3306/tcp',
-    ]);
+    assert.deepEqual(
+      rowsOf(renderLatentSection(latent)).map((row) => `${row[0]?.split(' ')[0]} ${row[3]} ${row[4]}`),
+      [
+        'aardvark 203.0.113.8 all/tcp',
+        'alpha 203.0.113.7 6379/tcp',
+        'alpha 203.0.113.7 all/tcp',
+        'alpha 203.0.113.10 3306/tcp',
+      ],
+    );
   });
 
   it('escapes the hostile names', () => {
     const html = renderLatentSection(LATENT);
     assert.doesNotMatch(html, /<script/i);
     assert.ok(html.includes('&#60;script&#62;alert(1)&#60;/script&#62;'));
-    assert.ok(html.includes('<td><span title="b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1">beta &#34;&#38;&#34; sons</span></td>'));
+    assert.ok(
+      html.includes('<td><span title="b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1">beta &#34;&#38;&#34; sons</span></td>'),
+    );
   });
 
   it('says so when there are none', () => {

@@ -19,8 +19,9 @@ function decode(text: string): string {
 
 /** Each link as [text, href decoded], and the one marked current as [text, null]. */
 function linksOf(html: string): [string, string | null][] {
-  return [...html.matchAll(/<a href="([^"]*)">(.*?)<\/a>|<b aria-current="page">(.*?)<\/b>/g)].map(([, href, text, current]) =>
-    href === undefined ? [decode(current ?? ''), null] : [decode(text ?? ''), decode(href)],
+  return [...html.matchAll(/<a href="([^"]*)">(.*?)<\/a>|<b aria-current="page">(.*?)<\/b>/g)].map(
+    ([, href, text, current]) =>
+      href === undefined ? [decode(current ?? ''), null] : [decode(text ?? ''), decode(href)],
   );
 }
 
@@ -65,12 +66,31 @@ describe('renderFilterLinks', () => {
 
   it('keeps the other filters in each link and marks the current ones', () => {
     const links = linksOf(renderFilterLinks({ filter: { tenant: 'alpha', severities: ['high'] }, tenants: TENANTS }));
-    assert.deepEqual(links.find(([text]) => text === 'all'), ['all', './']);
-    assert.deepEqual(links.find(([text]) => text === 'alpha'), ['alpha', null]);
-    assert.deepEqual(links.find(([text]) => text === 'high'), ['high', null]);
-    assert.deepEqual(filterOf(links.find(([text]) => text === 'zeta')?.[1] ?? ''), { tenant: 'zeta', severities: ['high'] });
-    assert.deepEqual(filterOf(links.find(([text]) => text === 'critical')?.[1] ?? ''), { tenant: 'alpha', severities: ['critical'] });
-    assert.deepEqual(filterOf(links.find(([text]) => text === 'suspicious only')?.[1] ?? ''), { tenant: 'alpha', severities: ['high'], suspicious: true });
+    assert.deepEqual(
+      links.find(([text]) => text === 'all'),
+      ['all', './'],
+    );
+    assert.deepEqual(
+      links.find(([text]) => text === 'alpha'),
+      ['alpha', null],
+    );
+    assert.deepEqual(
+      links.find(([text]) => text === 'high'),
+      ['high', null],
+    );
+    assert.deepEqual(filterOf(links.find(([text]) => text === 'zeta')?.[1] ?? ''), {
+      tenant: 'zeta',
+      severities: ['high'],
+    });
+    assert.deepEqual(filterOf(links.find(([text]) => text === 'critical')?.[1] ?? ''), {
+      tenant: 'alpha',
+      severities: ['critical'],
+    });
+    assert.deepEqual(filterOf(links.find(([text]) => text === 'suspicious only')?.[1] ?? ''), {
+      tenant: 'alpha',
+      severities: ['high'],
+      suspicious: true,
+    });
     assert.deepEqual(links.at(-1), ['This view as JSON', 'report?tenant=alpha&severity=high']);
   });
 

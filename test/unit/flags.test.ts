@@ -38,13 +38,19 @@ describe('parseFlags', () => {
     });
     assert.throws(() => parseFlags(['--shard=one']), {
       code: 'FLAGS_INVALID',
-      message: "--shard=\"one\" is not I/N (this replica's index, from 0, and the number of replicas)",
+      message: '--shard="one" is not I/N (this replica\'s index, from 0, and the number of replicas)',
     });
   });
 
   it('reads --config.file=PATH and --config.file PATH alike', () => {
-    assert.equal(parseFlags(['--config.file=/etc/exposure-exporter/config.yml']).configFile, '/etc/exposure-exporter/config.yml');
-    assert.equal(parseFlags(['--config.file', '/etc/exposure-exporter/config.yml']).configFile, '/etc/exposure-exporter/config.yml');
+    assert.equal(
+      parseFlags(['--config.file=/etc/exposure-exporter/config.yml']).configFile,
+      '/etc/exposure-exporter/config.yml',
+    );
+    assert.equal(
+      parseFlags(['--config.file', '/etc/exposure-exporter/config.yml']).configFile,
+      '/etc/exposure-exporter/config.yml',
+    );
   });
 
   it('keeps an = inside the value of --config.file=PATH', () => {
@@ -56,13 +62,15 @@ describe('parseFlags', () => {
       parseFlags([
         '--config.file=config.yml',
         '--config.check',
-        '--web.listen-address', '127.0.0.1:0',
+        '--web.listen-address',
+        '127.0.0.1:0',
         '--web.config.file=web.yml',
         '--once',
         '--fail-on-findings',
         '--shard=1/4',
         '--log.level=debug',
-        '--log.format', 'json',
+        '--log.format',
+        'json',
         '--version',
         '-h',
       ]),
@@ -93,8 +101,14 @@ describe('parseFlags', () => {
   }
 
   it('refuses an unknown log level with the levels it accepts', () => {
-    assertFlagsInvalid(() => parseFlags(['--log.level=trace']), '--log.level="trace" must be one of debug, info, warn, error');
-    assertFlagsInvalid(() => parseFlags(['--log.level=INFO']), '--log.level="INFO" must be one of debug, info, warn, error');
+    assertFlagsInvalid(
+      () => parseFlags(['--log.level=trace']),
+      '--log.level="trace" must be one of debug, info, warn, error',
+    );
+    assertFlagsInvalid(
+      () => parseFlags(['--log.level=INFO']),
+      '--log.level="INFO" must be one of debug, info, warn, error',
+    );
   });
 
   it('refuses an unknown log format', () => {
@@ -110,7 +124,10 @@ describe('parseFlags', () => {
   });
 
   it('refuses a positional argument', () => {
-    assertFlagsInvalid(() => parseFlags(['config.yml']), "Unexpected argument 'config.yml'. This command does not take positional arguments");
+    assertFlagsInvalid(
+      () => parseFlags(['config.yml']),
+      "Unexpected argument 'config.yml'. This command does not take positional arguments",
+    );
   });
 
   it('refuses a value for a boolean flag', () => {
@@ -146,7 +163,21 @@ describe('parseListenAddress', () => {
     });
   }
 
-  const invalid = ['9869', '', ':', '127.0.0.1', '127.0.0.1:', '127.0.0.1:65536', '127.0.0.1:123456', '127.0.0.1:98a', '::1:9869', '[::1]', '[::1]9869', '[localhost]:9869', ':-1'];
+  const invalid = [
+    '9869',
+    '',
+    ':',
+    '127.0.0.1',
+    '127.0.0.1:',
+    '127.0.0.1:65536',
+    '127.0.0.1:123456',
+    '127.0.0.1:98a',
+    '::1:9869',
+    '[::1]',
+    '[::1]9869',
+    '[localhost]:9869',
+    ':-1',
+  ];
   for (const text of invalid) {
     it(`refuses ${JSON.stringify(text)}`, () => {
       assertFlagsInvalid(

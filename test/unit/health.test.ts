@@ -25,7 +25,15 @@ const T1 = new Date('2026-11-26T01:00:00.000Z');
 const T2 = new Date('2026-11-26T02:00:00.000Z');
 
 function attempt(cycle: number, error: CycleAttempt['error'] = null): CycleAttempt {
-  return { cycle, scope: 'sweep', addressesScanned: 16, startedAt: T1, finishedAt: new Date(T1.getTime() + 41_200), success: error === null, error };
+  return {
+    cycle,
+    scope: 'sweep',
+    addressesScanned: 16,
+    startedAt: T1,
+    finishedAt: new Date(T1.getTime() + 41_200),
+    success: error === null,
+    error,
+  };
 }
 
 const READ: InventorySnapshot = { ...NO_INVENTORY, source: 'openstack', syncedAt: T1, servers: 3 };
@@ -47,7 +55,10 @@ describe('scan health', () => {
 
   it('sums what runs dropped of their nmap output, across cycles', () => {
     const rejected = { notAnAddress: 1, outsideTargets: 2, invalidText: 3, examples: ['"not-an-ip"'] };
-    const twice = recordRejectedOutput(recordRejectedOutput(NO_CYCLE_YET, rejected), { ...rejected, outsideTargets: 0 });
+    const twice = recordRejectedOutput(recordRejectedOutput(NO_CYCLE_YET, rejected), {
+      ...rejected,
+      outsideTargets: 0,
+    });
     assert.deepEqual(twice.outputRejected, { notAnAddress: 2, outsideTargets: 2, invalidText: 6 });
   });
 
@@ -93,21 +104,37 @@ describe('inventory health', () => {
 describe('mergeInventories', () => {
   const owner = (vmName: string, ownerKind: string) => ({ ...UNKNOWN_OWNER, vmName, ownerKind });
   const cloud = recordInventoryRead(
-    { ...READ, owners: new Map([['203.0.113.7', owner('db-1', 'compute')], ['203.0.113.8', owner('web-1', 'compute')]]) },
+    {
+      ...READ,
+      owners: new Map([
+        ['203.0.113.7', owner('db-1', 'compute')],
+        ['203.0.113.8', owner('web-1', 'compute')],
+      ]),
+    },
     T1,
   );
   const file = recordInventoryRead(
-    { ...NO_INVENTORY, source: 'file', syncedAt: T2, servers: 1, owners: new Map([['203.0.113.7', owner('old-db', 'baremetal')], ['192.0.2.10', owner('backup-1', 'baremetal')]]) },
+    {
+      ...NO_INVENTORY,
+      source: 'file',
+      syncedAt: T2,
+      servers: 1,
+      owners: new Map([
+        ['203.0.113.7', owner('old-db', 'baremetal')],
+        ['192.0.2.10', owner('backup-1', 'baremetal')],
+      ]),
+    },
     T2,
   );
 
   it('lets OpenStack win where both name an address, and keeps what only the file names', () => {
     const merged = mergeInventories({ openstack: cloud, file });
     assert.equal(merged.source, 'openstack+file');
-    assert.deepEqual(
-      [...merged.owners].map(([ip, o]) => [ip, o.vmName]).sort(),
-      [['192.0.2.10', 'backup-1'], ['203.0.113.7', 'db-1'], ['203.0.113.8', 'web-1']],
-    );
+    assert.deepEqual([...merged.owners].map(([ip, o]) => [ip, o.vmName]).sort(), [
+      ['192.0.2.10', 'backup-1'],
+      ['203.0.113.7', 'db-1'],
+      ['203.0.113.8', 'web-1'],
+    ]);
     assert.equal(merged.servers, 4);
     assert.deepEqual(merged.syncedAt, T1, 'the older of the two reads');
   });

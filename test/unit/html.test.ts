@@ -4,7 +4,10 @@ import { buildMailtoHref, escapeHtml } from '../../src/http/html.ts';
 
 describe('escapeHtml', () => {
   it('escapes the five characters that end text or an attribute value, and nothing else', () => {
-    assert.equal(escapeHtml(`<a href="x" title='y'>&</a> é`), '&#60;a href=&#34;x&#34; title=&#39;y&#39;&#62;&#38;&#60;/a&#62; é');
+    assert.equal(
+      escapeHtml(`<a href="x" title='y'>&</a> é`),
+      '&#60;a href=&#34;x&#34; title=&#39;y&#39;&#62;&#38;&#60;/a&#62; é',
+    );
   });
 
   it('turns a script tag into text', () => {

@@ -7,7 +7,15 @@ import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpClient } from '../../src/cloud/http-client.ts';
 import type { HttpClientOptions, HttpRequest } from '../../src/cloud/http-client.ts';
-import { PROJECTS, RECORDED_TOKEN, ReplayServer, fixtureText, issueToken, rejectionOf, replayKeystone } from '../support/keystone-replay.ts';
+import {
+  PROJECTS,
+  RECORDED_TOKEN,
+  ReplayServer,
+  fixtureText,
+  issueToken,
+  rejectionOf,
+  replayKeystone,
+} from '../support/keystone-replay.ts';
 import type { Route } from '../support/keystone-replay.ts';
 
 const servers: ReplayServer[] = [];
@@ -55,38 +63,59 @@ async function untilReceived(server: ReplayServer, count: number): Promise<void>
 
 describe('HttpClient', () => {
   it('returns the status, headers and whole body of any answer, a refusal included', async () => {
-    const server = await startServer(() => ({ status: 404, headers: { 'x-openstack-request-id': 'req-1' }, body: '{"error": {"message": "nope"}}' }));
+    const server = await startServer(() => ({
+      status: 404,
+      headers: { 'x-openstack-request-id': 'req-1' },
+      body: '{"error": {"message": "nope"}}',
+    }));
     const answer = await openClient().exchange(get(server, 'network', '/v2.0/ports?limit=1'));
-    assert.deepEqual([answer.status, answer.headers['x-openstack-request-id'], answer.text], [404, 'req-1', '{"error": {"message": "nope"}}']);
-    assert.deepEqual(server.received.map((req) => `${req.method} ${req.url}`), ['GET /v2.0/ports?limit=1']);
+    assert.deepEqual(
+      [answer.status, answer.headers['x-openstack-request-id'], answer.text],
+      [404, 'req-1', '{"error": {"message": "nope"}}'],
+    );
+    assert.deepEqual(
+      server.received.map((req) => `${req.method} ${req.url}`),
+      ['GET /v2.0/ports?limit=1'],
+    );
   });
 
   it('times out a server that never answers with OPENSTACK_TIMEOUT', async () => {
     const server = await startServer(() => 'hang');
-    const err = await rejectionOf(openClient({ timeoutMs: 200 }).exchange(get(server, 'compute', '/v2.1/servers/detail')));
-    assert.deepEqual([err.code, err.message], ['OPENSTACK_TIMEOUT', 'GET compute /v2.1/servers/detail: no complete answer within 0.2s']);
+    const err = await rejectionOf(
+      openClient({ timeoutMs: 200 }).exchange(get(server, 'compute', '/v2.1/servers/detail')),
+    );
+    assert.deepEqual(
+      [err.code, err.message],
+      ['OPENSTACK_TIMEOUT', 'GET compute /v2.1/servers/detail: no complete answer within 0.2s'],
+    );
   });
 
   it('reports a caller that aborts mid-flight as OPENSTACK_ABORTED, not as a timeout', async () => {
     const server = await startServer(() => 'hang');
     const controller = new AbortController();
     const started = performance.now();
-    const pending = openClient({ timeoutMs: 5000 }).exchange(get(server, 'compute', '/v2.1/servers/detail?all_tenants=1', controller.signal));
+    const pending = openClient({ timeoutMs: 5000 }).exchange(
+      get(server, 'compute', '/v2.1/servers/detail?all_tenants=1', controller.signal),
+    );
     await untilReceived(server, 1);
     controller.abort(new Error('cycle ended'));
     const err = await rejectionOf(pending);
-    assert.deepEqual([err.code, err.message, (err.cause as Error).message], [
-      'OPENSTACK_ABORTED',
-      'GET compute /v2.1/servers/detail: cancelled',
-      'cycle ended',
-    ]);
+    assert.deepEqual(
+      [err.code, err.message, (err.cause as Error).message],
+      ['OPENSTACK_ABORTED', 'GET compute /v2.1/servers/detail: cancelled', 'cycle ended'],
+    );
     assert.ok(performance.now() - started < 4000, 'ended at the abort, not at the deadline');
   });
 
   it('sends nothing when the signal has already aborted', async () => {
     const server = await startServer();
-    const err = await rejectionOf(openClient().exchange(get(server, 'identity', '/v3/projects', AbortSignal.abort(new Error('stopping')))));
-    assert.deepEqual([err.code, err.message, (err.cause as Error).message], ['OPENSTACK_ABORTED', 'GET identity /v3/projects: cancelled', 'stopping']);
+    const err = await rejectionOf(
+      openClient().exchange(get(server, 'identity', '/v3/projects', AbortSignal.abort(new Error('stopping')))),
+    );
+    assert.deepEqual(
+      [err.code, err.message, (err.cause as Error).message],
+      ['OPENSTACK_ABORTED', 'GET identity /v3/projects: cancelled', 'stopping'],
+    );
     assert.equal(server.received.length, 0);
   });
 
@@ -102,7 +131,9 @@ describe('HttpClient', () => {
   it("passes a library's error message through the scrubber before quoting it", async () => {
     const closed = await startServer();
     await closed.stop();
-    const err = await rejectionOf(openClient({ scrub: (text) => text.replaceAll('127.0.0.1', '[redacted]') }).exchange(postToken(closed)));
+    const err = await rejectionOf(
+      openClient({ scrub: (text) => text.replaceAll('127.0.0.1', '[redacted]') }).exchange(postToken(closed)),
+    );
     assert.match(err.message, /^POST identity \/v3\/auth\/tokens: .*\[redacted\]/);
     assert.ok(!err.message.includes('127.0.0.1'), err.message);
   });
@@ -121,8 +152,14 @@ describe('HttpClient', () => {
     });
     await client.exchange(get(answering, 'identity', '/v3/projects'));
     await rejectionOf(client.exchange(postToken(hanging)));
-    assert.deepEqual(calls, [['identity', 200], ['identity', undefined]]);
-    assert.ok(durations.every((seconds) => Number.isFinite(seconds) && seconds >= 0), String(durations));
+    assert.deepEqual(calls, [
+      ['identity', 200],
+      ['identity', undefined],
+    ]);
+    assert.ok(
+      durations.every((seconds) => Number.isFinite(seconds) && seconds >= 0),
+      String(durations),
+    );
   });
 });
 

@@ -10,7 +10,9 @@ import { createLogger } from '../../src/log.ts';
 import { SHOP_DB } from '../support/owners.ts';
 import { testConfig } from '../support/snapshots.ts';
 
-const CONFIG = testConfig('scan:\n  targets: ["203.0.113.0/28"]\nopenstack:\n  cloud: lab\n  request_timeout: 50ms\n  refresh_interval: 10m\n');
+const CONFIG = testConfig(
+  'scan:\n  targets: ["203.0.113.0/28"]\nopenstack:\n  cloud: lab\n  request_timeout: 50ms\n  refresh_interval: 10m\n',
+);
 
 function inventoryOf(publicAddresses: string[], warnings: string[] = []): InventorySnapshot {
   return {
@@ -40,7 +42,11 @@ class ScriptedInventory implements Inventory {
 
 function setup(outcomes: (InventorySnapshot | Error | 'never')[], now = () => new Date('2026-11-26T01:00:00Z')) {
   const lines: Record<string, unknown>[] = [];
-  const log = createLogger({ level: 'debug', format: 'json', write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+  const log = createLogger({
+    level: 'debug',
+    format: 'json',
+    write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>),
+  });
   const state = new ExporterState({ config: CONFIG, startedAt: now() });
   const inventory = new ScriptedInventory(outcomes);
   const settings = CONFIG.settings.openstack!;
@@ -51,7 +57,10 @@ function setup(outcomes: (InventorySnapshot | Error | 'never')[], now = () => ne
 describe('InventoryRefresher', () => {
   it('keeps the last good inventory when a later read fails, and marks it down', async () => {
     const good = inventoryOf([]);
-    const { state, refresher, lines } = setup([good, new ExporterError('OPENSTACK_TIMEOUT', 'GET compute servers/detail timed out')]);
+    const { state, refresher, lines } = setup([
+      good,
+      new ExporterError('OPENSTACK_TIMEOUT', 'GET compute servers/detail timed out'),
+    ]);
     await refresher.refresh();
     assert.equal(state.health.inventory.lastGood, good);
     assert.equal(state.health.inventory.up, true);
@@ -59,7 +68,11 @@ describe('InventoryRefresher', () => {
     assert.equal(state.health.inventory.lastGood, good);
     assert.equal(state.health.inventory.up, false);
     const failure = lines.find((line) => line['msg'] === 'cannot read the inventory; keeping the last good one');
-    assert.deepEqual(failure?.['err'], { message: 'GET compute servers/detail timed out', code: 'OPENSTACK_TIMEOUT', name: 'ExporterError' });
+    assert.deepEqual(failure?.['err'], {
+      message: 'GET compute servers/detail timed out',
+      code: 'OPENSTACK_TIMEOUT',
+      name: 'ExporterError',
+    });
   });
 
   it('lets a cycle wait at most request_timeout for a slow read', async () => {
@@ -88,12 +101,17 @@ describe('InventoryRefresher', () => {
   });
 
   it('logs each inventory warning and each address outside the targets once', async () => {
-    const snapshot = inventoryOf(['203.0.113.7', '198.51.100.4'], ['Keystone refused to list users (403); user labels show ids instead of names']);
+    const snapshot = inventoryOf(
+      ['203.0.113.7', '198.51.100.4'],
+      ['Keystone refused to list users (403); user labels show ids instead of names'],
+    );
     const { state, refresher, lines } = setup([snapshot]);
     await refresher.refresh();
     await refresher.refresh();
     assert.deepEqual(listAddressesOutsideTargets(state), ['198.51.100.4']);
-    const warnings = lines.filter((line) => line['level'] === 'warn').map((line) => [line['msg'], line['detail'] ?? line['addresses']]);
+    const warnings = lines
+      .filter((line) => line['level'] === 'warn')
+      .map((line) => [line['msg'], line['detail'] ?? line['addresses']]);
     assert.deepEqual(warnings, [
       ['inventory incomplete', 'Keystone refused to list users (403); user labels show ids instead of names'],
       ['inventory addresses outside scan.targets are not scanned', '198.51.100.4'],
@@ -104,7 +122,11 @@ describe('InventoryRefresher', () => {
 describe('InventoryRefresher for the inventory_file', () => {
   it('keeps its own health slot: an invalid file keeps the last good owners and leaves the OpenStack inventory alone', async () => {
     const lines: Record<string, unknown>[] = [];
-    const log = createLogger({ level: 'debug', format: 'json', write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const log = createLogger({
+      level: 'debug',
+      format: 'json',
+      write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>),
+    });
     const state = new ExporterState({ config: CONFIG, startedAt: new Date('2026-11-26T01:00:00Z') });
     const good = { ...inventoryOf([]), source: 'file' as const };
     const invalid = new InventoryFileError('inventory.yml', ['[3].ip: "10.0.0.300" is not a valid IP address']);
@@ -118,7 +140,11 @@ describe('InventoryRefresher for the inventory_file', () => {
     });
     await refresher.refresh();
     await refresher.refresh();
-    assert.deepEqual(state.health.inventoryFile, { lastGood: good, up: false, attemptedAt: new Date('2026-11-26T01:00:00Z') });
+    assert.deepEqual(state.health.inventoryFile, {
+      lastGood: good,
+      up: false,
+      attemptedAt: new Date('2026-11-26T01:00:00Z'),
+    });
     assert.equal(state.health.inventory.up, undefined, 'the OpenStack slot is untouched');
     const failure = lines.find((line) => line['msg'] === 'cannot read the inventory; keeping the last good one');
     assert.equal(failure?.['inventory'], 'file');

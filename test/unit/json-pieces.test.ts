@@ -22,7 +22,11 @@ const VALUES: readonly [string, unknown][] = [
       generated_at: new Date('2026-11-26T02:05:00.000Z'),
       scan: { nmap: { version: '7.93', args: ['-sS', '-n', '--open'] }, error: null },
       hosts: [
-        { ip: '203.0.113.7', vm: null, ports: [{ port: 22, first_seen: new Date(0), exception: null }, { port: 6379 }] },
+        {
+          ip: '203.0.113.7',
+          vm: null,
+          ports: [{ port: 22, first_seen: new Date(0), exception: null }, { port: 6379 }],
+        },
         { ip: '203.0.113.12', vm: { id: 'a', name: 'web\n1' }, ports: [] },
       ],
       changes: { opened: [], closed: [{ ip: '203.0.113.40', port: 9200, protocol: 'tcp' }] },
@@ -40,7 +44,21 @@ describe('stringifyInPieces', () => {
   }
 
   it('splits objects member by member and lists item by item, writing each item whole', () => {
-    const pieces = [...stringifyInPieces({ version: 1, snapshot: { hosts: [{ ip: 'a', ports: [1, 2] }, { ip: 'b', ports: [] }], none: [] } }, { indent: 0 })];
+    const pieces = [
+      ...stringifyInPieces(
+        {
+          version: 1,
+          snapshot: {
+            hosts: [
+              { ip: 'a', ports: [1, 2] },
+              { ip: 'b', ports: [] },
+            ],
+            none: [],
+          },
+        },
+        { indent: 0 },
+      ),
+    ];
     assert.deepEqual(pieces, [
       '{"version":1',
       ',"snapshot":',
@@ -72,7 +90,8 @@ describe('stringifyInPieces', () => {
     const seen: string[] = [];
     for (const piece of pieces) {
       seen.push(piece);
-      if (piece.includes('"n": 1')) assert.deepEqual(rendered, [1], 'the second item is rendered after the first is written');
+      if (piece.includes('"n": 1'))
+        assert.deepEqual(rendered, [1], 'the second item is rendered after the first is written');
     }
     assert.equal(seen.join(''), JSON.stringify({ items: [{ n: 1 }, { n: 2 }, { n: 3 }], after: true }, null, 2));
   });

@@ -6,9 +6,14 @@ import { ExporterError } from '../../src/errors.ts';
 import { DAY_MS, ISSUED_AT_MS, RECORDED_TOKEN, fixtureText } from '../support/keystone-replay.ts';
 
 const WHAT = 'POST identity /v3/auth/tokens';
-const RECORDED = JSON.parse(fixtureText('keystone_token_password_project_scoped.json')) as { token: Record<string, unknown> };
+const RECORDED = JSON.parse(fixtureText('keystone_token_password_project_scoped.json')) as {
+  token: Record<string, unknown>;
+};
 
-function answer(edit: (token: Record<string, unknown>) => void = () => {}, startedAtMs = ISSUED_AT_MS): Parameters<typeof parseTokenBody>[0] {
+function answer(
+  edit: (token: Record<string, unknown>) => void = () => {},
+  startedAtMs = ISSUED_AT_MS,
+): Parameters<typeof parseTokenBody>[0] {
   const body = structuredClone(RECORDED);
   edit(body.token);
   return { text: JSON.stringify(body), value: RECORDED_TOKEN, startedAtMs, what: WHAT };
@@ -28,9 +33,14 @@ function messageOf(input: Parameters<typeof parseTokenBody>[0]): string {
 describe('buildTokensUrl', () => {
   it('posts to /v3/auth/tokens whether or not auth_url ends in /v3', () => {
     assert.deepEqual(
-      ['https://k:5000', 'https://k:5000/', 'https://k:5000/v3', 'https://k:5000/v3/', 'https://k/identity/v3?x=1', 'https://k/identity'].map(
-        (url) => buildTokensUrl(url).href,
-      ),
+      [
+        'https://k:5000',
+        'https://k:5000/',
+        'https://k:5000/v3',
+        'https://k:5000/v3/',
+        'https://k/identity/v3?x=1',
+        'https://k/identity',
+      ].map((url) => buildTokensUrl(url).href),
       [
         'https://k:5000/v3/auth/tokens',
         'https://k:5000/v3/auth/tokens',
@@ -71,7 +81,7 @@ describe('parseTokenBody', () => {
     );
   });
 
-  it("renews a day-long token 60 s before it expires, laid onto our clock from when we asked", () => {
+  it('renews a day-long token 60 s before it expires, laid onto our clock from when we asked', () => {
     const skewedStart = ISSUED_AT_MS + 5 * DAY_MS;
     assert.equal(parseTokenBody(answer(undefined, skewedStart)).renewAtMs, skewedStart + DAY_MS - 60_000);
   });

@@ -22,14 +22,18 @@ function decode(text: string): string {
 }
 
 function headingsOf(html: string, level: 'h2' | 'h3'): string[] {
-  return [...html.matchAll(new RegExp(`<${level}>(.*?)</${level}>`, 'g'))].map(([, heading]) => decode(heading ?? '').split(' ')[0] ?? '');
+  return [...html.matchAll(new RegExp(`<${level}>(.*?)</${level}>`, 'g'))].map(
+    ([, heading]) => decode(heading ?? '').split(' ')[0] ?? '',
+  );
 }
 
 /** The addresses and ports of the open-port rows (before the latent section) and of the latent rows. */
 function listed(html: string): { open: string[]; latent: string[] } {
   const [open = '', latent = ''] = html.split('<h2>Latent exposures</h2>');
   const cells = (part: string) =>
-    [...part.matchAll(/<tr>(?:<td>.*?<\/td>)*?<td><code>([^<]*)<\/code><\/td><td>([^<]*)<\/td>/g)].map(([, ip, port]) => `${ip} ${port}`);
+    [...part.matchAll(/<tr>(?:<td>.*?<\/td>)*?<td><code>([^<]*)<\/code><\/td><td>([^<]*)<\/td>/g)].map(
+      ([, ip, port]) => `${ip} ${port}`,
+    );
   return { open: cells(open), latent: cells(latent) };
 }
 
@@ -39,7 +43,9 @@ describe('renderLandingPage', () => {
     assert.match(html, /<h1>exposure-exporter<\/h1>/);
     assert.ok(html.includes('<tr><th>Version</th><td>0.1.0 (revision abc123, nmap 7.93, Node.js v24.21.0)</td></tr>'));
     assert.ok(html.includes('<tr><th>Targets</th><td>203.0.113.0/26 (64 addresses)</td></tr>'));
-    assert.ok(html.includes('<tr><th>Results from</th><td>2026-11-26T01:00:41.200Z (restored from the state file)</td></tr>'));
+    assert.ok(
+      html.includes('<tr><th>Results from</th><td>2026-11-26T01:00:41.200Z (restored from the state file)</td></tr>'),
+    );
     assert.ok(html.includes('<tr><th>Open ports</th><td>7 (5 nonstandard, 0 excepted)</td></tr>'));
     assert.ok(html.includes('<tr><th>Latent exposures</th><td>2</td></tr>'));
   });
@@ -49,7 +55,13 @@ describe('renderLandingPage', () => {
     assert.deepEqual(headingsOf(html, 'h2'), ['Exposures', 'Latent']);
     assert.deepEqual(headingsOf(html, 'h3'), ['alpha', 'beta', 'zeta', 'No']);
     assert.deepEqual(listed(html), {
-      open: ['203.0.113.7 6379/tcp', '203.0.113.9 9200/tcp', '203.0.113.8 5432/tcp', '203.0.113.11 2375/tcp', '203.0.113.50 9100/tcp'],
+      open: [
+        '203.0.113.7 6379/tcp',
+        '203.0.113.9 9200/tcp',
+        '203.0.113.8 5432/tcp',
+        '203.0.113.11 2375/tcp',
+        '203.0.113.50 9100/tcp',
+      ],
       latent: ['203.0.113.7 27017/tcp', '203.0.113.8 all/tcp'],
     });
   });
@@ -65,12 +77,21 @@ describe('renderLandingPage', () => {
   });
 
   it('shows only one tenant under a tenant filter, its latent exposures included', () => {
-    assert.deepEqual(listed(render({ tenant: 'alpha' })), { open: ['203.0.113.7 6379/tcp', '203.0.113.9 9200/tcp'], latent: ['203.0.113.7 27017/tcp'] });
-    assert.deepEqual(listed(render({ tenant: HOSTILE_TENANT })), { open: ['203.0.113.8 5432/tcp'], latent: ['203.0.113.8 all/tcp'] });
+    assert.deepEqual(listed(render({ tenant: 'alpha' })), {
+      open: ['203.0.113.7 6379/tcp', '203.0.113.9 9200/tcp'],
+      latent: ['203.0.113.7 27017/tcp'],
+    });
+    assert.deepEqual(listed(render({ tenant: HOSTILE_TENANT })), {
+      open: ['203.0.113.8 5432/tcp'],
+      latent: ['203.0.113.8 all/tcp'],
+    });
   });
 
   it('shows only the chosen severities under a severity filter', () => {
-    assert.deepEqual(listed(render({ severities: ['critical'] })), { open: ['203.0.113.11 2375/tcp'], latent: ['203.0.113.8 all/tcp'] });
+    assert.deepEqual(listed(render({ severities: ['critical'] })), {
+      open: ['203.0.113.11 2375/tcp'],
+      latent: ['203.0.113.8 all/tcp'],
+    });
   });
 
   it('still offers every tenant as a link on a filtered page', () => {

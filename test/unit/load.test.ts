@@ -36,9 +36,12 @@ describe('loadConfig', () => {
   it('refuses bytes that are not UTF-8 in any value or key, naming each path, and lets them pass in a comment', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ee-load-'));
     const path = join(dir, 'latin1.yml');
-    const text = 'scan:\n  targets: ["127.0.0.1"]  # caf\xe9\nexceptions:\n  - name: "ex\xff\xfe"\n    match: {ports: ["3306/tcp"]}\n';
+    const text =
+      'scan:\n  targets: ["127.0.0.1"]  # caf\xe9\nexceptions:\n  - name: "ex\xff\xfe"\n    match: {ports: ["3306/tcp"]}\n';
     await writeFile(path, Buffer.from(text, 'latin1'));
-    await assert.rejects(loadConfig(path), { message: `${path}: exceptions[0].name: holds bytes that are not valid UTF-8` });
+    await assert.rejects(loadConfig(path), {
+      message: `${path}: exceptions[0].name: holds bytes that are not valid UTF-8`,
+    });
     await writeFile(path, Buffer.from('scan:\n  targets: ["127.0.0.1"]  # caf\xe9\n', 'latin1'));
     assert.deepEqual((await loadConfig(path)).scan.targetSpecs, ['127.0.0.1']);
   });

@@ -163,10 +163,15 @@ describe('JSON lines', () => {
 
   it('renders an Error under another key and inside an object the same way as under err', () => {
     const { log, lines } = capture('info', 'json');
-    log.warn('m', { reason: new RangeError('too big'), failures: [new ExporterError('NMAP_FAILED', 'nmap exited with code 1')] });
+    log.warn('m', {
+      reason: new RangeError('too big'),
+      failures: [new ExporterError('NMAP_FAILED', 'nmap exited with code 1')],
+    });
     const record = JSON.parse(lines[0] ?? '');
     assert.deepEqual(record.reason, { message: 'too big', name: 'RangeError' });
-    assert.deepEqual(record.failures, [{ message: 'nmap exited with code 1', code: 'NMAP_FAILED', name: 'ExporterError' }]);
+    assert.deepEqual(record.failures, [
+      { message: 'nmap exited with code 1', code: 'NMAP_FAILED', name: 'ExporterError' },
+    ]);
   });
 
   it('keeps nested objects and renders dates as ISO times', () => {
@@ -196,7 +201,10 @@ describe('level filtering', () => {
       log.info('i');
       log.warn('w');
       log.error('e');
-      assert.deepEqual(lines.map((line) => JSON.parse(line).level), written);
+      assert.deepEqual(
+        lines.map((line) => JSON.parse(line).level),
+        written,
+      );
     });
   }
 
@@ -210,7 +218,7 @@ describe('level filtering', () => {
 });
 
 describe('with', () => {
-  it('adds the bound fields to every line, before the call\'s own fields', () => {
+  it("adds the bound fields to every line, before the call's own fields", () => {
     const { log, lines } = capture();
     const cycle = log.with({ cycle: 7 });
     cycle.info('cycle started', { targets: 256 });
@@ -231,7 +239,7 @@ describe('with', () => {
     ]);
   });
 
-  it('lets a call\'s field replace a bound one of the same name', () => {
+  it("lets a call's field replace a bound one of the same name", () => {
     const { log, lines } = capture();
     log.with({ component: 'scheduler' }).info('m', { component: 'nmap' });
     assert.deepEqual(lines, ['ts=2026-11-26T02:00:00.000Z level=info msg=m component=nmap']);

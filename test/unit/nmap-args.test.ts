@@ -38,34 +38,54 @@ scan:
 function tail(tuning = { maxRtt: '500ms', retries: '2', hostTimeout: '600000ms' }): string[] {
   return [
     '-T4',
-    '--max-rtt-timeout', tuning.maxRtt,
-    '--max-retries', tuning.retries,
-    '--host-timeout', tuning.hostTimeout,
-    '--min-rate', '5000',
-    '--stats-every', '5000ms',
-    '-oX', '-',
-    '-iL', '-',
+    '--max-rtt-timeout',
+    tuning.maxRtt,
+    '--max-retries',
+    tuning.retries,
+    '--host-timeout',
+    tuning.hostTimeout,
+    '--min-rate',
+    '5000',
+    '--stats-every',
+    '5000ms',
+    '-oX',
+    '-',
+    '-iL',
+    '-',
   ];
 }
 
 describe('buildNmapArgs', () => {
   it('builds a connect scan for an unprivileged process', () => {
     assert.deepEqual(buildNmapArgs(invocationFrom(settingsWith(SMALL), { privilege: 'none' })), [
-      '-sT', '-Pn', '-n', '-p', '22,6379,27017',
+      '-sT',
+      '-Pn',
+      '-n',
+      '-p',
+      '22,6379,27017',
       ...tail(),
     ]);
   });
 
   it('builds a SYN scan as root without --privileged', () => {
     assert.deepEqual(buildNmapArgs(invocationFrom(settingsWith(SMALL), { privilege: 'root' })), [
-      '-sS', '-Pn', '-n', '-p', '22,6379,27017',
+      '-sS',
+      '-Pn',
+      '-n',
+      '-p',
+      '22,6379,27017',
       ...tail(),
     ]);
   });
 
   it('adds --privileged to a SYN scan that relies on CAP_NET_RAW', () => {
     assert.deepEqual(buildNmapArgs(invocationFrom(settingsWith(SMALL), { privilege: 'net_raw' })), [
-      '-sS', '--privileged', '-Pn', '-n', '-p', '22,6379,27017',
+      '-sS',
+      '--privileged',
+      '-Pn',
+      '-n',
+      '-p',
+      '22,6379,27017',
       ...tail(),
     ]);
   });
@@ -73,7 +93,12 @@ describe('buildNmapArgs', () => {
   it('adds --privileged to an explicit SYN scan without root, for nmap binaries given CAP_NET_RAW by setcap', () => {
     const config = settingsWith(`${SMALL}  nmap: {scan_type: syn}\n`);
     assert.deepEqual(buildNmapArgs(invocationFrom(config, { privilege: 'none' })), [
-      '-sS', '--privileged', '-Pn', '-n', '-p', '22,6379,27017',
+      '-sS',
+      '--privileged',
+      '-Pn',
+      '-n',
+      '-p',
+      '22,6379,27017',
       ...tail(),
     ]);
   });
@@ -81,23 +106,41 @@ describe('buildNmapArgs', () => {
   it('never adds --privileged to a connect scan, even with CAP_NET_RAW', () => {
     const config = settingsWith(`${SMALL}  nmap: {scan_type: connect}\n`);
     assert.deepEqual(buildNmapArgs(invocationFrom(config, { privilege: 'net_raw' })), [
-      '-sT', '-Pn', '-n', '-p', '22,6379,27017',
+      '-sT',
+      '-Pn',
+      '-n',
+      '-p',
+      '22,6379,27017',
       ...tail(),
     ]);
   });
 
   it('starts an IPv6 scan with -6', () => {
     assert.deepEqual(buildNmapArgs(invocationFrom(settingsWith(SMALL), { family: 6, privilege: 'none' })), [
-      '-6', '-sT', '-Pn', '-n', '-p', '22,6379,27017',
+      '-6',
+      '-sT',
+      '-Pn',
+      '-n',
+      '-p',
+      '22,6379,27017',
       ...tail(),
     ]);
   });
 
   it('sweeps without host discovery and without --open by default, and with both when host_discovery is on', () => {
-    assert.deepEqual(buildNmapArgs(invocationFrom(settingsWith(SMALL), { privilege: 'root' })).slice(0, 4), ['-sS', '-Pn', '-n', '-p']);
+    assert.deepEqual(buildNmapArgs(invocationFrom(settingsWith(SMALL), { privilege: 'root' })).slice(0, 4), [
+      '-sS',
+      '-Pn',
+      '-n',
+      '-p',
+    ]);
     const withDiscovery = settingsWith(`${SMALL}  nmap: {host_discovery: true}\n`);
     assert.deepEqual(buildNmapArgs(invocationFrom(withDiscovery, { privilege: 'root' })), [
-      '-sS', '-n', '--open', '-p', '22,6379,27017',
+      '-sS',
+      '-n',
+      '--open',
+      '-p',
+      '22,6379,27017',
       ...tail(),
     ]);
   });
@@ -111,10 +154,28 @@ describe('buildNmapArgs', () => {
   it('passes min_rate and max_rate when above 0, and leaves both to nmap at 0', () => {
     const bounded = settingsWith(`${SMALL}  nmap: {min_rate: 300, max_rate: 800}\n`);
     assert.deepEqual(buildNmapArgs(invocationFrom(bounded)), [
-      '-sT', '-Pn', '-n', '-p', '22,6379,27017',
-      '-T4', '--max-rtt-timeout', '500ms', '--max-retries', '2', '--host-timeout', '600000ms',
-      '--min-rate', '300', '--max-rate', '800',
-      '--stats-every', '5000ms', '-oX', '-', '-iL', '-',
+      '-sT',
+      '-Pn',
+      '-n',
+      '-p',
+      '22,6379,27017',
+      '-T4',
+      '--max-rtt-timeout',
+      '500ms',
+      '--max-retries',
+      '2',
+      '--host-timeout',
+      '600000ms',
+      '--min-rate',
+      '300',
+      '--max-rate',
+      '800',
+      '--stats-every',
+      '5000ms',
+      '-oX',
+      '-',
+      '-iL',
+      '-',
     ]);
     const args = buildNmapArgs(invocationFrom(settingsWith(`${SMALL}  nmap: {min_rate: 0}\n`)));
     assert.equal(args.includes('--min-rate'), false);
@@ -127,11 +188,28 @@ describe('buildNmapArgs', () => {
   });
 
   it('renders every duration in milliseconds', () => {
-    const config = settingsWith(`${SMALL}  nmap: {max_rtt_timeout: 1s, host_timeout: 1h30m, timing_template: 3, max_retries: 0, min_rate: 0}\n`);
+    const config = settingsWith(
+      `${SMALL}  nmap: {max_rtt_timeout: 1s, host_timeout: 1h30m, timing_template: 3, max_retries: 0, min_rate: 0}\n`,
+    );
     assert.deepEqual(buildNmapArgs(invocationFrom(config, { statsEveryMs: 2500 })), [
-      '-sT', '-Pn', '-n', '-p', '22,6379,27017',
-      '-T3', '--max-rtt-timeout', '1000ms', '--max-retries', '0', '--host-timeout', '5400000ms',
-      '--stats-every', '2500ms', '-oX', '-', '-iL', '-',
+      '-sT',
+      '-Pn',
+      '-n',
+      '-p',
+      '22,6379,27017',
+      '-T3',
+      '--max-rtt-timeout',
+      '1000ms',
+      '--max-retries',
+      '0',
+      '--host-timeout',
+      '5400000ms',
+      '--stats-every',
+      '2500ms',
+      '-oX',
+      '-',
+      '-iL',
+      '-',
     ]);
   });
 
@@ -161,8 +239,27 @@ scan:
 
 describe('arguments built from a validated config', () => {
   const FLAGS = new Set([
-    '-6', '-sS', '-sT', '--privileged', '-Pn', '-n', '--open', '-p', '-T0', '-T1', '-T2', '-T3', '-T4', '-T5',
-    '--max-rtt-timeout', '--max-retries', '--host-timeout', '--min-rate', '--stats-every', '-oX', '-iL',
+    '-6',
+    '-sS',
+    '-sT',
+    '--privileged',
+    '-Pn',
+    '-n',
+    '--open',
+    '-p',
+    '-T0',
+    '-T1',
+    '-T2',
+    '-T3',
+    '-T4',
+    '-T5',
+    '--max-rtt-timeout',
+    '--max-retries',
+    '--host-timeout',
+    '--min-rate',
+    '--stats-every',
+    '-oX',
+    '-iL',
   ]);
   /** Flags whose next argument is nmap's "-" for stdin or stdout. */
   const DASH_VALUE = new Set(['-oX', '-iL']);
@@ -200,17 +297,29 @@ describe('arguments built from a validated config', () => {
   const hostile: [yaml: string, problem: string][] = [
     ['scan: {ports: "-sV"}\n', 'scan.ports: "-sV" must not start with "-" (or use default or all)'],
     ['scan: {ports: "-"}\n', 'scan.ports: "-" must not start with "-" (or use default or all)'],
-    ['scan: {ports: "22,-oN"}\n', 'scan.ports: "22,-oN" is not a valid port list: "-oN" is not a port or a range (or use default or all)'],
-    ['scan: {ports: "22 --script=x"}\n', 'scan.ports: "22 --script=x" is not a valid port list: "22 --script=x" is not a port or a range (or use default or all)'],
-    ['scan: {ports: "T:22"}\n', 'scan.ports: "T:22" is not a valid port list: "T:22" is not a port or a range (or use default or all)'],
+    [
+      'scan: {ports: "22,-oN"}\n',
+      'scan.ports: "22,-oN" is not a valid port list: "-oN" is not a port or a range (or use default or all)',
+    ],
+    [
+      'scan: {ports: "22 --script=x"}\n',
+      'scan.ports: "22 --script=x" is not a valid port list: "22 --script=x" is not a port or a range (or use default or all)',
+    ],
+    [
+      'scan: {ports: "T:22"}\n',
+      'scan.ports: "T:22" is not a valid port list: "T:22" is not a port or a range (or use default or all)',
+    ],
   ];
   for (const [yaml, problem] of hostile) {
     it(`refuses ${yaml.trim()} before any argument is built`, () => {
-      assert.throws(() => settingsWith(yaml), (err: unknown) => {
-        assert.ok(err instanceof ConfigError);
-        assert.deepEqual(err.problems, [problem]);
-        return true;
-      });
+      assert.throws(
+        () => settingsWith(yaml),
+        (err: unknown) => {
+          assert.ok(err instanceof ConfigError);
+          assert.deepEqual(err.problems, [problem]);
+          return true;
+        },
+      );
     });
   }
 });
@@ -241,21 +350,43 @@ describe('buildNmapArgs for the UDP and verification passes', () => {
   it('builds a UDP scan with --defeat-icmp-ratelimit and the pass own retries', () => {
     const invocation = base({ scanType: 'udp', ports: '53,161', defeatIcmpRateLimit: true });
     assert.deepEqual(buildNmapArgs({ ...invocation, tuning: { ...invocation.tuning, maxRetries: 1 } }), [
-      '-sU', '--defeat-icmp-ratelimit', '-Pn', '-n', '-p', '53,161',
+      '-sU',
+      '--defeat-icmp-ratelimit',
+      '-Pn',
+      '-n',
+      '-p',
+      '53,161',
       ...tail({ maxRtt: '500ms', retries: '1', hostTimeout: '600000ms' }),
     ]);
   });
 
   it('adds --privileged to a UDP scan that relies on CAP_NET_RAW, and leaves the rate limit to nmap when told', () => {
-    assert.deepEqual(buildNmapArgs(base({ scanType: 'udp', privilege: 'net_raw', ports: '161', defeatIcmpRateLimit: false })).slice(0, 6), [
-      '-sU', '--privileged', '-Pn', '-n', '-p', '161',
-    ]);
+    assert.deepEqual(
+      buildNmapArgs(base({ scanType: 'udp', privilege: 'net_raw', ports: '161', defeatIcmpRateLimit: false })).slice(
+        0,
+        6,
+      ),
+      ['-sU', '--privileged', '-Pn', '-n', '-p', '161'],
+    );
   });
 
   it('adds -sV with its intensity and the safe scripts for verification, with -Pn', () => {
-    const invocation = base({ ports: '7777', hostDiscovery: false, versionDetection: { intensity: 2, scripts: ['redis-info', 'memcached-info'] } });
+    const invocation = base({
+      ports: '7777',
+      hostDiscovery: false,
+      versionDetection: { intensity: 2, scripts: ['redis-info', 'memcached-info'] },
+    });
     assert.deepEqual(buildNmapArgs(invocation).slice(0, 10), [
-      '-sS', '-sV', '--version-intensity', '2', '--script', 'redis-info,memcached-info', '-Pn', '-n', '-p', '7777',
+      '-sS',
+      '-sV',
+      '--version-intensity',
+      '2',
+      '--script',
+      'redis-info,memcached-info',
+      '-Pn',
+      '-n',
+      '-p',
+      '7777',
     ]);
   });
 

@@ -2,12 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { ExporterError } from '../../src/errors.ts';
-import {
-  DEFAULT_MAX_BUFFERED_CHARS,
-  NmapXmlStream,
-  decodeXmlText,
-  parseNmapXml,
-} from '../../src/scan/nmap-xml.ts';
+import { DEFAULT_MAX_BUFFERED_CHARS, NmapXmlStream, decodeXmlText, parseNmapXml } from '../../src/scan/nmap-xml.ts';
 import type { NmapHost, NmapPort, NmapXmlEvent } from '../../src/scan/nmap-xml.ts';
 import { createRandom } from '../support/random.ts';
 
@@ -312,8 +307,7 @@ describe('parseNmapXml on recorded nmap 7.93 output', () => {
       {
         kind: 'finished',
         exit: 'error',
-        errorMessage:
-          'Failed to open exclude file /tmp/xmlfix/missing.txt for reading: No such file or directory (2)',
+        errorMessage: 'Failed to open exclude file /tmp/xmlfix/missing.txt for reading: No such file or directory (2)',
         hostsUp: 0,
         hostsDown: 0,
         hostsTotal: 0,
@@ -370,7 +364,12 @@ describe('parseNmapXml on recorded nmap 7.93 output', () => {
           state: 'up',
           timedOut: false,
           answered: true,
-          ports: [tcp(22, 'open', 'ssh'), tcp(80, 'open', 'http'), tcp(443, 'open', 'https'), tcp(873, 'open', 'rsync')],
+          ports: [
+            tcp(22, 'open', 'ssh'),
+            tcp(80, 'open', 'http'),
+            tcp(443, 'open', 'https'),
+            tcp(873, 'open', 'rsync'),
+          ],
         },
       },
       finishedSuccess(1, 1),
@@ -392,7 +391,7 @@ describe('parseNmapXml on recorded nmap 7.93 output', () => {
     );
   });
 
-  it('does not count a router\'s host-unreachable as an answer, nor an up host found by ping as silent', () => {
+  it("does not count a router's host-unreachable as an answer, nor an up host found by ping as silent", () => {
     const element = (status: string, reason: string): string =>
       `<?xml version="1.0"?><nmaprun scanner="nmap" args="nmap" start="1700000000" version="7.93">` +
       `<host><status state="up" reason="${status}" reason_ttl="0"/><address addr="203.0.113.9" addrtype="ipv4"/>` +
@@ -414,7 +413,9 @@ describe('parseNmapXml on recorded nmap 7.93 output', () => {
         remainingSeconds: undefined,
       })),
     );
-    assert.deepEqual(hostsOf(events), [{ ip: '127.77.0.1', family: 4, state: 'up', timedOut: true, answered: true, ports: [] }]);
+    assert.deepEqual(hostsOf(events), [
+      { ip: '127.77.0.1', family: 4, state: 'up', timedOut: true, answered: true, ports: [] },
+    ]);
     assert.deepEqual(findFinished(events), finishedSuccess(1, 1));
   });
 });
@@ -454,7 +455,10 @@ describe('NmapXmlStream on elements loopback cannot produce', () => {
     const events = parseNmapXml(SYNTHETIC_DOCUMENT);
     assert.deepEqual(events, [
       { kind: 'run', version: '7.93', args: 'nmap -v -oX - 127.0.0.5-6', startedAt: 1700000000000 },
-      { kind: 'host', host: { ip: '127.0.0.6', family: 4, state: 'down', timedOut: false, answered: false, ports: [] } },
+      {
+        kind: 'host',
+        host: { ip: '127.0.0.6', family: 4, state: 'down', timedOut: false, answered: false, ports: [] },
+      },
       {
         kind: 'host',
         host: {

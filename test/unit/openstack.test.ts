@@ -34,7 +34,11 @@ class RecordedClient implements OpenStackClient {
     const resource = path.split('?')[0] ?? '';
     if (this.#refuse.has(resource)) {
       const code = this.#status === 401 ? 'OPENSTACK_AUTH' : 'OPENSTACK_HTTP';
-      throw new OpenStackHttpError({ code, status: this.#status, message: `GET ${service} ${resource} returned ${this.#status}` });
+      throw new OpenStackHttpError({
+        code,
+        status: this.#status,
+        message: `GET ${service} ${resource} returned ${this.#status}`,
+      });
     }
     const files: Record<string, string> = {
       'servers/detail': 'nova_servers_detail_all_tenants.json',
@@ -56,7 +60,9 @@ class RecordedClient implements OpenStackClient {
 function ownerTable(owners: ReadonlyMap<string, AddressOwner>, ips: readonly string[]): string[] {
   return ips.map((ip) => {
     const o = owners.get(ip);
-    return o ? `${ip} ${o.ownerKind} vm=${o.vmName || '-'} status=${o.vmStatus || '-'} user=${o.user || '-'} tenant=${o.tenant || '-'}` : `${ip} unknown`;
+    return o
+      ? `${ip} ${o.ownerKind} vm=${o.vmName || '-'} status=${o.vmStatus || '-'} user=${o.user || '-'} tenant=${o.tenant || '-'}`
+      : `${ip} unknown`;
   });
 }
 
@@ -70,7 +76,15 @@ describe('OpenStackInventory', () => {
     assert.equal(inventory.syncedAt, SYNCED_AT);
     assert.deepEqual(inventory.warnings, []);
     assert.deepEqual(
-      ownerTable(inventory.owners, ['127.42.0.11', '127.42.0.21', '127.43.0.37', '10.10.1.78', '127.42.0.12', '127.42.0.141', '127.42.0.247']),
+      ownerTable(inventory.owners, [
+        '127.42.0.11',
+        '127.42.0.21',
+        '127.43.0.37',
+        '10.10.1.78',
+        '127.42.0.12',
+        '127.42.0.141',
+        '127.42.0.247',
+      ]),
       [
         '127.42.0.11 compute vm=alpha-web-1 status=ACTIVE user=alice tenant=alpha',
         '127.42.0.21 compute vm=beta-app-1 status=ACTIVE user=bob tenant=beta',
@@ -90,7 +104,9 @@ describe('OpenStackInventory', () => {
   });
 
   it('lists as public only floating IPs and addresses on external or shared networks', async () => {
-    const inventory = await new OpenStackInventory({ client: new RecordedClient() }).load({ signal: AbortSignal.timeout(5000) });
+    const inventory = await new OpenStackInventory({ client: new RecordedClient() }).load({
+      signal: AbortSignal.timeout(5000),
+    });
     assert.deepEqual([...inventory.publicAddresses].sort(), [
       '127.42.0.11',
       '127.42.0.12',
@@ -103,7 +119,9 @@ describe('OpenStackInventory', () => {
   });
 
   it('falls back to ids for users and tenants when Keystone answers 403, with one warning each', async () => {
-    const inventory = await new OpenStackInventory({ client: new RecordedClient({ refuse: ['users', 'projects'] }) }).load({
+    const inventory = await new OpenStackInventory({
+      client: new RecordedClient({ refuse: ['users', 'projects'] }),
+    }).load({
       signal: AbortSignal.timeout(5000),
     });
     const web = inventory.owners.get('127.42.0.11');
@@ -117,25 +135,35 @@ describe('OpenStackInventory', () => {
   });
 
   it('reads a refusal by its class: an error that only looks like a 403 from Keystone fails the read', async () => {
-    const lookalike = Object.assign(new ExporterError('OPENSTACK_HTTP', 'GET identity users returned 403'), { status: 403 });
+    const lookalike = Object.assign(new ExporterError('OPENSTACK_HTTP', 'GET identity users returned 403'), {
+      status: 403,
+    });
     const client: OpenStackClient = {
       async getJson(service, path) {
         if (path === 'users') throw lookalike;
         return new RecordedClient().getJson(service, path);
       },
     };
-    await assert.rejects(new OpenStackInventory({ client }).load({ signal: AbortSignal.timeout(5000) }), (err: unknown) => err === lookalike);
+    await assert.rejects(
+      new OpenStackInventory({ client }).load({ signal: AbortSignal.timeout(5000) }),
+      (err: unknown) => err === lookalike,
+    );
   });
 
   it('fails on a 403 from Nova instead of pretending the cloud has no servers', async () => {
     await assert.rejects(
-      new OpenStackInventory({ client: new RecordedClient({ refuse: ['servers/detail'] }) }).load({ signal: AbortSignal.timeout(5000) }),
+      new OpenStackInventory({ client: new RecordedClient({ refuse: ['servers/detail'] }) }).load({
+        signal: AbortSignal.timeout(5000),
+      }),
       { code: 'OPENSTACK_HTTP', message: 'GET compute servers/detail returned 403' },
     );
   });
 
   it('follows Nova pagination by marker against the catalog endpoint, never the link host', async () => {
-    const pages = [fixture('nova_servers_detail_all_tenants_limit1.json'), fixture('nova_servers_detail_all_tenants_limit1_page2.json')];
+    const pages = [
+      fixture('nova_servers_detail_all_tenants_limit1.json'),
+      fixture('nova_servers_detail_all_tenants_limit1_page2.json'),
+    ];
     const requests: string[] = [];
     const paging: OpenStackClient = {
       async getJson(service, path) {
@@ -147,10 +175,12 @@ describe('OpenStackInventory', () => {
         return new RecordedClient().getJson(service, path);
       },
     };
-    const inventory = await new OpenStackInventory({ client: paging, pageSize: 1 }).load({ signal: AbortSignal.timeout(5000) });
+    const inventory = await new OpenStackInventory({ client: paging, pageSize: 1 }).load({
+      signal: AbortSignal.timeout(5000),
+    });
     const serverRequests = requests.filter((p) => p.startsWith('servers'));
     const firstMarker = new URL(
-      ((pages[0] as { servers_links: { href: string }[] }).servers_links[0]?.href) ?? '',
+      (pages[0] as { servers_links: { href: string }[] }).servers_links[0]?.href ?? '',
     ).searchParams.get('marker');
     assert.equal(serverRequests[0], 'servers/detail?all_tenants=1&limit=1');
     assert.equal(serverRequests[1], `servers/detail?all_tenants=1&limit=1&marker=${firstMarker}`);
@@ -159,7 +189,10 @@ describe('OpenStackInventory', () => {
     assert.equal(serverRequests[2], 'servers/detail?all_tenants=1&limit=1&marker=3290d25e-d3b7-4a73-a44e-0a103f495214');
     assert.equal(inventory.servers, 2);
     assert.equal(inventory.owners.get('127.43.0.37')?.vmName, 'gamma-edge-1');
-    assert.ok(requests.every((path) => !path.startsWith('http')), 'paths only, never absolute links');
+    assert.ok(
+      requests.every((path) => !path.startsWith('http')),
+      'paths only, never absolute links',
+    );
   });
 
   it('rejects a listed item without its id as an unexpected response, naming the field', async () => {
@@ -176,23 +209,33 @@ describe('OpenStackInventory', () => {
   });
 
   it('gives each VM owner the email Keystone lists for the user, and none to a user without one', async () => {
-    const inventory = await new OpenStackInventory({ client: new RecordedClient() }).load({ signal: AbortSignal.timeout(5000) });
+    const inventory = await new OpenStackInventory({ client: new RecordedClient() }).load({
+      signal: AbortSignal.timeout(5000),
+    });
     assert.equal(inventory.owners.get('127.42.0.11')?.userEmail, 'alice@example.test');
     assert.equal(inventory.owners.get('127.43.0.37')?.userEmail, 'carol@example.test');
     assert.equal(inventory.owners.get('127.42.0.141')?.userEmail, '');
-    const refused = await new OpenStackInventory({ client: new RecordedClient({ refuse: ['users'] }) }).load({ signal: AbortSignal.timeout(5000) });
+    const refused = await new OpenStackInventory({ client: new RecordedClient({ refuse: ['users'] }) }).load({
+      signal: AbortSignal.timeout(5000),
+    });
     assert.equal(refused.owners.get('127.42.0.11')?.userEmail, '');
   });
 
   it('reads security groups last, after the Keystone names', async () => {
     const client = new RecordedClient();
     await new OpenStackInventory({ client }).load({ signal: AbortSignal.timeout(5000) });
-    assert.deepEqual(client.requests.slice(-3), ['identity projects', 'identity users', 'network v2.0/security-groups?limit=1000']);
+    assert.deepEqual(client.requests.slice(-3), [
+      'identity projects',
+      'identity users',
+      'network v2.0/security-groups?limit=1000',
+    ]);
   });
 
   for (const status of [401, 403]) {
     it(`goes on without security groups when Neutron answers ${status} to them, with one warning`, async () => {
-      const inventory = await new OpenStackInventory({ client: new RecordedClient({ refuse: ['v2.0/security-groups'], status }) }).load({
+      const inventory = await new OpenStackInventory({
+        client: new RecordedClient({ refuse: ['v2.0/security-groups'], status }),
+      }).load({
         signal: AbortSignal.timeout(5000),
       });
       assert.equal(inventory.owners.get('127.42.0.11')?.vmName, 'alpha-web-1');
@@ -207,7 +250,11 @@ describe('OpenStackInventory', () => {
     const client: OpenStackClient = {
       async getJson(service, path) {
         if (path.startsWith('v2.0/security-groups')) {
-          throw new OpenStackHttpError({ code: 'OPENSTACK_HTTP', status: 500, message: 'GET network v2.0/security-groups returned 500' });
+          throw new OpenStackHttpError({
+            code: 'OPENSTACK_HTTP',
+            status: 500,
+            message: 'GET network v2.0/security-groups returned 500',
+          });
         }
         return new RecordedClient().getJson(service, path);
       },
@@ -232,7 +279,10 @@ describe('OpenStackInventory', () => {
       },
     };
     const inventory = await new OpenStackInventory({ client, pageSize: 1 }).load({ signal: AbortSignal.timeout(5000) });
-    assert.deepEqual(requests, ['v2.0/security-groups?limit=1', `v2.0/security-groups?limit=1&marker=${firstPage.security_groups[0]?.id}`]);
+    assert.deepEqual(requests, [
+      'v2.0/security-groups?limit=1',
+      `v2.0/security-groups?limit=1&marker=${firstPage.security_groups[0]?.id}`,
+    ]);
     assert.equal(inventory.warnings.length, 0);
   });
 
@@ -240,7 +290,15 @@ describe('OpenStackInventory', () => {
     const client: OpenStackClient = {
       async getJson(service, path) {
         if (path.startsWith('v2.0/security-groups')) {
-          return { security_groups: [{ id: 'sg-1', name: 'web', security_group_rules: [{ id: 'r-1', direction: 'ingress', ethertype: 'IPX' }] }] };
+          return {
+            security_groups: [
+              {
+                id: 'sg-1',
+                name: 'web',
+                security_group_rules: [{ id: 'r-1', direction: 'ingress', ethertype: 'IPX' }],
+              },
+            ],
+          };
         }
         return new RecordedClient().getJson(service, path);
       },

@@ -6,7 +6,10 @@ import { HOME_CLOUDS, MYCLOUD, PASSWORD, clouds, resolve } from '../support/clou
 
 describe('readEnvironmentCloud', () => {
   it('reads an exported but empty variable as unset', () => {
-    assert.deepEqual([readVariable({ OS_CLOUD: '' }, 'OS_CLOUD'), readVariable({ OS_CLOUD: 'lab' }, 'OS_CLOUD')], [undefined, 'lab']);
+    assert.deepEqual(
+      [readVariable({ OS_CLOUD: '' }, 'OS_CLOUD'), readVariable({ OS_CLOUD: 'lab' }, 'OS_CLOUD')],
+      [undefined, 'lab'],
+    );
   });
 
   it('counts only variables about credentials as a request to use the environment', () => {
@@ -22,10 +25,30 @@ describe('readEnvironmentCloud', () => {
   });
 
   it('names each setting by its variable and reads no verify or regions variable', () => {
-    const raw = readEnvironmentCloud({ OS_AUTH_URL: 'https://k/v3', OS_INSECURE: 'true', OS_VERIFY: 'false', OS_REGIONS: 'x', OS_USERNAME: '' });
+    const raw = readEnvironmentCloud({
+      OS_AUTH_URL: 'https://k/v3',
+      OS_INSECURE: 'true',
+      OS_VERIFY: 'false',
+      OS_REGIONS: 'x',
+      OS_USERNAME: '',
+    });
     assert.deepEqual(
-      [[...raw.top.keys()], [...raw.auth.keys()], raw.auth.get('auth_url'), raw.nameOf('auth', 'password'), raw.shortNameOf('user_id'), raw.where],
-      [['insecure'], ['auth_url'], { value: 'https://k/v3', key: 'auth_url', name: 'OS_AUTH_URL', origin: 'environment' }, 'OS_PASSWORD', 'OS_USER_ID', 'environment'],
+      [
+        [...raw.top.keys()],
+        [...raw.auth.keys()],
+        raw.auth.get('auth_url'),
+        raw.nameOf('auth', 'password'),
+        raw.shortNameOf('user_id'),
+        raw.where,
+      ],
+      [
+        ['insecure'],
+        ['auth_url'],
+        { value: 'https://k/v3', key: 'auth_url', name: 'OS_AUTH_URL', origin: 'environment' },
+        'OS_PASSWORD',
+        'OS_USER_ID',
+        'environment',
+      ],
     );
   });
 });
@@ -81,7 +104,13 @@ describe('the OS_* variables (through resolveCloudCredentials)', () => {
 
   it('reads OS_INSECURE=true as verify false', () => {
     const credentials = resolve({
-      env: { OS_AUTH_URL: 'https://k/v3', OS_USER_ID: 'u', OS_PASSWORD: PASSWORD, OS_PROJECT_ID: 'p', OS_INSECURE: 'TRUE' },
+      env: {
+        OS_AUTH_URL: 'https://k/v3',
+        OS_USER_ID: 'u',
+        OS_PASSWORD: PASSWORD,
+        OS_PROJECT_ID: 'p',
+        OS_INSECURE: 'TRUE',
+      },
     });
     assert.deepEqual([credentials.verify, credentials.origins['verify']], [false, 'OS_INSECURE']);
   });

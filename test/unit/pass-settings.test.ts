@@ -10,12 +10,14 @@ const INVALID: readonly { name: string; yaml: string; message: string }[] = [
   {
     name: 'an unknown key under scan.udp',
     yaml: 'scan:\n  udp: {retries: 1}\n',
-    message: 'c.yml: scan.udp.retries: unknown key (expected one of ports, interval, max_retries, defeat_icmp_ratelimit)',
+    message:
+      'c.yml: scan.udp.retries: unknown key (expected one of ports, interval, max_retries, defeat_icmp_ratelimit)',
   },
   {
     name: 'a word in the UDP port list',
     yaml: 'scan:\n  udp: {ports: "53,snmp"}\n',
-    message: 'c.yml: scan.udp.ports: "53,snmp" is not a valid port list: "snmp" is not a port or a range (or use default or none)',
+    message:
+      'c.yml: scan.udp.ports: "53,snmp" is not a valid port list: "snmp" is not a port or a range (or use default or none)',
   },
   {
     name: 'a UDP port list that looks like a flag',
@@ -30,7 +32,8 @@ const INVALID: readonly { name: string; yaml: string; message: string }[] = [
   {
     name: 'a UDP interval without a unit',
     yaml: 'scan:\n  udp: {interval: 7200}\n',
-    message: 'c.yml: scan.udp.interval: a number (7200) is not a valid duration (use Prometheus syntax such as 30s, 10m, 1h)',
+    message:
+      'c.yml: scan.udp.interval: a number (7200) is not a valid duration (use Prometheus syntax such as 30s, 10m, 1h)',
   },
   {
     name: 'UDP retries out of range',
@@ -60,7 +63,8 @@ const INVALID: readonly { name: string; yaml: string; message: string }[] = [
   {
     name: 'a script list smuggling nmap arguments',
     yaml: 'scan:\n  verify: {enabled: true, scripts: ["redis-info --script-args=x"]}\n',
-    message: 'c.yml: scan.verify.scripts[0]: "redis-info --script-args=x" must be one of redis-info, mongodb-info, memcached-info',
+    message:
+      'c.yml: scan.verify.scripts[0]: "redis-info --script-args=x" must be one of redis-info, mongodb-info, memcached-info',
   },
   {
     name: 'scripts without verification',
@@ -88,7 +92,12 @@ describe('scan.udp and scan.verify', () => {
 
   it('runs the UDP pass by default on the 21 amplifier ports every scan.interval, with one retry', () => {
     const config = defaultConfig();
-    assert.deepEqual(config.scan.udp, { ports: 'default', intervalMs: 3_600_000, maxRetries: 2, defeatIcmpRateLimit: true });
+    assert.deepEqual(config.scan.udp, {
+      ports: 'default',
+      intervalMs: 3_600_000,
+      maxRetries: 2,
+      defeatIcmpRateLimit: true,
+    });
     assert.equal(
       buildExporterConfig(config).plan.udpPorts,
       '19,53,69,111,123,137,161,389,427,623,1434,1900,3283,3702,5060,5351,5353,5683,10001,11211,37810',
@@ -117,12 +126,22 @@ describe('scan.udp and scan.verify', () => {
   });
 
   it('keeps each safe script once', () => {
-    const config = parseConfigText('scan:\n  verify: {enabled: true, version_intensity: 0, scripts: [redis-info, memcached-info, redis-info]}\n', 'c.yml');
-    assert.deepEqual(config.scan.verify, { enabled: true, versionIntensity: 0, scripts: ['redis-info', 'memcached-info'] });
+    const config = parseConfigText(
+      'scan:\n  verify: {enabled: true, version_intensity: 0, scripts: [redis-info, memcached-info, redis-info]}\n',
+      'c.yml',
+    );
+    assert.deepEqual(config.scan.verify, {
+      enabled: true,
+      versionIntensity: 0,
+      scripts: ['redis-info', 'memcached-info'],
+    });
   });
 
   it('takes UDP keys in standard_ports and severity_overrides', () => {
-    const config = parseConfigText('standard_ports: ["22/tcp", "123/udp"]\nseverity_overrides: {"5351/udp": high}\n', 'c.yml');
+    const config = parseConfigText(
+      'standard_ports: ["22/tcp", "123/udp"]\nseverity_overrides: {"5351/udp": high}\n',
+      'c.yml',
+    );
     assert.ok(config.standardPorts.has('123/udp'));
     assert.equal(config.severityOverrides.get('5351/udp'), 'high');
   });

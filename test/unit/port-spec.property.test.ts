@@ -13,10 +13,12 @@ fc.configureGlobal({ seed: 20_261_126, numRuns: 200 });
 const MAX_PORT = 65535;
 
 /** Mostly intervals among the first few hundred ports, so they overlap and touch; sometimes anywhere. */
-const interval: fc.Arbitrary<PortInterval> = fc.oneof(
-  { weight: 3, arbitrary: fc.tuple(fc.integer({ min: 1, max: 400 }), fc.integer({ min: 0, max: 40 })) },
-  { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 1, max: MAX_PORT }), fc.integer({ min: 0, max: MAX_PORT })) },
-).map(([first, length]) => ({ first, last: Math.min(first + length, MAX_PORT) }));
+const interval: fc.Arbitrary<PortInterval> = fc
+  .oneof(
+    { weight: 3, arbitrary: fc.tuple(fc.integer({ min: 1, max: 400 }), fc.integer({ min: 0, max: 40 })) },
+    { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 1, max: MAX_PORT }), fc.integer({ min: 0, max: MAX_PORT })) },
+  )
+  .map(([first, length]) => ({ first, last: Math.min(first + length, MAX_PORT) }));
 
 const intervals = fc.array(interval, { minLength: 1, maxLength: 12 });
 

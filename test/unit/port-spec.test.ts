@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ALL_PORTS, countPorts, mergePortIntervals, parsePortKey, parsePortSpec, portKey, renderPortSpec } from '../../src/net/port-spec.ts';
+import {
+  ALL_PORTS,
+  countPorts,
+  mergePortIntervals,
+  parsePortKey,
+  parsePortSpec,
+  portKey,
+  renderPortSpec,
+} from '../../src/net/port-spec.ts';
 import type { PortInterval } from '../../src/net/port-spec.ts';
 
 function parsed(text: string): readonly PortInterval[] {
@@ -91,9 +99,15 @@ describe('mergePortIntervals', () => {
   });
 
   it('leaves its input unchanged', () => {
-    const input = [{ first: 6379, last: 6379 }, { first: 22, last: 22 }];
+    const input = [
+      { first: 6379, last: 6379 },
+      { first: 22, last: 22 },
+    ];
     mergePortIntervals(input);
-    assert.deepEqual(input, [{ first: 6379, last: 6379 }, { first: 22, last: 22 }]);
+    assert.deepEqual(input, [
+      { first: 6379, last: 6379 },
+      { first: 22, last: 22 },
+    ]);
   });
 
   it('returns nothing for nothing', () => {
@@ -103,7 +117,14 @@ describe('mergePortIntervals', () => {
 
 describe('renderPortSpec', () => {
   it('writes single ports bare and ranges with a dash', () => {
-    assert.equal(renderPortSpec([{ first: 22, last: 22 }, { first: 6379, last: 6380 }, { first: 27017, last: 27018 }]), '22,6379-6380,27017-27018');
+    assert.equal(
+      renderPortSpec([
+        { first: 22, last: 22 },
+        { first: 6379, last: 6380 },
+        { first: 27017, last: 27018 },
+      ]),
+      '22,6379-6380,27017-27018',
+    );
   });
 
   it('round-trips through parsePortSpec', () => {

@@ -11,7 +11,10 @@ const ALL = '000001ffffffffff';
 const DOCKER_DEFAULT = '00000000a80425fb';
 
 /** /proc/self/status as Linux 6.x writes it for a node process, with the given capability sets. */
-function procStatus(caps: { inh?: string; prm?: string; eff?: string; bnd?: string; amb?: string }, uid = 65534): string {
+function procStatus(
+  caps: { inh?: string; prm?: string; eff?: string; bnd?: string; amb?: string },
+  uid = 65534,
+): string {
   return [
     'Name:\tnode',
     'Umask:\t0022',
@@ -63,8 +66,11 @@ describe('detectPrivilege', () => {
     assert.equal(detectPrivilege({ euid: 1000, procStatus: procStatus({ prm: NET_RAW, eff: NET_RAW }) }), 'net_raw');
   });
 
-  it('is net_raw with Docker\'s default capabilities as a non-root user', () => {
-    assert.equal(detectPrivilege({ euid: 65534, procStatus: procStatus({ prm: DOCKER_DEFAULT, eff: DOCKER_DEFAULT }) }), 'net_raw');
+  it("is net_raw with Docker's default capabilities as a non-root user", () => {
+    assert.equal(
+      detectPrivilege({ euid: 65534, procStatus: procStatus({ prm: DOCKER_DEFAULT, eff: DOCKER_DEFAULT }) }),
+      'net_raw',
+    );
   });
 
   it('is net_raw when CAP_NET_RAW is only ambient (systemd AmbientCapabilities)', () => {
@@ -81,7 +87,10 @@ describe('detectPrivilege', () => {
 
   it('is none for the neighbouring capabilities CAP_NET_ADMIN (12) and CAP_IPC_LOCK (14)', () => {
     assert.equal(detectPrivilege({ euid: 1000, procStatus: procStatus({ eff: '0000000000001000' }) }), 'none');
-    assert.equal(detectPrivilege({ euid: 1000, procStatus: procStatus({ eff: '0000000000004000', amb: '0000000000005000' }) }), 'none');
+    assert.equal(
+      detectPrivilege({ euid: 1000, procStatus: procStatus({ eff: '0000000000004000', amb: '0000000000005000' }) }),
+      'none',
+    );
   });
 
   it('is none when the status has no capability lines at all', () => {

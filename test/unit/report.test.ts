@@ -44,15 +44,34 @@ const INVENTORY: InventorySnapshot = {
 };
 
 const SERVICES: Record<number, string> = {
-  21: 'ftp', 22: 'ssh', 80: 'http', 443: 'https', 2375: 'docker', 3306: 'mysql', 6379: 'redis', 8080: 'http-proxy',
-  9200: 'wap-wsp', 27017: 'mongod',
+  21: 'ftp',
+  22: 'ssh',
+  80: 'http',
+  443: 'https',
+  2375: 'docker',
+  3306: 'mysql',
+  6379: 'redis',
+  8080: 'http-proxy',
+  9200: 'wap-wsp',
+  27017: 'mongod',
 };
 
 function host(ip: string, ports: readonly number[]): ObservedHost {
   return { ip, openPorts: ports.map((port) => ({ port, protocol: 'tcp', service: SERVICES[port] ?? '' })) };
 }
 
-const NMAP_ARGS = ['-sT', '-n', '--open', '-p', '21,22,80,443,2375,3306,6379,8080,9200,27017', '-T4', '-oX', '-', '-iL', '-'];
+const NMAP_ARGS = [
+  '-sT',
+  '-n',
+  '--open',
+  '-p',
+  '21,22,80,443,2375,3306,6379,8080,9200,27017',
+  '-T4',
+  '-oX',
+  '-',
+  '-iL',
+  '-',
+];
 
 /** A scan that took 41.2 s and finished at `finishedAt`. */
 function snapshotAt(finishedAt: Date, hosts: readonly ObservedHost[], previous: Snapshot | undefined): Snapshot {
@@ -65,7 +84,15 @@ function snapshotAt(finishedAt: Date, hosts: readonly ObservedHost[], previous: 
 }
 
 function attempt(cycle: number, finishedAt: Date, error: CycleAttempt['error'] = null): CycleAttempt {
-  return { cycle, scope: 'sweep', addressesScanned: 256, startedAt: new Date(finishedAt.getTime() - 41_200), finishedAt, success: error === null, error };
+  return {
+    cycle,
+    scope: 'sweep',
+    addressesScanned: 256,
+    startedAt: new Date(finishedAt.getTime() - 41_200),
+    finishedAt,
+    success: error === null,
+    error,
+  };
 }
 
 const SNAPSHOT_1 = snapshotAt(
@@ -235,7 +262,10 @@ describe('buildReport', () => {
           ip: '203.0.113.20',
           vm: null,
           suspicious: true,
-          ports: [port(2375, { class: 'nonstandard', severity: 'critical' }), port(8080, { class: 'nonstandard', severity: 'low' })],
+          ports: [
+            port(2375, { class: 'nonstandard', severity: 'critical' }),
+            port(8080, { class: 'nonstandard', severity: 'low' }),
+          ],
         },
         {
           ip: '203.0.113.30',
@@ -254,12 +284,14 @@ describe('buildReport', () => {
   });
 
   describe('filters', () => {
-    it('a tenant filter by name keeps that tenant\'s hosts only', () => {
+    it("a tenant filter by name keeps that tenant's hosts only", () => {
       assert.deepEqual(hostTable(report(twoCycles(), filterOf('tenant=shop'))), ['203.0.113.7: 22,6379,27017']);
     });
 
     it('a tenant filter by id keeps the same hosts as by name', () => {
-      assert.deepEqual(hostTable(report(twoCycles(), filterOf(`tenant=${SHOP_DB.tenantId}`))), ['203.0.113.7: 22,6379,27017']);
+      assert.deepEqual(hostTable(report(twoCycles(), filterOf(`tenant=${SHOP_DB.tenantId}`))), [
+        '203.0.113.7: 22,6379,27017',
+      ]);
     });
 
     it('an empty tenant filter selects the addresses with no known tenant, as their empty tenant label does', () => {
@@ -329,7 +361,10 @@ describe('buildReport', () => {
   describe('the scan block', () => {
     it('shows a failed last attempt and its error while hosts still come from the last good snapshot', () => {
       const state = twoCycles();
-      recordFailedCycle(state, attempt(3, T3, { code: 'NMAP_TIMEOUT', message: 'nmap ran longer than scan.timeout (50m)' }));
+      recordFailedCycle(
+        state,
+        attempt(3, T3, { code: 'NMAP_TIMEOUT', message: 'nmap ran longer than scan.timeout (50m)' }),
+      );
       const json = report(state);
       assert.deepEqual(json.scan, {
         started_at: '2026-11-26T02:59:31.300Z',
@@ -414,7 +449,15 @@ describe('buildReport', () => {
   });
 
   it('renders vm null for an unknown owner and a vm for a router gateway known by its owner kind', () => {
-    const gateway: AddressOwner = { ...SHOP_DB, vmId: '', vmName: '', vmStatus: '', ownerKind: 'router', userId: '', user: '' };
+    const gateway: AddressOwner = {
+      ...SHOP_DB,
+      vmId: '',
+      vmName: '',
+      vmStatus: '',
+      ownerKind: 'router',
+      userId: '',
+      user: '',
+    };
     const state = new ExporterState({ config: CONFIG, startedAt: PROCESS_START });
     recordCompletedCycle(
       state,

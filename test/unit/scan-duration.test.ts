@@ -20,18 +20,28 @@ function inputFrom(yaml: string): ScanDurationInput {
 describe('estimateScanDuration', () => {
   it('is addresses × ports × two tries / min_rate, UDP ports included', () => {
     // 256 × (1000 × 2 + 10 × 2) probes at 2000/s = 258.56 s.
-    const estimate = estimateScanDuration(inputFrom('scan:\n  targets: ["203.0.113.0/24"]\n  ports: "1-1000"\n  udp: {ports: "1-10"}\n  nmap: {min_rate: 2000}\n'));
+    const estimate = estimateScanDuration(
+      inputFrom(
+        'scan:\n  targets: ["203.0.113.0/24"]\n  ports: "1-1000"\n  udp: {ports: "1-10"}\n  nmap: {min_rate: 2000}\n',
+      ),
+    );
     assert.equal(estimate.sweepMs, 258_560);
     assert.equal(estimate.perSilentAddressMs, 1010);
   });
 
   it('counts one try per probe with max_retries 0', () => {
-    const estimate = estimateScanDuration(inputFrom('scan:\n  targets: ["203.0.113.0/24"]\n  ports: "1-1000"\n  udp: {ports: none}\n  nmap: {min_rate: 1000, max_retries: 0}\n'));
+    const estimate = estimateScanDuration(
+      inputFrom(
+        'scan:\n  targets: ["203.0.113.0/24"]\n  ports: "1-1000"\n  udp: {ports: none}\n  nmap: {min_rate: 1000, max_retries: 0}\n',
+      ),
+    );
     assert.equal(estimate.sweepMs, 256_000);
   });
 
   it('predicts no sweep with host discovery, and nothing at all without a floor', () => {
-    const discovery = estimateScanDuration(inputFrom('scan:\n  ports: "1-1000"\n  udp: {ports: none}\n  nmap: {host_discovery: true}\n'));
+    const discovery = estimateScanDuration(
+      inputFrom('scan:\n  ports: "1-1000"\n  udp: {ports: none}\n  nmap: {host_discovery: true}\n'),
+    );
     assert.equal(discovery.sweepMs, undefined);
     assert.equal(discovery.perSilentAddressMs, 400);
     const input = inputFrom('scan:\n  nmap: {min_rate: 0}\n');
@@ -54,7 +64,9 @@ describe('renderScanDuration', () => {
   });
 
   it('bounds a sweep by sweep_timeout with an inventory', () => {
-    const input = inputFrom('scan:\n  targets: ["203.0.113.0/28"]\n  ports: "1-100"\n  udp: {ports: none}\n  sweep_timeout: 1h\ninventory_file: {path: inventory.yml}\n');
+    const input = inputFrom(
+      'scan:\n  targets: ["203.0.113.0/28"]\n  ports: "1-100"\n  udp: {ports: none}\n  sweep_timeout: 1h\ninventory_file: {path: inventory.yml}\n',
+    );
     assert.deepEqual(renderScanDuration(estimateScanDuration(input), input).slice(0, 1), [
       'sweep: 16 addresses × 100 TCP ports at 5000 packets/s: about 0.64s (scan.sweep_timeout 1h)',
     ]);
@@ -64,13 +76,18 @@ describe('renderScanDuration', () => {
 describe('the host group warning', () => {
   it('warns when nmap would give up on the silent addresses of a host group before their ports are probed', () => {
     // ports: all → nmap groups 64 addresses; 64 × 65,535 × 2 / 5,000 = 1,677.7 s, past the default 10m.
-    const input = inputFrom('scan:\n  targets: ["203.0.113.0/24"]\n  ports: all\n  udp: {ports: none}\n  interval: 24h\n  timeout: 23h\n');
+    const input = inputFrom(
+      'scan:\n  targets: ["203.0.113.0/24"]\n  ports: all\n  udp: {ports: none}\n  interval: 24h\n  timeout: 23h\n',
+    );
     const lines = renderScanDuration(estimateScanDuration(input), input);
     assert.equal(
       lines.at(-1),
       'warning: nmap scans 64 addresses at once, which take about 27m58s at 5000 packets/s when they answer nothing, longer than scan.nmap.host_timeout (10m): it would give up on them; raise host_timeout or the rate, or scan fewer ports',
     );
     const defaults = inputFrom('scan:\n  targets: ["203.0.113.0/24"]\n');
-    assert.equal(renderScanDuration(estimateScanDuration(defaults), defaults).some((line) => line.includes('host_timeout')), false);
+    assert.equal(
+      renderScanDuration(estimateScanDuration(defaults), defaults).some((line) => line.includes('host_timeout')),
+      false,
+    );
   });
 });

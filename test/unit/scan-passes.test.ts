@@ -48,7 +48,9 @@ class PassScanner implements Scanner {
     options.signal.throwIfAborted();
     const answer = job.versionDetection ? this.verify : job.scanType === 'udp' ? this.udp : this.tcp;
     if (answer instanceof Error) return Promise.reject(answer);
-    return Promise.resolve(scanResult(answer, this.#clock.now(), { nmapArgs: [[job.scanType === 'udp' ? '-sU' : '-sS', '-p', job.ports]] }));
+    return Promise.resolve(
+      scanResult(answer, this.#clock.now(), { nmapArgs: [[job.scanType === 'udp' ? '-sU' : '-sS', '-p', job.ports]] }),
+    );
   }
 }
 
@@ -59,7 +61,13 @@ function setup(yaml: string) {
   const scanner = new PassScanner(clock);
   const state = new ExporterState({ config: testConfig(yaml), startedAt: T0 });
   const saved: Snapshot[] = [];
-  const scheduler = new CycleScheduler({ scanner, state, log: silentLogger, persist: async (s) => void saved.push(s), clock });
+  const scheduler = new CycleScheduler({
+    scanner,
+    state,
+    log: silentLogger,
+    persist: async (s) => void saved.push(s),
+    clock,
+  });
   /** One cycle at the clock's time, then the clock moves an hour on. */
   const cycle = async () => {
     const outcome = await scheduler.runCycle();
@@ -70,14 +78,22 @@ function setup(yaml: string) {
 }
 
 function portsOf(snapshot: Snapshot | undefined): string[] {
-  return (snapshot?.hosts ?? []).flatMap((host) => host.ports.map((port) => `${host.ip} ${port.port}/${port.protocol} ${port.service} ${port.severity ?? port.class}`));
+  return (snapshot?.hosts ?? []).flatMap((host) =>
+    host.ports.map((port) => `${host.ip} ${port.port}/${port.protocol} ${port.service} ${port.severity ?? port.class}`),
+  );
 }
 
 function portOf(snapshot: Snapshot | undefined, ip: string, port: number): SnapshotPort | undefined {
   return snapshot?.hosts.find((host) => host.ip === ip)?.ports.find((candidate) => candidate.port === port);
 }
 
-const WEB: ObservedHost = { ip: '203.0.113.7', openPorts: [{ port: 22, protocol: 'tcp', service: 'ssh' }, { port: 7777, protocol: 'tcp', service: 'cbt' }] };
+const WEB: ObservedHost = {
+  ip: '203.0.113.7',
+  openPorts: [
+    { port: 22, protocol: 'tcp', service: 'ssh' },
+    { port: 7777, protocol: 'tcp', service: 'cbt' },
+  ],
+};
 const SNMP: ObservedHost = { ip: '203.0.113.7', openPorts: [{ port: 161, protocol: 'udp', service: 'snmp' }] };
 const DNS: ObservedHost = { ip: '203.0.113.9', openPorts: [{ port: 53, protocol: 'udp', service: 'domain' }] };
 
@@ -87,10 +103,13 @@ describe('the UDP pass', () => {
     scanner.tcp = [WEB];
     scanner.udp = [SNMP, DNS];
     assert.deepEqual(await cycle(), { ran: true, success: true });
-    assert.deepEqual(scanner.jobs.map((job) => [job.scanType, job.ports, job.tuning.maxRetries, job.defeatIcmpRateLimit ?? null]), [
-      ['auto', state.config.plan.ports, 2, null],
-      ['udp', '53,161', 0, true],
-    ]);
+    assert.deepEqual(
+      scanner.jobs.map((job) => [job.scanType, job.ports, job.tuning.maxRetries, job.defeatIcmpRateLimit ?? null]),
+      [
+        ['auto', state.config.plan.ports, 2, null],
+        ['udp', '53,161', 0, true],
+      ],
+    );
     assert.equal(scanner.jobs[1]!.targets, scanner.jobs[0]!.targets);
     assert.deepEqual(portsOf(state.snapshot), [
       '203.0.113.7 22/tcp ssh standard',
@@ -99,25 +118,37 @@ describe('the UDP pass', () => {
       '203.0.113.9 53/udp domain medium',
     ]);
     const udp = state.snapshot?.passes?.udp;
-    assert.deepEqual(udp && { success: udp.success, scanned: udp.scanned, args: udp.nmapArgs, lastSuccessAt: udp.lastSuccessAt }, {
-      success: true,
-      scanned: 16,
-      args: [['-sU', '-p', '53,161']],
-      lastSuccessAt: T0,
-    });
+    assert.deepEqual(
+      udp && { success: udp.success, scanned: udp.scanned, args: udp.nmapArgs, lastSuccessAt: udp.lastSuccessAt },
+      {
+        success: true,
+        scanned: 16,
+        args: [['-sU', '-p', '53,161']],
+        lastSuccessAt: T0,
+      },
+    );
   });
 
   it("in a sweep with an inventory, scans the inventory's addresses and the sweep's finds, not the whole targets", async () => {
     const { scanner, state, cycle } = setup(`${TARGETS}inventory_file: {path: inventory.yml}\n`);
-    const owners = new Map([['203.0.113.3', { ...UNKNOWN_OWNER, vmName: 'dns-1', ownerKind: 'file' }], ['198.51.100.1', UNKNOWN_OWNER]]);
+    const owners = new Map([
+      ['203.0.113.3', { ...UNKNOWN_OWNER, vmName: 'dns-1', ownerKind: 'file' }],
+      ['198.51.100.1', UNKNOWN_OWNER],
+    ]);
     state.recordInventoryFile(recordInventoryRead({ ...NO_INVENTORY, source: 'file', syncedAt: T0, owners }, T0));
     scanner.tcp = [WEB];
     await cycle();
-    assert.deepEqual(scanner.jobs.map((job) => [job.scanType, job.targets === state.config.plan.targets ? 'sweep' : [...job.targets.nmapTargets(4)]]), [
-      ['auto', 'sweep'],
-      // 198.51.100.1 is outside the targets: nothing outside them is ever scanned.
-      ['udp', ['203.0.113.3', '203.0.113.7']],
-    ]);
+    assert.deepEqual(
+      scanner.jobs.map((job) => [
+        job.scanType,
+        job.targets === state.config.plan.targets ? 'sweep' : [...job.targets.nmapTargets(4)],
+      ]),
+      [
+        ['auto', 'sweep'],
+        // 198.51.100.1 is outside the targets: nothing outside them is ever scanned.
+        ['udp', ['203.0.113.3', '203.0.113.7']],
+      ],
+    );
   });
 
   it('takes only UDP ports from the UDP run: TCP ports there were not asked for', async () => {
@@ -133,7 +164,10 @@ describe('the UDP pass', () => {
     scanner.tcp = [WEB];
     scanner.udp = [SNMP];
     for (let hour = 0; hour < 4; hour += 1) await cycle();
-    assert.deepEqual(scanner.jobs.map((job) => job.scanType), ['auto', 'udp', 'auto', 'auto', 'auto', 'udp']);
+    assert.deepEqual(
+      scanner.jobs.map((job) => job.scanType),
+      ['auto', 'udp', 'auto', 'auto', 'auto', 'udp'],
+    );
     const snmp = portOf(state.snapshot, '203.0.113.7', 161);
     assert.equal(snmp?.firstSeen.getTime(), T0.getTime());
     assert.deepEqual(state.snapshot?.changes, { opened: [], closed: [] });
@@ -159,7 +193,11 @@ describe('the UDP pass', () => {
     assert.deepEqual(await cycle(), { ran: true, success: true });
     assert.deepEqual(portsOf(state.snapshot), ['203.0.113.7 6379/tcp redis high', '203.0.113.7 161/udp snmp high']);
     const udp = state.snapshot?.passes?.udp;
-    assert.deepEqual(udp && [udp.success, udp.error, udp.lastSuccessAt], [false, { code: 'NMAP_FAILED', message: 'nmap exited with code 1' }, T0]);
+    assert.deepEqual(udp && [udp.success, udp.error, udp.lastSuccessAt], [
+      false,
+      { code: 'NMAP_FAILED', message: 'nmap exited with code 1' },
+      T0,
+    ]);
     assert.equal(state.health.scan.lastAttempt?.success, true);
   });
 
@@ -170,7 +208,10 @@ describe('the UDP pass', () => {
     clock.at -= HOUR / 2;
     await scheduler.runCycle({ scope: 'sweep', everyPass: true });
     await scheduler.runCycle({ scope: 'sweep' });
-    assert.deepEqual(scanner.jobs.map((job) => job.scanType), ['auto', 'udp', 'auto', 'udp', 'auto']);
+    assert.deepEqual(
+      scanner.jobs.map((job) => job.scanType),
+      ['auto', 'udp', 'auto', 'udp', 'auto'],
+    );
   });
 
   it('is retried in the next cycle after a failure, even inside its interval', async () => {
@@ -180,14 +221,20 @@ describe('the UDP pass', () => {
     scanner.udp = [];
     await cycle();
     await cycle();
-    assert.deepEqual(scanner.jobs.map((job) => job.scanType), ['auto', 'udp', 'auto', 'udp', 'auto']);
+    assert.deepEqual(
+      scanner.jobs.map((job) => job.scanType),
+      ['auto', 'udp', 'auto', 'udp', 'auto'],
+    );
   });
 
   it('is not run with ports: none, and leaves no pass record', async () => {
     const { scanner, state, cycle } = setup(`${TARGETS}  udp: {ports: none}\n`);
     scanner.tcp = [WEB];
     await cycle();
-    assert.deepEqual(scanner.jobs.map((job) => job.scanType), ['auto']);
+    assert.deepEqual(
+      scanner.jobs.map((job) => job.scanType),
+      ['auto'],
+    );
     assert.equal(state.snapshot?.passes, undefined);
   });
 });
@@ -222,7 +269,16 @@ describe('verification', () => {
 
   it('probes only the open nonstandard ports, grouped by protocol and port set, with -Pn', async () => {
     const { scanner, cycle } = setup(VERIFY);
-    scanner.tcp = [WEB, { ip: '203.0.113.9', openPorts: [{ port: 7777, protocol: 'tcp', service: 'cbt' }, { port: 443, protocol: 'tcp', service: 'https' }] }];
+    scanner.tcp = [
+      WEB,
+      {
+        ip: '203.0.113.9',
+        openPorts: [
+          { port: 7777, protocol: 'tcp', service: 'cbt' },
+          { port: 443, protocol: 'tcp', service: 'https' },
+        ],
+      },
+    ];
     scanner.udp = [SNMP];
     await cycle();
     const verifications = scanner.jobs.filter((job) => job.versionDetection);
@@ -235,8 +291,20 @@ describe('verification', () => {
         detection: job.versionDetection,
       })),
       [
-        { scanType: 'auto', ports: '7777', targets: ['203.0.113.7', '203.0.113.9'], hostDiscovery: false, detection: { intensity: 3, scripts: ['redis-info'] } },
-        { scanType: 'udp', ports: '161', targets: ['203.0.113.7'], hostDiscovery: false, detection: { intensity: 3, scripts: ['redis-info'] } },
+        {
+          scanType: 'auto',
+          ports: '7777',
+          targets: ['203.0.113.7', '203.0.113.9'],
+          hostDiscovery: false,
+          detection: { intensity: 3, scripts: ['redis-info'] },
+        },
+        {
+          scanType: 'udp',
+          ports: '161',
+          targets: ['203.0.113.7'],
+          hostDiscovery: false,
+          detection: { intensity: 3, scripts: ['redis-info'] },
+        },
       ],
     );
   });
@@ -246,10 +314,20 @@ describe('verification', () => {
     scanner.tcp = [WEB];
     scanner.udp = [SNMP];
     scanner.verify = [
-      { ip: '203.0.113.7', openPorts: [{ port: 7777, protocol: 'tcp', service: 'redis', detected: REDIS }, { port: 161, protocol: 'udp', service: 'snmp', detected: SNMPD }] },
+      {
+        ip: '203.0.113.7',
+        openPorts: [
+          { port: 7777, protocol: 'tcp', service: 'redis', detected: REDIS },
+          { port: 161, protocol: 'udp', service: 'snmp', detected: SNMPD },
+        ],
+      },
     ];
     await cycle();
-    assert.deepEqual(portsOf(state.snapshot), ['203.0.113.7 22/tcp ssh standard', '203.0.113.7 7777/tcp redis high', '203.0.113.7 161/udp snmp high']);
+    assert.deepEqual(portsOf(state.snapshot), [
+      '203.0.113.7 22/tcp ssh standard',
+      '203.0.113.7 7777/tcp redis high',
+      '203.0.113.7 161/udp snmp high',
+    ]);
     assert.deepEqual(portOf(state.snapshot, '203.0.113.7', 7777)?.detected, REDIS);
     const verify = state.snapshot?.passes?.verify;
     assert.deepEqual(verify && [verify.success, verify.scanned], [true, 2]);
@@ -258,7 +336,10 @@ describe('verification', () => {
   it('runs at most four verification groups at once, and every group', async () => {
     const { scanner, state, cycle } = setup(`${TARGETS}  udp: {ports: none}\n  verify: {enabled: true}\n`);
     // Six addresses, each with a port set of its own: six groups.
-    scanner.tcp = [1, 2, 3, 4, 5, 6].map((n) => ({ ip: `203.0.113.${n}`, openPorts: [{ port: 9000 + n, protocol: 'tcp' as const, service: '' }] }));
+    scanner.tcp = [1, 2, 3, 4, 5, 6].map((n) => ({
+      ip: `203.0.113.${n}`,
+      openPorts: [{ port: 9000 + n, protocol: 'tcp' as const, service: '' }],
+    }));
     let inFlight = 0;
     let most = 0;
     const scan = scanner.scan.bind(scanner);
@@ -272,7 +353,13 @@ describe('verification', () => {
     };
     await cycle();
     assert.equal(most, 4);
-    assert.deepEqual(scanner.jobs.filter((job) => job.versionDetection).map((job) => job.ports).sort(), ['9001', '9002', '9003', '9004', '9005', '9006']);
+    assert.deepEqual(
+      scanner.jobs
+        .filter((job) => job.versionDetection)
+        .map((job) => job.ports)
+        .sort(),
+      ['9001', '9002', '9003', '9004', '9005', '9006'],
+    );
     assert.equal(state.snapshot?.passes?.verify?.success, true);
   });
 
@@ -280,7 +367,9 @@ describe('verification', () => {
     const { scanner, state, cycle } = setup(VERIFY);
     scanner.tcp = [WEB];
     scanner.udp = [];
-    scanner.verify = [{ ip: '203.0.113.7', openPorts: [{ port: 22, protocol: 'tcp', service: 'redis', detected: REDIS }] }];
+    scanner.verify = [
+      { ip: '203.0.113.7', openPorts: [{ port: 22, protocol: 'tcp', service: 'redis', detected: REDIS }] },
+    ];
     await cycle();
     assert.equal(portOf(state.snapshot, '203.0.113.7', 22)?.detected, undefined);
     assert.equal(portOf(state.snapshot, '203.0.113.7', 7777)?.detected, undefined);
@@ -290,7 +379,9 @@ describe('verification', () => {
     const { scanner, state, cycle } = setup(VERIFY);
     scanner.tcp = [WEB];
     scanner.udp = [];
-    scanner.verify = [{ ip: '203.0.113.7', openPorts: [{ port: 7777, protocol: 'tcp', service: 'redis', detected: REDIS }] }];
+    scanner.verify = [
+      { ip: '203.0.113.7', openPorts: [{ port: 7777, protocol: 'tcp', service: 'redis', detected: REDIS }] },
+    ];
     await cycle();
     scanner.verify = new ExporterError('NMAP_OUTPUT_INVALID', 'nmap output is not XML');
     assert.deepEqual(await cycle(), { ran: true, success: true });
@@ -300,19 +391,20 @@ describe('verification', () => {
   });
 
   it('probes the UDP ports a cycle without a UDP run keeps, so they stay verified', async () => {
-    const { scanner, state, cycle } = setup(`${TARGETS}  udp: {ports: "161", interval: 3h}\n  verify: {enabled: true}\n`);
+    const { scanner, state, cycle } = setup(
+      `${TARGETS}  udp: {ports: "161", interval: 3h}\n  verify: {enabled: true}\n`,
+    );
     scanner.tcp = [];
     scanner.udp = [SNMP];
-    scanner.verify = [{ ip: '203.0.113.7', openPorts: [{ port: 161, protocol: 'udp', service: 'snmp', detected: SNMPD }] }];
+    scanner.verify = [
+      { ip: '203.0.113.7', openPorts: [{ port: 161, protocol: 'udp', service: 'snmp', detected: SNMPD }] },
+    ];
     await cycle();
     await cycle();
-    assert.deepEqual(scanner.jobs.map((job) => `${job.scanType}${job.versionDetection ? ' -sV' : ''} ${job.ports}`), [
-      `auto ${state.config.plan.ports}`,
-      'udp 161',
-      'udp -sV 161',
-      `auto ${state.config.plan.ports}`,
-      'udp -sV 161',
-    ]);
+    assert.deepEqual(
+      scanner.jobs.map((job) => `${job.scanType}${job.versionDetection ? ' -sV' : ''} ${job.ports}`),
+      [`auto ${state.config.plan.ports}`, 'udp 161', 'udp -sV 161', `auto ${state.config.plan.ports}`, 'udp -sV 161'],
+    );
     assert.deepEqual(portOf(state.snapshot, '203.0.113.7', 161)?.detected, SNMPD);
   });
 
@@ -329,7 +421,9 @@ describe('verification', () => {
     const { scanner, state, cycle } = setup(VERIFY);
     scanner.tcp = [WEB];
     scanner.udp = [SNMP];
-    scanner.verify = [{ ip: '203.0.113.7', openPorts: [{ port: 7777, protocol: 'tcp', service: 'redis', detected: REDIS }] }];
+    scanner.verify = [
+      { ip: '203.0.113.7', openPorts: [{ port: 7777, protocol: 'tcp', service: 'redis', detected: REDIS }] },
+    ];
     await cycle();
     const restored = parseState(renderState(state.snapshot!, T0));
     assert.deepEqual(restored, state.snapshot);
@@ -354,10 +448,17 @@ describe('groupPairs and mergeHosts', () => {
   });
 
   it('merges lists into one host per address, the first list winning a port both name', () => {
-    const merged = mergeHosts([WEB], [SNMP, DNS], [{ ip: '203.0.113.7', openPorts: [{ port: 7777, protocol: 'tcp', service: 'other' }] }]);
-    assert.deepEqual(merged.map((host) => [host.ip, host.openPorts.map((port) => `${port.port}/${port.protocol} ${port.service}`)]), [
-      ['203.0.113.7', ['22/tcp ssh', '7777/tcp cbt', '161/udp snmp']],
-      ['203.0.113.9', ['53/udp domain']],
-    ]);
+    const merged = mergeHosts(
+      [WEB],
+      [SNMP, DNS],
+      [{ ip: '203.0.113.7', openPorts: [{ port: 7777, protocol: 'tcp', service: 'other' }] }],
+    );
+    assert.deepEqual(
+      merged.map((host) => [host.ip, host.openPorts.map((port) => `${port.port}/${port.protocol} ${port.service}`)]),
+      [
+        ['203.0.113.7', ['22/tcp ssh', '7777/tcp cbt', '161/udp snmp']],
+        ['203.0.113.9', ['53/udp domain']],
+      ],
+    );
   });
 });

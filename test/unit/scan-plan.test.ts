@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseConfigText } from '../../src/config/load.ts';
-import { buildKnownTargets, buildScanPlan, expandPortsSetting, expandUdpPortsSetting } from '../../src/scan/scan-plan.ts';
+import {
+  buildKnownTargets,
+  buildScanPlan,
+  expandPortsSetting,
+  expandUdpPortsSetting,
+} from '../../src/scan/scan-plan.ts';
 
 const RISKY = { riskyPorts: [6379, 27017, 22], riskyUdpPorts: [161, 5683] };
 
@@ -17,7 +22,10 @@ describe('buildScanPlan', () => {
     assert.ok(one.targets.count() > 0 && one.targets.count() < 256, `count ${one.targets.count()}`);
     assert.equal(other.targets.count() + one.targets.count(), 256);
     const mine = new Set(one.targets.addresses());
-    assert.deepEqual([...other.targets.addresses()].filter((address) => mine.has(address)), []);
+    assert.deepEqual(
+      [...other.targets.addresses()].filter((address) => mine.has(address)),
+      [],
+    );
   });
 
   it('scans every target after exclusion without sharding', () => {
@@ -44,7 +52,10 @@ describe('expandPortsSetting', () => {
     // 6379 and 27017 are outside nmap's top 1000; 22 is in it and is not counted twice.
     assert.equal(ports.size, 1002);
     assert.ok(ports.has(6379) && ports.has(27017) && !top.has(6379));
-    assert.equal(expandPortsSetting('default', { riskyPorts: [22, 80] }), expandPortsSetting('default', { riskyPorts: [] }));
+    assert.equal(
+      expandPortsSetting('default', { riskyPorts: [22, 80] }),
+      expandPortsSetting('default', { riskyPorts: [] }),
+    );
   });
 
   it('leaves a port list as it is', () => {
@@ -83,7 +94,14 @@ describe('buildKnownTargets', () => {
 
   it('writes each address once, canonical and in address order, IPv4 before IPv6, and drops text that is no address', () => {
     const plan = planFor(`scan:\n  targets: ["10.0.0.0/24", "2001:db8::/120"]\n${WITH_INVENTORY}`);
-    const known = buildKnownTargets(plan, ['2001:DB8::0:10', '10.0.0.10', '10.0.0.9', '10.0.0.10', 'vm-1', '10.0.0.300']);
+    const known = buildKnownTargets(plan, [
+      '2001:DB8::0:10',
+      '10.0.0.10',
+      '10.0.0.9',
+      '10.0.0.10',
+      'vm-1',
+      '10.0.0.300',
+    ]);
     assert.deepEqual(known.addresses, ['10.0.0.9', '10.0.0.10', '2001:db8::10']);
     assert.equal(known.countFamily(4), 2);
     assert.equal(known.countFamily(6), 1);
@@ -100,7 +118,10 @@ describe('expandUdpPortsSetting', () => {
   it('is the 21 amplifier ports with the risky UDP ports added, and a port list as it is', () => {
     const defaults = expandUdpPortsSetting('default', { riskyUdpPorts: [] });
     assert.equal(defaults.split(',').length, 21);
-    assert.equal(expandUdpPortsSetting('default', { riskyUdpPorts: [161, 9999] }), defaults.replace(',10001', ',9999,10001'));
+    assert.equal(
+      expandUdpPortsSetting('default', { riskyUdpPorts: [161, 9999] }),
+      defaults.replace(',10001', ',9999,10001'),
+    );
     assert.equal(expandUdpPortsSetting('53,161', { riskyUdpPorts: [9999] }), '53,161');
   });
 });

@@ -23,7 +23,9 @@ const HOUR = 60 * MINUTE;
  * scan.interval 1h and scan.timeout 50m, as the defaults. The UDP pass is off here, so each cycle is one scan;
  * the passes have their own tests (scan-passes.test.ts).
  */
-const CONFIG = testConfig('scan:\n  targets: ["203.0.113.0/28"]\n  interval: 1h\n  timeout: 50m\n  udp: {ports: none}\n');
+const CONFIG = testConfig(
+  'scan:\n  targets: ["203.0.113.0/28"]\n  interval: 1h\n  timeout: 50m\n  udp: {ports: none}\n',
+);
 
 /** Time that moves only when the test says, firing due timers in order and letting promises settle after each. */
 class ManualClock implements Clock {
@@ -87,7 +89,11 @@ class FakeScanner implements Scanner {
       const { signal } = options;
       signal.addEventListener('abort', () => {
         const timedOut = (signal.reason as Error).name === 'TimeoutError';
-        reject(timedOut ? new ExporterError('NMAP_TIMEOUT', 'nmap did not finish within scan.timeout and was stopped') : signal.reason);
+        reject(
+          timedOut
+            ? new ExporterError('NMAP_TIMEOUT', 'nmap did not finish within scan.timeout and was stopped')
+            : signal.reason,
+        );
       });
       this.calls.push({ job, signal, startedAt: this.#clock.now(), finish: resolve });
     });
@@ -195,7 +201,9 @@ describe('CycleScheduler', () => {
     await clock.advance(5 * MINUTE);
     scanner.finishLatest();
     await clock.advance(5 * MINUTE);
-    const shorter = testConfig('scan:\n  targets: ["203.0.113.0/28"]\n  interval: 20m\n  timeout: 15m\n  udp: {ports: none}\n');
+    const shorter = testConfig(
+      'scan:\n  targets: ["203.0.113.0/28"]\n  interval: 20m\n  timeout: 15m\n  udp: {ports: none}\n',
+    );
     state.recordReload(acceptReload(clock.now()), { config: shorter, snapshot: state.snapshot });
     scheduler.reschedule();
     await clock.advance(10 * MINUTE - 1);
@@ -212,7 +220,9 @@ describe('CycleScheduler', () => {
     await clock.advance(5 * MINUTE);
     scanner.finishLatest();
     await clock.advance(0);
-    const longer = testConfig('scan:\n  targets: ["203.0.113.0/28"]\n  interval: 2h\n  timeout: 50m\n  udp: {ports: none}\n');
+    const longer = testConfig(
+      'scan:\n  targets: ["203.0.113.0/28"]\n  interval: 2h\n  timeout: 50m\n  udp: {ports: none}\n',
+    );
     state.recordReload(acceptReload(clock.now()), { config: longer, snapshot: state.snapshot });
     scheduler.reschedule();
     await clock.advance(HOUR + 50 * MINUTE);
@@ -271,7 +281,8 @@ describe('CycleScheduler', () => {
     const clock = new ManualClock();
     const scanner = new FakeScanner(clock);
     const state = new ExporterState({ config: CONFIG, startedAt: T0 });
-    const persist = () => Promise.reject(new ExporterError('STATE_WRITE_FAILED', 'cannot write the state file data/state.json: EROFS'));
+    const persist = () =>
+      Promise.reject(new ExporterError('STATE_WRITE_FAILED', 'cannot write the state file data/state.json: EROFS'));
     const scheduler = new CycleScheduler({ scanner, state, log: silentLogger, persist, clock });
     scheduler.start();
     await clock.advance(MINUTE);
@@ -299,11 +310,21 @@ function setupWithInventory(options: { restore?: Snapshot } = {}) {
   const scanner = new FakeScanner(clock);
   const state = new ExporterState({ config: INVENTORY_CONFIG, startedAt: T0 });
   if (options.restore) state.restore(options.restore);
-  const owners = new Map([['203.0.113.3', LISTED], ['198.51.100.1', LISTED]]);
+  const owners = new Map([
+    ['203.0.113.3', LISTED],
+    ['198.51.100.1', LISTED],
+  ]);
   state.recordInventoryFile(recordInventoryRead({ ...NO_INVENTORY, source: 'file', syncedAt: T0, owners }, T0));
   const storage = new HeldPersist();
   const inventory = { ensureFresh: () => Promise.resolve() };
-  const scheduler = new CycleScheduler({ scanner, state, log: silentLogger, persist: storage.persist, clock, inventory });
+  const scheduler = new CycleScheduler({
+    scanner,
+    state,
+    log: silentLogger,
+    persist: storage.persist,
+    clock,
+    inventory,
+  });
   return { clock, scanner, state, scheduler };
 }
 
@@ -327,7 +348,17 @@ describe('CycleScheduler with an inventory', () => {
     scheduler.start();
     await runHours(clock, scanner, 8);
     assert.deepEqual(scanStarts(scanner), [0, 60, 120, 180, 240, 300, 360, 420, 480]);
-    assert.deepEqual(scopes(scanner), ['sweep', 'known', 'known', 'known', 'known', 'known', 'sweep', 'known', 'known']);
+    assert.deepEqual(scopes(scanner), [
+      'sweep',
+      'known',
+      'known',
+      'known',
+      'known',
+      'known',
+      'sweep',
+      'known',
+      'known',
+    ]);
     await scheduler.stop();
   });
 
@@ -341,7 +372,11 @@ describe('CycleScheduler with an inventory', () => {
     scanner.finishLatest();
     await clock.advance(0);
     assert.equal(state.snapshot?.scan.scope, 'known');
-    assert.deepEqual(state.snapshot?.sweep?.upAddresses, ['203.0.113.7', '203.0.113.9', '203.0.113.10'], 'the sweep is carried');
+    assert.deepEqual(
+      state.snapshot?.sweep?.upAddresses,
+      ['203.0.113.7', '203.0.113.9', '203.0.113.10'],
+      'the sweep is carried',
+    );
     assert.equal(state.health.scan.lastAttempt?.addressesScanned, 4);
     await scheduler.stop();
   });
@@ -350,7 +385,10 @@ describe('CycleScheduler with an inventory', () => {
     const { clock, scanner, scheduler } = setupWithInventory();
     scheduler.start();
     await runHours(clock, scanner, 1);
-    assert.deepEqual(scanner.calls.map((call) => call.job.hostDiscovery), [false, false]);
+    assert.deepEqual(
+      scanner.calls.map((call) => call.job.hostDiscovery),
+      [false, false],
+    );
     await scheduler.stop();
   });
 
@@ -376,11 +414,14 @@ describe('CycleScheduler with an inventory', () => {
     await clock.advance(MINUTE);
     scanner.finishLatest();
     await clock.advance(0);
-    assert.deepEqual(state.snapshot?.hosts.map((host) => [host.ip, host.owner.ownerKind]), [
-      ['203.0.113.7', 'unknown'],
-      ['203.0.113.9', 'unknown'],
-      ['203.0.113.10', 'unknown'],
-    ]);
+    assert.deepEqual(
+      state.snapshot?.hosts.map((host) => [host.ip, host.owner.ownerKind]),
+      [
+        ['203.0.113.7', 'unknown'],
+        ['203.0.113.9', 'unknown'],
+        ['203.0.113.10', 'unknown'],
+      ],
+    );
     await scheduler.stop();
   });
 
@@ -411,7 +452,9 @@ describe('CycleScheduler with an inventory', () => {
   });
 
   it('sweeps at start when the sweep in the state file is older than sweep_interval', async () => {
-    const { clock, scanner, scheduler } = setupWithInventory({ restore: sweptSnapshot(new Date(T0.getTime() - 7 * HOUR)) });
+    const { clock, scanner, scheduler } = setupWithInventory({
+      restore: sweptSnapshot(new Date(T0.getTime() - 7 * HOUR)),
+    });
     scheduler.start();
     await clock.advance(0);
     assert.deepEqual(scopes(scanner), ['sweep']);
@@ -453,7 +496,12 @@ describe('CycleScheduler with an inventory', () => {
 /** A snapshot restored from a state file whose sweep started at `startedAt` and found FIRST_HOSTS. */
 function sweptSnapshot(startedAt: Date): Snapshot {
   const result = scanResult(FIRST_HOSTS, new Date(startedAt.getTime() + 10 * MINUTE), { startedAt });
-  return buildSnapshot({ result, inventory: { ...NO_INVENTORY, source: 'file' }, rules: INVENTORY_CONFIG.rules, previous: undefined });
+  return buildSnapshot({
+    result,
+    inventory: { ...NO_INVENTORY, source: 'file' },
+    rules: INVENTORY_CONFIG.rules,
+    previous: undefined,
+  });
 }
 
 describe('countSilent', () => {

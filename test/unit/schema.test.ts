@@ -9,7 +9,8 @@ const INVALID: readonly { name: string; yaml: string; message: string }[] = [
   {
     name: 'an unknown top-level key',
     yaml: 'scna: {}\n',
-    message: 'c.yml: scna: unknown key (expected one of scan, standard_ports, severity_overrides, exceptions, openstack, inventory_file, state)',
+    message:
+      'c.yml: scna: unknown key (expected one of scan, standard_ports, severity_overrides, exceptions, openstack, inventory_file, state)',
   },
   {
     name: 'an unknown nested key',
@@ -40,7 +41,8 @@ const INVALID: readonly { name: string; yaml: string; message: string }[] = [
   {
     name: 'a range that mixes families',
     yaml: 'scan:\n  targets: ["10.0.0.1-2001:db8::1"]\n',
-    message: 'c.yml: scan.targets[0]: "10.0.0.1-2001:db8::1" is not a valid range: both ends must be of the same address family',
+    message:
+      'c.yml: scan.targets[0]: "10.0.0.1-2001:db8::1" is not a valid range: both ends must be of the same address family',
   },
   {
     name: 'targets given as a string',
@@ -60,7 +62,8 @@ const INVALID: readonly { name: string; yaml: string; message: string }[] = [
   {
     name: 'an IPv6 /64 past max_targets',
     yaml: 'scan:\n  targets: ["2001:db8::/64"]\n  max_targets: 1000\n',
-    message: 'c.yml: scan.targets: expands to 18446744073709551616 addresses after exclusion, more than scan.max_targets (1000)',
+    message:
+      'c.yml: scan.targets: expands to 18446744073709551616 addresses after exclusion, more than scan.max_targets (1000)',
   },
   {
     name: 'ranges that each fit max_targets but together do not, with an inventory',
@@ -105,7 +108,8 @@ const INVALID: readonly { name: string; yaml: string; message: string }[] = [
   {
     name: 'a port list with a word in it',
     yaml: 'scan:\n  ports: "22,ssh"\n',
-    message: 'c.yml: scan.ports: "22,ssh" is not a valid port list: "ssh" is not a port or a range (or use default or all)',
+    message:
+      'c.yml: scan.ports: "22,ssh" is not a valid port list: "ssh" is not a port or a range (or use default or all)',
   },
   {
     name: 'a port list that smuggles a flag',
@@ -120,7 +124,8 @@ const INVALID: readonly { name: string; yaml: string; message: string }[] = [
   {
     name: 'a duration without a unit',
     yaml: 'scan:\n  interval: 3600\n',
-    message: 'c.yml: scan.interval: a number (3600) is not a valid duration (use Prometheus syntax such as 30s, 10m, 1h)',
+    message:
+      'c.yml: scan.interval: a number (3600) is not a valid duration (use Prometheus syntax such as 30s, 10m, 1h)',
   },
   {
     name: 'a duration in the wrong syntax',
@@ -228,7 +233,8 @@ const INVALID: readonly { name: string; yaml: string; message: string }[] = [
   {
     name: 'broken YAML',
     yaml: 'scan: [\n',
-    message: 'c.yml: line 2, column 1: Flow sequence in block collection must be sufficiently indented and end with a ]',
+    message:
+      'c.yml: line 2, column 1: Flow sequence in block collection must be sufficiently indented and end with a ]',
   },
   {
     name: 'a top level that is a list',
@@ -280,7 +286,10 @@ describe('sweeps and boundaries', () => {
   });
 
   it('sweeps everything that fits max_targets, leaving nothing out', () => {
-    const config = parseConfigText('scan:\n  targets: ["10.0.0.0/24"]\ninventory_file: {path: inventory.yml}\n', 'c.yml');
+    const config = parseConfigText(
+      'scan:\n  targets: ["10.0.0.0/24"]\ninventory_file: {path: inventory.yml}\n',
+      'c.yml',
+    );
     assert.deepEqual(config.scan.unsweptRanges, []);
     assert.equal(config.scan.sweepTargets, config.scan.targets);
   });
@@ -297,7 +306,11 @@ describe('sweeps and boundaries', () => {
 
   it('reads an inventory_file with its default refresh interval of one minute and size limit of 16 MiB', () => {
     const config = parseConfigText('inventory_file: {path: /etc/exposure-exporter/inventory.yml}\n', 'c.yml');
-    assert.deepEqual(config.inventoryFile, { path: '/etc/exposure-exporter/inventory.yml', refreshIntervalMs: 60_000, maxBytes: 16_777_216 });
+    assert.deepEqual(config.inventoryFile, {
+      path: '/etc/exposure-exporter/inventory.yml',
+      refreshIntervalMs: 60_000,
+      maxBytes: 16_777_216,
+    });
     assert.equal(defaultConfig().inventoryFile, undefined);
   });
 });
@@ -336,6 +349,12 @@ describe('config defaults', () => {
 
   it('reads severity overrides as a map of port/protocol to level, nothing more', () => {
     const config = parseConfigText('severity_overrides: {"8080/tcp": medium, "6379/tcp": critical}\n', 'c.yml');
-    assert.deepEqual([...config.severityOverrides], [['8080/tcp', 'medium'], ['6379/tcp', 'critical']]);
+    assert.deepEqual(
+      [...config.severityOverrides],
+      [
+        ['8080/tcp', 'medium'],
+        ['6379/tcp', 'critical'],
+      ],
+    );
   });
 });

@@ -18,7 +18,10 @@ async function recordedScripts(file: string): Promise<Map<string, { id: string; 
 describe('answeredWithoutCredentials', () => {
   it('is true for the recorded redis-info and memcached-info runs against real daemons without authentication', async () => {
     const redis = await recordedScripts('verify-redis.xml');
-    assert.deepEqual(redis.get('7777/tcp')?.map((script) => script.id), ['redis-info']);
+    assert.deepEqual(
+      redis.get('7777/tcp')?.map((script) => script.id),
+      ['redis-info'],
+    );
     assert.equal(answeredWithoutCredentials(redis.get('7777/tcp')!), true);
     const memcached = await recordedScripts('verify-memcached.xml');
     assert.equal(answeredWithoutCredentials(memcached.get('11211/tcp')!), true);
@@ -30,13 +33,20 @@ describe('answeredWithoutCredentials', () => {
   });
 
   it("is true when redis-info printed the server's own status", () => {
-    const output = '\n  Version: 7.0.15\n  Operating System: Linux 6.1.0 x86_64\n  Architecture: 64 bits\n  Process ID: 4242\n  Used CPU (%): 0.05\n  Connected clients: 1';
+    const output =
+      '\n  Version: 7.0.15\n  Operating System: Linux 6.1.0 x86_64\n  Architecture: 64 bits\n  Process ID: 4242\n  Used CPU (%): 0.05\n  Connected clients: 1';
     assert.equal(answeredWithoutCredentials([{ id: 'redis-info', output }]), true);
   });
 
   it('is true for memcached-info and mongodb-info answers', () => {
-    assert.equal(answeredWithoutCredentials([{ id: 'memcached-info', output: '\n  Process ID: 77\n  Uptime: 12 seconds' }]), true);
-    assert.equal(answeredWithoutCredentials([{ id: 'mongodb-info', output: '\n  MongoDB Build info\n    version = 4.4.29' }]), true);
+    assert.equal(
+      answeredWithoutCredentials([{ id: 'memcached-info', output: '\n  Process ID: 77\n  Uptime: 12 seconds' }]),
+      true,
+    );
+    assert.equal(
+      answeredWithoutCredentials([{ id: 'mongodb-info', output: '\n  MongoDB Build info\n    version = 4.4.29' }]),
+      true,
+    );
   });
 
   it('is false when the service refused: NOAUTH, authentication required, unauthorized, an error', () => {

@@ -39,13 +39,25 @@ describe('readCatalog', () => {
 describe('findEndpoint', () => {
   it('looks up endpoints without a region in the first region that has the interface', () => {
     const catalog = [
-      { type: 'network', name: 'neutron', endpoints: [{ interface: 'admin', region: 'A', url: 'http://a-admin' }, { interface: 'public', region: 'B', url: 'http://b-public' }] },
+      {
+        type: 'network',
+        name: 'neutron',
+        endpoints: [
+          { interface: 'admin', region: 'A', url: 'http://a-admin' },
+          { interface: 'public', region: 'B', url: 'http://b-public' },
+        ],
+      },
     ];
-    assert.equal(findEndpoint(catalog, { serviceType: 'network', regionName: undefined, interface: 'public' }), 'http://b-public');
+    assert.equal(
+      findEndpoint(catalog, { serviceType: 'network', regionName: undefined, interface: 'public' }),
+      'http://b-public',
+    );
   });
 
   it('names what the catalog has when nothing matches, as OPENSTACK_AUTH', () => {
-    const catalog = [{ type: 'compute', name: undefined, endpoints: [{ interface: 'internal', region: undefined, url: 'http://c' }] }];
+    const catalog = [
+      { type: 'compute', name: undefined, endpoints: [{ interface: 'internal', region: undefined, url: 'http://c' }] },
+    ];
     const failures = [
       () => findEndpoint(catalog, { serviceType: 'compute', regionName: undefined, interface: 'public' }),
       () => findEndpoint([], { serviceType: 'network', regionName: 'RegionOne', interface: 'public' }),

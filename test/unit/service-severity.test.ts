@@ -40,8 +40,14 @@ describe('serviceSeverity', () => {
 
 describe('classifyPort with a verified service', () => {
   it('raises Redis on 7777 from low to high, and the Docker API on 12375 to critical', () => {
-    assert.equal(severityOf('', { port: 7777, protocol: 'tcp', service: 'redis', detected: detected('redis') }), 'high');
-    assert.equal(severityOf('', { port: 12375, protocol: 'tcp', service: 'docker', detected: detected('docker', 'Docker') }), 'critical');
+    assert.equal(
+      severityOf('', { port: 7777, protocol: 'tcp', service: 'redis', detected: detected('redis') }),
+      'high',
+    );
+    assert.equal(
+      severityOf('', { port: 12375, protocol: 'tcp', service: 'docker', detected: detected('docker', 'Docker') }),
+      'critical',
+    );
   });
 
   it('rates an unverified port by its number only, whatever nmap guessed its name', () => {
@@ -49,18 +55,31 @@ describe('classifyPort with a verified service', () => {
   });
 
   it('never lowers a port below its number: an HTTP server on 6379 stays high', () => {
-    assert.equal(severityOf('', { port: 6379, protocol: 'tcp', service: 'http', detected: detected('http', 'nginx') }), 'high');
-    assert.equal(severityOf('', { port: 2375, protocol: 'tcp', service: 'redis', detected: detected('redis') }), 'critical');
+    assert.equal(
+      severityOf('', { port: 6379, protocol: 'tcp', service: 'http', detected: detected('http', 'nginx') }),
+      'high',
+    );
+    assert.equal(
+      severityOf('', { port: 2375, protocol: 'tcp', service: 'redis', detected: detected('redis') }),
+      'critical',
+    );
   });
 
   it("keeps the operator's severity_overrides level over what answers", () => {
     const yaml = 'severity_overrides: {"7777/tcp": low}\n';
-    assert.equal(severityOf(yaml, { port: 7777, protocol: 'tcp', service: 'redis', detected: detected('redis') }), 'low');
+    assert.equal(
+      severityOf(yaml, { port: 7777, protocol: 'tcp', service: 'redis', detected: detected('redis') }),
+      'low',
+    );
   });
 
   it('leaves a standard port standard whatever answers', () => {
     const rules = rulesWith('');
     const port: ObservedPort = { port: 22, protocol: 'tcp', service: 'redis', detected: detected('redis') };
-    assert.deepEqual(classifyPort(rules, { ip: '198.51.100.7', owner: UNKNOWN_OWNER, port }, NOW), { class: 'standard', severity: null, exception: null });
+    assert.deepEqual(classifyPort(rules, { ip: '198.51.100.7', owner: UNKNOWN_OWNER, port }, NOW), {
+      class: 'standard',
+      severity: null,
+      exception: null,
+    });
   });
 });

@@ -12,7 +12,10 @@ import type { Severity } from '../../src/core/severity.ts';
 /** The built-in severity table (docs/severities.md), written out port by port so a change to it is a visible change to this list. */
 const DOCUMENTED_TABLE: Record<Exclude<Severity, 'low'>, number[]> = {
   critical: [2375, 2376, 6443, 2379, 4786, 5555, 502, 102, 20000, 44818],
-  high: [3306, 5432, 1433, 1521, 6379, 27017, 27018, 9200, 9300, 5601, 11211, 5984, 9042, 9092, 3389, 5900, 23, 445, 139, 135, 389, 4369],
+  high: [
+    3306, 5432, 1433, 1521, 6379, 27017, 27018, 9200, 9300, 5601, 11211, 5984, 9042, 9092, 3389, 5900, 23, 445, 139,
+    135, 389, 4369,
+  ],
   medium: [21, 873, 111, 1080, 1883, 5672, 88],
 };
 
@@ -45,7 +48,10 @@ describe('the built-in severity table', () => {
 
   for (const [severity, ports] of Object.entries(DOCUMENTED_UDP_TABLE)) {
     it(`rates the UDP reflectors ${ports.join(', ')} ${severity}`, () => {
-      assert.deepEqual(ports.map((port) => severityOf(BUILTIN_SEVERITIES, port, 'udp')), ports.map(() => severity));
+      assert.deepEqual(
+        ports.map((port) => severityOf(BUILTIN_SEVERITIES, port, 'udp')),
+        ports.map(() => severity),
+      );
     });
   }
 
@@ -65,7 +71,12 @@ describe('the built-in severity table', () => {
 
 describe('buildSeverityTable', () => {
   it('adds unlisted ports and replaces built-in entries', () => {
-    const table = buildSeverityTable(new Map<string, Severity>([['8080/tcp', 'medium'], ['6379/tcp', 'critical']]));
+    const table = buildSeverityTable(
+      new Map<string, Severity>([
+        ['8080/tcp', 'medium'],
+        ['6379/tcp', 'critical'],
+      ]),
+    );
     assert.equal(severityOf(table, 8080, 'tcp'), 'medium');
     assert.equal(severityOf(table, 6379, 'tcp'), 'critical');
     assert.equal(severityOf(table, 27017, 'tcp'), 'high');
@@ -78,7 +89,12 @@ describe('buildSeverityTable', () => {
   });
 
   it('leaves the built-in table unchanged', () => {
-    buildSeverityTable(new Map<string, Severity>([['6379/tcp', 'low'], ['8080/tcp', 'critical']]));
+    buildSeverityTable(
+      new Map<string, Severity>([
+        ['6379/tcp', 'low'],
+        ['8080/tcp', 'critical'],
+      ]),
+    );
     assert.equal(BUILTIN_SEVERITIES.get('6379/tcp'), 'high');
     assert.equal(BUILTIN_SEVERITIES.has('8080/tcp'), false);
   });
@@ -86,8 +102,13 @@ describe('buildSeverityTable', () => {
 
 describe('builtinRiskyTcpPorts', () => {
   it('lists every port of the built-in table once', () => {
-    const expected = Object.values(DOCUMENTED_TABLE).flat().sort((a, b) => a - b);
-    assert.deepEqual([...builtinRiskyTcpPorts()].sort((a, b) => a - b), expected);
+    const expected = Object.values(DOCUMENTED_TABLE)
+      .flat()
+      .sort((a, b) => a - b);
+    assert.deepEqual(
+      [...builtinRiskyTcpPorts()].sort((a, b) => a - b),
+      expected,
+    );
   });
 
   it('includes the risky ports outside nmap top 1000 that the built-in table names', () => {

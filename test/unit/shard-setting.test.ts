@@ -7,7 +7,10 @@ describe('parseShard', () => {
   it('reads I/N and refuses an index past the count, zero replicas and other text', () => {
     assert.deepEqual(parseShard('0/1'), { ok: true, shard: { index: 0, count: 1 } });
     assert.deepEqual(parseShard('4/5'), { ok: true, shard: { index: 4, count: 5 } });
-    assert.deepEqual(parseShard('5/5'), { ok: false, reason: 'has index 5, which must be below the number of replicas (5)' });
+    assert.deepEqual(parseShard('5/5'), {
+      ok: false,
+      reason: 'has index 5, which must be below the number of replicas (5)',
+    });
     assert.deepEqual(parseShard('0/0'), { ok: false, reason: 'has 0 replicas; use 1 to 1024' });
     assert.deepEqual(parseShard('0/2000'), { ok: false, reason: 'has 2000 replicas; use 1 to 1024' });
     assert.equal(parseShard('-1/2').ok, false);
@@ -20,7 +23,9 @@ describe('scan.shard in the config', () => {
     const config = parseConfigText('scan:\n  targets: ["10.0.0.0/24"]\n  shard: "1/2"\n', 'c.yml');
     assert.deepEqual(config.scan.shard, { index: 1, count: 2 });
     assert.equal(config.scan.targets.count, 256);
-    const other = parseConfigText('scan:\n  targets: ["10.0.0.0/24"]\n  shard: "1/2"\n', 'c.yml', { shard: { index: 0, count: 2 } });
+    const other = parseConfigText('scan:\n  targets: ["10.0.0.0/24"]\n  shard: "1/2"\n', 'c.yml', {
+      shard: { index: 0, count: 2 },
+    });
     assert.deepEqual(other.scan.shard, { index: 0, count: 2 });
   });
 

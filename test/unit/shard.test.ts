@@ -35,8 +35,14 @@ describe('selectShard', () => {
       }
       const all = [...enumerateAddresses(targets)];
       assert.equal(seen.size, all.length);
-      assert.deepEqual([...seen.values()].filter((times) => times !== 1), []);
-      assert.deepEqual(all.filter((address) => !seen.has(address)), []);
+      assert.deepEqual(
+        [...seen.values()].filter((times) => times !== 1),
+        [],
+      );
+      assert.deepEqual(
+        all.filter((address) => !seen.has(address)),
+        [],
+      );
     });
   }
 
@@ -44,8 +50,17 @@ describe('selectShard', () => {
     for (const index of [0, 1, 2]) {
       const shard = selectShard(targets, { index, count: 3 });
       const listed = new Set(shard.addresses());
-      const probes = [...enumerateAddresses(setOf('10.0.0.0/23', '2001:db8::/124')), '10.0.4.1', '192.0.2.7', '192.0.2.8', 'not an address'];
-      assert.deepEqual(probes.filter((ip) => shard.contains(ip)), probes.filter((ip) => listed.has(ip)));
+      const probes = [
+        ...enumerateAddresses(setOf('10.0.0.0/23', '2001:db8::/124')),
+        '10.0.4.1',
+        '192.0.2.7',
+        '192.0.2.8',
+        'not an address',
+      ];
+      assert.deepEqual(
+        probes.filter((ip) => shard.contains(ip)),
+        probes.filter((ip) => listed.has(ip)),
+      );
     }
     assert.equal(selectShard(targets, { index: 0, count: 1 }).contains('192.0.2.7'), true);
     assert.equal(selectShard(targets, { index: 0, count: 1 }).contains('192.0.2.8'), false);
@@ -53,7 +68,10 @@ describe('selectShard', () => {
 
   it('spreads addresses evenly enough: each of 4 replicas gets within 15% of a quarter of 1,281 addresses', () => {
     const sizes = [0, 1, 2, 3].map((index) => selectShard(targets, { index, count: 4 }).count());
-    assert.equal(sizes.reduce((a, b) => a + b, 0), 1024 + 1 + 256);
+    assert.equal(
+      sizes.reduce((a, b) => a + b, 0),
+      1024 + 1 + 256,
+    );
     for (const size of sizes) assert.ok(Math.abs(size - 1281 / 4) < 0.15 * (1281 / 4), `shard size ${size}`);
   });
 
@@ -61,7 +79,10 @@ describe('selectShard', () => {
     const before = selectShard(setOf('10.0.0.0/24'), { index: 1, count: 3 });
     const after = selectShard(setOf('10.0.0.0/24', '10.9.0.0/24', '192.0.2.0/28'), { index: 1, count: 3 });
     const kept = new Set(after.addresses());
-    assert.deepEqual([...before.addresses()].filter((address) => !kept.has(address)), []);
+    assert.deepEqual(
+      [...before.addresses()].filter((address) => !kept.has(address)),
+      [],
+    );
   });
 
   it('hashes the canonical address text with 32-bit FNV-1a', () => {
@@ -97,7 +118,8 @@ describe('selectShard', () => {
 
   it('hands nmap the whole ranges as CIDR blocks when there is one replica', () => {
     const shard = selectShard(targets, { index: 0, count: 1 });
-    for (const family of [4, 6] as const) assert.deepEqual([...shard.nmapTargets(family)], renderCidrBlocks(targets, family));
+    for (const family of [4, 6] as const)
+      assert.deepEqual([...shard.nmapTargets(family)], renderCidrBlocks(targets, family));
     assert.equal(shard.count(), targets.count);
   });
 
@@ -133,7 +155,8 @@ describe('shardOfValue', () => {
       [6, 0x2001_0db8n << 96n],
     ];
     for (let i = 0; i < 2000; i += 1) samples.push([4, BigInt(random(2 ** 30)) * 4n + BigInt(random(4))]);
-    for (let i = 0; i < 300; i += 1) samples.push([6, (0x2001_0db8n << 96n) + BigInt(random(2 ** 30)) * BigInt(random(2 ** 30))]);
+    for (let i = 0; i < 300; i += 1)
+      samples.push([6, (0x2001_0db8n << 96n) + BigInt(random(2 ** 30)) * BigInt(random(2 ** 30))]);
     for (const [family, value] of samples) {
       for (const count of [2, 3, 7, 1024]) {
         const text = formatAddress(family, value);

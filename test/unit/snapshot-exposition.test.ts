@@ -32,11 +32,14 @@ describe('snapshot exposition cache', () => {
     const { exposition, renders } = createCounted();
     const parts = Array.from({ length: 5 }, () => exposition.current({ snapshot: second, config }));
     assert.equal(renders(), 1);
-    assert.ok(parts.every((part) => part.identity === parts[0]!.identity), 'the same bytes every time');
+    assert.ok(
+      parts.every((part) => part.identity === parts[0]!.identity),
+      'the same bytes every time',
+    );
     assert.match(parts[0]!.identity.toString('utf8'), /^test_hosts\{ip="203.0.113.10"\} 2$/m);
   });
 
-  it('renders again after a snapshot swap, with the new snapshot\'s series', () => {
+  it("renders again after a snapshot swap, with the new snapshot's series", () => {
     const { exposition, renders } = createCounted();
     const before = exposition.current({ snapshot: first, config }).identity.toString('utf8');
     const after = exposition.current({ snapshot: second, config }).identity.toString('utf8');
@@ -63,7 +66,10 @@ describe('snapshot exposition cache', () => {
   it('renders before the first cycle, from the config alone, and again once a snapshot arrives', () => {
     const { exposition, renders } = createCounted();
     const empty = exposition.current({ snapshot: undefined, config }).identity.toString('utf8');
-    assert.equal(empty, '# HELP test_hosts Hosts.\n# TYPE test_hosts gauge\ntest_hosts{exception="backup-rsync"} 1\n\n');
+    assert.equal(
+      empty,
+      '# HELP test_hosts Hosts.\n# TYPE test_hosts gauge\ntest_hosts{exception="backup-rsync"} 1\n\n',
+    );
     exposition.current({ snapshot: undefined, config });
     exposition.current({ snapshot: second, config });
     assert.equal(renders(), 2);

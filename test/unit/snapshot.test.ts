@@ -5,7 +5,13 @@ import type { ClassificationRules } from '../../src/core/classify.ts';
 import { buildClassificationRules } from '../../src/core/exporter-config.ts';
 import { NO_INVENTORY, UNKNOWN_OWNER } from '../../src/core/inventory.ts';
 import type { AddressOwner, InventorySnapshot } from '../../src/core/inventory.ts';
-import { buildSnapshot, compareHosts, diffSnapshots, reclassifySnapshot, summarizeHosts } from '../../src/core/snapshot.ts';
+import {
+  buildSnapshot,
+  compareHosts,
+  diffSnapshots,
+  reclassifySnapshot,
+  summarizeHosts,
+} from '../../src/core/snapshot.ts';
 import type { Snapshot } from '../../src/core/snapshot.ts';
 import type { ObservedHost, ObservedPort, ScanResult } from '../../src/scan/types.ts';
 import { scanResult } from '../support/snapshots.ts';
@@ -20,7 +26,14 @@ const T1 = new Date('2026-11-26T01:00:41.237Z');
 const T2 = new Date('2026-11-26T02:00:39.512Z');
 const T3 = new Date('2026-11-26T03:00:40.008Z');
 
-const TCP: Record<number, string> = { 22: 'ssh', 80: 'http', 443: 'https', 6379: 'redis', 27017: 'mongod', 9200: 'wap-wsp' };
+const TCP: Record<number, string> = {
+  22: 'ssh',
+  80: 'http',
+  443: 'https',
+  6379: 'redis',
+  27017: 'mongod',
+  9200: 'wap-wsp',
+};
 
 function tcp(port: number): ObservedPort {
   return { port, protocol: 'tcp', service: TCP[port] ?? '' };
@@ -68,7 +81,9 @@ function snapshotOf(
 
 /** `ip port/protocol firstSeen` per port, so a failing assertion reads as a table. */
 function firstSeenTable(snapshot: Snapshot): string[] {
-  return snapshot.hosts.flatMap((h) => h.ports.map((p) => `${h.ip} ${p.port}/${p.protocol} ${p.firstSeen.toISOString()}`));
+  return snapshot.hosts.flatMap((h) =>
+    h.ports.map((p) => `${h.ip} ${p.port}/${p.protocol} ${p.firstSeen.toISOString()}`),
+  );
 }
 
 describe('buildSnapshot', () => {
@@ -209,7 +224,10 @@ describe('buildSnapshot', () => {
   describe('hosts', () => {
     it('leaves out hosts with no open port', () => {
       const snapshot = snapshotOf(T1, [host('203.0.113.7', [6379]), host('203.0.113.8', [])]);
-      assert.deepEqual(snapshot.hosts.map((h) => h.ip), ['203.0.113.7']);
+      assert.deepEqual(
+        snapshot.hosts.map((h) => h.ip),
+        ['203.0.113.7'],
+      );
     });
 
     it('takes the owner from the inventory and marks an address it does not list with owner_kind unknown', () => {
@@ -228,14 +246,40 @@ describe('buildSnapshot', () => {
 
     it('marks a host suspicious when it has a nonstandard port, and not for standard ports alone', () => {
       const snapshot = snapshotOf(T1, [host('203.0.113.7', [22, 6379]), host('203.0.113.8', [22, 80, 443])]);
-      assert.deepEqual(snapshot.hosts.map((h) => [h.ip, h.suspicious]), [['203.0.113.7', true], ['203.0.113.8', false]]);
+      assert.deepEqual(
+        snapshot.hosts.map((h) => [h.ip, h.suspicious]),
+        [
+          ['203.0.113.7', true],
+          ['203.0.113.8', false],
+        ],
+      );
     });
 
     it('classifies each port with its service name kept for information only', () => {
       const snapshot = snapshotOf(T1, [host('203.0.113.7', [22, 9200])]);
       assert.deepEqual(snapshot.hosts[0]?.ports, [
-        { port: 22, protocol: 'tcp', service: 'ssh', class: 'standard', severity: null, exception: null, firstSeen: T1, admittedBy: [], portSecurity: null },
-        { port: 9200, protocol: 'tcp', service: 'wap-wsp', class: 'nonstandard', severity: 'high', exception: null, firstSeen: T1, admittedBy: [], portSecurity: null },
+        {
+          port: 22,
+          protocol: 'tcp',
+          service: 'ssh',
+          class: 'standard',
+          severity: null,
+          exception: null,
+          firstSeen: T1,
+          admittedBy: [],
+          portSecurity: null,
+        },
+        {
+          port: 9200,
+          protocol: 'tcp',
+          service: 'wap-wsp',
+          class: 'nonstandard',
+          severity: 'high',
+          exception: null,
+          firstSeen: T1,
+          admittedBy: [],
+          portSecurity: null,
+        },
       ]);
     });
 
@@ -279,8 +323,12 @@ exceptions:
 
 describe('diffSnapshots', () => {
   it('treats the same port number on another protocol as another port', () => {
-    const before = snapshotOf(T1, [{ ip: '203.0.113.7', openPorts: [{ port: 53, protocol: 'udp', service: 'domain' }] }]);
-    const after = snapshotOf(T2, [{ ip: '203.0.113.7', openPorts: [{ port: 53, protocol: 'tcp', service: 'domain' }] }]);
+    const before = snapshotOf(T1, [
+      { ip: '203.0.113.7', openPorts: [{ port: 53, protocol: 'udp', service: 'domain' }] },
+    ]);
+    const after = snapshotOf(T2, [
+      { ip: '203.0.113.7', openPorts: [{ port: 53, protocol: 'tcp', service: 'domain' }] },
+    ]);
     assert.deepEqual(diffSnapshots(before, after), {
       opened: [{ ip: '203.0.113.7', port: 53, protocol: 'tcp' }],
       closed: [{ ip: '203.0.113.7', port: 53, protocol: 'udp' }],
@@ -295,7 +343,9 @@ describe('diffSnapshots', () => {
 });
 
 describe('reclassifySnapshot', () => {
-  const first = snapshotOf(T1, [host('203.0.113.7', [22, 6379])], { inventory: inventoryOf({ '203.0.113.7': SHOP_DB }) });
+  const first = snapshotOf(T1, [host('203.0.113.7', [22, 6379])], {
+    inventory: inventoryOf({ '203.0.113.7': SHOP_DB }),
+  });
   const second = snapshotOf(T2, [host('203.0.113.7', [22, 6379, 27017])], {
     previous: first,
     inventory: inventoryOf({ '203.0.113.7': SHOP_DB }),
@@ -312,7 +362,11 @@ exceptions:
     const reclassified = reclassifySnapshot(second, rules, T3);
     assert.deepEqual(
       reclassified.hosts[0]?.ports.map((p) => [p.port, p.class, p.severity, p.exception]),
-      [[22, 'standard', null, null], [6379, 'excepted', null, 'shop-redis'], [27017, 'nonstandard', 'high', null]],
+      [
+        [22, 'standard', null, null],
+        [6379, 'excepted', null, 'shop-redis'],
+        [27017, 'nonstandard', 'high', null],
+      ],
     );
     assert.deepEqual(firstSeenTable(reclassified), firstSeenTable(second));
     assert.deepEqual(reclassified.changes, second.changes);
@@ -351,7 +405,10 @@ exceptions:
   it('leaves the original snapshot unchanged', () => {
     const rules = rulesWith('standard_ports: ["6379/tcp"]\n');
     reclassifySnapshot(second, rules, T3);
-    assert.deepEqual(second.hosts[0]?.ports.map((p) => p.class), ['standard', 'nonstandard', 'nonstandard']);
+    assert.deepEqual(
+      second.hosts[0]?.ports.map((p) => p.class),
+      ['standard', 'nonstandard', 'nonstandard'],
+    );
   });
 });
 

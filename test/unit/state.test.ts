@@ -6,7 +6,14 @@ import { after, describe, it } from 'node:test';
 import type { InventorySnapshot } from '../../src/core/inventory.ts';
 import { buildSnapshot } from '../../src/core/snapshot.ts';
 import type { Snapshot } from '../../src/core/snapshot.ts';
-import { checkStateDirectory, loadState, parseState, renderState, renderStatePieces, saveState } from '../../src/core/state.ts';
+import {
+  checkStateDirectory,
+  loadState,
+  parseState,
+  renderState,
+  renderStatePieces,
+  saveState,
+} from '../../src/core/state.ts';
 import { ExporterError } from '../../src/errors.ts';
 import type { ObservedHost, ScanResult } from '../../src/scan/types.ts';
 import { buildPageSnapshot } from '../support/page-snapshots.ts';
@@ -51,7 +58,13 @@ function scan(startedAt: string, finishedAt: string, hosts: readonly ObservedHos
 function realisticSnapshot(): Snapshot {
   const first = buildSnapshot({
     result: scan('2026-11-26T01:00:00.017Z', '2026-11-26T01:00:41.237Z', [
-      { ip: '203.0.113.7', openPorts: [{ port: 22, protocol: 'tcp', service: 'ssh' }, { port: 6379, protocol: 'tcp', service: 'redis' }] },
+      {
+        ip: '203.0.113.7',
+        openPorts: [
+          { port: 22, protocol: 'tcp', service: 'ssh' },
+          { port: 6379, protocol: 'tcp', service: 'redis' },
+        ],
+      },
       { ip: '203.0.113.12', openPorts: [{ port: 8080, protocol: 'tcp', service: 'http-proxy' }] },
     ]),
     inventory: INVENTORY,
@@ -124,9 +137,26 @@ describe('renderState and parseState', () => {
   });
 
   it('reads back admitting rules, port security and latent exposures', () => {
-    const world = { securityGroupId: 'sg-1', securityGroup: 'shop-db', ethertype: 'IPv4', protocol: 'tcp', remoteIpPrefix: null, remoteGroupId: null } as const;
+    const world = {
+      securityGroupId: 'sg-1',
+      securityGroup: 'shop-db',
+      ethertype: 'IPv4',
+      protocol: 'tcp',
+      remoteIpPrefix: null,
+      remoteGroupId: null,
+    } as const;
     const security = new Map([
-      ['203.0.113.7', { portSecurity: true, public: true, rules: [{ ...world, ruleId: 'r-1', portMin: 6379, portMax: 6379 }, { ...world, ruleId: 'r-2', portMin: 3306, portMax: 3306 }] }],
+      [
+        '203.0.113.7',
+        {
+          portSecurity: true,
+          public: true,
+          rules: [
+            { ...world, ruleId: 'r-1', portMin: 6379, portMax: 6379 },
+            { ...world, ruleId: 'r-2', portMin: 3306, portMax: 3306 },
+          ],
+        },
+      ],
       ['2001:db8::5', { portSecurity: false, public: true, rules: [] }],
     ]);
     const snapshot = buildSnapshot({
@@ -139,8 +169,13 @@ describe('renderState and parseState', () => {
       previous: undefined,
       scanned: () => true,
     });
-    assert.deepEqual(snapshot.hosts[0]?.ports[0]?.admittedBy, [{ securityGroupId: 'sg-1', securityGroup: 'shop-db', ruleId: 'r-1', remote: '0.0.0.0/0' }]);
-    assert.deepEqual(snapshot.hosts.map((host) => host.ports[0]?.portSecurity), [true, false]);
+    assert.deepEqual(snapshot.hosts[0]?.ports[0]?.admittedBy, [
+      { securityGroupId: 'sg-1', securityGroup: 'shop-db', ruleId: 'r-1', remote: '0.0.0.0/0' },
+    ]);
+    assert.deepEqual(
+      snapshot.hosts.map((host) => host.ports[0]?.portSecurity),
+      [true, false],
+    );
     assert.equal(snapshot.latent.length, 4);
     assert.deepEqual(parseState(renderState(snapshot, SAVED_AT)), snapshot);
   });
@@ -148,14 +183,27 @@ describe('renderState and parseState', () => {
   it('reads a state file written before security groups and emails with none of them', () => {
     const restored = parseState(stripSecurityFields(renderState(realisticSnapshot(), SAVED_AT)));
     assert.deepEqual(restored.latent, []);
-    assert.deepEqual(restored.hosts.map((host) => host.owner.userEmail), ['', '', '']);
-    assert.deepEqual(restored.hosts.flatMap((host) => host.ports.map((port) => [port.admittedBy, port.portSecurity])), [
-      [[], null], [[], null], [[], null], [[], null], [[], null],
-    ]);
+    assert.deepEqual(
+      restored.hosts.map((host) => host.owner.userEmail),
+      ['', '', ''],
+    );
+    assert.deepEqual(
+      restored.hosts.flatMap((host) => host.ports.map((port) => [port.admittedBy, port.portSecurity])),
+      [
+        [[], null],
+        [[], null],
+        [[], null],
+        [[], null],
+        [[], null],
+      ],
+    );
   });
 
   it('reads back a snapshot with no inventory sync time', () => {
-    const snapshot: Snapshot = { ...realisticSnapshot(), inventory: { source: 'none', up: true, syncedAt: undefined, servers: 0, addresses: 0 } };
+    const snapshot: Snapshot = {
+      ...realisticSnapshot(),
+      inventory: { source: 'none', up: true, syncedAt: undefined, servers: 0, addresses: 0 },
+    };
     assert.deepEqual(parseState(renderState(snapshot, SAVED_AT)), snapshot);
   });
 
@@ -183,20 +231,32 @@ describe('renderState and parseState', () => {
   it('refuses a sweep record of the wrong shape, naming its path', () => {
     const root = JSON.parse(renderState(realisticSnapshot(), SAVED_AT));
     root.snapshot.sweep.upAddresses = '203.0.113.7';
-    assert.throws(() => parseState(JSON.stringify(root)), { code: 'STATE_INVALID', message: 'the state file has an invalid snapshot.sweep.upAddresses' });
+    assert.throws(() => parseState(JSON.stringify(root)), {
+      code: 'STATE_INVALID',
+      message: 'the state file has an invalid snapshot.sweep.upAddresses',
+    });
   });
 
-  it('reads back admitting rules, port security, latent exposures and owners\' emails', () => {
+  it("reads back admitting rules, port security, latent exposures and owners' emails", () => {
     const snapshot = buildPageSnapshot();
-    assert.ok(snapshot.latent.length > 0 && snapshot.hosts.some((host) => host.ports.some((port) => port.admittedBy.length > 0)));
+    assert.ok(
+      snapshot.latent.length > 0 &&
+        snapshot.hosts.some((host) => host.ports.some((port) => port.admittedBy.length > 0)),
+    );
     assert.deepEqual(parseState(renderState(snapshot, SAVED_AT)), snapshot);
   });
 
   it('reads a state file written before those fields existed with their defaults', () => {
     const restored = parseState(stripSecurityFields(renderState(buildPageSnapshot(), SAVED_AT)));
     assert.deepEqual(restored.latent, []);
-    assert.deepEqual(restored.hosts.map((host) => host.owner.userEmail), ['', '', '', '', '']);
-    assert.deepEqual(restored.hosts.flatMap((host) => host.ports.map((port) => [port.admittedBy, port.portSecurity])), Array(7).fill([[], null]));
+    assert.deepEqual(
+      restored.hosts.map((host) => host.owner.userEmail),
+      ['', '', '', '', ''],
+    );
+    assert.deepEqual(
+      restored.hosts.flatMap((host) => host.ports.map((port) => [port.admittedBy, port.portSecurity])),
+      Array(7).fill([[], null]),
+    );
   });
 
   it('writes one JSON line with the schema version and the save time', () => {
@@ -214,9 +274,17 @@ describe('renderState and parseState', () => {
 function largeSnapshot(count: number): Snapshot {
   const hosts: ObservedHost[] = Array.from({ length: count }, (_, i) => ({
     ip: `198.18.${i >> 8}.${i & 255}`,
-    openPorts: [{ port: 22, protocol: 'tcp', service: 'ssh' }, { port: 6379, protocol: 'tcp', service: 'redis' }],
+    openPorts: [
+      { port: 22, protocol: 'tcp', service: 'ssh' },
+      { port: 6379, protocol: 'tcp', service: 'redis' },
+    ],
   }));
-  return buildSnapshot({ result: scan('2026-11-26T01:00:00.017Z', '2026-11-26T01:00:41.237Z', hosts), inventory: INVENTORY, rules: RULES, previous: undefined });
+  return buildSnapshot({
+    result: scan('2026-11-26T01:00:00.017Z', '2026-11-26T01:00:41.237Z', hosts),
+    inventory: INVENTORY,
+    rules: RULES,
+    previous: undefined,
+  });
 }
 
 describe('renderState in pieces', () => {
@@ -307,52 +375,93 @@ describe('loadState', () => {
     ['is empty', () => '', 'the state file is not JSON'],
     [
       'has another schema_version',
-      () => corrupted((root) => { root.schema_version = 2; }),
+      () =>
+        corrupted((root) => {
+          root.schema_version = 2;
+        }),
       'the state file has schema_version 2, expected 1',
     ],
     [
       'has no schema_version',
-      () => corrupted((root) => { delete root.schema_version; }),
+      () =>
+        corrupted((root) => {
+          delete root.schema_version;
+        }),
       'the state file has schema_version undefined, expected 1',
     ],
     [
       'has a port of 70000',
-      () => corrupted((root) => { root.snapshot.hosts[0].ports[1].port = 70000; }),
+      () =>
+        corrupted((root) => {
+          root.snapshot.hosts[0].ports[1].port = 70000;
+        }),
       'the state file has an invalid snapshot.hosts[0].ports[1].port',
     ],
     [
       'has a changed port of 0',
-      () => corrupted((root) => { root.snapshot.changes.opened[0].port = 0; }),
+      () =>
+        corrupted((root) => {
+          root.snapshot.changes.opened[0].port = 0;
+        }),
       'the state file has an invalid snapshot.changes.opened[0].port',
     ],
     [
       'has a first-seen time that is not a date',
-      () => corrupted((root) => { root.snapshot.hosts[1].ports[0].firstSeen = 'yesterday'; }),
+      () =>
+        corrupted((root) => {
+          root.snapshot.hosts[1].ports[0].firstSeen = 'yesterday';
+        }),
       'the state file has an invalid snapshot.hosts[1].ports[0].firstSeen',
     ],
     [
       'has a scan time that is a number',
-      () => corrupted((root) => { root.snapshot.scan.finishedAt = 1795658439512; }),
+      () =>
+        corrupted((root) => {
+          root.snapshot.scan.finishedAt = 1795658439512;
+        }),
       'the state file has an invalid snapshot.scan.finishedAt',
     ],
     [
       'has an unknown severity',
-      () => corrupted((root) => { root.snapshot.hosts[0].ports[1].severity = 'urgent'; }),
+      () =>
+        corrupted((root) => {
+          root.snapshot.hosts[0].ports[1].severity = 'urgent';
+        }),
       'the state file has an invalid snapshot.hosts[0].ports[1].severity',
     ],
     [
       'has a port security that is not a boolean',
-      () => corrupted((root) => { root.snapshot.hosts[0].ports[1].portSecurity = 'yes'; }),
+      () =>
+        corrupted((root) => {
+          root.snapshot.hosts[0].ports[1].portSecurity = 'yes';
+        }),
       'the state file has an invalid snapshot.hosts[0].ports[1].portSecurity',
     ],
     [
       'has a latent exposure on port 0',
-      () => corrupted((root) => { root.snapshot.latent = [{ ip: '203.0.113.7', port: 0, protocol: 'tcp', severity: 'high', securityGroupId: 'g', securityGroup: 'g', ruleId: 'r', owner: root.snapshot.hosts[0].owner }]; }),
+      () =>
+        corrupted((root) => {
+          root.snapshot.latent = [
+            {
+              ip: '203.0.113.7',
+              port: 0,
+              protocol: 'tcp',
+              severity: 'high',
+              securityGroupId: 'g',
+              securityGroup: 'g',
+              ruleId: 'r',
+              owner: root.snapshot.hosts[0].owner,
+            },
+          ];
+        }),
       'the state file has an invalid snapshot.latent[0].port',
     ],
     [
       'has a host without an owner',
-      () => corrupted((root) => { delete root.snapshot.hosts[2].owner; }),
+      () =>
+        corrupted((root) => {
+          delete root.snapshot.hosts[2].owner;
+        }),
       'the state file has an invalid snapshot.hosts[2].owner',
     ],
   ];
@@ -389,7 +498,10 @@ describe('loadState', () => {
     await assert.rejects(loadState({ path }, LOADED_AT), (err: unknown) => {
       assert.ok(err instanceof ExporterError);
       assert.equal(err.code, 'STATE_INVALID');
-      assert.equal(err.message, `the state file ${path} is a directory, not a file; moved it to ${path}${ASIDE_SUFFIX}`);
+      assert.equal(
+        err.message,
+        `the state file ${path} is a directory, not a file; moved it to ${path}${ASIDE_SUFFIX}`,
+      );
       return true;
     });
     assert.deepEqual(await readdir(dir), [`state.json${ASIDE_SUFFIX}`]);
@@ -419,7 +531,11 @@ describe('state file planting', () => {
     await symlink(victim, `${path}.tmp-${process.pid}`);
     await saveState({ path }, realisticSnapshot(), SAVED_AT);
     assert.equal(await readFile(victim, 'utf8'), 'precious\n');
-    assert.equal((await readdir(dir)).filter((name) => name.startsWith('state.json.tmp-')).length, 1, 'only the planted name is left');
+    assert.equal(
+      (await readdir(dir)).filter((name) => name.startsWith('state.json.tmp-')).length,
+      1,
+      'only the planted name is left',
+    );
   });
 
   it('refuses a state directory anyone may write without the sticky bit, and accepts one with it or a private one', async () => {

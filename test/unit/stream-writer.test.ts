@@ -27,7 +27,7 @@ describe('writeChunks', () => {
     assert.ok(sink.writes() < 10, `${sink.writes()} writes for ${pieces.length} pieces`);
   });
 
-  it('rejects with the stream\'s error when the reader goes away', async () => {
+  it("rejects with the stream's error when the reader goes away", async () => {
     const stream = new Writable({
       write(_chunk, _encoding, callback) {
         callback(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));

@@ -10,7 +10,13 @@ const NOW = new Date('2026-11-26T12:00:00.000Z');
 
 function sweepStartedHoursAgo(hours: number): SweepInfo {
   const startedAt = new Date(NOW.getTime() - hours * HOUR);
-  return { startedAt, finishedAt: new Date(startedAt.getTime() + 600_000), addressesScanned: 256, hostsUp: 3, upAddresses: ['203.0.113.7'] };
+  return {
+    startedAt,
+    finishedAt: new Date(startedAt.getTime() + 600_000),
+    addressesScanned: 256,
+    hostsUp: 3,
+    upAddresses: ['203.0.113.7'],
+  };
 }
 
 function attempt(scope: CycleAttempt['scope'], success: boolean): CycleAttempt {

@@ -25,7 +25,11 @@ describe('TokenBucket', () => {
   it('knows the limit it was made for', () => {
     const bucket = new TokenBucket({ intervalMs: 1000, burst: 2 }, 0);
     assert.deepEqual(
-      [bucket.hasLimit({ intervalMs: 1000, burst: 2 }), bucket.hasLimit({ intervalMs: 1000, burst: 3 }), bucket.hasLimit(undefined)],
+      [
+        bucket.hasLimit({ intervalMs: 1000, burst: 2 }),
+        bucket.hasLimit({ intervalMs: 1000, burst: 3 }),
+        bucket.hasLimit(undefined),
+      ],
       [true, false, false],
     );
   });

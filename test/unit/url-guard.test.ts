@@ -15,11 +15,18 @@ describe('resolveRequestUrl', () => {
   });
 
   it('follows an absolute URL on the endpoint origin, whatever its path', () => {
-    assert.equal(resolveRequestUrl('http://nova:8774/v2.1', 'HTTP://nova:8774/other?marker=x', 'compute').href, 'http://nova:8774/other?marker=x');
+    assert.equal(
+      resolveRequestUrl('http://nova:8774/v2.1', 'HTTP://nova:8774/other?marker=x', 'compute').href,
+      'http://nova:8774/other?marker=x',
+    );
   });
 
   it('refuses an absolute URL on another origin, a different port or scheme included', () => {
-    const refusals = ['http://203.0.113.9:8774/v2.1/servers?marker=y', 'http://nova:9999/v2.1/servers', 'https://nova:8774/v2.1/servers'].map((url) => {
+    const refusals = [
+      'http://203.0.113.9:8774/v2.1/servers?marker=y',
+      'http://nova:9999/v2.1/servers',
+      'https://nova:8774/v2.1/servers',
+    ].map((url) => {
       try {
         return resolveRequestUrl('http://nova:8774/v2.1', url, 'compute').href;
       } catch (err) {

@@ -30,7 +30,9 @@ const INVALID: readonly { name: string; yaml: string; problems: readonly string[
   {
     name: 'an unknown top-level key',
     yaml: 'tls_config: {}\n',
-    problems: ['tls_config: unknown key (expected one of tls_server_config, http_server_config, basic_auth_users, rate_limit)'],
+    problems: [
+      'tls_config: unknown key (expected one of tls_server_config, http_server_config, basic_auth_users, rate_limit)',
+    ],
   },
   {
     name: 'an unknown key under tls_server_config',
@@ -62,7 +64,10 @@ const INVALID: readonly { name: string; yaml: string; problems: readonly string[
   {
     name: 'certificate and key keys left blank',
     yaml: 'tls_server_config:\n  cert_file:\n  key_file:\n',
-    problems: ['tls_server_config.cert_file: must be a string, got null', 'tls_server_config.key_file: must be a string, got null'],
+    problems: [
+      'tls_server_config.cert_file: must be a string, got null',
+      'tls_server_config.key_file: must be a string, got null',
+    ],
   },
   {
     name: 'an empty inline key',
@@ -94,12 +99,16 @@ const INVALID: readonly { name: string; yaml: string; problems: readonly string[
   {
     name: 'a client CA without a client auth policy',
     yaml: `${TLS}  client_ca_file: ca.crt\n`,
-    problems: ['tls_server_config.client_ca_file: a client CA is set but client_auth_type is NoClientCert, so no client certificate is ever asked for'],
+    problems: [
+      'tls_server_config.client_ca_file: a client CA is set but client_auth_type is NoClientCert, so no client certificate is ever asked for',
+    ],
   },
   {
     name: 'an inline client CA without a client auth policy',
     yaml: `${TLS}  client_ca: "-----BEGIN CERTIFICATE-----"\n`,
-    problems: ['tls_server_config.client_ca: a client CA is set but client_auth_type is NoClientCert, so no client certificate is ever asked for'],
+    problems: [
+      'tls_server_config.client_ca: a client CA is set but client_auth_type is NoClientCert, so no client certificate is ever asked for',
+    ],
   },
   {
     name: 'both client_ca and client_ca_file',
@@ -151,7 +160,9 @@ const INVALID: readonly { name: string; yaml: string; problems: readonly string[
   {
     name: 'a maximum version Node.js cannot serve',
     yaml: `${TLS}  min_version: TLS10\n  max_version: TLS11\n`,
-    problems: ['tls_server_config.max_version: "TLS11" cannot be served: Node.js\'s OpenSSL refuses TLS 1.0 and 1.1; use TLS12 or TLS13'],
+    problems: [
+      'tls_server_config.max_version: "TLS11" cannot be served: Node.js\'s OpenSSL refuses TLS 1.0 and 1.1; use TLS12 or TLS13',
+    ],
   },
   {
     name: 'a minimum version above the maximum',
@@ -182,7 +193,9 @@ const INVALID: readonly { name: string; yaml: string; problems: readonly string[
   {
     name: 'an invented curve',
     yaml: `${TLS}  curve_preferences: [CurveP257]\n`,
-    problems: ['tls_server_config.curve_preferences[0]: "CurveP257" must be one of CurveP256, CurveP384, CurveP521, X25519'],
+    problems: [
+      'tls_server_config.curve_preferences[0]: "CurveP257" must be one of CurveP256, CurveP384, CurveP521, X25519',
+    ],
   },
   {
     name: 'cipher_suites as a single string',
@@ -209,7 +222,9 @@ const INVALID: readonly { name: string; yaml: string; problems: readonly string[
   {
     name: 'an X-Frame-Options value the toolkit does not allow',
     yaml: 'http_server_config:\n  headers:\n    X-Frame-Options: allow-from https://example.com\n',
-    problems: ['http_server_config.headers.X-Frame-Options: "allow-from https://example.com" must be one of deny, sameorigin'],
+    problems: [
+      'http_server_config.headers.X-Frame-Options: "allow-from https://example.com" must be one of deny, sameorigin',
+    ],
   },
   {
     name: 'an X-Content-Type-Options value the toolkit does not allow',
@@ -238,7 +253,9 @@ const INVALID: readonly { name: string; yaml: string; problems: readonly string[
   {
     name: 'a user name with a colon',
     yaml: `basic_auth_users:\n  "ali:ce": '${HASH}'\n`,
-    problems: ['basic_auth_users["ali:ce"]: a user name must not be empty or contain ":" (basic auth splits user and password at the first ":")'],
+    problems: [
+      'basic_auth_users["ali:ce"]: a user name must not be empty or contain ":" (basic auth splits user and password at the first ":")',
+    ],
   },
   {
     name: 'basic_auth_users as a list',
@@ -269,7 +286,13 @@ describe('parseWebConfig', () => {
   });
 
   it('reads an empty file as plain HTTP without auth', () => {
-    assert.deepEqual(configOf(''), { tls: undefined, rateLimit: undefined, http2: true, headers: {}, basicAuthUsers: new Map() });
+    assert.deepEqual(configOf(''), {
+      tls: undefined,
+      rateLimit: undefined,
+      http2: true,
+      headers: {},
+      basicAuthUsers: new Map(),
+    });
   });
 
   it('fills in the toolkit defaults and makes relative paths relative to the web config folder', () => {
@@ -332,7 +355,11 @@ describe('parseWebConfig', () => {
       rateLimit: undefined,
       http2: false,
       // A blank value leaves its header unset.
-      headers: { 'X-Frame-Options': 'deny', 'X-Content-Type-Options': 'nosniff', 'Strict-Transport-Security': 'max-age=31536000' },
+      headers: {
+        'X-Frame-Options': 'deny',
+        'X-Content-Type-Options': 'nosniff',
+        'Strict-Transport-Security': 'max-age=31536000',
+      },
       basicAuthUsers: new Map([
         ['prometheus', HASH],
         ['grafana', HASH.replace('$2y$', '$2b$')],
@@ -349,7 +376,9 @@ describe('parseWebConfig', () => {
 
   it('reads an inline client CA like the file', () => {
     const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
-    const tls = configOf(`${TLS}  client_auth_type: RequireAndVerifyClientCert\n  client_ca: |\n${pem.replace(/^/gm, '    ').trimEnd()}\n`).tls;
+    const tls = configOf(
+      `${TLS}  client_auth_type: RequireAndVerifyClientCert\n  client_ca: |\n${pem.replace(/^/gm, '    ').trimEnd()}\n`,
+    ).tls;
     assert.deepEqual(tls?.clientCa, { kind: 'inline', text: pem });
   });
 

@@ -61,7 +61,8 @@ describe('readXmlElement', () => {
   });
 
   it('keeps a wanted element found only under a wanted parent', () => {
-    const text = '<host><os><port protocol="tcp" portid="1"/></os><ports><port protocol="tcp" portid="2"/></ports></host>';
+    const text =
+      '<host><os><port protocol="tcp" portid="1"/></os><ports><port protocol="tcp" portid="2"/></ports></host>';
     const ports = readXmlElement(text, HOST_SHAPE).children;
     assert.deepEqual(ports, [
       {
@@ -94,28 +95,80 @@ describe('readXmlElement', () => {
       message: "Expected closing tag 'port' (opened in line 3, col 3) instead of closing tag 'ports'.",
     },
     { name: 'an element that is never closed', text: '<host><ports></ports>', message: "Unclosed tag 'host'." },
-    { name: 'an attribute with no =', text: '<host><port portid/></host>', message: "Attribute 'portid' is without value." },
-    { name: 'an unquoted value', text: '<host><port portid=80/></host>', message: "Attribute 'portid' is without value." },
+    {
+      name: 'an attribute with no =',
+      text: '<host><port portid/></host>',
+      message: "Attribute 'portid' is without value.",
+    },
+    {
+      name: 'an unquoted value',
+      text: '<host><port portid=80/></host>',
+      message: "Attribute 'portid' is without value.",
+    },
     { name: 'a repeated attribute', text: '<host a="1" a="2"/>', message: "Attribute 'a' is repeated." },
     { name: 'a value that is never closed', text: '<host a="1/>', message: "Attribute 'a' has an unclosed value." },
     { name: 'a < in a value', text: '<host a="<b>"/>', message: "Attribute 'a' has < in its value." },
-    { name: 'attributes without a space between them', text: '<host a="1"b="2"/>', message: "Tag 'host' needs a space before its attribute." },
-    { name: 'a / that does not end the tag', text: '<host / a="1">', message: "Tag 'host' has a / that does not end it." },
+    {
+      name: 'attributes without a space between them',
+      text: '<host a="1"b="2"/>',
+      message: "Tag 'host' needs a space before its attribute.",
+    },
+    {
+      name: 'a / that does not end the tag',
+      text: '<host / a="1">',
+      message: "Tag 'host' has a / that does not end it.",
+    },
     { name: 'a start tag cut short', text: '<host a="1"', message: "Tag 'host' is not closed." },
-    { name: 'a bare & in text', text: '<host>\n  fish & chips</host>', message: 'Invalid entity reference in line 2, col 8.' },
+    {
+      name: 'a bare & in text',
+      text: '<host>\n  fish & chips</host>',
+      message: 'Invalid entity reference in line 2, col 8.',
+    },
     { name: 'a bare & in a value', text: '<host a="x & y"/>', message: 'Invalid entity reference in line 1, col 12.' },
-    { name: 'an unterminated reference', text: '<host a="&#12"/>', message: 'Invalid entity reference in line 1, col 10.' },
+    {
+      name: 'an unterminated reference',
+      text: '<host a="&#12"/>',
+      message: 'Invalid entity reference in line 1, col 10.',
+    },
     { name: 'text after the root element', text: '<host/>\n', message: "Extra text after the root element 'host'." },
-    { name: 'a second root element', text: '<host></host><host></host>', message: "Extra text after the root element 'host'." },
+    {
+      name: 'a second root element',
+      text: '<host></host><host></host>',
+      message: "Extra text after the root element 'host'.",
+    },
     { name: 'text before the root element', text: ' <host/>', message: 'The element does not start with a tag.' },
-    { name: 'a tag name that is not a name', text: '<host><1a/></host>', message: 'Invalid tag name in line 1, col 8.' },
-    { name: 'an end tag that is not a name', text: '<host></ host>', message: 'Invalid closing tag name in line 1, col 9.' },
+    {
+      name: 'a tag name that is not a name',
+      text: '<host><1a/></host>',
+      message: 'Invalid tag name in line 1, col 8.',
+    },
+    {
+      name: 'an end tag that is not a name',
+      text: '<host></ host>',
+      message: 'Invalid closing tag name in line 1, col 9.',
+    },
     { name: 'an end tag cut short', text: '<host></host', message: "Closing tag 'host' does not end with >." },
-    { name: 'an attribute name that is not a name', text: '<host ="1"/>', message: 'Invalid attribute name in line 1, col 7.' },
+    {
+      name: 'an attribute name that is not a name',
+      text: '<host ="1"/>',
+      message: 'Invalid attribute name in line 1, col 7.',
+    },
     { name: 'a comment that is never closed', text: '<host><!-- x </host>', message: 'Unclosed comment.' },
-    { name: 'a CDATA section that is never closed', text: '<host><![CDATA[ x </host>', message: 'Unclosed CDATA section.' },
-    { name: 'a processing instruction never closed', text: '<host><?x </host>', message: 'Unclosed processing instruction.' },
-    { name: 'a DOCTYPE inside an element', text: '<host><!DOCTYPE x></host>', message: 'Unexpected <! in line 1, col 7.' },
+    {
+      name: 'a CDATA section that is never closed',
+      text: '<host><![CDATA[ x </host>',
+      message: 'Unclosed CDATA section.',
+    },
+    {
+      name: 'a processing instruction never closed',
+      text: '<host><?x </host>',
+      message: 'Unclosed processing instruction.',
+    },
+    {
+      name: 'a DOCTYPE inside an element',
+      text: '<host><!DOCTYPE x></host>',
+      message: 'Unexpected <! in line 1, col 7.',
+    },
   ];
 
   for (const { name, text, message } of INVALID) {
@@ -125,7 +178,10 @@ describe('readXmlElement', () => {
   }
 
   it('throws XmlSyntaxError instances, so callers can tell XML faults from their own bugs', () => {
-    assert.throws(() => readXmlElement('<a>', {}), (err: unknown) => err instanceof XmlSyntaxError);
+    assert.throws(
+      () => readXmlElement('<a>', {}),
+      (err: unknown) => err instanceof XmlSyntaxError,
+    );
   });
 });
 
