@@ -30,7 +30,7 @@ import type { WebServer } from './http/web-server.ts';
 import { FileInventory } from './inventory/file-inventory.ts';
 import { createLogger } from './log.ts';
 import type { Logger } from './log.ts';
-import type { BuildInfo, MetricsEndpoint } from './metrics/collectors.ts';
+import type { BuildInfo } from './metrics/collectors.ts';
 import { generateRangeBlocks } from './scan/cidr-blocks.ts';
 import { NmapScanner, probeNmapProcStatus, probeNmapVersion } from './scan/nmap-scanner.ts';
 import { detectPrivilege } from './scan/privilege.ts';
@@ -82,37 +82,71 @@ async function main(argv: readonly string[]): Promise<number> {
     format: flags.logFormat,
     write: (line) => process.stderr.write(`${line}\n`),
   });
-  let config: ExporterConfig;
-  let cloud: CloudAccess | undefined;
-  let webConfig: LoadedWebConfig | undefined;
+  const loaded = await loadFiles(flags);
+  if (typeof loaded === 'number') return loaded;
+  if (flags.configCheck) return runCheck(flags, loaded);
+  const exporter = await startExporter(flags, loaded, log, version);
+  if (typeof exporter === 'number') return exporter;
+  return flags.once ? runOnce(flags, exporter, log) : serve(flags, exporter, loaded.webConfig, log);
+}
+
+/** What the files the operator names hold: the config, the OpenStack credentials, the web config. */
+interface LoadedFiles {
+  readonly config: ExporterConfig;
+  readonly cloud: CloudAccess | undefined;
+  readonly webConfig: LoadedWebConfig | undefined;
+}
+
+/** The files, or the exit code of a refusal (1 under --config.check, 2 at a start), its message printed. */
+async function loadFiles(flags: Flags): Promise<LoadedFiles | number> {
   try {
-    webConfig =
+    const webConfig =
       flags.webConfigFile === undefined
         ? undefined
         : await (await import('./http/web-config-load.ts')).loadWebConfig(flags.webConfigFile);
-    config = buildExporterConfig(await loadConfig(flags.configFile, flags.shard ? { shard: flags.shard } : {}));
-    cloud = config.settings.openstack && (await loadCloudAccess(config.settings.openstack));
+    const config = buildExporterConfig(await loadConfig(flags.configFile, flags.shard ? { shard: flags.shard } : {}));
+    const cloud = config.settings.openstack && (await loadCloudAccess(config.settings.openstack));
+    return { config, cloud, webConfig };
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`${err.message}\n`);
     return flags.configCheck ? EXIT_FAILURE : EXIT_INVALID;
   }
-  if (flags.configCheck) {
-    const cloudNote = cloud ? `, OpenStack credentials from ${describeCredentialSource(cloud.credentials)}` : '';
-    process.stdout.write(
-      `${flags.configFile ?? 'built-in defaults'}: config is valid (${config.plan.targets.count()} targets${cloudNote})\n`,
-    );
-    const { estimate, input } = estimateConfigDuration(config);
-    process.stdout.write(
-      renderScanDuration(estimate, input)
-        .map((line) => `${line}\n`)
-        .join(''),
-    );
-    return EXIT_OK;
-  }
+}
 
-  const startedAt = new Date();
-  const state = new ExporterState({ config, startedAt });
+/** --config.check: the files are valid (or loadFiles said why not); what the scans will take. */
+function runCheck(flags: Flags, { config, cloud }: LoadedFiles): number {
+  const cloudNote = cloud ? `, OpenStack credentials from ${describeCredentialSource(cloud.credentials)}` : '';
+  process.stdout.write(
+    `${flags.configFile ?? 'built-in defaults'}: config is valid (${config.plan.targets.count()} targets${cloudNote})\n`,
+  );
+  const { estimate, input } = estimateConfigDuration(config);
+  process.stdout.write(
+    renderScanDuration(estimate, input)
+      .map((line) => `${line}\n`)
+      .join(''),
+  );
+  return EXIT_OK;
+}
+
+/** What --once and a server share: the state, the scheduler and the inventories it refreshes. */
+interface RunningExporter {
+  readonly state: ExporterState;
+  readonly scheduler: CycleScheduler;
+  readonly inventories: readonly InventoryRefresher[];
+  readonly session: KeystoneSession | undefined;
+  readonly build: BuildInfo;
+  /** Where the Keystone session reports each request's time, once a server has metrics to keep it. */
+  readonly openStackRequests: { observe?: (service: string, seconds: number) => void };
+}
+
+async function startExporter(
+  flags: Flags,
+  { config, cloud }: LoadedFiles,
+  log: Logger,
+  version: { version: string; revision: string },
+): Promise<RunningExporter | number> {
+  const state = new ExporterState({ config, startedAt: new Date() });
   try {
     await checkStateDirectory({ path: config.settings.statePath });
   } catch (err) {
@@ -142,9 +176,7 @@ async function main(argv: readonly string[]): Promise<number> {
     targets: config.plan.targets.count(),
   });
 
-  let webServer: WebServer | undefined;
-  // Created after the scheduler, and only when serving; the Keystone session's requests all come later.
-  let metrics: MetricsEndpoint | undefined;
+  const openStackRequests: RunningExporter['openStackRequests'] = {};
   const openstack = config.settings.openstack;
   const { session, inventory } =
     cloud && openstack
@@ -153,7 +185,7 @@ async function main(argv: readonly string[]): Promise<number> {
           openstack,
           state,
           log,
-          onRequest: (service, seconds) => metrics?.observeOpenStackRequest(service, seconds),
+          onRequest: (service, seconds) => openStackRequests.observe?.(service, seconds),
         })
       : { session: undefined, inventory: undefined };
   if (cloud) log.info('reading the OpenStack inventory', { credentials: describeCredentialSource(cloud.credentials) });
@@ -176,25 +208,41 @@ async function main(argv: readonly string[]): Promise<number> {
     persist: (snapshot) => saveState({ path: state.config.settings.statePath }, snapshot, new Date()),
     ...(inventories.length > 0 ? { inventory: refreshInventories } : {}),
   });
+  const build: BuildInfo = { ...version, nodejsVersion: process.version, nmapVersion: nmapVersion ?? 'unknown' };
+  return { state, scheduler, inventories, session, build, openStackRequests };
+}
 
-  if (flags.once) {
-    // cron wants names in its report: wait for the whole first read (each request has its own deadline).
-    await Promise.all(inventories.map((refresher) => refresher.refresh()));
-    // cron gets the whole picture each run: --once always sweeps every target, with every pass.
-    const outcome = await scheduler.runCycle({ scope: 'sweep', everyPass: true });
-    await session?.close();
-    // Piece by piece, waiting for stdout to take each: a slow reader (`| jq`) gets the whole report before the
-    // process exits, and the report never exists as one string.
-    try {
-      await writeChunks(process.stdout, withFinalNewline(renderReportJson(state, {}, new Date())));
-    } catch (err) {
-      log.error('cannot write the report to stdout', { err });
-      return EXIT_FAILURE;
-    }
-    if (outcome.ran && !outcome.success) return EXIT_FAILURE;
-    return flags.failOnFindings && hasFindings(state) ? EXIT_FINDINGS : EXIT_OK;
+/** One sweep with every pass, its report on stdout: what cron runs. */
+async function runOnce(
+  flags: Flags,
+  { state, scheduler, inventories, session }: RunningExporter,
+  log: Logger,
+): Promise<number> {
+  // cron wants names in its report: wait for the whole first read (each request has its own deadline).
+  await Promise.all(inventories.map((refresher) => refresher.refresh()));
+  // cron gets the whole picture each run: --once always sweeps every target, with every pass.
+  const outcome = await scheduler.runCycle({ scope: 'sweep', everyPass: true });
+  await session?.close();
+  // Piece by piece, waiting for stdout to take each: a slow reader (`| jq`) gets the whole report before the
+  // process exits, and the report never exists as one string.
+  try {
+    await writeChunks(process.stdout, withFinalNewline(renderReportJson(state, {}, new Date())));
+  } catch (err) {
+    log.error('cannot write the report to stdout', { err });
+    return EXIT_FAILURE;
   }
+  if (outcome.ran && !outcome.success) return EXIT_FAILURE;
+  return flags.failOnFindings && hasFindings(state) ? EXIT_FINDINGS : EXIT_OK;
+}
 
+/** The server: cycles on their interval, the routes, reloads, and a shutdown within 10 s. */
+async function serve(
+  flags: Flags,
+  exporter: RunningExporter,
+  webConfig: LoadedWebConfig | undefined,
+  log: Logger,
+): Promise<number> {
+  const { state, scheduler, inventories, session, build } = exporter;
   // The server's modules (express, prom-client, the web config's bcrypt) are loaded only here: --once never
   // needs them, and loading them is a good part of a short run's time and memory.
   const [
@@ -212,12 +260,12 @@ async function main(argv: readonly string[]): Promise<number> {
     import('./metrics/collectors.ts'),
     import('./metrics/web-config-metrics.ts'),
   ]);
-  const build: BuildInfo = { ...version, nodejsVersion: process.version, nmapVersion: nmapVersion ?? 'unknown' };
+  let webServer: WebServer | undefined;
   const exporterMetrics = createMetricsEndpoint({ state, build, processMetrics: true });
-  const servedMetrics = webConfig
+  const metrics = webConfig
     ? withWebConfigReloadMetric(exporterMetrics, () => webServer?.lastReloadSuccessful() ?? true)
     : exporterMetrics;
-  metrics = servedMetrics;
+  exporter.openStackRequests.observe = (service, seconds) => metrics.observeOpenStackRequest(service, seconds);
 
   const reload = async (): Promise<void> => {
     try {
@@ -249,7 +297,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const reloadAll = async (): Promise<void> => {
     await Promise.all([reload(), webServer?.reload()]);
   };
-  const app = createApp({ state, metrics: servedMetrics, build, log, reload: reloadAll });
+  const app = createApp({ state, metrics, build, log, reload: reloadAll });
   webServer = webConfig && createWebServer({ handler: app, webConfig, log });
   const server = webServer?.server ?? createServer(app);
   answerClientErrorsInJson(server);
