@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { parseConfigText } from '../src/config/load.ts';
 import { hasInventory } from '../src/config/schema.ts';
 import { buildExporterConfig } from '../src/core/exporter-config.ts';
-import { buildScanJob } from '../src/core/scheduler.ts';
+import { buildScanJob } from '../src/core/cycle.ts';
 import { NmapScanner } from '../src/scan/nmap-scanner.ts';
 import { parseNmapXml } from '../src/scan/nmap-xml.ts';
 import { estimateScanDuration } from '../src/scan/scan-duration.ts';

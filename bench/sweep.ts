@@ -14,7 +14,7 @@
  */
 import { parseConfigText } from '../src/config/load.ts';
 import { buildExporterConfig } from '../src/core/exporter-config.ts';
-import { buildScanJob } from '../src/core/scheduler.ts';
+import { buildScanJob } from '../src/core/cycle.ts';
 import { buildKnownTargets } from '../src/scan/scan-plan.ts';
 import { NmapScanner } from '../src/scan/nmap-scanner.ts';
 import type { ScanResult, ScanTargets } from '../src/scan/types.ts';

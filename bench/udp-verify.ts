@@ -18,7 +18,7 @@
  */
 import { parseConfigText } from '../src/config/load.ts';
 import { buildExporterConfig } from '../src/core/exporter-config.ts';
-import { buildScanJob } from '../src/core/scheduler.ts';
+import { buildScanJob } from '../src/core/cycle.ts';
 import { buildNmapArgs } from '../src/scan/nmap-args.ts';
 import { startRoutedLab } from '../test/lab/routed-lab.ts';
 import { DAEMON_PORTS, SERVICE_LAB, startServiceDaemons, type DaemonPlacement } from '../test/lab/service-daemons.ts';

@@ -1,17 +1,12 @@
 /**
- * Runs scan cycles: the first at start, then one every scan.interval after the previous one started, never two
- * at once. With an inventory a cycle scans the known addresses, or sweeps the whole targets when a sweep is due
- * (sweep-schedule.ts); a sweep that runs past scan.interval delays the next cycle, as any long cycle does. Each
- * cycle gets an AbortSignal that fires at its bound (scan.timeout, or scan.sweep_timeout for a sweep between
- * known cycles) or at shutdown. The scheduler alone
- * records scan health; the scanner and the inventory only return results or throw (node_exporter's
- * collector/scheduler split).
+ * When scan cycles run (cycle.ts says what one does): the first at start, then one every scan.interval after the
+ * previous one started, never two at once, each bounded by scan.timeout or, for a sweep with an inventory,
+ * scan.sweep_timeout. The scheduler alone records scan health (node_exporter's collector/scheduler split).
  */
 import { hasInventory } from '../config/schema.ts';
 import { ExporterError, describeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { buildKnownTargets } from '../scan/scan-plan.ts';
-import type { ScanJob, ScanOptions, ScanResult, ScanTargets, Scanner } from '../scan/types.ts';
+import type { ScanJob, ScanOptions, ScanResult, Scanner } from '../scan/types.ts';
 import { countRejections } from '../scan/output-checks.ts';
 import { systemClock } from './clock.ts';
 import type { Clock, TimerHandle } from './clock.ts';
@@ -28,13 +23,10 @@ import {
 import type { CycleAttempt, ScanHealth } from './health.ts';
 import type { InventoryRefresher } from './inventory-refresher.ts';
 import type { InventorySnapshot } from './inventory.ts';
-import { buildSnapshot, listFoundAddresses } from './snapshot.ts';
 import type { CycleScope, Snapshot } from './snapshot.ts';
-import { chooseCycleScope, listKnownAddresses } from './sweep-schedule.ts';
-import { PassRunner, isUdpPassDue, mergeHosts } from './scan-passes.ts';
-import type { CycleContext, PassRuns, UdpTargets } from './scan-passes.ts';
-import { applyDetections, listVerifyPairs, previousDetections, previousUdpHosts } from './pass-results.ts';
-import type { ObservedHost } from '../scan/types.ts';
+import { chooseCycleScope } from './sweep-schedule.ts';
+import { PassRunner } from './scan-passes.ts';
+import { runScanCycle } from './cycle.ts';
 
 export interface SchedulerOptions {
   readonly scanner: Scanner;
@@ -46,9 +38,6 @@ export interface SchedulerOptions {
   readonly inventory?: Pick<InventoryRefresher, 'ensureFresh'>;
   readonly clock?: Clock;
 }
-
-/** A cycle as the passes see it, and whether --once asked for every pass whatever is due. */
-type SchedulerCycle = CycleContext & { readonly everyPass: boolean };
 
 export type CycleOutcome = { ran: false } | { ran: true; success: boolean };
 
@@ -161,13 +150,19 @@ export class CycleScheduler {
     const deadline = this.#startDeadline(bound);
     let addressesScanned = 0;
     try {
-      const snapshot = await this.#scanAndJoin(
-        config,
-        scope,
-        { startedAt, signal: deadline.signal, everyPass },
-        log,
-        (count) => {
-          addressesScanned = count;
+      const snapshot = await runScanCycle(
+        { config, scope, context: { startedAt, signal: deadline.signal, everyPass }, log },
+        {
+          scanner: this.#scanner,
+          passes: this.#passes,
+          clock: this.#clock,
+          inventory: this.#options.inventory,
+          joinedInventory: (current) => this.#joinedInventory(current),
+          previous: () => this.#options.state.snapshot,
+          onTargets: (count) => {
+            addressesScanned = count;
+          },
+          onProgress: (ratio) => this.#recordScan((scan) => reportProgress(scan, ratio)),
         },
       );
       const attempt: CycleAttempt = {
@@ -214,110 +209,6 @@ export class CycleScheduler {
     }
   }
 
-  /**
-   * The scan, joined with the inventory as it is when the scan ends: a read that finished meanwhile is used.
-   * A known cycle's addresses are taken after the inventory is refreshed, so a VM created since the last
-   * read is scanned in this cycle already.
-   */
-  async #scanAndJoin(
-    config: ExporterConfig,
-    scope: CycleScope,
-    cycle: SchedulerCycle,
-    log: Logger,
-    onTargets: (count: number) => void,
-  ): Promise<Snapshot> {
-    const { signal } = cycle;
-    await this.#options.inventory?.ensureFresh();
-    const { state } = this.#options;
-    const known = scope === 'known';
-    const targets: ScanTargets = known
-      ? buildKnownTargets(config.plan, listKnownAddresses(this.#joinedInventory(config), state.snapshot?.sweep))
-      : config.plan.targets;
-    onTargets(targets.count());
-    const result = await this.#scanner.scan(buildScanJob(config, targets, scope), {
-      signal,
-      onProgress: (ratio) => this.#recordScan((scan) => reportProgress(scan, ratio)),
-    });
-    logIncompleteScan(result, log);
-    const previous = state.snapshot;
-    const udp = await this.#runUdpPass(config, this.#udpTargets(config, scope, targets, result), cycle, previous);
-    const inventory = this.#joinedInventory(config);
-    const snapshot = buildSnapshot({
-      result: { ...result, hosts: mergeHosts(result.hosts, udp.hosts) },
-      inventory,
-      rules: config.rules,
-      previous,
-      cycle: {
-        scope,
-        targets: config.plan.targets.count(),
-        // In a sweep with an inventory only the addresses it names are known to be in use; without one, every
-        // address is counted, and in a known cycle every address scanned is known.
-        addressesSilent: countSilent(
-          result.silentHosts,
-          udp.silentHosts,
-          scope === 'sweep' && hasInventory(config.settings) ? inventory.owners : undefined,
-        ),
-      },
-      scanned: (address) => config.plan.targets.contains(address),
-      passes: udp.run && { udp: udp.run },
-    });
-    return config.settings.scan.verify.enabled ? this.#runVerifyPass(config, snapshot, previous, cycle) : snapshot;
-  }
-
-  /**
-   * What the UDP pass scans: the cycle's addresses, except in a sweep with an inventory. There the inventory's
-   * addresses and what the sweep's TCP scan found are scanned, not the whole targets: host discovery over a
-   * sparse range is most of a sweep's time, and a second round of it would buy only the hosts no inventory
-   * knows that have no TCP port open.
-   */
-  #udpTargets(config: ExporterConfig, scope: CycleScope, targets: ScanTargets, result: ScanResult): UdpTargets {
-    if (scope !== 'sweep') return { targets, hostDiscovery: false };
-    if (!hasInventory(config.settings)) return { targets, hostDiscovery: config.settings.scan.hostDiscovery };
-    const found = { upAddresses: listFoundAddresses(result) };
-    return {
-      targets: buildKnownTargets(config.plan, listKnownAddresses(this.#joinedInventory(config), found)),
-      hostDiscovery: false,
-    };
-  }
-
-  /**
-   * The UDP ports this cycle's snapshot holds: a new run's when one is due and succeeds (with the previous
-   * ports of hosts it gave up on), else the previous snapshot's. None when the pass is off.
-   */
-  async #runUdpPass(
-    config: ExporterConfig,
-    udpTargets: UdpTargets,
-    cycle: SchedulerCycle,
-    previous: Snapshot | undefined,
-  ): Promise<{ run: PassRuns['udp']; hosts: ObservedHost[]; silentHosts?: readonly string[] }> {
-    const udp = config.settings.scan.udp;
-    if (!udp) return { run: undefined, hosts: [] };
-    const last = previous?.passes?.udp;
-    if (!cycle.everyPass && !isUdpPassDue(last, cycle.startedAt, udp.intervalMs)) {
-      return { run: last, hosts: previousUdpHosts(previous) };
-    }
-    const outcome = await this.#passes.runUdp(config, udpTargets, cycle, last);
-    if (!outcome.result) return { run: outcome.run, hosts: previousUdpHosts(previous) };
-    const kept = previousUdpHosts(previous, new Set(outcome.result.timedOutHosts));
-    return { run: outcome.run, hosts: mergeHosts(outcome.result.hosts, kept), silentHosts: outcome.result.silentHosts };
-  }
-
-  /** Verification of the snapshot's open nonstandard ports; pairs a failed run did not reach keep what they had. */
-  async #runVerifyPass(
-    config: ExporterConfig,
-    snapshot: Snapshot,
-    previous: Snapshot | undefined,
-    cycle: CycleContext,
-  ): Promise<Snapshot> {
-    const pairs = listVerifyPairs(snapshot);
-    const outcome = await this.#passes.runVerify(config, pairs, cycle, previous?.passes?.verify);
-    const detections = outcome.run.success
-      ? outcome.detections
-      : new Map([...previousDetections(previous, pairs), ...outcome.detections]);
-    const verified = { ...snapshot, passes: { ...snapshot.passes, verify: outcome.run } };
-    return applyDetections(verified, detections, config.rules, this.#clock.now());
-  }
-
   /** The configured inventories as one; a source the config does not name is left out. */
   #joinedInventory(config: ExporterConfig): InventorySnapshot {
     const { health } = this.#options.state;
@@ -357,51 +248,6 @@ export class CycleScheduler {
       log.error('cannot save state', { err });
     }
   }
-}
-
-/**
- * What one cycle asks the scanner for: built in this one place from the config current at cycle start. The
- * targets are the plan's sweep targets unless a known cycle passes its own (built by buildKnownTargets).
- * Known addresses are never host-discovered: the inventory already proves them in use, and a security group
- * that admits one port drops every discovery probe.
- */
-export function buildScanJob(
-  config: ExporterConfig,
-  targets: ScanTargets = config.plan.targets,
-  scope: CycleScope = 'sweep',
-): ScanJob {
-  const { scan } = config.settings;
-  return {
-    nmapPath: scan.nmapPath,
-    targets,
-    ports: config.plan.ports,
-    scanType: scan.scanType,
-    hostDiscovery: scope === 'sweep' && scan.hostDiscovery,
-    tuning: scan.tuning,
-  };
-}
-
-/**
- * The counted addresses (all, or those `known` names) that answered no TCP probe and, when the UDP pass ran
- * this cycle over the same addresses, no UDP probe either.
- */
-export function countSilent(
-  tcpSilent: readonly string[],
-  udpSilent: readonly string[] | undefined,
-  known?: ReadonlyMap<string, unknown>,
-): number {
-  const silentToUdp = udpSilent && new Set(udpSilent);
-  return tcpSilent.filter((ip) => (!known || known.has(ip)) && (!silentToUdp || silentToUdp.has(ip))).length;
-}
-
-function logIncompleteScan(result: ScanResult, log: Logger): void {
-  if (result.timedOutHosts.length > 0) {
-    log.warn('nmap gave up on hosts; keeping their previous ports', {
-      hosts: result.timedOutHosts.length,
-      first: result.timedOutHosts[0],
-    });
-  }
-  if (result.skippedTargets > 0) log.warn('nmap could not route to some targets', { targets: result.skippedTargets });
 }
 
 /** The scanner names scan.timeout when its signal times out; a sweep's bound is another setting. */

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { defaultConfig } from '../../src/config/schema.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { buildExporterConfig } from '../../src/core/exporter-config.ts';
-import { buildScanJob } from '../../src/core/scheduler.ts';
+import { buildScanJob } from '../../src/core/cycle.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { buildNmapArgs, resolveScanType } from '../../src/scan/nmap-args.ts';
 import type { NmapInvocation, Privilege } from '../../src/scan/nmap-args.ts';
