@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { startFleet, type Fleet, type FleetVm } from '../lab/firewalled-fleet.ts';
 import { pollUntil } from '../support/poll.ts';
 import { runTool } from '../support/run-tool.ts';
+import { listExposures } from '../support/report-polling.ts';
 import { IMAGE, buildImage, ensureStandInImage, readPodman, runPodman } from './podman.ts';
 
 const VMS: readonly FleetVm[] = [
@@ -26,16 +27,6 @@ const ONLY_NET_RAW = ['--cap-drop=ALL', '--cap-add=NET_RAW'];
 interface Report {
   scan: { success: boolean; last_success_at: string | null; nmap: { args: string[] } } | null;
   hosts: { ip: string; ports: { port: number; protocol: string; class: string }[] }[];
-}
-
-function exposuresOf(report: Report): string[] {
-  return report.hosts
-    .flatMap((host) =>
-      host.ports
-        .filter((port) => port.class === 'nonstandard')
-        .map((port) => `${host.ip} ${port.port}/${port.protocol}`),
-    )
-    .sort();
 }
 
 describe('the container image, built and run with podman', { timeout: 1_200_000 }, () => {
@@ -109,7 +100,7 @@ describe('the container image, built and run with podman', { timeout: 1_200_000 
     );
     assert.equal(code, 0, stderr);
     const report = JSON.parse(stdout) as Report;
-    assert.deepEqual(exposuresOf(report), EXPOSURES);
+    assert.deepEqual(listExposures(report), EXPOSURES);
     assert.deepEqual(report.scan?.nmap.args.slice(0, 3), ['-sS', '--privileged', '-Pn']);
     assert.match(stderr, /msg="starting exposure-exporter" .*privilege=net_raw/);
     assert.equal((await readPodman(['image', 'inspect', '--format', '{{.Config.User}}', IMAGE])).trim(), '10001:10001');
@@ -136,7 +127,7 @@ describe('the container image, built and run with podman', { timeout: 1_200_000 
         intervalMs: 500,
       },
     );
-    assert.deepEqual(exposuresOf(first), EXPOSURES);
+    assert.deepEqual(listExposures(first), EXPOSURES);
     const health = await runPodman(['healthcheck', 'run', `ee-image-server-${SUFFIX}`]);
     assert.equal(health.code, 0, `healthcheck: ${health.stdout}${health.stderr}`);
     const metrics = await fetchInLab('/metrics');
@@ -154,7 +145,7 @@ describe('the container image, built and run with podman', { timeout: 1_200_000 
     await startServer(`ee-image-restart-${SUFFIX}`, await configMount('restart', ', max_rate: 2'));
     const restored = JSON.parse((await fetchInLab('/report')).body) as Report;
     assert.equal(restored.scan?.last_success_at, first.scan?.last_success_at);
-    assert.deepEqual(exposuresOf(restored), EXPOSURES);
+    assert.deepEqual(listExposures(restored), EXPOSURES);
     // podman logs writes the container's stderr, where the exporter logs, to its own stderr.
     const logs = await runPodman(['logs', `ee-image-restart-${SUFFIX}`]);
     assert.match(logs.stdout + logs.stderr, /msg="restored state"/);

@@ -18,7 +18,7 @@ import {
 } from '../lab/firewalled-fleet.ts';
 import { runExporter, startExporter } from '../support/exporter-process.ts';
 import { samplesNamed, sampleValue } from '../support/exposition.ts';
-import { pollUntil } from '../support/poll.ts';
+import { listExposures, waitForReport } from '../support/report-polling.ts';
 
 interface Report {
   scan: {
@@ -30,17 +30,6 @@ interface Report {
     nmap: { args: string[] };
   } | null;
   hosts: { ip: string; ports: { port: number; protocol: string; class: string }[] }[];
-}
-
-/** Each nonstandard open port as `ip port/protocol`, sorted. */
-function exposuresOf(report: Report): string[] {
-  return report.hosts
-    .flatMap((host) =>
-      host.ports
-        .filter((port) => port.class === 'nonstandard')
-        .map((port) => `${host.ip} ${port.port}/${port.protocol}`),
-    )
-    .sort();
 }
 
 /** Everything but the lab's own settings is left at its default: ports, rates, discovery, UDP. */
@@ -72,7 +61,7 @@ describe('VMs behind security groups that drop silently', () => {
     const { code, stdout, stderr } = await runExporter([`--config.file=${config}`, '--once'], { timeoutMs: 120_000 });
     assert.equal(code, 0, stderr);
     const report = JSON.parse(stdout) as Report;
-    assert.deepEqual(exposuresOf(report), TEST_FLEET_EXPOSURES);
+    assert.deepEqual(listExposures(report), TEST_FLEET_EXPOSURES);
     assert.ok(report.scan?.nmap.args.includes('-Pn'));
     // Six VMs answered (.8 with a RST from ssh); without an inventory every silent address of the /28 counts.
     assert.equal(report.scan?.hosts_up, 6);
@@ -82,7 +71,7 @@ describe('VMs behind security groups that drop silently', () => {
   it('the opt-in host discovery misses the VMs that admit no ping, as the docs say', async () => {
     const config = await writeConfig(fleet, 'discovery', configText(fleet, 'discovery', '    host_discovery: true\n'));
     const { stdout } = await runExporter([`--config.file=${config}`, '--once'], { timeoutMs: 120_000 });
-    const found = exposuresOf(JSON.parse(stdout) as Report).filter((exposure) => exposure.endsWith('/tcp'));
+    const found = listExposures(JSON.parse(stdout) as Report).filter((exposure) => exposure.endsWith('/tcp'));
     assert.deepEqual(found, ['198.51.100.2 6379/tcp', '198.51.100.5 31337/tcp']);
   });
 
@@ -97,17 +86,10 @@ describe('VMs behind security groups that drop silently', () => {
       `inventory_file:\n  path: ${JSON.stringify(inventory)}\n`;
     const exporter = await startExporter([`--config.file=${await writeConfig(fleet, 'server', text)}`]);
     try {
-      const readReport = async (): Promise<Report> =>
-        (await (await fetch(`${exporter.baseUrl}/report`)).json()) as Report;
       const wait = (what: string, predicate: (report: Report) => boolean) =>
-        pollUntil(readReport, predicate, {
-          what,
-          timeoutMs: 90_000,
-          intervalMs: 250,
-          describe: (report) => JSON.stringify(report.scan),
-        });
+        waitForReport(exporter, what, predicate, { timeoutMs: 90_000, intervalMs: 250 });
       const swept = await wait('the start sweep', (report) => report.scan?.scope === 'sweep' && report.scan.success);
-      assert.deepEqual(exposuresOf(swept), TEST_FLEET_EXPOSURES);
+      assert.deepEqual(listExposures(swept), TEST_FLEET_EXPOSURES);
       assert.equal(
         swept.scan?.addresses_silent,
         TEST_FLEET_SILENT.length,
@@ -115,7 +97,7 @@ describe('VMs behind security groups that drop silently', () => {
       );
 
       const known = await wait('a known cycle', (report) => report.scan?.scope === 'known' && report.scan.success);
-      assert.deepEqual(exposuresOf(known), TEST_FLEET_EXPOSURES);
+      assert.deepEqual(listExposures(known), TEST_FLEET_EXPOSURES);
       assert.equal(known.scan?.hosts_up, 6);
       assert.equal(known.scan?.addresses_silent, TEST_FLEET_SILENT.length);
       const metrics = await exporter.scrape();
@@ -147,7 +129,7 @@ describe('the same VMs with 3 % of packets lost at random, both ways', () => {
     const config = await writeConfig(fleet, 'lossy', configText(fleet, 'lossy'));
     for (let run = 1; run <= 3; run += 1) {
       const { stdout } = await runExporter([`--config.file=${config}`, '--once'], { timeoutMs: 120_000 });
-      assert.deepEqual(exposuresOf(JSON.parse(stdout) as Report), TEST_FLEET_EXPOSURES, `run ${run}`);
+      assert.deepEqual(listExposures(JSON.parse(stdout) as Report), TEST_FLEET_EXPOSURES, `run ${run}`);
     }
   });
 });

@@ -13,7 +13,7 @@ import { startLab } from '../lab/netns-lab.ts';
 import type { Lab } from '../lab/netns-lab.ts';
 import { startExporter } from '../support/exporter-process.ts';
 import { samplesNamed, sampleValue } from '../support/exposition.ts';
-import { pollUntil } from '../support/poll.ts';
+import { waitForReport } from '../support/report-polling.ts';
 
 const LISTED = [
   { ip: '198.51.100.10', ports: [22, 6379] },
@@ -98,15 +98,8 @@ state:
     );
     const exporter = await startExporter([`--config.file=${configPath}`]);
     try {
-      const readReport = async (): Promise<Report> =>
-        (await (await fetch(`${exporter.baseUrl}/report`)).json()) as Report;
       const wait = (what: string, predicate: (report: Report) => boolean) =>
-        pollUntil(readReport, predicate, {
-          what,
-          timeoutMs: 40_000,
-          intervalMs: 100,
-          describe: (report) => JSON.stringify(report.scan),
-        });
+        waitForReport(exporter, what, predicate, { timeoutMs: 40_000, intervalMs: 100 });
 
       const known = await wait('a known cycle', (r) => r.scan?.scope === 'known' && r.scan.success);
       assert.equal(known.scan?.addresses_scanned, 2);
