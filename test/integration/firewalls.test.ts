@@ -68,6 +68,22 @@ describe('VMs behind security groups that drop silently', () => {
     assert.equal(report.scan?.addresses_silent, 16 - 6);
   });
 
+  it('a server without an inventory finds every exposure in its first cycle, a sweep', async () => {
+    const text = configText(fleet, 'plain-server').replace('  nmap:', '  interval: 1h\n  nmap:');
+    const exporter = await startExporter([`--config.file=${await writeConfig(fleet, 'plain-server', text)}`]);
+    try {
+      const report = await waitForReport<Report>(exporter, 'the first cycle', (r) => r.scan?.success === true, {
+        timeoutMs: 90_000,
+        intervalMs: 250,
+      });
+      assert.deepEqual([report.scan?.scope, listExposures(report)], ['sweep', TEST_FLEET_EXPOSURES]);
+      const metrics = await exporter.scrape();
+      assert.equal(samplesNamed(metrics, 'exposure_port_open').length, TEST_FLEET_EXPOSURES.length);
+    } finally {
+      assert.equal(await exporter.stop(), 0);
+    }
+  });
+
   it('the opt-in host discovery misses the VMs that admit no ping, as the docs say', async () => {
     const config = await writeConfig(fleet, 'discovery', configText(fleet, 'discovery', '    host_discovery: true\n'));
     const { stdout } = await runExporter([`--config.file=${config}`, '--once'], { timeoutMs: 120_000 });
