@@ -151,19 +151,40 @@ function hostTable(json: ReportJson): string[] {
   return json.hosts.map((h) => `${h.ip}: ${h.ports.map((p) => p.port).join(',')}`);
 }
 
-function vmOf(owner: AddressOwner): Record<string, string> {
-  return {
-    id: owner.vmId,
-    name: owner.vmName,
-    status: owner.vmStatus,
-    owner_kind: owner.ownerKind,
-    user_id: owner.userId,
-    user: owner.user,
-    user_email: owner.userEmail,
-    tenant_id: owner.tenantId,
-    tenant: owner.tenant,
-  };
-}
+/** The report's `vm` of each owner in test/support/owners.ts, written out as /report must render it. */
+const SHOP_DB_VM = {
+  id: '8a2f6c1e-3b7d-4e59-9c1a-5d0e7f3b2a61',
+  name: 'db-1',
+  status: 'ACTIVE',
+  owner_kind: 'compute',
+  user_id: 'c0ffee1234567890abcdef1234567890',
+  user: 'alice',
+  user_email: 'alice@shop.example.test',
+  tenant_id: '4b1d2e3f5a6b7c8d9e0f1a2b3c4d5e6f',
+  tenant: 'shop',
+};
+const BLOG_WEB_VM = {
+  id: '1f0e9d8c-7b6a-4594-8372-6150f4e3d2c1',
+  name: 'web-1',
+  status: 'ACTIVE',
+  owner_kind: 'compute',
+  user_id: 'b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0',
+  user: 'bob',
+  user_email: 'bob@blog.example.test',
+  tenant_id: '9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b',
+  tenant: 'blog',
+};
+const INFRA_CI_VM = {
+  id: '5c4b3a29-1807-4f6e-9d5c-4b3a29180706',
+  name: 'ci-1',
+  status: 'ACTIVE',
+  owner_kind: 'compute',
+  user_id: 'ca7ca7ca7ca7ca7ca7ca7ca7ca7ca7ca',
+  user: 'carol',
+  user_email: '',
+  tenant_id: '0a1b2c3d4e5f60718293a4b5c6d7e8f9',
+  tenant: 'infra',
+};
 
 describe('parseReportFilter', () => {
   const valid: [query: string, filter: ReportFilter][] = [
@@ -244,7 +265,7 @@ describe('buildReport', () => {
       hosts: [
         {
           ip: '203.0.113.7',
-          vm: vmOf(SHOP_DB),
+          vm: SHOP_DB_VM,
           suspicious: true,
           ports: [
             port(22, standard),
@@ -254,7 +275,7 @@ describe('buildReport', () => {
         },
         {
           ip: '203.0.113.12',
-          vm: vmOf(BLOG_WEB),
+          vm: BLOG_WEB_VM,
           suspicious: false,
           ports: [port(22, standard), port(80, standard), port(443, standard)],
         },
@@ -269,7 +290,7 @@ describe('buildReport', () => {
         },
         {
           ip: '203.0.113.30',
-          vm: vmOf(INFRA_CI),
+          vm: INFRA_CI_VM,
           suspicious: true,
           ports: [
             port(21, { class: 'nonstandard', severity: 'medium' }),
@@ -475,7 +496,20 @@ describe('buildReport', () => {
     assert.deepEqual(
       json.hosts.map((h) => [h.ip, h.vm]),
       [
-        ['203.0.113.1', { ...vmOf(gateway), owner_kind: 'router' }],
+        [
+          '203.0.113.1',
+          {
+            id: '',
+            name: '',
+            status: '',
+            owner_kind: 'router',
+            user_id: '',
+            user: '',
+            user_email: 'alice@shop.example.test',
+            tenant_id: '4b1d2e3f5a6b7c8d9e0f1a2b3c4d5e6f',
+            tenant: 'shop',
+          },
+        ],
         ['203.0.113.99', null],
       ],
     );
