@@ -17,7 +17,7 @@ import { NO_INVENTORY } from '../src/core/inventory.ts';
 import type { AddressOwner, InventorySnapshot } from '../src/core/inventory.ts';
 import { buildReport } from '../src/core/report.ts';
 import { buildSnapshot } from '../src/core/snapshot.ts';
-import { renderState } from '../src/core/state.ts';
+import { renderState } from '../src/core/state-file.ts';
 import { createMetricsEndpoint } from '../src/metrics/collectors.ts';
 import type { MetricsEndpoint } from '../src/metrics/collectors.ts';
 import type { ObservedHost, ObservedPort, ScanResult } from '../src/scan/types.ts';

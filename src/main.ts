@@ -21,7 +21,7 @@ import { acceptReload, rejectReload } from './core/health.ts';
 import { hasFindings, renderReportJson } from './core/report.ts';
 import { CycleScheduler } from './core/scheduler.ts';
 import { reclassifySnapshot } from './core/snapshot.ts';
-import { checkStateDirectory, loadState, saveState } from './core/state.ts';
+import { checkStateDirectory, loadState, saveState } from './core/state-file.ts';
 import { ConfigError, ExporterError, describeError } from './errors.ts';
 import { USAGE, parseFlags } from './flags.ts';
 import type { Flags } from './flags.ts';

@@ -6,10 +6,10 @@ import { parseAddress } from '../net/addresses.ts';
 import type { ParsedAddress } from '../net/addresses.ts';
 import type { Protocol } from '../net/port-spec.ts';
 import type { ObservedHost, ObservedPort, ScanResult } from '../scan/types.ts';
-import { findAdmittingRules, findLatentExposures } from './admission.ts';
-import type { AdmittingRule, LatentExposure } from './admission.ts';
+import { findAdmittingRules, findLatentExposures } from './world-open-rules.ts';
+import type { AdmittingRule, LatentExposure } from './world-open-rules.ts';
 
-export type { AdmittingRule, LatentExposure } from './admission.ts';
+export type { AdmittingRule, LatentExposure } from './world-open-rules.ts';
 import { classifyPort } from './classify.ts';
 import type { Classification, ClassificationRules } from './classify.ts';
 import { UNKNOWN_OWNER, UNLISTED_OWNER } from './inventory.ts';

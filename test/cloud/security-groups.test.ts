@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import type { CloudCredentials } from '../../src/cloud/cloud-credentials.ts';
 import { KeystoneSession } from '../../src/cloud/keystone.ts';
 import { OpenStackInventory } from '../../src/cloud/openstack.ts';
-import { findAdmittingRules } from '../../src/core/admission.ts';
+import { findAdmittingRules } from '../../src/core/world-open-rules.ts';
 import type { InventorySnapshot } from '../../src/core/inventory.ts';
 import { runExporter, startExporter } from '../support/exporter-process.ts';
 import { samplesNamed } from '../support/exposition.ts';

@@ -13,7 +13,7 @@ import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { renderState } from '../../src/core/state.ts';
+import { renderState } from '../../src/core/state-file.ts';
 import { dumpDom, takeScreenshot } from '../support/chromium.ts';
 import { startExporter } from '../support/exporter-process.ts';
 import type { ExporterProcess } from '../support/exporter-process.ts';

@@ -8,7 +8,7 @@ import { CycleScheduler } from '../../src/core/scheduler.ts';
 import { groupPairs, isUdpPassDue, mergeHosts } from '../../src/core/scan-passes.ts';
 import type { PassRun } from '../../src/core/scan-passes.ts';
 import type { Snapshot, SnapshotPort } from '../../src/core/snapshot.ts';
-import { parseState, renderState } from '../../src/core/state.ts';
+import { parseState, renderState } from '../../src/core/state-file.ts';
 import { ExporterError } from '../../src/errors.ts';
 import { silentLogger } from '../../src/log.ts';
 import type { ObservedHost, ScanJob, ScanOptions, ScanResult, Scanner } from '../../src/scan/types.ts';

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { OpenStackInventory } from '../../src/cloud/openstack.ts';
 import type { OpenStackClient } from '../../src/cloud/openstack.ts';
-import { findAdmittingRules, findLatentExposures } from '../../src/core/admission.ts';
+import { findAdmittingRules, findLatentExposures } from '../../src/core/world-open-rules.ts';
 import type { AddressOwner, AddressSecurity, IngressRule, InventorySnapshot } from '../../src/core/inventory.ts';
 import type { LatentExposure } from '../../src/core/snapshot.ts';
 import { rulesWith } from '../support/config.ts';

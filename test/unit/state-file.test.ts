@@ -13,7 +13,7 @@ import {
   renderState,
   renderStatePieces,
   saveState,
-} from '../../src/core/state.ts';
+} from '../../src/core/state-file.ts';
 import { ExporterError } from '../../src/errors.ts';
 import type { ObservedHost, ScanResult } from '../../src/scan/types.ts';
 import { buildPageSnapshot } from '../support/page-snapshots.ts';
