@@ -21,7 +21,8 @@ import { acceptReload, rejectReload } from './core/health.ts';
 import { hasFindings, renderReportJson } from './core/report.ts';
 import { CycleScheduler } from './core/scheduler.ts';
 import { reclassifySnapshot } from './core/snapshot.ts';
-import { checkStateDirectory, loadState, saveState } from './core/state-file.ts';
+import { loadState, resolveStateFile, saveState } from './core/state-file.ts';
+import type { StateFile } from './core/state-file.ts';
 import { ConfigError, ExporterError, describeError } from './errors.ts';
 import { USAGE, parseFlags } from './flags.ts';
 import type { Flags } from './flags.ts';
@@ -147,13 +148,19 @@ async function startExporter(
   version: { version: string; revision: string },
 ): Promise<RunningExporter | number> {
   const state = new ExporterState({ config, startedAt: new Date() });
+  let stateFile: StateFile;
   try {
-    await checkStateDirectory({ path: config.settings.statePath });
+    stateFile = await resolveStateFile({ path: config.settings.statePath });
   } catch (err) {
     process.stderr.write(`${flags.configFile ?? 'built-in defaults'}: ${(err as Error).message}\n`);
     return EXIT_INVALID;
   }
-  await restoreState(state, log);
+  if (stateFile.path !== config.settings.statePath) {
+    log.warn('the state directory is writable by everyone; keeping the state in a private subdirectory', {
+      path: stateFile.path,
+    });
+  }
+  await restoreState(state, stateFile, log);
 
   const euid = process.geteuid?.() ?? -1;
   // Both ask nmap at once: start-up waits for the slower, not for the sum. Root may always open raw sockets,
@@ -205,7 +212,8 @@ async function startExporter(
     state,
     log,
     // The path is read from the current config each time, so a reload that moves the state file takes effect.
-    persist: (snapshot) => saveState({ path: state.config.settings.statePath }, snapshot, new Date()),
+    persist: async (snapshot) =>
+      saveState(await resolveStateFile({ path: state.config.settings.statePath }), snapshot, new Date()),
     ...(inventories.length > 0 ? { inventory: refreshInventories } : {}),
   });
   const build: BuildInfo = { ...version, nodejsVersion: process.version, nmapVersion: nmapVersion ?? 'unknown' };
@@ -487,15 +495,15 @@ function describeCredentialSource(credentials: CloudCredentials): string {
     : `cloud ${JSON.stringify(source.cloud)} in ${source.path}`;
 }
 
-async function restoreState(state: ExporterState, log: Logger): Promise<void> {
+async function restoreState(state: ExporterState, file: StateFile, log: Logger): Promise<void> {
   try {
-    const saved = await loadState({ path: state.config.settings.statePath }, new Date());
+    const saved = await loadState(file, new Date());
     if (!saved) return;
     state.restore(reclassifySnapshot(saved, state.config.rules, new Date()));
-    log.info('restored state', { path: state.config.settings.statePath, from: saved.scan.finishedAt });
+    log.info('restored state', { path: file.path, from: saved.scan.finishedAt });
   } catch (err) {
     // A state file we cannot use costs first-seen history, not the exporter: start empty and say why.
-    log.warn('cannot restore state; starting without it', { path: state.config.settings.statePath, err });
+    log.warn('cannot restore state; starting without it', { path: file.path, err });
   }
 }
 

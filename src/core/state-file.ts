@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { lstat, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { ExporterError, describeError } from '../errors.ts';
 import { StrictReader } from '../untyped/reader.ts';
 import { INVENTORY_SOURCES, UNKNOWN_OWNER } from './inventory.ts';
@@ -60,11 +60,16 @@ export function* renderStatePieces(snapshot: Snapshot, savedAt: Date): Generator
 
 const CREATE_NEW_FILE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
+/** Where the state file goes in a directory everyone may write without the sticky bit (a 0777 volume). */
+const PRIVATE_SUBDIRECTORY = '.exposure-exporter';
+
 /**
- * Refuses a state directory that anyone may write to without the sticky bit: anyone could then replace or
- * remove the state file, or plant names the exporter writes. A missing directory is created private.
+ * Where the state file really is: state.path, unless its directory is writable by everyone without the sticky
+ * bit (anyone could replace or remove the file there). Then it goes into a subdirectory only this user may
+ * enter, created if missing; one that exists and is not exactly that (a symlink, another owner, open to
+ * others) is refused with STATE_INVALID, since it may have been planted.
  */
-export async function checkStateDirectory(file: StateFile): Promise<void> {
+export async function resolveStateFile(file: StateFile): Promise<StateFile & { readonly private: boolean }> {
   const directory = dirname(file.path);
   const stats = await stat(directory).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return undefined;
@@ -72,13 +77,21 @@ export async function checkStateDirectory(file: StateFile): Promise<void> {
       cause: err,
     });
   });
-  if (stats && (stats.mode & 0o002) !== 0 && (stats.mode & 0o1000) === 0) {
+  if (!stats || (stats.mode & 0o002) === 0 || (stats.mode & 0o1000) !== 0) return { path: file.path, private: false };
+  const privateDirectory = join(directory, PRIVATE_SUBDIRECTORY);
+  await mkdir(privateDirectory, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EEXIST')
+      throw new ExporterError('STATE_INVALID', `cannot create ${privateDirectory}: ${err.message}`);
+  });
+  const own = await lstat(privateDirectory);
+  if (!own.isDirectory() || own.uid !== process.getuid?.() || (own.mode & 0o077) !== 0) {
     throw new ExporterError(
       'STATE_INVALID',
-      `state.path: the directory ${directory} is writable by everyone and has no sticky bit, so anyone could replace the state file; ` +
-        'use a directory only the exporter can write (or chmod +t it)',
+      `state.path: ${directory} is writable by everyone, and ${privateDirectory}, where the state would go instead, ` +
+        'is not a directory of this user that only it may enter; remove it, or use a directory only the exporter can write',
     );
   }
+  return { path: join(privateDirectory, basename(file.path)), private: true };
 }
 
 /** Writes the state; the caller decides what a failure means (the cycle still counts as scanned). */

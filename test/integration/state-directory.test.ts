@@ -43,20 +43,41 @@ describe('the state directory', () => {
     await readToolOutput('setpriv', [...NOBODY, 'ln', '-s', victim, join(shared, name)]);
   }
 
-  it('refuses at start a directory anyone may write without the sticky bit, and the planted victim is untouched', async () => {
+  it('in a directory anyone may write without the sticky bit, keeps the state in a private subdirectory; planted names stay untouched', async () => {
     const shared = join(dir, 'shared');
     await mkdir(shared);
     await chmod(shared, 0o777);
+    await plant(shared, 'state.json');
     for (let pid = 1; pid <= 50; pid += 1) await plant(shared, `state.json.tmp-${pid}`);
+    const { code, stderr } = await runExporter([
+      `--config.file=${await writeConfig(join(shared, 'state.json'))}`,
+      '--once',
+    ]);
+    assert.equal(code, 0, stderr);
+    assert.match(
+      stderr,
+      /msg="the state directory is writable by everyone; keeping the state in a private subdirectory"/,
+    );
+    assert.equal(await readFile(victim, 'utf8'), "root-owned, not the exporter's\n");
+    const privateDir = await lstat(join(shared, '.exposure-exporter'));
+    assert.deepEqual([privateDir.isDirectory(), privateDir.uid, privateDir.mode & 0o777], [true, 0, 0o700]);
+    assert.ok((await lstat(join(shared, '.exposure-exporter', 'state.json'))).isFile());
+    assert.ok((await lstat(join(shared, 'state.json'))).isSymbolicLink(), 'the planted name is left as it was');
+  });
+
+  it('refuses at start a private subdirectory an unprivileged user planted first', async () => {
+    const shared = join(dir, 'shared');
+    await mkdir(shared);
+    await chmod(shared, 0o777);
+    await readToolOutput('setpriv', [...NOBODY, 'mkdir', '-m', '700', join(shared, '.exposure-exporter')]);
     const config = await writeConfig(join(shared, 'state.json'));
     const { code, stderr } = await runExporter([`--config.file=${config}`, '--once']);
     assert.equal(code, 2);
     assert.equal(
       stderr,
-      `${config}: state.path: the directory ${shared} is writable by everyone and has no sticky bit, so anyone could replace the state file; ` +
-        'use a directory only the exporter can write (or chmod +t it)\n',
+      `${config}: state.path: ${shared} is writable by everyone, and ${join(shared, '.exposure-exporter')}, where the state would go instead, ` +
+        'is not a directory of this user that only it may enter; remove it, or use a directory only the exporter can write\n',
     );
-    assert.equal(await readFile(victim, 'utf8'), "root-owned, not the exporter's\n");
   });
 
   it('in a shared directory with the sticky bit, moves a planted state.json aside and writes its own file, the victim untouched', async () => {

@@ -7,8 +7,8 @@ import type { InventorySnapshot } from '../../src/core/inventory.ts';
 import { buildSnapshot } from '../../src/core/snapshot.ts';
 import type { Snapshot } from '../../src/core/snapshot.ts';
 import {
-  checkStateDirectory,
   loadState,
+  resolveStateFile,
   parseState,
   renderState,
   renderStatePieces,
@@ -538,21 +538,41 @@ describe('state file planting', () => {
     );
   });
 
-  it('refuses a state directory anyone may write without the sticky bit, and accepts one with it or a private one', async () => {
+  it('keeps the state in a private subdirectory of a directory anyone may write without the sticky bit', async () => {
     const shared = await tempDir();
     await chmod(shared, 0o777);
-    await assert.rejects(checkStateDirectory({ path: join(shared, 'state.json') }), (err: unknown) => {
+    const resolved = await resolveStateFile({ path: join(shared, 'state.json') });
+    assert.deepEqual(resolved, { path: join(shared, '.exposure-exporter', 'state.json'), private: true });
+    assert.equal((await lstat(join(shared, '.exposure-exporter'))).mode & 0o777, 0o700);
+    assert.deepEqual(await resolveStateFile({ path: join(shared, 'state.json') }), resolved, 'the same one next time');
+  });
+
+  it('uses state.path as it is in a private directory, a sticky one or one not made yet', async () => {
+    const sticky = await tempDir();
+    await chmod(sticky, 0o1777);
+    for (const path of [
+      join(await tempDir(), 'state.json'),
+      join(sticky, 'state.json'),
+      join(await tempDir(), 'not-yet', 'state.json'),
+    ]) {
+      assert.deepEqual(await resolveStateFile({ path }), { path, private: false });
+    }
+  });
+
+  it('refuses a private subdirectory that someone else could have planted', async () => {
+    const shared = await tempDir();
+    await chmod(shared, 0o777);
+    await mkdir(join(shared, '.exposure-exporter'), { mode: 0o755 });
+    await chmod(join(shared, '.exposure-exporter'), 0o755);
+    await assert.rejects(resolveStateFile({ path: join(shared, 'state.json') }), (err: unknown) => {
       assert.ok(err instanceof ExporterError);
       assert.equal(
         err.message,
-        `state.path: the directory ${shared} is writable by everyone and has no sticky bit, so anyone could replace the state file; use a directory only the exporter can write (or chmod +t it)`,
+        `state.path: ${shared} is writable by everyone, and ${join(shared, '.exposure-exporter')}, where the state would go instead, ` +
+          'is not a directory of this user that only it may enter; remove it, or use a directory only the exporter can write',
       );
       return true;
     });
-    await chmod(shared, 0o1777);
-    await checkStateDirectory({ path: join(shared, 'state.json') });
-    await checkStateDirectory({ path: join(await tempDir(), 'state.json') });
-    await checkStateDirectory({ path: join(await tempDir(), 'not-yet', 'state.json') });
   });
 });
 
