@@ -123,11 +123,30 @@ export function parseWebConfig(raw: unknown, options: { readonly baseDir: string
   const users =
     root['basic_auth_users'] === undefined ? new Map<string, string>() : readUsers(reader, root['basic_auth_users']);
   const rateLimit = root['rate_limit'] === undefined ? undefined : readRateLimit(reader, root['rate_limit']);
+  if (tls && http2 !== false) checkHttp2Ciphers(reader, tls);
   if (reader.problems.length > 0 || tls === null) return { ok: false, problems: reader.problems };
   return {
     ok: true,
     config: { tls, rateLimit, http2: http2 ?? true, headers: headers ?? {}, basicAuthUsers: users ?? new Map() },
   };
+}
+
+/** The suites HTTP/2 requires one of (RFC 7540, 9.2.2), as Go's server checks them. */
+const HTTP2_REQUIRED_SUITES = ['TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256'];
+
+/**
+ * With http2 on (the default) Go's server refuses a TLS 1.2 cipher list that lacks HTTP/2's required suite, so
+ * the toolkit refuses the file; this exporter speaks HTTP/1.1 but refuses it alike, so the same file behaves
+ * the same under node_exporter and here.
+ */
+function checkHttp2Ciphers(reader: Reader, tls: TlsServerConfig): void {
+  if (tls.cipherSuites.length === 0 || tls.minVersion === 'TLS13') return;
+  if (tls.cipherSuites.some((name) => HTTP2_REQUIRED_SUITES.includes(name))) return;
+  reader.report(
+    'tls_server_config.cipher_suites',
+    `with http_server_config.http2 on (the default), the list must include ${HTTP2_REQUIRED_SUITES.join(' or ')}, ` +
+      'as HTTP/2 requires; add one, or set http2: false',
+  );
 }
 
 function readRateLimit(reader: Reader, value: unknown): RateLimit | undefined {
@@ -329,7 +348,11 @@ function readHeaders(reader: Reader, value: unknown): Record<string, string> | u
       reader.report(path, `this header cannot be set (allowed: ${Object.keys(ALLOWED_HEADERS).join(', ')})`);
       continue;
     }
-    const text = reader.string(headerValue, path);
+    // YAML reads `X-XSS-Protection: 1` as a number; Go reads it into its string map as "1", and so does this.
+    const text =
+      typeof headerValue === 'number' || typeof headerValue === 'boolean'
+        ? String(headerValue)
+        : reader.string(headerValue, path);
     // A blank value leaves the header unset, as the toolkit documents.
     if (text === undefined || text === '') continue;
     const allowed = ALLOWED_HEADERS[name];

@@ -121,6 +121,13 @@ const INVALID: readonly { name: string; yaml: string; problems: readonly string[
     problems: ['tls_server_config.client_ca: must not be empty'],
   },
   {
+    name: 'a TLS 1.2 cipher list without the suite HTTP/2 requires, with http2 on',
+    yaml: `${TLS}  cipher_suites: [TLS_RSA_WITH_AES_128_CBC_SHA]\n  max_version: TLS12\n`,
+    problems: [
+      'tls_server_config.cipher_suites: with http_server_config.http2 on (the default), the list must include TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 or TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, as HTTP/2 requires; add one, or set http2: false',
+    ],
+  },
+  {
     name: 'an unknown key under rate_limit',
     yaml: 'rate_limit:\n  interval: 1s\n  rate: 5\n',
     problems: ['rate_limit.rate: unknown key (expected one of interval, burst)'],
@@ -380,6 +387,18 @@ describe('parseWebConfig', () => {
       `${TLS}  client_auth_type: RequireAndVerifyClientCert\n  client_ca: |\n${pem.replace(/^/gm, '    ').trimEnd()}\n`,
     ).tls;
     assert.deepEqual(tls?.clientCa, { kind: 'inline', text: pem });
+  });
+
+  it('reads a header value YAML takes for a number as its text, as Go does', () => {
+    assert.deepEqual(configOf('http_server_config:\n  headers:\n    X-XSS-Protection: 1\n').headers, {
+      'X-XSS-Protection': '1',
+    });
+  });
+
+  it('accepts a cipher list without the HTTP/2 suite when http2 is off or TLS 1.3 is the floor, as Go does', () => {
+    const ciphers = '  cipher_suites: [TLS_RSA_WITH_AES_128_CBC_SHA]\n';
+    assert.equal(configOf(`${TLS}${ciphers}http_server_config:\n  http2: false\n`).http2, false);
+    assert.equal(configOf(`${TLS}${ciphers}  min_version: TLS13\n`).tls?.minVersion, 'TLS13');
   });
 
   it('reads rate_limit as the toolkit does: interval 0 or no block is no limit, burst defaults to 0', () => {
