@@ -3,7 +3,7 @@
  * that is wrong) and recording where each value used was read. Secrets are never rendered: a message about
  * one says what is wrong with its type or presence, never its value.
  */
-import { renderValue } from '../untyped/describe.ts';
+import { renderValue } from '../validation/describe.ts';
 import { variableOf } from './cloud-settings.ts';
 import type { RawCloud, Section, Setting } from './cloud-settings.ts';
 

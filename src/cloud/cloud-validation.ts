@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import type { OpenStackConfig, OpenStackInterface } from '../config/schema.ts';
 import { CloudsConfigError } from '../errors.ts';
-import { isPlainObject } from '../untyped/describe.ts';
+import { isPlainObject } from '../validation/describe.ts';
 import { readApplicationCredential, readPassword } from './cloud-auth.ts';
 import type { CloudCredentials } from './cloud-credentials.ts';
 import { CloudReader, parseBoolean, renderSetting } from './cloud-reader.ts';

@@ -4,7 +4,7 @@
  * values: secure.yaml holds the secrets.
  */
 import { CloudsConfigError } from '../errors.ts';
-import { childPath, describeType, isPlainObject } from '../untyped/describe.ts';
+import { childPath, describeType, isPlainObject } from '../validation/describe.ts';
 import { AUTH_KEYS, TOP_KEYS } from './cloud-settings.ts';
 import type { RawCloud, Setting } from './cloud-settings.ts';
 import type { CloudConfigCandidates, FoundFiles, ParsedCloudFile } from './clouds-search.ts';

@@ -2,7 +2,7 @@
  * The message an OpenStack service put in an error body, made fit to quote: shortened, and scrubbed of
  * secrets by the caller's scrubber. A body without one (an HTML page from a proxy) adds nothing.
  */
-import { isPlainObject } from '../untyped/describe.ts';
+import { isPlainObject } from '../validation/describe.ts';
 
 /** A body is quoted this far; the rest of a long stack trace or policy dump helps no one in a log line. */
 const MAX_DETAIL_CHARS = 300;

@@ -3,7 +3,7 @@
  * answer read into a token with its catalog and the moment to renew it.
  */
 import { ExporterError } from '../errors.ts';
-import { StrictReader } from '../untyped/reader.ts';
+import { StrictValidator } from '../validation/validator.ts';
 import type { CloudAuth, UserRef } from './cloud-credentials.ts';
 import { readCatalog } from './service-catalog.ts';
 import type { CatalogService } from './service-catalog.ts';
@@ -83,7 +83,7 @@ export interface TokenAnswer {
 /** Reads a token answer; a body without what a token needs is an OPENSTACK_AUTH error naming the field. */
 export function parseTokenBody(answer: TokenAnswer): HeldToken {
   const { text, value, startedAtMs, what } = answer;
-  const reader = new StrictReader(
+  const reader = new StrictValidator(
     (path, problem) => new ExporterError('OPENSTACK_AUTH', `${what}: ${path}: ${problem}`),
   );
   let body: unknown;

@@ -5,7 +5,7 @@
  */
 import type { IngressRule, Inventory, InventorySnapshot } from '../core/inventory.ts';
 import { ExporterError, OpenStackHttpError } from '../errors.ts';
-import { StrictReader } from '../untyped/reader.ts';
+import { StrictValidator } from '../validation/validator.ts';
 import { buildAddressOwners } from './address-owners.ts';
 import type { FloatingIpRecord, NetworkRecord, PortRecord, RouterRecord, ServerRecord } from './address-owners.ts';
 import { buildAddressSecurity } from './address-security.ts';
@@ -27,7 +27,7 @@ export interface OpenStackInventoryOptions {
  * A body of the wrong shape makes the whole listing untrustworthy, so the read fails and the last good one
  * stays. Typed explicitly so TypeScript treats its `fail` as never returning and narrows after it.
  */
-const response: StrictReader = new StrictReader(
+const response: StrictValidator = new StrictValidator(
   (what, problem) => new ExporterError('OPENSTACK_HTTP', `unexpected response from ${what}: ${problem}`),
 );
 

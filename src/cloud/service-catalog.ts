@@ -1,7 +1,7 @@
 /** The service catalog a Keystone token carries, and the endpoint lookup in it (pure). */
 import type { OpenStackInterface } from '../config/schema.ts';
 import { ExporterError } from '../errors.ts';
-import { isPlainObject } from '../untyped/describe.ts';
+import { isPlainObject } from '../validation/describe.ts';
 
 export interface CatalogEndpoint {
   readonly interface: string;

@@ -1,11 +1,11 @@
 /**
- * The `exceptions` list: which open ports are approved, until when. Read with the config's collecting Reader,
+ * The `exceptions` list: which open ports are approved, until when. Read with the config's collecting Validator,
  * so each problem names its path (`exceptions[2].match.ip`) and all are reported at once.
  */
 import { familyBits, parseTargetSpec } from '../net/addresses.ts';
 import type { AddressRange } from '../net/addresses.ts';
-import type { Reader } from '../untyped/reader.ts';
-import { renderValue } from '../untyped/describe.ts';
+import type { Validator } from '../validation/validator.ts';
+import { renderValue } from '../validation/describe.ts';
 import { readPortProtocol } from './port-protocol.ts';
 
 /** What an exception's `match` names; every condition given must hold. */
@@ -28,18 +28,18 @@ export interface ExceptionSetting {
 const EXCEPTION_KEYS = ['name', 'match', 'reason', 'expires'];
 const MATCH_KEYS = ['tenant', 'vm_name', 'ip', 'ports'];
 
-export function readExceptions(reader: Reader, raw: unknown): ExceptionSetting[] | undefined {
-  const list = reader.list(raw, 'exceptions');
+export function readExceptions(validator: Validator, raw: unknown): ExceptionSetting[] | undefined {
+  const list = validator.list(raw, 'exceptions');
   if (!list) return undefined;
   const exceptions: ExceptionSetting[] = [];
   const firstIndexByName = new Map<string, number>();
   list.forEach((item, index) => {
     const path = `exceptions[${index}]`;
-    const exception = readException(reader, item, path);
+    const exception = readException(validator, item, path);
     if (!exception) return;
     const earlier = firstIndexByName.get(exception.name);
     if (earlier !== undefined) {
-      reader.report(`${path}.name`, `${JSON.stringify(exception.name)} is already used by exceptions[${earlier}]`);
+      validator.report(`${path}.name`, `${JSON.stringify(exception.name)} is already used by exceptions[${earlier}]`);
       return;
     }
     firstIndexByName.set(exception.name, index);
@@ -48,63 +48,64 @@ export function readExceptions(reader: Reader, raw: unknown): ExceptionSetting[]
   return exceptions.length === list.length ? exceptions : undefined;
 }
 
-function readException(reader: Reader, raw: unknown, path: string): ExceptionSetting | undefined {
-  const entry = reader.mapping(raw, path, EXCEPTION_KEYS);
+function readException(validator: Validator, raw: unknown, path: string): ExceptionSetting | undefined {
+  const entry = validator.mapping(raw, path, EXCEPTION_KEYS);
   if (!entry) return undefined;
   for (const key of EXCEPTION_KEYS) {
-    if (entry[key] === undefined) reader.report(`${path}.${key}`, 'is required');
+    if (entry[key] === undefined) validator.report(`${path}.${key}`, 'is required');
   }
-  const name = entry['name'] === undefined ? undefined : reader.nonEmptyString(entry['name'], `${path}.name`);
-  const reason = entry['reason'] === undefined ? undefined : reader.nonEmptyString(entry['reason'], `${path}.reason`);
+  const name = entry['name'] === undefined ? undefined : validator.nonEmptyString(entry['name'], `${path}.name`);
+  const reason =
+    entry['reason'] === undefined ? undefined : validator.nonEmptyString(entry['reason'], `${path}.reason`);
   const expiresAt =
-    entry['expires'] === undefined ? undefined : readExpiry(reader, entry['expires'], `${path}.expires`);
-  const match = entry['match'] === undefined ? undefined : readMatch(reader, entry['match'], `${path}.match`);
+    entry['expires'] === undefined ? undefined : readExpiry(validator, entry['expires'], `${path}.expires`);
+  const match = entry['match'] === undefined ? undefined : readMatch(validator, entry['match'], `${path}.match`);
   if (name === undefined || reason === undefined || expiresAt === undefined || !match) return undefined;
   return { name, match, reason, expiresAt };
 }
 
-function readMatch(reader: Reader, raw: unknown, path: string): ExceptionMatchSetting | undefined {
-  const entry = reader.mapping(raw, path, MATCH_KEYS);
+function readMatch(validator: Validator, raw: unknown, path: string): ExceptionMatchSetting | undefined {
+  const entry = validator.mapping(raw, path, MATCH_KEYS);
   if (!entry) return undefined;
   // An empty match would except every open port of the cloud; that is never what anyone means.
   if (MATCH_KEYS.every((key) => entry[key] === undefined)) {
-    return reader.report(path, `must name at least one of ${MATCH_KEYS.join(', ')}`);
+    return validator.report(path, `must name at least one of ${MATCH_KEYS.join(', ')}`);
   }
   let valid = true;
   const match: { -readonly [K in keyof ExceptionMatchSetting]: ExceptionMatchSetting[K] } = {};
   if (entry['tenant'] !== undefined) {
-    const tenant = reader.nonEmptyString(entry['tenant'], `${path}.tenant`);
+    const tenant = validator.nonEmptyString(entry['tenant'], `${path}.tenant`);
     if (tenant === undefined) valid = false;
     else match.tenant = tenant;
   }
   if (entry['vm_name'] !== undefined) {
-    const vmName = reader.nonEmptyString(entry['vm_name'], `${path}.vm_name`);
+    const vmName = validator.nonEmptyString(entry['vm_name'], `${path}.vm_name`);
     if (vmName === undefined) valid = false;
     else match.vmName = vmName;
   }
   if (entry['ip'] !== undefined) {
-    const ip = reader.string(entry['ip'], `${path}.ip`);
+    const ip = validator.string(entry['ip'], `${path}.ip`);
     const parsed = ip === undefined ? undefined : parseTargetSpec(ip);
     if (parsed?.ok && coversWholeFamily(parsed.range)) {
       // Like an empty match, a /0 would silently except every open port of one address family.
       valid = false;
-      reader.report(
+      validator.report(
         `${path}.ip`,
         `${JSON.stringify(ip)} covers every IPv${parsed.range.family} address (leave ip out to match any address)`,
       );
     } else if (parsed?.ok) match.ip = parsed.range;
     else {
       valid = false;
-      if (parsed) reader.report(`${path}.ip`, `${JSON.stringify(ip)} ${parsed.reason}`);
+      if (parsed) validator.report(`${path}.ip`, `${JSON.stringify(ip)} ${parsed.reason}`);
     }
   }
   if (entry['ports'] !== undefined) {
-    const ports = reader
+    const ports = validator
       .list(entry['ports'], `${path}.ports`, ' of strings')
-      ?.map((item, index) => readPortProtocol(reader, item, `${path}.ports[${index}]`));
+      ?.map((item, index) => readPortProtocol(validator, item, `${path}.ports[${index}]`));
     // An empty list matches no port at all, so the exception would silently do nothing.
     if (ports?.length === 0)
-      reader.report(`${path}.ports`, 'must list at least one port/protocol (leave ports out to match any port)');
+      validator.report(`${path}.ports`, 'must list at least one port/protocol (leave ports out to match any port)');
     if (!ports || ports.length === 0 || ports.some((port) => port === undefined)) valid = false;
     else match.ports = ports as string[];
   }
@@ -122,7 +123,7 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\
  * A date means the exception holds through that whole day (UTC): `expires: 2027-01-31` still covers the
  * 31st, which is how people read such a line. A full RFC 3339 time is taken exactly.
  */
-function readExpiry(reader: Reader, raw: unknown, path: string): Date | undefined {
+function readExpiry(validator: Validator, raw: unknown, path: string): Date | undefined {
   // YAML may hand over a Date when the file uses a timestamp-typed schema; accept it as the exact time.
   if (raw instanceof Date && !Number.isNaN(raw.getTime())) return raw;
   const text = typeof raw === 'string' ? raw : undefined;
@@ -136,5 +137,5 @@ function readExpiry(reader: Reader, raw: unknown, path: string): Date | undefine
   } else if (text !== undefined && RFC3339.test(text) && !Number.isNaN(Date.parse(text))) {
     return new Date(Date.parse(text));
   }
-  return reader.report(path, `${renderValue(raw)} is not a date (YYYY-MM-DD) or an RFC 3339 time`);
+  return validator.report(path, `${renderValue(raw)} is not a date (YYYY-MM-DD) or an RFC 3339 time`);
 }

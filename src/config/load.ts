@@ -5,7 +5,7 @@
 import { open, stat } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import { ConfigError, describeError, describeReadError } from '../errors.ts';
-import { childPath, isPlainObject } from '../untyped/describe.ts';
+import { childPath, isPlainObject } from '../validation/describe.ts';
 import { defaultConfig, parseConfig } from './schema.ts';
 import type { Config, ConfigOverrides } from './schema.ts';
 

@@ -4,7 +4,7 @@
  */
 import { formatDuration } from './duration.ts';
 import { readPortListSetting } from './port-list-setting.ts';
-import type { Reader } from '../untyped/reader.ts';
+import type { Validator } from '../validation/validator.ts';
 
 /** The NSE scripts verification may run: read-only, and each asks its service one harmless question. */
 export const SAFE_SCRIPTS = ['redis-info', 'mongodb-info', 'memcached-info'] as const;
@@ -37,22 +37,22 @@ export const PASS_DEFAULTS = {
 type DurationReader = (value: unknown, path: string) => number | undefined;
 
 /**
- * `scan.udp`; undefined with `ports: none`, and also when it is invalid (the problems are on the reader).
+ * `scan.udp`; undefined with `ports: none`, and also when it is invalid (the problems are on the validator).
  * The interval defaults to scan.interval, and may not be shorter: the UDP pass runs inside cycles.
  */
 export function readUdp(
-  reader: Reader,
+  validator: Validator,
   raw: unknown,
   context: { readonly scanIntervalMs: number | undefined; readonly readDuration: DurationReader },
 ): { settings: UdpSettings | undefined; valid: boolean } {
-  const udp = reader.mapping(raw, 'scan.udp', UDP_KEYS);
+  const udp = validator.mapping(raw, 'scan.udp', UDP_KEYS);
   if (!udp) return { settings: undefined, valid: false };
   const d = PASS_DEFAULTS.udp;
-  const ports = readPortListSetting(reader, udp['ports'] ?? d.ports, 'scan.udp.ports', ['default', 'none']);
+  const ports = readPortListSetting(validator, udp['ports'] ?? d.ports, 'scan.udp.ports', ['default', 'none']);
   const intervalMs =
     udp['interval'] === undefined ? context.scanIntervalMs : context.readDuration(udp['interval'], 'scan.udp.interval');
-  const maxRetries = reader.integer(udp['max_retries'] ?? d.max_retries, 'scan.udp.max_retries', 0, 50);
-  const defeatIcmpRateLimit = reader.boolean(
+  const maxRetries = validator.integer(udp['max_retries'] ?? d.max_retries, 'scan.udp.max_retries', 0, 50);
+  const defeatIcmpRateLimit = validator.boolean(
     udp['defeat_icmp_ratelimit'] ?? d.defeat_icmp_ratelimit,
     'scan.udp.defeat_icmp_ratelimit',
   );
@@ -62,7 +62,7 @@ export function readUdp(
     context.scanIntervalMs !== undefined &&
     intervalMs < context.scanIntervalMs
   ) {
-    reader.report(
+    validator.report(
       'scan.udp.interval',
       `${formatDuration(intervalMs)} is shorter than scan.interval (${formatDuration(context.scanIntervalMs)}); the UDP pass runs at most once a cycle`,
     );
@@ -80,19 +80,19 @@ export function readUdp(
   return { settings: { ports, intervalMs, maxRetries, defeatIcmpRateLimit }, valid: true };
 }
 
-export function readVerify(reader: Reader, raw: unknown): VerifySettings | undefined {
-  const verify = reader.mapping(raw, 'scan.verify', VERIFY_KEYS);
+export function readVerify(validator: Validator, raw: unknown): VerifySettings | undefined {
+  const verify = validator.mapping(raw, 'scan.verify', VERIFY_KEYS);
   if (!verify) return undefined;
   const d = PASS_DEFAULTS.verify;
-  const enabled = reader.boolean(verify['enabled'] ?? d.enabled, 'scan.verify.enabled');
-  const versionIntensity = reader.integer(
+  const enabled = validator.boolean(verify['enabled'] ?? d.enabled, 'scan.verify.enabled');
+  const versionIntensity = validator.integer(
     verify['version_intensity'] ?? d.version_intensity,
     'scan.verify.version_intensity',
     0,
     9,
   );
-  const list = reader.list(verify['scripts'] ?? d.scripts, 'scan.verify.scripts', ' of script names');
-  const scripts = list?.map((item, index) => reader.oneOf(item, `scan.verify.scripts[${index}]`, SAFE_SCRIPTS));
+  const list = validator.list(verify['scripts'] ?? d.scripts, 'scan.verify.scripts', ' of script names');
+  const scripts = list?.map((item, index) => validator.oneOf(item, `scan.verify.scripts[${index}]`, SAFE_SCRIPTS));
   if (
     enabled === undefined ||
     versionIntensity === undefined ||
@@ -101,7 +101,7 @@ export function readVerify(reader: Reader, raw: unknown): VerifySettings | undef
   )
     return undefined;
   if (scripts.length > 0 && !enabled) {
-    return reader.report(
+    return validator.report(
       'scan.verify.scripts',
       'run only with verification; set scan.verify.enabled: true or remove them',
     );

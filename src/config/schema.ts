@@ -7,8 +7,8 @@
  */
 import { buildTargetSet, countAddresses, parseTargetSpec } from '../net/addresses.ts';
 import type { AddressRange, TargetSet } from '../net/addresses.ts';
-import { Reader } from '../untyped/reader.ts';
-import { childPath, renderValue } from '../untyped/describe.ts';
+import { Validator } from '../validation/validator.ts';
+import { childPath, renderValue } from '../validation/describe.ts';
 import { formatDuration, parseDuration } from './duration.ts';
 import { SEVERITY_LEVELS } from './severity-levels.ts';
 import type { SeverityLevel } from './severity-levels.ts';
@@ -165,9 +165,9 @@ export interface ConfigOverrides {
 }
 
 export function parseConfig(raw: unknown, overrides: ConfigOverrides = {}): ParseResult {
-  const reader = new Reader();
-  const config = readConfig(reader, raw ?? {}, overrides);
-  return reader.problems.length === 0 && config ? { ok: true, config } : { ok: false, problems: reader.problems };
+  const validator = new Validator();
+  const config = readConfig(validator, raw ?? {}, overrides);
+  return validator.problems.length === 0 && config ? { ok: true, config } : { ok: false, problems: validator.problems };
 }
 
 /** The config used when no file is given: every default, scanning 127.0.0.1 only. */
@@ -211,20 +211,20 @@ const STATE_KEYS = ['path'];
 /** The longest delay setTimeout and AbortSignal.timeout honour (2^31 - 1 ms, about 24.8 days). */
 const MAX_TIMER_MS = 2_147_483_647;
 
-function readConfig(reader: Reader, raw: unknown, cli: ConfigOverrides): Config | undefined {
-  const top = reader.mapping(raw, '(root)', TOP_KEYS);
+function readConfig(validator: Validator, raw: unknown, cli: ConfigOverrides): Config | undefined {
+  const top = validator.mapping(raw, '(root)', TOP_KEYS);
   if (!top) return undefined;
   // The parser knows of an inventory only through these keys; with one, huge ranges become boundaries.
   const withInventory = top['openstack'] !== undefined || top['inventory_file'] !== undefined;
-  const scan = readScan(reader, top['scan'] ?? {}, cli, withInventory);
-  const standardPorts = readStandardPorts(reader, top['standard_ports'] ?? DEFAULTS.standard_ports);
-  const overrides = readSeverityOverrides(reader, top['severity_overrides'] ?? {});
-  const exceptions = readExceptions(reader, top['exceptions'] ?? []);
-  const openstack = top['openstack'] === undefined ? undefined : readOpenStack(reader, top['openstack']);
+  const scan = readScan(validator, top['scan'] ?? {}, cli, withInventory);
+  const standardPorts = readStandardPorts(validator, top['standard_ports'] ?? DEFAULTS.standard_ports);
+  const overrides = readSeverityOverrides(validator, top['severity_overrides'] ?? {});
+  const exceptions = readExceptions(validator, top['exceptions'] ?? []);
+  const openstack = top['openstack'] === undefined ? undefined : readOpenStack(validator, top['openstack']);
   const inventoryFile =
-    top['inventory_file'] === undefined ? undefined : readInventoryFile(reader, top['inventory_file']);
-  const state = reader.mapping(top['state'] ?? {}, 'state', STATE_KEYS);
-  const statePath = reader.nonEmptyString(state?.['path'] ?? DEFAULTS.state.path, 'state.path');
+    top['inventory_file'] === undefined ? undefined : readInventoryFile(validator, top['inventory_file']);
+  const state = validator.mapping(top['state'] ?? {}, 'state', STATE_KEYS);
+  const statePath = validator.nonEmptyString(state?.['path'] ?? DEFAULTS.state.path, 'state.path');
   if (!scan || !standardPorts || !overrides || !exceptions || statePath === undefined) return undefined;
   if (top['openstack'] !== undefined && !openstack) return undefined;
   if (top['inventory_file'] !== undefined && !inventoryFile) return undefined;
@@ -239,59 +239,66 @@ function readConfig(reader: Reader, raw: unknown, cli: ConfigOverrides): Config 
   };
 }
 
-function readScan(reader: Reader, raw: unknown, cli: ConfigOverrides, withInventory: boolean): ScanConfig | undefined {
-  const scan = reader.mapping(raw, 'scan', SCAN_KEYS);
+function readScan(
+  validator: Validator,
+  raw: unknown,
+  cli: ConfigOverrides,
+  withInventory: boolean,
+): ScanConfig | undefined {
+  const scan = validator.mapping(raw, 'scan', SCAN_KEYS);
   if (!scan) return undefined;
-  const targetSpecs = reader.stringList(scan['targets'] ?? DEFAULTS.scan.targets, 'scan.targets');
-  const excludeSpecs = reader.stringList(scan['exclude'] ?? DEFAULTS.scan.exclude, 'scan.exclude');
-  const targetRanges = targetSpecs && readRanges(reader, targetSpecs, 'scan.targets');
-  const excludeRanges = excludeSpecs && readRanges(reader, excludeSpecs, 'scan.exclude');
-  const maxTargets = reader.integer(
+  const targetSpecs = validator.stringList(scan['targets'] ?? DEFAULTS.scan.targets, 'scan.targets');
+  const excludeSpecs = validator.stringList(scan['exclude'] ?? DEFAULTS.scan.exclude, 'scan.exclude');
+  const targetRanges = targetSpecs && readRanges(validator, targetSpecs, 'scan.targets');
+  const excludeRanges = excludeSpecs && readRanges(validator, excludeSpecs, 'scan.exclude');
+  const maxTargets = validator.integer(
     scan['max_targets'] ?? DEFAULTS.scan.max_targets,
     'scan.max_targets',
     1,
     16_777_216,
   );
-  const ports = readPortListSetting(reader, scan['ports'] ?? DEFAULTS.scan.ports, 'scan.ports', ['default', 'all']);
-  const intervalMs = readDuration(reader, scan['interval'] ?? DEFAULTS.scan.interval, 'scan.interval');
-  const timeoutMs = readDuration(reader, scan['timeout'] ?? DEFAULTS.scan.timeout, 'scan.timeout');
+  const ports = readPortListSetting(validator, scan['ports'] ?? DEFAULTS.scan.ports, 'scan.ports', ['default', 'all']);
+  const intervalMs = readDuration(validator, scan['interval'] ?? DEFAULTS.scan.interval, 'scan.interval');
+  const timeoutMs = readDuration(validator, scan['timeout'] ?? DEFAULTS.scan.timeout, 'scan.timeout');
   const sweepIntervalMs = readDuration(
-    reader,
+    validator,
     scan['sweep_interval'] ?? DEFAULTS.scan.sweep_interval,
     'scan.sweep_interval',
   );
   const givenSweepTimeoutMs =
-    scan['sweep_timeout'] === undefined ? undefined : readDuration(reader, scan['sweep_timeout'], 'scan.sweep_timeout');
-  const nmap = readNmap(reader, scan['nmap'] ?? {});
-  const configuredShard = readShard(reader, scan['shard'] ?? DEFAULTS.scan.shard);
+    scan['sweep_timeout'] === undefined
+      ? undefined
+      : readDuration(validator, scan['sweep_timeout'], 'scan.sweep_timeout');
+  const nmap = readNmap(validator, scan['nmap'] ?? {});
+  const configuredShard = readShard(validator, scan['shard'] ?? DEFAULTS.scan.shard);
   const shard = cli.shard ?? configuredShard;
-  const udp = readUdp(reader, scan['udp'] ?? {}, {
+  const udp = readUdp(validator, scan['udp'] ?? {}, {
     scanIntervalMs: intervalMs,
-    readDuration: (value, path) => readDuration(reader, value, path),
+    readDuration: (value, path) => readDuration(validator, value, path),
   });
-  const verify = readVerify(reader, scan['verify'] ?? {});
-  if (targetSpecs?.length === 0) reader.report('scan.targets', 'must list at least one target');
-  if (intervalMs === 0) reader.report('scan.interval', 'must be longer than 0s');
+  const verify = readVerify(validator, scan['verify'] ?? {});
+  if (targetSpecs?.length === 0) validator.report('scan.targets', 'must list at least one target');
+  if (intervalMs === 0) validator.report('scan.interval', 'must be longer than 0s');
   if (intervalMs !== undefined && timeoutMs !== undefined && (timeoutMs >= intervalMs || timeoutMs === 0)) {
-    reader.report(
+    validator.report(
       'scan.timeout',
       `${formatDuration(timeoutMs)} must be longer than 0s and shorter than scan.interval (${formatDuration(intervalMs)})`,
     );
   }
-  if (sweepIntervalMs === 0) reader.report('scan.sweep_interval', 'must be longer than 0s');
+  if (sweepIntervalMs === 0) validator.report('scan.sweep_interval', 'must be longer than 0s');
   if (
     sweepIntervalMs !== undefined &&
     givenSweepTimeoutMs !== undefined &&
     (givenSweepTimeoutMs >= sweepIntervalMs || givenSweepTimeoutMs === 0)
   ) {
-    reader.report(
+    validator.report(
       'scan.sweep_timeout',
       `${formatDuration(givenSweepTimeoutMs)} must be longer than 0s and shorter than scan.sweep_interval (${formatDuration(sweepIntervalMs)})`,
     );
   }
   const targets =
     targetRanges && excludeRanges && maxTargets !== undefined
-      ? readTargetSet(reader, targetRanges, excludeRanges, { maxTargets, withInventory })
+      ? readTargetSet(validator, targetRanges, excludeRanges, { maxTargets, withInventory })
       : undefined;
   if (
     !targetSpecs ||
@@ -330,18 +337,18 @@ function readScan(reader: Reader, raw: unknown, cli: ConfigOverrides, withInvent
   };
 }
 
-function readDuration(reader: Reader, value: unknown, path: string): number | undefined {
+function readDuration(validator: Validator, value: unknown, path: string): number | undefined {
   // A bare 0 is the one number Prometheus reads as a duration, and YAML hands it over as a number.
   const ms = typeof value === 'string' ? parseDuration(value) : value === 0 ? 0 : undefined;
   if (ms === undefined) {
-    return reader.report(
+    return validator.report(
       path,
       `${renderValue(value)} is not a valid duration (use Prometheus syntax such as 30s, 10m, 1h)`,
     );
   }
   // Node.js fires a longer timer after 1ms, which would turn a 30d interval into back-to-back scans.
   if (ms > MAX_TIMER_MS) {
-    return reader.report(
+    return validator.report(
       path,
       `${renderValue(value)} is longer than the longest supported duration, ${formatDuration(MAX_TIMER_MS)}`,
     );
@@ -349,25 +356,25 @@ function readDuration(reader: Reader, value: unknown, path: string): number | un
   return ms;
 }
 
-function readShard(reader: Reader, raw: unknown): Shard | undefined {
-  const text = reader.string(raw, 'scan.shard');
+function readShard(validator: Validator, raw: unknown): Shard | undefined {
+  const text = validator.string(raw, 'scan.shard');
   if (text === undefined) return undefined;
   const parsed = parseShard(text);
-  return parsed.ok ? parsed.shard : reader.report('scan.shard', `${JSON.stringify(text)} ${parsed.reason}`);
+  return parsed.ok ? parsed.shard : validator.report('scan.shard', `${JSON.stringify(text)} ${parsed.reason}`);
 }
 
-function readRanges(reader: Reader, specs: readonly string[], path: string): AddressRange[] | undefined {
+function readRanges(validator: Validator, specs: readonly string[], path: string): AddressRange[] | undefined {
   const ranges: AddressRange[] = [];
   specs.forEach((spec, index) => {
     const parsed = parseTargetSpec(spec);
     if (parsed.ok) ranges.push(parsed.range);
-    else reader.report(`${path}[${index}]`, `${JSON.stringify(spec)} ${parsed.reason}`);
+    else validator.report(`${path}[${index}]`, `${JSON.stringify(spec)} ${parsed.reason}`);
   });
   return ranges.length === specs.length ? ranges : undefined;
 }
 
 function readTargetSet(
-  reader: Reader,
+  validator: Validator,
   targets: readonly AddressRange[],
   exclude: readonly AddressRange[],
   limits: { readonly maxTargets: number; readonly withInventory: boolean },
@@ -387,57 +394,58 @@ function readTargetSet(
   // The exact bigint count: set.count is clamped to what a JS number holds exactly.
   const count = countAddresses(sweepTargets.ranges);
   if (count > BigInt(maxTargets)) {
-    return reader.report(
+    return validator.report(
       'scan.targets',
       `expands to ${count} addresses after exclusion, more than scan.max_targets (${maxTargets})`,
     );
   }
   if (set.count === 0 && targets.length > 0)
-    return reader.report('scan.exclude', 'excludes every address of scan.targets');
+    return validator.report('scan.exclude', 'excludes every address of scan.targets');
   return { targets: set, sweepTargets, unsweptRanges };
 }
 
 function readNmap(
-  reader: Reader,
+  validator: Validator,
   raw: unknown,
 ): Pick<ScanConfig, 'nmapPath' | 'scanType' | 'hostDiscovery' | 'tuning'> | undefined {
-  const nmap = reader.mapping(raw, 'scan.nmap', NMAP_KEYS);
+  const nmap = validator.mapping(raw, 'scan.nmap', NMAP_KEYS);
   if (!nmap) return undefined;
   const d = DEFAULTS.scan.nmap;
-  const nmapPath = reader.nonEmptyString(nmap['path'] ?? d.path, 'scan.nmap.path');
-  if (nmapPath?.startsWith('-')) reader.report('scan.nmap.path', `${JSON.stringify(nmapPath)} must not start with "-"`);
-  const scanType = reader.oneOf(nmap['scan_type'] ?? d.scan_type, 'scan.nmap.scan_type', [
+  const nmapPath = validator.nonEmptyString(nmap['path'] ?? d.path, 'scan.nmap.path');
+  if (nmapPath?.startsWith('-'))
+    validator.report('scan.nmap.path', `${JSON.stringify(nmapPath)} must not start with "-"`);
+  const scanType = validator.oneOf(nmap['scan_type'] ?? d.scan_type, 'scan.nmap.scan_type', [
     'auto',
     'syn',
     'connect',
   ] as const);
-  const hostDiscovery = reader.boolean(nmap['host_discovery'] ?? d.host_discovery, 'scan.nmap.host_discovery');
-  const timingTemplate = reader.integer(
+  const hostDiscovery = validator.boolean(nmap['host_discovery'] ?? d.host_discovery, 'scan.nmap.host_discovery');
+  const timingTemplate = validator.integer(
     nmap['timing_template'] ?? d.timing_template,
     'scan.nmap.timing_template',
     0,
     5,
   );
   const maxRttTimeoutMs = readDuration(
-    reader,
+    validator,
     nmap['max_rtt_timeout'] ?? d.max_rtt_timeout,
     'scan.nmap.max_rtt_timeout',
   );
   // nmap refuses anything shorter ("must be at least 5ms"); catch it here rather than in every cycle.
   if (maxRttTimeoutMs !== undefined && maxRttTimeoutMs < 5) {
-    reader.report(
+    validator.report(
       'scan.nmap.max_rtt_timeout',
       `${formatDuration(maxRttTimeoutMs)} is shorter than nmap's minimum of 5ms`,
     );
   }
-  const maxRetries = reader.integer(nmap['max_retries'] ?? d.max_retries, 'scan.nmap.max_retries', 0, 50);
-  const maxRate = reader.integer(nmap['max_rate'] ?? d.max_rate, 'scan.nmap.max_rate', 0, 1_000_000);
+  const maxRetries = validator.integer(nmap['max_retries'] ?? d.max_retries, 'scan.nmap.max_retries', 0, 50);
+  const maxRate = validator.integer(nmap['max_rate'] ?? d.max_rate, 'scan.nmap.max_rate', 0, 1_000_000);
   const defaultMinRate = maxRate ? Math.min(d.min_rate, maxRate) : d.min_rate;
-  const minRate = reader.integer(nmap['min_rate'] ?? defaultMinRate, 'scan.nmap.min_rate', 0, 1_000_000);
+  const minRate = validator.integer(nmap['min_rate'] ?? defaultMinRate, 'scan.nmap.min_rate', 0, 1_000_000);
   if (minRate !== undefined && maxRate && minRate > maxRate) {
-    reader.report('scan.nmap.min_rate', `${minRate} is above scan.nmap.max_rate (${maxRate})`);
+    validator.report('scan.nmap.min_rate', `${minRate} is above scan.nmap.max_rate (${maxRate})`);
   }
-  const hostTimeoutMs = readDuration(reader, nmap['host_timeout'] ?? d.host_timeout, 'scan.nmap.host_timeout');
+  const hostTimeoutMs = readDuration(validator, nmap['host_timeout'] ?? d.host_timeout, 'scan.nmap.host_timeout');
   if (
     nmapPath === undefined ||
     scanType === undefined ||
@@ -459,70 +467,70 @@ function readNmap(
   };
 }
 
-function readStandardPorts(reader: Reader, raw: unknown): ReadonlySet<string> | undefined {
-  const list = reader.list(raw, 'standard_ports', ' of strings');
+function readStandardPorts(validator: Validator, raw: unknown): ReadonlySet<string> | undefined {
+  const list = validator.list(raw, 'standard_ports', ' of strings');
   if (!list) return undefined;
-  const keys = list.map((item, index) => readPortProtocol(reader, item, `standard_ports[${index}]`));
+  const keys = list.map((item, index) => readPortProtocol(validator, item, `standard_ports[${index}]`));
   return keys.every((key) => key !== undefined) ? new Set(keys as string[]) : undefined;
 }
 
-function readSeverityOverrides(reader: Reader, raw: unknown): ReadonlyMap<string, SeverityLevel> | undefined {
-  const table = reader.anyMapping(raw, 'severity_overrides');
+function readSeverityOverrides(validator: Validator, raw: unknown): ReadonlyMap<string, SeverityLevel> | undefined {
+  const table = validator.anyMapping(raw, 'severity_overrides');
   if (!table) return undefined;
   const overrides = new Map<string, SeverityLevel>();
   let valid = true;
   for (const [key, value] of Object.entries(table)) {
     const path = childPath('severity_overrides', key);
-    const port = readPortProtocol(reader, key, path);
-    const severity = reader.oneOf(value, path, SEVERITY_LEVELS);
+    const port = readPortProtocol(validator, key, path);
+    const severity = validator.oneOf(value, path, SEVERITY_LEVELS);
     if (port === undefined || severity === undefined) valid = false;
     else overrides.set(port, severity);
   }
   return valid ? overrides : undefined;
 }
 
-function readOpenStack(reader: Reader, raw: unknown): OpenStackConfig | undefined {
-  const entry = reader.mapping(raw ?? {}, 'openstack', OPENSTACK_KEYS);
+function readOpenStack(validator: Validator, raw: unknown): OpenStackConfig | undefined {
+  const entry = validator.mapping(raw ?? {}, 'openstack', OPENSTACK_KEYS);
   if (!entry) return undefined;
   const d = DEFAULTS.openstack;
   const optional = (key: string): string | undefined =>
-    entry[key] === undefined ? undefined : reader.nonEmptyString(entry[key], `openstack.${key}`);
+    entry[key] === undefined ? undefined : validator.nonEmptyString(entry[key], `openstack.${key}`);
   const cloud = optional('cloud');
   const cloudsFile = optional('clouds_file');
   const regionName = optional('region_name');
   const iface =
     entry['interface'] === undefined
       ? undefined
-      : reader.oneOf(entry['interface'], 'openstack.interface', ['public', 'internal', 'admin'] as const);
+      : validator.oneOf(entry['interface'], 'openstack.interface', ['public', 'internal', 'admin'] as const);
   const refreshIntervalMs = readDuration(
-    reader,
+    validator,
     entry['refresh_interval'] ?? d.refresh_interval,
     'openstack.refresh_interval',
   );
   const requestTimeoutMs = readDuration(
-    reader,
+    validator,
     entry['request_timeout'] ?? d.request_timeout,
     'openstack.request_timeout',
   );
-  if (refreshIntervalMs === 0) reader.report('openstack.refresh_interval', 'must be longer than 0s');
-  if (requestTimeoutMs === 0) reader.report('openstack.request_timeout', 'must be longer than 0s');
+  if (refreshIntervalMs === 0) validator.report('openstack.refresh_interval', 'must be longer than 0s');
+  if (requestTimeoutMs === 0) validator.report('openstack.request_timeout', 'must be longer than 0s');
   // A bad optional key has already been reported, which fails the whole config; only the types need this.
   if (!refreshIntervalMs || !requestTimeoutMs) return undefined;
   return { cloud, cloudsFile, regionName, interface: iface, refreshIntervalMs, requestTimeoutMs };
 }
 
-function readInventoryFile(reader: Reader, raw: unknown): InventoryFileConfig | undefined {
-  const entry = reader.mapping(raw, 'inventory_file', INVENTORY_FILE_KEYS);
+function readInventoryFile(validator: Validator, raw: unknown): InventoryFileConfig | undefined {
+  const entry = validator.mapping(raw, 'inventory_file', INVENTORY_FILE_KEYS);
   if (!entry) return undefined;
-  if (entry['path'] === undefined) reader.report('inventory_file.path', 'is required');
-  const path = entry['path'] === undefined ? undefined : reader.nonEmptyString(entry['path'], 'inventory_file.path');
+  if (entry['path'] === undefined) validator.report('inventory_file.path', 'is required');
+  const path = entry['path'] === undefined ? undefined : validator.nonEmptyString(entry['path'], 'inventory_file.path');
   const refreshIntervalMs = readDuration(
-    reader,
+    validator,
     entry['refresh_interval'] ?? DEFAULTS.inventory_file.refresh_interval,
     'inventory_file.refresh_interval',
   );
-  if (refreshIntervalMs === 0) reader.report('inventory_file.refresh_interval', 'must be longer than 0s');
-  const maxBytes = reader.integer(
+  if (refreshIntervalMs === 0) validator.report('inventory_file.refresh_interval', 'must be longer than 0s');
+  const maxBytes = validator.integer(
     entry['max_bytes'] ?? DEFAULTS.inventory_file.max_bytes,
     'inventory_file.max_bytes',
     1,

@@ -7,7 +7,7 @@ import { constants } from 'node:fs';
 import { lstat, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ExporterError, describeError } from '../errors.ts';
-import { StrictReader } from '../untyped/reader.ts';
+import { StrictValidator } from '../validation/validator.ts';
 import { INVENTORY_SOURCES, UNKNOWN_OWNER } from './inventory.ts';
 import { stringifyInPieces } from './json-pieces.ts';
 import type { AddressOwner } from './inventory.ts';
@@ -171,7 +171,7 @@ async function describeNonFile(path: string): Promise<string | undefined> {
  * (owners' userEmail, ports' admittedBy, portSecurity and detected, the snapshot's latent and passes) are optional, so the state
  * file of an older release still loads.
  */
-const reader = new StrictReader((path) => invalid(`the state file has an invalid ${path}`));
+const validator = new StrictValidator((path) => invalid(`the state file has an invalid ${path}`));
 
 export function parseState(text: string): Snapshot {
   let raw: unknown;
@@ -180,13 +180,13 @@ export function parseState(text: string): Snapshot {
   } catch {
     throw invalid('the state file is not JSON');
   }
-  const root = reader.record(raw, 'state');
+  const root = validator.record(raw, 'state');
   if (root['schema_version'] !== SCHEMA_VERSION) {
     throw invalid(
       `the state file has schema_version ${JSON.stringify(root['schema_version'])}, expected ${SCHEMA_VERSION}`,
     );
   }
-  return readSnapshot(reader.record(root['snapshot'], 'snapshot'));
+  return readSnapshot(validator.record(root['snapshot'], 'snapshot'));
 }
 
 /**
@@ -197,18 +197,20 @@ export function parseState(text: string): Snapshot {
 type DateCache = Map<string, Date>;
 
 function readSnapshot(raw: Record<string, unknown>): Snapshot {
-  const changes = reader.record(raw['changes'], 'snapshot.changes');
+  const changes = validator.record(raw['changes'], 'snapshot.changes');
   const dates: DateCache = new Map();
   return {
-    scan: readScanInfo(reader.record(raw['scan'], 'snapshot.scan')),
-    sweep: raw['sweep'] === undefined ? undefined : readSweepInfo(reader.record(raw['sweep'], 'snapshot.sweep')),
-    inventory: readInventoryInfo(reader.record(raw['inventory'], 'snapshot.inventory')),
-    hosts: reader.list(raw['hosts'], 'snapshot.hosts').map((host, i) => readHost(host, `snapshot.hosts[${i}]`, dates)),
+    scan: readScanInfo(validator.record(raw['scan'], 'snapshot.scan')),
+    sweep: raw['sweep'] === undefined ? undefined : readSweepInfo(validator.record(raw['sweep'], 'snapshot.sweep')),
+    inventory: readInventoryInfo(validator.record(raw['inventory'], 'snapshot.inventory')),
+    hosts: validator
+      .list(raw['hosts'], 'snapshot.hosts')
+      .map((host, i) => readHost(host, `snapshot.hosts[${i}]`, dates)),
     changes: {
-      opened: reader
+      opened: validator
         .list(changes['opened'], 'snapshot.changes.opened')
         .map((ref, i) => readRef(ref, `snapshot.changes.opened[${i}]`)),
-      closed: reader
+      closed: validator
         .list(changes['closed'], 'snapshot.changes.closed')
         .map((ref, i) => readRef(ref, `snapshot.changes.closed[${i}]`)),
     },
@@ -216,8 +218,10 @@ function readSnapshot(raw: Record<string, unknown>): Snapshot {
     latent:
       raw['latent'] === undefined
         ? []
-        : reader.list(raw['latent'], 'snapshot.latent').map((entry, i) => readLatent(entry, `snapshot.latent[${i}]`)),
-    ...(raw['passes'] === undefined ? {} : { passes: readPasses(reader.record(raw['passes'], 'snapshot.passes')) }),
+        : validator
+            .list(raw['latent'], 'snapshot.latent')
+            .map((entry, i) => readLatent(entry, `snapshot.latent[${i}]`)),
+    ...(raw['passes'] === undefined ? {} : { passes: readPasses(validator.record(raw['passes'], 'snapshot.passes')) }),
   };
 }
 
@@ -225,65 +229,71 @@ function readPasses(raw: Record<string, unknown>): PassRuns {
   const runs: Partial<Record<PassName, PassRun>> = {};
   for (const name of PASS_NAMES) {
     if (raw[name] !== undefined)
-      runs[name] = readPassRun(reader.record(raw[name], `snapshot.passes.${name}`), `snapshot.passes.${name}`);
+      runs[name] = readPassRun(validator.record(raw[name], `snapshot.passes.${name}`), `snapshot.passes.${name}`);
   }
   return runs;
 }
 
 function readPassRun(raw: Record<string, unknown>, path: string): PassRun {
-  const error = raw['error'] === null ? null : reader.record(raw['error'], `${path}.error`);
+  const error = raw['error'] === null ? null : validator.record(raw['error'], `${path}.error`);
   return {
-    cycleStartedAt: reader.date(raw['cycleStartedAt'], `${path}.cycleStartedAt`),
-    startedAt: reader.date(raw['startedAt'], `${path}.startedAt`),
-    finishedAt: reader.date(raw['finishedAt'], `${path}.finishedAt`),
-    success: reader.boolean(raw['success'], `${path}.success`),
+    cycleStartedAt: validator.date(raw['cycleStartedAt'], `${path}.cycleStartedAt`),
+    startedAt: validator.date(raw['startedAt'], `${path}.startedAt`),
+    finishedAt: validator.date(raw['finishedAt'], `${path}.finishedAt`),
+    success: validator.boolean(raw['success'], `${path}.success`),
     error: error && {
-      code: reader.string(error['code'], `${path}.error.code`),
-      message: reader.string(error['message'], `${path}.error.message`),
+      code: validator.string(error['code'], `${path}.error.code`),
+      message: validator.string(error['message'], `${path}.error.message`),
     },
-    lastSuccessAt: raw['lastSuccessAt'] === null ? null : reader.date(raw['lastSuccessAt'], `${path}.lastSuccessAt`),
-    scanned: reader.count(raw['scanned'], `${path}.scanned`),
-    nmapArgs: reader
+    lastSuccessAt: raw['lastSuccessAt'] === null ? null : validator.date(raw['lastSuccessAt'], `${path}.lastSuccessAt`),
+    scanned: validator.count(raw['scanned'], `${path}.scanned`),
+    nmapArgs: validator
       .list(raw['nmapArgs'], `${path}.nmapArgs`)
       .map((args, i) =>
-        reader.list(args, `${path}.nmapArgs[${i}]`).map((arg, j) => reader.string(arg, `${path}.nmapArgs[${i}][${j}]`)),
+        validator
+          .list(args, `${path}.nmapArgs[${i}]`)
+          .map((arg, j) => validator.string(arg, `${path}.nmapArgs[${i}][${j}]`)),
       ),
   };
 }
 
 function readDetected(value: unknown, path: string): DetectedService {
-  const raw = reader.record(value, path);
+  const raw = validator.record(value, path);
   return {
-    name: reader.string(raw['name'], `${path}.name`),
-    product: reader.string(raw['product'], `${path}.product`),
-    version: reader.string(raw['version'], `${path}.version`),
-    unauthenticated: reader.boolean(raw['unauthenticated'], `${path}.unauthenticated`),
+    name: validator.string(raw['name'], `${path}.name`),
+    product: validator.string(raw['product'], `${path}.product`),
+    version: validator.string(raw['version'], `${path}.version`),
+    unauthenticated: validator.boolean(raw['unauthenticated'], `${path}.unauthenticated`),
   };
 }
 
 /** A file written before sweeps existed has no scope: every cycle then scanned all its targets, a sweep. */
 function readScanInfo(scan: Record<string, unknown>): ScanInfo {
   const path = 'snapshot.scan';
-  const targets = reader.count(scan['targets'], `${path}.targets`);
+  const targets = validator.count(scan['targets'], `${path}.targets`);
   return {
-    startedAt: reader.date(scan['startedAt'], `${path}.startedAt`),
-    finishedAt: reader.date(scan['finishedAt'], `${path}.finishedAt`),
+    startedAt: validator.date(scan['startedAt'], `${path}.startedAt`),
+    finishedAt: validator.date(scan['finishedAt'], `${path}.finishedAt`),
     scope:
-      scan['scope'] === undefined ? 'sweep' : reader.oneOf(scan['scope'], `${path}.scope`, ['known', 'sweep'] as const),
+      scan['scope'] === undefined
+        ? 'sweep'
+        : validator.oneOf(scan['scope'], `${path}.scope`, ['known', 'sweep'] as const),
     targets,
     addressesScanned:
       scan['addressesScanned'] === undefined
         ? targets
-        : reader.count(scan['addressesScanned'], `${path}.addressesScanned`),
-    hostsUp: reader.count(scan['hostsUp'], `${path}.hostsUp`),
+        : validator.count(scan['addressesScanned'], `${path}.addressesScanned`),
+    hostsUp: validator.count(scan['hostsUp'], `${path}.hostsUp`),
     // Files written before silent addresses were counted: none was known then.
     addressesSilent:
-      scan['addressesSilent'] === undefined ? 0 : reader.count(scan['addressesSilent'], `${path}.addressesSilent`),
-    nmapVersion: reader.string(scan['nmapVersion'], `${path}.nmapVersion`),
-    nmapArgs: reader
+      scan['addressesSilent'] === undefined ? 0 : validator.count(scan['addressesSilent'], `${path}.addressesSilent`),
+    nmapVersion: validator.string(scan['nmapVersion'], `${path}.nmapVersion`),
+    nmapArgs: validator
       .list(scan['nmapArgs'], `${path}.nmapArgs`)
       .map((args, i) =>
-        reader.list(args, `${path}.nmapArgs[${i}]`).map((arg, j) => reader.string(arg, `${path}.nmapArgs[${i}][${j}]`)),
+        validator
+          .list(args, `${path}.nmapArgs[${i}]`)
+          .map((arg, j) => validator.string(arg, `${path}.nmapArgs[${i}][${j}]`)),
       ),
   };
 }
@@ -291,93 +301,96 @@ function readScanInfo(scan: Record<string, unknown>): ScanInfo {
 function readSweepInfo(sweep: Record<string, unknown>): SweepInfo {
   const path = 'snapshot.sweep';
   return {
-    startedAt: reader.date(sweep['startedAt'], `${path}.startedAt`),
-    finishedAt: reader.date(sweep['finishedAt'], `${path}.finishedAt`),
-    addressesScanned: reader.count(sweep['addressesScanned'], `${path}.addressesScanned`),
-    hostsUp: reader.count(sweep['hostsUp'], `${path}.hostsUp`),
-    upAddresses: reader
+    startedAt: validator.date(sweep['startedAt'], `${path}.startedAt`),
+    finishedAt: validator.date(sweep['finishedAt'], `${path}.finishedAt`),
+    addressesScanned: validator.count(sweep['addressesScanned'], `${path}.addressesScanned`),
+    hostsUp: validator.count(sweep['hostsUp'], `${path}.hostsUp`),
+    upAddresses: validator
       .list(sweep['upAddresses'], `${path}.upAddresses`)
-      .map((ip, i) => reader.string(ip, `${path}.upAddresses[${i}]`)),
+      .map((ip, i) => validator.string(ip, `${path}.upAddresses[${i}]`)),
   };
 }
 
 function readInventoryInfo(inventory: Record<string, unknown>): InventoryInfo {
   const path = 'snapshot.inventory';
   return {
-    source: reader.oneOf(inventory['source'], `${path}.source`, INVENTORY_SOURCES),
-    up: reader.boolean(inventory['up'], `${path}.up`),
-    syncedAt: inventory['syncedAt'] === undefined ? undefined : reader.date(inventory['syncedAt'], `${path}.syncedAt`),
-    servers: reader.count(inventory['servers'], `${path}.servers`),
-    addresses: reader.count(inventory['addresses'], `${path}.addresses`),
+    source: validator.oneOf(inventory['source'], `${path}.source`, INVENTORY_SOURCES),
+    up: validator.boolean(inventory['up'], `${path}.up`),
+    syncedAt:
+      inventory['syncedAt'] === undefined ? undefined : validator.date(inventory['syncedAt'], `${path}.syncedAt`),
+    servers: validator.count(inventory['servers'], `${path}.servers`),
+    addresses: validator.count(inventory['addresses'], `${path}.addresses`),
   };
 }
 
 const OWNER_FIELDS = ['vmId', 'vmName', 'vmStatus', 'ownerKind', 'userId', 'user', 'tenantId', 'tenant'] as const;
 
 function readHost(value: unknown, path: string, dates: DateCache): SnapshotHost {
-  const raw = reader.record(value, path);
+  const raw = validator.record(value, path);
   const owner = readOwner(raw['owner'], `${path}.owner`);
   return {
-    ip: reader.string(raw['ip'], `${path}.ip`),
+    ip: validator.string(raw['ip'], `${path}.ip`),
     // Addresses no inventory names share the one empty owner, as the hosts of a fresh scan do.
     owner: Object.values(owner).some((field) => field !== '') ? owner : UNKNOWN_OWNER,
-    ports: reader.list(raw['ports'], `${path}.ports`).map((port, i) => readPort(port, `${path}.ports[${i}]`, dates)),
-    suspicious: reader.boolean(raw['suspicious'], `${path}.suspicious`),
+    ports: validator.list(raw['ports'], `${path}.ports`).map((port, i) => readPort(port, `${path}.ports[${i}]`, dates)),
+    suspicious: validator.boolean(raw['suspicious'], `${path}.suspicious`),
   };
 }
 
 function readOwner(value: unknown, path: string): AddressOwner {
-  const raw = reader.record(value, path);
-  const owner = Object.fromEntries(OWNER_FIELDS.map((field) => [field, reader.string(raw[field], `${path}.${field}`)]));
-  const userEmail = raw['userEmail'] === undefined ? '' : reader.string(raw['userEmail'], `${path}.userEmail`);
+  const raw = validator.record(value, path);
+  const owner = Object.fromEntries(
+    OWNER_FIELDS.map((field) => [field, validator.string(raw[field], `${path}.${field}`)]),
+  );
+  const userEmail = raw['userEmail'] === undefined ? '' : validator.string(raw['userEmail'], `${path}.userEmail`);
   return { ...(owner as Record<(typeof OWNER_FIELDS)[number], string>), userEmail };
 }
 
 function readLatent(value: unknown, path: string): LatentExposure {
-  const raw = reader.record(value, path);
+  const raw = validator.record(value, path);
   const port = raw['port'] === 'all' ? 'all' : readPortNumber(raw, path).port;
   return {
-    ip: reader.string(raw['ip'], `${path}.ip`),
+    ip: validator.string(raw['ip'], `${path}.ip`),
     port,
-    protocol: reader.oneOf(raw['protocol'], `${path}.protocol`, ['tcp', 'udp', 'sctp'] as const),
-    severity: reader.oneOf(raw['severity'], `${path}.severity`, SEVERITIES),
-    securityGroupId: reader.string(raw['securityGroupId'], `${path}.securityGroupId`),
-    securityGroup: reader.string(raw['securityGroup'], `${path}.securityGroup`),
-    ruleId: reader.string(raw['ruleId'], `${path}.ruleId`),
+    protocol: validator.oneOf(raw['protocol'], `${path}.protocol`, ['tcp', 'udp', 'sctp'] as const),
+    severity: validator.oneOf(raw['severity'], `${path}.severity`, SEVERITIES),
+    securityGroupId: validator.string(raw['securityGroupId'], `${path}.securityGroupId`),
+    securityGroup: validator.string(raw['securityGroup'], `${path}.securityGroup`),
+    ruleId: validator.string(raw['ruleId'], `${path}.ruleId`),
     owner: readOwner(raw['owner'], `${path}.owner`),
   };
 }
 
 function readAdmittingRule(value: unknown, path: string): AdmittingRule {
-  const raw = reader.record(value, path);
+  const raw = validator.record(value, path);
   return {
-    securityGroupId: reader.string(raw['securityGroupId'], `${path}.securityGroupId`),
-    securityGroup: reader.string(raw['securityGroup'], `${path}.securityGroup`),
-    ruleId: reader.string(raw['ruleId'], `${path}.ruleId`),
-    remote: reader.string(raw['remote'], `${path}.remote`),
+    securityGroupId: validator.string(raw['securityGroupId'], `${path}.securityGroupId`),
+    securityGroup: validator.string(raw['securityGroup'], `${path}.securityGroup`),
+    ruleId: validator.string(raw['ruleId'], `${path}.ruleId`),
+    remote: validator.string(raw['remote'], `${path}.remote`),
   };
 }
 
 function readPort(value: unknown, path: string, dates: DateCache): SnapshotPort {
-  const raw = reader.record(value, path);
+  const raw = validator.record(value, path);
   // A host's ports carry no ip of their own (the host has it), so they are read without readRef's ip.
   const ref = readPortNumber(raw, path);
-  const severity = raw['severity'] === null ? null : reader.oneOf(raw['severity'], `${path}.severity`, SEVERITIES);
-  const exception = raw['exception'] === null ? null : reader.string(raw['exception'], `${path}.exception`);
+  const severity = raw['severity'] === null ? null : validator.oneOf(raw['severity'], `${path}.severity`, SEVERITIES);
+  const exception = raw['exception'] === null ? null : validator.string(raw['exception'], `${path}.exception`);
   return {
     ...ref,
-    service: reader.string(raw['service'], `${path}.service`),
-    class: reader.oneOf(raw['class'], `${path}.class`, ['standard', 'excepted', 'nonstandard'] as const),
+    service: validator.string(raw['service'], `${path}.service`),
+    class: validator.oneOf(raw['class'], `${path}.class`, ['standard', 'excepted', 'nonstandard'] as const),
     severity,
     exception,
     firstSeen: readSharedDate(raw['firstSeen'], `${path}.firstSeen`, dates),
-    admittedBy: reader
+    admittedBy: validator
       .list(raw['admittedBy'] ?? [], `${path}.admittedBy`)
       .map((rule, i) => readAdmittingRule(rule, `${path}.admittedBy[${i}]`)),
     portSecurity:
       raw['portSecurity'] === undefined || raw['portSecurity'] === null
         ? null
-        : reader.boolean(raw['portSecurity'], `${path}.portSecurity`),
+        : validator.boolean(raw['portSecurity'], `${path}.portSecurity`),
     ...(raw['detected'] === undefined ? {} : { detected: readDetected(raw['detected'], `${path}.detected`) }),
   };
 }
@@ -385,21 +398,21 @@ function readPort(value: unknown, path: string, dates: DateCache): SnapshotPort 
 function readSharedDate(value: unknown, path: string, dates: DateCache): Date {
   const known = typeof value === 'string' ? dates.get(value) : undefined;
   if (known) return known;
-  const date = reader.date(value, path);
+  const date = validator.date(value, path);
   dates.set(value as string, date);
   return date;
 }
 
 function readRef(value: unknown, path: string): PortRef {
-  const ref = reader.record(value, path);
+  const ref = validator.record(value, path);
   const { port, protocol } = readPortNumber(ref, path);
-  return { ip: reader.string(ref['ip'], `${path}.ip`), port, protocol };
+  return { ip: validator.string(ref['ip'], `${path}.ip`), port, protocol };
 }
 
 function readPortNumber(raw: Record<string, unknown>, path: string): Omit<PortRef, 'ip'> {
-  const protocol = reader.oneOf(raw['protocol'], `${path}.protocol`, ['tcp', 'udp', 'sctp'] as const);
-  const port = reader.count(raw['port'], `${path}.port`);
-  if (port < 1 || port > 65535) reader.fail(`${path}.port`, 'not a port from 1 to 65535');
+  const protocol = validator.oneOf(raw['protocol'], `${path}.protocol`, ['tcp', 'udp', 'sctp'] as const);
+  const port = validator.count(raw['port'], `${path}.port`);
+  if (port < 1 || port > 65535) validator.fail(`${path}.port`, 'not a port from 1 to 65535');
   return { port, protocol };
 }
 

@@ -6,8 +6,8 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { parseDuration } from '../config/duration.ts';
-import { childPath, renderValue } from '../untyped/describe.ts';
-import { Reader } from '../untyped/reader.ts';
+import { childPath, renderValue } from '../validation/describe.ts';
+import { Validator } from '../validation/validator.ts';
 import {
   CIPHER_SUITE_NAMES,
   CLIENT_AUTH_TYPES,
@@ -109,22 +109,24 @@ export function bcryptCost(hash: string): number {
  * is valid and changes nothing: plain HTTP, no auth.
  */
 export function parseWebConfig(raw: unknown, options: { readonly baseDir: string }): WebConfigResult {
-  const reader = new Reader();
-  const root = raw === null || raw === undefined ? {} : reader.mapping(raw, '(root)', TOP_KEYS);
-  if (!root) return { ok: false, problems: reader.problems };
+  const validator = new Validator();
+  const root = raw === null || raw === undefined ? {} : validator.mapping(raw, '(root)', TOP_KEYS);
+  if (!root) return { ok: false, problems: validator.problems };
   const tls =
-    root['tls_server_config'] === undefined ? undefined : readTls(reader, root['tls_server_config'], options.baseDir);
+    root['tls_server_config'] === undefined
+      ? undefined
+      : readTls(validator, root['tls_server_config'], options.baseDir);
   const http =
     root['http_server_config'] === undefined
       ? {}
-      : reader.mapping(root['http_server_config'], 'http_server_config', HTTP_KEYS);
-  const http2 = http?.['http2'] === undefined ? true : reader.boolean(http['http2'], 'http_server_config.http2');
-  const headers = http?.['headers'] === undefined ? {} : readHeaders(reader, http['headers']);
+      : validator.mapping(root['http_server_config'], 'http_server_config', HTTP_KEYS);
+  const http2 = http?.['http2'] === undefined ? true : validator.boolean(http['http2'], 'http_server_config.http2');
+  const headers = http?.['headers'] === undefined ? {} : readHeaders(validator, http['headers']);
   const users =
-    root['basic_auth_users'] === undefined ? new Map<string, string>() : readUsers(reader, root['basic_auth_users']);
-  const rateLimit = root['rate_limit'] === undefined ? undefined : readRateLimit(reader, root['rate_limit']);
-  if (tls && http2 !== false) checkHttp2Ciphers(reader, tls);
-  if (reader.problems.length > 0 || tls === null) return { ok: false, problems: reader.problems };
+    root['basic_auth_users'] === undefined ? new Map<string, string>() : readUsers(validator, root['basic_auth_users']);
+  const rateLimit = root['rate_limit'] === undefined ? undefined : readRateLimit(validator, root['rate_limit']);
+  if (tls && http2 !== false) checkHttp2Ciphers(validator, tls);
+  if (validator.problems.length > 0 || tls === null) return { ok: false, problems: validator.problems };
   return {
     ok: true,
     config: { tls, rateLimit, http2: http2 ?? true, headers: headers ?? {}, basicAuthUsers: users ?? new Map() },
@@ -139,29 +141,31 @@ const HTTP2_REQUIRED_SUITES = ['TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', 'TLS_ECD
  * the toolkit refuses the file; this exporter speaks HTTP/1.1 but refuses it alike, so the same file behaves
  * the same under node_exporter and here.
  */
-function checkHttp2Ciphers(reader: Reader, tls: TlsServerConfig): void {
+function checkHttp2Ciphers(validator: Validator, tls: TlsServerConfig): void {
   if (tls.cipherSuites.length === 0 || tls.minVersion === 'TLS13') return;
   if (tls.cipherSuites.some((name) => HTTP2_REQUIRED_SUITES.includes(name))) return;
-  reader.report(
+  validator.report(
     'tls_server_config.cipher_suites',
     `with http_server_config.http2 on (the default), the list must include ${HTTP2_REQUIRED_SUITES.join(' or ')}, ` +
       'as HTTP/2 requires; add one, or set http2: false',
   );
 }
 
-function readRateLimit(reader: Reader, value: unknown): RateLimit | undefined {
-  const block = value === null ? {} : reader.mapping(value, 'rate_limit', RATE_LIMIT_KEYS);
+function readRateLimit(validator: Validator, value: unknown): RateLimit | undefined {
+  const block = value === null ? {} : validator.mapping(value, 'rate_limit', RATE_LIMIT_KEYS);
   if (!block) return undefined;
-  const intervalMs = readDuration(reader, block['interval'] ?? '0s', 'rate_limit.interval');
+  const intervalMs = readDuration(validator, block['interval'] ?? '0s', 'rate_limit.interval');
   const burst =
-    block['burst'] === undefined ? 0 : reader.integer(block['burst'], 'rate_limit.burst', 0, Number.MAX_SAFE_INTEGER);
+    block['burst'] === undefined
+      ? 0
+      : validator.integer(block['burst'], 'rate_limit.burst', 0, Number.MAX_SAFE_INTEGER);
   // As in the toolkit, an interval of 0 turns the limiter off, whatever the burst.
   return intervalMs && burst !== undefined ? { intervalMs, burst } : undefined;
 }
 
 /** undefined: no TLS; null: problems were reported. */
-function readTls(reader: Reader, value: unknown, baseDir: string): TlsServerConfig | undefined | null {
-  const tls = value === null ? {} : reader.mapping(value, 'tls_server_config', TLS_KEYS);
+function readTls(validator: Validator, value: unknown, baseDir: string): TlsServerConfig | undefined | null {
+  const tls = value === null ? {} : validator.mapping(value, 'tls_server_config', TLS_KEYS);
   if (!tls) return null;
   const path = (key: string): string => childPath('tls_server_config', key);
   // A key written with no value (null) counts as given, so `cert_file:` left blank is refused, not ignored.
@@ -169,44 +173,44 @@ function readTls(reader: Reader, value: unknown, baseDir: string): TlsServerConf
   if (!given.some((key) => TLS_ENABLING_KEYS.includes(key))) {
     if (given.length === 0) return undefined;
     // The toolkit would serve plain HTTP here; refusing says at once that the TLS settings have no certificate.
-    reader.report('tls_server_config', `sets ${given.join(', ')} but no cert_file or cert: TLS needs a certificate`);
+    validator.report('tls_server_config', `sets ${given.join(', ')} but no cert_file or cert: TLS needs a certificate`);
     return null;
   }
 
-  const cert = readPem(reader, tls, 'cert', 'cert_file', baseDir);
-  const key = readPem(reader, tls, 'key', 'key_file', baseDir);
-  const clientAuthType = readClientAuthType(reader, tls['client_auth_type'], path('client_auth_type'));
+  const cert = readPem(validator, tls, 'cert', 'cert_file', baseDir);
+  const key = readPem(validator, tls, 'key', 'key_file', baseDir);
+  const clientAuthType = readClientAuthType(validator, tls['client_auth_type'], path('client_auth_type'));
   const clientCa =
     tls['client_ca'] === undefined && tls['client_ca_file'] === undefined
       ? undefined
-      : readPem(reader, tls, 'client_ca', 'client_ca_file', baseDir);
+      : readPem(validator, tls, 'client_ca', 'client_ca_file', baseDir);
   const clientAllowedSans =
     tls['client_allowed_sans'] === undefined
       ? undefined
-      : reader.stringList(tls['client_allowed_sans'], path('client_allowed_sans'));
+      : validator.stringList(tls['client_allowed_sans'], path('client_allowed_sans'));
   if (clientAllowedSans?.length === 0)
-    reader.report(path('client_allowed_sans'), 'must list at least one SAN (leave the key out to allow any)');
+    validator.report(path('client_allowed_sans'), 'must list at least one SAN (leave the key out to allow any)');
   const minVersion =
     tls['min_version'] === undefined
       ? 'TLS12'
-      : reader.oneOf(tls['min_version'], path('min_version'), TLS_VERSION_NAMES);
+      : validator.oneOf(tls['min_version'], path('min_version'), TLS_VERSION_NAMES);
   const maxVersion =
-    tls['max_version'] === undefined ? 'TLS13' : readMaxVersion(reader, tls['max_version'], path('max_version'));
+    tls['max_version'] === undefined ? 'TLS13' : readMaxVersion(validator, tls['max_version'], path('max_version'));
   const cipherSuites =
-    tls['cipher_suites'] === undefined ? [] : readCipherSuites(reader, tls['cipher_suites'], path('cipher_suites'));
+    tls['cipher_suites'] === undefined ? [] : readCipherSuites(validator, tls['cipher_suites'], path('cipher_suites'));
   const curvePreferences =
     tls['curve_preferences'] === undefined
       ? []
-      : readCurves(reader, tls['curve_preferences'], path('curve_preferences'));
+      : readCurves(validator, tls['curve_preferences'], path('curve_preferences'));
   const preferServerCipherSuites =
     tls['prefer_server_cipher_suites'] === undefined
       ? true
-      : reader.boolean(tls['prefer_server_cipher_suites'], path('prefer_server_cipher_suites'));
+      : validator.boolean(tls['prefer_server_cipher_suites'], path('prefer_server_cipher_suites'));
 
   if (clientAuthType !== undefined) {
     const caKey = tls['client_ca'] === undefined ? 'client_ca_file' : 'client_ca';
     if ((tls['client_ca'] !== undefined || tls['client_ca_file'] !== undefined) && clientAuthType === 'NoClientCert') {
-      reader.report(
+      validator.report(
         path(caKey),
         `a client CA is set but client_auth_type is ${clientAuthType}, so no client certificate is ever asked for`,
       );
@@ -216,7 +220,7 @@ function readTls(reader: Reader, value: unknown, baseDir: string): TlsServerConf
       clientAuthType !== 'RequireAnyClientCert' &&
       clientAuthType !== 'RequireAndVerifyClientCert'
     ) {
-      reader.report(
+      validator.report(
         path('client_allowed_sans'),
         `needs client_auth_type RequireAnyClientCert or RequireAndVerifyClientCert (it is ${clientAuthType}, which lets a client connect without a certificate)`,
       );
@@ -227,7 +231,7 @@ function readTls(reader: Reader, value: unknown, baseDir: string): TlsServerConf
     maxVersion !== undefined &&
     TLS_VERSION_NAMES.indexOf(minVersion) > TLS_VERSION_NAMES.indexOf(maxVersion)
   ) {
-    reader.report(path('min_version'), `${minVersion} is above max_version ${maxVersion}`);
+    validator.report(path('min_version'), `${minVersion} is above max_version ${maxVersion}`);
   }
   if (
     !cert ||
@@ -258,7 +262,7 @@ function readTls(reader: Reader, value: unknown, baseDir: string): TlsServerConf
 
 /** Exactly one of the inline key and the file key, neither empty. */
 function readPem(
-  reader: Reader,
+  validator: Validator,
   tls: Record<string, unknown>,
   inlineKey: string,
   fileKey: string,
@@ -267,51 +271,51 @@ function readPem(
   const inline = tls[inlineKey];
   const file = tls[fileKey];
   if (inline === undefined && file === undefined) {
-    return reader.report('tls_server_config', `missing one of ${inlineKey} or ${fileKey}`);
+    return validator.report('tls_server_config', `missing one of ${inlineKey} or ${fileKey}`);
   }
   if (inline !== undefined && file !== undefined) {
-    return reader.report('tls_server_config', `give ${inlineKey} or ${fileKey}, not both`);
+    return validator.report('tls_server_config', `give ${inlineKey} or ${fileKey}, not both`);
   }
   if (file !== undefined) {
-    const path = reader.nonEmptyString(file, `tls_server_config.${fileKey}`);
+    const path = validator.nonEmptyString(file, `tls_server_config.${fileKey}`);
     return path === undefined ? undefined : { kind: 'file', path: isAbsolute(path) ? path : resolve(baseDir, path) };
   }
   // The inline key may be a private key: its type may be named, never its text.
   if (typeof inline !== 'string')
-    return reader.report(
+    return validator.report(
       `tls_server_config.${inlineKey}`,
       `must be a PEM string, got ${renderValue(inline, { withValue: false })}`,
     );
-  if (inline.trim() === '') return reader.report(`tls_server_config.${inlineKey}`, 'must not be empty');
+  if (inline.trim() === '') return validator.report(`tls_server_config.${inlineKey}`, 'must not be empty');
   return { kind: 'inline', text: inline };
 }
 
-function readDuration(reader: Reader, value: unknown, path: string): number | undefined {
+function readDuration(validator: Validator, value: unknown, path: string): number | undefined {
   // YAML reads `interval: 0` as a number; the toolkit takes it, and no other bare number is a duration.
   if (value === 0) return 0;
-  const text = reader.string(value, path);
+  const text = validator.string(value, path);
   if (text === undefined) return undefined;
   const ms = parseDuration(text);
   if (ms === undefined)
-    return reader.report(
+    return validator.report(
       path,
       `${JSON.stringify(text)} is not a valid duration (use Prometheus syntax such as 1s, 500ms)`,
     );
   return ms;
 }
 
-function readClientAuthType(reader: Reader, value: unknown, path: string): ClientAuthType | undefined {
+function readClientAuthType(validator: Validator, value: unknown, path: string): ClientAuthType | undefined {
   if (value === undefined) return 'NoClientCert';
   // The toolkit still reads the old name of RequireAnyClientCert; files written for it keep working.
   if (value === 'RequireClientCert') return 'RequireAnyClientCert';
-  return reader.oneOf(value, path, CLIENT_AUTH_TYPES);
+  return validator.oneOf(value, path, CLIENT_AUTH_TYPES);
 }
 
-function readMaxVersion(reader: Reader, value: unknown, path: string): TlsVersionName | undefined {
-  const version = reader.oneOf(value, path, TLS_VERSION_NAMES);
+function readMaxVersion(validator: Validator, value: unknown, path: string): TlsVersionName | undefined {
+  const version = validator.oneOf(value, path, TLS_VERSION_NAMES);
   if (version === 'TLS10' || version === 'TLS11') {
     // OpenSSL 3, which Node.js uses, does not negotiate TLS 1.0 or 1.1 at its default security level.
-    return reader.report(
+    return validator.report(
       path,
       `${JSON.stringify(version)} cannot be served: Node.js's OpenSSL refuses TLS 1.0 and 1.1; use TLS12 or TLS13`,
     );
@@ -319,45 +323,45 @@ function readMaxVersion(reader: Reader, value: unknown, path: string): TlsVersio
   return version;
 }
 
-function readCipherSuites(reader: Reader, value: unknown, path: string): string[] | undefined {
-  const names = reader.stringList(value, path);
+function readCipherSuites(validator: Validator, value: unknown, path: string): string[] | undefined {
+  const names = validator.stringList(value, path);
   if (!names) return undefined;
   let ok = true;
   names.forEach((name, index) => {
     if (CIPHER_SUITE_NAMES.includes(name)) return;
     ok = false;
-    reader.report(`${path}[${index}]`, refuseCipherSuite(name));
+    validator.report(`${path}[${index}]`, refuseCipherSuite(name));
   });
   return ok ? names : undefined;
 }
 
-function readCurves(reader: Reader, value: unknown, path: string): CurveName[] | undefined {
-  const names = reader.stringList(value, path);
+function readCurves(validator: Validator, value: unknown, path: string): CurveName[] | undefined {
+  const names = validator.stringList(value, path);
   if (!names) return undefined;
-  const curves = names.map((name, index) => reader.oneOf(name, `${path}[${index}]`, CURVE_NAMES));
+  const curves = names.map((name, index) => validator.oneOf(name, `${path}[${index}]`, CURVE_NAMES));
   return curves.every((curve) => curve !== undefined) ? curves : undefined;
 }
 
-function readHeaders(reader: Reader, value: unknown): Record<string, string> | undefined {
-  const headers = reader.anyMapping(value, 'http_server_config.headers');
+function readHeaders(validator: Validator, value: unknown): Record<string, string> | undefined {
+  const headers = validator.anyMapping(value, 'http_server_config.headers');
   if (!headers) return undefined;
   const result: Record<string, string> = {};
   for (const [name, headerValue] of Object.entries(headers)) {
     const path = childPath('http_server_config.headers', name);
     if (!Object.hasOwn(ALLOWED_HEADERS, name)) {
-      reader.report(path, `this header cannot be set (allowed: ${Object.keys(ALLOWED_HEADERS).join(', ')})`);
+      validator.report(path, `this header cannot be set (allowed: ${Object.keys(ALLOWED_HEADERS).join(', ')})`);
       continue;
     }
     // YAML reads `X-XSS-Protection: 1` as a number; Go reads it into its string map as "1", and so does this.
     const text =
       typeof headerValue === 'number' || typeof headerValue === 'boolean'
         ? String(headerValue)
-        : reader.string(headerValue, path);
+        : validator.string(headerValue, path);
     // A blank value leaves the header unset, as the toolkit documents.
     if (text === undefined || text === '') continue;
     const allowed = ALLOWED_HEADERS[name];
     if (allowed && !allowed.includes(text)) {
-      reader.report(path, `${JSON.stringify(text)} must be one of ${allowed.join(', ')}`);
+      validator.report(path, `${JSON.stringify(text)} must be one of ${allowed.join(', ')}`);
       continue;
     }
     result[name] = text;
@@ -365,14 +369,14 @@ function readHeaders(reader: Reader, value: unknown): Record<string, string> | u
   return result;
 }
 
-function readUsers(reader: Reader, value: unknown): Map<string, string> | undefined {
-  const users = value === null ? {} : reader.anyMapping(value, 'basic_auth_users');
+function readUsers(validator: Validator, value: unknown): Map<string, string> | undefined {
+  const users = value === null ? {} : validator.anyMapping(value, 'basic_auth_users');
   if (!users) return undefined;
   const result = new Map<string, string>();
   for (const [user, hash] of Object.entries(users)) {
     const path = childPath('basic_auth_users', user);
     if (user === '' || user.includes(':')) {
-      reader.report(
+      validator.report(
         path,
         'a user name must not be empty or contain ":" (basic auth splits user and password at the first ":")',
       );
@@ -380,7 +384,7 @@ function readUsers(reader: Reader, value: unknown): Map<string, string> | undefi
     }
     // Never quote the value: a plain password written here by mistake must not reach a log.
     if (typeof hash !== 'string' || !BCRYPT_HASH.test(hash)) {
-      reader.report(
+      validator.report(
         path,
         'must be a bcrypt hash: $2a$, $2b$ or $2y$, a two-digit cost, $ and 53 more characters (the value is not shown: it may be a password)',
       );
@@ -388,7 +392,7 @@ function readUsers(reader: Reader, value: unknown): Map<string, string> | undefi
     }
     const cost = bcryptCost(hash);
     if (cost < MIN_BCRYPT_COST || cost > MAX_BCRYPT_COST) {
-      reader.report(path, `bcrypt cost ${cost} is outside ${MIN_BCRYPT_COST} to ${MAX_BCRYPT_COST}`);
+      validator.report(path, `bcrypt cost ${cost} is outside ${MIN_BCRYPT_COST} to ${MAX_BCRYPT_COST}`);
       continue;
     }
     result.set(user, hash);

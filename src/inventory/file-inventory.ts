@@ -12,7 +12,7 @@
 import type { AddressOwner, Inventory, InventorySnapshot } from '../core/inventory.ts';
 import { InventoryFileError } from '../errors.ts';
 import { formatAddress, parseAddress } from '../net/addresses.ts';
-import { Reader } from '../untyped/reader.ts';
+import { Validator } from '../validation/validator.ts';
 import { parseYamlList, refuseInvalidUtf8 } from '../config/load.ts';
 import type { FileText } from '../config/load.ts';
 
@@ -39,36 +39,36 @@ export type InventoryFileParse =
 
 /** The parsed file (YAML or JSON) as owners by canonical address, or every problem found. */
 export function parseInventoryFile(raw: unknown): InventoryFileParse {
-  const reader = new Reader();
-  const list = reader.list(raw, '(root)', ' of entries');
-  if (!list) return { ok: false, problems: reader.problems };
+  const validator = new Validator();
+  const list = validator.list(raw, '(root)', ' of entries');
+  if (!list) return { ok: false, problems: validator.problems };
   const owners = new Map<string, AddressOwner>();
   const firstIndex = new Map<string, number>();
   list.forEach((item, index) => {
     const path = `[${index}]`;
-    const entry = readEntry(reader, item, path);
+    const entry = readEntry(validator, item, path);
     if (!entry) return;
     const earlier = firstIndex.get(entry.ip);
     if (earlier !== undefined) {
-      reader.report(`${path}.ip`, `${JSON.stringify(entry.ip)} is already listed at [${earlier}]`);
+      validator.report(`${path}.ip`, `${JSON.stringify(entry.ip)} is already listed at [${earlier}]`);
       return;
     }
     firstIndex.set(entry.ip, index);
     owners.set(entry.ip, entry.owner);
   });
-  return reader.problems.length === 0 ? { ok: true, owners } : { ok: false, problems: reader.problems };
+  return validator.problems.length === 0 ? { ok: true, owners } : { ok: false, problems: validator.problems };
 }
 
-function readEntry(reader: Reader, raw: unknown, path: string): { ip: string; owner: AddressOwner } | undefined {
-  const entry = reader.mapping(raw, path, ENTRY_KEYS);
+function readEntry(validator: Validator, raw: unknown, path: string): { ip: string; owner: AddressOwner } | undefined {
+  const entry = validator.mapping(raw, path, ENTRY_KEYS);
   if (!entry) return undefined;
-  if (entry['ip'] === undefined) return reader.report(`${path}.ip`, 'is required');
-  const ipText = reader.string(entry['ip'], `${path}.ip`);
+  if (entry['ip'] === undefined) return validator.report(`${path}.ip`, 'is required');
+  const ipText = validator.string(entry['ip'], `${path}.ip`);
   const address = ipText === undefined ? undefined : parseAddress(ipText);
   if (ipText !== undefined && !address)
-    reader.report(`${path}.ip`, `${JSON.stringify(ipText)} is not a valid IP address`);
+    validator.report(`${path}.ip`, `${JSON.stringify(ipText)} is not a valid IP address`);
   const text = (key: (typeof ENTRY_KEYS)[number], fallback = ''): string | undefined =>
-    entry[key] === undefined ? fallback : reader.string(entry[key], `${path}.${key}`);
+    entry[key] === undefined ? fallback : validator.string(entry[key], `${path}.${key}`);
   const fields = {
     vmId: text('vm_id'),
     vmName: text('vm_name'),
@@ -80,7 +80,7 @@ function readEntry(reader: Reader, raw: unknown, path: string): { ip: string; ow
     tenantId: text('tenant_id'),
     userEmail: text('user_email'),
   };
-  if (fields.ownerKind === '') reader.report(`${path}.owner_kind`, 'must not be empty (leave it out for "file")');
+  if (fields.ownerKind === '') validator.report(`${path}.owner_kind`, 'must not be empty (leave it out for "file")');
   if (!address || fields.ownerKind === '' || Object.values(fields).some((value) => value === undefined))
     return undefined;
   const owner = fields as Record<keyof typeof fields, string>;

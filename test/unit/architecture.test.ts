@@ -26,14 +26,14 @@ const LIBRARY_HOMES: Readonly<Record<string, (file: string) => boolean>> = {
  * nothing of what uses them, adapters (scan/, cloud/) implement what core/ declares, and only main.ts
  * wires everything together.
  *
- * - errors.ts, log.ts and untyped/ are leaves: everything may use them; so are stream-writer.ts, main's --once
+ * - errors.ts, log.ts and validation/ are leaves: everything may use them; so are stream-writer.ts, main's --once
  *   output, and young-generation.ts, the V8 setting main makes at start.
  * - net/ holds the pure value parsers (addresses, ranges, port specs) that config/, scan/ and core/ share.
  * - config/ returns plain validated settings; what is built from them lives with its users.
  * - inventory/ holds the inventories that are not a cloud (the inventory_file): an adapter, like cloud/.
  * - scan/ reads the settings types it runs on (NmapTuning, the shard) from config/.
  * - core/ builds the scan plan and the classification rules from the settings.
- * - metrics/ renders core's snapshot and never reads untyped data, so it has no use for untyped/.
+ * - metrics/ renders core's snapshot and never reads untyped data, so it has no use for validation/.
  * - flags.ts parses the shard with config's parser, so the flag and the config key read alike.
  */
 const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
@@ -41,20 +41,20 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   'log.ts': [],
   'stream-writer.ts': [],
   'young-generation.ts': [],
-  untyped: [],
+  validation: [],
   net: ['errors.ts'],
-  config: ['errors.ts', 'log.ts', 'untyped', 'net'],
-  scan: ['config', 'net', 'errors.ts', 'log.ts', 'untyped'],
-  core: ['scan', 'config', 'net', 'errors.ts', 'log.ts', 'untyped'],
-  cloud: ['core', 'config', 'net', 'errors.ts', 'log.ts', 'untyped'],
-  inventory: ['core', 'config', 'net', 'errors.ts', 'log.ts', 'untyped'],
+  config: ['errors.ts', 'log.ts', 'validation', 'net'],
+  scan: ['config', 'net', 'errors.ts', 'log.ts', 'validation'],
+  core: ['scan', 'config', 'net', 'errors.ts', 'log.ts', 'validation'],
+  cloud: ['core', 'config', 'net', 'errors.ts', 'log.ts', 'validation'],
+  inventory: ['core', 'config', 'net', 'errors.ts', 'log.ts', 'validation'],
   metrics: ['core', 'config', 'net', 'errors.ts', 'log.ts'],
-  http: ['core', 'metrics', 'config', 'net', 'errors.ts', 'log.ts', 'untyped'],
+  http: ['core', 'metrics', 'config', 'net', 'errors.ts', 'log.ts', 'validation'],
   'flags.ts': ['errors.ts', 'log.ts', 'config', 'net'],
   'main.ts': [
     'errors.ts',
     'log.ts',
-    'untyped',
+    'validation',
     'net',
     'config',
     'scan',

@@ -1,16 +1,11 @@
 /**
- * The one way this project reads untyped data (parsed YAML or JSON) into typed values. Two front ends over
- * the same checks and the same wording:
- *
- * - `Reader` collects every problem and goes on, for files a person wrote (the config, clouds.yaml), so one
- *   `--config.check` run shows all that is wrong. Each read returns undefined for a bad value.
- * - `StrictReader` stops at the first problem and throws the caller's own error, for data a program wrote
- *   (the state file, an OpenStack response), where one bad field makes the whole document untrustworthy.
+ * Untyped data (parsed YAML or JSON) validated into typed values, two ways with one wording: `Validator` collects
+ * every problem (files a person wrote), `StrictValidator` throws at the first (data a program wrote).
  */
 import { childPath, describeType, isPlainObject, renderValue } from './describe.ts';
 
 /** Collects `path: message` problems while reading. */
-export class Reader {
+export class Validator {
   readonly problems: string[] = [];
 
   report(path: string, message: string): undefined {
@@ -85,7 +80,7 @@ export class Reader {
 export type ProblemToError = (path: string, problem: string) => Error;
 
 /** Reads data a program wrote; the first value of the wrong shape throws. */
-export class StrictReader {
+export class StrictValidator {
   readonly #toError: ProblemToError;
 
   constructor(toError: ProblemToError) {
