@@ -1,8 +1,6 @@
 /**
- * Structured logs: a constant message plus data in fields, as logfmt (the Prometheus ecosystem's default) or
- * JSON lines. Loggers are values passed down, never a global. An error goes under `err` and is always written
- * as an object (message, code, name and its chain of causes), never a stack trace: stacks are for developers
- * with a debugger, not for operators' logs.
+ * Structured logs: a constant message, data in fields, logfmt or JSON lines; loggers are passed down, never global.
+ * An error goes under `err` as an object (message, code, name, causes), never a stack trace.
  */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFormat = 'logfmt' | 'json';

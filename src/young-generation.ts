@@ -1,10 +1,6 @@
 /**
- * V8 sizes the young generation from the machine's memory: on a 24 GB host it may grow to 2 × 64 MiB. Most of
- * what the exporter allocates while a scan is read lives to the snapshot, and V8 reads that high survival rate
- * as a reason to grow the young generation to its maximum, which the process then keeps: about half the
- * resident set of a server holding a 20,000-host snapshot (289 MiB against 177 MiB with it kept small), a
- * third of the peak of a 20,000-host --once run, for no gain in time (bench/README.md has the figures). The
- * growth factor is the one young-generation setting V8 reads after start-up; 1 keeps the size it starts with.
+ * Keeps V8's young generation at its start-up size: grown to its maximum while a snapshot is built, it held
+ * half a 20,000-host server's memory for no gain in time (docs/design-notes.md, bench/README.md).
  */
 import { setFlagsFromString } from 'node:v8';
 

@@ -1,8 +1,6 @@
 /**
- * Who owns each address, from Nova and Neutron listings (pure over their JSON bodies). A floating IP maps
- * through its port's device to a server; a VM attached directly to a provider network maps through the port
- * whose fixed IP the address is; Nova's own `addresses` fill what Neutron left out. Routers, load balancers
- * and other non-VM devices get an owner kind and no VM.
+ * Who owns each address, from Nova and Neutron listings (pure): a floating IP through its port's device, a
+ * provider-network address through the port holding it, Nova's `addresses` for the rest; other devices get a kind.
  */
 import type { AddressOwner } from '../core/inventory.ts';
 

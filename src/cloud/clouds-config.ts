@@ -1,10 +1,6 @@
 /**
- * Finds the OpenStack credentials the way openstacksdk and os-client-config do: a `clouds.yaml` entry (with
- * `secure.yaml` merged over it) chosen by `openstack.cloud` or OS_CLOUD, or else the plain OS_* variables.
- *
- * Nothing here touches the file system or the process: the caller hands in the environment and a function
- * that reads one YAML file (config/load.ts owns YAML), and resolveCloudCredentials itself is pure over the
- * parsed files, so every rule is tested without a disk.
+ * Finds the OpenStack credentials as openstacksdk does: a clouds.yaml entry (secure.yaml over it) chosen by
+ * openstack.cloud or OS_CLOUD, else the OS_* variables. Pure: the caller hands in the environment and a YAML reader.
  */
 import type { OpenStackConfig } from '../config/schema.ts';
 import { CloudsConfigError } from '../errors.ts';

@@ -1,9 +1,6 @@
 /**
- * HTTP to the OpenStack APIs, and the only module that imports undici, so its errors end here. Each exchange
- * has a deadline next to the caller's AbortSignal and comes back whole (status, headers, body text) or as one
- * of ours: OPENSTACK_TIMEOUT when the deadline passed, OPENSTACK_ABORTED when the caller gave up first, and
- * OPENSTACK_HTTP when no answer came at all (a refused connection, a certificate that does not verify).
- * A status of any kind is an answer, not an error: what it means is the caller's to decide.
+ * HTTP to the OpenStack APIs, the one module importing undici: each exchange has a deadline and comes back whole
+ * or as OPENSTACK_TIMEOUT, OPENSTACK_ABORTED or OPENSTACK_HTTP. A status of any kind is an answer for the caller.
  */
 import { Agent, errors as undiciErrors, request } from 'undici';
 import { ExporterError } from '../errors.ts';

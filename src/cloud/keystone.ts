@@ -1,9 +1,6 @@
 /**
- * A Keystone v3 session for the inventory: issues a token from resolved credentials, keeps it until shortly
- * before it expires, finds endpoints in its catalog and makes authenticated JSON GETs. Callers see
- * ExporterError (OPENSTACK_AUTH, OPENSTACK_HTTP, OPENSTACK_TIMEOUT, OPENSTACK_ABORTED) and nothing else.
- * Tokens, passwords and secrets never enter a message: they are left out where we write messages and
- * scrubbed from whatever a server writes back.
+ * A Keystone v3 session: a token kept until shortly before it expires, endpoints from its catalog, authenticated
+ * JSON GETs. Callers see only ExporterError; tokens, passwords and secrets never enter a message.
  */
 import { ExporterError, OpenStackHttpError } from '../errors.ts';
 import type { CloudCredentials } from './cloud-credentials.ts';

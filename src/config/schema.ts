@@ -1,9 +1,6 @@
 /**
- * The config file's shape, its defaults and its validation. Pure: parseConfig takes the value YAML produced
- * and returns the validated settings or the full list of problems, each naming its YAML path and the bad
- * value, so one `--config.check` run shows everything that is wrong (blackbox_exporter's strictness, all
- * errors at once). Settings are plain values: what the scan plan and the classification rules are built
- * from lives with the code that uses them (scan/scan-plan.ts, core/exporter-config.ts).
+ * The config file's shape, defaults and validation (pure): every problem at once, each naming its YAML path and
+ * value. Settings are plain values; the scan plan and the rules are built where they are used.
  */
 import { buildTargetSet, countAddresses, parseTargetSpec } from '../net/addresses.ts';
 import type { AddressRange, TargetSet } from '../net/addresses.ts';

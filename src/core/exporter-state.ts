@@ -1,9 +1,6 @@
 /**
- * Everything the outputs read: the current config, the current snapshot and the health record. Each is an
- * immutable value swapped whole, never edited in place, and each kind has one writer: the scheduler swaps in
- * a cycle's snapshot with its scan health, the inventory refresher writes the inventory health, and the
- * composition root writes the config with the reload outcome (and the snapshot restored at start).
- * /metrics, /report and the landing page read synchronously, so what they show is always one consistent cycle.
+ * What the outputs read: the config, the snapshot and the health, each an immutable value swapped whole by its
+ * one writer, so /metrics, /report and the page always show one consistent cycle.
  */
 import type { ExporterConfig } from './exporter-config.ts';
 import { initialHealth } from './health.ts';

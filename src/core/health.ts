@@ -1,8 +1,6 @@
 /**
- * The exporter's health: how the scan cycles, the inventory reads and the config reloads went. Each part is an
- * immutable value that its one writer replaces whole (the scheduler the scan part, the inventory refresher the
- * inventory part, the composition root the reload part), computed by the pure transitions below, so a reader
- * holding a value never sees it change and the rules are testable without timers.
+ * The exporter's health (scan cycles, inventory reads, reloads) as immutable values, each replaced whole by its one
+ * writer through the pure transitions below.
  */
 import { NO_INVENTORY } from './inventory.ts';
 import type { InventorySnapshot } from './inventory.ts';

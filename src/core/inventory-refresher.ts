@@ -1,8 +1,6 @@
 /**
- * Keeps the inventory fresh: read at start, every openstack.refresh_interval, and at cycle start when stale.
- * A failed read keeps the last good inventory (exposure_openstack_up 0), and a cycle never waits on
- * OpenStack longer than openstack.request_timeout: a slow read goes on in the background and serves the
- * next cycle. The refresher is the one writer of the inventory health.
+ * Keeps an inventory fresh: read at start, every refresh interval and at a cycle's start when stale; a failed
+ * read keeps the last good one, and a cycle never waits longer than the request timeout. The one writer of its health.
  */
 import type { OpenStackConfig } from '../config/schema.ts';
 import { ExporterError } from '../errors.ts';

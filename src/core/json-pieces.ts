@@ -1,13 +1,6 @@
 /**
- * JSON.stringify's text in pieces, so a large document (the state file, the report --once prints) is written
- * out without ever being one string: at 20,000 hosts either is over 10 MB, and the string plus its encoded
- * copy cost more memory than the snapshot they are made from. The pieces joined are exactly the text of
- * JSON.stringify(value, null, indent).
- *
- * Plain objects and arrays are split member by member, except that each item of a list is one piece, one
- * JSON.stringify call: the long lists (hosts, changes) come apart item by item, while an item's own fields
- * cost no call each. A generator stands for a list and is written item by item as it yields, so a caller can
- * render a long list one item at a time (JSON.stringify itself would write a generator as {}).
+ * JSON.stringify's text in pieces (exactly its text, joined), so the state file and --once's report are written
+ * without ever being one string; a generator stands for a list written item by item (docs/design-notes.md).
  */
 
 export interface PieceOptions {

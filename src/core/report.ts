@@ -1,8 +1,6 @@
 /**
- * The JSON report, schema_version 1: scan, inventory, summary, hosts, latent and changes, served on /report (with its
- * filters) and printed by --once. Built from one snapshot, so it is as consistent as the metrics; the `scan`
- * block describes the last attempt, which may have failed while the hosts still come from the last cycle
- * that succeeded.
+ * The JSON report (schema_version 1) of /report and --once, built from one snapshot; its `scan` block is the
+ * last attempt, which may have failed while the hosts come from the last cycle that succeeded.
  */
 import type { ExporterState } from './exporter-state.ts';
 import { stringifyInPieces } from './json-pieces.ts';

@@ -1,14 +1,6 @@
 /**
- * The two passes a cycle may run after its TCP port scan, each one more nmap run on what the cycle found:
- *
- * - the UDP pass (`scan.udp`): nmap -sU over the same addresses, on its own interval; between its runs the
- *   snapshot keeps the UDP ports the last run saw, so a cycle without it neither closes nor reopens them;
- * - verification (`scan.verify`): nmap -sV over the open nonstandard ports only, so that severity follows
- *   what answers rather than the port number.
- *
- * Either pass failing on its own (nmap exits 1, prints garbage, lacks privileges) fails that pass only: the
- * cycle keeps its TCP results, the pass's previous results are kept, and the failure is in the pass's record
- * (exposure_scan_pass_success). Only the cycle's deadline or shutdown stops the cycle, as for the TCP scan.
+ * The passes after a cycle's TCP scan: the UDP pass (nmap -sU, on its own interval) and verification (nmap -sV
+ * on the open nonstandard ports). Each fails alone: the cycle keeps its TCP results and the pass its previous ones.
  */
 import { ExporterError, describeError } from '../errors.ts';
 import type { Logger } from '../log.ts';

@@ -1,9 +1,6 @@
 /**
- * Severity by what answers, for verified ports: a port's number says what usually listens there, nmap's
- * service detection (-sV) says what does. Redis moved to 7000 is still Redis. Keyed by nmap's service names
- * (its nmap-service-probes), and by product where the service is HTTP and the product is what matters
- * (Elasticsearch, the Docker and Kubernetes APIs and etcd all answer as `http`). A verified port is rated
- * the more severe of its number's level and its service's.
+ * Severity by what answers on a verified port (nmap -sV's service, or the product where the service is HTTP):
+ * Redis moved to 7000 is still Redis. A verified port gets the more severe of its number's and its service's levels.
  */
 import type { DetectedService } from '../scan/types.ts';
 import type { Severity } from './severity.ts';

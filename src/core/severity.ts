@@ -1,8 +1,6 @@
 /**
- * Severity of a nonstandard open port, keyed by port number and protocol. Never by nmap's guessed service
- * name: without -sV nmap only guesses the name from its services table (it calls Elasticsearch's 9200
- * "wap-wsp"), so that name says nothing about what listens there. What -sV detects is rated by
- * service-severity.ts.
+ * Severity of a nonstandard open port by number and protocol, never by nmap's service name guessed from its
+ * table (it calls Elasticsearch's 9200 wap-wsp); what -sV detects is service-severity.ts's.
  */
 import { SEVERITY_LEVELS } from '../config/severity-levels.ts';
 import type { SeverityLevel } from '../config/severity-levels.ts';

@@ -1,9 +1,6 @@
 /**
- * Which addresses a cycle scans. With an inventory, most cycles scan only the known addresses (what the
- * inventory names, and what the last sweep found up) and the whole targets are swept every
- * scan.sweep_interval: a sparse range costs nmap most of its time in waiting out silent addresses, which
- * known addresses spare it. Without an inventory nothing is known, so every cycle is a sweep. Pure, so the
- * schedule is testable without timers.
+ * Which addresses a cycle scans (pure): with an inventory the known ones, and the whole targets every
+ * sweep_interval; without one every cycle is a sweep.
  */
 import type { CycleAttempt } from './health.ts';
 import type { InventorySnapshot } from './inventory.ts';

@@ -1,8 +1,6 @@
 /**
- * Which security group rules let the whole internet reach a port (pure). A rule is world-open when it is
- * ingress (the inventory keeps only those), of the address's family, and admits every source: a
- * remote_ip_prefix of length 0 or none at all, and no remote group. A remote group admits only its members
- * and a narrow prefix only its sources, so neither makes a port an internet exposure.
+ * Which security group rules let the whole internet reach a port (pure): ingress, of the address's family, from
+ * every source (a /0 prefix or none, and no remote group), and the latent exposures they open.
  */
 import { parseAddress } from '../net/addresses.ts';
 import type { Protocol } from '../net/port-spec.ts';

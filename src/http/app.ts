@@ -1,8 +1,6 @@
 /**
- * The HTTP surface: /, /metrics, /report, /-/healthy, /-/ready and /-/reload (see README.md). Handlers only
- * read the exporter state; the one write, POST /-/reload, goes through the reload callback the composition
- * root provides. Errors reach clients as {"error": {"code", "message"}}, never as a stack trace or as
- * Express's own HTML page: a wrong method is a 405 naming the allowed ones, and a request body is refused.
+ * The HTTP routes (/, /metrics, /report, /-/healthy, /-/ready, /-/reload): handlers read the state, the reload
+ * goes through a callback; errors reach clients as {"error": {"code", "message"}}, never a stack trace.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import express from 'express';

@@ -1,8 +1,6 @@
 /**
- * Basic auth against the web config's bcrypt hashes. bcrypt is slow on purpose (tens of milliseconds at
- * cost 10, seconds at 18), and Prometheus sends the same credentials on every scrape, so a successful check
- * is remembered under a digest of (user, password, stored hash): a scrape then costs one SHA-256. A failed
- * check is never remembered, so a wrong password pays bcrypt every time, which is what slows guessing.
+ * Basic auth against the web config's bcrypt hashes. A successful check is remembered under a digest of user,
+ * password and hash, so a scrape costs one SHA-256; a failure is never remembered, so guessing pays bcrypt each time.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import bcrypt from 'bcryptjs';

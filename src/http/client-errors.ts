@@ -1,8 +1,6 @@
 /**
- * Node's HTTP server refuses some requests before any route sees them: a request line and headers over the
- * size limit (431), bytes that are not HTTP (400), a request that takes too long to arrive (408), an Expect
- * header other than 100-continue (417). Node answers those with an empty body; this answers with the same
- * JSON error body as every route does.
+ * The JSON error body for the requests Node's HTTP server refuses before any route sees them (431, 400, 408,
+ * 417), which Node answers with an empty body.
  */
 import { STATUS_CODES, maxHeaderSize } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';

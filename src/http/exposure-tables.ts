@@ -1,8 +1,6 @@
 /**
- * The landing page's exposure tables: one section per tenant listing its nonstandard open ports, and one
- * for latent exposures (a world-open rule admits a dangerous port nothing listens on yet). Each row says
- * who to ask (VM, user, email) and what to change (the security group rule that lets the world in).
- * Every value from the cloud or the config goes through escapeHtml.
+ * The page's exposure tables: one section per tenant with its nonstandard open ports, one for latent exposures,
+ * each row saying who to ask and which rule to change. Every value goes through escapeHtml.
  */
 import type { AddressOwner } from '../core/inventory.ts';
 import { compareHosts } from '../core/snapshot.ts';

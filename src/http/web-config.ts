@@ -1,8 +1,6 @@
 /**
- * The web config file (`--web.config.file`) in the Prometheus exporter toolkit's format, so the file an
- * operator already gives node_exporter works here too: TLS, client certificates, extra response headers and
- * basic auth. This module only reads and checks the parsed YAML; reading the files it names is
- * web-config-load.ts's job. Every problem is reported with its key path, all of them in one run.
+ * The web config (`--web.config.file`) in the exporter toolkit's format, read and checked from parsed YAML;
+ * web-config-load.ts reads the files it names. Every problem is reported with its key path, all in one run.
  */
 import { isAbsolute, resolve } from 'node:path';
 import { parseDuration } from '../config/duration.ts';

@@ -1,12 +1,6 @@
 /**
- * The server the exporter listens with: plain HTTP, or HTTPS when the web config has a tls_server_config,
- * with its extra headers and basic auth in front of the routes. The web config is re-read on reload and
- * whenever it or a file it names changes (checked every few seconds, so a renewed certificate is picked
- * up); a bad new file keeps the running one.
- *
- * HTTP/2: `http_server_config.http2` is accepted, but the server speaks HTTP/1.1 over TLS. Express 5
- * builds its request and response on node:http's classes and does not run on node:http2's compatibility
- * API, and Prometheus scrapes over HTTP/1.1 anyway; ALPN offers only http/1.1, so clients never try h2.
+ * The server the exporter listens with: HTTP, or HTTPS with the web config's TLS, its headers, rate limit and
+ * basic auth before the routes, re-read when it or a file it names changes. Speaks HTTP/1.1 (docs/design-notes.md).
  */
 import { createServer as createHttpServer } from 'node:http';
 import type { Server as HttpServer, IncomingMessage, RequestListener, ServerResponse } from 'node:http';

@@ -1,13 +1,6 @@
 /**
- * The inventory_file: owners of addresses outside OpenStack (bare-metal hosts, another cloud's VMs), listed by
- * hand or by a script, in the spirit of Prometheus' file_sd. A YAML or JSON list of entries, only `ip`
- * required:
- *
- *   - {ip: 192.0.2.10, vm_name: backup-1, owner_kind: baremetal, tenant: ops}
- *
- * Validated like the config file (every problem at once, each naming its path: `[3].ip: "10.0.0.300" is not a
- * valid IP address`), because a person writes it. The file is read through a function the composition root
- * hands in, as only it reads files the user names; unchanged text is not parsed again.
+ * The inventory_file: owners of addresses outside OpenStack, a YAML or JSON list in the spirit of file_sd,
+ * validated like the config file (every problem, each with its path), parsed only when its bytes change.
  */
 import type { AddressOwner, Inventory, InventorySnapshot } from '../core/inventory.ts';
 import { InventoryFileError } from '../errors.ts';

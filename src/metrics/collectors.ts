@@ -1,11 +1,6 @@
 /**
- * Every exposure_ metric, in two parts served one after the other. The families that depend only on the
- * snapshot and the config (the exposures, the last cycle's and the last sweep's results, the shard and build
- * info) are rendered to bytes once per snapshot or config swap and served from memory (snapshot-exposition.ts);
- * everything that changes between swaps (counters, scan progress, inventory and reload health, request
- * latencies, process metrics) is on a prom-client registry of its own, rendered at scrape time by collect().
- * Each part reads one immutable value of the state, so no scrape ever mixes two cycles. The families live by
- * subject in the modules imported below.
+ * Every exposure_ metric in two parts: the families of the snapshot and config, rendered to bytes once per swap
+ * (snapshot-exposition.ts), and the live ones on a prom-client registry, rendered at scrape time.
  */
 import { gzipSync } from 'node:zlib';
 import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';

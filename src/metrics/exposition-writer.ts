@@ -1,9 +1,6 @@
 /**
- * A small writer of the Prometheus text format (version 0.0.4) for gauge families, byte for byte as prom-client
- * writes them: the families built from the snapshot are rendered here once per snapshot instead of through
- * prom-client's per-series maps at every scrape (kube-state-metrics renders its families to bytes the same way).
- * Anything that changes between scrapes stays with prom-client; both halves must agree on every character,
- * so the escaping, the number format and the repeated-series rule below copy prom-client 15's.
+ * A writer of the Prometheus text format for gauge families, byte for byte as prom-client writes them, so the
+ * snapshot's families are rendered once per snapshot instead of at every scrape (as kube-state-metrics does).
  */
 
 export interface FamilyDefinition<L extends string> {

@@ -1,8 +1,6 @@
 /**
- * The builders every live exposure_ family is made with (the cached ones are written by exposition-writer.ts).
- * All render at scrape time: collect() resets the metric and sets it again from the state, synchronously, so a
- * series whose source is gone disappears and no scrape mixes two cycles (prom-client's collect callback,
- * writing_exporters.md).
+ * The builders of the live exposure_ families: collect() resets and sets each from the state synchronously, so a
+ * gone series disappears and no scrape mixes two cycles.
  */
 import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';

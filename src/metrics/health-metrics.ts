@@ -1,8 +1,6 @@
 /**
- * The exporter's own health: scan cycles, the inventory and config reloads. All of it comes from the health
- * record the scheduler, the inventory refresher and the reload path write, or from the snapshot and config;
- * nothing here measures anything. The gauges read off the snapshot or the config alone are cached with the
- * exposure families (snapshot-exposition.ts); the rest is live and rendered by prom-client at each scrape.
+ * The exporter's own health: scan cycles, inventory, reloads, state writes, read off the health record, the
+ * snapshot or the config; nothing here measures anything.
  */
 import type { Registry } from 'prom-client';
 import type { ExporterState } from '../core/exporter-state.ts';

@@ -1,8 +1,6 @@
 /**
- * The passes a cycle runs besides its TCP scan: the UDP pass and service verification, each as of its last
- * run (the UDP pass may not run every cycle). A pass that is off, or has not run yet, has no series. They read
- * the snapshot alone, so they are cached with the exposure families (snapshot-exposition.ts). The TCP scan
- * itself is exposure_scan_*.
+ * The UDP and verification passes as of each one's last run; a pass that is off or has not run has no series.
+ * Cached with the exposure families, since they read the snapshot alone.
  */
 import { PASS_NAMES } from '../core/scan-passes.ts';
 import type { PassName, PassRun } from '../core/scan-passes.ts';

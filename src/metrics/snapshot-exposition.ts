@@ -1,8 +1,6 @@
 /**
- * The part of /metrics that only a new snapshot or a new config can change, rendered to bytes once and served
- * from memory at every scrape after that. Both inputs are immutable values that the exporter state swaps whole,
- * so comparing identities is enough to know the bytes are still right; only the last pair is kept, so the
- * previous cycle's bytes are freed with the swap. The gzip form is made on the first scrape that asks for it.
+ * The part of /metrics only a new snapshot or config can change, rendered to bytes once and served from
+ * memory; identity of the two immutable inputs tells the bytes are still right. gzip is made on first ask.
  */
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';

@@ -1,9 +1,6 @@
 /**
- * The sweeps of the whole targets, with an inventory only: between sweeps the cycles scan the known addresses,
- * so exposure_scan_* describe those, and these gauges the last sweep (restored from the state file at start).
- * Served only when the exporter starts with an inventory: without one every cycle is a sweep and the
- * scan gauges already say everything. All of them read the snapshot or the config alone, so they are cached
- * with the exposure families (snapshot-exposition.ts).
+ * The last sweep of the whole targets, with an inventory only (without one every cycle is a sweep, described
+ * by exposure_scan_*). Cached with the exposure families.
  */
 import type { GaugeFamily } from './exposition-writer.ts';
 import type { SnapshotFamily, SnapshotInput } from './snapshot-exposition.ts';

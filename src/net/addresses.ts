@@ -1,9 +1,6 @@
 /**
- * Addresses and target specs (single address, CIDR, `a-b` range) as integers, and the set arithmetic on
- * them. Pure values, shared by the config (which validates specs), the scanner and classification.
- *
- * Everything works on bigint ranges and never enumerates addresses unless asked to (`enumerateAddresses`):
- * a config naming an IPv6 /64 must be counted and rejected instantly, not expanded.
+ * Addresses and target specs (address, CIDR, `a-b` range) as bigint ranges, and their set arithmetic (pure);
+ * nothing is enumerated unless asked, so an IPv6 /64 is counted and refused at once.
  */
 
 export type IpFamily = 4 | 6;

@@ -1,9 +1,6 @@
 /**
- * The elements of nmap's XML that the exporter reads, one at a time: each `<host>` (address, state, ports with
- * their service and script output), `<taskprogress>`, `<target>`, `<runstats>` and the `<nmaprun>` start tag.
- * nmap-xml.ts cuts them out of the stream; this reads one cut-out element into an event. Everything not named
- * in the shapes below (`<extraports>` and its `<extrareasons>` port lists, `<hostnames>`, `<times>`, `<os>`,
- * `<cpe>`, the scripts' `<elem>` tables) is checked for well-formedness and stepped over.
+ * The elements of nmap's XML the exporter reads (`<host>`, `<taskprogress>`, `<target>`, `<runstats>`,
+ * `<nmaprun>`), each cut out by nmap-xml.ts and read here into an event; what the shapes do not name is stepped over.
  */
 import { ExporterError } from '../errors.ts';
 import type { IpFamily } from '../net/addresses.ts';

@@ -1,11 +1,6 @@
 /**
- * Streaming parser of nmap's `-oX -` output, fed stdout chunks while nmap runs.
- *
- * A 20,000-host scan writes about 90 MB of XML over many minutes, and the exporter wants each host (and each
- * progress line) as soon as nmap prints it. So the document is never parsed whole: the stream scans its buffer for
- * the next top-level markup inside `<nmaprun>`, cuts out each complete `<host>`, `<runstats>`, `<taskprogress>` or
- * `<target>` element and hands it to nmap-elements.ts (which reads only what the exporter uses), skips the
- * elements it has no use for unread, and keeps only the unfinished tail in memory.
+ * Streaming parser of nmap's `-oX -` output, fed stdout chunks while nmap runs: each complete top-level element
+ * is cut out and read as it arrives, and only the unfinished tail stays in memory (docs/design-notes.md).
  */
 import {
   SNIPPET_CHARS,

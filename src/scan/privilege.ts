@@ -1,9 +1,6 @@
 /**
- * Whether nmap may use raw sockets here: as root, or with CAP_NET_RAW. The best witness is nmap's own
- * process: its effective set shows a capability from any source, the exporter's ambient set (systemd's
- * AmbientCapabilities) or a file capability on the nmap binary (`setcap`, as in the container image), which
- * the exporter's own status cannot show. Without that, the exporter's effective and ambient sets decide.
- * Pure over /proc/<pid>/status texts.
+ * Whether nmap may use raw sockets (root or CAP_NET_RAW), best told by nmap's own /proc status, which shows
+ * a file capability the exporter's cannot; else by the exporter's sets. Pure over /proc/<pid>/status texts.
  */
 import type { Privilege } from './nmap-args.ts';
 

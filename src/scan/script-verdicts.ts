@@ -1,8 +1,6 @@
 /**
- * What the safe scripts' output says about authentication. Each of redis-info, mongodb-info and
- * memcached-info asks its service for its own status, which a service that requires credentials refuses:
- * the script then prints an error (or nothing at all). So a script output that carries the service's
- * answer, and no refusal, means anyone can read the service. Pure, over nmap's text output of each script.
+ * What the safe scripts' output says about authentication (pure): redis-info, mongodb-info and memcached-info
+ * print the service's status only when it answered without credentials.
  */
 import type { NmapScriptOutput } from './nmap-xml.ts';
 

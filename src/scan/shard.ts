@@ -1,10 +1,6 @@
 /**
- * Sharding the targets over replicas (`--shard=I/N`): a replica keeps the addresses whose hash is I mod N.
- * The hash is of the address's canonical text, so an address stays on its replica for as long as N stays
- * the same, whatever else changes in the target list; together the N replicas scan every address once.
- *
- * A shard is a filter over the target ranges, never a list of addresses: building one (at every config
- * load) costs nothing, and the up to 16.7 M addresses are hashed only when a cycle counts or lists them.
+ * Sharding the targets over replicas (`--shard=I/N`): a replica keeps the addresses whose canonical text hashes
+ * to I mod N. A filter, never a list: addresses are hashed only when a cycle counts or lists them.
  */
 import type { Shard } from '../config/shard-setting.ts';
 import { formatAddress, formatIpv4Number, parseAddress, setContainsAddress } from '../net/addresses.ts';

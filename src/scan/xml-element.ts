@@ -1,18 +1,6 @@
 /**
- * Reads one complete XML element (a `<host>` or `<runstats>` that nmap-xml.ts cut out of nmap's stdout) into a
- * small tree that holds only the elements and attributes the caller asks for, and checks the whole element is
- * well-formed on the way.
- *
- * Most of a host's text is what the exporter has no use for: the `<extrareasons ports="1,3-4,6-7,…">` list of a
- * default scan is about 3.9 KB of a 4.5 KB host. So every attribute value and every run of text is stepped over with
- * one `indexOf`, and only the values of wanted attributes are cut out of the text. A general XML parser (a
- * validator plus a tree builder, or a SAX tokenizer) reads each of those characters one by one; this reader is
- * what made a 20,000-host scan parse several times faster (bench/README.md).
- *
- * Well-formed here means what nmap's output needs: tags that nest and close by name, attributes written
- * `name="value"` (or with single quotes) once each, no `<` in values or text, `&` only as a character or entity
- * reference, comments, CDATA sections and processing instructions closed, and nothing after the root element.
- * Entities stay undecoded; callers decode the values they keep.
+ * Reads one cut-out XML element into a tree of only the elements and attributes asked for, checking it is
+ * well-formed; unwanted text is stepped over with indexOf, which made large scans parse fast (docs/design-notes.md).
  */
 
 /** What to keep of an element: the attributes to read, and the child elements to keep (with theirs). */
