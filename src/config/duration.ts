@@ -1,5 +1,8 @@
-/** Prometheus duration syntax: units from years down to milliseconds, each at most once, largest first. */
+/** Prometheus durations: parsed, formatted, and read as a setting. */
+import { renderValue } from '../validation/describe.ts';
+import type { Validator } from '../validation/validator.ts';
 
+/** Prometheus duration syntax: units from years down to milliseconds, each at most once, largest first. */
 const UNIT_MS: readonly [string, number][] = [
   ['y', 365 * 24 * 3600 * 1000],
   ['w', 7 * 24 * 3600 * 1000],
@@ -38,4 +41,27 @@ export function formatDuration(ms: number): string {
     }
   }
   return text;
+}
+
+/** The longest delay setTimeout and AbortSignal.timeout honour (2^31 - 1 ms, about 24.8 days). */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** A duration setting, reported on the validator (naming its path) when it is not one or is too long. */
+export function readDuration(validator: Validator, value: unknown, path: string): number | undefined {
+  // A bare 0 is the one number Prometheus reads as a duration, and YAML hands it over as a number.
+  const ms = typeof value === 'string' ? parseDuration(value) : value === 0 ? 0 : undefined;
+  if (ms === undefined) {
+    return validator.report(
+      path,
+      `${renderValue(value)} is not a valid duration (use Prometheus syntax such as 30s, 10m, 1h)`,
+    );
+  }
+  // Node.js fires a longer timer after 1ms, which would turn a 30d interval into back-to-back scans.
+  if (ms > MAX_TIMER_MS) {
+    return validator.report(
+      path,
+      `${renderValue(value)} is longer than the longest supported duration, ${formatDuration(MAX_TIMER_MS)}`,
+    );
+  }
+  return ms;
 }

@@ -5,8 +5,8 @@
 import { buildTargetSet, countAddresses, parseTargetSpec } from '../net/addresses.ts';
 import type { AddressRange, TargetSet } from '../net/addresses.ts';
 import { Validator } from '../validation/validator.ts';
-import { childPath, renderValue } from '../validation/describe.ts';
-import { formatDuration, parseDuration } from './duration.ts';
+import { childPath } from '../validation/describe.ts';
+import { formatDuration, readDuration } from './duration.ts';
 import { SEVERITY_LEVELS } from './severity-levels.ts';
 import type { SeverityLevel } from './severity-levels.ts';
 import { readExceptions } from './exception-settings.ts';
@@ -205,8 +205,6 @@ const NMAP_KEYS = [
 ];
 const OPENSTACK_KEYS = ['cloud', 'clouds_file', 'region_name', 'interface', 'refresh_interval', 'request_timeout'];
 const STATE_KEYS = ['path'];
-/** The longest delay setTimeout and AbortSignal.timeout honour (2^31 - 1 ms, about 24.8 days). */
-const MAX_TIMER_MS = 2_147_483_647;
 
 function readConfig(validator: Validator, raw: unknown, cli: ConfigOverrides): Config | undefined {
   const top = validator.mapping(raw, '(root)', TOP_KEYS);
@@ -332,25 +330,6 @@ function readScan(
     udp: udp.settings,
     verify,
   };
-}
-
-function readDuration(validator: Validator, value: unknown, path: string): number | undefined {
-  // A bare 0 is the one number Prometheus reads as a duration, and YAML hands it over as a number.
-  const ms = typeof value === 'string' ? parseDuration(value) : value === 0 ? 0 : undefined;
-  if (ms === undefined) {
-    return validator.report(
-      path,
-      `${renderValue(value)} is not a valid duration (use Prometheus syntax such as 30s, 10m, 1h)`,
-    );
-  }
-  // Node.js fires a longer timer after 1ms, which would turn a 30d interval into back-to-back scans.
-  if (ms > MAX_TIMER_MS) {
-    return validator.report(
-      path,
-      `${renderValue(value)} is longer than the longest supported duration, ${formatDuration(MAX_TIMER_MS)}`,
-    );
-  }
-  return ms;
 }
 
 function readShard(validator: Validator, raw: unknown): Shard | undefined {

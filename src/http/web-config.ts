@@ -3,7 +3,7 @@
  * web-config-load.ts reads the files it names. Every problem is reported with its key path, all in one run.
  */
 import { isAbsolute, resolve } from 'node:path';
-import { parseDuration } from '../config/duration.ts';
+import { readDuration } from '../config/duration.ts';
 import { childPath, renderValue } from '../validation/describe.ts';
 import { Validator } from '../validation/validator.ts';
 import {
@@ -286,20 +286,6 @@ function readPem(
     );
   if (inline.trim() === '') return validator.report(`tls_server_config.${inlineKey}`, 'must not be empty');
   return { kind: 'inline', text: inline };
-}
-
-function readDuration(validator: Validator, value: unknown, path: string): number | undefined {
-  // YAML reads `interval: 0` as a number; the toolkit takes it, and no other bare number is a duration.
-  if (value === 0) return 0;
-  const text = validator.string(value, path);
-  if (text === undefined) return undefined;
-  const ms = parseDuration(text);
-  if (ms === undefined)
-    return validator.report(
-      path,
-      `${JSON.stringify(text)} is not a valid duration (use Prometheus syntax such as 1s, 500ms)`,
-    );
-  return ms;
 }
 
 function readClientAuthType(validator: Validator, value: unknown, path: string): ClientAuthType | undefined {

@@ -135,7 +135,7 @@ const INVALID: readonly { name: string; yaml: string; problems: readonly string[
   {
     name: 'a rate_limit interval that is not a duration',
     yaml: 'rate_limit:\n  interval: fast\n  burst: 5\n',
-    problems: ['rate_limit.interval: "fast" is not a valid duration (use Prometheus syntax such as 1s, 500ms)'],
+    problems: ['rate_limit.interval: "fast" is not a valid duration (use Prometheus syntax such as 30s, 10m, 1h)'],
   },
   {
     name: 'a negative rate_limit burst',
