@@ -13,7 +13,6 @@
  * (a /24 with 12 answering and 12 silent VMs, the default 1,020 ports: about 15 minutes), or --smoke (a /28,
  * a few ports, one run: checks that the script works and times nothing).
  */
-import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -93,7 +92,7 @@ async function main(): Promise<void> {
 
     const once = async (path: string): Promise<Timed & { args: string[] }> => {
       const started = performance.now();
-      const stdout = await runProcess(process.execPath, [MAIN, `--config.file=${path}`, '--once'], '');
+      const stdout = await readRun(process.execPath, [MAIN, `--config.file=${path}`, '--once'], '');
       const report = JSON.parse(stdout) as {
         scan: { nmap: { args: string[] } };
         hosts: { ip: string; ports: { port: number }[] }[];
@@ -103,7 +102,7 @@ async function main(): Promise<void> {
     };
     const raw = async (args: readonly string[], stdin: string): Promise<Timed> => {
       const started = performance.now();
-      const xml = await runProcess(lab.nmapPath, args, stdin);
+      const xml = await readRun(lab.nmapPath, args, stdin);
       const ms = performance.now() - started;
       const exposures = parseNmapXml(xml).flatMap((event) =>
         event.kind === 'host'
@@ -244,24 +243,9 @@ function seconds(ms: number): string {
   return (ms / 1000).toFixed(1);
 }
 
-/** Runs a command with `stdin`, resolving its stdout; any exit but 0 and 1 (exposures found) rejects. */
-function runProcess(command: string, args: readonly string[], stdin: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      timeout: RUN_TIMEOUT_MS,
-      killSignal: 'SIGKILL',
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-2000)));
-    child.once('error', reject);
-    child.once('exit', (code) =>
-      code === 0 || code === 1 ? resolve(stdout) : reject(new Error(`${command} exited with ${code}: ${stderr}`)),
-    );
-    child.stdin.end(stdin);
-  });
+/** A command's stdout, `stdin` written to it; any exit but 0 rejects, naming the command and its stderr. */
+function readRun(command: string, args: readonly string[], stdin: string): Promise<string> {
+  return readToolOutput(command, args, { input: stdin, timeoutMs: RUN_TIMEOUT_MS });
 }
 
 await main();

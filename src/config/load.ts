@@ -184,14 +184,13 @@ function splitTopLevelItems(text: string): string[] | undefined {
 
 /** Where text that came from bytes that were not UTF-8 sits: U+FFFD is what the decoder put there. */
 function listInvalidUtf8(value: unknown, path: string): string[] {
-  const where = path === '(root)' ? '(root)' : path;
   if (typeof value === 'string')
-    return value.includes('\uFFFD') ? [`${where}: holds bytes that are not valid UTF-8`] : [];
+    return value.includes('\uFFFD') ? [`${path}: holds bytes that are not valid UTF-8`] : [];
   if (Array.isArray(value))
     return value.flatMap((item, index) => listInvalidUtf8(item, `${path === '(root)' ? '' : path}[${index}]`));
   if (!isPlainObject(value)) return [];
   return Object.entries(value).flatMap(([key, child]) => {
-    if (key.includes('\uFFFD')) return [`${where}: a key holds bytes that are not valid UTF-8`];
+    if (key.includes('\uFFFD')) return [`${path}: a key holds bytes that are not valid UTF-8`];
     return listInvalidUtf8(child, childPath(path, key));
   });
 }

@@ -50,7 +50,7 @@ export class OutputChecks {
       );
     }
     const address = parseAddress(host.ip);
-    if (!address || address.family !== this.#limits.family || host.ip.includes(REPLACEMENT)) {
+    if (!address || address.family !== this.#limits.family) {
       this.#notAnAddress += 1;
       return this.#drop(host.ip);
     }

@@ -43,12 +43,18 @@ describe('the state directory', () => {
     await readToolOutput('setpriv', [...NOBODY, 'ln', '-s', victim, join(shared, name)]);
   }
 
-  it('in a directory anyone may write without the sticky bit, keeps the state in a private subdirectory; planted names stay untouched', async () => {
-    const shared = join(dir, 'shared');
+  /** A directory of the test's with this mode, where `nobody` planted state.json and the old temp names. */
+  async function sharedWithTraps(name: string, mode: number): Promise<string> {
+    const shared = join(dir, name);
     await mkdir(shared);
-    await chmod(shared, 0o777);
+    await chmod(shared, mode);
     await plant(shared, 'state.json');
     for (let pid = 1; pid <= 50; pid += 1) await plant(shared, `state.json.tmp-${pid}`);
+    return shared;
+  }
+
+  it('in a directory anyone may write without the sticky bit, keeps the state in a private subdirectory; planted names stay untouched', async () => {
+    const shared = await sharedWithTraps('shared', 0o777);
     const { code, stderr } = await runExporter([
       `--config.file=${await writeConfig(join(shared, 'state.json'))}`,
       '--once',
@@ -81,11 +87,7 @@ describe('the state directory', () => {
   });
 
   it('in a shared directory with the sticky bit, moves a planted state.json aside and writes its own file, the victim untouched', async () => {
-    const shared = join(dir, 'sticky');
-    await mkdir(shared);
-    await chmod(shared, 0o1777);
-    await plant(shared, 'state.json');
-    for (let pid = 1; pid <= 50; pid += 1) await plant(shared, `state.json.tmp-${pid}`);
+    const shared = await sharedWithTraps('sticky', 0o1777);
     const { code, stderr } = await runExporter([
       `--config.file=${await writeConfig(join(shared, 'state.json'))}`,
       '--once',

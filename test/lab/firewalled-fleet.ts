@@ -4,7 +4,7 @@
  * bench's larger ones are built here, so both meet the same kind of cloud. Requires root.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { createLineReader } from './netns-lab.ts';
 import { startRoutedLab, type HostFirewall, type RoutedLab } from './routed-lab.ts';
 import { startServiceDaemons, type DaemonPlacement, type ServiceDaemons } from './service-daemons.ts';
 
@@ -104,26 +104,13 @@ async function startListeners(namespace: string, vm: FleetVm): Promise<ChildProc
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stderr = '';
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-2000);
   });
-  const ready = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`listeners on ${vm.address}: not ready within ${READY_TIMEOUT_MS} ms`)),
-      READY_TIMEOUT_MS,
-    );
-    createInterface({ input: child.stdout! }).once('line', (line) => {
-      clearTimeout(timer);
-      if (line === 'ready') resolve();
-      else reject(new Error(`listeners on ${vm.address}: expected "ready", got "${line}"`));
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`listeners on ${vm.address} exited with ${code}: ${stderr.trim()}`));
-    });
-  });
+  const lines = createLineReader(child, () => stderr.trim() || `exit ${child.exitCode}`);
   try {
-    await ready;
+    const line = await lines.next(READY_TIMEOUT_MS, `the listeners on ${vm.address}`);
+    if (line !== 'ready') throw new Error(`listeners on ${vm.address}: expected "ready", got "${line}"`);
   } catch (error) {
     child.kill('SIGKILL');
     throw error;

@@ -297,11 +297,11 @@ function validateOptions(options: LabOptions): void {
 // Listener process
 
 /** Hands out stdout lines of a child one at a time, with a deadline for each. */
-interface LineReader {
+export interface LineReader {
   next(timeoutMs: number, waitingFor: string): Promise<string>;
 }
 
-function createLineReader(child: ChildProcessWithoutNullStreams, describeFailure: () => string): LineReader {
+export function createLineReader(child: ChildProcessWithoutNullStreams, describeFailure: () => string): LineReader {
   const lines: string[] = [];
   const waiters: { resolve: (line: string) => void; reject: (error: Error) => void }[] = [];
   let closed = false;
