@@ -320,14 +320,13 @@ interface SubprocessOutcome {
   readonly exitCode?: number | undefined;
   readonly signal?: string | undefined;
   readonly code?: string | undefined;
-  readonly isCanceled: boolean;
-  readonly isTerminated: boolean;
   readonly failed: boolean;
 }
 
 /** Throws when nmap never ran to an end of its own: cancelled (timeout or shutdown), or not startable. */
 function throwIfNotRun(job: ScanJob, result: SubprocessOutcome, signal: AbortSignal): void {
-  if (result.isCanceled || signal.aborted) {
+  // nmap's group is ended by the signal (process-group.ts), not by execa, so the signal alone says so.
+  if (signal.aborted) {
     const timedOut = (signal.reason as Error | undefined)?.name === 'TimeoutError';
     throw timedOut
       ? new ExporterError('NMAP_TIMEOUT', 'nmap did not finish within scan.timeout and was stopped')
