@@ -10,7 +10,7 @@
  * Run: npx node bench/bcrypt-cost.ts (about a minute on an idle 2-core machine)
  */
 import bcrypt from 'bcryptjs';
-import { BasicAuthChecker } from '../src/http/basic-auth.ts';
+import { BasicAuthChecker } from '../src/web/basic-auth.ts';
 import { describeMachine, findMedian, formatMs, printTable, readCpuMs } from './measure.ts';
 
 const MEASURED_COSTS = [10, 12, 14] as const;

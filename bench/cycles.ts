@@ -10,14 +10,14 @@
  * bench is meant to finish well inside one.
  */
 import { parseConfigText } from '../src/config/load.ts';
-import { buildExporterConfig } from '../src/core/exporter-config.ts';
-import type { ExporterConfig } from '../src/core/exporter-config.ts';
-import { ExporterState } from '../src/core/exporter-state.ts';
-import { NO_INVENTORY } from '../src/core/inventory.ts';
-import type { AddressOwner, InventorySnapshot } from '../src/core/inventory.ts';
-import { buildReport } from '../src/core/report.ts';
-import { buildSnapshot } from '../src/core/snapshot.ts';
-import { renderState } from '../src/core/state-file.ts';
+import { buildExporterConfig } from '../src/state/exporter-config.ts';
+import type { ExporterConfig } from '../src/state/exporter-config.ts';
+import { ExporterState } from '../src/state/exporter-state.ts';
+import { NO_INVENTORY } from '../src/inventory/inventory.ts';
+import type { AddressOwner, InventorySnapshot } from '../src/inventory/inventory.ts';
+import { buildReport } from '../src/report/report.ts';
+import { buildSnapshot } from '../src/exposure/snapshot.ts';
+import { renderState } from '../src/state/state-file.ts';
 import { createMetricsEndpoint } from '../src/metrics/collectors.ts';
 import type { MetricsEndpoint } from '../src/metrics/collectors.ts';
 import type { ObservedHost, ObservedPort, ScanResult } from '../src/scan/types.ts';

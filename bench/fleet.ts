@@ -2,7 +2,7 @@
  * What the benches' generated fleets are made of: the open ports a cloud's VMs typically show (with nmap's
  * service-table names) and the VMs' owners, spread over tenants, roles and a number of users.
  */
-import type { AddressOwner } from '../src/core/inventory.ts';
+import type { AddressOwner } from '../src/inventory/inventory.ts';
 import type { ObservedPort } from '../src/scan/types.ts';
 
 /** The standard ports of the default config. */

@@ -7,7 +7,7 @@
  * 89 MB, which is what a real scan of that size writes.
  */
 import { defaultConfig } from '../src/config/schema.ts';
-import { buildExporterConfig } from '../src/core/exporter-config.ts';
+import { buildExporterConfig } from '../src/state/exporter-config.ts';
 import { buildNmapArgs } from '../src/scan/nmap-args.ts';
 import { createRandom } from '../test/support/random.ts';
 

@@ -19,7 +19,7 @@ import { open, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseConfigText } from '../src/config/load.ts';
-import { buildExporterConfig } from '../src/core/exporter-config.ts';
+import { buildExporterConfig } from '../src/state/exporter-config.ts';
 import { defaultConfig } from '../src/config/schema.ts';
 import { parsePortSpec, renderPortSpec } from '../src/net/port-spec.ts';
 import { startLab } from '../test/lab/netns-lab.ts';

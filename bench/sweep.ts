@@ -13,11 +13,12 @@
  * under 30 s, for CI). Only addresses inside the lab's namespaces are scanned: nmap runs inside the lab.
  */
 import { parseConfigText } from '../src/config/load.ts';
-import { buildExporterConfig } from '../src/core/exporter-config.ts';
-import { buildScanJob } from '../src/core/cycle.ts';
-import { buildKnownTargets } from '../src/scan/scan-plan.ts';
+import { buildExporterConfig } from '../src/state/exporter-config.ts';
+import { buildScanJob } from '../src/cycle/cycle.ts';
+import { buildKnownTargets } from '../src/targets/scan-plan.ts';
 import { NmapScanner } from '../src/scan/nmap-scanner.ts';
-import type { ScanResult, ScanTargets } from '../src/scan/types.ts';
+import type { ScanResult } from '../src/scan/types.ts';
+import type { ScanTargets } from '../src/targets/scan-targets.ts';
 import { startLab } from '../test/lab/netns-lab.ts';
 import { describeMachine, formatMs, formatRatio, printTable } from './measure.ts';
 

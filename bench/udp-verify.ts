@@ -17,8 +17,8 @@
  * (2 hosts, one silent address, -sV at intensity 0 only: checks that it runs, under a minute). Only addresses inside the lab's namespaces are scanned.
  */
 import { parseConfigText } from '../src/config/load.ts';
-import { buildExporterConfig } from '../src/core/exporter-config.ts';
-import { buildScanJob } from '../src/core/cycle.ts';
+import { buildExporterConfig } from '../src/state/exporter-config.ts';
+import { buildScanJob } from '../src/cycle/cycle.ts';
 import { buildNmapArgs } from '../src/scan/nmap-args.ts';
 import { startRoutedLab } from '../test/lab/routed-lab.ts';
 import { DAEMON_PORTS, SERVICE_LAB, startServiceDaemons, type DaemonPlacement } from '../test/lab/service-daemons.ts';

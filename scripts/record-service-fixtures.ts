@@ -6,7 +6,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { startRoutedLab } from '../test/lab/routed-lab.ts';
-import { DEFAULT_UDP_PORTS } from '../src/scan/udp-ports.ts';
+import { DEFAULT_UDP_PORTS } from '../src/targets/udp-ports.ts';
 import {
   DAEMON_PORTS,
   SERVICE_LAB,

@@ -1,7 +1,5 @@
-/**
- * One error type for the whole exporter. `code` is a literal so callers branch on it, never on message text;
- * adapters (scan/, cloud/) translate library errors into these and keep the original as `cause`.
- */
+// One error type for the whole exporter. `code` is a literal so callers branch on it, never on message text;
+// adapters (scan/, openstack/) translate library errors into these and keep the original as `cause`.
 export type ErrorCode =
   | 'CONFIG_INVALID'
   | 'FLAGS_INVALID'
@@ -14,6 +12,7 @@ export type ErrorCode =
   | 'STATE_INVALID'
   | 'STATE_WRITE_FAILED'
   | 'INVENTORY_FILE_INVALID'
+  | 'HISTORY_FAILED'
   | 'OPENSTACK_AUTH'
   | 'OPENSTACK_HTTP'
   | 'OPENSTACK_TIMEOUT'
@@ -40,11 +39,7 @@ export class ConfigError extends ExporterError {
   }
 }
 
-/**
- * A problem in the OpenStack credentials (clouds.yaml, secure.yaml, the OS_* variables), raised by cloud/.
- * A ConfigError by descent: a bad clouds.yaml is as much a configuration mistake as a bad config file, so it
- * exits the same way and reads the same (`source: problem`).
- */
+/** A bad clouds.yaml, secure.yaml or OS_* is a configuration mistake: it exits and reads as a ConfigError does. */
 export class CloudsConfigError extends ConfigError {
   constructor(source: string, problems: readonly string[]) {
     super(source, problems);
@@ -52,10 +47,7 @@ export class CloudsConfigError extends ConfigError {
   }
 }
 
-/**
- * An inventory_file that cannot be read or does not validate, every problem prefixed with the file name. Not a
- * ConfigError: the file is re-read while the exporter runs, and a bad version only keeps the last good one.
- */
+/** Not a ConfigError: the inventory file is re-read while running, and a bad version keeps the last good one. */
 export class InventoryFileError extends ExporterError {
   readonly problems: readonly string[];
 
@@ -66,7 +58,6 @@ export class InventoryFileError extends ExporterError {
   }
 }
 
-/** An answer with an HTTP status OpenStack refused the request with; `status` lets callers tell 403 apart. */
 export class OpenStackHttpError extends ExporterError {
   readonly status: number;
 
@@ -77,7 +68,6 @@ export class OpenStackHttpError extends ExporterError {
   }
 }
 
-/** A message fit for a user: our own errors as written, anything else reduced to its message. */
 export function describeError(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);

@@ -1,7 +1,5 @@
-/**
- * Structured logs: a constant message, data in fields, logfmt or JSON lines; loggers are passed down, never global.
- * An error goes under `err` as an object (message, code, name, causes), never a stack trace.
- */
+// Structured logs: a constant message, data in fields, logfmt or JSON lines; loggers are passed down, never global.
+// An error goes under `err` as an object (message, code, name, causes), never a stack trace.
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFormat = 'logfmt' | 'json';
 export type LogFields = Readonly<Record<string, unknown>>;
@@ -11,11 +9,9 @@ export interface Logger {
   info(msg: string, fields?: LogFields): void;
   warn(msg: string, fields?: LogFields): void;
   error(msg: string, fields?: LogFields): void;
-  /** A logger that adds these fields to every line, e.g. the cycle number. */
   with(fields: LogFields): Logger;
 }
 
-/** How an error is logged: `cause` repeats the shape for the error's cause, down to MAX_CAUSE_DEPTH. */
 export interface LoggedError {
   readonly message: string;
   readonly code?: string;
@@ -53,7 +49,6 @@ export function createLogger(options: LoggerOptions, bound: LogFields = {}): Log
   };
 }
 
-/** A logger that drops everything, for tests and for code paths that must not log. */
 export const silentLogger: Logger = {
   debug: () => {},
   info: () => {},
@@ -62,11 +57,7 @@ export const silentLogger: Logger = {
   with: () => silentLogger,
 };
 
-/**
- * What a thrown value becomes in a log line. Anything may be thrown, so `err` is described whatever it is:
- * an Error by its message, code and name; a string or a number as itself; any other object by its kind only,
- * because its contents (a response, a config value) may hold a secret.
- */
+/** An object that is not an Error is logged by its kind only: its contents (a response, a config) may hold a secret. */
 export function describeLoggedError(thrown: unknown, depth = 0): LoggedError {
   if (!(thrown instanceof Error)) {
     const message =
@@ -85,7 +76,6 @@ export function describeLoggedError(thrown: unknown, depth = 0): LoggedError {
   };
 }
 
-/** `err` whatever it holds (a thrown value may be anything), and an Error under any key. */
 function isErrorField(key: string, value: unknown): boolean {
   return value !== undefined && (key === 'err' || value instanceof Error);
 }
@@ -113,10 +103,7 @@ function replaceNestedErrors(_key: string, value: unknown): unknown {
   return value instanceof Error ? describeLoggedError(value) : value;
 }
 
-/**
- * logfmt has no nesting, so an error is written as dotted keys (err.message=… err.code=… err.cause.message=…):
- * each part stays greppable, where one quoted JSON value would hide the code inside escapes.
- */
+/** logfmt has no nesting: dotted keys (err.cause.code=…) keep each part greppable, unlike one quoted JSON value. */
 function flattenError(prefix: string, error: LoggedError): (readonly [string, unknown])[] {
   const own = [
     [`${prefix}.message`, error.message],

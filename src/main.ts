@@ -1,38 +1,39 @@
 #!/usr/bin/env node
-/**
- * Composition root: flags and environment → config → wiring → start; signals and exit codes. The only
- * module (with config/load.ts) that reads process.argv, process.env or files the user names.
- */
+// Composition root: flags and environment → config → wiring → start; signals and exit codes. The only module
+// (with config/load.ts) that reads process.argv, process.env or files the user names.
 import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:net';
 import { homedir } from 'node:os';
-import type { CloudCredentials } from './cloud/cloud-credentials.ts';
-import { loadCloudCredentials } from './cloud/clouds-config.ts';
-import type { KeystoneSession } from './cloud/keystone.ts';
+import type { CloudCredentials } from './openstack/credentials/cloud-credentials.ts';
+import { loadCloudCredentials } from './openstack/credentials/clouds-config.ts';
+import type { KeystoneSession } from './openstack/session/keystone.ts';
 import { loadConfig, readBoundedFile, readOptionalYamlFile } from './config/load.ts';
+import { dirname, join } from 'node:path';
 import { hasInventory } from './config/schema.ts';
-import type { InventoryFileConfig, OpenStackConfig } from './config/schema.ts';
+import type { Config, InventoryFileConfig, OpenStackConfig } from './config/schema.ts';
+import { HistoryRecorder } from './history/history-recorder.ts';
 import type { Shard } from './config/shard-setting.ts';
-import { buildExporterConfig } from './core/exporter-config.ts';
-import type { ExporterConfig } from './core/exporter-config.ts';
-import { InventoryRefresher } from './core/inventory-refresher.ts';
-import { ExporterState } from './core/exporter-state.ts';
-import { acceptReload, rejectReload } from './core/health.ts';
-import { hasFindings, renderReportJson } from './core/report.ts';
-import { CycleScheduler } from './core/scheduler.ts';
-import { reclassifySnapshot } from './core/snapshot.ts';
-import { loadState, resolveStateFile, saveState } from './core/state-file.ts';
-import type { StateFile } from './core/state-file.ts';
+import { buildExporterConfig } from './state/exporter-config.ts';
+import type { ExporterConfig } from './state/exporter-config.ts';
+import { InventoryRefresher } from './cycle/inventory-refresher.ts';
+import { ExporterState } from './state/exporter-state.ts';
+import { acceptReload, rejectReload } from './state/health.ts';
+import { hasFindings, renderReportJson } from './report/report.ts';
+import { CycleScheduler } from './cycle/scheduler.ts';
+import { reclassifySnapshot } from './exposure/snapshot.ts';
+import type { Snapshot } from './exposure/snapshot.ts';
+import { loadState, resolveStateFile, saveState } from './state/state-file.ts';
+import type { StateFile } from './state/state-file.ts';
 import { ConfigError, ExporterError, describeError } from './errors.ts';
 import { USAGE, parseFlags } from './flags.ts';
 import type { Flags } from './flags.ts';
-import type { LoadedWebConfig } from './http/web-config-load.ts';
-import type { WebServer } from './http/web-server.ts';
+import type { LoadedWebConfig } from './web/web-config-load.ts';
+import type { WebServer } from './web/web-server.ts';
 import { FileInventory } from './inventory/file-inventory.ts';
 import { createLogger } from './log.ts';
 import type { Logger } from './log.ts';
 import type { BuildInfo } from './metrics/collectors.ts';
-import { generateRangeBlocks } from './scan/cidr-blocks.ts';
+import { generateRangeBlocks } from './targets/cidr-blocks.ts';
 import { NmapScanner, probeNmapProcStatus, probeNmapVersion } from './scan/nmap-scanner.ts';
 import { detectPrivilege } from './scan/privilege.ts';
 import { estimateScanDuration, renderScanDuration } from './scan/scan-duration.ts';
@@ -91,7 +92,6 @@ async function main(argv: readonly string[]): Promise<number> {
   return flags.once ? runOnce(flags, exporter, log) : serve(flags, exporter, loaded.webConfig, log);
 }
 
-/** What the files the operator names hold: the config, the OpenStack credentials, the web config. */
 interface LoadedFiles {
   readonly config: ExporterConfig;
   readonly cloud: CloudAccess | undefined;
@@ -104,7 +104,7 @@ async function loadFiles(flags: Flags): Promise<LoadedFiles | number> {
     const webConfig =
       flags.webConfigFile === undefined
         ? undefined
-        : await (await import('./http/web-config-load.ts')).loadWebConfig(flags.webConfigFile);
+        : await (await import('./web/web-config-load.ts')).loadWebConfig(flags.webConfigFile);
     const config = buildExporterConfig(await loadConfig(flags.configFile, flags.shard ? { shard: flags.shard } : {}));
     const cloud = config.settings.openstack && (await loadCloudAccess(config.settings.openstack));
     return { config, cloud, webConfig };
@@ -115,7 +115,6 @@ async function loadFiles(flags: Flags): Promise<LoadedFiles | number> {
   }
 }
 
-/** --config.check: the files are valid (or loadFiles said why not); what the scans will take. */
 function runCheck(flags: Flags, { config, cloud }: LoadedFiles): number {
   const cloudNote = cloud ? `, OpenStack credentials from ${describeCredentialSource(cloud.credentials)}` : '';
   process.stdout.write(
@@ -130,7 +129,6 @@ function runCheck(flags: Flags, { config, cloud }: LoadedFiles): number {
   return EXIT_OK;
 }
 
-/** What --once and a server share: the state, the scheduler and the inventories it refreshes. */
 interface RunningExporter {
   readonly state: ExporterState;
   readonly scheduler: CycleScheduler;
@@ -139,6 +137,7 @@ interface RunningExporter {
   readonly build: BuildInfo;
   /** Where the Keystone session reports each request's time, once a server has metrics to keep it. */
   readonly openStackRequests: { observe?: (service: string, seconds: number) => void };
+  readonly history: HistoryRecorder | undefined;
 }
 
 async function startExporter(
@@ -161,11 +160,11 @@ async function startExporter(
     });
   }
   await restoreState(state, stateFile, log);
+  const history = openHistory(config.settings, stateFile, { restored: state.snapshot, once: flags.once }, log);
 
   const euid = process.geteuid?.() ?? -1;
-  // Both ask nmap at once: start-up waits for the slower, not for the sum. Root may always open raw sockets,
-  // so nmap's own status could not change the answer; --once serves no build info and its report takes
-  // nmap's version from the scan itself. Each probe skipped is an nmap start the cycle does not wait for.
+  // Both probes at once, each skipped where it cannot change anything: root may always open raw sockets, and
+  // --once serves no build info (its report takes nmap's version from the scan).
   const [procStatus, nmapProcStatus, nmapVersion] = await Promise.all([
     readProcStatus(),
     euid === 0
@@ -215,24 +214,44 @@ async function startExporter(
     persist: async (snapshot) =>
       saveState(await resolveStateFile({ path: state.config.settings.statePath }), snapshot, new Date()),
     ...(inventories.length > 0 ? { inventory: refreshInventories } : {}),
+    history,
   });
   const build: BuildInfo = { ...version, nodejsVersion: process.version, nmapVersion: nmapVersion ?? 'unknown' };
-  return { state, scheduler, inventories, session, build, openStackRequests };
+  return { state, scheduler, inventories, session, build, openStackRequests, history };
 }
 
-/** One sweep with every pass, its report on stdout: what cron runs. */
+/** Read at start so the ticket metrics are served before the first cycle; one that fails to open is retried. */
+function openHistory(
+  settings: Config,
+  stateFile: StateFile,
+  { restored, once }: { restored: Snapshot | undefined; once: boolean },
+  log: Logger,
+): HistoryRecorder | undefined {
+  if (!settings.history.enabled) return undefined;
+  const path = settings.history.path ?? join(dirname(stateFile.path), 'history.db');
+  const history = new HistoryRecorder({ path, settings: settings.history, log, keepView: !once });
+  history.load(restored);
+  return history;
+}
+
+function sameHistorySettings(a: Config['history'], b: Config['history']): boolean {
+  const flat = (settings: Config['history']) =>
+    JSON.stringify({ ...settings, remediationTargetsMs: [...settings.remediationTargetsMs] });
+  return flat(a) === flat(b);
+}
+
 async function runOnce(
   flags: Flags,
-  { state, scheduler, inventories, session }: RunningExporter,
+  { state, scheduler, inventories, session, history }: RunningExporter,
   log: Logger,
 ): Promise<number> {
   // cron wants names in its report: wait for the whole first read (each request has its own deadline).
   await Promise.all(inventories.map((refresher) => refresher.refresh()));
   // cron gets the whole picture each run: --once always sweeps every target, with every pass.
   const outcome = await scheduler.runCycle({ scope: 'sweep', everyPass: true });
+  history?.close();
   await session?.close();
-  // Piece by piece, waiting for stdout to take each: a slow reader (`| jq`) gets the whole report before the
-  // process exits, and the report never exists as one string.
+  // Piece by piece, awaiting stdout: a slow reader (`| jq`) gets it all before exit, and it is never one string.
   try {
     await writeChunks(process.stdout, withFinalNewline(renderReportJson(state, {}, new Date())));
   } catch (err) {
@@ -243,7 +262,6 @@ async function runOnce(
   return flags.failOnFindings && hasFindings(state) ? EXIT_FINDINGS : EXIT_OK;
 }
 
-/** The server: cycles on their interval, the routes, reloads, and a shutdown within 10 s. */
 async function serve(
   flags: Flags,
   exporter: RunningExporter,
@@ -264,12 +282,12 @@ async function serve(
     import('node:http'),
     import('./http/app.ts'),
     import('./http/client-errors.ts'),
-    import('./http/web-server.ts'),
+    import('./web/web-server.ts'),
     import('./metrics/collectors.ts'),
     import('./metrics/web-config-metrics.ts'),
   ]);
   let webServer: WebServer | undefined;
-  const exporterMetrics = createMetricsEndpoint({ state, build, processMetrics: true });
+  const exporterMetrics = createMetricsEndpoint({ state, build, processMetrics: true, history: exporter.history });
   const metrics = webConfig
     ? withWebConfigReloadMetric(exporterMetrics, () => webServer?.lastReloadSuccessful() ?? true)
     : exporterMetrics;
@@ -284,6 +302,10 @@ async function serve(
       }
       if (JSON.stringify(next.settings.inventoryFile) !== JSON.stringify(state.config.settings.inventoryFile)) {
         log.warn('changes to the inventory_file block take effect at the next restart');
+      }
+      if (!sameHistorySettings(next.settings.history, state.config.settings.history)) {
+        // The database is opened once; a reload must not swap it under a cycle that is writing.
+        log.warn('changes to the history block take effect at the next restart');
       }
       logUnsweptRanges(next, state.config, log);
       const snapshot = state.snapshot && reclassifySnapshot(state.snapshot, next.rules, new Date());
@@ -305,7 +327,7 @@ async function serve(
   const reloadAll = async (): Promise<void> => {
     await Promise.all([reload(), webServer?.reload()]);
   };
-  const app = createApp({ state, metrics, build, log, reload: reloadAll });
+  const app = createApp({ state, metrics, build, log, reload: reloadAll, history: exporter.history });
   webServer = webConfig && createWebServer({ handler: app, webConfig, log });
   const server = webServer?.server ?? createServer(app);
   answerClientErrorsInJson(server);
@@ -338,7 +360,10 @@ async function serve(
       // The session goes last: the inventory read a running cycle waits on uses it.
       scheduler
         .stop()
-        .then(() => session?.close())
+        .then(() => {
+          exporter.history?.close();
+          return session?.close();
+        })
         .then(
           () => resolve(EXIT_OK),
           () => resolve(EXIT_FAILURE),
@@ -362,11 +387,9 @@ async function serve(
 
 interface CloudAccess {
   readonly credentials: CloudCredentials;
-  /** The PEM text of credentials.cacert, read here because only the composition root reads user-named files. */
   readonly caCertificates: string | undefined;
 }
 
-/** Config first, then the cloud: the config names the cloud, and cloud/ resolves it from files config/ reads. */
 async function loadCloudAccess(openstack: OpenStackConfig): Promise<CloudAccess> {
   const credentials = await loadCloudCredentials({
     openstack,
@@ -384,7 +407,6 @@ async function loadCloudAccess(openstack: OpenStackConfig): Promise<CloudAccess>
   }
 }
 
-/** The inventory_file's refresher; main.ts reads the file because only it reads files the user names. */
 function createFileInventory(settings: InventoryFileConfig, state: ExporterState, log: Logger): InventoryRefresher {
   return new InventoryRefresher({
     inventory: new FileInventory({
@@ -416,10 +438,7 @@ function logUnsweptRanges(config: ExporterConfig, previous: ExporterConfig | und
   });
 }
 
-/**
- * The Keystone session and the inventory read through it. Their modules (and undici under them) are loaded
- * only for a config with an openstack block.
- */
+/** Their modules (and undici under them) are loaded only for a config with an openstack block. */
 async function connectCloud(options: {
   cloud: CloudAccess;
   openstack: OpenStackConfig;
@@ -429,8 +448,8 @@ async function connectCloud(options: {
 }): Promise<{ session: KeystoneSession; inventory: InventoryRefresher }> {
   const { cloud, openstack, state, log, onRequest } = options;
   const [{ KeystoneSession }, { OpenStackInventory }] = await Promise.all([
-    import('./cloud/keystone.ts'),
-    import('./cloud/openstack.ts'),
+    import('./openstack/session/keystone.ts'),
+    import('./openstack/inventory/openstack.ts'),
   ]);
   const session = new KeystoneSession({
     credentials: cloud.credentials,

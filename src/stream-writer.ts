@@ -1,18 +1,10 @@
-/**
- * Writing a long text to a stream that may be slower than its writer (stdout piped to `jq`) without holding
- * the whole text in memory, and knowing when the last piece has been handed over: process.exit() drops
- * whatever a pipe has not taken yet.
- */
+// Writing a long text to a stream slower than its writer (stdout piped to `jq`) without holding it whole in memory.
 
 /** Big enough that a report costs few writes, small enough that it never sits in memory whole. */
 const WRITE_BATCH_CHARS = 64 * 1024;
 
-/**
- * Writes the chunks in batches of about WRITE_BATCH_CHARS, waiting for 'drain' whenever the stream's buffer is
- * full, and resolves once the last batch has been handed to the kernel. process.exit() drops whatever a pipe
- * has not taken yet, so --once waits for this before it returns its exit code. Rejects on a write error
- * (EPIPE: the reader went away).
- */
+// Resolves once the last batch is handed to the kernel: process.exit() drops whatever a pipe has not taken yet, so
+// --once waits for this. Rejects on a write error (EPIPE: the reader went away).
 export async function writeChunks(stream: NodeJS.WritableStream, chunks: Iterable<string>): Promise<void> {
   let failure: Error | undefined;
   const onError = (err: Error): void => {

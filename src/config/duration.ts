@@ -28,7 +28,6 @@ export function parseDuration(text: string): number | undefined {
   return Number.isSafeInteger(total) ? total : undefined;
 }
 
-/** The shortest Prometheus rendering of a duration, for messages and the landing page. */
 export function formatDuration(ms: number): string {
   if (ms === 0) return '0s';
   let rest = ms;
@@ -46,8 +45,13 @@ export function formatDuration(ms: number): string {
 /** The longest delay setTimeout and AbortSignal.timeout honour (2^31 - 1 ms, about 24.8 days). */
 const MAX_TIMER_MS = 2_147_483_647;
 
-/** A duration setting, reported on the validator (naming its path) when it is not one or is too long. */
-export function readDuration(validator: Validator, value: unknown, path: string): number | undefined {
+/** An `age` (a retention, a remediation target) is never waited for by a timer, so it has no ceiling. */
+export function readDuration(
+  validator: Validator,
+  value: unknown,
+  path: string,
+  use: 'timer' | 'age' = 'timer',
+): number | undefined {
   // A bare 0 is the one number Prometheus reads as a duration, and YAML hands it over as a number.
   const ms = typeof value === 'string' ? parseDuration(value) : value === 0 ? 0 : undefined;
   if (ms === undefined) {
@@ -57,7 +61,7 @@ export function readDuration(validator: Validator, value: unknown, path: string)
     );
   }
   // Node.js fires a longer timer after 1ms, which would turn a 30d interval into back-to-back scans.
-  if (ms > MAX_TIMER_MS) {
+  if (use === 'timer' && ms > MAX_TIMER_MS) {
     return validator.report(
       path,
       `${renderValue(value)} is longer than the longest supported duration, ${formatDuration(MAX_TIMER_MS)}`,

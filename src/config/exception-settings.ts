@@ -1,19 +1,15 @@
-/**
- * The `exceptions` list: which open ports are approved, until when. Read with the config's collecting Validator,
- * so each problem names its path (`exceptions[2].match.ip`) and all are reported at once.
- */
+/** The `exceptions` list: which open ports are approved, and until when. */
 import { familyBits, parseTargetSpec } from '../net/addresses.ts';
 import type { AddressRange } from '../net/addresses.ts';
 import type { Validator } from '../validation/validator.ts';
 import { renderValue } from '../validation/describe.ts';
 import { readPortProtocol } from './port-protocol.ts';
 
-/** What an exception's `match` names; every condition given must hold. */
+/** Every condition given must hold. */
 export interface ExceptionMatchSetting {
   readonly tenant?: string;
   readonly vmName?: string;
   readonly ip?: AddressRange;
-  /** `port/protocol` keys. */
   readonly ports?: readonly string[];
 }
 
@@ -119,10 +115,7 @@ function coversWholeFamily(range: AddressRange): boolean {
 const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
 
-/**
- * A date means the exception holds through that whole day (UTC): `expires: 2027-01-31` still covers the
- * 31st, which is how people read such a line. A full RFC 3339 time is taken exactly.
- */
+/** A bare date holds through that whole UTC day, as people read `expires: 2027-01-31`; an RFC 3339 time is exact. */
 function readExpiry(validator: Validator, raw: unknown, path: string): Date | undefined {
   // YAML may hand over a Date when the file uses a timestamp-typed schema; accept it as the exact time.
   if (raw instanceof Date && !Number.isNaN(raw.getTime())) return raw;

@@ -1,7 +1,4 @@
-/**
- * Reads the YAML files the user names: the config file (YAML syntax errors and schema problems become one
- * ConfigError) and the YAML files it points at (clouds.yaml), handed back parsed to whoever owns their format.
- */
+/** Reads the YAML files the user names, strictly and within a size limit, for whichever module owns their format. */
 import { open, stat } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import { ConfigError, describeError, describeReadError } from '../errors.ts';
@@ -9,30 +6,24 @@ import { childPath, isPlainObject } from '../validation/describe.ts';
 import { defaultConfig, parseConfig } from './schema.ts';
 import type { Config, ConfigOverrides } from './schema.ts';
 
-/**
- * Every file the operator names is read whole into memory, so each has a ceiling: a file past it is refused
- * before it is read (the inventory file's is inventory_file.max_bytes).
- */
+/** Every named file is read whole, so each has a ceiling (the inventory file's is inventory_file.max_bytes). */
 export const MAX_CONFIG_FILE_BYTES = 4 * 1024 * 1024;
 export const MAX_WEB_CONFIG_FILE_BYTES = 1024 * 1024;
 
-/** A file's text; `invalidUtf8` when some bytes were not UTF-8 (they read as U+FFFD, which parseYaml refuses). */
+/** `invalidUtf8` when some bytes were not UTF-8 (they read as U+FFFD, which parseYaml refuses). */
 export interface FileText {
   readonly text: string;
   readonly invalidUtf8: boolean;
 }
 
-/** No path means the built-in defaults (scan 127.0.0.1 only), so the exporter runs with no file at all. */
+/** No path means the built-in defaults (scan 127.0.0.1 only), so the exporter runs without a file. */
 export async function loadConfig(path: string | undefined, overrides: ConfigOverrides = {}): Promise<Config> {
   if (path === undefined) return defaultConfig(overrides);
   const file = await readBoundedFile(path, { maxBytes: MAX_CONFIG_FILE_BYTES, what: 'the config file' });
   return parseConfigFile(file, path, overrides);
 }
 
-/**
- * Reads a YAML file whose schema another module owns (the web config): a missing file or a YAML syntax error
- * becomes a ConfigError naming the file. The text comes back too, so the caller can tell when it changes.
- */
+/** For a schema another module owns (the web config); the text comes back so the caller can tell when it changes. */
 export async function readYamlFile(path: string, maxBytes: number): Promise<{ text: string; value: unknown }> {
   const file = await readBoundedFile(path, { maxBytes, what: 'the file' });
   return { text: file.text, value: parseYaml(file, path) };
@@ -48,10 +39,7 @@ function parseConfigFile(file: FileText, source: string, overrides: ConfigOverri
   return result.config;
 }
 
-/**
- * The file's text, refused with a ConfigError naming the file and the limit when it is larger than `maxBytes`
- * (checked before reading, and again on what was read, in case it grew meanwhile).
- */
+/** `maxBytes` is checked before reading and again on what was read, in case the file grew meanwhile. */
 export async function readBoundedFile(path: string, options: { maxBytes: number; what: string }): Promise<FileText> {
   const tooLarge = (size: number): ConfigError =>
     new ConfigError(path, [`${options.what} is ${size} bytes, more than the limit of ${options.maxBytes} bytes`]);
@@ -90,11 +78,7 @@ function decodeUtf8(bytes: Buffer): FileText {
 
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 
-/**
- * A YAML file another setting points at (clouds.yaml, secure.yaml), parsed as strictly as the config file;
- * undefined when there is no such file, so a search can go on to the next place. One that exists but cannot be
- * read or parsed is an error naming it.
- */
+/** Undefined when there is no such file, so a search (clouds.yaml, secure.yaml) can go on to the next place. */
 export async function readOptionalYamlFile(path: string): Promise<{ value: unknown } | undefined> {
   const exists = await stat(path).then(
     () => true,
@@ -108,15 +92,11 @@ export async function readOptionalYamlFile(path: string): Promise<{ value: unkno
   return { value: parseYaml(file, path) };
 }
 
-/**
- * Parses YAML strictly; syntax errors name their line and column, never quote the text (it may hold secrets).
- * Text from bytes that were not UTF-8 is refused where it landed: every key and value holding it is named.
- */
+/** Syntax errors name their line and column but never quote the text, which may hold secrets. */
 export function parseYaml(file: FileText, source: string): unknown {
   return refuseInvalidUtf8(file, parseYamlText(file.text, source), source);
 }
 
-/** The value parsed from the file, unless text from bytes that were not UTF-8 landed in a key or a value. */
 export function refuseInvalidUtf8<T>(file: FileText, value: T, source: string): T {
   if (!file.invalidUtf8) return value;
   const problems = listInvalidUtf8(value, '(root)');
@@ -124,12 +104,8 @@ export function refuseInvalidUtf8<T>(file: FileText, value: T, source: string): 
   return value;
 }
 
-/**
- * A YAML list parsed one top-level item at a time, yielding to the event loop between batches: a large inventory
- * then neither holds the whole document's syntax tree in memory nor stalls /metrics while it parses. A list
- * that is not written one `- ` item per column-0 line, or any item that does not parse alone, is parsed whole,
- * which also gives errors their real line numbers.
- */
+// One top-level item at a time, yielding between batches, so a large inventory neither holds a whole syntax tree
+// nor stalls /metrics. Any other layout, or an item that fails alone, is parsed whole for real line numbers.
 export async function parseYamlList(file: FileText, source: string): Promise<unknown> {
   const items = splitTopLevelItems(file.text);
   if (items === undefined) return parseYaml(file, source);
@@ -152,7 +128,6 @@ export async function parseYamlList(file: FileText, source: string): Promise<unk
 
 const YIELD_EVERY_ITEMS = 500;
 
-/** The text of each top-level `- ` item, or undefined for a file that is not such a list (directives, markers, flow). */
 function splitTopLevelItems(text: string): string[] | undefined {
   const items: string[] = [];
   let start = -1;
@@ -182,7 +157,7 @@ function splitTopLevelItems(text: string): string[] | undefined {
   return items;
 }
 
-/** Where text that came from bytes that were not UTF-8 sits: U+FFFD is what the decoder put there. */
+// U+FFFD is what the lenient decoder put where bytes were not UTF-8.
 function listInvalidUtf8(value: unknown, path: string): string[] {
   if (typeof value === 'string')
     return value.includes('\uFFFD') ? [`${path}: holds bytes that are not valid UTF-8`] : [];

@@ -1,7 +1,4 @@
-/**
- * The two passes a cycle may add to its TCP port scan: the UDP pass (`scan.udp`) and service verification
- * (`scan.verify`). Plain settings, validated with the same messages as the rest of the config.
- */
+/** The passes a cycle may add to its TCP port scan: UDP (`scan.udp`) and service verification (`scan.verify`). */
 import { formatDuration } from './duration.ts';
 import { readPortListSetting } from './port-list-setting.ts';
 import type { Validator } from '../validation/validator.ts';
@@ -11,7 +8,7 @@ export const SAFE_SCRIPTS = ['redis-info', 'mongodb-info', 'memcached-info'] as 
 export type SafeScript = (typeof SAFE_SCRIPTS)[number];
 
 export interface UdpSettings {
-  /** `default` (the amplifier list, see scan/udp-ports.ts) or a validated nmap port list. */
+  /** `default` (the amplifier list, targets/udp-ports.ts) or a validated nmap port list. */
   readonly ports: string;
   readonly intervalMs: number;
   readonly maxRetries: number;
@@ -36,10 +33,7 @@ export const PASS_DEFAULTS = {
 
 type DurationReader = (value: unknown, path: string) => number | undefined;
 
-/**
- * `scan.udp`; undefined with `ports: none`, and also when it is invalid (the problems are on the validator).
- * The interval defaults to scan.interval, and may not be shorter: the UDP pass runs inside cycles.
- */
+/** `settings` is undefined with `ports: none`, and when invalid (then `valid` is false). */
 export function readUdp(
   validator: Validator,
   raw: unknown,

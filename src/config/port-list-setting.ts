@@ -1,8 +1,5 @@
-/**
- * A port-list setting (`scan.ports`, `scan.udp.ports`): an nmap port list, kept in its shortest form, or one of
- * the setting's two keywords. Neither keyword is a valid port list, so they never mix up; what each keyword
- * means is the scan plan's business (scan/scan-plan.ts).
- */
+// A port-list setting (`scan.ports`, `scan.udp.ports`): an nmap port list in its shortest form, or one of two
+// keywords, which no port list can be; what the keywords mean is decided in targets/scan-plan.ts.
 import { parsePortSpec, renderPortSpec } from '../net/port-spec.ts';
 import type { Validator } from '../validation/validator.ts';
 

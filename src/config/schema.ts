@@ -1,7 +1,5 @@
-/**
- * The config file's shape, defaults and validation (pure): every problem at once, each naming its YAML path and
- * value. Settings are plain values; the scan plan and the rules are built where they are used.
- */
+// The config file's shape, defaults and validation (pure): every problem at once, each naming its YAML path.
+// Settings are plain values; the scan plan and the rules are built where they are used.
 import { buildTargetSet, countAddresses, parseTargetSpec } from '../net/addresses.ts';
 import type { AddressRange, TargetSet } from '../net/addresses.ts';
 import { Validator } from '../validation/validator.ts';
@@ -17,6 +15,8 @@ import { parseShard } from './shard-setting.ts';
 import { PASS_DEFAULTS, readUdp, readVerify } from './pass-settings.ts';
 import type { UdpSettings, VerifySettings } from './pass-settings.ts';
 import type { Shard } from './shard-setting.ts';
+import { readHistory } from './history-settings.ts';
+import type { HistorySettings } from './history-settings.ts';
 
 export type { ExceptionMatchSetting, ExceptionSetting } from './exception-settings.ts';
 export type { SafeScript, UdpSettings, VerifySettings } from './pass-settings.ts';
@@ -44,7 +44,6 @@ export interface OpenStackConfig {
   readonly requestTimeoutMs: number;
 }
 
-/** A file of address owners for addresses outside OpenStack, re-read every refresh interval. */
 export interface InventoryFileConfig {
   readonly path: string;
   readonly refreshIntervalMs: number;
@@ -56,30 +55,19 @@ export interface ScanConfig {
   /** The target specs as written, for the landing page and the report. */
   readonly targetSpecs: readonly string[];
   readonly excludeSpecs: readonly string[];
-  /**
-   * The targets of all replicas together: scan.targets minus scan.exclude, as merged ranges. The boundary of
-   * everything scanned, known addresses included.
-   */
+  /** All replicas' targets, after exclusion: the boundary of everything scanned, known addresses included. */
   readonly targets: TargetSet;
-  /** The part of the targets a sweep scans: all of them, except the ranges left out below. */
+  /** What a sweep scans: the targets without unsweptRanges. */
   readonly sweepTargets: TargetSet;
-  /**
-   * Ranges larger than scan.max_targets, accepted (with an inventory only) as a boundary for known addresses
-   * and never swept: an IPv6 /64 cannot be swept, its known addresses can be scanned.
-   */
+  /** Ranges over scan.max_targets (an IPv6 /64): with an inventory, a bound for known addresses, never swept. */
   readonly unsweptRanges: readonly AddressRange[];
-  /** This replica's part of the targets, I of N; `0/1` scans them all. */
   readonly shard: Shard;
-  /**
-   * The keyword `default` (nmap's top ports and the risky ones) or `all`, else a validated nmap port list
-   * in its shortest form ("21-23,6379"). Neither keyword is a valid port list, so the three never mix up.
-   */
+  /** `default` (nmap's top ports and the risky ones), `all`, or a validated port list in its shortest form. */
   readonly ports: string;
   readonly intervalMs: number;
   readonly timeoutMs: number;
   /** How often the whole targets are swept when an inventory names the addresses scanned in between. */
   readonly sweepIntervalMs: number;
-  /** The bound of one sweep, which scans far more addresses than a cycle of known addresses. */
   readonly sweepTimeoutMs: number;
   readonly maxTargets: number;
   readonly nmapPath: string;
@@ -102,6 +90,7 @@ export interface Config {
   readonly openstack: OpenStackConfig | undefined;
   readonly inventoryFile: InventoryFileConfig | undefined;
   readonly statePath: string;
+  readonly history: HistorySettings;
 }
 
 /** Whether the config names an inventory (OpenStack, a file or both): then cycles scan known addresses. */
@@ -129,8 +118,7 @@ export const DEFAULTS = {
       timing_template: 4,
       max_rtt_timeout: '500ms',
       max_retries: 2,
-      // With nothing answering, nmap's own pacing never speeds up: the floor is what bounds a sweep of silent
-      // addresses (measured in bench/firewall.ts). A max_rate below it lowers it to max_rate.
+      // Silent addresses never speed nmap up, so this floor bounds a sweep (bench/firewall.ts); max_rate may lower it.
       min_rate: 5000,
       max_rate: 0,
       host_timeout: '10m',
@@ -167,14 +155,22 @@ export function parseConfig(raw: unknown, overrides: ConfigOverrides = {}): Pars
   return validator.problems.length === 0 && config ? { ok: true, config } : { ok: false, problems: validator.problems };
 }
 
-/** The config used when no file is given: every default, scanning 127.0.0.1 only. */
 export function defaultConfig(overrides: ConfigOverrides = {}): Config {
   const result = parseConfig({}, overrides);
   if (!result.ok) throw new Error(`built-in defaults are invalid: ${result.problems.join('; ')}`);
   return result.config;
 }
 
-const TOP_KEYS = ['scan', 'standard_ports', 'severity_overrides', 'exceptions', 'openstack', 'inventory_file', 'state'];
+const TOP_KEYS = [
+  'scan',
+  'standard_ports',
+  'severity_overrides',
+  'exceptions',
+  'openstack',
+  'inventory_file',
+  'state',
+  'history',
+];
 const SCAN_KEYS = [
   'targets',
   'exclude',
@@ -220,7 +216,8 @@ function readConfig(validator: Validator, raw: unknown, cli: ConfigOverrides): C
     top['inventory_file'] === undefined ? undefined : readInventoryFile(validator, top['inventory_file']);
   const state = validator.mapping(top['state'] ?? {}, 'state', STATE_KEYS);
   const statePath = validator.nonEmptyString(state?.['path'] ?? DEFAULTS.state.path, 'state.path');
-  if (!scan || !standardPorts || !overrides || !exceptions || statePath === undefined) return undefined;
+  const history = readHistory(validator, top['history'] ?? {});
+  if (!scan || !standardPorts || !overrides || !exceptions || statePath === undefined || !history) return undefined;
   if (top['openstack'] !== undefined && !openstack) return undefined;
   if (top['inventory_file'] !== undefined && !inventoryFile) return undefined;
   return {
@@ -231,6 +228,7 @@ function readConfig(validator: Validator, raw: unknown, cli: ConfigOverrides): C
     openstack,
     inventoryFile,
     statePath,
+    history,
   };
 }
 
@@ -356,7 +354,6 @@ function readTargetSet(
   limits: { readonly maxTargets: number; readonly withInventory: boolean },
 ): Pick<ScanConfig, 'targets' | 'sweepTargets' | 'unsweptRanges'> | undefined {
   const { maxTargets, withInventory } = limits;
-  // Ranges are bigint intervals, so a mistyped /8 or an IPv6 /64 is refused without enumerating anything.
   const set = buildTargetSet(targets, exclude);
   // With an inventory, a range too large to sweep still bounds the known addresses scanned in it.
   const unsweptRanges = withInventory ? set.ranges.filter((range) => countAddresses([range]) > BigInt(maxTargets)) : [];

@@ -1,7 +1,4 @@
-/**
- * The shard setting (`scan.shard` or `--shard=I/N`): this replica is number I of N. Which addresses that
- * gives the replica is decided where the scan plan is built (scan/shard.ts); here it is only a validated pair.
- */
+/** The shard setting (`scan.shard` or `--shard=I/N`), only validated here: targets/shard.ts picks the addresses. */
 
 export interface Shard {
   readonly index: number;
@@ -13,7 +10,6 @@ const MAX_SHARDS = 1024;
 
 export type ShardParse = { ok: true; shard: Shard } | { ok: false; reason: string };
 
-/** `I/N` with 0 <= I < N. */
 export function parseShard(text: string): ShardParse {
   const match = /^(\d{1,4})\/(\d{1,4})$/.exec(text);
   if (!match) return { ok: false, reason: "is not I/N (this replica's index, from 0, and the number of replicas)" };

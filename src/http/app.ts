@@ -1,29 +1,31 @@
-/**
- * The HTTP routes (/, /metrics, /report, /-/healthy, /-/ready, /-/reload): handlers read the state, the reload
- * goes through a callback; errors reach clients as {"error": {"code", "message"}}, never a stack trace.
- */
+// The HTTP routes: handlers read the state, the reload goes through a callback; errors reach clients as
+// {"error": {"code", "message"}}, never a stack trace.
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
-import type { ExporterState } from '../core/exporter-state.ts';
-import { buildReport, parseReportFilter } from '../core/report.ts';
+import type { ExporterState } from '../state/exporter-state.ts';
+import { buildReport, parseReportFilter } from '../report/report.ts';
+import { parseHistoryRequest, renderHistoryCsv, renderHistoryJson } from '../report/history-report.ts';
+import type { HistoryRecorder } from '../history/history-recorder.ts';
+import type { TicketPage } from '../history/ticket.ts';
 import { ExporterError, describeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { BuildInfo, MetricsEndpoint } from '../metrics/collectors.ts';
-import { renderLandingPage } from './landing-page.ts';
+import { renderLandingPage } from '../page/landing-page.ts';
 
 export interface AppOptions {
   readonly state: ExporterState;
   readonly metrics: MetricsEndpoint;
   readonly build: BuildInfo;
   readonly log: Logger;
-  /** Re-reads the config file; rejects with a ConfigError when the new file is invalid. */
   readonly reload: () => Promise<void>;
   readonly now?: () => Date;
+  /** Absent with history disabled: /history then says so, and the page has no history part. */
+  readonly history?: Pick<HistoryRecorder, 'view' | 'query' | 'settings'> | undefined;
 }
 
 /** The paths that answer GET (and so HEAD, which Express serves from the GET handler). */
-const READ_PATHS = ['/', '/metrics', '/report', '/-/healthy', '/-/ready'];
+const READ_PATHS = ['/', '/metrics', '/report', '/history', '/-/healthy', '/-/ready'];
 
 const LANDING_PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'";
 
@@ -50,14 +52,16 @@ export function createApp(options: AppOptions): RequestListener {
       sendError(res, 400, 'BAD_FILTER', parsed.message);
       return;
     }
-    // The page shows names from the cloud, which are user input: should escaping ever miss one, the browser
-    // still runs no script and loads nothing (inline styles are the page's only need).
+    // Names from the cloud are user input: should escaping ever miss one, the browser still runs no script.
     res.set('Content-Security-Policy', LANDING_PAGE_POLICY);
-    res.type('html').send(renderLandingPage({ state, build: options.build, filter: parsed.filter }));
+    res
+      .type('html')
+      .send(
+        renderLandingPage({ state, build: options.build, filter: parsed.filter, history: options.history, now: now() }),
+      );
   });
 
-  // Prometheus asks for gzip on every scrape. The body is written as is rather than through res.send, which
-  // would hash all of it for an ETag that no scraper sends back.
+  // Written as is, not through res.send, which would hash the whole body for an ETag no scraper sends back.
   app.get('/metrics', async (req, res) => {
     const gzip = req.acceptsEncodings('gzip', 'identity') === 'gzip';
     const chunks = await metrics.renderBody({ gzip });
@@ -75,6 +79,28 @@ export function createApp(options: AppOptions): RequestListener {
       return;
     }
     res.json(buildReport(state, parsed.filter, now()));
+  });
+
+  app.get('/history', (req, res) => {
+    const request = parseHistoryRequest(new URL(req.originalUrl, 'http://localhost').searchParams);
+    if (!request.ok) {
+      sendError(res, 400, 'BAD_FILTER', request.message);
+      return;
+    }
+    if (!options.history) {
+      sendError(res, 404, 'HISTORY_DISABLED', 'history is disabled (history.enabled: false)');
+      return;
+    }
+    let page: TicketPage;
+    try {
+      page = request.none ? { tickets: [], next: null } : options.history.query(request.query);
+    } catch (err) {
+      // The scans and /report go on without the database; only its reader answers that it is unavailable.
+      sendError(res, 503, 'HISTORY_FAILED', describeError(err));
+      return;
+    }
+    if (request.format === 'csv') res.type('text/csv').send(renderHistoryCsv(page));
+    else res.json(renderHistoryJson(page));
   });
 
   app.get('/-/healthy', (_req, res) => {
@@ -118,9 +144,8 @@ export function createApp(options: AppOptions): RequestListener {
     sendError(res, 500, 'INTERNAL', 'internal error; see the exporter log');
   });
 
-  // Express hands a request whose URL it cannot parse (`GET http://[::1/metrics`) straight to this callback,
-  // before any route or middleware; without one it would answer with its own HTML page.
-  // The casts only satisfy the typings' three-argument form; Express extends req and res itself on entry.
+  // Express hands a request whose URL it cannot parse straight to this callback, before any route; without one it
+  // would answer with its own HTML page. The casts only satisfy the typings' three-argument form.
   return (req, res) => {
     app(req as Request, res as Response, (err?: unknown) => {
       if (err !== undefined) log.error('request failed', { err });

@@ -1,12 +1,8 @@
-/**
- * The JSON error body for the requests Node's HTTP server refuses before any route sees them (431, 400, 408,
- * 417), which Node answers with an empty body.
- */
+// A JSON error body for the requests Node's HTTP server refuses before any route sees them (it sends none).
 import { STATUS_CODES, maxHeaderSize } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 
-/** What a node:http or node:https server offers for this; both emit these events. */
 export interface ClientErrorSource {
   on(event: 'clientError', listener: (err: NodeJS.ErrnoException, socket: Duplex) => void): unknown;
   on(event: 'checkExpectation', listener: (req: IncomingMessage, res: ServerResponse) => void): unknown;

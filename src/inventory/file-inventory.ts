@@ -1,15 +1,12 @@
-/**
- * The inventory_file: owners of addresses outside OpenStack, a YAML or JSON list in the spirit of file_sd,
- * validated like the config file (every problem, each with its path), parsed only when its bytes change.
- */
-import type { AddressOwner, Inventory, InventorySnapshot } from '../core/inventory.ts';
+// The inventory_file: owners of addresses outside OpenStack, a YAML or JSON list in the spirit of file_sd.
+import type { AddressOwner, Inventory, InventorySnapshot } from './inventory.ts';
 import { InventoryFileError } from '../errors.ts';
 import { formatAddress, parseAddress } from '../net/addresses.ts';
 import { Validator } from '../validation/validator.ts';
 import { parseYamlList, refuseInvalidUtf8 } from '../config/load.ts';
 import type { FileText } from '../config/load.ts';
 
-/** The entry keys, in the order the owner labels are written. */
+/** In the order the owner labels are written. */
 export const ENTRY_KEYS = [
   'ip',
   'vm_id',
@@ -23,14 +20,12 @@ export const ENTRY_KEYS = [
   'user_email',
 ] as const;
 
-/** What an entry without owner_kind is: an address the file names, whatever it is. */
 export const DEFAULT_OWNER_KIND = 'file';
 
 export type InventoryFileParse =
   | { ok: true; owners: ReadonlyMap<string, AddressOwner> }
   | { ok: false; problems: string[] };
 
-/** The parsed file (YAML or JSON) as owners by canonical address, or every problem found. */
 export function parseInventoryFile(raw: unknown): InventoryFileParse {
   const validator = new Validator();
   const list = validator.list(raw, '(root)', ' of entries');
@@ -85,19 +80,14 @@ function readEntry(validator: Validator, raw: unknown, path: string): { ip: stri
 }
 
 export interface FileInventoryOptions {
-  /** The file's name, which every problem starts with. */
   readonly source: string;
-  /** Reads the file's text, bounded in size. Throws when it cannot be read or is too large. */
+  /** Bounded in size; throws when the file cannot be read or is too large. */
   readonly read: () => Promise<FileText>;
-  /** Told of each parse (only changed bytes are parsed), for the debug log. */
   readonly onParse?: (parse: { readonly bytes: number; readonly durationMs: number }) => void;
   readonly now?: () => Date;
 }
 
-/**
- * The file's entries: JSON through JSON.parse when it is a JSON list (a script's output, and 40 times quicker
- * to read), else YAML one item at a time (config/load.ts parseYamlList).
- */
+// JSON.parse when the text is a JSON list (a script's output, 40 times quicker to read), else YAML item by item.
 export async function parseInventoryText(file: FileText, source: string): Promise<unknown> {
   if (/^\s*\[/.test(file.text.slice(0, 64))) {
     try {
@@ -110,11 +100,6 @@ export async function parseInventoryText(file: FileText, source: string): Promis
   return parseYamlList(file, source);
 }
 
-/**
- * The file as an Inventory: each load reads the file and returns its owners, or throws an InventoryFileError
- * (the refresher keeps the last good owners and reports the file down). Parsed again only when its text
- * changed; a read of unchanged text keeps the first read's time as the sync time.
- */
 export class FileInventory implements Inventory {
   readonly #options: FileInventoryOptions;
   #last: { text: string; snapshot: InventorySnapshot } | undefined;
@@ -129,7 +114,7 @@ export class FileInventory implements Inventory {
     let value: unknown;
     try {
       file = await this.#options.read();
-      // Unchanged bytes are not parsed again: the last read's owners stand.
+      // Unchanged bytes are not parsed again, and keep the first read's sync time.
       if (this.#last?.text === file.text) return this.#last.snapshot;
       const started = performance.now();
       value = await parseInventoryText(file, source);

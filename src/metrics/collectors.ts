@@ -1,17 +1,17 @@
-/**
- * Every exposure_ metric in two parts: the families of the snapshot and config, rendered to bytes once per swap
- * (snapshot-exposition.ts), and the live ones on a prom-client registry, rendered at scrape time.
- */
+// Every exposure_ metric, in two parts: the snapshot's and config's families, rendered to bytes once per swap
+// (snapshot-exposition.ts), then the live ones on a prom-client registry, rendered at scrape time.
 import { gzipSync } from 'node:zlib';
 import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { hasInventory } from '../config/schema.ts';
-import type { ExporterConfig } from '../core/exporter-config.ts';
-import type { ExporterState } from '../core/exporter-state.ts';
+import type { ExporterConfig } from '../state/exporter-config.ts';
+import type { ExporterState } from '../state/exporter-state.ts';
 import { EXPOSURE_FAMILIES, registerPortChanges } from './exposure-metrics.ts';
 import { CYCLE_RESULT_FAMILIES, registerHealthMetrics } from './health-metrics.ts';
 import { listInfoFamilies } from './info-metrics.ts';
 import type { BuildInfo } from './info-metrics.ts';
 import { registerInventoryFileMetrics } from './inventory-file-metrics.ts';
+import { registerHistoryMetrics } from './history-metrics.ts';
+import type { HistoryRecorder } from '../history/history-recorder.ts';
 import { SWEEP_FAMILIES } from './sweep-metrics.ts';
 import { PASS_FAMILIES } from './pass-metrics.ts';
 import { SnapshotExposition } from './snapshot-exposition.ts';
@@ -22,25 +22,18 @@ export type { BuildInfo } from './info-metrics.ts';
 /** What /metrics serves; the HTTP layer sees this, never prom-client. */
 export interface MetricsEndpoint {
   readonly contentType: string;
-  /**
-   * The response body, in chunks to be written in order. With `gzip`, each chunk is a gzip member of its own and
-   * together they are one valid gzip stream (RFC 1952 allows a stream of several members; gunzip reads them all).
-   */
+  /** With `gzip`, each chunk is a gzip member of its own: together one valid stream (RFC 1952 allows several). */
   renderBody(options: { gzip: boolean }): Promise<readonly Buffer[]>;
-  /** The same exposition as text, for readers rather than clients: tests and the bench. */
   render(): Promise<string>;
-  /** Records one OpenStack API request, for exposure_openstack_request_duration_seconds. */
   observeOpenStackRequest(service: string, seconds: number): void;
 }
 
-/**
- * A registry of its own (never prom-client's global one) for the live part, plus Node.js process metrics unless
- * left out, which keeps golden files stable. `onSnapshotRender` is called each time the cached part is rendered.
- */
+/** A registry of its own, never prom-client's global one; leaving out process metrics keeps golden files stable. */
 export function createMetricsEndpoint(options: {
   state: ExporterState;
   build: BuildInfo;
   processMetrics: boolean;
+  history?: Pick<HistoryRecorder, 'view' | 'settings'> | undefined;
   onSnapshotRender?: () => void;
 }): MetricsEndpoint {
   const { state } = options;
@@ -52,8 +45,7 @@ export function createMetricsEndpoint(options: {
   const observeOpenStackRequest = registerLiveMetrics(registry, options);
 
   const renderBody = async ({ gzip }: { gzip: boolean }): Promise<readonly Buffer[]> => {
-    // Both parts are read before anything is awaited that leaves the event loop (the compression), so a cycle
-    // swapped in meanwhile cannot pair one cycle's exposures with the next one's health.
+    // Both parts are read before the compression leaves the event loop, so a scrape never mixes two cycles.
     const part = cached.current({ snapshot: state.snapshot, config: state.config });
     const live = Buffer.from(await registry.metrics(), 'utf8');
     // The live part is a few KiB: compressing it on the spot costs less than handing it to the thread pool.
@@ -67,11 +59,8 @@ export function createMetricsEndpoint(options: {
   };
 }
 
-/**
- * The families of the cached part, which comes first in the exposition; their order here is exposition order,
- * which the golden file pins. The sweep gauges, like the inventory they describe, are there only when the
- * exporter started with one; the pass gauges have series only once a pass has run.
- */
+// The cached part, first in the exposition and in the order the golden file pins. The sweep gauges, like the
+// inventory they describe, are there only when the exporter started with one.
 export function listSnapshotFamilies(options: { build: BuildInfo; config: ExporterConfig }): SnapshotFamily[] {
   const sweeps = hasInventory(options.config.settings) ? SWEEP_FAMILIES : [];
   return [
@@ -83,28 +72,27 @@ export function listSnapshotFamilies(options: { build: BuildInfo; config: Export
   ];
 }
 
-/**
- * The live part, which follows the cached one, in exposition order. Returns how to record an OpenStack request.
- * Exported with listSnapshotFamilies so the bench can serve the same metrics through prom-client alone.
- */
+/** The live part, in exposition order; exported so the bench can serve the same metrics through prom-client alone. */
 export function registerLiveMetrics(
   registry: Registry,
-  options: { state: ExporterState; processMetrics: boolean },
+  options: {
+    state: ExporterState;
+    processMetrics: boolean;
+    history?: Pick<HistoryRecorder, 'view' | 'settings'> | undefined;
+  },
 ): (service: string, seconds: number) => void {
   const { state } = options;
   registerPortChanges(registry, state);
   registerHealthMetrics(registry, state);
   // Like the file they describe, present only when the exporter started with one.
   if (state.config.settings.inventoryFile) registerInventoryFileMetrics(registry, state);
+  if (options.history) registerHistoryMetrics(registry, options.history);
   const requestDuration = registerRequestDuration(registry);
   if (options.processMetrics) registerProcessMetrics(registry);
   return (service, seconds) => requestDuration.observe({ service }, seconds);
 }
 
-/**
- * `base` followed by more live metrics (`render` gives their text): one more chunk, and one more gzip member when
- * compressed, so a module with metrics of its own can add them without the endpoint knowing about it.
- */
+/** One more chunk (or gzip member), so a module can add metrics of its own without the endpoint knowing of it. */
 export function appendLiveExposition(base: MetricsEndpoint, render: () => Promise<string>): MetricsEndpoint {
   const renderBody = async ({ gzip }: { gzip: boolean }): Promise<readonly Buffer[]> => {
     const [chunks, text] = await Promise.all([base.renderBody({ gzip }), render()]);
@@ -129,11 +117,9 @@ function registerRequestDuration(registry: Registry): Histogram<'service'> {
   });
 }
 
-/** Node.js process metrics: CPU, memory, event loop lag. */
 function registerProcessMetrics(registry: Registry): void {
   collectDefaultMetrics({ register: registry });
-  // prom-client exports these sums as gauges named _total, which promtool's lint rejects; the per-type
-  // nodejs_active_* gauges it also exports carry the same numbers.
+  // prom-client exports these as gauges named _total, which promtool rejects; nodejs_active_* carry the same numbers.
   for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
     registry.removeSingleMetric(name);
   }

@@ -1,7 +1,5 @@
-/**
- * A writer of the Prometheus text format for gauge families, byte for byte as prom-client writes them, so the
- * snapshot's families are rendered once per snapshot instead of at every scrape (as kube-state-metrics does).
- */
+// The Prometheus text format for gauge families, byte for byte as prom-client writes it, so the snapshot's
+// families are rendered once per snapshot instead of at every scrape (as kube-state-metrics does).
 
 export interface FamilyDefinition<L extends string> {
   readonly name: string;
@@ -12,32 +10,23 @@ export interface FamilyDefinition<L extends string> {
 /** Adds one series; labels are written in the order the object lists them. */
 export type SetSeries<L extends string> = (labels: Partial<Record<L, string | number>>, value: number) => void;
 
-/** A gauge family whose series are all computed from `input` by `series`. */
 export interface GaugeFamily<L extends string, I> extends FamilyDefinition<L> {
   readonly series: (input: I, set: SetSeries<L>) => void;
 }
 
-/**
- * One family: HELP, TYPE, its samples and the blank line that separates it from the next family, so that
- * written families followed by prom-client's `registry.metrics()` make the exposition prom-client alone would.
- * The same label set given twice keeps its first place and its last value, as prom-client's gauge does: two
- * samples with the same labels would make Prometheus reject the whole scrape.
- */
+/** Ends in a blank line, so written families followed by prom-client's `registry.metrics()` read as one exposition. */
 export function renderGaugeFamily<L extends string, I>(family: GaugeFamily<L, I>, input: I): string {
   return [...renderGaugeFamilyPieces(family, input)].join('');
 }
 
-/** Samples are joined into pieces of about this many characters. */
 const PIECE_CHARS = 64 * 1024;
 
-/**
- * The same text in pieces of about PIECE_CHARS, for a caller that turns each into bytes at once: at 20,000
- * hosts the families' text and the strings behind it would otherwise all be alive together, and V8 keeps
- * the heap it grew for them long after they are garbage.
- */
+// In pieces of about PIECE_CHARS for a caller that turns each into bytes at once: at 20,000 hosts the whole text
+// would otherwise be alive together, and V8 keeps the heap it grew long after it is garbage.
 export function* renderGaugeFamilyPieces<L extends string, I>(family: GaugeFamily<L, I>, input: I): Generator<string> {
   const { name } = family;
-  // A Map keeps a key's first place when it is set again: exactly the rule for a repeated label set.
+  // A repeated label set keeps its first place and last value, as in prom-client (a Map does just that): two samples
+  // with the same labels would make Prometheus reject the whole scrape.
   const values = new Map<string, number>();
   family.series(input, (labels, value) => {
     values.set(renderLabels(labels), value);
@@ -67,7 +56,7 @@ const LABEL_ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '\n': '\
 const NEEDS_LABEL_ESCAPE = /[\\\n"]/;
 const HELP_ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '\n': '\\n' };
 
-/** Backslash, newline and double quote, as the text format requires; everything else (unicode too) is written as is. */
+/** Backslash, newline and double quote, as the text format requires; unicode is written as is. */
 export function escapeLabelValue(value: string): string {
   // Most values need no escape; testing first spares building a copy of each.
   return NEEDS_LABEL_ESCAPE.test(value) ? value.replace(/[\\\n"]/g, (char) => LABEL_ESCAPES[char]!) : value;

@@ -1,14 +1,11 @@
-/**
- * The exposures themselves: open ports and their owners, from the current snapshot. All but the changes counter
- * depend on the snapshot and the config alone, so they are rendered to bytes once per snapshot (see
- * snapshot-exposition.ts); the counter counts since the process started and stays with prom-client.
- */
+// The exposures: open ports and their owners. All but the changes counter depend on the snapshot and config alone,
+// so they are rendered once per snapshot; the counter counts since the process started and stays with prom-client.
 import type { Registry } from 'prom-client';
-import type { PortClass } from '../core/classify.ts';
-import type { ExporterState } from '../core/exporter-state.ts';
-import type { AddressOwner } from '../core/inventory.ts';
-import { summarizeHosts } from '../core/snapshot.ts';
-import type { Snapshot, SnapshotHost, SnapshotPort } from '../core/snapshot.ts';
+import type { PortClass } from '../exposure/classify.ts';
+import type { ExporterState } from '../state/exporter-state.ts';
+import type { AddressOwner } from '../inventory/inventory.ts';
+import { summarizeHosts } from '../exposure/snapshot.ts';
+import type { Snapshot, SnapshotHost, SnapshotPort } from '../exposure/snapshot.ts';
 import type { GaugeFamily } from './exposition-writer.ts';
 import { registerRenderedFamily } from './gauges.ts';
 import type { SnapshotFamily, SnapshotInput } from './snapshot-exposition.ts';
@@ -148,7 +145,6 @@ const EXCEPTION_EXPIRY: GaugeFamily<'exception', SnapshotInput> = {
   },
 };
 
-/** Counts since the exporter started, which no snapshot holds. */
 export function registerPortChanges(registry: Registry, state: ExporterState): void {
   const definition = {
     name: 'exposure_port_changes_total',
@@ -163,7 +159,6 @@ export function registerPortChanges(registry: Registry, state: ExporterState): v
   });
 }
 
-/** One series per world-open security group rule that admits a nonstandard open port. */
 const PORT_ADMITTED: GaugeFamily<'ip' | 'port' | 'protocol' | 'security_group' | 'rule_id', SnapshotInput> = {
   name: 'exposure_port_admitted_info',
   help: `World-open security group rule that admits a nonstandard open port (1). ${FROM_LAST_CYCLE}`,
@@ -210,7 +205,6 @@ const LATENT_PORT: GaugeFamily<LatentLabel, SnapshotInput> = {
   },
 };
 
-/** A data store that a safe script got to answer without credentials: anyone can read it. */
 const PORT_UNAUTHENTICATED: GaugeFamily<'ip' | 'port' | 'protocol' | 'service', SnapshotInput> = {
   name: 'exposure_port_unauthenticated',
   help: `Nonstandard open port whose service answered a safe script without credentials (1). ${FROM_LAST_CYCLE}`,
@@ -237,12 +231,11 @@ export const EXPOSURE_FAMILIES: readonly SnapshotFamily[] = [
   PORT_UNAUTHENTICATED,
 ];
 
-/** The owner labels of the per-port and per-address series, in the order they are written (the golden file pins it). */
+/** Label order is write order, which the golden file pins. */
 function ownerLabels(owner: AddressOwner): { vm_id: string; vm_name: string; user: string; tenant: string } {
   return { vm_id: owner.vmId, vm_name: owner.vmName, user: owner.user, tenant: owner.tenant };
 }
 
-/** Each address with open ports or latent exposures once, with its owner. */
 function ownedAddresses(snapshot: Snapshot | undefined): { ip: string; owner: AddressOwner }[] {
   const addresses = new Map<string, AddressOwner>();
   for (const host of snapshot?.hosts ?? []) addresses.set(host.ip, host.owner);
@@ -250,7 +243,6 @@ function ownedAddresses(snapshot: Snapshot | undefined): { ip: string; owner: Ad
   return [...addresses].map(([ip, owner]) => ({ ip, owner }));
 }
 
-/** The open ports of one class in the snapshot, each with its host. */
 function* portsOfClass(
   snapshot: Snapshot | undefined,
   portClass: PortClass,

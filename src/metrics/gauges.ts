@@ -1,12 +1,10 @@
-/**
- * The builders of the live exposure_ families: collect() resets and sets each from the state synchronously, so a
- * gone series disappears and no scrape mixes two cycles.
- */
+// The live families: collect() resets and sets each from the state synchronously, so a gone series disappears
+// and no scrape mixes two cycles.
 import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { FamilyDefinition, GaugeFamily, SetSeries } from './exposition-writer.ts';
 
-/** A gauge (or, with `counter: true`, a counter) whose series are all rebuilt by `render` at each scrape. */
+/** A gauge, or with `counter: true` a counter, whose series are all rebuilt by `render` at each scrape. */
 export function registerRenderedFamily<L extends string>(
   registry: Registry,
   definition: FamilyDefinition<L> & { readonly counter?: boolean },
@@ -33,10 +31,7 @@ export function registerRenderedFamily<L extends string>(
   });
 }
 
-/**
- * A gauge without labels that is absent, not 0, while there is nothing to report (before the first cycle,
- * without an inventory): prom-client's reset() leaves an unlabelled gauge at 0, remove() drops it.
- */
+/** Absent, not 0, while `read` gives undefined: reset() leaves an unlabelled gauge at 0, remove() drops it. */
 export function registerOptionalGauge(
   registry: Registry,
   definition: FamilyDefinition<never>,
@@ -55,16 +50,11 @@ export function registerOptionalGauge(
   });
 }
 
-/** An unlabelled gauge that always has a value. */
 export function registerGauge(registry: Registry, definition: FamilyDefinition<never>, read: () => number): void {
   registerRenderedFamily(registry, definition, (set) => set({}, read()));
 }
 
-/**
- * A family of the cached part rendered by prom-client at every scrape instead, as all of them were before the
- * cache: what the bench measures the cache against, and what the tests compare the writer's bytes with. An
- * unlabelled family that sets nothing is absent, as the writer leaves it.
- */
+/** A cached family rendered by prom-client at each scrape instead: the baseline for the bench and the writer's tests. */
 export function registerGaugeFamily<L extends string, I>(
   registry: Registry,
   family: GaugeFamily<L, I>,
@@ -78,6 +68,7 @@ export function registerGaugeFamily<L extends string, I>(
     registers: [registry],
     collect() {
       this.reset();
+      // An unlabelled family that sets nothing is absent, as the writer leaves it.
       if (labelNames.length === 0) this.remove();
       family.series(read(), (labels, value) => this.set(labels, value));
     },

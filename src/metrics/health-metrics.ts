@@ -1,15 +1,12 @@
-/**
- * The exporter's own health: scan cycles, inventory, reloads, state writes, read off the health record, the
- * snapshot or the config; nothing here measures anything.
- */
+/** The exporter's own health, read off the health record, the snapshot or the config; nothing here measures. */
 import type { Registry } from 'prom-client';
-import type { ExporterState } from '../core/exporter-state.ts';
-import { listAddressesOutsideTargets } from '../core/inventory-refresher.ts';
+import type { ExporterState } from '../state/exporter-state.ts';
+import { listAddressesOutsideTargets } from '../state/exporter-state.ts';
 import type { GaugeFamily } from './exposition-writer.ts';
 import { registerGauge, registerOptionalGauge, registerRenderedFamily } from './gauges.ts';
 import type { SnapshotFamily, SnapshotInput } from './snapshot-exposition.ts';
 
-/** Absent until a cycle completed or a state was restored. */
+// These three are absent until a cycle completed or a state was restored.
 const SCAN_LAST_SUCCESS: GaugeFamily<never, SnapshotInput> = {
   name: 'exposure_scan_last_success_timestamp_seconds',
   help: 'When the last successful scan cycle finished, in seconds since the epoch (restored from the state file at start).',
@@ -18,7 +15,6 @@ const SCAN_LAST_SUCCESS: GaugeFamily<never, SnapshotInput> = {
   },
 };
 
-/** Absent until a cycle completed or a state was restored. */
 const SCAN_HOSTS_UP: GaugeFamily<never, SnapshotInput> = {
   name: 'exposure_scan_hosts_up',
   help: 'Hosts that answered. As of the last completed scan cycle.',
@@ -27,7 +23,6 @@ const SCAN_HOSTS_UP: GaugeFamily<never, SnapshotInput> = {
   },
 };
 
-/** Absent until a cycle completed or a state was restored. */
 const SCAN_ADDRESSES_SILENT: GaugeFamily<never, SnapshotInput> = {
   name: 'exposure_scan_addresses_silent',
   help: 'Addresses in use (an inventory names them) that answered no probe at all: every probe dropped. As of the last completed scan cycle.',

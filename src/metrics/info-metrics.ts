@@ -1,7 +1,4 @@
-/**
- * Constant-1 metadata: which shard this replica scans and what it is built from. The shard comes from the
- * config and the build never changes, so both are cached with the exposure families (snapshot-exposition.ts).
- */
+/** Constant-1 metadata: this replica's shard (from the config) and its build, cached with the exposure families. */
 import type { GaugeFamily } from './exposition-writer.ts';
 import type { SnapshotFamily, SnapshotInput } from './snapshot-exposition.ts';
 

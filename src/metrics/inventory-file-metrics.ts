@@ -1,6 +1,6 @@
 /** The inventory_file's health, with an inventory_file only (registered when the exporter starts with one). */
 import type { Registry } from 'prom-client';
-import type { ExporterState } from '../core/exporter-state.ts';
+import type { ExporterState } from '../state/exporter-state.ts';
 import { registerOptionalGauge } from './gauges.ts';
 
 export function registerInventoryFileMetrics(registry: Registry, state: ExporterState): void {

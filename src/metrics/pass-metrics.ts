@@ -1,10 +1,8 @@
-/**
- * The UDP and verification passes as of each one's last run; a pass that is off or has not run has no series.
- * Cached with the exposure families, since they read the snapshot alone.
- */
-import { PASS_NAMES } from '../core/scan-passes.ts';
-import type { PassName, PassRun } from '../core/scan-passes.ts';
-import type { Snapshot } from '../core/snapshot.ts';
+// The UDP and verification passes as of each one's last run, cached with the exposure families since they read
+// the snapshot alone; a pass that is off or has not run has no series.
+import { PASS_NAMES } from '../scan/scan-passes.ts';
+import type { PassName, PassRun } from '../scan/scan-passes.ts';
+import type { Snapshot } from '../exposure/snapshot.ts';
 import type { GaugeFamily } from './exposition-writer.ts';
 import type { SnapshotFamily, SnapshotInput } from './snapshot-exposition.ts';
 

@@ -1,11 +1,9 @@
-/**
- * The part of /metrics only a new snapshot or config can change, rendered to bytes once and served from
- * memory; identity of the two immutable inputs tells the bytes are still right. gzip is made on first ask.
- */
+// The part of /metrics only a new snapshot or config can change, rendered to bytes once and served from memory;
+// the identity of the two immutable inputs says the bytes are still right. gzip is made on first ask.
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import type { ExporterConfig } from '../core/exporter-config.ts';
-import type { Snapshot } from '../core/snapshot.ts';
+import type { ExporterConfig } from '../state/exporter-config.ts';
+import type { Snapshot } from '../exposure/snapshot.ts';
 import { renderGaugeFamilyPieces } from './exposition-writer.ts';
 import type { GaugeFamily } from './exposition-writer.ts';
 
@@ -53,8 +51,7 @@ export class SnapshotExposition {
     }
     const identity = Buffer.concat(chunks);
     let compressed: Promise<Buffer> | undefined;
-    // Scrapes that arrive while the compression runs wait for the same promise rather than start another; a
-    // failure is not kept, so the next scrape tries again.
+    // Concurrent scrapes share one compression; a failure is not kept, so the next scrape tries again.
     const gzipOnce = (): Promise<Buffer> =>
       (compressed ??= compress(identity).catch((err: unknown) => {
         compressed = undefined;

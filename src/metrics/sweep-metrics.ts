@@ -1,11 +1,8 @@
-/**
- * The last sweep of the whole targets, with an inventory only (without one every cycle is a sweep, described
- * by exposure_scan_*). Cached with the exposure families.
- */
+// The last sweep of the whole targets, with an inventory only (without one every cycle is a sweep, described by
+// exposure_scan_*). Cached with the exposure families; absent until a sweep completed.
 import type { GaugeFamily } from './exposition-writer.ts';
 import type { SnapshotFamily, SnapshotInput } from './snapshot-exposition.ts';
 
-/** Absent until a sweep completed. */
 const SWEEP_DURATION: GaugeFamily<never, SnapshotInput> = {
   name: 'exposure_sweep_duration_seconds',
   help: 'How long the last completed sweep of the whole targets took.',
@@ -15,7 +12,6 @@ const SWEEP_DURATION: GaugeFamily<never, SnapshotInput> = {
   },
 };
 
-/** Absent until a sweep completed. */
 const SWEEP_LAST_SUCCESS: GaugeFamily<never, SnapshotInput> = {
   name: 'exposure_sweep_last_success_timestamp_seconds',
   help: 'When the last completed sweep of the whole targets finished, in seconds since the epoch.',
@@ -25,7 +21,6 @@ const SWEEP_LAST_SUCCESS: GaugeFamily<never, SnapshotInput> = {
   },
 };
 
-/** Absent until a sweep completed. */
 const SWEEP_ADDRESSES_UP: GaugeFamily<never, SnapshotInput> = {
   name: 'exposure_sweep_addresses_up',
   help: 'Hosts that answered in the last completed sweep of the whole targets.',

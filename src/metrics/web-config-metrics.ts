@@ -1,12 +1,9 @@
-/**
- * The web config's health on /metrics. Its own small registry appended to the exporter's exposition, so the
- * gauge exists only when a web config is in use and the main collectors need not know about web configs.
- */
+// The web config's health, on a small registry of its own appended to the exposition, so the gauge exists only
+// with a web config and the main collectors need not know about web configs.
 import { Gauge, Registry } from 'prom-client';
 import { appendLiveExposition } from './collectors.ts';
 import type { MetricsEndpoint } from './collectors.ts';
 
-/** `base` plus exposure_web_config_last_reload_successful, read at scrape time from `lastReloadSuccessful`. */
 export function withWebConfigReloadMetric(base: MetricsEndpoint, lastReloadSuccessful: () => boolean): MetricsEndpoint {
   const registry = new Registry();
   new Gauge({

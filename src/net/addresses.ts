@@ -1,18 +1,16 @@
-/**
- * Addresses and target specs (address, CIDR, `a-b` range) as bigint ranges, and their set arithmetic (pure);
- * nothing is enumerated unless asked, so an IPv6 /64 is counted and refused at once.
- */
+// Addresses and target specs (address, CIDR, `a-b` range) as bigint ranges, and their set arithmetic (pure);
+// nothing is enumerated unless asked, so an IPv6 /64 is counted and refused at once.
 
 export type IpFamily = 4 | 6;
 
-/** An inclusive range of addresses of one family, as integers. */
+/** Inclusive at both ends. */
 export interface AddressRange {
   readonly family: IpFamily;
   readonly first: bigint;
   readonly last: bigint;
 }
 
-/** Sorted, merged, non-overlapping ranges after exclusion; `count` is the number of addresses. */
+/** Sorted, merged, non-overlapping ranges after exclusion. */
 export interface TargetSet {
   readonly ranges: readonly AddressRange[];
   readonly count: number;
@@ -181,7 +179,6 @@ function parseRange(text: string): TargetSpecResult {
   return { ok: true, range: { family: first.family, first: first.value, last: last.value } };
 }
 
-/** Address order: IPv4 before IPv6, then by value. */
 export function compareAddresses(a: ParsedAddress, b: ParsedAddress): number {
   if (a.family !== b.family) return a.family - b.family;
   return a.value < b.value ? -1 : a.value > b.value ? 1 : 0;
@@ -193,7 +190,7 @@ function compareRanges(a: AddressRange, b: AddressRange): number {
   return a.first < b.first ? -1 : 1;
 }
 
-/** Sorts by family then start and merges ranges that overlap or touch. */
+/** Ranges that overlap or merely touch are merged. */
 export function mergeRanges(ranges: readonly AddressRange[]): AddressRange[] {
   const sorted = [...ranges].sort(compareRanges);
   const merged: AddressRange[] = [];
@@ -208,7 +205,6 @@ export function mergeRanges(ranges: readonly AddressRange[]): AddressRange[] {
   return merged;
 }
 
-/** The merged `ranges` minus the merged `exclude`, computed on range ends only. */
 export function subtractRanges(ranges: readonly AddressRange[], exclude: readonly AddressRange[]): AddressRange[] {
   const targets = mergeRanges(ranges);
   const holes = mergeRanges(exclude);
@@ -234,7 +230,7 @@ function isBefore(hole: AddressRange | undefined, range: AddressRange): boolean 
   return hole.family < range.family || (hole.family === range.family && hole.last < range.first);
 }
 
-/** The number of distinct addresses in `ranges`, overlaps counted once. */
+/** Overlaps are counted once. */
 export function countAddresses(ranges: readonly AddressRange[]): bigint {
   let count = 0n;
   for (const range of mergeRanges(ranges)) count += range.last - range.first + 1n;
@@ -268,7 +264,6 @@ export function setContainsAddress(set: TargetSet, ip: string): boolean {
   return address !== undefined && setContains(set, address.family, address.value);
 }
 
-/** Every address in the set as text, IPv4 before IPv6, ascending, produced one at a time. */
 export function* enumerateAddresses(set: TargetSet): Generator<string> {
   for (const range of set.ranges) {
     for (let value = range.first; value <= range.last; value++) yield formatAddress(range.family, value);

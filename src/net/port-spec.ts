@@ -1,14 +1,11 @@
-/**
- * Ports as text: TCP port lists in nmap's `-p` syntax ("1-1024,3306"), and the `22/tcp` keys that name one
- * port of one protocol in the config and in every table keyed by port. Only digits, commas and dashes are
- * accepted in a list, so a port spec can never smuggle an nmap flag or a protocol switch into the command line.
- */
+// Ports as text: nmap `-p` lists ("1-1024,3306") and `22/tcp` keys. A list may hold only digits, commas and
+// dashes, so a port spec can never smuggle an nmap flag or a protocol switch into the command line.
 
 export type Protocol = 'tcp' | 'udp' | 'sctp';
 
 export type PortSpecParse = { ok: true; ports: readonly PortInterval[] } | { ok: false; reason: string };
 
-/** An inclusive interval of port numbers. */
+/** Inclusive at both ends. */
 export interface PortInterval {
   readonly first: number;
   readonly last: number;
@@ -22,7 +19,7 @@ export function portKey(port: number, protocol: Protocol): string {
   return `${port}/${protocol}`;
 }
 
-/** `22/tcp` as its key, or undefined when the text is not a port from 1 to 65535 and a protocol. */
+/** Undefined when the text is not a port from 1 to 65535 and a protocol. */
 export function parsePortKey(text: string): string | undefined {
   const match = PORT_KEY.exec(text);
   const port = Number(match?.[1]);
@@ -53,7 +50,6 @@ export function parsePortSpec(text: string): PortSpecParse {
   return { ok: true, ports: mergePortIntervals(intervals) };
 }
 
-/** Sorts and merges overlapping or adjacent intervals. */
 export function mergePortIntervals(intervals: readonly PortInterval[]): PortInterval[] {
   const sorted = [...intervals].sort((a, b) => a.first - b.first);
   const merged: PortInterval[] = [];

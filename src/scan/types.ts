@@ -1,7 +1,7 @@
 /** The data that crosses the scanner boundary: what to scan, and what nmap found. */
 import type { NmapTuning } from '../config/schema.ts';
-import type { IpFamily } from '../net/addresses.ts';
 import type { Protocol } from '../net/port-spec.ts';
+import type { ScanTargets } from '../targets/scan-targets.ts';
 
 /** How nmap probes: a TCP SYN or connect scan, or the UDP scan (-sU), which always needs raw sockets. */
 export type ScanType = 'syn' | 'connect' | 'udp';
@@ -10,19 +10,6 @@ export type ScanType = 'syn' | 'connect' | 'udp';
 export interface VersionDetection {
   readonly intensity: number;
   readonly scripts: readonly string[];
-}
-
-/**
- * The addresses one scan covers, read on demand: with sharding, counting or listing them hashes every
- * address, so nothing is enumerated until a cycle (or a scrape) asks.
- */
-export interface ScanTargets {
-  count(): number;
-  countFamily(family: IpFamily): number;
-  /** Whether an address (canonical text) is one of these: nmap's output may name no other. */
-  contains(address: string): boolean;
-  /** nmap's stdin lines for one family (CIDR blocks or single addresses), ascending, one at a time. */
-  nmapTargets(family: IpFamily): Generator<string>;
 }
 
 export interface ScanJob {

@@ -1,17 +1,11 @@
-/**
- * How untyped values (parsed YAML or JSON) are named in messages. Every reader of untyped data writes its
- * problems with these, so a config file, a clouds.yaml, a state file and an API response read alike.
- */
+/** How untyped values (parsed YAML or JSON) are named in messages, so every reader's problems read alike. */
 
-/** A mapping as YAML or JSON produce it: not null, not a list, not a YAML timestamp. */
+/** Not null, not a list, and not a YAML timestamp (which the parser hands over as a Date). */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
 }
 
-/**
- * `a list`, `a mapping`, `a number (5)`. `withValue: false` leaves the value out, for settings that may be
- * secret (a password YAML read as a number must not reach a log).
- */
+/** `withValue: false` leaves the value out, for settings that may be secret (a password YAML read as a number). */
 export function describeType(value: unknown, options: { readonly withValue?: boolean } = {}): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
@@ -21,7 +15,6 @@ export function describeType(value: unknown, options: { readonly withValue?: boo
   return `${kind} (${typeof value === 'string' ? JSON.stringify(value) : String(value)})`;
 }
 
-/** A value as a message quotes it: a string in JSON quotes, anything else by its type. */
 export function renderValue(value: unknown, options: { readonly withValue?: boolean } = {}): string {
   if (options.withValue === false) return describeType(value, options);
   return typeof value === 'string' ? JSON.stringify(value) : describeType(value);
@@ -30,7 +23,6 @@ export function renderValue(value: unknown, options: { readonly withValue?: bool
 // Keys such as `my-cloud` are written bare, as YAML users write them; anything else is quoted.
 const SIMPLE_KEY = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 
-/** The path of a mapping's child: `scan.nmap`, `clouds.my-cloud`, `severity_overrides["8080/tcp"]`. */
 export function childPath(parent: string, key: string): string {
   const prefix = parent === '(root)' ? '' : parent;
   if (SIMPLE_KEY.test(key)) return prefix === '' ? key : `${prefix}.${key}`;

@@ -1,10 +1,7 @@
-/**
- * Untyped data (parsed YAML or JSON) validated into typed values, two ways with one wording: `Validator` collects
- * every problem (files a person wrote), `StrictValidator` throws at the first (data a program wrote).
- */
+// Untyped data validated into typed values, with one wording: `Validator` collects every problem (files a person
+// wrote), `StrictValidator` throws at the first (data a program wrote).
 import { childPath, describeType, isPlainObject, renderValue } from './describe.ts';
 
-/** Collects `path: message` problems while reading. */
 export class Validator {
   readonly problems: string[] = [];
 
@@ -13,7 +10,7 @@ export class Validator {
     return undefined;
   }
 
-  /** A mapping whose keys are all in `allowed`; an unknown key is reported, the mapping still returned. */
+  /** An unknown key is reported, and the mapping still returned. */
   mapping(value: unknown, path: string, allowed: readonly string[]): Record<string, unknown> | undefined {
     if (!isPlainObject(value)) return this.report(path, `must be a mapping, got ${describeType(value)}`);
     for (const key of Object.keys(value)) {
@@ -23,7 +20,6 @@ export class Validator {
     return value;
   }
 
-  /** A mapping with any keys (a table keyed by user data). */
   anyMapping(value: unknown, path: string): Record<string, unknown> | undefined {
     if (!isPlainObject(value)) return this.report(path, `must be a mapping, got ${describeType(value)}`);
     return value;
@@ -76,10 +72,8 @@ export class Validator {
   }
 }
 
-/** Turns the first problem into the caller's error: `(path, problem) => new SomeError(...)`. */
 export type ProblemToError = (path: string, problem: string) => Error;
 
-/** Reads data a program wrote; the first value of the wrong shape throws. */
 export class StrictValidator {
   readonly #toError: ProblemToError;
 
@@ -106,7 +100,6 @@ export class StrictValidator {
     return value;
   }
 
-  /** A string that must be there and not empty (an id). */
   requiredString(value: unknown, path: string): string {
     if (typeof value !== 'string' || value === '') this.fail(path, 'missing');
     return value;
@@ -118,7 +111,6 @@ export class StrictValidator {
     return value;
   }
 
-  /** A whole number from 0 up. */
   count(value: unknown, path: string): number {
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
       this.fail(path, 'not a whole number from 0 up');

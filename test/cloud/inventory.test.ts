@@ -9,10 +9,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { CloudCredentials } from '../../src/cloud/cloud-credentials.ts';
-import { KeystoneSession } from '../../src/cloud/keystone.ts';
-import { OpenStackInventory } from '../../src/cloud/openstack.ts';
-import type { AddressOwner, InventorySnapshot } from '../../src/core/inventory.ts';
+import type { CloudCredentials } from '../../src/openstack/credentials/cloud-credentials.ts';
+import { KeystoneSession } from '../../src/openstack/session/keystone.ts';
+import { OpenStackInventory } from '../../src/openstack/inventory/openstack.ts';
+import type { AddressOwner, InventorySnapshot } from '../../src/inventory/inventory.ts';
 import { OPENSTACK_DEFAULTS, credentialsFor, loadCredentials, readSeed } from '../support/openstack-lab.ts';
 import type { Seed } from '../support/openstack-lab.ts';
 

@@ -37,11 +37,13 @@ const ALERT_NAMES = [
   'ExposureUdpAmplifier',
   'ExposureNewPortOpened',
   'ExposureLatentPort',
+  'ExposureRemediationOverdue',
   'ExposureScanFailing',
   'ExposureScanPassFailing',
   'ExposureScanStale',
   'ExposureExporterDown',
   'ExposureStateNotSaved',
+  'ExposureHistoryNotSaved',
   'ExposureOpenStackDown',
   'ExposureExceptionExpiring',
 ];
@@ -60,10 +62,10 @@ async function readTestFile(name: string): Promise<PromtoolTestFile> {
 }
 
 describe('alert rules, with promtool', () => {
-  it('promtool check rules accepts the shipped rules: thirteen alerts', async () => {
+  it('promtool check rules accepts the shipped rules: fifteen alerts', async () => {
     const { code, stdout, stderr } = await runTool('promtool', ['check', 'rules', RULES_FILE]);
     assert.equal(code, 0, stdout + stderr);
-    assert.match(stdout, /SUCCESS: 13 rules found/);
+    assert.match(stdout, /SUCCESS: 15 rules found/);
   });
 
   it('ships exactly the alerts of the issue, each with for:, a severity, summary, description and a runbook in the README', async () => {
@@ -295,6 +297,16 @@ describe('Alertmanager config, with amtool', () => {
       receivers: 'exposure-ops-email',
       why: 'a failing scan pass goes to ops',
     },
+    {
+      labels: ['alertname=ExposureRemediationOverdue', 'severity=warning', 'port_severity=critical', 'tenant=alpha'],
+      receivers: 'exposure-email',
+      why: 'critical tickets past their remediation target are mailed to the security team, never paged',
+    },
+    {
+      labels: ['alertname=ExposureHistoryNotSaved', 'severity=warning', 'instance=e:9869'],
+      receivers: 'exposure-ops-email',
+      why: 'a history database that cannot be written goes to ops',
+    },
   ];
   for (const { labels, receivers, why } of routing) {
     it(`routes: ${why} (${receivers})`, async () => {
@@ -367,6 +379,28 @@ function healthAlert(
       summary: `${alertname} on ${instance}`,
       description: 'test',
       runbook_url: `${RUNBOOK_BASE}${alertname.toLowerCase()}`,
+    },
+  };
+}
+
+/** Labels and annotations as ExposureRemediationOverdue produces them (see alerts/tests/remediation-overdue.test.yml). */
+function overdueAlert(tenant: string, ticketSeverity: string, tickets: number, targetDays: number): PostableAlert {
+  const plural = tickets === 1 ? '' : 's';
+  return {
+    labels: {
+      alertname: 'ExposureRemediationOverdue',
+      severity: 'warning',
+      port_severity: ticketSeverity,
+      job: 'exposure-exporter',
+      instance: 'exporter.example.net:9869',
+      tenant,
+    },
+    annotations: {
+      summary: `Tenant ${tenant}: ${tickets} ${ticketSeverity} ticket${plural} past the remediation target`,
+      description: `${tickets} open ticket${plural} of tenant ${tenant}, rated ${ticketSeverity}, past the ${ticketSeverity} remediation target of ${targetDays} days.`,
+      overdue_tickets: String(tickets),
+      history_url: `http://exporter.example.net:9869/history?state=open&tenant=${tenant}`,
+      runbook_url: `${RUNBOOK_BASE}exposureremediationoverdue`,
     },
   };
 }
@@ -520,6 +554,48 @@ describe('Alertmanager with the shipped config', () => {
     assert.ok(
       webhook.messages().every((message) => message.alerts.every((alert) => alert.labels['severity'] === 'critical')),
       'only critical alerts page',
+    );
+  });
+
+  it("mails a tenant's tickets past their remediation target to the security team in a mail of their own, a line per severity, never paging", async () => {
+    assert.ok(smtp && webhook && alertmanager);
+    await alertmanager.postAlerts([overdueAlert('zeta', 'critical', 2, 15), overdueAlert('zeta', 'high', 1, 30)]);
+    const mail = await smtp.waitForMail(
+      (m) => m.subject.startsWith('[exposure] tenant zeta:'),
+      'the remediation mail of tenant zeta',
+    );
+    assert.match(
+      mail.subject,
+      /^\[exposure\] tenant zeta: tickets past their remediation target \((critical, high|high, critical)\)$/,
+    );
+    assert.deepEqual(mail.recipients, ['security-team@example.org']);
+    assert.match(mail.text, /^These tickets of tenant zeta are past their remediation target: /m);
+    assert.match(
+      mail.text,
+      /^- 2 open tickets of tenant zeta, rated critical, past the critical remediation target of 15 days\.$/m,
+    );
+    assert.match(
+      mail.text,
+      /^- 1 open ticket of tenant zeta, rated high, past the high remediation target of 30 days\.$/m,
+    );
+    assert.match(mail.text, /^Open tickets: http:\/\/exporter\.example\.net:9869\/history\?state=open&tenant=zeta$/m);
+    assert.match(mail.text, new RegExp(`^Runbook: ${RUNBOOK_BASE}exposureremediationoverdue$`, 'm'));
+    assert.ok(
+      mail.html.includes(
+        '<li>2 open tickets of tenant zeta, rated critical, past the critical remediation target of 15 days.</li>',
+      ),
+      mail.html,
+    );
+    assert.ok(
+      mail.html.includes('<a href="http://exporter.example.net:9869/history?state=open&amp;tenant=zeta">'),
+      mail.html,
+    );
+    assert.doesNotMatch(mail.text, /^IP +PORT/m, 'not a table of ports');
+    assert.ok(
+      !webhook
+        .messages()
+        .some((message) => message.alerts.some((alert) => alert.labels['alertname'] === 'ExposureRemediationOverdue')),
+      'overdue tickets never page',
     );
   });
 

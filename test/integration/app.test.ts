@@ -4,7 +4,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
-import { ExporterState } from '../../src/core/exporter-state.ts';
+import { ExporterState } from '../../src/state/exporter-state.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { createApp } from '../../src/http/app.ts';
 import { silentLogger } from '../../src/log.ts';

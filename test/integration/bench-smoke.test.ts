@@ -1,7 +1,8 @@
 /**
- * The load and soak benches still run: each one's --smoke mode against the built exporter (dist/main.js) exits 0
- * and prints its tables. Only the shape is asserted (headers, row labels), never a timing: tests do not time
- * things. The two run at once to keep the wall time down; neither judges a timing, so sharing the cores is fine.
+ * The load, soak and history benches still run: each one's --smoke mode (load and soak against the built exporter,
+ * dist/main.js) exits 0 and prints its tables. Only the shape is asserted (headers, row labels), never a timing:
+ * tests do not time things. They run at once to keep the wall time down; none judges a timing in a smoke run, so
+ * sharing the cores is fine.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -9,6 +10,7 @@ import { describe, it } from 'node:test';
 
 const LOAD = new URL('../../bench/load.ts', import.meta.url).pathname;
 const SOAK = new URL('../../bench/soak.ts', import.meta.url).pathname;
+const HISTORY = new URL('../../bench/history.ts', import.meta.url).pathname;
 const RUN_TIMEOUT_MS = 100_000;
 
 interface BenchRun {
@@ -124,5 +126,60 @@ describe('bench smoke runs', { concurrency: true, timeout: 2 * RUN_TIMEOUT_MS },
     assert.ok(counts[0]! >= 20 && counts[1]! >= 50, `rows at ${counts.join(', ')} cycles`);
     assert.match(run.stdout, /^end\/start: RSS \d/m);
     assert.match(run.stdout, /^pass: RSS grew [\d.]+% from start to the end, within 10%$/m);
+  });
+
+  it('bench/history.ts --smoke simulates 30 days of 500 hosts, prints its three tables and exits 0', async () => {
+    const run = await runBench(HISTORY, ['--smoke']);
+    assert.equal(run.code, 0, `history --smoke failed:\n${run.stdout}\n${run.stderr}`);
+    assert.match(run.stdout, /^history: 500 hosts, 10 tenants, 30 days of hourly cycles \(720\), /m);
+    const lines = tableLines(run.stdout);
+    assert.deepEqual(findRow(lines, 'database'), [
+      'database',
+      'day',
+      'tickets',
+      'open',
+      'closed',
+      'reopened',
+      'history.db (MiB)',
+      '-wal (MiB)',
+      'bytes/ticket',
+    ]);
+    const [startDb, endDb] = ['start', 'end'].map((label) => lines.find((c) => c[0] === label && c.length === 9)!);
+    const count = (cell: string | undefined): number => Number(cell?.replaceAll(',', ''));
+    assert.ok(count(endDb?.[2]) > count(startDb?.[2]), 'the table grows over the 30 days');
+    assert.equal(endDb?.[3], startDb?.[3], 'as many exposures open at the end as at the start');
+    assert.deepEqual(findRow(lines, 'cycles'), [
+      'cycles',
+      'tickets',
+      'snapshot (ms)',
+      'snapshot CPU (ms)',
+      'state file (ms)',
+      'history (ms)',
+      'history CPU (ms)',
+      'open tickets read (ms)',
+      'history/snapshot',
+      'history/(snapshot+state)',
+    ]);
+    assert.equal(lines.filter((cells) => cells.length === 10 && ['start', 'end'].includes(cells[0]!)).length, 2);
+    assert.deepEqual(findRow(lines, 'query'), [
+      'query',
+      'rows at start',
+      'rows at end',
+      'start (ms)',
+      'end (ms)',
+      'end/start',
+    ]);
+    const queries = lines.filter((cells) => cells.length === 6 && cells[0] !== 'query');
+    assert.deepEqual(
+      queries.map((cells) => [cells[0], cells[2]]),
+      [
+        ['first page', '100'],
+        ['second page (after)', '100'],
+        ['state=closed, first page', '100'],
+        ['GET /history?tenant=tenant-7', '100'],
+      ],
+    );
+    assert.match(run.stdout, /^end\/start: history \d/m);
+    assert.equal(run.stdout.match(/^goal: .+: [\d.]+( ms)?, (met|NOT met)$/gm)?.length, 3);
   });
 });

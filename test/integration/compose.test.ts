@@ -280,7 +280,7 @@ describe('docker compose stack (deploy/compose), without Docker', () => {
     const { code, stdout, stderr } = await runTool('promtool', ['check', 'config', copy]);
     assert.equal(code, 0, stdout + stderr);
     assert.match(stdout, /SUCCESS: 1 rule files found/);
-    assert.ok(stdout.includes(`Checking ${RULES_FILE}\n  SUCCESS: 13 rules found`), stdout);
+    assert.ok(stdout.includes(`Checking ${RULES_FILE}\n  SUCCESS: 15 rules found`), stdout);
   });
 
   it('has Alertmanager keep the shipped routes and inhibition, and mail every receiver to Mailpit', async () => {

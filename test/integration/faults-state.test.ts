@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { appendFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -20,6 +20,7 @@ import {
   waitForLog,
   waitForMoreScans,
 } from '../support/fault-checks.ts';
+import { fillDisk } from '../support/fill-disk.ts';
 import { findFreePort } from '../support/free-port.ts';
 import { createSwitchableNmap } from '../support/switchable-nmap.ts';
 import type { SwitchableNmap } from '../support/switchable-nmap.ts';
@@ -50,19 +51,6 @@ async function waitForSavedPorts(path: string, expected: readonly string[]): Pro
   }
 }
 
-/** Appends until the file system says ENOSPC. */
-async function fillDisk(path: string): Promise<void> {
-  const chunk = Buffer.alloc(1024, 0x78);
-  for (;;) {
-    try {
-      await appendFile(path, chunk);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOSPC') return;
-      throw err;
-    }
-  }
-}
-
 describe('state file faults', () => {
   let dir = '';
   let listeners: TcpListener[] = [];
@@ -83,6 +71,9 @@ describe('state file faults', () => {
     max_retries: 1
 state:
   path: ${JSON.stringify(statePath)}
+# Off the small disk the state file is tested on: the history shares its volume by default.
+history:
+  path: ${JSON.stringify(join(dir, 'history.db'))}
 `,
     ).then(() => path);
   }

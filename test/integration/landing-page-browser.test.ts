@@ -13,7 +13,7 @@ import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { renderState } from '../../src/core/state-file.ts';
+import { renderState } from '../../src/state/state-file.ts';
 import { dumpDom, takeScreenshot } from '../support/chromium.ts';
 import { startExporter } from '../support/exporter-process.ts';
 import type { ExporterProcess } from '../support/exporter-process.ts';
@@ -38,9 +38,10 @@ function tenantHeadings(dom: string): string[] {
   );
 }
 
-/** `ip port/protocol` of each open-port row (tenant sections) and each latent row. */
+/** `ip port/protocol` of each open-port row (tenant sections) and each latent row; the history part comes after. */
 function listedRows(dom: string): { open: string[]; latent: string[] } {
-  const [open = '', latent = ''] = dom.split('<h2>Latent exposures</h2>');
+  const [exposures = ''] = dom.split('<h2>History</h2>');
+  const [open = '', latent = ''] = exposures.split('<h2>Latent exposures</h2>');
   const rows = (part: string) =>
     [...part.matchAll(/<td><code>([^<]*)<\/code><\/td><td>([^<]*)<\/td>/g)].map(([, ip, port]) => `${ip} ${port}`);
   return { open: rows(open), latent: rows(latent) };

@@ -8,7 +8,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildScanJob } from '../../src/core/cycle.ts';
+import { buildScanJob } from '../../src/cycle/cycle.ts';
 import { NmapScanner, probeNmapProcStatus } from '../../src/scan/nmap-scanner.ts';
 import { isProcessAlive, startLab } from '../lab/netns-lab.ts';
 import type { Lab } from '../lab/netns-lab.ts';

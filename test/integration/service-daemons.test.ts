@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { isProcessAlive } from '../lab/netns-lab.ts';
 import { listRoutedLabNamespaces, startRoutedLab, type RoutedLab } from '../lab/routed-lab.ts';
-import { DEFAULT_UDP_PORTS } from '../../src/scan/udp-ports.ts';
+import { DEFAULT_UDP_PORTS } from '../../src/targets/udp-ports.ts';
 import {
   SERVICE_LAB,
   SERVICE_LAB_EMPTY_ADDRESS,

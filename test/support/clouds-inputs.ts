@@ -3,10 +3,10 @@
  * directory, a complete password cloud, and resolve() over parsed files with no disk involved.
  */
 import assert from 'node:assert/strict';
-import type { CloudCredentials } from '../../src/cloud/cloud-credentials.ts';
-import { resolveCloudCredentials } from '../../src/cloud/clouds-config.ts';
-import type { ParsedCloudFile } from '../../src/cloud/clouds-search.ts';
-import type { Environment } from '../../src/cloud/os-environment.ts';
+import type { CloudCredentials } from '../../src/openstack/credentials/cloud-credentials.ts';
+import { resolveCloudCredentials } from '../../src/openstack/credentials/clouds-config.ts';
+import type { ParsedCloudFile } from '../../src/openstack/credentials/clouds-search.ts';
+import type { Environment } from '../../src/openstack/credentials/os-environment.ts';
 import type { OpenStackConfig } from '../../src/config/schema.ts';
 import { CloudsConfigError, ConfigError } from '../../src/errors.ts';
 import { OPENSTACK_DEFAULTS } from './openstack-lab.ts';

@@ -4,9 +4,9 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CloudCredentials } from '../../src/cloud/cloud-credentials.ts';
-import { loadCloudCredentials } from '../../src/cloud/clouds-config.ts';
-import type { Environment } from '../../src/cloud/os-environment.ts';
+import type { CloudCredentials } from '../../src/openstack/credentials/cloud-credentials.ts';
+import { loadCloudCredentials } from '../../src/openstack/credentials/clouds-config.ts';
+import type { Environment } from '../../src/openstack/credentials/os-environment.ts';
 import { readOptionalYamlFile } from '../../src/config/load.ts';
 import type { OpenStackConfig } from '../../src/config/schema.ts';
 

@@ -1,5 +1,5 @@
 /** Realistic owners of scanned addresses, as the OpenStack inventory will name them. */
-import type { AddressOwner } from '../../src/core/inventory.ts';
+import type { AddressOwner } from '../../src/inventory/inventory.ts';
 
 export const SHOP_DB: AddressOwner = {
   vmId: '8a2f6c1e-3b7d-4e59-9c1a-5d0e7f3b2a61',

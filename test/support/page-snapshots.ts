@@ -4,10 +4,10 @@
  * security off, no world-open rule, unknown; plus latent exposures. Built with buildSnapshot, then given
  * the security facts the inventory's security group reading supplies (buildSnapshot itself only knows ports).
  */
-import type { ExporterConfig } from '../../src/core/exporter-config.ts';
-import type { AddressOwner, InventorySnapshot } from '../../src/core/inventory.ts';
-import { buildSnapshot } from '../../src/core/snapshot.ts';
-import type { AdmittingRule, LatentExposure, Snapshot, SnapshotPort } from '../../src/core/snapshot.ts';
+import type { ExporterConfig } from '../../src/state/exporter-config.ts';
+import type { AddressOwner, InventorySnapshot } from '../../src/inventory/inventory.ts';
+import { buildSnapshot } from '../../src/exposure/snapshot.ts';
+import type { AdmittingRule, LatentExposure, Snapshot, SnapshotPort } from '../../src/exposure/snapshot.ts';
 import { scanResult } from './snapshots.ts';
 import { configWith } from './config.ts';
 

@@ -1,12 +1,12 @@
 /** Realistic scan results and exporter states shared by the metrics, report and HTTP tests. */
 import { NOTHING_REJECTED } from '../../src/scan/output-checks.ts';
-import type { ExporterConfig } from '../../src/core/exporter-config.ts';
-import { ExporterState } from '../../src/core/exporter-state.ts';
-import { completeCycle, failCycle } from '../../src/core/health.ts';
-import type { CycleAttempt } from '../../src/core/health.ts';
-import { NO_INVENTORY } from '../../src/core/inventory.ts';
-import { buildSnapshot } from '../../src/core/snapshot.ts';
-import type { Snapshot } from '../../src/core/snapshot.ts';
+import type { ExporterConfig } from '../../src/state/exporter-config.ts';
+import { ExporterState } from '../../src/state/exporter-state.ts';
+import { completeCycle, failCycle } from '../../src/state/health.ts';
+import type { CycleAttempt } from '../../src/state/health.ts';
+import { NO_INVENTORY } from '../../src/inventory/inventory.ts';
+import { buildSnapshot } from '../../src/exposure/snapshot.ts';
+import type { Snapshot } from '../../src/exposure/snapshot.ts';
 import type { ObservedHost, ScanResult } from '../../src/scan/types.ts';
 import { configWith } from './config.ts';
 

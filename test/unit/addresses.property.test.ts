@@ -12,7 +12,7 @@ import {
   parseAddress,
   parseTargetSpec,
 } from '../../src/net/addresses.ts';
-import { renderCidrBlocks } from '../../src/scan/cidr-blocks.ts';
+import { renderCidrBlocks } from '../../src/targets/cidr-blocks.ts';
 import type { AddressRange, IpFamily, TargetSet } from '../../src/net/addresses.ts';
 
 fc.configureGlobal({ seed: 20_261_126, numRuns: 200 });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import bcrypt from 'bcryptjs';
-import { BasicAuthChecker, parseBasicAuthorization } from '../../src/http/basic-auth.ts';
-import type { BcryptCompare } from '../../src/http/basic-auth.ts';
+import { BasicAuthChecker, parseBasicAuthorization } from '../../src/web/basic-auth.ts';
+import type { BcryptCompare } from '../../src/web/basic-auth.ts';
 
 // Cost 4, the lowest, keeps the real bcrypt runs here fast.
 const ALICE_HASH = bcrypt.hashSync('alice-secret', 4);

@@ -9,7 +9,7 @@ import {
   setContainsAddress,
 } from '../../src/net/addresses.ts';
 import type { AddressRange, IpFamily, TargetSet } from '../../src/net/addresses.ts';
-import { generateRangeBlocks, renderCidrBlocks } from '../../src/scan/cidr-blocks.ts';
+import { generateRangeBlocks, renderCidrBlocks } from '../../src/targets/cidr-blocks.ts';
 import { createRandom } from '../support/random.ts';
 
 function rangeOf(spec: string): AddressRange {

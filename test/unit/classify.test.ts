@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defaultConfig } from '../../src/config/schema.ts';
-import { classifyPort, exceptionApplies, matchesGlob } from '../../src/core/classify.ts';
-import type { Classification, ClassificationRules } from '../../src/core/classify.ts';
-import { buildClassificationRules } from '../../src/core/exporter-config.ts';
-import { UNKNOWN_OWNER } from '../../src/core/inventory.ts';
-import type { AddressOwner } from '../../src/core/inventory.ts';
+import { classifyPort, exceptionApplies, matchesGlob } from '../../src/exposure/classify.ts';
+import type { Classification, ClassificationRules } from '../../src/exposure/classify.ts';
+import { buildClassificationRules } from '../../src/state/exporter-config.ts';
+import { UNKNOWN_OWNER } from '../../src/inventory/inventory.ts';
+import type { AddressOwner } from '../../src/inventory/inventory.ts';
 import type { Protocol } from '../../src/net/port-spec.ts';
 import { SHOP_DB, BLOG_WEB } from '../support/owners.ts';
 import { rulesWith } from '../support/config.ts';

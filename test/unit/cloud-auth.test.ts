@@ -1,7 +1,7 @@
 /** Who the exporter is to Keystone (a password user or an application credential) and the scope it asks for. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { CloudCredentials } from '../../src/cloud/cloud-credentials.ts';
+import type { CloudCredentials } from '../../src/openstack/credentials/cloud-credentials.ts';
 import { APP_SECRET, HOME_CLOUDS, MYCLOUD, PASSWORD, clouds, messageOf, resolve } from '../support/clouds-inputs.ts';
 import type { Input } from '../support/clouds-inputs.ts';
 

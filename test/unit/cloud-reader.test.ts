@@ -1,8 +1,8 @@
 /** Reading raw cloud settings: what a message may quote, and which strings count as booleans. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CloudReader, parseBoolean, renderSetting } from '../../src/cloud/cloud-reader.ts';
-import type { RawCloud, Setting } from '../../src/cloud/cloud-settings.ts';
+import { CloudReader, parseBoolean, renderSetting } from '../../src/openstack/credentials/cloud-reader.ts';
+import type { RawCloud, Setting } from '../../src/openstack/credentials/cloud-settings.ts';
 
 function setting(key: string, value: unknown, origin = '/etc/openstack/clouds.yaml'): Setting {
   return { key, value, name: `clouds.c.${key}`, origin };

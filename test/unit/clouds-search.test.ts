@@ -1,8 +1,8 @@
 /** Which clouds.yaml and secure.yaml are read: the search order, overrides, and only the first file found. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { listCloudConfigCandidates, readCandidateFiles } from '../../src/cloud/clouds-search.ts';
-import type { Environment } from '../../src/cloud/os-environment.ts';
+import { listCloudConfigCandidates, readCandidateFiles } from '../../src/openstack/credentials/clouds-search.ts';
+import type { Environment } from '../../src/openstack/credentials/os-environment.ts';
 import type { OpenStackConfig } from '../../src/config/schema.ts';
 import {
   CWD,

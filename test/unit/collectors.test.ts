@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
-import { ExporterState } from '../../src/core/exporter-state.ts';
-import { recordInventoryFailure, recordInventoryRead } from '../../src/core/health.ts';
-import { NO_INVENTORY } from '../../src/core/inventory.ts';
-import { buildSnapshot } from '../../src/core/snapshot.ts';
+import { ExporterState } from '../../src/state/exporter-state.ts';
+import { recordInventoryFailure, recordInventoryRead } from '../../src/state/health.ts';
+import { NO_INVENTORY } from '../../src/inventory/inventory.ts';
+import { buildSnapshot } from '../../src/exposure/snapshot.ts';
 import { appendLiveExposition, createMetricsEndpoint } from '../../src/metrics/collectors.ts';
 import { lintExposition } from '../support/exposition.ts';
 import { assertGolden } from '../support/golden.ts';

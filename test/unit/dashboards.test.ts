@@ -17,6 +17,29 @@ const DATASOURCE = { type: 'prometheus', uid: '${datasource}' };
 /** Grafana 11.0 writes schema version 39; older ones would migrate the file on every load. */
 const MIN_SCHEMA_VERSION = 39;
 const SEVERITIES = ['critical', 'high', 'medium', 'low'];
+/**
+ * The history's metrics (tickets and time to remediate), which src/history is being written to expose: the
+ * dashboards query them before the golden exposition has them. Each must leave this list when it joins the
+ * golden file (the check below fails until it does), so the list cannot outlive its reason.
+ */
+const HISTORY_METRICS_NOT_YET_GOLDEN = [
+  'exposure_tickets_open',
+  'exposure_tickets_overdue',
+  'exposure_remediation_target_seconds',
+  'exposure_ticket_oldest_open_age_seconds',
+  'exposure_tickets_closed_total',
+  'exposure_tickets_open_seconds_total',
+];
+/** The panels of each dashboard's "Time to remediate" row, in grid order. */
+const REMEDIATION_PANELS: Readonly<Record<string, readonly string[]>> = {
+  'exposure-overview': [
+    'Mean time to remediate',
+    'Oldest open ticket against its target',
+    'Mean time to remediate by tenant',
+    'Open and overdue tickets',
+  ],
+  'exposure-tenant': ['Overdue tickets', 'Open and overdue tickets', 'Mean time to remediate'],
+};
 /** Every table of exposed ports, per dashboard: all of them, then the two kinds that need acting on first. */
 const EXPOSURE_TABLES: Readonly<Record<string, readonly string[]>> = {
   'exposure-overview': ['Current exposures', 'Unauthenticated services', 'UDP amplifiers'],
@@ -50,6 +73,8 @@ interface Panel {
   readonly id?: number;
   readonly type?: string;
   readonly title?: string;
+  readonly collapsed?: boolean;
+  readonly panels?: readonly Panel[];
   readonly description?: string;
   readonly datasource?: unknown;
   readonly gridPos?: { readonly h: number; readonly w: number; readonly x: number; readonly y: number };
@@ -94,8 +119,30 @@ async function readDashboards(): Promise<Map<string, Dashboard>> {
   return new Map(entries);
 }
 
+/** The panels that show data: every grid item but the rows, which only title the panels below them. */
 function panelsOf(dashboard: Dashboard): readonly Panel[] {
+  return gridItemsOf(dashboard).filter((panel) => panel.type !== 'row');
+}
+
+function rowsOf(dashboard: Dashboard): readonly Panel[] {
+  return gridItemsOf(dashboard).filter((panel) => panel.type === 'row');
+}
+
+/** Panels and rows, as they lie on the grid. */
+function gridItemsOf(dashboard: Dashboard): readonly Panel[] {
   return dashboard.panels ?? [];
+}
+
+/** The panels under a row, as Grafana groups them: below it on the grid and above the next row. */
+function panelsUnderRow(dashboard: Dashboard, title: string): readonly Panel[] {
+  const rows = rowsOf(dashboard);
+  const row = rows.find((r) => r.title === title);
+  assert.ok(row?.gridPos, `${dashboard.uid} has a row "${title}"`);
+  const top = row.gridPos.y;
+  const bottom = Math.min(...rows.map((r) => r.gridPos?.y ?? 0).filter((y) => y > top), Number.POSITIVE_INFINITY);
+  return panelsOf(dashboard)
+    .filter((panel) => (panel.gridPos?.y ?? -1) > top && (panel.gridPos?.y ?? -1) < bottom)
+    .toSorted((a, b) => a.gridPos!.y - b.gridPos!.y || a.gridPos!.x - b.gridPos!.x);
 }
 
 function variablesOf(dashboard: Dashboard): readonly Variable[] {
@@ -202,7 +249,7 @@ describe('Grafana dashboards', async () => {
 
   it('numbers panels uniquely and lays them out on the 24-column grid without overlaps', () => {
     for (const dashboard of dashboards.values()) {
-      const panels = panelsOf(dashboard);
+      const panels = gridItemsOf(dashboard);
       assert.equal(new Set(panels.map((p) => p.id)).size, panels.length, `${dashboard.uid} panel ids are unique`);
       for (const [i, panel] of panels.entries()) {
         const grid = panel.gridPos;
@@ -232,11 +279,76 @@ describe('Grafana dashboards', async () => {
 
   it('queries only metrics the exporter exposes', async () => {
     const exported = await readExportedMetricNames();
+    for (const metric of HISTORY_METRICS_NOT_YET_GOLDEN) {
+      assert.ok(!exported.has(metric), `${metric} is in the golden exposition now: remove it from the pending list`);
+    }
+    const known = new Set([...exported, ...HISTORY_METRICS_NOT_YET_GOLDEN]);
     for (const dashboard of dashboards.values()) {
       for (const { where, expr } of expressionsOf(dashboard)) {
         const metrics = expr.match(/\bexposure_[a-z_]+\b/g) ?? [];
         assert.ok(metrics.length > 0, `${where} queries an exposure_ metric`);
-        for (const metric of metrics) assert.ok(exported.has(metric), `${where}: ${metric} is not exported`);
+        for (const metric of metrics) assert.ok(known.has(metric), `${where}: ${metric} is not exported`);
+      }
+    }
+  });
+
+  it('keeps every row expanded and empty, so each panel lies on the grid where these checks see it', () => {
+    for (const dashboard of dashboards.values()) {
+      for (const row of rowsOf(dashboard)) {
+        const name = `${dashboard.uid} row ${row.id} "${row.title}"`;
+        assert.ok(row.title?.trim(), `${name} has a title`);
+        assert.equal(row.collapsed, false, `${name} is expanded`);
+        assert.deepEqual(row.panels, [], `${name} holds no panels of its own (a collapsed row's)`);
+        assert.deepEqual(
+          [row.gridPos?.x, row.gridPos?.w, row.gridPos?.h],
+          [0, 24, 1],
+          `${name} spans the grid, one unit high`,
+        );
+        assert.equal(row.targets, undefined, `${name} queries nothing`);
+      }
+    }
+  });
+
+  it('shows time to remediate in a row of its own, computed from the ticket counters over the dashboard range', () => {
+    for (const dashboard of dashboards.values()) {
+      const panels = panelsUnderRow(dashboard, 'Time to remediate');
+      assert.deepEqual(
+        panels.map((p) => p.title),
+        REMEDIATION_PANELS[dashboard.uid ?? ''],
+        `${dashboard.uid}'s Time to remediate row`,
+      );
+      for (const panel of panels.filter((p) => p.title?.startsWith('Mean time to remediate'))) {
+        const expr = panel.targets?.[0]?.expr ?? '';
+        // The open time of the tickets closed in the range over their number: both counters with the same
+        // selector over the same range, summed by the same labels, and no division by a range without any.
+        assert.match(
+          expr,
+          /sum by \(([\w, ]+)\) \(increase\(exposure_tickets_open_seconds_total(\{[^}]*\})\[\$__range\]\)\)\s+\/\s+\(sum by \(\1\) \(increase\(exposure_tickets_closed_total\2\[\$__range\]\)\) > 0\)/,
+          `${panel.title} divides the open time by the number of tickets closed in the range`,
+        );
+        const unit =
+          panel.type === 'table'
+            ? panel.fieldConfig?.overrides
+                ?.find((o) => o.matcher.options === 'Mean time to remediate')
+                ?.properties.find((p) => p.id === 'unit')?.value
+            : panel.fieldConfig?.defaults?.unit;
+        assert.equal(unit, 's', `${panel.title} shows seconds`);
+      }
+      for (const panel of panels) {
+        for (const target of panel.targets ?? []) {
+          const expr = target.expr ?? '';
+          const where = `${dashboard.uid} "${panel.title}" ${target.refId}`;
+          const perTenant = /exposure_tickets_\w+\{/.test(expr);
+          if (dashboard.uid === 'exposure-overview') {
+            assert.match(expr, /severity=~"\$severity"/, `${where} honours the severity filter`);
+            // The oldest ticket and the target are per severity only: no tenant to filter.
+            if (perTenant) assert.match(expr, /tenant=~"\$tenant"/, `${where} honours the tenant filter`);
+          } else {
+            assert.ok(perTenant, `${where} reads the tenant's tickets`);
+            for (const selector of expr.match(/exposure_tickets_\w+\{[^}]*\}/g) ?? [])
+              assert.match(selector, /tenant="\$tenant"/, `${where}: ${selector} selects the tenant`);
+          }
+        }
       }
     }
   });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { parseConfigText } from '../../src/config/load.ts';
-import { BUILTIN_SEVERITIES } from '../../src/core/severity.ts';
+import { BUILTIN_SEVERITIES } from '../../src/exposure/severity.ts';
 import { USAGE } from '../../src/flags.ts';
 
 const REPO = new URL('../../', import.meta.url);

@@ -1,7 +1,7 @@
 /** The message an OpenStack service put in an error body, fit to quote. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { extractErrorMessage, formatErrorDetail } from '../../src/cloud/error-detail.ts';
+import { extractErrorMessage, formatErrorDetail } from '../../src/openstack/session/error-detail.ts';
 
 describe('extractErrorMessage', () => {
   it("finds the message in Keystone's, Nova's and Neutron's error bodies, and none in other text", () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseConfigText } from '../../src/config/load.ts';
 import { defaultConfig } from '../../src/config/schema.ts';
-import { buildExporterConfig } from '../../src/core/exporter-config.ts';
+import { buildExporterConfig } from '../../src/state/exporter-config.ts';
 
 function expandPorts(spec: string): Set<number> {
   const ports = new Set<number>();

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ExporterState } from '../../src/core/exporter-state.ts';
-import { inventoryForJoin, recordInventoryFailure, recordInventoryRead } from '../../src/core/health.ts';
-import { NO_INVENTORY } from '../../src/core/inventory.ts';
-import type { InventorySnapshot } from '../../src/core/inventory.ts';
-import { buildSnapshot } from '../../src/core/snapshot.ts';
+import { ExporterState } from '../../src/state/exporter-state.ts';
+import { inventoryForJoin, recordInventoryFailure, recordInventoryRead } from '../../src/state/health.ts';
+import { NO_INVENTORY } from '../../src/inventory/inventory.ts';
+import type { InventorySnapshot } from '../../src/inventory/inventory.ts';
+import { buildSnapshot } from '../../src/exposure/snapshot.ts';
 import { BLOG_WEB, SHOP_DB } from '../support/owners.ts';
 import { FIRST_HOSTS, scanResult, testConfig } from '../support/snapshots.ts';
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
-import { NO_INVENTORY } from '../../src/core/inventory.ts';
-import type { AddressOwner } from '../../src/core/inventory.ts';
-import { buildSnapshot } from '../../src/core/snapshot.ts';
+import { NO_INVENTORY } from '../../src/inventory/inventory.ts';
+import type { AddressOwner } from '../../src/inventory/inventory.ts';
+import { buildSnapshot } from '../../src/exposure/snapshot.ts';
 import {
   escapeHelp,
   escapeLabelValue,

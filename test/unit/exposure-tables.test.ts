@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { UNKNOWN_OWNER } from '../../src/core/inventory.ts';
-import type { SnapshotHost } from '../../src/core/snapshot.ts';
-import { describeRuleToChange, renderLatentSection, renderTenantSections } from '../../src/http/exposure-tables.ts';
+import { UNKNOWN_OWNER } from '../../src/inventory/inventory.ts';
+import type { SnapshotHost } from '../../src/exposure/snapshot.ts';
+import { describeRuleToChange, renderLatentSection, renderTenantSections } from '../../src/page/exposure-tables.ts';
 import {
   ALPHA_WEB,
   BETA_DB,

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseReportFilter } from '../../src/core/report.ts';
-import type { ReportFilter } from '../../src/core/report.ts';
-import { renderFilterLinks, renderFilterQuery } from '../../src/http/filter-links.ts';
+import { parseReportFilter } from '../../src/report/report.ts';
+import type { ReportFilter } from '../../src/report/report.ts';
+import { renderFilterLinks, renderFilterQuery } from '../../src/page/filter-links.ts';
 import { HOSTILE_TENANT } from '../support/page-snapshots.ts';
 
 const TENANTS = [

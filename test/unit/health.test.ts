@@ -8,17 +8,17 @@ import {
   failCycle,
   initialHealth,
   inventoryForJoin,
-  mergeInventories,
   recordInventoryFailure,
   recordInventoryRead,
   rejectReload,
   reportProgress,
   recordRejectedOutput,
   startCycle,
-} from '../../src/core/health.ts';
-import type { CycleAttempt } from '../../src/core/health.ts';
-import { NO_INVENTORY, UNKNOWN_OWNER } from '../../src/core/inventory.ts';
-import type { InventorySnapshot } from '../../src/core/inventory.ts';
+} from '../../src/state/health.ts';
+import type { CycleAttempt } from '../../src/state/health.ts';
+import { NO_INVENTORY, UNKNOWN_OWNER } from '../../src/inventory/inventory.ts';
+import { mergeInventories } from '../../src/inventory/merge-inventories.ts';
+import type { InventorySnapshot } from '../../src/inventory/inventory.ts';
 import { twoCycleState } from '../support/snapshots.ts';
 
 const T1 = new Date('2026-11-26T01:00:00.000Z');
@@ -103,17 +103,20 @@ describe('inventory health', () => {
 
 describe('mergeInventories', () => {
   const owner = (vmName: string, ownerKind: string) => ({ ...UNKNOWN_OWNER, vmName, ownerKind });
-  const cloud = recordInventoryRead(
-    {
-      ...READ,
-      owners: new Map([
-        ['203.0.113.7', owner('db-1', 'compute')],
-        ['203.0.113.8', owner('web-1', 'compute')],
-      ]),
-    },
-    T1,
+  // mergeInventories joins what each source's health offers for a join.
+  const cloud = inventoryForJoin(
+    recordInventoryRead(
+      {
+        ...READ,
+        owners: new Map([
+          ['203.0.113.7', owner('db-1', 'compute')],
+          ['203.0.113.8', owner('web-1', 'compute')],
+        ]),
+      },
+      T1,
+    ),
   );
-  const file = recordInventoryRead(
+  const fileRead = recordInventoryRead(
     {
       ...NO_INVENTORY,
       source: 'file',
@@ -126,6 +129,7 @@ describe('mergeInventories', () => {
     },
     T2,
   );
+  const file = inventoryForJoin(fileRead);
 
   it('lets OpenStack win where both name an address, and keeps what only the file names', () => {
     const merged = mergeInventories({ openstack: cloud, file });
@@ -140,13 +144,16 @@ describe('mergeInventories', () => {
   });
 
   it('is down when either source is down', () => {
-    assert.equal(mergeInventories({ openstack: cloud, file: recordInventoryFailure(file, T2) }).up, false);
+    assert.equal(
+      mergeInventories({ openstack: cloud, file: inventoryForJoin(recordInventoryFailure(fileRead, T2)) }).up,
+      false,
+    );
     assert.equal(mergeInventories({ openstack: cloud, file }).up, true);
   });
 
   it('names the configured source even before its first read, and none without any', () => {
-    assert.equal(mergeInventories({ file: INVENTORY_NOT_READ }).source, 'file');
-    assert.equal(mergeInventories({ openstack: INVENTORY_NOT_READ }).source, 'openstack');
+    assert.equal(mergeInventories({ file: inventoryForJoin(INVENTORY_NOT_READ) }).source, 'file');
+    assert.equal(mergeInventories({ openstack: inventoryForJoin(INVENTORY_NOT_READ) }).source, 'openstack');
     assert.equal(mergeInventories({}), NO_INVENTORY);
   });
 });

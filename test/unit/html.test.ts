@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildMailtoHref, escapeHtml } from '../../src/http/html.ts';
+import { buildMailtoHref, escapeHtml } from '../../src/page/html.ts';
 
 describe('escapeHtml', () => {
   it('escapes the five characters that end text or an attribute value, and nothing else', () => {

@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HttpClient } from '../../src/cloud/http-client.ts';
-import type { HttpClientOptions, HttpRequest } from '../../src/cloud/http-client.ts';
+import { HttpClient } from '../../src/openstack/session/http-client.ts';
+import type { HttpClientOptions, HttpRequest } from '../../src/openstack/session/http-client.ts';
 import {
   PROJECTS,
   RECORDED_TOKEN,

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { systemClock } from '../../src/core/clock.ts';
-import { ExporterState } from '../../src/core/exporter-state.ts';
-import { NO_INVENTORY } from '../../src/core/inventory.ts';
-import type { Inventory, InventorySnapshot } from '../../src/core/inventory.ts';
-import { InventoryRefresher, listAddressesOutsideTargets } from '../../src/core/inventory-refresher.ts';
+import { systemClock } from '../../src/clock.ts';
+import { ExporterState } from '../../src/state/exporter-state.ts';
+import { NO_INVENTORY } from '../../src/inventory/inventory.ts';
+import type { Inventory, InventorySnapshot } from '../../src/inventory/inventory.ts';
+import { InventoryRefresher } from '../../src/cycle/inventory-refresher.ts';
+import { listAddressesOutsideTargets } from '../../src/state/exporter-state.ts';
 import { ExporterError, InventoryFileError } from '../../src/errors.ts';
 import { createLogger } from '../../src/log.ts';
 import { SHOP_DB } from '../support/owners.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { stringifyInPieces } from '../../src/core/json-pieces.ts';
+import { stringifyInPieces } from '../../src/state/json-pieces.ts';
 
 /** Values with every shape JSON.stringify treats specially: empty containers, skipped members, toJSON, nesting. */
 const VALUES: readonly [string, unknown][] = [

@@ -1,7 +1,7 @@
 /** Keystone tokens as data: the URL a token request goes to, and a token answer read into a held token. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildTokenRequest, buildTokensUrl, parseTokenBody } from '../../src/cloud/keystone-token.ts';
+import { buildTokenRequest, buildTokensUrl, parseTokenBody } from '../../src/openstack/session/keystone-token.ts';
 import { ExporterError } from '../../src/errors.ts';
 import { DAY_MS, ISSUED_AT_MS, RECORDED_TOKEN, fixtureText } from '../support/keystone-replay.ts';
 

@@ -6,9 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import type { CloudAuth, CloudCredentials } from '../../src/cloud/cloud-credentials.ts';
-import { KeystoneSession } from '../../src/cloud/keystone.ts';
-import type { KeystoneSessionOptions } from '../../src/cloud/keystone.ts';
+import type { CloudAuth, CloudCredentials } from '../../src/openstack/credentials/cloud-credentials.ts';
+import { KeystoneSession } from '../../src/openstack/session/keystone.ts';
+import type { KeystoneSessionOptions } from '../../src/openstack/session/keystone.ts';
 import { OpenStackHttpError } from '../../src/errors.ts';
 import {
   DAY_MS,

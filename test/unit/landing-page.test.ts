@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ExporterState } from '../../src/core/exporter-state.ts';
-import type { ReportFilter } from '../../src/core/report.ts';
-import { filterLatent, renderLandingPage } from '../../src/http/landing-page.ts';
+import { ExporterState } from '../../src/state/exporter-state.ts';
+import type { ReportFilter } from '../../src/report/report.ts';
+import { filterLatent, renderLandingPage } from '../../src/page/landing-page.ts';
 import { HOSTILE_TENANT, LATENT, buildPageSnapshot, pageConfig } from '../support/page-snapshots.ts';
 
 const BUILD = { version: '0.1.0', revision: 'abc123', nodejsVersion: 'v24.21.0', nmapVersion: '7.93' };

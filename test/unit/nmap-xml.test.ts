@@ -704,6 +704,42 @@ describe('NmapXmlStream memory cap', () => {
   });
 });
 
+describe('NmapXmlStream against entity attacks', () => {
+  const PORT = '<ports><port protocol="tcp" portid="22"><state state="open"/><service name="&lol9;"/></port></ports>';
+
+  /** A one-host document whose service name refers to `&lol9;`, after the given DOCTYPE. */
+  function buildDocument(doctype: string, body = ''): string {
+    const header = SYNTHETIC_HEADER.replace('<!DOCTYPE nmaprun>', doctype);
+    return header + buildSyntheticHost('127.0.0.5', body + PORT) + SYNTHETIC_FOOTER;
+  }
+
+  it('refuses a DOCTYPE that declares entities (billion laughs, external entities) before <nmaprun>', () => {
+    const laughs =
+      '<!DOCTYPE nmaprun [\n <!ENTITY lol "lol">\n <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">\n' +
+      ' <!ENTITY lol9 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">\n]>';
+    assert.throws(
+      () => parseNmapXml(buildDocument(laughs)),
+      outputInvalid('nmap output does not start with <nmaprun>: found <!ENTITY>'),
+    );
+    assert.throws(
+      () => parseNmapXml(buildDocument('<!DOCTYPE nmaprun [<!ENTITY lol9 SYSTEM "file:///etc/passwd">]>')),
+      outputInvalid('nmap output is not XML: "]>"'),
+    );
+  });
+
+  it('refuses a DOCTYPE inside a host', () => {
+    assert.throws(
+      () => parseNmapXml(buildDocument('<!DOCTYPE nmaprun>', '<!DOCTYPE host [<!ENTITY lol9 "lol">]>\n')),
+      outputInvalid('nmap output has a malformed <host> #1: Unexpected <! in line 5, col 1.'),
+    );
+  });
+
+  it('leaves a reference to an undeclared entity as written', () => {
+    const ports = hostsOf(parseNmapXml(buildDocument('<!DOCTYPE nmaprun>')))[0]?.ports;
+    assert.deepEqual(ports, [tcp(22, 'open', '&lol9;')]);
+  });
+});
+
 describe('decodeXmlText', () => {
   it('decodes the XML names and numeric references nmap writes, once', () => {
     assert.equal(decodeXmlText('nmap -&#45;stats-every 1s'), 'nmap --stats-every 1s');

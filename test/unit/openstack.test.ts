@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { OpenStackInventory } from '../../src/cloud/openstack.ts';
-import type { OpenStackClient } from '../../src/cloud/openstack.ts';
-import type { AddressOwner } from '../../src/core/inventory.ts';
+import { OpenStackInventory } from '../../src/openstack/inventory/openstack.ts';
+import type { OpenStackClient } from '../../src/openstack/inventory/openstack.ts';
+import type { AddressOwner } from '../../src/inventory/inventory.ts';
 import { ExporterError, OpenStackHttpError } from '../../src/errors.ts';
 
 function fixture(name: string): unknown {

@@ -1,7 +1,11 @@
 /** A cloud from the plain OS_* variables. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { hasCredentialVariables, readEnvironmentCloud, readVariable } from '../../src/cloud/os-environment.ts';
+import {
+  hasCredentialVariables,
+  readEnvironmentCloud,
+  readVariable,
+} from '../../src/openstack/credentials/os-environment.ts';
 import { HOME_CLOUDS, MYCLOUD, PASSWORD, clouds, resolve } from '../support/clouds-inputs.ts';
 
 describe('readEnvironmentCloud', () => {

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseConfigText } from '../../src/config/load.ts';
 import { defaultConfig } from '../../src/config/schema.ts';
-import { ConfigError } from '../../src/errors.ts';
-import { buildExporterConfig } from '../../src/core/exporter-config.ts';
+import { configProblems } from '../support/config.ts';
+import { buildExporterConfig } from '../../src/state/exporter-config.ts';
 
 /** Each invalid scan.udp or scan.verify and the exact message it must produce (source name "c.yml"). */
 const INVALID: readonly { name: string; yaml: string; message: string }[] = [
@@ -73,20 +73,10 @@ const INVALID: readonly { name: string; yaml: string; message: string }[] = [
   },
 ];
 
-function problemsOf(yaml: string): string[] {
-  try {
-    parseConfigText(yaml, 'c.yml');
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
-    return err.problems.map((problem) => `c.yml: ${problem}`);
-  }
-  assert.fail(`the config was accepted:\n${yaml}`);
-}
-
 describe('scan.udp and scan.verify', () => {
   for (const { name, yaml, message } of INVALID) {
     it(`refuses ${name}`, () => {
-      assert.deepEqual(problemsOf(yaml), [message]);
+      assert.deepEqual(configProblems(yaml), [message]);
     });
   }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildExporterConfig } from '../../src/core/exporter-config.ts';
+import { buildExporterConfig } from '../../src/state/exporter-config.ts';
 import { hasInventory } from '../../src/config/schema.ts';
 import { estimateScanDuration, renderScanDuration } from '../../src/scan/scan-duration.ts';
 import type { ScanDurationInput } from '../../src/scan/scan-duration.ts';

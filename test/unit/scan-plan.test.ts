@@ -6,7 +6,7 @@ import {
   buildScanPlan,
   expandPortsSetting,
   expandUdpPortsSetting,
-} from '../../src/scan/scan-plan.ts';
+} from '../../src/targets/scan-plan.ts';
 
 const RISKY = { riskyPorts: [6379, 27017, 22], riskyUdpPorts: [161, 5683] };
 

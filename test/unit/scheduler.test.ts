@@ -1,18 +1,18 @@
 import assert from 'node:assert/strict';
 import { setImmediate as settle } from 'node:timers/promises';
 import { describe, it } from 'node:test';
-import type { Clock, TimerHandle } from '../../src/core/clock.ts';
-import { ExporterState } from '../../src/core/exporter-state.ts';
-import { acceptReload, recordInventoryRead } from '../../src/core/health.ts';
-import { NO_INVENTORY, UNKNOWN_OWNER } from '../../src/core/inventory.ts';
-import { CycleScheduler } from '../../src/core/scheduler.ts';
-import { countSilent } from '../../src/core/cycle.ts';
-import { buildSnapshot } from '../../src/core/snapshot.ts';
-import type { Snapshot } from '../../src/core/snapshot.ts';
+import type { Clock, TimerHandle } from '../../src/clock.ts';
+import { ExporterState } from '../../src/state/exporter-state.ts';
+import { acceptReload, recordInventoryRead } from '../../src/state/health.ts';
+import { NO_INVENTORY, UNKNOWN_OWNER } from '../../src/inventory/inventory.ts';
+import { CycleScheduler } from '../../src/cycle/scheduler.ts';
+import { countSilent } from '../../src/cycle/cycle.ts';
+import { buildSnapshot } from '../../src/exposure/snapshot.ts';
+import type { Snapshot } from '../../src/exposure/snapshot.ts';
 import { ExporterError } from '../../src/errors.ts';
 import { silentLogger } from '../../src/log.ts';
 import { createMetricsEndpoint } from '../../src/metrics/collectors.ts';
-import type { AddressListTargets } from '../../src/scan/address-list.ts';
+import type { AddressListTargets } from '../../src/targets/address-list.ts';
 import type { ScanJob, ScanOptions, ScanResult, Scanner } from '../../src/scan/types.ts';
 import { FIRST_HOSTS, scanResult, testConfig } from '../support/snapshots.ts';
 

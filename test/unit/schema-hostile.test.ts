@@ -9,7 +9,7 @@ import { parse } from 'yaml';
 import { parseConfig } from '../../src/config/schema.ts';
 
 const EXPECTED_TOP =
-  'expected one of scan, standard_ports, severity_overrides, exceptions, openstack, inventory_file, state';
+  'expected one of scan, standard_ports, severity_overrides, exceptions, openstack, inventory_file, state, history';
 const DURATION_HINT = 'is not a valid duration (use Prometheus syntax such as 30s, 10m, 1h)';
 const LONGEST_DURATION = 'is longer than the longest supported duration, 3w3d20h31m23s647ms';
 const PORTS_HINT = '(or use default or all)';

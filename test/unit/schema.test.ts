@@ -10,7 +10,7 @@ const INVALID: readonly { name: string; yaml: string; message: string }[] = [
     name: 'an unknown top-level key',
     yaml: 'scna: {}\n',
     message:
-      'c.yml: scna: unknown key (expected one of scan, standard_ports, severity_overrides, exceptions, openstack, inventory_file, state)',
+      'c.yml: scna: unknown key (expected one of scan, standard_ports, severity_overrides, exceptions, openstack, inventory_file, state, history)',
   },
   {
     name: 'an unknown nested key',

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SecretScrubber } from '../../src/cloud/secret-scrubber.ts';
+import { SecretScrubber } from '../../src/openstack/session/secret-scrubber.ts';
 
 describe('SecretScrubber', () => {
   it('replaces every occurrence of each secret, a longer one that contains a shorter one whole', () => {

@@ -1,7 +1,7 @@
 /** The service catalog of a token: reading it leniently, and finding an endpoint by region and interface. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { findEndpoint, readCatalog } from '../../src/cloud/service-catalog.ts';
+import { findEndpoint, readCatalog } from '../../src/openstack/session/service-catalog.ts';
 import { ExporterError } from '../../src/errors.ts';
 
 describe('readCatalog', () => {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { classifyPort } from '../../src/core/classify.ts';
-import { UNKNOWN_OWNER } from '../../src/core/inventory.ts';
-import { serviceSeverity } from '../../src/core/service-severity.ts';
+import { classifyPort } from '../../src/exposure/classify.ts';
+import { UNKNOWN_OWNER } from '../../src/inventory/inventory.ts';
+import { serviceSeverity } from '../../src/exposure/service-severity.ts';
 import type { DetectedService, ObservedPort } from '../../src/scan/types.ts';
 import { rulesWith } from '../support/config.ts';
 

@@ -6,8 +6,8 @@ import {
   buildSeverityTable,
   builtinRiskyTcpPorts,
   severityOf,
-} from '../../src/core/severity.ts';
-import type { Severity } from '../../src/core/severity.ts';
+} from '../../src/exposure/severity.ts';
+import type { Severity } from '../../src/exposure/severity.ts';
 
 /** The built-in severity table (docs/severities.md), written out port by port so a change to it is a visible change to this list. */
 const DOCUMENTED_TABLE: Record<Exclude<Severity, 'low'>, number[]> = {

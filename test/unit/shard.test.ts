@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildTargetSet, enumerateAddresses, formatAddress, parseTargetSpec } from '../../src/net/addresses.ts';
 import type { IpFamily, TargetSet } from '../../src/net/addresses.ts';
-import { renderCidrBlocks } from '../../src/scan/cidr-blocks.ts';
-import { selectShard, shardOfAddress, shardOfValue } from '../../src/scan/shard.ts';
+import { renderCidrBlocks } from '../../src/targets/cidr-blocks.ts';
+import { selectShard, shardOfAddress, shardOfValue } from '../../src/targets/shard.ts';
 import { createRandom } from '../support/random.ts';
 
 function setOf(...specs: string[]): TargetSet {

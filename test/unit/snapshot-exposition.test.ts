@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
-import type { ExporterConfig } from '../../src/core/exporter-config.ts';
+import type { ExporterConfig } from '../../src/state/exporter-config.ts';
 import type { GaugeFamily } from '../../src/metrics/exposition-writer.ts';
 import { SnapshotExposition } from '../../src/metrics/snapshot-exposition.ts';
 import type { SnapshotInput } from '../../src/metrics/snapshot-exposition.ts';

@@ -1,18 +1,18 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defaultConfig } from '../../src/config/schema.ts';
-import type { ClassificationRules } from '../../src/core/classify.ts';
-import { buildClassificationRules } from '../../src/core/exporter-config.ts';
-import { NO_INVENTORY, UNKNOWN_OWNER } from '../../src/core/inventory.ts';
-import type { AddressOwner, InventorySnapshot } from '../../src/core/inventory.ts';
+import type { ClassificationRules } from '../../src/exposure/classify.ts';
+import { buildClassificationRules } from '../../src/state/exporter-config.ts';
+import { NO_INVENTORY, UNKNOWN_OWNER } from '../../src/inventory/inventory.ts';
+import type { AddressOwner, InventorySnapshot } from '../../src/inventory/inventory.ts';
 import {
   buildSnapshot,
   compareHosts,
   diffSnapshots,
   reclassifySnapshot,
   summarizeHosts,
-} from '../../src/core/snapshot.ts';
-import type { Snapshot } from '../../src/core/snapshot.ts';
+} from '../../src/exposure/snapshot.ts';
+import type { Snapshot } from '../../src/exposure/snapshot.ts';
 import type { ObservedHost, ObservedPort, ScanResult } from '../../src/scan/types.ts';
 import { scanResult } from '../support/snapshots.ts';
 import { SHOP_DB } from '../support/owners.ts';

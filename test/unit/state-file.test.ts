@@ -3,9 +3,9 @@ import { chmod, lstat, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { InventorySnapshot } from '../../src/core/inventory.ts';
-import { buildSnapshot } from '../../src/core/snapshot.ts';
-import type { Snapshot } from '../../src/core/snapshot.ts';
+import type { InventorySnapshot } from '../../src/inventory/inventory.ts';
+import { buildSnapshot } from '../../src/exposure/snapshot.ts';
+import type { Snapshot } from '../../src/exposure/snapshot.ts';
 import {
   loadState,
   resolveStateFile,
@@ -13,7 +13,7 @@ import {
   renderState,
   renderStatePieces,
   saveState,
-} from '../../src/core/state-file.ts';
+} from '../../src/state/state-file.ts';
 import { ExporterError } from '../../src/errors.ts';
 import type { ObservedHost, ScanResult } from '../../src/scan/types.ts';
 import { buildPageSnapshot } from '../support/page-snapshots.ts';

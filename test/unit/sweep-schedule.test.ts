@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { CycleAttempt } from '../../src/core/health.ts';
-import { NO_INVENTORY, UNKNOWN_OWNER } from '../../src/core/inventory.ts';
-import type { SweepInfo } from '../../src/core/snapshot.ts';
-import { chooseCycleScope, listKnownAddresses } from '../../src/core/sweep-schedule.ts';
+import type { CycleAttempt } from '../../src/state/health.ts';
+import { NO_INVENTORY, UNKNOWN_OWNER } from '../../src/inventory/inventory.ts';
+import type { SweepInfo } from '../../src/exposure/snapshot.ts';
+import { chooseCycleScope, listKnownAddresses } from '../../src/cycle/sweep-schedule.ts';
 
 const HOUR = 3_600_000;
 const NOW = new Date('2026-11-26T12:00:00.000Z');

@@ -6,8 +6,8 @@ import {
   parseSubjectAltNames,
   refuseCipherSuite,
   requestsClientCertificate,
-} from '../../src/http/tls-options.ts';
-import type { PeerCertificate, TlsSettings } from '../../src/http/tls-options.ts';
+} from '../../src/web/tls-options.ts';
+import type { PeerCertificate, TlsSettings } from '../../src/web/tls-options.ts';
 
 const MATERIAL = { cert: 'CERT PEM', key: 'KEY PEM', clientCa: undefined };
 const DEFAULTS: TlsSettings = {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { TokenBucket } from '../../src/http/token-bucket.ts';
+import { TokenBucket } from '../../src/web/token-bucket.ts';
 
 describe('TokenBucket', () => {
   it('starts full, refuses once the burst is spent, and earns one token per interval', () => {

@@ -1,7 +1,7 @@
 /** Where a request with our token may go: paths join the endpoint, absolute links stay on its origin. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { resolveRequestUrl } from '../../src/cloud/url-guard.ts';
+import { resolveRequestUrl } from '../../src/openstack/session/url-guard.ts';
 
 describe('resolveRequestUrl', () => {
   it('joins a path to the endpoint with exactly one slash, keeping its query', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { parseWebConfig } from '../../src/http/web-config.ts';
+import { parseWebConfig } from '../../src/web/web-config.ts';
 
 const BASE_DIR = '/etc/exposure-exporter';
 const HASH = '$2y$10$X0h1gDsPszWURQaxFh.zoubFi6DXncSjhoQNJgRrnGs7EsimhC7zG';

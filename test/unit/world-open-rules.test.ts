@@ -6,11 +6,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { OpenStackInventory } from '../../src/cloud/openstack.ts';
-import type { OpenStackClient } from '../../src/cloud/openstack.ts';
-import { findAdmittingRules, findLatentExposures } from '../../src/core/world-open-rules.ts';
-import type { AddressOwner, AddressSecurity, IngressRule, InventorySnapshot } from '../../src/core/inventory.ts';
-import type { LatentExposure } from '../../src/core/snapshot.ts';
+import { OpenStackInventory } from '../../src/openstack/inventory/openstack.ts';
+import type { OpenStackClient } from '../../src/openstack/inventory/openstack.ts';
+import { findAdmittingRules, findLatentExposures } from '../../src/exposure/world-open-rules.ts';
+import type { AddressOwner, AddressSecurity, IngressRule, InventorySnapshot } from '../../src/inventory/inventory.ts';
+import type { LatentExposure } from '../../src/exposure/snapshot.ts';
 import { rulesWith } from '../support/config.ts';
 import { INFRA_CI, SHOP_DB } from '../support/owners.ts';
 
