@@ -8,10 +8,10 @@ import type { CloudCredentials } from './openstack/credentials/cloud-credentials
 import { loadCloudCredentials } from './openstack/credentials/clouds-config.ts';
 import type { KeystoneSession } from './openstack/session/keystone.ts';
 import { loadConfig, readBoundedFile, readOptionalYamlFile } from './config/load.ts';
-import { dirname, join } from 'node:path';
 import { hasInventory } from './config/schema.ts';
 import type { Config, InventoryFileConfig, OpenStackConfig } from './config/schema.ts';
 import { HistoryRecorder } from './history/history-recorder.ts';
+import { renderHistorySummary, resolveHistoryPath } from './config/history-settings.ts';
 import type { Shard } from './config/shard-setting.ts';
 import { buildExporterConfig } from './state/exporter-config.ts';
 import type { ExporterConfig } from './state/exporter-config.ts';
@@ -121,11 +121,11 @@ function runCheck(flags: Flags, { config, cloud }: LoadedFiles): number {
     `${flags.configFile ?? 'built-in defaults'}: config is valid (${config.plan.targets.count()} targets${cloudNote})\n`,
   );
   const { estimate, input } = estimateConfigDuration(config);
-  process.stdout.write(
-    renderScanDuration(estimate, input)
-      .map((line) => `${line}\n`)
-      .join(''),
-  );
+  const lines = [
+    ...renderScanDuration(estimate, input),
+    renderHistorySummary(config.settings.history, config.settings.statePath),
+  ];
+  process.stdout.write(lines.map((line) => `${line}\n`).join(''));
   return EXIT_OK;
 }
 
@@ -228,7 +228,7 @@ function openHistory(
   log: Logger,
 ): HistoryRecorder | undefined {
   if (!settings.history.enabled) return undefined;
-  const path = settings.history.path ?? join(dirname(stateFile.path), 'history.db');
+  const path = resolveHistoryPath(settings.history, stateFile.path);
   const history = new HistoryRecorder({ path, settings: settings.history, log, keepView: !once });
   history.load(restored);
   return history;

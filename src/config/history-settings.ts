@@ -1,6 +1,7 @@
 /** The `history` block: where the tickets are kept, for how long, and the remediation target per severity. */
 import type { Validator } from '../validation/validator.ts';
-import { readDuration } from './duration.ts';
+import { dirname, join } from 'node:path';
+import { formatDuration, readDuration } from './duration.ts';
 import { SEVERITY_LEVELS } from './severity-levels.ts';
 import type { SeverityLevel } from './severity-levels.ts';
 
@@ -58,4 +59,22 @@ function readTargets(validator: Validator, raw: unknown): Map<SeverityLevel, num
     targets.set(level, ms);
   }
   return valid ? targets : undefined;
+}
+
+/** history.path, or history.db beside the state file (its real place, when a world-writable directory moved it). */
+export function resolveHistoryPath(settings: HistorySettings, statePath: string): string {
+  return settings.path ?? join(dirname(statePath), 'history.db');
+}
+
+/** The --config.check line: where the tickets go, how long closed ones stay, when an open one is overdue. */
+export function renderHistorySummary(settings: HistorySettings, statePath: string): string {
+  if (!settings.enabled) return 'history: off';
+  const targets = [...settings.remediationTargetsMs].map(([level, ms]) => `${level} ${formatDays(ms)}`);
+  const overdue = targets.length > 0 ? `overdue after ${targets.join(', ')}` : 'no remediation targets';
+  return `history: ${resolveHistoryPath(settings, statePath)} (closed tickets kept ${formatDays(settings.retentionMs)}; ${overdue})`;
+}
+
+/** In days when whole, as the targets are set (15d, not Prometheus's 2w1d). */
+function formatDays(ms: number): string {
+  return ms % DAY_MS === 0 ? `${ms / DAY_MS}d` : formatDuration(ms);
 }

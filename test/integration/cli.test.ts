@@ -28,7 +28,8 @@ describe('command line', () => {
       stdout,
       `${EXAMPLE}: config is valid (267 targets)\n` +
         'sweep: 267 addresses × 1020 TCP and 21 UDP ports at 5000 packets/s: about 1m51s (scan.timeout 50m)\n' +
-        'known cycle: about 0.42s per known address that answers nothing; 7204 such addresses fit scan.timeout (50m)\n',
+        'known cycle: about 0.42s per known address that answers nothing; 7204 such addresses fit scan.timeout (50m)\n' +
+        'history: /var/lib/exposure-exporter/history.db (closed tickets kept 400d; overdue after critical 15d, high 30d)\n',
     );
   });
 

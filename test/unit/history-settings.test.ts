@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseConfigText } from '../../src/config/load.ts';
+import { renderHistorySummary } from '../../src/config/history-settings.ts';
 import { defaultConfig } from '../../src/config/schema.ts';
 import { configProblems } from '../support/config.ts';
 
@@ -63,4 +64,21 @@ describe('history settings', () => {
       assert.deepEqual(configProblems(yaml), problems);
     });
   }
+
+  it('says in one line where the tickets go and when one is overdue, for --config.check', () => {
+    const { history } = defaultConfig();
+    assert.equal(
+      renderHistorySummary(history, 'data/state.json'),
+      'history: data/history.db (closed tickets kept 400d; overdue after critical 15d, high 30d)',
+    );
+    const custom = parseConfigText(
+      'history:\n  path: /srv/h.db\n  retention: 36h\n  remediation_targets: {critical: none, high: none}\n',
+      'c.yml',
+    ).history;
+    assert.equal(
+      renderHistorySummary(custom, 'x'),
+      'history: /srv/h.db (closed tickets kept 1d12h; no remediation targets)',
+    );
+    assert.equal(renderHistorySummary({ ...history, enabled: false }, 'x'), 'history: off');
+  });
 });
