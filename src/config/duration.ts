@@ -46,7 +46,7 @@ export function formatDuration(ms: number): string {
 const MAX_TIMER_MS = 2_147_483_647;
 
 /** An `age` (a retention, a remediation target) is never waited for by a timer, so it has no ceiling. */
-export function readDuration(
+export function parseDurationSetting(
   validator: Validator,
   value: unknown,
   path: string,

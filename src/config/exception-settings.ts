@@ -3,7 +3,7 @@ import { familyBits, parseTargetSpec } from '../net/addresses.ts';
 import type { AddressRange } from '../net/addresses.ts';
 import type { Validator } from '../validation/validator.ts';
 import { renderValue } from '../validation/describe.ts';
-import { readPortProtocol } from './port-protocol.ts';
+import { parsePortProtocol } from './port-protocol.ts';
 
 /** Every condition given must hold. */
 export interface ExceptionMatchSetting {
@@ -24,14 +24,14 @@ export interface ExceptionSetting {
 const EXCEPTION_KEYS = ['name', 'match', 'reason', 'expires'];
 const MATCH_KEYS = ['tenant', 'vm_name', 'ip', 'ports'];
 
-export function readExceptions(validator: Validator, raw: unknown): ExceptionSetting[] | undefined {
+export function parseExceptionSettings(validator: Validator, raw: unknown): ExceptionSetting[] | undefined {
   const list = validator.list(raw, 'exceptions');
   if (!list) return undefined;
   const exceptions: ExceptionSetting[] = [];
   const firstIndexByName = new Map<string, number>();
   list.forEach((item, index) => {
     const path = `exceptions[${index}]`;
-    const exception = readException(validator, item, path);
+    const exception = parseExceptionSetting(validator, item, path);
     if (!exception) return;
     const earlier = firstIndexByName.get(exception.name);
     if (earlier !== undefined) {
@@ -44,7 +44,7 @@ export function readExceptions(validator: Validator, raw: unknown): ExceptionSet
   return exceptions.length === list.length ? exceptions : undefined;
 }
 
-function readException(validator: Validator, raw: unknown, path: string): ExceptionSetting | undefined {
+function parseExceptionSetting(validator: Validator, raw: unknown, path: string): ExceptionSetting | undefined {
   const entry = validator.mapping(raw, path, EXCEPTION_KEYS);
   if (!entry) return undefined;
   for (const key of EXCEPTION_KEYS) {
@@ -54,13 +54,14 @@ function readException(validator: Validator, raw: unknown, path: string): Except
   const reason =
     entry['reason'] === undefined ? undefined : validator.nonEmptyString(entry['reason'], `${path}.reason`);
   const expiresAt =
-    entry['expires'] === undefined ? undefined : readExpiry(validator, entry['expires'], `${path}.expires`);
-  const match = entry['match'] === undefined ? undefined : readMatch(validator, entry['match'], `${path}.match`);
+    entry['expires'] === undefined ? undefined : parseExpiry(validator, entry['expires'], `${path}.expires`);
+  const match =
+    entry['match'] === undefined ? undefined : parseExceptionMatch(validator, entry['match'], `${path}.match`);
   if (name === undefined || reason === undefined || expiresAt === undefined || !match) return undefined;
   return { name, match, reason, expiresAt };
 }
 
-function readMatch(validator: Validator, raw: unknown, path: string): ExceptionMatchSetting | undefined {
+function parseExceptionMatch(validator: Validator, raw: unknown, path: string): ExceptionMatchSetting | undefined {
   const entry = validator.mapping(raw, path, MATCH_KEYS);
   if (!entry) return undefined;
   // An empty match would except every open port of the cloud; that is never what anyone means.
@@ -98,7 +99,7 @@ function readMatch(validator: Validator, raw: unknown, path: string): ExceptionM
   if (entry['ports'] !== undefined) {
     const ports = validator
       .list(entry['ports'], `${path}.ports`, ' of strings')
-      ?.map((item, index) => readPortProtocol(validator, item, `${path}.ports[${index}]`));
+      ?.map((item, index) => parsePortProtocol(validator, item, `${path}.ports[${index}]`));
     // An empty list matches no port at all, so the exception would silently do nothing.
     if (ports?.length === 0)
       validator.report(`${path}.ports`, 'must list at least one port/protocol (leave ports out to match any port)');
@@ -116,7 +117,7 @@ const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
 
 /** A bare date holds through that whole UTC day, as people read `expires: 2027-01-31`; an RFC 3339 time is exact. */
-function readExpiry(validator: Validator, raw: unknown, path: string): Date | undefined {
+function parseExpiry(validator: Validator, raw: unknown, path: string): Date | undefined {
   // YAML may hand over a Date when the file uses a timestamp-typed schema; accept it as the exact time.
   if (raw instanceof Date && !Number.isNaN(raw.getTime())) return raw;
   const text = typeof raw === 'string' ? raw : undefined;

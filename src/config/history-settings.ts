@@ -1,7 +1,7 @@
 /** The `history` block: where the tickets are kept, for how long, and the remediation target per severity. */
 import type { Validator } from '../validation/validator.ts';
 import { dirname, join } from 'node:path';
-import { formatDuration, readDuration } from './duration.ts';
+import { formatDuration, parseDurationSetting } from './duration.ts';
 import { SEVERITY_LEVELS } from './severity-levels.ts';
 import type { SeverityLevel } from './severity-levels.ts';
 
@@ -23,13 +23,13 @@ export const DEFAULT_REMEDIATION_TARGETS: ReadonlyMap<SeverityLevel, number> = n
   ['high', 30 * DAY_MS],
 ]);
 
-export function readHistory(validator: Validator, raw: unknown): HistorySettings | undefined {
+export function parseHistorySettings(validator: Validator, raw: unknown): HistorySettings | undefined {
   const history = validator.mapping(raw, 'history', HISTORY_KEYS);
   if (!history) return undefined;
   const enabled = validator.boolean(history['enabled'] ?? true, 'history.enabled');
   const path = history['path'] === undefined ? undefined : validator.nonEmptyString(history['path'], 'history.path');
-  const retentionMs = readDuration(validator, history['retention'] ?? '400d', 'history.retention', 'age');
-  const targets = readTargets(validator, history['remediation_targets']);
+  const retentionMs = parseDurationSetting(validator, history['retention'] ?? '400d', 'history.retention', 'age');
+  const targets = parseRemediationTargets(validator, history['remediation_targets']);
   if (enabled === undefined || retentionMs === undefined || !targets) return undefined;
   if (history['path'] !== undefined && path === undefined) return undefined;
   if (retentionMs === 0) return validator.report('history.retention', 'must be longer than 0s');
@@ -37,7 +37,7 @@ export function readHistory(validator: Validator, raw: unknown): HistorySettings
 }
 
 /** A severity set to `none` has no target; one left out keeps its default. */
-function readTargets(validator: Validator, raw: unknown): Map<SeverityLevel, number> | undefined {
+function parseRemediationTargets(validator: Validator, raw: unknown): Map<SeverityLevel, number> | undefined {
   const targets = new Map(DEFAULT_REMEDIATION_TARGETS);
   if (raw === undefined) return targets;
   const entries = validator.mapping(raw, 'history.remediation_targets', SEVERITY_LEVELS);
@@ -50,7 +50,7 @@ function readTargets(validator: Validator, raw: unknown): Map<SeverityLevel, num
       targets.delete(level);
       continue;
     }
-    const ms = readDuration(validator, value, `history.remediation_targets.${level}`, 'age');
+    const ms = parseDurationSetting(validator, value, `history.remediation_targets.${level}`, 'age');
     if (ms === undefined || ms === 0) {
       if (ms === 0) validator.report(`history.remediation_targets.${level}`, 'must be longer than 0s, or none');
       valid = false;

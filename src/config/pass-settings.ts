@@ -1,6 +1,6 @@
 /** The passes a cycle may add to its TCP port scan: UDP (`scan.udp`) and service verification (`scan.verify`). */
 import { formatDuration } from './duration.ts';
-import { readPortListSetting } from './port-list-setting.ts';
+import { parsePortListSetting } from './port-list-setting.ts';
 import type { Validator } from '../validation/validator.ts';
 
 /** The NSE scripts verification may run: read-only, and each asks its service one harmless question. */
@@ -31,20 +31,22 @@ export const PASS_DEFAULTS = {
   verify: { enabled: false, version_intensity: 2, scripts: [] as string[] },
 } as const;
 
-type DurationReader = (value: unknown, path: string) => number | undefined;
+type DurationSettingParser = (value: unknown, path: string) => number | undefined;
 
 /** `settings` is undefined with `ports: none`, and when invalid (then `valid` is false). */
-export function readUdp(
+export function parseUdpSettings(
   validator: Validator,
   raw: unknown,
-  context: { readonly scanIntervalMs: number | undefined; readonly readDuration: DurationReader },
+  context: { readonly scanIntervalMs: number | undefined; readonly parseDurationSetting: DurationSettingParser },
 ): { settings: UdpSettings | undefined; valid: boolean } {
   const udp = validator.mapping(raw, 'scan.udp', UDP_KEYS);
   if (!udp) return { settings: undefined, valid: false };
   const d = PASS_DEFAULTS.udp;
-  const ports = readPortListSetting(validator, udp['ports'] ?? d.ports, 'scan.udp.ports', ['default', 'none']);
+  const ports = parsePortListSetting(validator, udp['ports'] ?? d.ports, 'scan.udp.ports', ['default', 'none']);
   const intervalMs =
-    udp['interval'] === undefined ? context.scanIntervalMs : context.readDuration(udp['interval'], 'scan.udp.interval');
+    udp['interval'] === undefined
+      ? context.scanIntervalMs
+      : context.parseDurationSetting(udp['interval'], 'scan.udp.interval');
   const maxRetries = validator.integer(udp['max_retries'] ?? d.max_retries, 'scan.udp.max_retries', 0, 50);
   const defeatIcmpRateLimit = validator.boolean(
     udp['defeat_icmp_ratelimit'] ?? d.defeat_icmp_ratelimit,
@@ -74,7 +76,7 @@ export function readUdp(
   return { settings: { ports, intervalMs, maxRetries, defeatIcmpRateLimit }, valid: true };
 }
 
-export function readVerify(validator: Validator, raw: unknown): VerifySettings | undefined {
+export function parseVerifySettings(validator: Validator, raw: unknown): VerifySettings | undefined {
   const verify = validator.mapping(raw, 'scan.verify', VERIFY_KEYS);
   if (!verify) return undefined;
   const d = PASS_DEFAULTS.verify;

@@ -3,7 +3,7 @@
 import { parsePortSpec, renderPortSpec } from '../net/port-spec.ts';
 import type { Validator } from '../validation/validator.ts';
 
-export function readPortListSetting(
+export function parsePortListSetting(
   validator: Validator,
   raw: unknown,
   path: string,

@@ -4,18 +4,18 @@ import { buildTargetSet, countAddresses, parseTargetSpec } from '../net/addresse
 import type { AddressRange, TargetSet } from '../net/addresses.ts';
 import { Validator } from '../validation/validator.ts';
 import { childPath } from '../validation/describe.ts';
-import { formatDuration, readDuration } from './duration.ts';
+import { formatDuration, parseDurationSetting } from './duration.ts';
 import { SEVERITY_LEVELS } from './severity-levels.ts';
 import type { SeverityLevel } from './severity-levels.ts';
-import { readExceptions } from './exception-settings.ts';
+import { parseExceptionSettings } from './exception-settings.ts';
 import type { ExceptionSetting } from './exception-settings.ts';
-import { readPortProtocol } from './port-protocol.ts';
-import { readPortListSetting } from './port-list-setting.ts';
+import { parsePortProtocol } from './port-protocol.ts';
+import { parsePortListSetting } from './port-list-setting.ts';
 import { parseShard } from './shard-setting.ts';
-import { PASS_DEFAULTS, readUdp, readVerify } from './pass-settings.ts';
+import { PASS_DEFAULTS, parseUdpSettings, parseVerifySettings } from './pass-settings.ts';
 import type { UdpSettings, VerifySettings } from './pass-settings.ts';
 import type { Shard } from './shard-setting.ts';
-import { readHistory } from './history-settings.ts';
+import { parseHistorySettings } from './history-settings.ts';
 import type { HistorySettings } from './history-settings.ts';
 
 export type { ExceptionMatchSetting, ExceptionSetting } from './exception-settings.ts';
@@ -107,7 +107,7 @@ export const DEFAULTS = {
     interval: '1h',
     timeout: '50m',
     sweep_interval: '24h',
-    // sweep_timeout has no fixed default: 4 × scan.timeout, at most half of sweep_interval (see readScan).
+    // sweep_timeout has no fixed default: 4 × scan.timeout, at most half of sweep_interval (see parseScanConfig).
     max_targets: 65536,
     shard: '0/1',
     nmap: {
@@ -151,7 +151,7 @@ export interface ConfigOverrides {
 
 export function parseConfig(raw: unknown, overrides: ConfigOverrides = {}): ParseResult {
   const validator = new Validator();
-  const config = readConfig(validator, raw ?? {}, overrides);
+  const config = parseConfigRoot(validator, raw ?? {}, overrides);
   return validator.problems.length === 0 && config ? { ok: true, config } : { ok: false, problems: validator.problems };
 }
 
@@ -202,21 +202,21 @@ const NMAP_KEYS = [
 const OPENSTACK_KEYS = ['cloud', 'clouds_file', 'region_name', 'interface', 'refresh_interval', 'request_timeout'];
 const STATE_KEYS = ['path'];
 
-function readConfig(validator: Validator, raw: unknown, cli: ConfigOverrides): Config | undefined {
+function parseConfigRoot(validator: Validator, raw: unknown, cli: ConfigOverrides): Config | undefined {
   const top = validator.mapping(raw, '(root)', TOP_KEYS);
   if (!top) return undefined;
   // The parser knows of an inventory only through these keys; with one, huge ranges become boundaries.
   const withInventory = top['openstack'] !== undefined || top['inventory_file'] !== undefined;
-  const scan = readScan(validator, top['scan'] ?? {}, cli, withInventory);
-  const standardPorts = readStandardPorts(validator, top['standard_ports'] ?? DEFAULTS.standard_ports);
-  const overrides = readSeverityOverrides(validator, top['severity_overrides'] ?? {});
-  const exceptions = readExceptions(validator, top['exceptions'] ?? []);
-  const openstack = top['openstack'] === undefined ? undefined : readOpenStack(validator, top['openstack']);
+  const scan = parseScanConfig(validator, top['scan'] ?? {}, cli, withInventory);
+  const standardPorts = parseStandardPorts(validator, top['standard_ports'] ?? DEFAULTS.standard_ports);
+  const overrides = parseSeverityOverrides(validator, top['severity_overrides'] ?? {});
+  const exceptions = parseExceptionSettings(validator, top['exceptions'] ?? []);
+  const openstack = top['openstack'] === undefined ? undefined : parseOpenStackConfig(validator, top['openstack']);
   const inventoryFile =
-    top['inventory_file'] === undefined ? undefined : readInventoryFile(validator, top['inventory_file']);
+    top['inventory_file'] === undefined ? undefined : parseInventoryFileConfig(validator, top['inventory_file']);
   const state = validator.mapping(top['state'] ?? {}, 'state', STATE_KEYS);
   const statePath = validator.nonEmptyString(state?.['path'] ?? DEFAULTS.state.path, 'state.path');
-  const history = readHistory(validator, top['history'] ?? {});
+  const history = parseHistorySettings(validator, top['history'] ?? {});
   if (!scan || !standardPorts || !overrides || !exceptions || statePath === undefined || !history) return undefined;
   if (top['openstack'] !== undefined && !openstack) return undefined;
   if (top['inventory_file'] !== undefined && !inventoryFile) return undefined;
@@ -232,7 +232,7 @@ function readConfig(validator: Validator, raw: unknown, cli: ConfigOverrides): C
   };
 }
 
-function readScan(
+function parseScanConfig(
   validator: Validator,
   raw: unknown,
   cli: ConfigOverrides,
@@ -242,18 +242,18 @@ function readScan(
   if (!scan) return undefined;
   const targetSpecs = validator.stringList(scan['targets'] ?? DEFAULTS.scan.targets, 'scan.targets');
   const excludeSpecs = validator.stringList(scan['exclude'] ?? DEFAULTS.scan.exclude, 'scan.exclude');
-  const targetRanges = targetSpecs && readRanges(validator, targetSpecs, 'scan.targets');
-  const excludeRanges = excludeSpecs && readRanges(validator, excludeSpecs, 'scan.exclude');
+  const targetRanges = targetSpecs && parseAddressRanges(validator, targetSpecs, 'scan.targets');
+  const excludeRanges = excludeSpecs && parseAddressRanges(validator, excludeSpecs, 'scan.exclude');
   const maxTargets = validator.integer(
     scan['max_targets'] ?? DEFAULTS.scan.max_targets,
     'scan.max_targets',
     1,
     16_777_216,
   );
-  const ports = readPortListSetting(validator, scan['ports'] ?? DEFAULTS.scan.ports, 'scan.ports', ['default', 'all']);
-  const intervalMs = readDuration(validator, scan['interval'] ?? DEFAULTS.scan.interval, 'scan.interval');
-  const timeoutMs = readDuration(validator, scan['timeout'] ?? DEFAULTS.scan.timeout, 'scan.timeout');
-  const sweepIntervalMs = readDuration(
+  const ports = parsePortListSetting(validator, scan['ports'] ?? DEFAULTS.scan.ports, 'scan.ports', ['default', 'all']);
+  const intervalMs = parseDurationSetting(validator, scan['interval'] ?? DEFAULTS.scan.interval, 'scan.interval');
+  const timeoutMs = parseDurationSetting(validator, scan['timeout'] ?? DEFAULTS.scan.timeout, 'scan.timeout');
+  const sweepIntervalMs = parseDurationSetting(
     validator,
     scan['sweep_interval'] ?? DEFAULTS.scan.sweep_interval,
     'scan.sweep_interval',
@@ -261,15 +261,15 @@ function readScan(
   const givenSweepTimeoutMs =
     scan['sweep_timeout'] === undefined
       ? undefined
-      : readDuration(validator, scan['sweep_timeout'], 'scan.sweep_timeout');
-  const nmap = readNmap(validator, scan['nmap'] ?? {});
-  const configuredShard = readShard(validator, scan['shard'] ?? DEFAULTS.scan.shard);
+      : parseDurationSetting(validator, scan['sweep_timeout'], 'scan.sweep_timeout');
+  const nmap = parseNmapSettings(validator, scan['nmap'] ?? {});
+  const configuredShard = parseShardSetting(validator, scan['shard'] ?? DEFAULTS.scan.shard);
   const shard = cli.shard ?? configuredShard;
-  const udp = readUdp(validator, scan['udp'] ?? {}, {
+  const udp = parseUdpSettings(validator, scan['udp'] ?? {}, {
     scanIntervalMs: intervalMs,
-    readDuration: (value, path) => readDuration(validator, value, path),
+    parseDurationSetting: (value, path) => parseDurationSetting(validator, value, path),
   });
-  const verify = readVerify(validator, scan['verify'] ?? {});
+  const verify = parseVerifySettings(validator, scan['verify'] ?? {});
   if (targetSpecs?.length === 0) validator.report('scan.targets', 'must list at least one target');
   if (intervalMs === 0) validator.report('scan.interval', 'must be longer than 0s');
   if (intervalMs !== undefined && timeoutMs !== undefined && (timeoutMs >= intervalMs || timeoutMs === 0)) {
@@ -291,7 +291,7 @@ function readScan(
   }
   const targets =
     targetRanges && excludeRanges && maxTargets !== undefined
-      ? readTargetSet(validator, targetRanges, excludeRanges, { maxTargets, withInventory })
+      ? parseTargetSet(validator, targetRanges, excludeRanges, { maxTargets, withInventory })
       : undefined;
   if (
     !targetSpecs ||
@@ -330,14 +330,14 @@ function readScan(
   };
 }
 
-function readShard(validator: Validator, raw: unknown): Shard | undefined {
+function parseShardSetting(validator: Validator, raw: unknown): Shard | undefined {
   const text = validator.string(raw, 'scan.shard');
   if (text === undefined) return undefined;
   const parsed = parseShard(text);
   return parsed.ok ? parsed.shard : validator.report('scan.shard', `${JSON.stringify(text)} ${parsed.reason}`);
 }
 
-function readRanges(validator: Validator, specs: readonly string[], path: string): AddressRange[] | undefined {
+function parseAddressRanges(validator: Validator, specs: readonly string[], path: string): AddressRange[] | undefined {
   const ranges: AddressRange[] = [];
   specs.forEach((spec, index) => {
     const parsed = parseTargetSpec(spec);
@@ -347,7 +347,7 @@ function readRanges(validator: Validator, specs: readonly string[], path: string
   return ranges.length === specs.length ? ranges : undefined;
 }
 
-function readTargetSet(
+function parseTargetSet(
   validator: Validator,
   targets: readonly AddressRange[],
   exclude: readonly AddressRange[],
@@ -377,7 +377,7 @@ function readTargetSet(
   return { targets: set, sweepTargets, unsweptRanges };
 }
 
-function readNmap(
+function parseNmapSettings(
   validator: Validator,
   raw: unknown,
 ): Pick<ScanConfig, 'nmapPath' | 'scanType' | 'hostDiscovery' | 'tuning'> | undefined {
@@ -399,7 +399,7 @@ function readNmap(
     0,
     5,
   );
-  const maxRttTimeoutMs = readDuration(
+  const maxRttTimeoutMs = parseDurationSetting(
     validator,
     nmap['max_rtt_timeout'] ?? d.max_rtt_timeout,
     'scan.nmap.max_rtt_timeout',
@@ -418,7 +418,11 @@ function readNmap(
   if (minRate !== undefined && maxRate && minRate > maxRate) {
     validator.report('scan.nmap.min_rate', `${minRate} is above scan.nmap.max_rate (${maxRate})`);
   }
-  const hostTimeoutMs = readDuration(validator, nmap['host_timeout'] ?? d.host_timeout, 'scan.nmap.host_timeout');
+  const hostTimeoutMs = parseDurationSetting(
+    validator,
+    nmap['host_timeout'] ?? d.host_timeout,
+    'scan.nmap.host_timeout',
+  );
   if (
     nmapPath === undefined ||
     scanType === undefined ||
@@ -440,21 +444,21 @@ function readNmap(
   };
 }
 
-function readStandardPorts(validator: Validator, raw: unknown): ReadonlySet<string> | undefined {
+function parseStandardPorts(validator: Validator, raw: unknown): ReadonlySet<string> | undefined {
   const list = validator.list(raw, 'standard_ports', ' of strings');
   if (!list) return undefined;
-  const keys = list.map((item, index) => readPortProtocol(validator, item, `standard_ports[${index}]`));
+  const keys = list.map((item, index) => parsePortProtocol(validator, item, `standard_ports[${index}]`));
   return keys.every((key) => key !== undefined) ? new Set(keys as string[]) : undefined;
 }
 
-function readSeverityOverrides(validator: Validator, raw: unknown): ReadonlyMap<string, SeverityLevel> | undefined {
+function parseSeverityOverrides(validator: Validator, raw: unknown): ReadonlyMap<string, SeverityLevel> | undefined {
   const table = validator.anyMapping(raw, 'severity_overrides');
   if (!table) return undefined;
   const overrides = new Map<string, SeverityLevel>();
   let valid = true;
   for (const [key, value] of Object.entries(table)) {
     const path = childPath('severity_overrides', key);
-    const port = readPortProtocol(validator, key, path);
+    const port = parsePortProtocol(validator, key, path);
     const severity = validator.oneOf(value, path, SEVERITY_LEVELS);
     if (port === undefined || severity === undefined) valid = false;
     else overrides.set(port, severity);
@@ -462,7 +466,7 @@ function readSeverityOverrides(validator: Validator, raw: unknown): ReadonlyMap<
   return valid ? overrides : undefined;
 }
 
-function readOpenStack(validator: Validator, raw: unknown): OpenStackConfig | undefined {
+function parseOpenStackConfig(validator: Validator, raw: unknown): OpenStackConfig | undefined {
   const entry = validator.mapping(raw ?? {}, 'openstack', OPENSTACK_KEYS);
   if (!entry) return undefined;
   const d = DEFAULTS.openstack;
@@ -475,12 +479,12 @@ function readOpenStack(validator: Validator, raw: unknown): OpenStackConfig | un
     entry['interface'] === undefined
       ? undefined
       : validator.oneOf(entry['interface'], 'openstack.interface', ['public', 'internal', 'admin'] as const);
-  const refreshIntervalMs = readDuration(
+  const refreshIntervalMs = parseDurationSetting(
     validator,
     entry['refresh_interval'] ?? d.refresh_interval,
     'openstack.refresh_interval',
   );
-  const requestTimeoutMs = readDuration(
+  const requestTimeoutMs = parseDurationSetting(
     validator,
     entry['request_timeout'] ?? d.request_timeout,
     'openstack.request_timeout',
@@ -492,12 +496,12 @@ function readOpenStack(validator: Validator, raw: unknown): OpenStackConfig | un
   return { cloud, cloudsFile, regionName, interface: iface, refreshIntervalMs, requestTimeoutMs };
 }
 
-function readInventoryFile(validator: Validator, raw: unknown): InventoryFileConfig | undefined {
+function parseInventoryFileConfig(validator: Validator, raw: unknown): InventoryFileConfig | undefined {
   const entry = validator.mapping(raw, 'inventory_file', INVENTORY_FILE_KEYS);
   if (!entry) return undefined;
   if (entry['path'] === undefined) validator.report('inventory_file.path', 'is required');
   const path = entry['path'] === undefined ? undefined : validator.nonEmptyString(entry['path'], 'inventory_file.path');
-  const refreshIntervalMs = readDuration(
+  const refreshIntervalMs = parseDurationSetting(
     validator,
     entry['refresh_interval'] ?? DEFAULTS.inventory_file.refresh_interval,
     'inventory_file.refresh_interval',

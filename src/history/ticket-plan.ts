@@ -4,7 +4,7 @@ import type { AddressOwner } from '../inventory/inventory.ts';
 import type { Snapshot, SnapshotPort } from '../exposure/snapshot.ts';
 import { SEVERITIES } from '../exposure/severity.ts';
 import { renderRuleJson } from '../exposure/world-open-rules.ts';
-import { readRulesJson, renderRulesJson } from './ticket-schema.ts';
+import { parseRulesJson, renderRulesJson } from './ticket-schema.ts';
 import type {
   NewTicket,
   OpenTicket,
@@ -94,7 +94,7 @@ function updateTicket(ticket: OpenTicket, port: SnapshotPort, at: Date): TicketU
     exceptions === ticket.exceptions &&
     rulesJson === ticket.admittedByJson;
   if (unchanged) return undefined;
-  const admittedBy = rules ?? readRulesJson(ticket.admittedByJson);
+  const admittedBy = rules ?? parseRulesJson(ticket.admittedByJson);
   return { id: ticket.id, severity, service, admittedBy, exceptions };
 }
 

@@ -74,7 +74,7 @@ type OpenTicketRow = [
 
 const NO_OWNER: OwnerSummary = { vmId: '', vmName: '', ownerKind: '', tenantId: '', tenant: '' };
 
-export function readOpenTicket(row: unknown): OpenTicket {
+export function parseOpenTicket(row: unknown): OpenTicket {
   const [id, ip, port, protocol, openedAt, severity, service, admittedBy, exceptions, ...owner] = row as OpenTicketRow;
   const [tenant, tenantId, vmId, vmName, ownerKind] = owner;
   return {
@@ -87,7 +87,7 @@ export function readOpenTicket(row: unknown): OpenTicket {
     service,
     admittedByJson: admittedBy,
     // Nearly always '[]': parsed only when an exception ever covered the ticket.
-    exceptions: exceptions === '[]' ? [] : readExceptions(exceptions),
+    exceptions: exceptions === '[]' ? [] : parseExceptionsJson(exceptions),
     owner:
       owner.length === 0
         ? NO_OWNER
@@ -154,7 +154,7 @@ export function updateParams(update: TicketUpdate): Record<string, SqlValue> {
   };
 }
 
-export function readTicket(row: TicketRow): Ticket {
+export function parseTicket(row: TicketRow): Ticket {
   return {
     id: row.id,
     ip: row.ip,
@@ -167,16 +167,16 @@ export function readTicket(row: TicketRow): Ticket {
     service: row.service,
     owner: JSON.parse(row.owner) as TicketOwner,
     ownerAtClose: row.owner_at_close === null ? null : (JSON.parse(row.owner_at_close) as TicketOwner),
-    admittedBy: readRulesJson(row.admitted_by),
-    exceptions: readExceptions(row.exceptions),
+    admittedBy: parseRulesJson(row.admitted_by),
+    exceptions: parseExceptionsJson(row.exceptions),
   };
 }
 
-export function readRulesJson(text: string): TicketRule[] {
+export function parseRulesJson(text: string): TicketRule[] {
   return JSON.parse(text) as TicketRule[];
 }
 
-function readExceptions(text: string): TicketException[] {
+function parseExceptionsJson(text: string): TicketException[] {
   const exceptions = JSON.parse(text) as { name: string; from: string; until: string | null }[];
   return exceptions.map((e) => ({
     name: e.name,

@@ -13,9 +13,9 @@ import type {
 } from './ticket.ts';
 import {
   newTicketParams,
+  parseOpenTicket,
+  parseTicket,
   pickOwner,
-  readOpenTicket,
-  readTicket,
   OPEN_TICKET_COLUMNS,
   OWNER_SUMMARY_COLUMNS,
   TICKET_COLUMNS,
@@ -113,7 +113,7 @@ export class TicketStore {
 
   /** The tickets with these ids, newest opening first: what a commit just opened, without reading every open one. */
   ticketsById(ids: readonly number[]): OpenTicket[] {
-    return this.#guard(() => this.#byIds.all({ ids: JSON.stringify(ids) }).map(readOpenTicket));
+    return this.#guard(() => this.#byIds.all({ ids: JSON.stringify(ids) }).map(parseOpenTicket));
   }
 
   /** Whether no ticket was ever written (or all were pruned): a new database. */
@@ -127,7 +127,7 @@ export class TicketStore {
       const statement = options.withOwners === false ? this.#openTickets : this.#openTicketsWithOwners;
       // Row by row: the rows of a 25,000-ticket read never exist all at once beside the tickets made of them.
       const tickets: OpenTicket[] = [];
-      for (const row of statement.iterate()) tickets.push(readOpenTicket(row));
+      for (const row of statement.iterate()) tickets.push(parseOpenTicket(row));
       return tickets;
     });
   }
@@ -163,7 +163,7 @@ export class TicketStore {
         this.#queries.set(sql, statement);
       }
       const rows = statement.all(params) as unknown as TicketRow[];
-      const tickets = rows.slice(0, query.limit).map(readTicket);
+      const tickets = rows.slice(0, query.limit).map(parseTicket);
       const last = tickets.at(-1);
       const next = rows.length > query.limit && last !== undefined ? { openedAt: last.openedAt, id: last.id } : null;
       return { tickets, next };

@@ -82,25 +82,7 @@ export function createApp(options: AppOptions): RequestListener {
   });
 
   app.get('/history', (req, res) => {
-    const request = parseHistoryRequest(new URL(req.originalUrl, 'http://localhost').searchParams);
-    if (!request.ok) {
-      sendError(res, 400, 'BAD_FILTER', request.message);
-      return;
-    }
-    if (!options.history) {
-      sendError(res, 404, 'HISTORY_DISABLED', 'history is disabled (history.enabled: false)');
-      return;
-    }
-    let page: TicketPage;
-    try {
-      page = request.none ? { tickets: [], next: null } : options.history.query(request.query);
-    } catch (err) {
-      // The scans and /report go on without the database; only its reader answers that it is unavailable.
-      sendError(res, 503, 'HISTORY_FAILED', describeError(err));
-      return;
-    }
-    if (request.format === 'csv') res.type('text/csv').send(renderHistoryCsv(page));
-    else res.json(renderHistoryJson(page));
+    sendHistory(req, res, options.history);
   });
 
   app.get('/-/healthy', (_req, res) => {
@@ -154,6 +136,28 @@ export function createApp(options: AppOptions): RequestListener {
       else writeJsonError(res, 400, 'BAD_URL', 'the request URL cannot be parsed');
     });
   };
+}
+
+function sendHistory(req: Request, res: Response, history: AppOptions['history']): void {
+  const request = parseHistoryRequest(new URL(req.originalUrl, 'http://localhost').searchParams);
+  if (!request.ok) {
+    sendError(res, 400, 'BAD_FILTER', request.message);
+    return;
+  }
+  if (!history) {
+    sendError(res, 404, 'HISTORY_DISABLED', 'history is disabled (history.enabled: false)');
+    return;
+  }
+  let page: TicketPage;
+  try {
+    page = request.none ? { tickets: [], next: null } : history.query(request.query);
+  } catch (err) {
+    // The scans and /report go on without the database; only its reader answers that it is unavailable.
+    sendError(res, 503, 'HISTORY_FAILED', describeError(err));
+    return;
+  }
+  if (request.format === 'csv') res.type('text/csv').send(renderHistoryCsv(page));
+  else res.json(renderHistoryJson(page));
 }
 
 function hasBody(req: IncomingMessage): boolean {

@@ -34,7 +34,7 @@ export function parseInventoryFile(raw: unknown): InventoryFileParse {
   const firstIndex = new Map<string, number>();
   list.forEach((item, index) => {
     const path = `[${index}]`;
-    const entry = readEntry(validator, item, path);
+    const entry = parseEntry(validator, item, path);
     if (!entry) return;
     const earlier = firstIndex.get(entry.ip);
     if (earlier !== undefined) {
@@ -47,7 +47,7 @@ export function parseInventoryFile(raw: unknown): InventoryFileParse {
   return validator.problems.length === 0 ? { ok: true, owners } : { ok: false, problems: validator.problems };
 }
 
-function readEntry(validator: Validator, raw: unknown, path: string): { ip: string; owner: AddressOwner } | undefined {
+function parseEntry(validator: Validator, raw: unknown, path: string): { ip: string; owner: AddressOwner } | undefined {
   const entry = validator.mapping(raw, path, ENTRY_KEYS);
   if (!entry) return undefined;
   if (entry['ip'] === undefined) return validator.report(`${path}.ip`, 'is required');

@@ -36,10 +36,10 @@ export function parseHistoryRequest(params: URLSearchParams): HistoryRequest {
   if (format !== 'json' && format !== 'csv') {
     return { ok: false, message: `format=${JSON.stringify(format)} must be json or csv` };
   }
-  const since = readTime(params, 'since');
-  const until = readTime(params, 'until');
-  const limit = readLimit(params.get('limit'));
-  const after = readCursor(params.get('next'));
+  const since = parseTime(params, 'since');
+  const until = parseTime(params, 'until');
+  const limit = parseLimit(params.get('limit'));
+  const after = parseCursor(params.get('next'));
   const ip = params.get('ip');
   const address = ip === null ? undefined : parseAddress(ip);
   for (const problem of [since, until, limit, after]) if (typeof problem === 'string') return problemOf(problem);
@@ -62,7 +62,7 @@ function problemOf(message: string): HistoryRequest {
 }
 
 /** RFC 3339 or Unix seconds; a string is the problem. */
-function readTime(params: URLSearchParams, key: string): Date | undefined | string {
+function parseTime(params: URLSearchParams, key: string): Date | undefined | string {
   const text = params.get(key);
   if (text === null) return undefined;
   const date = /^\d+(\.\d+)?$/.test(text) ? new Date(Number(text) * 1000) : new Date(text);
@@ -72,7 +72,7 @@ function readTime(params: URLSearchParams, key: string): Date | undefined | stri
   return date;
 }
 
-function readLimit(text: string | null): number | string {
+function parseLimit(text: string | null): number | string {
   if (text === null) return DEFAULT_HISTORY_LIMIT;
   const limit = Number(text);
   if (!/^\d+$/.test(text) || limit < 1 || limit > MAX_HISTORY_LIMIT) {
@@ -86,7 +86,7 @@ export function renderCursor(cursor: TicketCursor): string {
   return `${cursor.openedAt.getTime()}-${cursor.id}`;
 }
 
-function readCursor(text: string | null): TicketCursor | undefined | string {
+function parseCursor(text: string | null): TicketCursor | undefined | string {
   if (text === null) return undefined;
   const match = /^(\d{1,15})-(\d{1,15})$/.exec(text);
   if (!match) return `next=${JSON.stringify(text)} is not a cursor this exporter returned`;

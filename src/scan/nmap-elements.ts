@@ -5,7 +5,7 @@
 import { ExporterError } from '../errors.ts';
 import type { IpFamily } from '../net/addresses.ts';
 import type { Protocol } from '../net/port-spec.ts';
-import { XmlSyntaxError, readStartTagAttributes, readXmlElement } from './xml-element.ts';
+import { XmlSyntaxError, parseStartTagAttributes, parseXmlElement } from './xml-element.ts';
 import type { ElementShape, XmlElement } from './xml-element.ts';
 
 export interface NmapPort {
@@ -139,18 +139,18 @@ export function parseRunHeader(startTag: string): NmapXmlEvent | undefined {
   const where = '<nmaprun>';
   let attributes: Readonly<Record<string, string>>;
   try {
-    attributes = readStartTagAttributes(startTag, RUN_ATTRIBUTES);
+    attributes = parseStartTagAttributes(startTag, RUN_ATTRIBUTES);
   } catch (err) {
     throw malformed(err, where);
   }
   const element: XmlElement = { name: 'nmaprun', attributes, children: [] };
-  const version = readAttribute(element, 'version');
+  const version = findAttribute(element, 'version');
   if (version === undefined) return undefined;
   return {
     kind: 'run',
     version,
-    args: readAttribute(element, 'args') ?? '',
-    startedAt: readNumberAttribute(element, 'start', where) * MS_PER_SECOND,
+    args: findAttribute(element, 'args') ?? '',
+    startedAt: parseNumberAttribute(element, 'start', where) * MS_PER_SECOND,
   };
 }
 
@@ -158,17 +158,17 @@ export function parseHostElement(text: string, hostsParsed: number): NmapHost {
   const where = `<host> #${hostsParsed + 1}`;
   const element = parseElement(text, HOST_SHAPE, where);
   const address = findIpAddress(element, where);
-  const status = readChild(element, 'status');
-  const ports = readChild(element, 'ports');
+  const status = findChild(element, 'status');
+  const ports = findChild(element, 'ports');
   return {
     ip: detachString(address.ip),
     family: address.family,
-    state: internName(readAttribute(status, 'state') ?? 'unknown'),
-    timedOut: readAttribute(element, 'timedout') === 'true',
+    state: internName(findAttribute(status, 'state') ?? 'unknown'),
+    timedOut: findAttribute(element, 'timedout') === 'true',
     answered:
-      isDiscoveryAnswer(readAttribute(status, 'reason')) ||
+      isDiscoveryAnswer(findAttribute(status, 'reason')) ||
       listPortReasons(ports).some((reason) => HOST_ANSWERS.has(reason)),
-    ports: readChildren(ports, 'port').map((port) => parsePortElement(port, where)),
+    ports: findChildren(ports, 'port').map((port) => parsePortElement(port, where)),
   };
 }
 
@@ -191,17 +191,17 @@ function isDiscoveryAnswer(reason: string | undefined): boolean {
 }
 
 function listPortReasons(ports: XmlElement | undefined): string[] {
-  const listed = readChildren(ports, 'port').map((port) => readAttribute(readChild(port, 'state'), 'reason'));
-  const folded = readChildren(ports, 'extraports').flatMap((extra) =>
-    readChildren(extra, 'extrareasons').map((reasons) => readAttribute(reasons, 'reason')),
+  const listed = findChildren(ports, 'port').map((port) => findAttribute(findChild(port, 'state'), 'reason'));
+  const folded = findChildren(ports, 'extraports').flatMap((extra) =>
+    findChildren(extra, 'extrareasons').map((reasons) => findAttribute(reasons, 'reason')),
   );
   return [...listed, ...folded].filter((reason) => reason !== undefined);
 }
 
 function findIpAddress(host: XmlElement, where: string): { ip: string; family: IpFamily } {
-  for (const address of readChildren(host, 'address')) {
-    const type = readAttribute(address, 'addrtype');
-    const ip = readAttribute(address, 'addr');
+  for (const address of findChildren(host, 'address')) {
+    const type = findAttribute(address, 'addrtype');
+    const ip = findAttribute(address, 'addr');
     if (ip === undefined) continue;
     if (type === 'ipv4') return { ip, family: 4 };
     if (type === 'ipv6') return { ip, family: 6 };
@@ -210,29 +210,29 @@ function findIpAddress(host: XmlElement, where: string): { ip: string; family: I
 }
 
 function parsePortElement(port: XmlElement, where: string): NmapPort {
-  const number = readNumberAttribute(port, 'portid', where);
+  const number = parseNumberAttribute(port, 'portid', where);
   if (!Number.isInteger(number) || number < 0 || number > 65535) {
     throw invalidOutput(`nmap output has port number ${number} in ${where}`);
   }
-  const protocol = readAttribute(port, 'protocol');
+  const protocol = findAttribute(port, 'protocol');
   if (protocol !== 'tcp' && protocol !== 'udp' && protocol !== 'sctp') {
     throw invalidOutput(`nmap output has unsupported protocol ${quoteSnippet(protocol ?? '')} in ${where}`);
   }
-  const service = readChild(port, 'service');
-  const scripts = readChildren(port, 'script');
+  const service = findChild(port, 'service');
+  const scripts = findChildren(port, 'script');
   return {
     port: number,
     protocol,
-    state: internName(readAttribute(readChild(port, 'state'), 'state') ?? 'unknown'),
-    service: internName(readAttribute(service, 'name') ?? ''),
-    product: internName(readAttribute(service, 'product') ?? ''),
-    version: internName(readAttribute(service, 'version') ?? ''),
+    state: internName(findAttribute(findChild(port, 'state'), 'state') ?? 'unknown'),
+    service: internName(findAttribute(service, 'name') ?? ''),
+    product: internName(findAttribute(service, 'product') ?? ''),
+    version: internName(findAttribute(service, 'version') ?? ''),
     scripts:
       scripts.length === 0
         ? NO_SCRIPTS
         : scripts.map((script) => ({
-            id: internName(readAttribute(script, 'id') ?? ''),
-            output: detachString(readAttribute(script, 'output') ?? ''),
+            id: internName(findAttribute(script, 'id') ?? ''),
+            output: detachString(findAttribute(script, 'output') ?? ''),
           })),
   };
 }
@@ -268,35 +268,35 @@ function internName(text: string): string {
 export function parseProgressElement(text: string, hostsParsed: number): NmapXmlEvent {
   const where = `<taskprogress> after ${describeHostCount(hostsParsed)}`;
   const element = parseElement(text, PROGRESS_SHAPE, where);
-  const remaining = readAttribute(element, 'remaining');
+  const remaining = findAttribute(element, 'remaining');
   return {
     kind: 'progress',
-    task: readAttribute(element, 'task') ?? '',
-    percent: readNumberAttribute(element, 'percent', where),
-    remainingSeconds: remaining === undefined ? undefined : readNumberAttribute(element, 'remaining', where),
+    task: findAttribute(element, 'task') ?? '',
+    percent: parseNumberAttribute(element, 'percent', where),
+    remainingSeconds: remaining === undefined ? undefined : parseNumberAttribute(element, 'remaining', where),
   };
 }
 
 export function isSkippedTarget(text: string, hostsParsed: number): boolean {
   const element = parseElement(text, TARGET_SHAPE, `<target> after ${describeHostCount(hostsParsed)}`);
-  return readAttribute(element, 'status') === 'skipped';
+  return findAttribute(element, 'status') === 'skipped';
 }
 
 export function parseRunstatsElement(text: string, targetsSkipped: number): NmapXmlEvent {
   const where = '<runstats>';
   const element = parseElement(text, RUNSTATS_SHAPE, where);
-  const finished = readChild(element, 'finished');
-  const hosts = readChild(element, 'hosts');
+  const finished = findChild(element, 'finished');
+  const hosts = findChild(element, 'hosts');
   if (finished === undefined || hosts === undefined) {
     throw invalidOutput(`nmap output has no <finished> and <hosts> in ${where}`);
   }
   return {
     kind: 'finished',
-    exit: readAttribute(finished, 'exit') ?? 'success',
-    errorMessage: readAttribute(finished, 'errormsg')?.trimEnd(),
-    hostsUp: readNumberAttribute(hosts, 'up', where),
-    hostsDown: readNumberAttribute(hosts, 'down', where),
-    hostsTotal: readNumberAttribute(hosts, 'total', where),
+    exit: findAttribute(finished, 'exit') ?? 'success',
+    errorMessage: findAttribute(finished, 'errormsg')?.trimEnd(),
+    hostsUp: parseNumberAttribute(hosts, 'up', where),
+    hostsDown: parseNumberAttribute(hosts, 'down', where),
+    hostsTotal: parseNumberAttribute(hosts, 'total', where),
     targetsSkipped,
   };
 }
@@ -307,7 +307,7 @@ export function parseRunstatsElement(text: string, targetsSkipped: number): Nmap
  */
 function parseElement(text: string, shape: ElementShape, where: string): XmlElement {
   try {
-    return readXmlElement(text, shape);
+    return parseXmlElement(text, shape);
   } catch (err) {
     throw malformed(err, where);
   }
@@ -320,22 +320,22 @@ function malformed(err: unknown, where: string): unknown {
   });
 }
 
-function readChild(element: XmlElement | undefined, name: string): XmlElement | undefined {
+function findChild(element: XmlElement | undefined, name: string): XmlElement | undefined {
   return element?.children.find((child) => child.name === name);
 }
 
-function readChildren(element: XmlElement | undefined, name: string): XmlElement[] {
+function findChildren(element: XmlElement | undefined, name: string): XmlElement[] {
   return element === undefined ? [] : element.children.filter((child) => child.name === name);
 }
 
-function readAttribute(element: XmlElement | undefined, name: string): string | undefined {
+function findAttribute(element: XmlElement | undefined, name: string): string | undefined {
   const value = element?.attributes[name];
   return value === undefined ? undefined : decodeXmlText(value);
 }
 
 /** nmap writes plain decimals (`27.29`, `1795700210`); anything else, hex or exponents included, is not its output. */
-function readNumberAttribute(element: XmlElement, name: string, where: string): number {
-  const raw = readAttribute(element, name);
+function parseNumberAttribute(element: XmlElement, name: string, where: string): number {
+  const raw = findAttribute(element, name);
   if (raw === undefined || !/^-?\d+(?:\.\d+)?$/.test(raw)) {
     throw invalidOutput(`nmap output has ${name}=${quoteSnippet(raw ?? '')} in ${where}, expected a number`);
   }

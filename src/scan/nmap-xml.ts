@@ -76,7 +76,7 @@ export class NmapXmlStream {
     for (;;) {
       pos = skipWhitespace(this.#buffer, pos);
       if (pos === this.#buffer.length) break;
-      const next = this.#readItem(pos, atEnd, events);
+      const next = this.#parseItem(pos, atEnd, events);
       if (next === undefined) break;
       pos = next;
       this.#searchFrom = 0;
@@ -86,14 +86,14 @@ export class NmapXmlStream {
   }
 
   /** Handles the item at `pos` and returns where the next one starts, or undefined when it is incomplete. */
-  #readItem(pos: number, atEnd: boolean, events: NmapXmlEvent[]): number | undefined {
+  #parseItem(pos: number, atEnd: boolean, events: NmapXmlEvent[]): number | undefined {
     if (this.#phase === 'done') {
       throw invalidOutput('nmap output continues after </nmaprun>');
     }
     if (this.#buffer[pos] !== '<') {
       return this.#rejectText(pos, atEnd);
     }
-    const name = readMarkupName(this.#buffer, pos);
+    const name = parseMarkupName(this.#buffer, pos);
     if (name === undefined) return undefined;
     // Judged by its name alone, so unexpected markup fails at once instead of after its (absent) end tag.
     if (this.#phase === 'prolog') assertPrologMarkup(name);
@@ -101,14 +101,14 @@ export class NmapXmlStream {
     const end = this.#findMarkupEnd(pos, name);
     if (end === undefined) return undefined;
     const text = this.#buffer.slice(pos, end);
-    if (this.#phase === 'prolog') this.#readPrologMarkup(name, text, events);
-    else this.#readBodyMarkup(name, text, events);
+    if (this.#phase === 'prolog') this.#parsePrologMarkup(name, text, events);
+    else this.#parseBodyMarkup(name, text, events);
     return end;
   }
 
   /** Text outside markup is never nmap's XML; it is reported once enough of it is seen to quote it the same way. */
   #rejectText(pos: number, atEnd: boolean): undefined {
-    const snippet = readSnippet(this.#buffer, pos, atEnd);
+    const snippet = renderSnippet(this.#buffer, pos, atEnd);
     if (snippet === undefined) return undefined;
     throw invalidOutput(`nmap output is not XML: ${snippet}`);
   }
@@ -119,14 +119,14 @@ export class NmapXmlStream {
     }
   }
 
-  #readPrologMarkup(name: string, text: string, events: NmapXmlEvent[]): void {
+  #parsePrologMarkup(name: string, text: string, events: NmapXmlEvent[]): void {
     if (name !== 'nmaprun') return;
     this.#phase = 'body';
     const run = parseRunHeader(text);
     if (run !== undefined) events.push(run);
   }
 
-  #readBodyMarkup(name: string, text: string, events: NmapXmlEvent[]): void {
+  #parseBodyMarkup(name: string, text: string, events: NmapXmlEvent[]): void {
     switch (name) {
       case 'host':
         events.push({ kind: 'host', host: parseHostElement(text, this.#hostsParsed) });
@@ -179,7 +179,7 @@ export class NmapXmlStream {
 
   #assertBufferWithinCap(): void {
     if (this.#buffer.length <= this.#maxBufferedChars) return;
-    const name = readMarkupName(this.#buffer, 0);
+    const name = parseMarkupName(this.#buffer, 0);
     const what = name === undefined ? 'markup' : `<${name}>`;
     throw invalidOutput(
       `nmap output has over ${this.#maxBufferedChars} characters of unfinished ${what} ` +
@@ -192,7 +192,7 @@ export class NmapXmlStream {
       throw invalidOutput('nmap output is empty or has no <nmaprun>');
     }
     if (this.#phase === 'body') {
-      const name = readMarkupName(this.#buffer, 0);
+      const name = parseMarkupName(this.#buffer, 0);
       const inside = name === undefined ? '' : `, cut inside <${name}>`;
       throw invalidOutput(
         `nmap output ended before </nmaprun> (${describeHostCount(this.#hostsParsed)} parsed${inside})`,
@@ -224,7 +224,7 @@ function isWhitespace(code: number): boolean {
  * The name of the markup at `pos` (which holds `<`): a tag name, `/name` for a closing tag, `?target` for a
  * processing instruction, `!--` for a comment, `!DOCTYPE`; undefined while the name may still be growing.
  */
-function readMarkupName(text: string, pos: number): string | undefined {
+function parseMarkupName(text: string, pos: number): string | undefined {
   if (text.startsWith('<!--', pos)) return '!--';
   let at = pos + 1;
   while (at < text.length) {
@@ -253,7 +253,7 @@ function terminatorOf(name: string): string | undefined {
  * Quotes garbage up to its first line break or SNIPPET_CHARS characters; undefined while neither is in view, so the
  * message does not depend on where chunks happened to split.
  */
-function readSnippet(text: string, pos: number, atEnd: boolean): string | undefined {
+function renderSnippet(text: string, pos: number, atEnd: boolean): string | undefined {
   const available = text.slice(pos, pos + SNIPPET_CHARS + 1);
   const lineBreak = available.search(/[\r\n]/);
   if (lineBreak !== -1) return quoteSnippet(available.slice(0, lineBreak));

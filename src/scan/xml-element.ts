@@ -65,16 +65,16 @@ const SINGLE_QUOTE = 0x27;
  * Reads `text`, which must be exactly one element, keeping what `shape` asks for. Throws XmlSyntaxError when the
  * text is not one well-formed element.
  */
-export function readXmlElement(text: string, shape: ElementShape): XmlElement {
-  return new ElementReader(text).readRoot(shape);
+export function parseXmlElement(text: string, shape: ElementShape): XmlElement {
+  return new ElementReader(text).parseRoot(shape);
 }
 
 /**
  * The attributes of a lone start tag (`<nmaprun …>`, whose element spans the whole document), checked like those
  * of any other tag. `tag` is the tag's whole text from `<` to `>`.
  */
-export function readStartTagAttributes(tag: string, names: readonly string[]): Readonly<Record<string, string>> {
-  return new ElementReader(tag).readStartTagOnly(names).attributes;
+export function parseStartTagAttributes(tag: string, names: readonly string[]): Readonly<Record<string, string>> {
+  return new ElementReader(tag).parseStartTagOnly(names).attributes;
 }
 
 class ElementReader {
@@ -91,15 +91,15 @@ class ElementReader {
     this.#text = text;
   }
 
-  readRoot(shape: ElementShape): XmlElement {
+  parseRoot(shape: ElementShape): XmlElement {
     const text = this.#text;
     if (text.charCodeAt(0) !== LESS_THAN) throw new XmlSyntaxError('The element does not start with a tag.');
     this.#pos = 1;
-    const nameEnd = this.#readName('tag');
+    const nameEnd = this.#parseName('tag');
     const root: MutableElement = { name: text.slice(1, nameEnd), attributes: {}, children: [] };
-    const selfClosing = this.#readAttributes(1, nameEnd, shape.attributes, root.attributes);
+    const selfClosing = this.#parseAttributes(1, nameEnd, shape.attributes, root.attributes);
     if (!selfClosing) {
-      this.#readContent({ start: 0, nameEnd, children: listChildren(shape), kept: root });
+      this.#parseContent({ start: 0, nameEnd, children: listChildren(shape), kept: root });
     }
     if (this.#pos !== text.length) {
       throw new XmlSyntaxError(`Extra text after the root element '${root.name}'.`);
@@ -107,19 +107,19 @@ class ElementReader {
     return root;
   }
 
-  readStartTagOnly(names: readonly string[]): XmlElement {
+  parseStartTagOnly(names: readonly string[]): XmlElement {
     const text = this.#text;
     if (text.charCodeAt(0) !== LESS_THAN) throw new XmlSyntaxError('The tag does not start with <.');
     this.#pos = 1;
-    const nameEnd = this.#readName('tag');
+    const nameEnd = this.#parseName('tag');
     const element: MutableElement = { name: text.slice(1, nameEnd), attributes: {}, children: [] };
-    this.#readAttributes(1, nameEnd, names, element.attributes);
+    this.#parseAttributes(1, nameEnd, names, element.attributes);
     if (this.#pos !== text.length) throw new XmlSyntaxError(`Extra text after the start tag '${element.name}'.`);
     return element;
   }
 
   /** Reads from after the start tag of `root` to just after its end tag. */
-  #readContent(root: OpenElement): void {
+  #parseContent(root: OpenElement): void {
     const text = this.#text;
     const open: OpenElement[] = [root];
     for (;;) {
@@ -132,7 +132,7 @@ class ElementReader {
       this.#checkReferences(this.#pos, lessThan);
       const next = text.charCodeAt(lessThan + 1);
       if (next === SLASH) {
-        this.#readEndTag(lessThan, open.pop()!);
+        this.#parseEndTag(lessThan, open.pop()!);
         if (open.length === 0) return;
         continue;
       }
@@ -145,23 +145,23 @@ class ElementReader {
         continue;
       }
       this.#pos = lessThan + 1;
-      const nameEnd = this.#readName('tag');
+      const nameEnd = this.#parseName('tag');
       const parent = open[open.length - 1]!;
       const entry = parent.children === undefined ? undefined : this.#findEntry(parent.children, lessThan + 1, nameEnd);
       const kept: MutableElement | undefined =
         entry === undefined ? undefined : { name: entry[0], attributes: {}, children: [] };
-      const selfClosing = this.#readAttributes(lessThan + 1, nameEnd, entry?.[1].attributes, kept?.attributes);
+      const selfClosing = this.#parseAttributes(lessThan + 1, nameEnd, entry?.[1].attributes, kept?.attributes);
       if (kept !== undefined) parent.kept?.children.push(kept);
       if (!selfClosing) open.push({ start: lessThan, nameEnd, children: listChildren(entry?.[1]), kept });
     }
   }
 
   /** The end tag at `lessThan`, which must close `closed`. */
-  #readEndTag(lessThan: number, closed: OpenElement): void {
+  #parseEndTag(lessThan: number, closed: OpenElement): void {
     const text = this.#text;
     const nameStart = lessThan + 2;
     this.#pos = nameStart;
-    const nameEnd = this.#readName('closing tag');
+    const nameEnd = this.#parseName('closing tag');
     this.#skipWhitespace();
     if (text.charCodeAt(this.#pos) !== GREATER_THAN) {
       throw new XmlSyntaxError(`Closing tag '${text.slice(nameStart, nameEnd)}' does not end with >.`);
@@ -212,7 +212,7 @@ class ElementReader {
    * Reads the attributes after the tag name in [nameStart, nameEnd) up to and including the tag's `>`; keeps the
    * values of `wanted` in `into`. Returns whether the tag closes itself (`/>`).
    */
-  #readAttributes(
+  #parseAttributes(
     nameStart: number,
     nameEnd: number,
     wanted: readonly string[] | undefined,
@@ -240,7 +240,7 @@ class ElementReader {
         throw new XmlSyntaxError(`Tag '${text.slice(nameStart, nameEnd)}' needs a space before its attribute.`);
       }
       const attributeStart = this.#pos;
-      const attributeEnd = this.#readName('attribute');
+      const attributeEnd = this.#parseName('attribute');
       for (let i = 0; i < seen.length; i += 2) {
         if (this.#sameName(seen[i]!, seen[i + 1]!, attributeStart, attributeEnd)) {
           throw this.#attributeError(attributeStart, attributeEnd, 'is repeated');
@@ -310,7 +310,7 @@ class ElementReader {
   }
 
   /** Steps over an XML name at the current position and returns where it ends; `what` names it in the error. */
-  #readName(what: string): number {
+  #parseName(what: string): number {
     const text = this.#text;
     const start = this.#pos;
     let pos = start;

@@ -66,7 +66,7 @@ export class ExporterState {
     if (snapshot.inventory.source === 'openstack' || snapshot.inventory.source === 'openstack+file') {
       this.#health = {
         ...this.#health,
-        inventory: { ...this.#health.inventory, lastGood: readSavedInventory(snapshot) },
+        inventory: { ...this.#health.inventory, lastGood: buildSavedInventory(snapshot) },
       };
     }
   }
@@ -81,7 +81,7 @@ export class ExporterState {
   }
 }
 
-function readSavedInventory(snapshot: Snapshot): InventorySnapshot {
+function buildSavedInventory(snapshot: Snapshot): InventorySnapshot {
   // An owner marked unknown is the absence of one: restoring it would make the address look known.
   const known = snapshot.hosts.filter(
     (host) => host.owner.ownerKind !== 'unknown' && Object.values(host.owner).some((field) => field !== ''),

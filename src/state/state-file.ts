@@ -165,50 +165,50 @@ export function parseState(text: string): Snapshot {
       `the state file has schema_version ${JSON.stringify(root['schema_version'])}, expected ${SCHEMA_VERSION}`,
     );
   }
-  return readSnapshot(validator.record(root['snapshot'], 'snapshot'));
+  return parseSnapshot(validator.record(root['snapshot'], 'snapshot'));
 }
 
 // One Date per distinct first-seen time (50,000 equal Dates cost megabytes); snapshot Dates are never mutated.
 type DateCache = Map<string, Date>;
 
-function readSnapshot(raw: Record<string, unknown>): Snapshot {
+function parseSnapshot(raw: Record<string, unknown>): Snapshot {
   const changes = validator.record(raw['changes'], 'snapshot.changes');
   const dates: DateCache = new Map();
   return {
-    scan: readScanInfo(validator.record(raw['scan'], 'snapshot.scan')),
-    sweep: raw['sweep'] === undefined ? undefined : readSweepInfo(validator.record(raw['sweep'], 'snapshot.sweep')),
-    inventory: readInventoryInfo(validator.record(raw['inventory'], 'snapshot.inventory')),
+    scan: parseScanInfo(validator.record(raw['scan'], 'snapshot.scan')),
+    sweep: raw['sweep'] === undefined ? undefined : parseSweepInfo(validator.record(raw['sweep'], 'snapshot.sweep')),
+    inventory: parseInventoryInfo(validator.record(raw['inventory'], 'snapshot.inventory')),
     hosts: validator
       .list(raw['hosts'], 'snapshot.hosts')
-      .map((host, i) => readHost(host, `snapshot.hosts[${i}]`, dates)),
+      .map((host, i) => parseSnapshotHost(host, `snapshot.hosts[${i}]`, dates)),
     changes: {
       opened: validator
         .list(changes['opened'], 'snapshot.changes.opened')
-        .map((ref, i) => readRef(ref, `snapshot.changes.opened[${i}]`)),
+        .map((ref, i) => parsePortRef(ref, `snapshot.changes.opened[${i}]`)),
       closed: validator
         .list(changes['closed'], 'snapshot.changes.closed')
-        .map((ref, i) => readRef(ref, `snapshot.changes.closed[${i}]`)),
+        .map((ref, i) => parsePortRef(ref, `snapshot.changes.closed[${i}]`)),
     },
     latent:
       raw['latent'] === undefined
         ? []
         : validator
             .list(raw['latent'], 'snapshot.latent')
-            .map((entry, i) => readLatent(entry, `snapshot.latent[${i}]`)),
-    ...(raw['passes'] === undefined ? {} : { passes: readPasses(validator.record(raw['passes'], 'snapshot.passes')) }),
+            .map((entry, i) => parseLatent(entry, `snapshot.latent[${i}]`)),
+    ...(raw['passes'] === undefined ? {} : { passes: parsePasses(validator.record(raw['passes'], 'snapshot.passes')) }),
   };
 }
 
-function readPasses(raw: Record<string, unknown>): PassRuns {
+function parsePasses(raw: Record<string, unknown>): PassRuns {
   const runs: Partial<Record<PassName, PassRun>> = {};
   for (const name of PASS_NAMES) {
     if (raw[name] !== undefined)
-      runs[name] = readPassRun(validator.record(raw[name], `snapshot.passes.${name}`), `snapshot.passes.${name}`);
+      runs[name] = parsePassRun(validator.record(raw[name], `snapshot.passes.${name}`), `snapshot.passes.${name}`);
   }
   return runs;
 }
 
-function readPassRun(raw: Record<string, unknown>, path: string): PassRun {
+function parsePassRun(raw: Record<string, unknown>, path: string): PassRun {
   const error = raw['error'] === null ? null : validator.record(raw['error'], `${path}.error`);
   return {
     cycleStartedAt: validator.date(raw['cycleStartedAt'], `${path}.cycleStartedAt`),
@@ -231,7 +231,7 @@ function readPassRun(raw: Record<string, unknown>, path: string): PassRun {
   };
 }
 
-function readDetected(value: unknown, path: string): DetectedService {
+function parseDetected(value: unknown, path: string): DetectedService {
   const raw = validator.record(value, path);
   return {
     name: validator.string(raw['name'], `${path}.name`),
@@ -242,7 +242,7 @@ function readDetected(value: unknown, path: string): DetectedService {
 }
 
 /** A file written before sweeps existed has no scope: every cycle then scanned all its targets, a sweep. */
-function readScanInfo(scan: Record<string, unknown>): ScanInfo {
+function parseScanInfo(scan: Record<string, unknown>): ScanInfo {
   const path = 'snapshot.scan';
   const targets = validator.count(scan['targets'], `${path}.targets`);
   return {
@@ -272,7 +272,7 @@ function readScanInfo(scan: Record<string, unknown>): ScanInfo {
   };
 }
 
-function readSweepInfo(sweep: Record<string, unknown>): SweepInfo {
+function parseSweepInfo(sweep: Record<string, unknown>): SweepInfo {
   const path = 'snapshot.sweep';
   return {
     startedAt: validator.date(sweep['startedAt'], `${path}.startedAt`),
@@ -285,7 +285,7 @@ function readSweepInfo(sweep: Record<string, unknown>): SweepInfo {
   };
 }
 
-function readInventoryInfo(inventory: Record<string, unknown>): InventoryInfo {
+function parseInventoryInfo(inventory: Record<string, unknown>): InventoryInfo {
   const path = 'snapshot.inventory';
   return {
     source: validator.oneOf(inventory['source'], `${path}.source`, INVENTORY_SOURCES),
@@ -299,19 +299,21 @@ function readInventoryInfo(inventory: Record<string, unknown>): InventoryInfo {
 
 const OWNER_FIELDS = ['vmId', 'vmName', 'vmStatus', 'ownerKind', 'userId', 'user', 'tenantId', 'tenant'] as const;
 
-function readHost(value: unknown, path: string, dates: DateCache): SnapshotHost {
+function parseSnapshotHost(value: unknown, path: string, dates: DateCache): SnapshotHost {
   const raw = validator.record(value, path);
-  const owner = readOwner(raw['owner'], `${path}.owner`);
+  const owner = parseOwner(raw['owner'], `${path}.owner`);
   return {
     ip: validator.string(raw['ip'], `${path}.ip`),
     // Addresses no inventory names share the one empty owner, as the hosts of a fresh scan do.
     owner: Object.values(owner).some((field) => field !== '') ? owner : UNKNOWN_OWNER,
-    ports: validator.list(raw['ports'], `${path}.ports`).map((port, i) => readPort(port, `${path}.ports[${i}]`, dates)),
+    ports: validator
+      .list(raw['ports'], `${path}.ports`)
+      .map((port, i) => parseSnapshotPort(port, `${path}.ports[${i}]`, dates)),
     suspicious: validator.boolean(raw['suspicious'], `${path}.suspicious`),
   };
 }
 
-function readOwner(value: unknown, path: string): AddressOwner {
+function parseOwner(value: unknown, path: string): AddressOwner {
   const raw = validator.record(value, path);
   const owner = Object.fromEntries(
     OWNER_FIELDS.map((field) => [field, validator.string(raw[field], `${path}.${field}`)]),
@@ -320,9 +322,9 @@ function readOwner(value: unknown, path: string): AddressOwner {
   return { ...(owner as Record<(typeof OWNER_FIELDS)[number], string>), userEmail };
 }
 
-function readLatent(value: unknown, path: string): LatentExposure {
+function parseLatent(value: unknown, path: string): LatentExposure {
   const raw = validator.record(value, path);
-  const port = raw['port'] === 'all' ? 'all' : readPortNumber(raw, path).port;
+  const port = raw['port'] === 'all' ? 'all' : parsePortNumber(raw, path).port;
   return {
     ip: validator.string(raw['ip'], `${path}.ip`),
     port,
@@ -331,11 +333,11 @@ function readLatent(value: unknown, path: string): LatentExposure {
     securityGroupId: validator.string(raw['securityGroupId'], `${path}.securityGroupId`),
     securityGroup: validator.string(raw['securityGroup'], `${path}.securityGroup`),
     ruleId: validator.string(raw['ruleId'], `${path}.ruleId`),
-    owner: readOwner(raw['owner'], `${path}.owner`),
+    owner: parseOwner(raw['owner'], `${path}.owner`),
   };
 }
 
-function readAdmittingRule(value: unknown, path: string): AdmittingRule {
+function parseAdmittingRule(value: unknown, path: string): AdmittingRule {
   const raw = validator.record(value, path);
   return {
     securityGroupId: validator.string(raw['securityGroupId'], `${path}.securityGroupId`),
@@ -345,9 +347,9 @@ function readAdmittingRule(value: unknown, path: string): AdmittingRule {
   };
 }
 
-function readPort(value: unknown, path: string, dates: DateCache): SnapshotPort {
+function parseSnapshotPort(value: unknown, path: string, dates: DateCache): SnapshotPort {
   const raw = validator.record(value, path);
-  const ref = readPortNumber(raw, path);
+  const ref = parsePortNumber(raw, path);
   const severity = raw['severity'] === null ? null : validator.oneOf(raw['severity'], `${path}.severity`, SEVERITIES);
   const exception = raw['exception'] === null ? null : validator.string(raw['exception'], `${path}.exception`);
   return {
@@ -356,19 +358,19 @@ function readPort(value: unknown, path: string, dates: DateCache): SnapshotPort 
     class: validator.oneOf(raw['class'], `${path}.class`, ['standard', 'excepted', 'nonstandard'] as const),
     severity,
     exception,
-    firstSeen: readSharedDate(raw['firstSeen'], `${path}.firstSeen`, dates),
+    firstSeen: parseSharedDate(raw['firstSeen'], `${path}.firstSeen`, dates),
     admittedBy: validator
       .list(raw['admittedBy'] ?? [], `${path}.admittedBy`)
-      .map((rule, i) => readAdmittingRule(rule, `${path}.admittedBy[${i}]`)),
+      .map((rule, i) => parseAdmittingRule(rule, `${path}.admittedBy[${i}]`)),
     portSecurity:
       raw['portSecurity'] === undefined || raw['portSecurity'] === null
         ? null
         : validator.boolean(raw['portSecurity'], `${path}.portSecurity`),
-    ...(raw['detected'] === undefined ? {} : { detected: readDetected(raw['detected'], `${path}.detected`) }),
+    ...(raw['detected'] === undefined ? {} : { detected: parseDetected(raw['detected'], `${path}.detected`) }),
   };
 }
 
-function readSharedDate(value: unknown, path: string, dates: DateCache): Date {
+function parseSharedDate(value: unknown, path: string, dates: DateCache): Date {
   const known = typeof value === 'string' ? dates.get(value) : undefined;
   if (known) return known;
   const date = validator.date(value, path);
@@ -376,13 +378,13 @@ function readSharedDate(value: unknown, path: string, dates: DateCache): Date {
   return date;
 }
 
-function readRef(value: unknown, path: string): PortRef {
+function parsePortRef(value: unknown, path: string): PortRef {
   const ref = validator.record(value, path);
-  const { port, protocol } = readPortNumber(ref, path);
+  const { port, protocol } = parsePortNumber(ref, path);
   return { ip: validator.string(ref['ip'], `${path}.ip`), port, protocol };
 }
 
-function readPortNumber(raw: Record<string, unknown>, path: string): Omit<PortRef, 'ip'> {
+function parsePortNumber(raw: Record<string, unknown>, path: string): Omit<PortRef, 'ip'> {
   const protocol = validator.oneOf(raw['protocol'], `${path}.protocol`, ['tcp', 'udp', 'sctp'] as const);
   const port = validator.count(raw['port'], `${path}.port`);
   if (port < 1 || port > 65535) validator.fail(`${path}.port`, 'not a port from 1 to 65535');

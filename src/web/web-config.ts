@@ -1,6 +1,6 @@
 /** The toolkit's web config (`--web.config.file`), checked from parsed YAML with every problem reported at once. */
 import { isAbsolute, resolve } from 'node:path';
-import { readDuration } from '../config/duration.ts';
+import { parseDurationSetting } from '../config/duration.ts';
 import { childPath, renderValue } from '../validation/describe.ts';
 import { Validator } from '../validation/validator.ts';
 import {
@@ -103,16 +103,18 @@ export function parseWebConfig(raw: unknown, options: { readonly baseDir: string
   const tls =
     root['tls_server_config'] === undefined
       ? undefined
-      : readTls(validator, root['tls_server_config'], options.baseDir);
+      : parseTlsServerConfig(validator, root['tls_server_config'], options.baseDir);
   const http =
     root['http_server_config'] === undefined
       ? {}
       : validator.mapping(root['http_server_config'], 'http_server_config', HTTP_KEYS);
   const http2 = http?.['http2'] === undefined ? true : validator.boolean(http['http2'], 'http_server_config.http2');
-  const headers = http?.['headers'] === undefined ? {} : readHeaders(validator, http['headers']);
+  const headers = http?.['headers'] === undefined ? {} : parseHeaders(validator, http['headers']);
   const users =
-    root['basic_auth_users'] === undefined ? new Map<string, string>() : readUsers(validator, root['basic_auth_users']);
-  const rateLimit = root['rate_limit'] === undefined ? undefined : readRateLimit(validator, root['rate_limit']);
+    root['basic_auth_users'] === undefined
+      ? new Map<string, string>()
+      : parseBasicAuthUsers(validator, root['basic_auth_users']);
+  const rateLimit = root['rate_limit'] === undefined ? undefined : parseRateLimit(validator, root['rate_limit']);
   if (tls && http2 !== false) checkHttp2Ciphers(validator, tls);
   if (validator.problems.length > 0 || tls === null) return { ok: false, problems: validator.problems };
   return {
@@ -136,10 +138,10 @@ function checkHttp2Ciphers(validator: Validator, tls: TlsServerConfig): void {
   );
 }
 
-function readRateLimit(validator: Validator, value: unknown): RateLimit | undefined {
+function parseRateLimit(validator: Validator, value: unknown): RateLimit | undefined {
   const block = value === null ? {} : validator.mapping(value, 'rate_limit', RATE_LIMIT_KEYS);
   if (!block) return undefined;
-  const intervalMs = readDuration(validator, block['interval'] ?? '0s', 'rate_limit.interval');
+  const intervalMs = parseDurationSetting(validator, block['interval'] ?? '0s', 'rate_limit.interval');
   const burst =
     block['burst'] === undefined
       ? 0
@@ -149,7 +151,11 @@ function readRateLimit(validator: Validator, value: unknown): RateLimit | undefi
 }
 
 /** undefined: no TLS; null: problems were reported. */
-function readTls(validator: Validator, value: unknown, baseDir: string): TlsServerConfig | undefined | null {
+function parseTlsServerConfig(
+  validator: Validator,
+  value: unknown,
+  baseDir: string,
+): TlsServerConfig | undefined | null {
   const tls = value === null ? {} : validator.mapping(value, 'tls_server_config', TLS_KEYS);
   if (!tls) return null;
   const path = (key: string): string => childPath('tls_server_config', key);
@@ -162,13 +168,13 @@ function readTls(validator: Validator, value: unknown, baseDir: string): TlsServ
     return null;
   }
 
-  const cert = readPem(validator, tls, 'cert', 'cert_file', baseDir);
-  const key = readPem(validator, tls, 'key', 'key_file', baseDir);
-  const clientAuthType = readClientAuthType(validator, tls['client_auth_type'], path('client_auth_type'));
+  const cert = parsePemSource(validator, tls, 'cert', 'cert_file', baseDir);
+  const key = parsePemSource(validator, tls, 'key', 'key_file', baseDir);
+  const clientAuthType = parseClientAuthType(validator, tls['client_auth_type'], path('client_auth_type'));
   const clientCa =
     tls['client_ca'] === undefined && tls['client_ca_file'] === undefined
       ? undefined
-      : readPem(validator, tls, 'client_ca', 'client_ca_file', baseDir);
+      : parsePemSource(validator, tls, 'client_ca', 'client_ca_file', baseDir);
   const clientAllowedSans =
     tls['client_allowed_sans'] === undefined
       ? undefined
@@ -180,13 +186,13 @@ function readTls(validator: Validator, value: unknown, baseDir: string): TlsServ
       ? 'TLS12'
       : validator.oneOf(tls['min_version'], path('min_version'), TLS_VERSION_NAMES);
   const maxVersion =
-    tls['max_version'] === undefined ? 'TLS13' : readMaxVersion(validator, tls['max_version'], path('max_version'));
+    tls['max_version'] === undefined ? 'TLS13' : parseMaxVersion(validator, tls['max_version'], path('max_version'));
   const cipherSuites =
-    tls['cipher_suites'] === undefined ? [] : readCipherSuites(validator, tls['cipher_suites'], path('cipher_suites'));
+    tls['cipher_suites'] === undefined ? [] : parseCipherSuites(validator, tls['cipher_suites'], path('cipher_suites'));
   const curvePreferences =
     tls['curve_preferences'] === undefined
       ? []
-      : readCurves(validator, tls['curve_preferences'], path('curve_preferences'));
+      : parseCurves(validator, tls['curve_preferences'], path('curve_preferences'));
   const preferServerCipherSuites =
     tls['prefer_server_cipher_suites'] === undefined
       ? true
@@ -245,7 +251,7 @@ function readTls(validator: Validator, value: unknown, baseDir: string): TlsServ
   };
 }
 
-function readPem(
+function parsePemSource(
   validator: Validator,
   tls: Record<string, unknown>,
   inlineKey: string,
@@ -274,14 +280,14 @@ function readPem(
   return { kind: 'inline', text: inline };
 }
 
-function readClientAuthType(validator: Validator, value: unknown, path: string): ClientAuthType | undefined {
+function parseClientAuthType(validator: Validator, value: unknown, path: string): ClientAuthType | undefined {
   if (value === undefined) return 'NoClientCert';
   // The toolkit still reads the old name of RequireAnyClientCert; files written for it keep working.
   if (value === 'RequireClientCert') return 'RequireAnyClientCert';
   return validator.oneOf(value, path, CLIENT_AUTH_TYPES);
 }
 
-function readMaxVersion(validator: Validator, value: unknown, path: string): TlsVersionName | undefined {
+function parseMaxVersion(validator: Validator, value: unknown, path: string): TlsVersionName | undefined {
   const version = validator.oneOf(value, path, TLS_VERSION_NAMES);
   if (version === 'TLS10' || version === 'TLS11') {
     // OpenSSL 3, which Node.js uses, does not negotiate TLS 1.0 or 1.1 at its default security level.
@@ -293,7 +299,7 @@ function readMaxVersion(validator: Validator, value: unknown, path: string): Tls
   return version;
 }
 
-function readCipherSuites(validator: Validator, value: unknown, path: string): string[] | undefined {
+function parseCipherSuites(validator: Validator, value: unknown, path: string): string[] | undefined {
   const names = validator.stringList(value, path);
   if (!names) return undefined;
   let ok = true;
@@ -305,14 +311,14 @@ function readCipherSuites(validator: Validator, value: unknown, path: string): s
   return ok ? names : undefined;
 }
 
-function readCurves(validator: Validator, value: unknown, path: string): CurveName[] | undefined {
+function parseCurves(validator: Validator, value: unknown, path: string): CurveName[] | undefined {
   const names = validator.stringList(value, path);
   if (!names) return undefined;
   const curves = names.map((name, index) => validator.oneOf(name, `${path}[${index}]`, CURVE_NAMES));
   return curves.every((curve) => curve !== undefined) ? curves : undefined;
 }
 
-function readHeaders(validator: Validator, value: unknown): Record<string, string> | undefined {
+function parseHeaders(validator: Validator, value: unknown): Record<string, string> | undefined {
   const headers = validator.anyMapping(value, 'http_server_config.headers');
   if (!headers) return undefined;
   const result: Record<string, string> = {};
@@ -339,7 +345,7 @@ function readHeaders(validator: Validator, value: unknown): Record<string, strin
   return result;
 }
 
-function readUsers(validator: Validator, value: unknown): Map<string, string> | undefined {
+function parseBasicAuthUsers(validator: Validator, value: unknown): Map<string, string> | undefined {
   const users = value === null ? {} : validator.anyMapping(value, 'basic_auth_users');
   if (!users) return undefined;
   const result = new Map<string, string>();

@@ -191,3 +191,28 @@ describe('HTTP endpoints before the first cycle', () => {
     }
   });
 });
+
+describe('/history without a history', () => {
+  let base = '';
+  let close = async () => {};
+  before(async () => {
+    ({ base, close } = await serve(twoCycleState().state));
+  });
+  after(() => close());
+
+  it('answers 404 HISTORY_DISABLED, and 400 first for a bad parameter', async () => {
+    const disabled = await fetch(`${base}/history`);
+    assert.equal(disabled.status, 404);
+    assert.deepEqual(await disabled.json(), {
+      error: { code: 'HISTORY_DISABLED', message: 'history is disabled (history.enabled: false)' },
+    });
+    const bad = await fetch(`${base}/history?state=gone`);
+    assert.equal(bad.status, 400);
+    assert.deepEqual(await bad.json(), {
+      error: { code: 'BAD_FILTER', message: 'state="gone" must be open or closed' },
+    });
+    const post = await fetch(`${base}/history`, { method: 'POST' });
+    assert.equal(post.status, 405);
+    assert.equal(post.headers.get('allow'), 'GET, HEAD');
+  });
+});

@@ -5,7 +5,7 @@ import type { CloudCredentials } from '../../src/openstack/credentials/cloud-cre
 import { APP_SECRET, HOME_CLOUDS, MYCLOUD, PASSWORD, clouds, messageOf, resolve } from '../support/clouds-inputs.ts';
 import type { Input } from '../support/clouds-inputs.ts';
 
-describe('readPassword and readApplicationCredential (through resolveCloudCredentials)', () => {
+describe('parsePasswordAuth and parseApplicationCredentialAuth (through resolveCloudCredentials)', () => {
   const authCases: {
     name: string;
     auth: Record<string, unknown>;

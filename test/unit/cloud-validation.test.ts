@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { ETC_CLOUDS, HOME_CLOUDS, MYCLOUD, PASSWORD, clouds, messageOf, resolve } from '../support/clouds-inputs.ts';
 import type { Input } from '../support/clouds-inputs.ts';
 
-describe('readCredentials (through resolveCloudCredentials)', () => {
+describe('parseCredentials (through resolveCloudCredentials)', () => {
   it('lets openstack.region_name and openstack.interface override the cloud', () => {
     const credentials = resolve({
       openstack: { cloud: 'mycloud', regionName: 'RegionTwo', interface: 'admin' },

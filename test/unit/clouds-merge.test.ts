@@ -15,7 +15,7 @@ import {
 } from '../support/clouds-inputs.ts';
 import type { Input } from '../support/clouds-inputs.ts';
 
-describe('readNamedCloud (through resolveCloudCredentials)', () => {
+describe('parseNamedCloud (through resolveCloudCredentials)', () => {
   it('resolves a clouds.yaml entry with its password from secure.yaml, naming where each setting came from', () => {
     const { password: _password, ...authWithoutPassword } = MYCLOUD.auth;
     const credentials = resolve({

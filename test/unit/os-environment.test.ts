@@ -2,16 +2,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  buildEnvironmentCloud,
+  findVariable,
   hasCredentialVariables,
-  readEnvironmentCloud,
-  readVariable,
 } from '../../src/openstack/credentials/os-environment.ts';
 import { HOME_CLOUDS, MYCLOUD, PASSWORD, clouds, resolve } from '../support/clouds-inputs.ts';
 
-describe('readEnvironmentCloud', () => {
+describe('buildEnvironmentCloud', () => {
   it('reads an exported but empty variable as unset', () => {
     assert.deepEqual(
-      [readVariable({ OS_CLOUD: '' }, 'OS_CLOUD'), readVariable({ OS_CLOUD: 'lab' }, 'OS_CLOUD')],
+      [findVariable({ OS_CLOUD: '' }, 'OS_CLOUD'), findVariable({ OS_CLOUD: 'lab' }, 'OS_CLOUD')],
       [undefined, 'lab'],
     );
   });
@@ -29,7 +29,7 @@ describe('readEnvironmentCloud', () => {
   });
 
   it('names each setting by its variable and reads no verify or regions variable', () => {
-    const raw = readEnvironmentCloud({
+    const raw = buildEnvironmentCloud({
       OS_AUTH_URL: 'https://k/v3',
       OS_INSECURE: 'true',
       OS_VERIFY: 'false',

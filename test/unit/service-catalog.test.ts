@@ -1,12 +1,12 @@
 /** The service catalog of a token: reading it leniently, and finding an endpoint by region and interface. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { findEndpoint, readCatalog } from '../../src/openstack/session/service-catalog.ts';
+import { findEndpoint, parseCatalog } from '../../src/openstack/session/service-catalog.ts';
 import { ExporterError } from '../../src/errors.ts';
 
-describe('readCatalog', () => {
+describe('parseCatalog', () => {
   it('skips entries and endpoints it cannot use, and takes region_id over the older region', () => {
-    const catalog = readCatalog([
+    const catalog = parseCatalog([
       'not an entry',
       { name: 'no type', endpoints: [] },
       { type: 'compute', endpoints: 'not a list' },

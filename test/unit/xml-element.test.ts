@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { XmlSyntaxError, readStartTagAttributes, readXmlElement } from '../../src/scan/xml-element.ts';
+import { XmlSyntaxError, parseStartTagAttributes, parseXmlElement } from '../../src/scan/xml-element.ts';
 import type { ElementShape } from '../../src/scan/xml-element.ts';
 
 const PORT_SHAPE: ElementShape = {
@@ -16,7 +16,7 @@ function syntaxError(message: string): { name: string; message: string } {
   return { name: 'XmlSyntaxError', message };
 }
 
-describe('readXmlElement', () => {
+describe('parseXmlElement', () => {
   it('keeps only the shape’s elements and attributes, in document order', () => {
     const text =
       '<host starttime="1" timedout="true"><address addr="127.0.0.1" addrtype="ipv4"/>\n' +
@@ -26,7 +26,7 @@ describe('readXmlElement', () => {
       '<port protocol="tcp" portid="22"><state state="open" reason="syn-ack"/><service name="ssh" conf="3"/></port>\n' +
       '<port protocol="udp" portid="161"><state state="open|filtered"/></port>\n' +
       '</ports>\n<times srtt="13" rttvar="5" to="100000"/>\n</host>';
-    assert.deepEqual(readXmlElement(text, HOST_SHAPE), {
+    assert.deepEqual(parseXmlElement(text, HOST_SHAPE), {
       name: 'host',
       attributes: { timedout: 'true' },
       children: [
@@ -56,14 +56,14 @@ describe('readXmlElement', () => {
   });
 
   it('keeps values as written, entities undecoded, in either quote', () => {
-    const element = readXmlElement(`<a x="-&#45;x &amp; &lt;y&gt;" y='it&apos;s "so"'/>`, { attributes: ['x', 'y'] });
+    const element = parseXmlElement(`<a x="-&#45;x &amp; &lt;y&gt;" y='it&apos;s "so"'/>`, { attributes: ['x', 'y'] });
     assert.deepEqual(element.attributes, { x: '-&#45;x &amp; &lt;y&gt;', y: 'it&apos;s "so"' });
   });
 
   it('keeps a wanted element found only under a wanted parent', () => {
     const text =
       '<host><os><port protocol="tcp" portid="1"/></os><ports><port protocol="tcp" portid="2"/></ports></host>';
-    const ports = readXmlElement(text, HOST_SHAPE).children;
+    const ports = parseXmlElement(text, HOST_SHAPE).children;
     assert.deepEqual(ports, [
       {
         name: 'ports',
@@ -78,13 +78,13 @@ describe('readXmlElement', () => {
       '<host><!-- a <port> in a comment --><script id="x" output="y">text with &lt;tags&gt; &#233;' +
       '<![CDATA[ <port protocol="tcp" portid="9"/> & ]]><?pi <port>?></script>\n' +
       '<address addr="::1"  \n addrtype = "ipv6" /></host>';
-    assert.deepEqual(readXmlElement(text, HOST_SHAPE).children, [
+    assert.deepEqual(parseXmlElement(text, HOST_SHAPE).children, [
       { name: 'address', attributes: { addr: '::1' }, children: [] },
     ]);
   });
 
   it('accepts a closing tag with space before its >, and names with dots, dashes and colons', () => {
-    const element = readXmlElement('<a-b.c:d k.e-y="1"><x></x ></a-b.c:d >', { attributes: ['k.e-y'] });
+    const element = parseXmlElement('<a-b.c:d k.e-y="1"><x></x ></a-b.c:d >', { attributes: ['k.e-y'] });
     assert.deepEqual(element, { name: 'a-b.c:d', attributes: { 'k.e-y': '1' }, children: [] });
   });
 
@@ -173,22 +173,22 @@ describe('readXmlElement', () => {
 
   for (const { name, text, message } of INVALID) {
     it(`rejects ${name}`, () => {
-      assert.throws(() => readXmlElement(text, HOST_SHAPE), syntaxError(message));
+      assert.throws(() => parseXmlElement(text, HOST_SHAPE), syntaxError(message));
     });
   }
 
   it('throws XmlSyntaxError instances, so callers can tell XML faults from their own bugs', () => {
     assert.throws(
-      () => readXmlElement('<a>', {}),
+      () => parseXmlElement('<a>', {}),
       (err: unknown) => err instanceof XmlSyntaxError,
     );
   });
 });
 
-describe('readStartTagAttributes', () => {
+describe('parseStartTagAttributes', () => {
   it('reads the wanted attributes of a lone start tag', () => {
     const tag = '<nmaprun scanner="nmap" args="nmap -&#45;open" start="1796159572" version="7.93">';
-    assert.deepEqual(readStartTagAttributes(tag, ['version', 'args', 'start']), {
+    assert.deepEqual(parseStartTagAttributes(tag, ['version', 'args', 'start']), {
       version: '7.93',
       args: 'nmap -&#45;open',
       start: '1796159572',
@@ -196,12 +196,12 @@ describe('readStartTagAttributes', () => {
   });
 
   it('reads a bare start tag as no attributes', () => {
-    assert.deepEqual(readStartTagAttributes('<nmaprun>', ['version']), {});
+    assert.deepEqual(parseStartTagAttributes('<nmaprun>', ['version']), {});
   });
 
   it('rejects a start tag with a malformed attribute', () => {
     assert.throws(
-      () => readStartTagAttributes('<nmaprun version=7.93>', ['version']),
+      () => parseStartTagAttributes('<nmaprun version=7.93>', ['version']),
       syntaxError("Attribute 'version' is without value."),
     );
   });

@@ -3,20 +3,20 @@ import type { ApplicationCredentialAuth, DomainRef, PasswordAuth, TokenScope, Us
 import { renderSetting } from './cloud-reader.ts';
 import type { CloudReader } from './cloud-reader.ts';
 
-export function readPassword(reader: CloudReader): PasswordAuth | undefined {
+export function parsePasswordAuth(reader: CloudReader): PasswordAuth | undefined {
   // Without a type, openstacksdk assumes password; say how to use an application credential that is present.
   const hint =
     !reader.has('top', 'auth_type') && reader.has('auth', 'application_credential_secret')
       ? ` (or set ${reader.nameOf('top', 'auth_type')} to v3applicationcredential)`
       : '';
   const password = reader.required('auth', 'password', hint);
-  const user = readUser(reader, '');
-  const scope = readScope(reader);
+  const user = parseUser(reader, '');
+  const scope = parseScope(reader);
   if (password === undefined || !user || !scope) return undefined;
   return { type: 'password', user, password, scope };
 }
 
-export function readApplicationCredential(reader: CloudReader): ApplicationCredentialAuth | undefined {
+export function parseApplicationCredentialAuth(reader: CloudReader): ApplicationCredentialAuth | undefined {
   const secret = reader.required('auth', 'application_credential_secret');
   const id = reader.text('auth', 'application_credential_id');
   if (id !== undefined)
@@ -30,23 +30,23 @@ export function readApplicationCredential(reader: CloudReader): ApplicationCrede
     return undefined;
   }
   // A name is unique only per user, so Keystone needs the user that owns the credential.
-  const user = readUser(reader, ` with ${reader.shortName('application_credential_name')}`);
+  const user = parseUser(reader, ` with ${reader.shortName('application_credential_name')}`);
   if (secret === undefined || !user) return undefined;
   return { type: 'v3applicationcredential', credential: { name, user }, secret };
 }
 
-function readUser(reader: CloudReader, requiredWith: string): UserRef | undefined {
+function parseUser(reader: CloudReader, requiredWith: string): UserRef | undefined {
   const id = reader.text('auth', 'user_id');
   if (id !== undefined) return { id };
   if (reader.has('auth', 'user_id')) return undefined;
   if (!reader.has('auth', 'username'))
     return reader.report(`${reader.either('auth', 'username', 'user_id')} is required${requiredWith}`);
   const name = reader.text('auth', 'username');
-  const domain = readDomain(reader, 'user', 'username');
+  const domain = parseDomain(reader, 'user', 'username');
   return name === undefined || !domain ? undefined : { name, domain };
 }
 
-function readScope(reader: CloudReader): TokenScope | undefined {
+function parseScope(reader: CloudReader): TokenScope | undefined {
   const system = reader.setting('auth', 'system_scope');
   const projectKeys = ['project_id', 'project_name'].filter((key) => reader.has('auth', key));
   if (system && projectKeys.length > 0) {
@@ -71,11 +71,11 @@ function readScope(reader: CloudReader): TokenScope | undefined {
     );
   }
   const name = reader.text('auth', 'project_name');
-  const domain = readDomain(reader, 'project', 'project_name');
+  const domain = parseDomain(reader, 'project', 'project_name');
   return name === undefined || !domain ? undefined : { project: { name, domain } };
 }
 
-function readDomain(reader: CloudReader, owner: 'user' | 'project', nameKey: string): DomainRef | undefined {
+function parseDomain(reader: CloudReader, owner: 'user' | 'project', nameKey: string): DomainRef | undefined {
   const [domainIdKey, domainNameKey] = [`${owner}_domain_id`, `${owner}_domain_name`];
   for (const [key, kind] of [
     [domainIdKey, 'id'],

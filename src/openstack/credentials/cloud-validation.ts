@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { OpenStackConfig, OpenStackInterface } from '../../config/schema.ts';
 import { CloudsConfigError } from '../../errors.ts';
 import { isPlainObject } from '../../validation/describe.ts';
-import { readApplicationCredential, readPassword } from './cloud-auth.ts';
+import { parseApplicationCredentialAuth, parsePasswordAuth } from './cloud-auth.ts';
 import type { CloudCredentials } from './cloud-credentials.ts';
 import { CloudReader, parseBoolean, renderSetting } from './cloud-reader.ts';
 import type { RawCloud } from './cloud-settings.ts';
@@ -18,21 +18,21 @@ export interface ValidationContext {
   readonly homeDir: string;
 }
 
-export function readCredentials(raw: RawCloud, context: ValidationContext): CloudCredentials {
+export function parseCredentials(raw: RawCloud, context: ValidationContext): CloudCredentials {
   const reader = new CloudReader(raw);
   checkIdentityApiVersion(reader);
-  const authUrl = readAuthUrl(reader);
-  const authType = readAuthType(reader);
+  const authUrl = parseAuthUrl(reader);
+  const authType = parseAuthType(reader);
   const auth =
     authType === undefined
       ? undefined
       : authType === 'v3applicationcredential'
-        ? readApplicationCredential(reader)
-        : readPassword(reader);
-  const regionName = readRegionName(reader, context.openstack);
-  const iface = readInterface(reader, context.openstack);
-  const verify = readVerify(reader);
-  const cacert = readCacert(reader, context.homeDir);
+        ? parseApplicationCredentialAuth(reader)
+        : parsePasswordAuth(reader);
+  const regionName = parseRegionName(reader, context.openstack);
+  const iface = parseInterface(reader, context.openstack);
+  const verify = parseTlsVerify(reader);
+  const cacert = parseCacert(reader, context.homeDir);
   if (reader.problems.length > 0 || authUrl === undefined || !auth || !iface || verify === undefined) {
     throw new CloudsConfigError(raw.where, reader.problems);
   }
@@ -46,7 +46,7 @@ function checkIdentityApiVersion(reader: CloudReader): void {
   reader.reportValue(setting, `${renderSetting(setting)} is not supported (only Keystone v3 is)`);
 }
 
-function readAuthUrl(reader: CloudReader): string | undefined {
+function parseAuthUrl(reader: CloudReader): string | undefined {
   const text = reader.required('auth', 'auth_url');
   if (text === undefined) return undefined;
   const setting = reader.setting('auth', 'auth_url')!;
@@ -65,7 +65,7 @@ function readAuthUrl(reader: CloudReader): string | undefined {
   return text;
 }
 
-function readAuthType(reader: CloudReader): 'password' | 'v3applicationcredential' | undefined {
+function parseAuthType(reader: CloudReader): 'password' | 'v3applicationcredential' | undefined {
   const setting = reader.setting('top', 'auth_type');
   if (!setting) {
     reader.origins['auth_type'] = 'default';
@@ -81,7 +81,7 @@ function readAuthType(reader: CloudReader): 'password' | 'v3applicationcredentia
   return setting.value === 'v3applicationcredential' ? 'v3applicationcredential' : 'password';
 }
 
-function readRegionName(reader: CloudReader, openstack: OpenStackConfig): string | undefined {
+function parseRegionName(reader: CloudReader, openstack: OpenStackConfig): string | undefined {
   if (openstack.regionName !== undefined) {
     reader.origins['region_name'] = 'openstack.region_name';
     return openstack.regionName;
@@ -99,7 +99,7 @@ function readRegionName(reader: CloudReader, openstack: OpenStackConfig): string
   return name;
 }
 
-function readInterface(reader: CloudReader, openstack: OpenStackConfig): OpenStackInterface | undefined {
+function parseInterface(reader: CloudReader, openstack: OpenStackConfig): OpenStackInterface | undefined {
   const setting = reader.setting('top', 'interface');
   if (openstack.interface !== undefined) {
     reader.origins['interface'] = 'openstack.interface';
@@ -118,7 +118,7 @@ function readInterface(reader: CloudReader, openstack: OpenStackConfig): OpenSta
   return value as OpenStackInterface;
 }
 
-function readVerify(reader: CloudReader): boolean | undefined {
+function parseTlsVerify(reader: CloudReader): boolean | undefined {
   if (reader.has('top', 'verify')) {
     const verify = reader.setting('top', 'verify')!;
     if (typeof verify.value === 'string' && parseBoolean(verify.value) === undefined) {
@@ -141,7 +141,7 @@ function readVerify(reader: CloudReader): boolean | undefined {
   return true;
 }
 
-function readCacert(reader: CloudReader, homeDir: string): string | undefined {
+function parseCacert(reader: CloudReader, homeDir: string): string | undefined {
   const path = reader.text('top', 'cacert');
   if (path === undefined) return undefined;
   return path === '~' || path.startsWith('~/') ? join(homeDir, path.slice(1)) : path;

@@ -2,11 +2,11 @@
 import type { OpenStackConfig } from '../../config/schema.ts';
 import { CloudsConfigError } from '../../errors.ts';
 import type { CloudCredentials } from './cloud-credentials.ts';
-import { readCredentials } from './cloud-validation.ts';
-import { listCloudNames, readNamedCloud } from './clouds-merge.ts';
+import { parseCredentials } from './cloud-validation.ts';
+import { listCloudNames, parseNamedCloud } from './clouds-merge.ts';
 import { findFiles, listCloudConfigCandidates, readCandidateFiles } from './clouds-search.ts';
 import type { CandidateOptions, FoundFiles, ParsedCloudFile, ReadYamlFile } from './clouds-search.ts';
-import { hasCredentialVariables, readEnvironmentCloud, readVariable } from './os-environment.ts';
+import { buildEnvironmentCloud, findVariable, hasCredentialVariables } from './os-environment.ts';
 
 export interface ResolveCredentialsOptions extends CandidateOptions {
   /** The candidates that exist, in any order; paths that are not candidates are ignored. */
@@ -32,9 +32,9 @@ export function resolveCloudCredentials(options: ResolveCredentialsOptions): Clo
     throw new CloudsConfigError('openstack.clouds_file', [`${JSON.stringify(openstack.cloudsFile)} does not exist`]);
   }
   const context = { openstack, homeDir: options.homeDir };
-  const named = selectCloud(openstack, readVariable(env, 'OS_CLOUD'));
-  if (named !== undefined) return readCredentials(readNamedCloud({ ...named, candidates, found }), context);
-  if (hasCredentialVariables(env)) return readCredentials(readEnvironmentCloud(env), context);
+  const named = selectCloud(openstack, findVariable(env, 'OS_CLOUD'));
+  if (named !== undefined) return parseCredentials(parseNamedCloud({ ...named, candidates, found }), context);
+  if (hasCredentialVariables(env)) return parseCredentials(buildEnvironmentCloud(env), context);
   throw new CloudsConfigError('openstack', [`no cloud selected: ${describeChoices(found)}`]);
 }
 

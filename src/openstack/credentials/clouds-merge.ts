@@ -6,7 +6,7 @@ import { AUTH_KEYS, TOP_KEYS } from './cloud-settings.ts';
 import type { RawCloud, Setting } from './cloud-settings.ts';
 import type { CloudConfigCandidates, FoundFiles, ParsedCloudFile } from './clouds-search.ts';
 
-export function readNamedCloud(options: {
+export function parseNamedCloud(options: {
   readonly name: string;
   /** What named the cloud (`openstack.cloud`, `OS_CLOUD`), the source of errors about finding it. */
   readonly selector: string;
@@ -14,8 +14,8 @@ export function readNamedCloud(options: {
   readonly found: FoundFiles;
 }): RawCloud {
   const { name, selector, candidates, found } = options;
-  const cloudsEntries = found.clouds && readCloudsMapping(found.clouds);
-  const secureEntries = found.secure && readCloudsMapping(found.secure);
+  const cloudsEntries = found.clouds && parseCloudsMapping(found.clouds);
+  const secureEntries = found.secure && parseCloudsMapping(found.secure);
   if (!found.clouds && !found.secure) {
     throw new CloudsConfigError(selector, [
       `${JSON.stringify(name)} needs a clouds.yaml, but none was found (looked for ${candidates.clouds.join(', ')})`,
@@ -60,14 +60,14 @@ export function readNamedCloud(options: {
 
 export function listCloudNames(file: ParsedCloudFile): string[] {
   try {
-    return Object.keys(readCloudsMapping(file));
+    return Object.keys(parseCloudsMapping(file));
   } catch {
     // A broken file is reported once a cloud in it is chosen; here it only cannot offer names.
     return [];
   }
 }
 
-function readCloudsMapping(file: ParsedCloudFile): Record<string, unknown> {
+function parseCloudsMapping(file: ParsedCloudFile): Record<string, unknown> {
   if (file.value === null || file.value === undefined) return {};
   if (!isPlainObject(file.value)) {
     throw new CloudsConfigError(file.path, [

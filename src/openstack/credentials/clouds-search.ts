@@ -1,7 +1,7 @@
 /** Which clouds.yaml and secure.yaml to read, in openstacksdk's search order; the first that exists of each wins. */
 import { join } from 'node:path';
 import type { OpenStackConfig } from '../../config/schema.ts';
-import { readVariable } from './os-environment.ts';
+import { findVariable } from './os-environment.ts';
 import type { Environment } from './os-environment.ts';
 
 export interface CandidateOptions {
@@ -39,8 +39,8 @@ export function listCloudConfigCandidates(options: CandidateOptions): CloudConfi
   const clouds =
     options.openstack.cloudsFile !== undefined
       ? [options.openstack.cloudsFile]
-      : searched('clouds.yaml', readVariable(options.env, 'OS_CLIENT_CONFIG_FILE'));
-  return { clouds, secure: searched('secure.yaml', readVariable(options.env, 'OS_CLIENT_SECURE_FILE')) };
+      : searched('clouds.yaml', findVariable(options.env, 'OS_CLIENT_CONFIG_FILE'));
+  return { clouds, secure: searched('secure.yaml', findVariable(options.env, 'OS_CLIENT_SECURE_FILE')) };
 }
 
 /** Only the first existing file of each list is read: a broken file further down never matters. */

@@ -15,21 +15,21 @@ const ENV_TOP_KEYS: readonly TopKey[] = [
 ];
 
 /** A variable's value; an exported but empty one (`export OS_PROJECT_ID=`) means unset, as it does to the openstack CLI. */
-export function readVariable(env: Environment, name: string): string | undefined {
+export function findVariable(env: Environment, name: string): string | undefined {
   const value = env[name];
   return value === undefined || value === '' ? undefined : value;
 }
 
 export function hasCredentialVariables(env: Environment): boolean {
-  return [...AUTH_KEYS, 'auth_type'].some((key) => readVariable(env, variableOf(key)) !== undefined);
+  return [...AUTH_KEYS, 'auth_type'].some((key) => findVariable(env, variableOf(key)) !== undefined);
 }
 
-export function readEnvironmentCloud(env: Environment): RawCloud {
+export function buildEnvironmentCloud(env: Environment): RawCloud {
   const settings = (keys: readonly string[]): Map<string, Setting> => {
     const map = new Map<string, Setting>();
     for (const key of keys) {
       const variable = variableOf(key);
-      const value = readVariable(env, variable);
+      const value = findVariable(env, variable);
       if (value !== undefined) map.set(key, { value, key, name: variable, origin: 'environment' });
     }
     return map;

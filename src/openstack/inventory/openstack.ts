@@ -38,11 +38,15 @@ export class OpenStackInventory implements Inventory {
   async load(options: { signal: AbortSignal }): Promise<InventorySnapshot> {
     const { signal } = options;
     // Sequential on purpose: a cloud API under load should see one request of ours at a time.
-    const servers = (await this.#listAll('compute', 'servers/detail?all_tenants=1', 'servers', signal)).map(readServer);
-    const floatingIps = (await this.#listAll('network', 'v2.0/floatingips', 'floatingips', signal)).map(readFloatingIp);
-    const ports = (await this.#listAll('network', 'v2.0/ports', 'ports', signal)).map(readPort);
-    const networks = (await this.#listAll('network', 'v2.0/networks', 'networks', signal)).map(readNetwork);
-    const routers = (await this.#listAll('network', 'v2.0/routers', 'routers', signal)).map(readRouter);
+    const servers = (await this.#listAll('compute', 'servers/detail?all_tenants=1', 'servers', signal)).map(
+      parseServerRecord,
+    );
+    const floatingIps = (await this.#listAll('network', 'v2.0/floatingips', 'floatingips', signal)).map(
+      parseFloatingIpRecord,
+    );
+    const ports = (await this.#listAll('network', 'v2.0/ports', 'ports', signal)).map(parsePortRecord);
+    const networks = (await this.#listAll('network', 'v2.0/networks', 'networks', signal)).map(parseNetworkRecord);
+    const routers = (await this.#listAll('network', 'v2.0/routers', 'routers', signal)).map(parseRouterRecord);
     const warnings: string[] = [];
     const projects = await this.#readIdentity('projects', signal, warnings);
     const users = await this.#readIdentity('users', signal, warnings);
@@ -121,7 +125,9 @@ export class OpenStackInventory implements Inventory {
   /** Undefined when Neutron refuses: 401 (application credential access rules predating this listing), 403 (policy). */
   async #readSecurityGroups(signal: AbortSignal, warnings: string[]): Promise<SecurityGroupRecord[] | undefined> {
     try {
-      return (await this.#listAll('network', 'v2.0/security-groups', 'security_groups', signal)).map(readSecurityGroup);
+      return (await this.#listAll('network', 'v2.0/security-groups', 'security_groups', signal)).map(
+        parseSecurityGroupRecord,
+      );
     } catch (err) {
       if (err instanceof OpenStackHttpError && (err.status === 401 || err.status === 403)) {
         warnings.push(
@@ -152,7 +158,7 @@ function nextMarker(links: unknown): string | undefined {
   return new URL(next['href'], 'http://placeholder').searchParams.get('marker') ?? undefined;
 }
 
-function readServer(raw: unknown): ServerRecord {
+function parseServerRecord(raw: unknown): ServerRecord {
   const server = response.record(raw, 'compute server');
   const addresses = Object.values(response.record(server['addresses'] ?? {}, 'compute server addresses')).flatMap(
     (list) =>
@@ -170,7 +176,7 @@ function readServer(raw: unknown): ServerRecord {
   };
 }
 
-function readFloatingIp(raw: unknown): FloatingIpRecord {
+function parseFloatingIpRecord(raw: unknown): FloatingIpRecord {
   const fip = response.record(raw, 'network floating IP');
   const details = fip['port_details']
     ? response.record(fip['port_details'], 'network floating IP port_details')
@@ -185,7 +191,7 @@ function readFloatingIp(raw: unknown): FloatingIpRecord {
   };
 }
 
-function readPort(raw: unknown): PortRecord {
+function parsePortRecord(raw: unknown): PortRecord {
   const port = response.record(raw, 'network port');
   const fixedIps = Array.isArray(port['fixed_ips'])
     ? port['fixed_ips']
@@ -206,7 +212,7 @@ function readPort(raw: unknown): PortRecord {
   };
 }
 
-function readNetwork(raw: unknown): NetworkRecord {
+function parseNetworkRecord(raw: unknown): NetworkRecord {
   const network = response.record(raw, 'network');
   return {
     id: response.requiredString(network['id'], 'network id'),
@@ -215,7 +221,7 @@ function readNetwork(raw: unknown): NetworkRecord {
   };
 }
 
-function readRouter(raw: unknown): RouterRecord {
+function parseRouterRecord(raw: unknown): RouterRecord {
   const router = response.record(raw, 'network router');
   return {
     id: response.requiredString(router['id'], 'network router id'),
@@ -223,7 +229,7 @@ function readRouter(raw: unknown): RouterRecord {
   };
 }
 
-function readSecurityGroup(raw: unknown): SecurityGroupRecord {
+function parseSecurityGroupRecord(raw: unknown): SecurityGroupRecord {
   const group = response.record(raw, 'network security group');
   const id = response.requiredString(group['id'], 'network security group id');
   const name = text(group['name']);
@@ -231,11 +237,11 @@ function readSecurityGroup(raw: unknown): SecurityGroupRecord {
   const ingressRules = rules
     .map((rule) => response.record(rule, 'network security group rule'))
     .filter((rule) => rule['direction'] === 'ingress')
-    .map((rule) => readIngressRule(rule, { id, name }));
+    .map((rule) => parseIngressRule(rule, { id, name }));
   return { id, name, ingressRules };
 }
 
-function readIngressRule(rule: Record<string, unknown>, group: { id: string; name: string }): IngressRule {
+function parseIngressRule(rule: Record<string, unknown>, group: { id: string; name: string }): IngressRule {
   const what = 'network security group rule';
   return {
     securityGroupId: group.id,

@@ -2,7 +2,7 @@
 import { ExporterError } from '../../errors.ts';
 import { StrictValidator } from '../../validation/validator.ts';
 import type { CloudAuth, UserRef } from '../credentials/cloud-credentials.ts';
-import { readCatalog } from './service-catalog.ts';
+import { parseCatalog } from './service-catalog.ts';
 import type { CatalogService } from './service-catalog.ts';
 
 /** `value` is a credential: pass it on, never log it. */
@@ -97,7 +97,7 @@ export function parseTokenBody(answer: TokenAnswer): HeldToken {
   if (lifetimeMs <= 0) throw new ExporterError('OPENSTACK_AUTH', `${what}: the token expires before it was issued`);
   const marginMs = Math.min(RENEW_MARGIN_MS, lifetimeMs * RENEW_MARGIN_SHARE);
   return {
-    token: { value, expiresAt: new Date(expiresAtMs), catalog: readCatalog(token['catalog']) },
+    token: { value, expiresAt: new Date(expiresAtMs), catalog: parseCatalog(token['catalog']) },
     renewAtMs: startedAtMs + lifetimeMs - marginMs,
   };
 }

@@ -76,7 +76,7 @@ export class KeystoneSession {
   async get(serviceType: string, pathOrUrl: string, options: GetOptions): Promise<unknown> {
     const first = await this.token(options.signal);
     const answer = await this.#getWith(first, serviceType, pathOrUrl, options);
-    if (answer.exchange.status !== 401) return this.#readJson(answer.exchange, answer.what);
+    if (answer.exchange.status !== 401) return this.#parseJson(answer.exchange, answer.what);
     // One new token and one retry: a token can be revoked or expire early (a Keystone restart with new fernet keys).
     this.#forget(first);
     const second = await this.token(options.signal);
@@ -88,7 +88,7 @@ export class KeystoneSession {
         message: `${retry.what} returned 401 with a newly issued token too${this.#detailOf(retry.exchange)}`,
       });
     }
-    return this.#readJson(retry.exchange, retry.what);
+    return this.#parseJson(retry.exchange, retry.what);
   }
 
   async close(): Promise<void> {
@@ -121,7 +121,7 @@ export class KeystoneSession {
     return { exchange, what: describeRequest('GET', serviceType, url) };
   }
 
-  #readJson(exchange: HttpAnswer, what: string): unknown {
+  #parseJson(exchange: HttpAnswer, what: string): unknown {
     if (exchange.status < 200 || exchange.status > 299) {
       throw new OpenStackHttpError({
         code: 'OPENSTACK_HTTP',

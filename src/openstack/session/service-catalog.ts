@@ -23,7 +23,7 @@ export interface EndpointWanted {
 }
 
 /** Unusable entries are skipped, not fatal: a cloud may list services we never ask for. */
-export function readCatalog(raw: readonly unknown[]): CatalogService[] {
+export function parseCatalog(raw: readonly unknown[]): CatalogService[] {
   return raw.filter(isPlainObject).flatMap((entry) => {
     if (typeof entry['type'] !== 'string' || !Array.isArray(entry['endpoints'])) return [];
     const endpoints = entry['endpoints'].filter(isPlainObject).flatMap((endpoint): CatalogEndpoint[] => {
