@@ -71,7 +71,11 @@ describe('history', () => {
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'ee-history-'));
   });
+  // A tmpfs a test mounted goes here, whatever failed first: a failed run must not leave it behind.
+  let mounts: string[] = [];
   afterEach(async () => {
+    for (const mount of mounts) await run('umount', [mount]).catch(() => run('umount', ['-l', mount]));
+    mounts = [];
     await Promise.all(listeners.map((listener) => listener.close()));
     listeners = [];
     await rm(dir, { recursive: true, force: true });
@@ -203,6 +207,7 @@ ${extra}`,
     const disk = join(dir, 'disk');
     await mkdir(disk);
     await run('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', disk]);
+    mounts.push(disk);
     const database = join(disk, 'history.db');
     // Not a database: the exporter cannot open it at start.
     await writeFile(database, 'this is not a database\n');
@@ -288,7 +293,6 @@ ${extra}`,
       );
     } finally {
       assert.equal(await exporter.stop('SIGTERM', 10_000), 0);
-      await run('umount', [disk]).catch(() => run('umount', ['-l', disk]));
     }
   });
 
