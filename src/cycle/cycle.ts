@@ -36,10 +36,14 @@ export interface CycleParts {
   readonly onProgress: (ratio: number) => void;
 }
 
-/** `coverage`: the addresses scanned with each protocol, the only ones whose tickets may close. */
+/**
+ * `coverage`: the addresses scanned with each protocol, the only ones whose tickets may close; `inventory`: the
+ * one the snapshot was joined with, which names the owners of the tickets it closes.
+ */
 export interface CycleResult {
   readonly snapshot: Snapshot;
   readonly coverage: CycleCoverage;
+  readonly inventory: InventorySnapshot;
 }
 
 // A known cycle's addresses are taken after the inventory is refreshed, so a VM created since the last read is
@@ -77,8 +81,8 @@ export async function runScanCycle(run: CycleRun, parts: CycleParts): Promise<Cy
     passes: udp.run && { udp: udp.run },
   });
   const coverage = { tcp: scannedBy(targets, tcp), udp: udp.scanned };
-  if (!config.settings.scan.verify.enabled) return { snapshot, coverage };
-  return { snapshot: await runVerifyPass(parts, config, snapshot, previous, context), coverage };
+  if (!config.settings.scan.verify.enabled) return { snapshot, coverage, inventory };
+  return { snapshot: await runVerifyPass(parts, config, snapshot, previous, context), coverage, inventory };
 }
 
 /** The addresses a run covered: what it was handed, less the hosts nmap gave up on. */

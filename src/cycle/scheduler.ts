@@ -156,7 +156,7 @@ export class CycleScheduler {
       error,
     });
     try {
-      const { snapshot, coverage } = await runScanCycle(
+      const { snapshot, coverage, inventory } = await runScanCycle(
         { config, scope, context: { startedAt, signal: deadline.signal, everyPass }, log },
         {
           scanner: this.#scanner,
@@ -182,7 +182,7 @@ export class CycleScheduler {
         closed: snapshot.changes.closed.length,
       });
       await this.#persist(snapshot, log);
-      const { owners } = this.#joinedInventory(config);
+      const { owners } = inventory;
       this.#options.history?.record({ snapshot, coverage, ownerOf: (ip) => owners.get(ip) ?? UNKNOWN_OWNER });
       return { ran: true, success: true };
     } catch (caught) {

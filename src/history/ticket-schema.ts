@@ -140,7 +140,7 @@ export function newTicketParams(ticket: NewTicket): Record<string, SqlValue> {
     tenantId: ticket.owner.tenantId,
     tenant: ticket.owner.tenant,
     admittedBy: renderRulesJson(ticket.admittedBy),
-    exceptions: JSON.stringify(ticket.exceptions.map(pickException)),
+    exceptions: JSON.stringify(ticket.exceptions.map(renderExceptionJson)),
   };
 }
 
@@ -150,7 +150,7 @@ export function updateParams(update: TicketUpdate): Record<string, SqlValue> {
     severity: update.severity,
     service: update.service,
     admittedBy: renderRulesJson(update.admittedBy),
-    exceptions: JSON.stringify(update.exceptions.map(pickException)),
+    exceptions: JSON.stringify(update.exceptions.map(renderExceptionJson)),
   };
 }
 
@@ -197,6 +197,11 @@ function pickRule(rule: TicketRule): TicketRule {
   return { security_group_id, security_group, rule_id, remote };
 }
 
-function pickException(exception: TicketException): { name: string; from: string; until: string | null } {
+/** An exception as the database and /history write it: times as RFC 3339 text. */
+export function renderExceptionJson(exception: TicketException): {
+  name: string;
+  from: string;
+  until: string | null;
+} {
   return { name: exception.name, from: exception.from.toISOString(), until: exception.until?.toISOString() ?? null };
 }

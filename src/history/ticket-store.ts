@@ -24,6 +24,7 @@ import {
   type TicketRow,
   updateParams,
 } from './ticket-schema.ts';
+import { tenantLabel } from './ticket-summary.ts';
 
 const DEFAULT_BUSY_TIMEOUT_MS = 2000;
 
@@ -201,7 +202,11 @@ export class TicketStore {
     if (row === undefined || row.severity === null) return;
     // A clock stepped back must not make a counter shrink: Prometheus would read that as a restart.
     const seconds = Math.max(0, (closedAt - row.opened_at) / 1000);
-    this.#count.run({ severity: row.severity, tenant: row.tenant || row.tenant_id, seconds });
+    this.#count.run({
+      severity: row.severity,
+      tenant: tenantLabel({ tenant: row.tenant, tenantId: row.tenant_id }),
+      seconds,
+    });
   }
 
   #guard<T>(run: () => T): T {

@@ -2,6 +2,7 @@
 import type { Registry } from 'prom-client';
 import type { HistoryRecorder } from '../history/history-recorder.ts';
 import { summarizeTickets } from '../history/ticket-summary.ts';
+import type { TicketSummary } from '../history/ticket-summary.ts';
 import { registerOptionalGauge, registerRenderedFamily } from './gauges.ts';
 
 export function registerHistoryMetrics(
@@ -10,7 +11,16 @@ export function registerHistoryMetrics(
   now: () => Date = () => new Date(),
 ): void {
   const targets = history.settings.remediationTargetsMs;
-  const summarize = () => summarizeTickets(history.view.open, targets, now());
+  // One pass over the open tickets per scrape, not one per family: the three families read the same summary.
+  let last: { view: object; second: number; summary: TicketSummary } | undefined;
+  const summarize = (): TicketSummary => {
+    const at = now();
+    const second = Math.floor(at.getTime() / 1000);
+    if (last?.view !== history.view || last.second !== second) {
+      last = { view: history.view, second, summary: summarizeTickets(history.view.open, targets, at) };
+    }
+    return last.summary;
+  };
   const byTenant = ['severity', 'tenant'] as const;
   registerRenderedFamily(
     registry,

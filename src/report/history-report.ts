@@ -1,5 +1,6 @@
 /** /history: its query (the /report filters, state, since, until, ip, limit, next) and its JSON and CSV bodies. */
 import type { Ticket, TicketCursor, TicketPage, TicketQuery } from '../history/ticket.ts';
+import { renderExceptionJson } from '../history/ticket-schema.ts';
 import { formatAddress, parseAddress } from '../net/addresses.ts';
 import { parseReportFilter, renderVm } from './report.ts';
 
@@ -111,11 +112,7 @@ function renderTicket(ticket: Ticket): object {
     vm: renderVm(ticket.owner),
     vm_at_close: ticket.ownerAtClose && renderVm(ticket.ownerAtClose),
     admitted_by: ticket.admittedBy,
-    exceptions: ticket.exceptions.map((entry) => ({
-      name: entry.name,
-      from: entry.from.toISOString(),
-      until: entry.until?.toISOString() ?? null,
-    })),
+    exceptions: ticket.exceptions.map(renderExceptionJson),
   };
 }
 
